@@ -1,0 +1,9 @@
+/* latency */
+#ifndef SARDINE_CLI_LATENCY_H
+#define SARDINE_CLI_LATENCY_H
+
+int latency_mode(void);
+int stat_mode(void);
+int latency_intrinsic(double seconds);
+
+#endif

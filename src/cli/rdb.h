@@ -1,0 +1,7 @@
+/* rdb */
+#ifndef SARDINE_CLI_RDB_H
+#define SARDINE_CLI_RDB_H
+
+int rdb_mode(void);
+
+#endif
