@@ -1,4 +1,5 @@
-/* diag */
+/* diag: keyspace diagnostics: --scan, --bigkeys, --memkeys (--top-keys N),
+ * --hotkeys; output as redis-cli prints it. */
 #ifndef SARDINE_CLI_DIAG_H
 #define SARDINE_CLI_DIAG_H
 

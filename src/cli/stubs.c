@@ -1,8 +1,5 @@
-#include "cli/diag.h"
 #include "cli/latency.h"
 #include "cli/rdb.h"
-int scan_mode(void) { return 1; }
-int keys_mode(void) { return 1; }
 int latency_mode(void) { return 1; }
 int stat_mode(void) { return 1; }
 int latency_intrinsic(double s) { (void)s; return 1; }
