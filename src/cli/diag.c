@@ -129,7 +129,7 @@ int scan_mode(void) {
             else buf_add(&out, k->str, k->len);
             buf_addc(&out, '\n');
         }
-        fwrite(out.p, 1, out.len, stdout);
+        if (out.len) fwrite(out.p, 1, out.len, stdout);
         reply_free(r);
         if (cursor) usleep_interval();
     } while (cursor != 0);

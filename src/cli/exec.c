@@ -53,7 +53,7 @@ static void print_reply(const reply *r, int raw_text) {
     buf b = {0};
     if (raw_text) fmt_raw(&b, r, cfg.mb_delim);
     else fmt_reply(&b, r, cfg.output, cfg.mb_delim, cfg.cmd_delim);
-    fwrite(b.p, 1, b.len, stdout);
+    if (b.len) fwrite(b.p, 1, b.len, stdout);
     fflush(stdout);
     buf_free(&b);
 }
