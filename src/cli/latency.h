@@ -1,4 +1,5 @@
-/* latency */
+/* latency: --latency, --latency-history, --latency-dist, --stat and
+ * --intrinsic-latency. */
 #ifndef SARDINE_CLI_LATENCY_H
 #define SARDINE_CLI_LATENCY_H
 
