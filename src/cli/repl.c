@@ -66,7 +66,15 @@ static char *repl_rprompt(EditLine *el) {
                 p = strchr(p, ' ');
                 if (p) p++;
             }
-            if (p && *p) snprintf(hint_buf, sizeof(hint_buf), "\1\x1b[90m\1%s\1\x1b[0m\1", p);
+            /* libedit draws the right prompt only if it fits: cut it to the room left */
+            int cols = 80;
+            el_get(el, EL_GETTC, "co", &cols);
+            int room = cols - (int)strlen(prompt_buf) - (int)n - 2;
+            int len = p ? (int)strlen(p) : 0;
+            if (len > room) len = room > 4 ? room - 3 : 0;
+            if (len > 0)
+                snprintf(hint_buf, sizeof(hint_buf), "\1\x1b[90m\1%.*s%s\1\x1b[0m\1", len, p,
+                         len < (int)strlen(p) ? "..." : "");
         }
         args_free(&a);
     }
@@ -210,7 +218,10 @@ static int do_line(const char *line, int *saveable) {
         conn_interrupted = 0;
         int had = C != NULL;
         int rc = exec_command(&C, cmd, repeat, 1);
-        if (!had && C) help_free();
+        if (!had && C) {
+            help_free();
+            help_load(C);
+        }
         const char *name = cmd->argv[0];
         if (rc == 0 && C) {
             if (!strcasecmp(name, "multi")) in_multi = 1;

@@ -129,3 +129,52 @@ def test_many_rows_small_window(oracle, tmp_path):
     assert out.endswith(b"errors: 0, replies: 100000\n")
     r = oracle.client()
     assert r.dbsize() == 100000 and r.get("key:99999") == b"value 99999, with comma"
+
+
+def test_oom_errors_reported_with_lines(make_oracle, tmp_path):
+    srv = make_oracle("--maxmemory", "3mb", "--maxmemory-policy", "noeviction")
+    f = tmp_path / "big.csv"
+    with open(f, "w") as fh:
+        for i in range(30000):
+            fh.write(f"k{i},{'v' * 200}\n")
+    rc, out, err = cli(srv, "--import", f, "--cmd", "SET {1} {2}")
+    assert rc == 1
+    lines = err.decode().splitlines()
+    shown = [l for l in lines if l.startswith("line ")]
+    assert len(shown) == 10 and all("OOM command not allowed" in l for l in shown), lines
+    first = int(shown[0].split()[1].rstrip(":"))
+    stored = srv.client().dbsize()
+    assert first == stored + 1  # the first refused row is the one after the last stored
+    m = [l for l in lines if l.endswith("more errors not shown)")]
+    assert m and int(m[0].split()[0].lstrip("(")) == 30000 - stored - 10
+    assert out.endswith(b"errors: %d, replies: 30000\n" % (30000 - stored))
+
+
+def test_progress_on_terminal(oracle, tmp_path):
+    """With stderr on a terminal, a load shows a progress line (with an ETA when the
+    input size is known) and still ends with the summary line."""
+    import os
+    import pty
+    import subprocess
+    from clihelp import SARDINE_CLI
+    f = tmp_path / "slow.csv"
+    f.write_text("DEBUG,SLEEP,0.8\n" + "".join(f"SET,k{i},v\n" for i in range(1000)))
+    master, slave = pty.openpty()
+    p = subprocess.Popen([SARDINE_CLI, "-p", str(oracle.port), "--import", str(f), "--cmd", "{1} {2} {3}"],
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    out = p.stdout.read()
+    p.wait(20)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert p.returncode == 0 and out.endswith(b"errors: 0, replies: 1001\n")
+    assert b"1001 rows sent, 0 replies, 0 errors" in err and b"s elapsed" in err
+    assert b"done: 1001 rows, 1001 replies, 0 errors in" in err

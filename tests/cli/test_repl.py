@@ -116,6 +116,11 @@ def test_tab_completion_and_help(oracle, term):
     out = t.expect("GETRANGE")
     assert b"GETDEL" in out
     t.send("\x15")  # ^U: kill the line
+    t.send("set ")  # the syntax hint is shown at the right of the line
+    t.expect("key value [NX|XX]")
+    t.send("k ")
+    t.expect("value [NX|XX]")
+    t.send("\x15")
     t.send("help set\r")
     out = t.expect("group:")
     assert b"SET" in out and b"key value [NX|XX]" in out and b"summary:" in out
