@@ -43,6 +43,7 @@ typedef struct cli_config {
     double intrinsic_secs;
     int intrinsic;
     char *rdb;
+    char *eval_file;
 } cli_config;
 
 extern cli_config cfg;

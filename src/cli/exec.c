@@ -127,6 +127,12 @@ int exec_command(conn **cp, const argv_t *a, long long repeat, int interactive) 
             return stream(cp, 0);
         }
         reply *r = read_skipping_pushes(c);
+        if (!r && eq(cmd, "shutdown")) {
+            /* the server went away as asked: success, like redis-cli */
+            conn_close(*cp);
+            *cp = NULL;
+            return 0;
+        }
         if (!r) { lost(cp); return -1; }
         if (r->type == R_ERROR && cfg.exit_on_err) {
             fprintf(stderr, "%s\n", r->str);

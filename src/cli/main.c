@@ -4,6 +4,7 @@
  * that is not an option starts the command.  Everything parsed lands in the
  * global cfg, which the modes only read.  Exit status: 0 on success, 1 on
  * connection failure, bad options, or (with -e) an error reply. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,8 @@ static void usage(int status) {
 "  --count <n>        COUNT hint for --scan.\n"
 "  --type <type>      Only keys of this type for --scan.\n"
 "  --intrinsic-latency <sec> Run a test to measure intrinsic system latency.\n"
+"  --eval <file>      Send an EVAL command using the Lua script at <file>.\n"
+"                     (sardine-cli --eval myscript.lua key1 key2 , arg1 arg2)\n"
 "  --verbose          Verbose mode.\n"
 "  --no-auth-warning  Don't show warning message when using password on command\n"
 "                     line interface.\n"
@@ -209,6 +212,7 @@ static int parse_options(int argc, char **argv) {
         else if (OPT("--intrinsic-latency")) { cfg.intrinsic = 1; cfg.intrinsic_secs = atof(argv[++i]); }
         else if (!strcmp(o, "--stat")) cfg.stat = 1;
         else if (OPT("--rdb")) cfg.rdb = argv[++i];
+        else if (OPT("--eval")) cfg.eval_file = argv[++i];
         else if (o[0] == '-' && o[1] != '\0') {
             fprintf(stderr, "Unrecognized option or bad number of args for: '%s'\n", o);
             exit(1);
@@ -273,9 +277,33 @@ int main(int argc, char **argv) {
     if (cfg.scan) return finish(scan_mode());
     if (cfg.bigkeys || cfg.memkeys || cfg.hotkeys) return finish(keys_mode());
 
-    if (argc == 0 && !cfg.stdin_last) return finish(repl_mode());
+    if (argc == 0 && !cfg.stdin_last && !cfg.eval_file) return finish(repl_mode());
 
     argv_t a = {0};
+    if (cfg.eval_file) {
+        /* --eval file key1 key2 , arg1 arg2: EVAL <script> <numkeys> keys... args... */
+        FILE *f = fopen(cfg.eval_file, "rb");
+        if (!f) {
+            fprintf(stderr, "Can't open file '%s': %s\n", cfg.eval_file, strerror(errno));
+            return finish(1);
+        }
+        buf script = {0};
+        char tmp[8192];
+        size_t n;
+        while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) buf_add(&script, tmp, n);
+        fclose(f);
+        int numkeys = 0;
+        while (numkeys < argc && strcmp(argv[numkeys], ",")) numkeys++;
+        char nk[16];
+        snprintf(nk, sizeof(nk), "%d", numkeys);
+        args_push(&a, "EVAL", 4);
+        args_push(&a, script.p ? script.p : "", script.len);
+        args_push(&a, nk, strlen(nk));
+        for (int i = 0; i < argc; i++)
+            if (i != numkeys) args_push(&a, argv[i], strlen(argv[i]));
+        buf_free(&script);
+        argc = 0;
+    }
     for (int i = 0; i < argc; i++) args_push(&a, argv[i], strlen(argv[i]));
     if (cfg.stdin_last) {
         size_t len;

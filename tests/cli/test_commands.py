@@ -134,3 +134,20 @@ def test_unix_socket(make_oracle, tmp_path):
     sock = str(tmp_path / "r.sock")
     srv = make_oracle("--unixsocket", sock)
     assert cli(None, "-s", sock, "ping") == (0, b"PONG\n", b"")
+
+
+def test_shutdown_is_success(make_oracle):
+    for binary in (cli, ref):
+        srv = make_oracle()
+        assert binary(srv, "shutdown", "nosave") == (0, b"", b"")
+        srv.proc.wait(10)
+
+
+def test_eval_file(oracle, tmp_path):
+    f = tmp_path / "s.lua"
+    f.write_text("return {KEYS[1], KEYS[2], ARGV[1], #ARGV}")
+    for mode in ([], ["--no-raw"]):
+        a = cli(oracle, *mode, "--eval", f, "k1", "k2", ",", "a1", "a2")
+        assert a == ref(oracle, *mode, "--eval", f, "k1", "k2", ",", "a1", "a2")
+        assert b"k1" in a[1] and b"a1" in a[1]
+    assert cli(oracle, "--eval", f, "k1")[:2] == ref(oracle, "--eval", f, "k1")[:2]
