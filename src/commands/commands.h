@@ -1,0 +1,40 @@
+/* commands: every command implementation, one function per command named
+ * cmd_<name>.  Grouped by file: strings.c, keys.c, expire.c, connection.c,
+ * server_cmds.c (CONFIG/INFO/DEBUG/MEMORY/COMMAND/SHUTDOWN...), and
+ * server/multi.c (MULTI/EXEC/WATCH). */
+#ifndef SARDINE_COMMANDS_H
+#define SARDINE_COMMANDS_H
+#include "net/client.h"
+
+#define CMD(name) void cmd_##name(client *c);
+/* strings */
+CMD(get) CMD(set) CMD(setnx) CMD(setex) CMD(psetex) CMD(getset) CMD(getdel) CMD(getex) CMD(mget) CMD(mset)
+CMD(msetnx) CMD(append) CMD(strlen) CMD(incr) CMD(decr) CMD(incrby) CMD(decrby) CMD(incrbyfloat)
+CMD(getrange) CMD(setrange) CMD(lcs)
+/* keys */
+CMD(del) CMD(unlink) CMD(exists) CMD(type) CMD(rename) CMD(renamenx) CMD(copy) CMD(touch) CMD(randomkey)
+CMD(keys) CMD(scan) CMD(dbsize) CMD(select) CMD(move) CMD(swapdb) CMD(flushdb) CMD(flushall)
+CMD(object_encoding) CMD(object_freq) CMD(object_idletime) CMD(object_refcount) CMD(object_help)
+/* expiry */
+CMD(expire) CMD(pexpire) CMD(expireat) CMD(pexpireat) CMD(ttl) CMD(pttl) CMD(expiretime) CMD(pexpiretime)
+CMD(persist)
+/* connection */
+CMD(ping) CMD(echo) CMD(quit) CMD(time) CMD(hello) CMD(auth) CMD(reset)
+CMD(client_id) CMD(client_setname) CMD(client_getname) CMD(client_list) CMD(client_info) CMD(client_kill)
+CMD(client_pause) CMD(client_unpause) CMD(client_reply) CMD(client_no_evict) CMD(client_no_touch) CMD(client_help)
+/* server */
+CMD(config_get) CMD(config_set) CMD(config_resetstat) CMD(config_rewrite) CMD(config_help)
+CMD(info) CMD(debug) CMD(shutdown) CMD(lastsave)
+CMD(memory_usage) CMD(memory_stats) CMD(memory_doctor) CMD(memory_purge) CMD(memory_malloc_stats) CMD(memory_help)
+CMD(command) CMD(command_count) CMD(command_info) CMD(command_docs) CMD(command_list) CMD(command_getkeys)
+CMD(command_help)
+CMD(slowlog_get) CMD(slowlog_len) CMD(slowlog_reset) CMD(slowlog_help)
+CMD(latency_latest) CMD(latency_history) CMD(latency_reset) CMD(latency_doctor) CMD(latency_help)
+#undef CMD
+
+/* Shared argument helpers for command implementations. */
+int arg_is(const arg *a, const char *word);                       /* case-insensitive */
+int arg_ll(client *c, const arg *a, long long *v, const char *err); /* replies err (or the default) on failure */
+int arg_ll_range(client *c, const arg *a, long long *v, long long min, long long max, const char *err);
+int select_db(client *c, const arg *a, int *id); /* "ERR DB index is out of range" */
+#endif

@@ -1,0 +1,124 @@
+/* dispatch: see dispatch.h. */
+#include "commands/dispatch.h"
+#include "protocol/reply.h"
+#include "server/multi.h"
+#include "server/server.h"
+#include "server/slowlog.h"
+#include "util/mem.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static void reject(client *c, command *cmd, const char *msg) {
+    if (cmd) cmd->rejected++;
+    if (c->flags & CLIENT_MULTI) multi_flag_dirty(c);
+    if (cmd && cmd->proc == cmd_exec) { /* a rejected EXEC discards the transaction */
+        char buf[600];
+        snprintf(buf, sizeof(buf), "EXECABORT Transaction discarded because of: %s", strncmp(msg, "ERR ", 4) ? msg : msg + 4);
+        reply_error(c, buf);
+        multi_discard(c);
+        unwatch_all_keys(c);
+        return;
+    }
+    reply_error(c, msg);
+}
+
+static void unknown_command(client *c) {
+    char args[160] = "", msg[512];
+    size_t used = 0;
+    for (int i = 1; i < c->argc && used < 128; i++) {
+        int room = 128 - (int)used;
+        int n = snprintf(args + used, sizeof(args) - used, "'%.*s' ",
+                         (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room), c->argv[i].p);
+        if (n < 0) break;
+        used += (size_t)n;
+        if (used >= sizeof(args)) used = sizeof(args) - 1;
+    }
+    command *cont = c->argc >= 2 ? command_container(c->argv[0].p, c->argv[0].len) : NULL;
+    if (cont) {
+        char up[48];
+        size_t i;
+        for (i = 0; cont->name[i] && i < sizeof(up) - 1; i++) up[i] = (char)toupper((unsigned char)cont->name[i]);
+        up[i] = 0;
+        snprintf(msg, sizeof(msg), "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                 (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);
+    } else {
+        snprintf(msg, sizeof(msg), "ERR unknown command '%.*s', with args beginning with: %s",
+                 (int)(c->argv[0].len > 128 ? 128 : c->argv[0].len), c->argv[0].p, args);
+    }
+    reject(c, NULL, msg);
+}
+
+static int is_tx_control(const command *cmd) {
+    return cmd->proc == cmd_exec || cmd->proc == cmd_discard || cmd->proc == cmd_multi || cmd->proc == cmd_watch ||
+           !strcmp(cmd->name, "quit") || !strcmp(cmd->name, "reset");
+}
+
+int process_command(client *c) {
+    command *cmd = command_lookup(c->argv, c->argc);
+    c->cmd = cmd;
+    if (!cmd) {
+        unknown_command(c);
+        return 1;
+    }
+    if ((cmd->arity > 0 && c->argc != cmd->arity) || c->argc < -cmd->arity) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' command", cmd->fullname);
+        reject(c, cmd, msg);
+        return 1;
+    }
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
+        reject(c, cmd, "NOAUTH Authentication required.");
+        return 1;
+    }
+    if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
+        reject(c, cmd, "ERR Command not allowed inside a transaction");
+        return 1;
+    }
+    if (srv.maxmemory || srv.safety_limit) {
+        int deny = (cmd->flags & CMD_DENYOOM) != 0;
+        if (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_DENYOOM)) deny = 1;
+        if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) deny = 1;
+        if (server_memory_refuses_writes() && deny) {
+            srv.stat_oom_rejections++;
+            reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
+            return 1;
+        }
+    }
+    if (srv.paused_until_ms && !(c->flags & CLIENT_MULTI)) {
+        int affected = srv.pause_all || (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) ||
+                       (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE | CMD_MAY_REPLICATE));
+        if (affected && strcmp(cmd->fullname, "client|unpause") != 0) {
+            c->flags |= CLIENT_PAUSED;
+            return 0;
+        }
+    }
+    if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) {
+        multi_queue(c, cmd);
+        reply_raw(c, "+QUEUED\r\n", 9);
+        return 1;
+    }
+    call(c, cmd);
+    if (c->flags & CLIENT_REPLY_SKIP) c->flags &= ~CLIENT_REPLY_SKIP;
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT) {
+        c->flags &= ~CLIENT_REPLY_SKIP_NEXT;
+        c->flags |= CLIENT_REPLY_SKIP;
+    }
+    return 1;
+}
+
+void call(client *c, command *cmd) {
+    long long start = ustime();
+    if (!srv.in_exec) srv.cmd_now_ms = start / 1000;
+    long long errors = srv.stat_total_error_replies;
+    c->cmd = cmd;
+    c->lastcmd = cmd;
+    cmd->proc(c);
+    long long dur = ustime() - start;
+    cmd->calls++;
+    cmd->usec += dur;
+    if (srv.stat_total_error_replies != errors) cmd->failed++;
+    srv.stat_numcommands++;
+    c->lastcmd = cmd;
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);
+}

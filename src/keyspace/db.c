@@ -1,0 +1,251 @@
+/* db: see db.h.  Lazy freeing: a whole table emptied by FLUSHDB/FLUSHALL
+ * ASYNC is parked on a list and freed a slice at a time by the event loop
+ * (entries live in the arena, which only the loop thread may touch); big heap
+ * values are handed to the background free thread (bio.h). */
+#include "keyspace/db.h"
+#include "keyspace/evict.h"
+#include "server/bio.h"
+#include "server/multi.h"
+#include "server/server.h"
+#include "types/object.h"
+#include "util/mem.h"
+#include <string.h>
+
+void db_init(db *d, int id) {
+    memset(d, 0, sizeof(*d));
+    kt_init(&d->t);
+    d->id = id;
+}
+
+int db_is_expired(const uint8_t *e) {
+    if (!e_has_ttl(e)) return 0;
+    return srv.cmd_now_ms > e_ttl(e);
+}
+
+void db_touch(db *d, const char *key, size_t klen) {
+    srv.dirty++;
+    if (srv.watched_keys) touch_watched_key(d, key, klen);
+}
+
+int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out) {
+    kref r;
+    r.db = d;
+    r.hash = kt_hash(key, klen);
+    r.h = kt_find(&d->t, key, klen, r.hash, &r.slot);
+    if (r.h) {
+        r.e = arena_ptr(r.h);
+        if (db_is_expired(r.e)) {
+            if (!(flags & LOOKUP_NOEXPIRE)) db_expire_now(&r);
+            r.h = 0;
+        }
+    }
+    if (!r.h) {
+        if (!(flags & LOOKUP_NOSTATS)) srv.stat_keyspace_misses++;
+        if (out) {
+            out->db = d;
+            out->h = 0;
+            out->hash = r.hash;
+        }
+        return 0;
+    }
+    if (!(flags & LOOKUP_NOSTATS)) srv.stat_keyspace_hits++;
+    if (!(flags & LOOKUP_NOTOUCH)) lru_touch(r.e);
+    if (out) *out = r;
+    return 1;
+}
+
+void db_add(db *d, const char *key, size_t klen, uint64_t hash, handle_t h) {
+    kt_insert(&d->t, hash, h, e_has_ttl(arena_ptr(h)));
+    db_touch(d, key, klen);
+}
+
+void db_replace(kref *r, handle_t h) {
+    entry_free(r->h);
+    r->h = h;
+    r->e = arena_ptr(h);
+    kt_replace(&r->db->t, &r->slot, h, e_has_ttl(r->e));
+    size_t klen;
+    const char *key = e_key(r->e, &klen);
+    db_touch(r->db, key, klen);
+}
+
+static void delete_entry(kref *r, int lazy) {
+    uint8_t *e = r->e;
+    if (e_store(e) == VAL_PTR) {
+        if (lazy) value_free(e_type(e), e_ptr(e));
+        else obj_free(e_type(e), e_ptr(e));
+    }
+    kt_delete(&r->db->t, &r->slot, r->hash);
+    entry_free(r->h);
+    r->h = 0;
+    r->e = NULL;
+}
+
+handle_t db_detach(kref *r) {
+    size_t klen;
+    const char *key = e_key(r->e, &klen);
+    db_touch(r->db, key, klen);
+    handle_t h = r->h;
+    kt_delete(&r->db->t, &r->slot, r->hash);
+    r->h = 0;
+    r->e = NULL;
+    return h;
+}
+
+void db_delete(kref *r) {
+    size_t klen;
+    const char *key = e_key(r->e, &klen);
+    db_touch(r->db, key, klen);
+    delete_entry(r, srv.lazyfree_lazy_server_del);
+}
+
+int db_delete_key(db *d, const char *key, size_t klen) {
+    kref r;
+    if (!db_lookup(d, key, klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &r)) return 0;
+    db_delete(&r);
+    return 1;
+}
+
+void db_evict(kref *r) {
+    size_t klen;
+    const char *key = e_key(r->e, &klen);
+    db_touch(r->db, key, klen);
+    srv.stat_evictedkeys++;
+    delete_entry(r, srv.lazyfree_lazy_eviction);
+}
+
+void db_expire_now(kref *r) {
+    size_t klen;
+    const char *key = e_key(r->e, &klen);
+    db_touch(r->db, key, klen);
+    srv.stat_expiredkeys++;
+    delete_entry(r, srv.lazyfree_lazy_expire);
+}
+
+/* Rebuilds the entry with a different TTL shape, keeping key, LRU and value. */
+static handle_t rebuild(const uint8_t *e, long long ttl) {
+    entry_value v = {.type = e_type(e), .store = e_store(e)};
+    switch (v.store) {
+    case VAL_INT: v.ival = e_int(e); break;
+    case VAL_INLINE: v.sval = e_inline(e, &v.slen); break;
+    default: v.ptr = e_ptr(e); break;
+    }
+    size_t klen;
+    const char *key = e_key(e, &klen);
+    return entry_build(key, klen, ttl, e_lru(e), &v);
+}
+
+void db_set_ttl(kref *r, long long when) {
+    int has = e_has_ttl(r->e);
+    if (when >= 0 && has) {
+        e_set_ttl(r->e, when);
+        size_t klen;
+        const char *key = e_key(r->e, &klen);
+        db_touch(r->db, key, klen);
+        return;
+    }
+    if (when < 0 && !has) return;
+    handle_t h = rebuild(r->e, when);
+    if (!h) return; /* arena exhausted: keep the old shape */
+    db_replace(r, h);
+}
+
+void db_set_value(db *d, const char *key, size_t klen, const entry_value *v, long long ttl) {
+    kref r;
+    int found = db_lookup(d, key, klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &r);
+    uint32_t lru = lru_initial();
+    if (found) {
+        if (ttl == -2) ttl = e_ttl(r.e);
+        if (policy_is_lfu()) lru = e_lru(r.e);
+        if (e_store(r.e) == VAL_PTR && !(v->store == VAL_PTR && v->ptr == e_ptr(r.e)))
+            value_free(e_type(r.e), e_ptr(r.e));
+        handle_t h = entry_build(key, klen, ttl, lru, v);
+        db_replace(&r, h);
+        if (!policy_is_lfu()) lru_touch(r.e);
+    } else {
+        if (ttl == -2) ttl = -1;
+        handle_t h = entry_build(key, klen, ttl, lru, v);
+        db_add(d, key, klen, r.hash, h);
+    }
+}
+
+/* ---- values ---- */
+
+#define LAZYFREE_THRESHOLD 64 /* elements (or KiB of string) above which freeing goes to the background */
+
+static void bg_free_value(void *arg, void *arg2) { obj_free((int)(intptr_t)arg2, arg); }
+
+void value_free(int type, void *ptr) {
+    if (obj_free_effort(type, ptr) > LAZYFREE_THRESHOLD) {
+        srv.stat_lazyfreed_objects++;
+        bio_submit(bg_free_value, ptr, (void *)(intptr_t)type);
+    } else {
+        obj_free(type, ptr);
+    }
+}
+
+size_t value_bytes(int type, void *ptr) { return obj_bytes(type, ptr); }
+
+/* ---- flushing ---- */
+
+typedef struct parked {
+    ktable t;
+    struct parked *next;
+} parked;
+
+static parked *lazy_tables;
+static size_t lazy_pending;
+
+static void free_handle(void *ud, handle_t h) {
+    uint8_t *e = arena_ptr(h);
+    if (e_store(e) == VAL_PTR) value_free(e_type(e), e_ptr(e));
+    entry_free(h);
+    if (ud && lazy_pending) lazy_pending--; /* ud set: a parked (FLUSH ASYNC) table */
+}
+
+void db_flush(db *d, int async) {
+    touch_all_watched_keys(d, NULL);
+    srv.dirty += (long long)d->t.count;
+    if (async && d->t.count > 1000) {
+        parked *p = s_malloc(sizeof(*p));
+        p->t = d->t;
+        p->next = lazy_tables;
+        lazy_tables = p;
+        lazy_pending += d->t.count;
+    } else {
+        kt_destroy(&d->t, free_handle, NULL);
+    }
+    kt_init(&d->t);
+    d->expire_cursor = 0;
+    d->avg_ttl = 0;
+}
+
+int db_lazyfree_step(long max_entries) {
+    while (lazy_tables && max_entries > 0) {
+        size_t before = lazy_tables->t.count;
+        int done = kt_drain(&lazy_tables->t, (size_t)max_entries, free_handle, &lazy_pending);
+        max_entries -= (long)(before - lazy_tables->t.count) + 1;
+        if (done) {
+            parked *p = lazy_tables;
+            lazy_tables = p->next;
+            s_free(p);
+        }
+    }
+    return lazy_tables != NULL;
+}
+
+size_t db_lazyfree_pending(void) { return lazy_pending; }
+
+void db_swap(db *a, db *b) {
+    touch_all_watched_keys(a, b);
+    touch_all_watched_keys(b, a);
+    ktable t = a->t;
+    a->t = b->t;
+    b->t = t;
+    uint64_t c = a->expire_cursor;
+    a->expire_cursor = b->expire_cursor;
+    b->expire_cursor = c;
+    long long at = a->avg_ttl;
+    a->avg_ttl = b->avg_ttl;
+    b->avg_ttl = at;
+}

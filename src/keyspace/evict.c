@@ -1,0 +1,211 @@
+/* evict: see evict.h.  The pool keeps copies of candidate keys (not handles),
+ * because a candidate may be deleted or rebuilt before it is chosen; it is
+ * looked up again when its turn comes. */
+#include "keyspace/evict.h"
+#include "keyspace/db.h"
+#include "net/client.h"
+#include "server/server.h"
+#include "util/mem.h"
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POOL_SIZE 16
+
+typedef struct pool_entry {
+    unsigned long long idle;
+    int dbid;
+    size_t klen;
+    char *key; /* heap copy */
+} pool_entry;
+
+static pool_entry pool[POOL_SIZE];
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+static int random_db_cursor;
+
+static uint64_t rnd64(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+unsigned int lru_clock_now(void) {
+    if (srv.hz >= 1) return srv.lruclock;
+    return (unsigned int)((mstime() / 1000) & LRU_CLOCK_MAX);
+}
+
+int policy_is_lfu(void) { return srv.maxmemory_policy == MM_VOLATILE_LFU || srv.maxmemory_policy == MM_ALLKEYS_LFU; }
+int policy_is_lru(void) { return srv.maxmemory_policy == MM_VOLATILE_LRU || srv.maxmemory_policy == MM_ALLKEYS_LRU; }
+
+static unsigned long lfu_minutes(void) { return (unsigned long)((mstime() / 1000 / 60) & 65535); }
+
+static unsigned long lfu_elapsed(unsigned long ldt) {
+    unsigned long now = lfu_minutes();
+    return now >= ldt ? now - ldt : 65535 - ldt + now;
+}
+
+unsigned long lfu_decayed_counter(uint32_t lru) {
+    unsigned long ldt = lru >> 8, counter = lru & 255;
+    unsigned long periods = srv.lfu_decay_time ? lfu_elapsed(ldt) / (unsigned long)srv.lfu_decay_time : 0;
+    if (periods) counter = periods > counter ? 0 : counter - periods;
+    return counter;
+}
+
+static unsigned long lfu_log_incr(unsigned long counter) {
+    if (counter == 255) return 255;
+    double r = (double)(rnd64() >> 11) / (double)(1ULL << 53);
+    double base = (double)counter - LFU_INIT_VAL;
+    if (base < 0) base = 0;
+    double p = 1.0 / (base * srv.lfu_log_factor + 1);
+    return r < p ? counter + 1 : counter;
+}
+
+uint32_t lru_initial(void) {
+    if (policy_is_lfu()) return (uint32_t)((lfu_minutes() << 8) | LFU_INIT_VAL);
+    return lru_clock_now();
+}
+
+void lru_touch(uint8_t *e) {
+    if (srv.current_client && (srv.current_client->flags & CLIENT_NO_TOUCH)) return;
+    if (policy_is_lfu()) {
+        unsigned long counter = lfu_log_incr(lfu_decayed_counter(e_lru(e)));
+        e_set_lru(e, (uint32_t)((lfu_minutes() << 8) | counter));
+    } else {
+        e_set_lru(e, lru_clock_now());
+    }
+}
+
+unsigned long long lru_idle_ms(uint32_t lru) {
+    unsigned int now = lru_clock_now();
+    if (now >= lru) return (unsigned long long)(now - lru) * 1000;
+    return (unsigned long long)(now + (LRU_CLOCK_MAX - lru)) * 1000;
+}
+
+static int volatile_policy(void) { return srv.maxmemory_policy <= MM_VOLATILE_TTL; }
+
+static unsigned long long score(const uint8_t *e) {
+    switch (srv.maxmemory_policy) {
+    case MM_VOLATILE_LRU:
+    case MM_ALLKEYS_LRU: return lru_idle_ms(e_lru(e));
+    case MM_VOLATILE_LFU:
+    case MM_ALLKEYS_LFU: return 255 - lfu_decayed_counter(e_lru(e));
+    case MM_VOLATILE_TTL: return ULLONG_MAX - (unsigned long long)e_ttl(e);
+    default: return 0;
+    }
+}
+
+/* The pool holds npool entries sorted by ascending idle score; the best candidate is last. */
+static int npool;
+
+static void pool_insert(int dbid, const char *key, size_t klen, unsigned long long idle) {
+    for (int i = 0; i < npool; i++)
+        if (pool[i].dbid == dbid && pool[i].klen == klen && !memcmp(pool[i].key, key, klen)) return;
+    if (npool == POOL_SIZE) {
+        if (idle <= pool[0].idle) return;
+        s_free(pool[0].key);
+        memmove(pool, pool + 1, sizeof(pool[0]) * (POOL_SIZE - 1));
+        npool--;
+    }
+    int k = npool;
+    while (k > 0 && pool[k - 1].idle > idle) {
+        pool[k] = pool[k - 1];
+        k--;
+    }
+    pool[k].idle = idle;
+    pool[k].dbid = dbid;
+    pool[k].klen = klen;
+    pool[k].key = s_memdup(key, klen);
+    npool++;
+}
+
+static void pool_populate(db *d) {
+    int ttl_only = volatile_policy();
+    for (int i = 0; i < srv.maxmemory_samples; i++) {
+        handle_t h = kt_random(&d->t, rnd64(), ttl_only);
+        if (!h) return;
+        const uint8_t *e = arena_ptr(h);
+        size_t klen;
+        const char *key = e_key(e, &klen);
+        pool_insert(d->id, key, klen, score(e));
+    }
+}
+
+/* Finds and deletes one key per the policy; 0 if there is none to evict. */
+static int evict_one(void) {
+    int pol = srv.maxmemory_policy;
+    if (pol == MM_ALLKEYS_RANDOM || pol == MM_VOLATILE_RANDOM) {
+        for (int i = 0; i < srv.dbnum; i++) {
+            db *d = &srv.dbs[random_db_cursor++ % srv.dbnum];
+            handle_t h = kt_random(&d->t, rnd64(), pol == MM_VOLATILE_RANDOM);
+            if (!h) continue;
+            size_t klen;
+            const char *key = e_key(arena_ptr(h), &klen);
+            kref r;
+            if (db_lookup(d, key, klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NOEXPIRE, &r)) {
+                db_evict(&r);
+                return 1;
+            }
+        }
+        return 0;
+    }
+    for (int attempt = 0; attempt < 8; attempt++) {
+        int any = 0;
+        for (int i = 0; i < srv.dbnum; i++) {
+            db *d = &srv.dbs[i];
+            if (volatile_policy() ? d->t.nttl : d->t.count) {
+                pool_populate(d);
+                any = 1;
+            }
+        }
+        if (!any) return 0;
+        while (npool > 0) {
+            pool_entry pe = pool[--npool];
+            kref r;
+            int found = pe.dbid < srv.dbnum &&
+                        db_lookup(&srv.dbs[pe.dbid], pe.key, pe.klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NOEXPIRE, &r) &&
+                        (!volatile_policy() || e_has_ttl(r.e));
+            s_free(pe.key);
+            if (found) {
+                db_evict(&r);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static long long time_limit_us(void) {
+    int t = srv.maxmemory_eviction_tenacity;
+    if (t <= 10) return 50LL * t;
+    if (t < 100) return (long long)(500.0 * 1.15 * (t - 10) + 500); /* grows steeply like Redis's */
+    return LLONG_MAX;
+}
+
+/* What eviction measures: used_memory without clients' transient I/O buffers. */
+static size_t evictable_used(void) {
+    size_t used = server_used_memory();
+    return used > srv.client_buf_bytes ? used - srv.client_buf_bytes : 0;
+}
+
+int evict_perform(void) {
+    if (!srv.maxmemory) return EVICT_OK;
+    size_t used = evictable_used();
+    if (used <= srv.maxmemory) return EVICT_OK;
+    if (srv.maxmemory_policy == MM_NOEVICTION) return EVICT_FAIL;
+    long long start = ustime(), limit = time_limit_us();
+    long keys = 0;
+    while (evictable_used() > srv.maxmemory) {
+        if (!evict_one()) {
+            srv.stat_evictions_time_us += ustime() - start;
+            return EVICT_FAIL;
+        }
+        keys++;
+        if (keys % 16 == 0 && ustime() - start > limit) {
+            srv.stat_evictions_time_us += ustime() - start;
+            return EVICT_RUNNING;
+        }
+    }
+    srv.stat_evictions_time_us += ustime() - start;
+    return EVICT_OK;
+}

@@ -1,0 +1,364 @@
+/* table: see table.h for the design and invariants. */
+#include "keyspace/table.h"
+#include "keyspace/entry.h"
+#include "util/mem.h"
+#include "util/siphash.h"
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+_Static_assert(sizeof(kbucket) == 64, "a bucket is one cache line");
+
+uint64_t kt_hash(const char *key, size_t len) { return siphash(key, len); }
+
+static inline uint64_t entry_hash(handle_t h) {
+    size_t len;
+    const char *k = e_key(arena_ptr(h), &len);
+    return siphash(k, len);
+}
+
+static inline uint32_t match_tags(const kbucket *b, uint8_t tag) {
+#ifdef __SSE2__
+    __m128i t = _mm_loadu_si128((const __m128i *)(const void *)b->tag);
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(t, _mm_set1_epi8((char)tag))) & 0xfffu;
+#else
+    uint32_t m = 0;
+    for (int i = 0; i < BUCKET_SLOTS; i++) m |= (uint32_t)(b->tag[i] == tag) << i;
+    return m;
+#endif
+}
+
+static inline uint32_t used_mask(const kbucket *b) {
+#ifdef __SSE2__
+    __m128i z = _mm_setzero_si128();
+    const __m128i *h = (const __m128i *)(const void *)b->h;
+    uint32_t m0 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(h), z)));
+    uint32_t m1 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(h + 1), z)));
+    uint32_t m2 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(h + 2), z)));
+    return ~(m0 | m1 << 4 | m2 << 8) & 0xfffu;
+#else
+    uint32_t m = 0;
+    for (int i = 0; i < BUCKET_SLOTS; i++) m |= (uint32_t)(b->h[i] != 0) << i;
+    return m;
+#endif
+}
+
+static inline kseg *seg_of(const ktable *t, uint64_t hash) {
+    return t->dir[t->gdepth ? hash >> (64 - t->gdepth) : 0];
+}
+
+/* The 32 hash bits after the segment's prefix. */
+static inline uint32_t seg_bits(const kseg *s, uint64_t hash) { return (uint32_t)((hash << s->depth) >> 32); }
+static inline uint32_t home_bucket(const kseg *s, uint64_t hash) {
+    return (uint32_t)(((uint64_t)seg_bits(s, hash) * s->nb) >> 32);
+}
+static inline uint64_t seg_start(const kseg *s) { return s->depth ? (uint64_t)s->prefix << (64 - s->depth) : 0; }
+/* First position after bucket b (0 when that is past the end of hash space). */
+static inline uint64_t bucket_end(const kseg *s, uint32_t b) {
+    uint64_t x_end = (((uint64_t)(b + 1) << 32) + s->nb - 1) / s->nb; /* <= 2^32 */
+    if (s->depth == 0) return x_end >= ((uint64_t)1 << 32) ? 0 : x_end << 32;
+    return seg_start(s) + (x_end << (32 - s->depth));
+}
+static inline uint32_t max_count(uint32_t nb) { return nb * BUCKET_SLOTS - nb * BUCKET_SLOTS / 16; }
+
+static kseg *seg_new(ktable *t, uint32_t nb, uint8_t depth, uint32_t prefix) {
+    kseg *s = s_calloc(sizeof(*s));
+    s->b = s_aligned(64, (size_t)nb * sizeof(kbucket));
+    s->nb = nb;
+    s->depth = depth;
+    s->prefix = prefix;
+    t->bytes += s_usable(s) + s_usable(s->b);
+    t->nsegs++;
+    return s;
+}
+
+static void seg_free(ktable *t, kseg *s) {
+    t->bytes -= s_usable(s) + s_usable(s->b);
+    t->nsegs--;
+    s_free(s->b);
+    s_free(s);
+}
+
+/* Puts a handle in the first free slot from its home bucket. */
+static void seg_place(kseg *s, uint64_t hash, handle_t h, int ttl) {
+    uint32_t b = home_bucket(s, hash);
+    for (;;) {
+        kbucket *bk = &s->b[b];
+        uint32_t free = ~used_mask(bk) & 0xfffu;
+        if (free) {
+            int j = __builtin_ctz(free);
+            bk->h[j] = h;
+            bk->tag[j] = (uint8_t)hash;
+            if (ttl) {
+                bk->ttlmask |= (uint16_t)(1u << j);
+                s->nttl++;
+            }
+            s->count++;
+            return;
+        }
+        if (bk->overflow != 255) bk->overflow++;
+        if (++b == s->nb) b = 0;
+    }
+}
+
+/* Moves every key of src into dst0 (hash bit `bit` clear) or dst1 (set). */
+static void seg_move_all(kseg *src, kseg *dst0, kseg *dst1, int bit) {
+    for (uint32_t b = 0; b < src->nb; b++) {
+        kbucket *bk = &src->b[b];
+        if (b + 1 < src->nb) { /* overlap the next bucket's entry reads with this one's work */
+            const kbucket *nx = &src->b[b + 1];
+            for (int j = 0; j < BUCKET_SLOTS; j++)
+                if (nx->h[j]) __builtin_prefetch(arena_ptr(nx->h[j]));
+        }
+        uint32_t m = used_mask(bk);
+        while (m) {
+            int j = __builtin_ctz(m);
+            m &= m - 1;
+            uint64_t hash = entry_hash(bk->h[j]);
+            int ttl = (bk->ttlmask >> j) & 1;
+            kseg *d = (bit >= 0 && ((hash >> bit) & 1)) ? dst1 : dst0;
+            seg_place(d, hash, bk->h[j], ttl);
+        }
+    }
+}
+
+static void dir_double(ktable *t) {
+    size_t n = (size_t)1 << t->gdepth;
+    kseg **nd = s_malloc(2 * n * sizeof(*nd));
+    for (size_t i = 0; i < 2 * n; i++) nd[i] = t->dir[i >> 1];
+    t->bytes -= s_usable(t->dir);
+    s_free(t->dir);
+    t->dir = nd;
+    t->bytes += s_usable(nd);
+    t->gdepth++;
+}
+
+static void dir_point(ktable *t, kseg *s) {
+    size_t span = (size_t)1 << (t->gdepth - s->depth), first = (size_t)s->prefix * span;
+    for (size_t i = 0; i < span; i++) t->dir[first + i] = s;
+}
+
+static void seg_grow(ktable *t, kseg *s) {
+    uint32_t nb = s->nb + (s->nb >> 2);
+    if (nb == s->nb) nb++;
+    if (nb <= SEG_MAX_BUCKETS || s->depth >= 32) {
+        kseg tmp = *s;
+        s->b = s_aligned(64, (size_t)nb * sizeof(kbucket));
+        s->nb = nb;
+        s->count = s->nttl = 0;
+        t->bytes += s_usable(s->b);
+        seg_move_all(&tmp, s, NULL, -1);
+        t->bytes -= s_usable(tmp.b);
+        s_free(tmp.b);
+        return;
+    }
+    if (s->depth == t->gdepth) dir_double(t);
+    uint32_t half = (nb + 1) / 2;
+    kseg *lo = seg_new(t, half, (uint8_t)(s->depth + 1), s->prefix << 1);
+    kseg *hi = seg_new(t, half, (uint8_t)(s->depth + 1), (s->prefix << 1) | 1);
+    seg_move_all(s, lo, hi, 63 - s->depth);
+    dir_point(t, lo);
+    dir_point(t, hi);
+    seg_free(t, s);
+}
+
+void kt_init(ktable *t) { memset(t, 0, sizeof(*t)); }
+
+void kt_destroy(ktable *t, kt_visit_fn *free_entry, void *ud) {
+    while (t->dir && !kt_drain(t, (size_t)-1, free_entry, ud)) {
+    }
+    kt_init(t);
+}
+
+int kt_drain(ktable *t, size_t max, kt_visit_fn *free_entry, void *ud) {
+    if (!t->dir) return 1;
+    size_t n = (size_t)1 << t->gdepth, done = 0;
+    for (size_t i = 0; i < n && done < max;) {
+        kseg *s = t->dir[i];
+        size_t span = s ? (size_t)1 << (t->gdepth - s->depth) : 1;
+        if (s) {
+            for (uint32_t b = 0; b < s->nb; b++) {
+                uint32_t m = used_mask(&s->b[b]);
+                while (m) {
+                    int j = __builtin_ctz(m);
+                    m &= m - 1;
+                    if (free_entry) free_entry(ud, s->b[b].h[j]);
+                    done++;
+                }
+            }
+            t->count -= s->count;
+            t->nttl -= s->nttl;
+            for (size_t k = 0; k < span; k++) t->dir[i + k] = NULL;
+            seg_free(t, s);
+        }
+        i += span;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (t->dir[i]) return 0;
+    t->bytes -= s_usable(t->dir);
+    s_free(t->dir);
+    t->dir = NULL;
+    t->gdepth = 0;
+    return 1;
+}
+
+handle_t kt_find(const ktable *t, const char *key, size_t klen, uint64_t hash, kslot *where) {
+    if (!t->dir) return 0;
+    kseg *s = seg_of(t, hash);
+    uint32_t b = home_bucket(s, hash);
+    uint8_t tag = (uint8_t)hash;
+    for (uint32_t n = 0; n < s->nb; n++) {
+        kbucket *bk = &s->b[b];
+        uint32_t m = match_tags(bk, tag);
+        while (m) {
+            int j = __builtin_ctz(m);
+            m &= m - 1;
+            handle_t h = bk->h[j];
+            if (!h) continue;
+            size_t len;
+            const char *k = e_key(arena_ptr(h), &len);
+            if (len == klen && memcmp(k, key, klen) == 0) {
+                if (where) {
+                    where->seg = s;
+                    where->bi = b;
+                    where->si = (uint32_t)j;
+                }
+                return h;
+            }
+        }
+        if (!bk->overflow) return 0;
+        if (++b == s->nb) b = 0;
+    }
+    return 0;
+}
+
+void kt_insert(ktable *t, uint64_t hash, handle_t h, int has_ttl) {
+    if (!t->dir) {
+        t->dir = s_malloc(sizeof(*t->dir));
+        t->bytes += s_usable(t->dir);
+        t->dir[0] = NULL;
+        t->dir[0] = seg_new(t, 1, 0, 0);
+    }
+    kseg *s = seg_of(t, hash);
+    if (s->count + 1 > max_count(s->nb)) {
+        seg_grow(t, s);
+        s = seg_of(t, hash);
+    }
+    seg_place(s, hash, h, has_ttl);
+    t->count++;
+    if (has_ttl) t->nttl++;
+}
+
+void kt_replace(ktable *t, const kslot *w, handle_t h, int has_ttl) {
+    kbucket *bk = &w->seg->b[w->bi];
+    uint16_t bit = (uint16_t)(1u << w->si);
+    int had = (bk->ttlmask & bit) != 0;
+    bk->h[w->si] = h;
+    if (had && !has_ttl) {
+        bk->ttlmask &= (uint16_t)~bit;
+        w->seg->nttl--;
+        t->nttl--;
+    } else if (!had && has_ttl) {
+        bk->ttlmask |= bit;
+        w->seg->nttl++;
+        t->nttl++;
+    }
+}
+
+void kt_delete(ktable *t, const kslot *w, uint64_t hash) {
+    kseg *s = w->seg;
+    kbucket *bk = &s->b[w->bi];
+    uint16_t bit = (uint16_t)(1u << w->si);
+    bk->h[w->si] = 0;
+    bk->tag[w->si] = 0;
+    if (bk->ttlmask & bit) {
+        bk->ttlmask &= (uint16_t)~bit;
+        s->nttl--;
+        t->nttl--;
+    }
+    s->count--;
+    t->count--;
+    for (uint32_t b = home_bucket(s, hash); b != w->bi;) {
+        if (s->b[b].overflow != 255) s->b[b].overflow--;
+        if (++b == s->nb) b = 0;
+    }
+}
+
+uint64_t kt_scan(const ktable *t, uint64_t cursor, long count, kt_visit_fn *fn, void *ud) {
+    if (!t->dir || t->count == 0) return 0;
+    uint64_t p = cursor;
+    long emitted = 0, visited = 0, max_visits = count * 10 + 1;
+    do {
+        kseg *s = seg_of(t, p);
+        uint32_t b = home_bucket(s, p);
+        uint64_t end = bucket_end(s, b);
+        for (uint32_t n = 0, j = b; n < s->nb; n++) {
+            const kbucket *bk = &s->b[j];
+            uint32_t m = used_mask(bk);
+            while (m) {
+                int k = __builtin_ctz(m);
+                m &= m - 1;
+                uint64_t hash = entry_hash(bk->h[k]);
+                if (hash >= p && (end == 0 || hash < end)) {
+                    fn(ud, bk->h[k]);
+                    emitted++;
+                }
+            }
+            if (!bk->overflow) break;
+            if (++j == s->nb) j = 0;
+        }
+        visited++;
+        p = end;
+    } while (p != 0 && emitted < count && visited < max_visits);
+    return p;
+}
+
+uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visit_fn *fn, void *ud) {
+    if (!t->dir || t->nttl == 0) return 0;
+    uint64_t p = cursor;
+    long visited = 0;
+    do {
+        kseg *s = seg_of(t, p);
+        if (s->nttl == 0) { /* skip the whole segment */
+            uint64_t next = s->depth ? seg_start(s) + ((uint64_t)1 << (64 - s->depth)) : 0;
+            p = next;
+            visited++;
+            continue;
+        }
+        uint32_t b = home_bucket(s, p);
+        const kbucket *bk = &s->b[b];
+        uint32_t m = bk->ttlmask;
+        while (m) {
+            int k = __builtin_ctz(m);
+            m &= m - 1;
+            fn(ud, bk->h[k]);
+        }
+        visited++;
+        p = bucket_end(s, b);
+    } while (p != 0 && visited < max_buckets);
+    return p;
+}
+
+handle_t kt_random(const ktable *t, uint64_t rnd, int ttl_only) {
+    if (!t->dir || t->count == 0 || (ttl_only && t->nttl == 0)) return 0;
+    uint64_t p = rnd;
+    for (size_t tries = 0; tries <= t->nsegs + 1; tries++) {
+        kseg *s = seg_of(t, p);
+        if (s->count && (!ttl_only || s->nttl)) {
+            uint32_t b = home_bucket(s, p);
+            for (uint32_t n = 0; n < s->nb; n++) {
+                const kbucket *bk = &s->b[b];
+                uint32_t m = ttl_only ? bk->ttlmask : used_mask(bk);
+                if (m) {
+                    int pick = (int)((rnd >> 7) % (uint64_t)__builtin_popcount(m));
+                    while (pick--) m &= m - 1;
+                    return bk->h[__builtin_ctz(m)];
+                }
+                if (++b == s->nb) b = 0;
+            }
+        }
+        p = s->depth ? seg_start(s) + ((uint64_t)1 << (64 - s->depth)) : 0;
+    }
+    return 0;
+}

@@ -1,0 +1,115 @@
+/* client: one connection's state.
+ *
+ * Input: bytes are read into qbuf; the parser (protocol/request.c) resumes
+ * where it stopped and records argument offsets relative to the start of the
+ * current command, so qbuf may be reallocated or compacted between reads.
+ * Arguments point into qbuf while the command runs (zero copy); anything kept
+ * beyond one command (MULTI's queue) is copied.
+ *
+ * Output: replies are appended to obuf and written once per event loop
+ * iteration for every client that has output (before epoll_wait), so a
+ * pipeline of N commands costs one write.  The output limits of the client's
+ * class are checked whenever obuf grows. */
+#ifndef SARDINE_CLIENT_H
+#define SARDINE_CLIENT_H
+#include <stddef.h>
+#include <stdint.h>
+#include "keyspace/db.h"
+
+enum {
+    CLIENT_CLOSE_ASAP = 1 << 0,
+    CLIENT_CLOSE_AFTER_REPLY = 1 << 1,
+    CLIENT_MULTI = 1 << 2,
+    CLIENT_DIRTY_CAS = 1 << 3,
+    CLIENT_DIRTY_EXEC = 1 << 4,
+    CLIENT_PENDING_WRITE = 1 << 5,
+    CLIENT_AUTHENTICATED = 1 << 6,
+    CLIENT_UNIX = 1 << 7,
+    CLIENT_NO_EVICT = 1 << 8,
+    CLIENT_REPLY_OFF = 1 << 9,
+    CLIENT_REPLY_SKIP_NEXT = 1 << 10,
+    CLIENT_REPLY_SKIP = 1 << 11,
+    CLIENT_PAUSED = 1 << 12,
+    CLIENT_WRITE_HANDLER = 1 << 13,
+    CLIENT_EXECUTING = 1 << 14,
+    CLIENT_NO_TOUCH = 1 << 15,
+};
+
+typedef struct arg {
+    char *p;
+    size_t len;
+} arg;
+
+struct command;
+
+typedef struct queued_cmd {
+    struct command *cmd;
+    int argc;
+    arg *argv;
+} queued_cmd;
+
+typedef struct watched_key {
+    db *db;
+    char *key;
+    size_t klen;
+    int expired_at_watch;
+} watched_key;
+
+typedef struct client {
+    uint64_t id;
+    int fd;
+    int flags;
+    int resp;
+    int idx; /* position in srv.clients */
+    db *db;
+    char *name;
+    char addr[64], laddr[64];
+    long long ctime_ms, last_ms;
+    /* input */
+    char *qbuf;
+    size_t qlen, qcap, qstart; /* qstart: first byte of the command being parsed */
+    size_t qpeak;
+    int reqtype;               /* 0 none yet, '*' multibulk, 'i' inline */
+    long mbulk;                /* arguments still to read */
+    long long bulklen;         /* -1: reading a $ header */
+    size_t ppos;               /* parse position, relative to qstart */
+    int argc, argv_cap;
+    arg *argv;
+    size_t *argoff;            /* offsets of argv, relative to qstart, during parsing */
+    /* output */
+    char *obuf;
+    size_t olen, ocap, opos;
+    long long soft_limit_since;
+    /* transactions */
+    queued_cmd *mq;
+    int mcount, mcap;
+    watched_key *wk;
+    int wcount, wcap;
+    struct command *cmd, *lastcmd;
+    long long argv_bytes;
+} client;
+
+/* Query/output buffer (re)allocation, counted in srv.client_buf_bytes: eviction does not count
+ * these transient I/O buffers as data (Redis likewise leaves replica and AOF buffers out). */
+void *cbuf_realloc(void *p, size_t size);
+void cbuf_free(void *p);
+client *client_create(int fd, int is_unix);
+void client_free(client *c);
+void client_close_async(client *c);
+/* Runs the commands complete in the query buffer. */
+void client_process_input(client *c);
+/* Writes what can be written now; 0 ok, -1 the client was freed. */
+int client_write(client *c);
+void client_reset_argv(client *c);
+void client_install_write_handler(client *c);
+/* The CLIENT LIST line of one client (heap string, free with s_free). */
+char *client_info_line(client *c);
+int client_class(const client *c);
+void clients_handle_pending_writes(void);
+void clients_free_closed(void);
+void clients_cron(void);
+void clients_resume_paused(void);
+/* Accept handlers, installed on listening sockets by net/listen.c. */
+void accept_tcp_handler(int fd, void *data, int mask);
+void accept_unix_handler(int fd, void *data, int mask);
+#endif

@@ -1,0 +1,114 @@
+/* eventloop: see eventloop.h. */
+#include "net/eventloop.h"
+#include "server/server.h"
+#include "util/mem.h"
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+typedef struct fevent {
+    int mask;
+    el_file_fn *rfn, *wfn;
+    void *data;
+} fevent;
+
+struct eloop {
+    int epfd, setsize, stop, busy;
+    fevent *ev;
+    struct epoll_event *fired;
+    el_timer_fn *timer;
+    long long timer_due_us;
+    el_hook_fn *before_sleep;
+};
+
+eloop *el_create(int setsize) {
+    eloop *el = s_calloc(sizeof(*el));
+    el->epfd = epoll_create1(EPOLL_CLOEXEC);
+    el->setsize = setsize;
+    el->ev = s_calloc((size_t)setsize * sizeof(fevent));
+    el->fired = s_calloc((size_t)setsize * sizeof(struct epoll_event));
+    return el;
+}
+
+int el_resize(eloop *el, int setsize) {
+    if (setsize <= el->setsize) return 0;
+    el->ev = s_realloc(el->ev, (size_t)setsize * sizeof(fevent));
+    memset(el->ev + el->setsize, 0, (size_t)(setsize - el->setsize) * sizeof(fevent));
+    el->fired = s_realloc(el->fired, (size_t)setsize * sizeof(struct epoll_event));
+    el->setsize = setsize;
+    return 0;
+}
+
+static int to_epoll(int mask) { return (mask & EL_READABLE ? EPOLLIN : 0) | (mask & EL_WRITABLE ? EPOLLOUT : 0); }
+
+int el_add(eloop *el, int fd, int mask, el_file_fn *fn, void *data) {
+    if (fd >= el->setsize) el_resize(el, fd + 1024);
+    fevent *fe = &el->ev[fd];
+    struct epoll_event ee = {0};
+    int op = fe->mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    ee.events = (uint32_t)to_epoll(fe->mask | mask);
+    ee.data.fd = fd;
+    if (epoll_ctl(el->epfd, op, fd, &ee) == -1) return -1;
+    fe->mask |= mask;
+    if (mask & EL_READABLE) fe->rfn = fn;
+    if (mask & EL_WRITABLE) fe->wfn = fn;
+    fe->data = data;
+    return 0;
+}
+
+void el_del(eloop *el, int fd, int mask) {
+    if (fd < 0 || fd >= el->setsize) return;
+    fevent *fe = &el->ev[fd];
+    if (!fe->mask) return;
+    int left = fe->mask & ~mask;
+    struct epoll_event ee = {0};
+    ee.events = (uint32_t)to_epoll(left);
+    ee.data.fd = fd;
+    epoll_ctl(el->epfd, left ? EPOLL_CTL_MOD : EPOLL_CTL_DEL, fd, &ee);
+    fe->mask = left;
+}
+
+int el_mask(eloop *el, int fd) { return fd >= 0 && fd < el->setsize ? el->ev[fd].mask : 0; }
+
+void el_set_timer(eloop *el, el_timer_fn *fn, int first_ms) {
+    el->timer = fn;
+    el->timer_due_us = monotonic_us() + (long long)first_ms * 1000;
+}
+
+void el_set_before_sleep(eloop *el, el_hook_fn *fn) { el->before_sleep = fn; }
+void el_stop(eloop *el) { el->stop = 1; }
+void el_set_busy(eloop *el, int busy) { el->busy = busy; }
+
+void el_run(eloop *el) {
+    while (!el->stop) {
+        if (el->before_sleep) el->before_sleep();
+        int timeout = -1;
+        if (el->timer) {
+            long long wait = el->timer_due_us - monotonic_us();
+            timeout = wait <= 0 ? 0 : (int)((wait + 999) / 1000);
+        }
+        if (el->busy) timeout = 0;
+        int n = epoll_wait(el->epfd, el->fired, el->setsize, timeout);
+        if (n < 0 && errno != EINTR) break;
+        server_update_cached_time();
+        for (int i = 0; i < n; i++) {
+            int fd = el->fired[i].data.fd;
+            uint32_t evs = el->fired[i].events;
+            fevent *fe = &el->ev[fd];
+            int rfired = 0;
+            if ((fe->mask & EL_READABLE) && (evs & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+                fe->rfn(fd, fe->data, EL_READABLE);
+                rfired = 1;
+            }
+            fe = &el->ev[fd]; /* the handler may have changed the table */
+            if ((fe->mask & EL_WRITABLE) && (evs & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+                if (!rfired || fe->wfn != fe->rfn) fe->wfn(fd, fe->data, EL_WRITABLE);
+            }
+        }
+        if (el->timer && monotonic_us() >= el->timer_due_us) {
+            int next = el->timer();
+            el->timer_due_us = monotonic_us() + (long long)next * 1000;
+        }
+    }
+}

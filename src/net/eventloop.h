@@ -1,0 +1,31 @@
+/* eventloop: a minimal epoll reactor.
+ *
+ * File events: one read and one write handler per fd, level-triggered.
+ * Time: a single periodic callback (the server cron) at a given interval, and
+ * a before-sleep hook that runs once per iteration before epoll_wait (where
+ * replies are flushed and expired keys reaped).  Handlers run on the one
+ * thread that owns all server state. */
+#ifndef SARDINE_EVENTLOOP_H
+#define SARDINE_EVENTLOOP_H
+
+enum { EL_READABLE = 1, EL_WRITABLE = 2 };
+
+typedef void el_file_fn(int fd, void *data, int mask);
+typedef void el_hook_fn(void);
+/* Returns the milliseconds until it wants to run again. */
+typedef int el_timer_fn(void);
+
+typedef struct eloop eloop;
+
+eloop *el_create(int setsize);
+int el_resize(eloop *el, int setsize);
+int el_add(eloop *el, int fd, int mask, el_file_fn *fn, void *data);
+void el_del(eloop *el, int fd, int mask);
+int el_mask(eloop *el, int fd);
+void el_set_timer(eloop *el, el_timer_fn *fn, int first_ms);
+void el_set_before_sleep(eloop *el, el_hook_fn *fn);
+void el_stop(eloop *el);
+void el_run(eloop *el);
+/* Whether the loop has something to do right away (timeout 0 for epoll). */
+void el_set_busy(eloop *el, int busy);
+#endif

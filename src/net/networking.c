@@ -1,0 +1,456 @@
+/* networking: client lifecycle and socket I/O (see client.h).
+ *
+ * Freeing: a client is freed synchronously only from its own I/O handlers
+ * before any command of it runs; everywhere else (QUIT, CLIENT KILL, output
+ * limits) it is marked CLOSE_ASAP and freed in before-sleep, so no command
+ * ever runs on a freed client. */
+#include "commands/dispatch.h"
+#include "net/client.h"
+#include "net/eventloop.h"
+#include "protocol/reply.h"
+#include "protocol/request.h"
+#include "server/multi.h"
+#include "server/server.h"
+#include "util/mem.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define IOBUF_LEN 16384
+#define IOBUF_MAX (1024 * 1024)
+
+static client **pending_writes, **closing;
+static size_t npending, pending_cap, nclosing, closing_cap;
+
+static void push(client ***arr, size_t *n, size_t *cap, client *c) {
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *arr = s_realloc(*arr, *cap * sizeof(client *));
+    }
+    (*arr)[(*n)++] = c;
+}
+
+void *cbuf_realloc(void *p, size_t size) {
+    srv.client_buf_bytes -= s_usable(p);
+    p = s_realloc(p, size);
+    srv.client_buf_bytes += s_usable(p);
+    return p;
+}
+
+void cbuf_free(void *p) {
+    srv.client_buf_bytes -= s_usable(p);
+    s_free(p);
+}
+
+void client_queue_write(client *c) { push(&pending_writes, &npending, &pending_cap, c); }
+
+static void read_handler(int fd, void *data, int mask);
+
+static void format_addr(const struct sockaddr_storage *sa, char *out, size_t size) {
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
+        port = ntohs(s->sin_port);
+        snprintf(out, size, "%s:%d", ip, port);
+    } else if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
+        port = ntohs(s->sin6_port);
+        snprintf(out, size, "%s:%d", ip, port);
+    } else {
+        snprintf(out, size, "/unixsocket:0");
+    }
+}
+
+client *client_create(int fd, int is_unix) {
+    client *c = s_calloc(sizeof(*c));
+    c->id = srv.next_client_id++;
+    c->fd = fd;
+    c->resp = 2;
+    c->db = &srv.dbs[0];
+    c->bulklen = -1;
+    c->ctime_ms = c->last_ms = mstime();
+    if (!srv.requirepass || !srv.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    if (fd >= 0) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof(sa);
+        if (is_unix) {
+            c->flags |= CLIENT_UNIX;
+            snprintf(c->addr, sizeof(c->addr), "%s:0", srv.unixsocket ? srv.unixsocket : "");
+            snprintf(c->laddr, sizeof(c->laddr), "%s:0", srv.unixsocket ? srv.unixsocket : "");
+        } else {
+            if (getpeername(fd, (struct sockaddr *)&sa, &len) == 0) format_addr(&sa, c->addr, sizeof(c->addr));
+            len = sizeof(sa);
+            if (getsockname(fd, (struct sockaddr *)&sa, &len) == 0) format_addr(&sa, c->laddr, sizeof(c->laddr));
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+            if (srv.tcpkeepalive > 0) {
+                setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+                int idle = srv.tcpkeepalive, intvl = srv.tcpkeepalive / 3 ? srv.tcpkeepalive / 3 : 1, cnt = 3;
+                setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+                setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+                setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+            }
+        }
+        if (el_add(srv.el, fd, EL_READABLE, read_handler, c) == -1) {
+            s_free(c);
+            close(fd);
+            return NULL;
+        }
+        if (srv.nclients == srv.clients_cap) {
+            srv.clients_cap = srv.clients_cap ? srv.clients_cap * 2 : 64;
+            srv.clients = s_realloc(srv.clients, srv.clients_cap * sizeof(client *));
+        }
+        c->idx = (int)srv.nclients;
+        srv.clients[srv.nclients++] = c;
+    } else {
+        c->idx = -1;
+    }
+    return c;
+}
+
+static void remove_from(client **arr, size_t *n, client *c) {
+    for (size_t i = 0; i < *n; i++)
+        if (arr[i] == c) arr[i] = NULL; /* compacted by the walkers */
+}
+
+void client_free(client *c) {
+    if (srv.current_client == c) srv.current_client = NULL;
+    unwatch_all_keys(c);
+    multi_discard(c);
+    if (c->fd >= 0) {
+        el_del(srv.el, c->fd, EL_READABLE | EL_WRITABLE);
+        close(c->fd);
+    }
+    if (c->idx >= 0) {
+        client *last = srv.clients[--srv.nclients];
+        srv.clients[c->idx] = last;
+        last->idx = c->idx;
+    }
+    if (c->flags & CLIENT_PENDING_WRITE) remove_from(pending_writes, &npending, c);
+    if (c->flags & CLIENT_CLOSE_ASAP) remove_from(closing, &nclosing, c);
+    cbuf_free(c->qbuf);
+    cbuf_free(c->obuf);
+    s_free(c->argv);
+    s_free(c->argoff);
+    s_free(c->name);
+    s_free(c);
+}
+
+void client_close_async(client *c) {
+    if (c->flags & CLIENT_CLOSE_ASAP) return;
+    c->flags |= CLIENT_CLOSE_ASAP;
+    push(&closing, &nclosing, &closing_cap, c);
+}
+
+void clients_free_closed(void) {
+    while (nclosing) {
+        client *c = closing[--nclosing];
+        if (!c) continue;
+        c->flags &= ~CLIENT_CLOSE_ASAP; /* already off the list */
+        client_free(c);
+    }
+}
+
+int client_class(const client *c) {
+    (void)c;
+    return COB_NORMAL;
+}
+
+static void write_handler(int fd, void *data, int mask);
+
+void client_install_write_handler(client *c) {
+    if (c->flags & CLIENT_WRITE_HANDLER || c->fd < 0) return;
+    if (el_add(srv.el, c->fd, EL_WRITABLE, write_handler, c) == 0) c->flags |= CLIENT_WRITE_HANDLER;
+}
+
+int client_write(client *c) {
+    while (c->opos < c->olen) {
+        ssize_t n = write(c->fd, c->obuf + c->opos, c->olen - c->opos);
+        if (n > 0) {
+            c->opos += (size_t)n;
+            srv.stat_net_output_bytes += n;
+            srv.stat_io_writes++;
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        if (n < 0 && errno == EINTR) continue;
+        serverLog(LL_VERBOSE, "Error writing to client: %s", strerror(errno));
+        client_free(c);
+        return -1;
+    }
+    if (c->opos == c->olen) {
+        c->opos = c->olen = 0;
+        c->soft_limit_since = 0;
+        if (c->flags & CLIENT_WRITE_HANDLER) {
+            el_del(srv.el, c->fd, EL_WRITABLE);
+            c->flags &= ~CLIENT_WRITE_HANDLER;
+        }
+        if (c->ocap > 64 * 1024) { /* don't keep a big reply buffer around */
+            cbuf_free(c->obuf);
+            c->obuf = NULL;
+            c->ocap = 0;
+        }
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+            client_free(c);
+            return -1;
+        }
+    } else {
+        client_install_write_handler(c);
+    }
+    return 0;
+}
+
+static void write_handler(int fd, void *data, int mask) {
+    (void)fd;
+    (void)mask;
+    client *c = data;
+    client_write(c);
+}
+
+void clients_handle_pending_writes(void) {
+    for (size_t i = 0; i < npending; i++) {
+        client *c = pending_writes[i];
+        if (!c) continue;
+        c->flags &= ~CLIENT_PENDING_WRITE;
+        if (c->flags & CLIENT_CLOSE_ASAP) continue;
+        if (c->flags & CLIENT_WRITE_HANDLER) continue; /* the socket is full; epoll will tell us */
+        client_write(c);
+    }
+    npending = 0;
+}
+
+void client_reset_argv(client *c) { c->argc = 0; }
+
+void client_process_input(client *c) {
+    while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED))) {
+        const char *err = NULL;
+        int r = parse_request(c, &err);
+        if (r == PARSE_MORE) break;
+        if (r == PARSE_ERROR) {
+            char buf[256];
+            snprintf(buf, sizeof(buf), "ERR %s", err);
+            reply_error(c, buf);
+            serverLog(LL_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", err,
+                      (unsigned long long)c->id, c->addr);
+            c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+            c->qstart = c->qlen; /* drop the rest of the input */
+            parse_done(c);
+            c->qstart = c->qlen;
+            break;
+        }
+        if (r == PARSE_OK) {
+            srv.current_client = c;
+            int done = process_command(c);
+            srv.current_client = NULL;
+            if (!done) { /* postponed by CLIENT PAUSE: parse it again later */
+                c->reqtype = 0;
+                c->ppos = 0;
+                c->argc = 0;
+                break;
+            }
+        }
+        parse_done(c);
+    }
+    if (c->qstart >= c->qlen) {
+        c->qstart = c->qlen = 0;
+    } else if (c->qstart > 0) {
+        memmove(c->qbuf, c->qbuf + c->qstart, c->qlen - c->qstart);
+        c->qlen -= c->qstart;
+        c->qstart = 0;
+    }
+}
+
+static void read_handler(int fd, void *data, int mask) {
+    (void)mask;
+    client *c = data;
+    if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) {
+        /* Drain and ignore: the client is going away. */
+        char sink[4096];
+        ssize_t n = read(fd, sink, sizeof(sink));
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) client_free(c);
+        return;
+    }
+    size_t want = IOBUF_LEN;
+    if (c->reqtype == '*' && c->bulklen >= 32768) {
+        size_t need = c->qstart + c->ppos + (size_t)c->bulklen + 2;
+        if (need > c->qlen) want = need - c->qlen;
+    }
+    if (c->qcap - c->qlen < want) {
+        size_t cap = c->qcap ? c->qcap : IOBUF_LEN;
+        while (cap - c->qlen < want) cap *= 2;
+        c->qbuf = cbuf_realloc(c->qbuf, cap);
+        c->qcap = cap;
+    }
+    ssize_t n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    if (n == 0) {
+        serverLog(LL_VERBOSE, "Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+        client_free(c);
+        return;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        serverLog(LL_VERBOSE, "Reading from client: %s", strerror(errno));
+        client_free(c);
+        return;
+    }
+    c->qlen += (size_t)n;
+    c->last_ms = srv.cmd_now_ms ? mstime() : mstime();
+    srv.stat_net_input_bytes += n;
+    srv.stat_io_reads++;
+    if (c->qlen > c->qpeak) c->qpeak = c->qlen;
+    if (srv.client_max_querybuf_len && c->qlen - c->qstart > srv.client_max_querybuf_len) {
+        char *info = client_info_line(c);
+        serverLog(LL_WARNING, "Closing client that reached max query buffer length: %s", info);
+        s_free(info);
+        srv.stat_client_qbuf_limit_disconnections++;
+        client_free(c);
+        return;
+    }
+    /* A full buffer means more is waiting: read bigger next time. */
+    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap) {
+        c->qbuf = cbuf_realloc(c->qbuf, c->qcap * 2);
+        c->qcap *= 2;
+    }
+    client_process_input(c);
+}
+
+static int is_loopback(const struct sockaddr_storage *sa) {
+    if (sa->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a)) return 1;
+        if (IN6_IS_ADDR_V4MAPPED(a)) return a->s6_addr[12] == 127;
+    }
+    return 0;
+}
+
+static const char *protected_msg =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for "
+    "the default user. In this mode connections are only accepted from the loopback interface. If you want to "
+    "connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable "
+    "protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by "
+    "connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly "
+    "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+    "Alternatively you can just disable the protected mode by editing the Redis configuration file, and "
+    "setting the protected mode option to 'no', and then restarting the server. 3) If you started the server "
+    "manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication "
+    "password for the default user. NOTE: You only need to do one of the above things in order for the server "
+    "to start accepting connections from the outside.\r\n";
+
+static void accept_common(int fd, int is_unix) {
+    for (int i = 0; i < 1000; i++) {
+        struct sockaddr_storage sa;
+        socklen_t len = sizeof(sa);
+        int cfd = accept4(fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0) return;
+        srv.stat_numconnections++;
+        if (srv.nclients >= (size_t)srv.maxclients) {
+            static const char msg[] = "-ERR max number of clients reached\r\n";
+            if (write(cfd, msg, sizeof(msg) - 1) < 0) { /* best effort */
+            }
+            srv.stat_rejected_conn++;
+            close(cfd);
+            continue;
+        }
+        if (!is_unix && srv.protected_mode && (!srv.requirepass || !srv.requirepass[0]) &&
+            !is_loopback(&sa)) {
+            if (write(cfd, protected_msg, strlen(protected_msg)) < 0) { /* best effort */
+            }
+            srv.stat_rejected_conn++;
+            close(cfd);
+            continue;
+        }
+        client *c = client_create(cfd, is_unix);
+        if (c)
+            serverLog(LL_VERBOSE, "Accepted %s", c->addr);
+    }
+}
+
+void accept_tcp_handler(int fd, void *data, int mask) {
+    (void)data;
+    (void)mask;
+    accept_common(fd, 0);
+}
+
+void accept_unix_handler(int fd, void *data, int mask) {
+    (void)data;
+    (void)mask;
+    accept_common(fd, 1);
+}
+
+static const char *cmd_fullname(const client *c);
+
+char *client_info_line(client *c) {
+    char flags[16], *f = flags;
+    if (c->flags & CLIENT_MULTI) *f++ = 'x';
+    if (c->flags & CLIENT_DIRTY_CAS) *f++ = 'd';
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *f++ = 'c';
+    if (c->flags & CLIENT_UNIX) *f++ = 'U';
+    if (c->flags & CLIENT_CLOSE_ASAP) *f++ = 'A';
+    if (c->flags & CLIENT_NO_EVICT) *f++ = 'e';
+    if (c->flags & CLIENT_NO_TOUCH) *f++ = 'T';
+    if (f == flags) *f++ = 'N';
+    *f = 0;
+    char events[3], *ev = events;
+    int m = c->fd >= 0 ? el_mask(srv.el, c->fd) : 0;
+    if (m & EL_READABLE) *ev++ = 'r';
+    if (m & EL_WRITABLE) *ev++ = 'w';
+    *ev = 0;
+    long long now = mstime();
+    size_t tot = sizeof(client) + c->qcap + c->ocap + (size_t)c->argv_cap * (sizeof(arg) + 2 * sizeof(size_t));
+    size_t need = 512 + (c->name ? strlen(c->name) : 0);
+    char *s = s_malloc(need);
+    snprintf(s, need,
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
+             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%lld multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu "
+             "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+             (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
+             (now - c->last_ms) / 1000, flags, c->db->id, (c->flags & CLIENT_MULTI) ? c->mcount : -1,
+             c->qlen - c->qstart, c->qcap - c->qlen, c->argv_bytes, c->qcap, c->qpeak, c->olen - c->opos,
+             c->olen > 16384 ? c->ocap : 0, tot, events, cmd_fullname(c), c->resp);
+    return s;
+}
+
+static const char *cmd_fullname(const client *c) {
+    extern const char *command_fullname(const struct command *cmd);
+    return c->lastcmd ? command_fullname(c->lastcmd) : "NULL";
+}
+
+void clients_cron(void) {
+    long long now = mstime();
+    for (size_t i = 0; i < srv.nclients; i++) {
+        client *c = srv.clients[i];
+        if (srv.timeout && !(c->flags & CLIENT_CLOSE_ASAP) && (now - c->last_ms) / 1000 > srv.timeout) {
+            serverLog(LL_VERBOSE, "Closing idle client");
+            client_close_async(c);
+            continue;
+        }
+        /* Give back an idle client's empty query buffer. */
+        if (c->qlen == 0 && c->qbuf && (c->qcap > IOBUF_LEN || now - c->last_ms > 2000)) {
+            cbuf_free(c->qbuf);
+            c->qbuf = NULL;
+            c->qcap = 0;
+            c->qpeak = 0;
+        }
+    }
+}
+
+void clients_resume_paused(void) {
+    for (size_t i = 0; i < srv.nclients; i++) {
+        client *c = srv.clients[i];
+        if (c->flags & CLIENT_PAUSED) {
+            c->flags &= ~CLIENT_PAUSED;
+            client_process_input(c);
+        }
+    }
+}

@@ -1,0 +1,833 @@
+/* config: see config.h. */
+#include "server/config.h"
+#include "commands/commands.h"
+#include "protocol/reply.h"
+#include "protocol/request.h"
+#include "server/server.h"
+#include "util/glob.h"
+#include "util/mem.h"
+#include "util/numconv.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+enum { T_BOOL, T_INT, T_LL, T_MEM, T_ENUM, T_STR, T_SPECIAL };
+enum { F_IMMUTABLE = 1, F_SENSITIVE = 2 };
+
+typedef struct enum_name {
+    const char *name;
+    int val;
+} enum_name;
+
+static const enum_name policy_names[] = {
+    {"volatile-lru", MM_VOLATILE_LRU}, {"volatile-lfu", MM_VOLATILE_LFU}, {"volatile-random", MM_VOLATILE_RANDOM},
+    {"volatile-ttl", MM_VOLATILE_TTL}, {"allkeys-lru", MM_ALLKEYS_LRU}, {"allkeys-lfu", MM_ALLKEYS_LFU},
+    {"allkeys-random", MM_ALLKEYS_RANDOM}, {"noeviction", MM_NOEVICTION}, {NULL, 0}};
+static const enum_name loglevel_names[] = {
+    {"debug", LL_DEBUG}, {"verbose", LL_VERBOSE}, {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {"nothing", LL_NOTHING}, {NULL, 0}};
+
+/* Directives kept only as text until their feature exists (persistence, replication ...). */
+typedef struct stored {
+    char *value;
+} stored;
+
+typedef struct cfg {
+    const char *name, *alias;
+    int type, flags;
+    void *ptr;
+    long long min, max;
+    const char *def;
+    const enum_name *enums;
+    /* T_SPECIAL */
+    int (*set)(const char **argv, int argc, const char **err);
+    char *(*get)(void);
+} cfg;
+
+static stored st_save, st_appendonly, st_appendfilename, st_dbfilename, st_appendfsync, st_notify, st_replicaof,
+    st_masterauth, st_io_threads, st_supervised, st_always_show_logo, st_set_proc_title, st_activerehashing,
+    st_lua_time_limit, st_stop_writes, st_rdbcompression, st_rdbchecksum, st_replica_ro, st_hash_entries,
+    st_hash_value, st_list_size, st_list_depth, st_set_intset, st_set_lp_entries, st_set_lp_value, st_zset_entries,
+    st_zset_value, st_stream_bytes, st_stream_entries, st_hll_sparse, st_aof_preamble, st_active_defrag,
+    st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
+    st_tracking_table, st_lazyfree_replica, st_busy_reply, st_shutdown_timeout, st_crash_log, st_syslog_ident,
+    st_syslog_facility, st_proc_title_template, st_locale, st_ignore_warnings, st_aof_rewrite_perc,
+    st_aof_rewrite_min, st_aof_use_rdb_preamble, st_aof_timestamp, st_rdb_del_sync, st_sanitize_dump, st_acllog,
+    st_aclfile, st_replica_priority;
+
+static int set_bind(const char **argv, int argc, const char **err);
+static char *get_bind(void);
+static int set_cob(const char **argv, int argc, const char **err);
+static char *get_cob(void);
+static int set_dir(const char **argv, int argc, const char **err);
+static char *get_dir(void);
+static int set_unixsocketperm(const char **argv, int argc, const char **err);
+static char *get_unixsocketperm(void);
+
+#define STORED(n, s, d) {n, NULL, T_STR, 0, &s.value, 0, 0, d, NULL, NULL, NULL}
+static cfg table[] = {
+    {"port", NULL, T_INT, F_IMMUTABLE, &srv.port, 0, 65535, "6379"},
+    {"bind", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
+    {"unixsocket", NULL, T_STR, F_IMMUTABLE, &srv.unixsocket, 0, 0, ""},
+    {"unixsocketperm", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "0", NULL, set_unixsocketperm, get_unixsocketperm},
+    {"tcp-backlog", NULL, T_INT, F_IMMUTABLE, &srv.tcp_backlog, 0, INT_MAX, "511"},
+    {"timeout", NULL, T_INT, 0, &srv.timeout, 0, INT_MAX, "0"},
+    {"tcp-keepalive", NULL, T_INT, 0, &srv.tcpkeepalive, 0, INT_MAX, "300"},
+    {"maxclients", NULL, T_INT, 0, &srv.maxclients, 1, INT_MAX, "10000"},
+    {"databases", NULL, T_INT, F_IMMUTABLE, &srv.dbnum, 1, INT_MAX, "16"},
+    {"requirepass", NULL, T_STR, F_SENSITIVE, &srv.requirepass, 0, 0, ""},
+    {"maxmemory", NULL, T_MEM, 0, &srv.maxmemory, 0, LLONG_MAX, "0"},
+    {"maxmemory-policy", NULL, T_ENUM, 0, &srv.maxmemory_policy, 0, 0, "noeviction", policy_names},
+    {"maxmemory-samples", NULL, T_INT, 0, &srv.maxmemory_samples, 1, INT_MAX, "5"},
+    {"maxmemory-eviction-tenacity", NULL, T_INT, 0, &srv.maxmemory_eviction_tenacity, 0, 100, "10"},
+    {"lfu-log-factor", NULL, T_INT, 0, &srv.lfu_log_factor, 0, INT_MAX, "10"},
+    {"lfu-decay-time", NULL, T_INT, 0, &srv.lfu_decay_time, 0, INT_MAX, "1"},
+    {"hz", NULL, T_INT, 0, &srv.config_hz, 0, INT_MAX, "10"},
+    {"dynamic-hz", NULL, T_BOOL, 0, &srv.dynamic_hz, 0, 0, "yes"},
+    {"proto-max-bulk-len", NULL, T_MEM, 0, &srv.proto_max_bulk_len, 1024 * 1024, LLONG_MAX, "536870912"},
+    {"client-query-buffer-limit", NULL, T_MEM, 0, &srv.client_max_querybuf_len, 1024 * 1024, LLONG_MAX, "1073741824"},
+    {"client-output-buffer-limit", NULL, T_SPECIAL, 0, NULL, 0, 0,
+     "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", NULL, set_cob, get_cob},
+    {"loglevel", NULL, T_ENUM, 0, &srv.verbosity, 0, 0, "notice", loglevel_names},
+    {"logfile", NULL, T_STR, F_IMMUTABLE, &srv.logfile, 0, 0, ""},
+    {"syslog-enabled", NULL, T_BOOL, F_IMMUTABLE, &srv.syslog_enabled, 0, 0, "no"},
+    {"daemonize", NULL, T_BOOL, F_IMMUTABLE, &srv.daemonize, 0, 0, "no"},
+    {"pidfile", NULL, T_STR, 0, &srv.pidfile, 0, 0, ""},
+    {"dir", NULL, T_SPECIAL, 0, NULL, 0, 0, "", NULL, set_dir, get_dir},
+    {"protected-mode", NULL, T_BOOL, 0, &srv.protected_mode, 0, 0, "yes"},
+    {"active-expire-effort", NULL, T_INT, 0, &srv.active_expire_effort, 1, 10, "1"},
+    {"lazyfree-lazy-eviction", NULL, T_BOOL, 0, &srv.lazyfree_lazy_eviction, 0, 0, "no"},
+    {"lazyfree-lazy-expire", NULL, T_BOOL, 0, &srv.lazyfree_lazy_expire, 0, 0, "yes"},
+    {"lazyfree-lazy-server-del", NULL, T_BOOL, 0, &srv.lazyfree_lazy_server_del, 0, 0, "yes"},
+    {"lazyfree-lazy-user-del", NULL, T_BOOL, 0, &srv.lazyfree_lazy_user_del, 0, 0, "yes"},
+    {"lazyfree-lazy-user-flush", NULL, T_BOOL, 0, &srv.lazyfree_lazy_user_flush, 0, 0, "no"},
+    {"slowlog-log-slower-than", NULL, T_LL, 0, &srv.slowlog_log_slower_than, -1, LLONG_MAX, "10000"},
+    {"slowlog-max-len", NULL, T_LL, 0, &srv.slowlog_max_len, 0, LONG_MAX, "128"},
+    {"latency-monitor-threshold", NULL, T_LL, 0, &srv.latency_monitor_threshold, 0, LLONG_MAX, "0"},
+    {"enable-debug-command", NULL, T_ENUM, F_IMMUTABLE, &srv.enable_debug_command, 0, 0, "no",
+     (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
+    STORED("save", st_save, "3600 1 300 100 60 10000"),
+    STORED("appendonly", st_appendonly, "no"),
+    STORED("appendfilename", st_appendfilename, "appendonly.aof"),
+    STORED("appendfsync", st_appendfsync, "everysec"),
+    STORED("dbfilename", st_dbfilename, "dump.rdb"),
+    STORED("notify-keyspace-events", st_notify, ""),
+    STORED("replicaof", st_replicaof, ""),
+    STORED("masterauth", st_masterauth, ""),
+    STORED("io-threads", st_io_threads, "1"),
+    STORED("supervised", st_supervised, "no"),
+    STORED("always-show-logo", st_always_show_logo, "no"),
+    STORED("set-proc-title", st_set_proc_title, "yes"),
+    STORED("proc-title-template", st_proc_title_template, "{title} {listen-addr} {server-mode}"),
+    STORED("activerehashing", st_activerehashing, "yes"),
+    STORED("lua-time-limit", st_lua_time_limit, "5000"),
+    STORED("busy-reply-threshold", st_busy_reply, "5000"),
+    STORED("stop-writes-on-bgsave-error", st_stop_writes, "yes"),
+    STORED("rdbcompression", st_rdbcompression, "yes"),
+    STORED("rdbchecksum", st_rdbchecksum, "yes"),
+    STORED("rdb-del-sync-files", st_rdb_del_sync, "no"),
+    STORED("sanitize-dump-payload", st_sanitize_dump, "no"),
+    STORED("replica-read-only", st_replica_ro, "yes"),
+    STORED("replica-priority", st_replica_priority, "100"),
+    STORED("replica-lazy-flush", st_lazyfree_replica, "no"),
+    STORED("hash-max-listpack-entries", st_hash_entries, "128"),
+    STORED("hash-max-listpack-value", st_hash_value, "64"),
+    STORED("list-max-listpack-size", st_list_size, "-2"),
+    STORED("list-compress-depth", st_list_depth, "0"),
+    STORED("set-max-intset-entries", st_set_intset, "512"),
+    STORED("set-max-listpack-entries", st_set_lp_entries, "128"),
+    STORED("set-max-listpack-value", st_set_lp_value, "64"),
+    STORED("zset-max-listpack-entries", st_zset_entries, "128"),
+    STORED("zset-max-listpack-value", st_zset_value, "64"),
+    STORED("stream-node-max-bytes", st_stream_bytes, "4096"),
+    STORED("stream-node-max-entries", st_stream_entries, "100"),
+    STORED("hll-sparse-max-bytes", st_hll_sparse, "3000"),
+    STORED("aof-use-rdb-preamble", st_aof_use_rdb_preamble, "yes"),
+    STORED("aof-timestamp-enabled", st_aof_timestamp, "no"),
+    STORED("auto-aof-rewrite-percentage", st_aof_rewrite_perc, "100"),
+    STORED("auto-aof-rewrite-min-size", st_aof_rewrite_min, "67108864"),
+    STORED("activedefrag", st_active_defrag, "no"),
+    STORED("jemalloc-bg-thread", st_jemalloc_bg, "yes"),
+    STORED("oom-score-adj", st_oom_score, "no"),
+    STORED("cluster-enabled", st_cluster_enabled, "no"),
+    STORED("repl-backlog-size", st_repl_backlog, "1048576"),
+    STORED("min-replicas-to-write", st_min_replicas, "0"),
+    STORED("maxmemory-clients", st_maxmemory_clients, "0"),
+    STORED("tracking-table-max-keys", st_tracking_table, "1000000"),
+    STORED("shutdown-timeout", st_shutdown_timeout, "10"),
+    STORED("crash-log-enabled", st_crash_log, "yes"),
+    STORED("syslog-ident", st_syslog_ident, "redis"),
+    STORED("syslog-facility", st_syslog_facility, "local0"),
+    STORED("locale-collate", st_locale, ""),
+    STORED("ignore-warnings", st_ignore_warnings, ""),
+    STORED("acllog-max-len", st_acllog, "128"),
+    STORED("aclfile", st_aclfile, ""),
+    STORED("aof-rewrite-incremental-fsync", st_aof_preamble, "yes"),
+    {NULL}};
+
+/* Older names still accepted (Redis keeps the ziplist-era names as aliases). */
+static const struct { const char *alias, *name; } aliases[] = {
+    {"hash-max-ziplist-entries", "hash-max-listpack-entries"}, {"hash-max-ziplist-value", "hash-max-listpack-value"},
+    {"zset-max-ziplist-entries", "zset-max-listpack-entries"}, {"zset-max-ziplist-value", "zset-max-listpack-value"},
+    {"list-max-ziplist-size", "list-max-listpack-size"}, {"slaveof", "replicaof"},
+    {"slave-read-only", "replica-read-only"}, {"slave-priority", "replica-priority"},
+    {"slave-lazy-flush", "replica-lazy-flush"}, {NULL, NULL}};
+
+static cfg *find(const char *name) {
+    for (int i = 0; aliases[i].alias; i++)
+        if (!strcasecmp(name, aliases[i].alias)) name = aliases[i].name;
+    for (cfg *c = table; c->name; c++)
+        if (!strcasecmp(c->name, name)) return c;
+    return NULL;
+}
+
+static int parse_bool(const char *s, int *v) {
+    if (!strcasecmp(s, "yes")) *v = 1;
+    else if (!strcasecmp(s, "no")) *v = 0;
+    else return 0;
+    return 1;
+}
+
+static char enum_err[512];
+
+/* Sets one directive from its arguments; returns 0 with *err on failure. */
+static int apply(cfg *c, const char **argv, int argc, const char **err) {
+    if (c->type == T_SPECIAL) return c->set(argv, argc, err);
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    const char *v = argv[0];
+    switch (c->type) {
+    case T_BOOL: {
+        int b;
+        if (!parse_bool(v, &b)) {
+            *err = "argument must be 'yes' or 'no'";
+            return 0;
+        }
+        *(int *)c->ptr = b;
+        return 1;
+    }
+    case T_INT:
+    case T_LL: {
+        long long n;
+        if (!str2ll(v, strlen(v), &n)) {
+            unsigned long long m; /* Redis accepts memory units for some integers too */
+            if (!str2mem(v, &m) || m > LLONG_MAX) {
+                *err = "argument couldn't be parsed into an integer";
+                return 0;
+            }
+            n = (long long)m;
+        }
+        if (n < c->min || n > c->max) {
+            static char buf[128];
+            snprintf(buf, sizeof(buf), "argument must be between %lld and %lld inclusive", c->min, c->max);
+            *err = buf;
+            return 0;
+        }
+        if (c->type == T_INT) *(int *)c->ptr = (int)n;
+        else *(long long *)c->ptr = n;
+        return 1;
+    }
+    case T_MEM: {
+        unsigned long long m;
+        if (!str2mem(v, &m)) {
+            *err = "argument must be a memory value";
+            return 0;
+        }
+        if ((long long)m < c->min || m > (unsigned long long)c->max) {
+            static char buf[128];
+            snprintf(buf, sizeof(buf), "argument must be between %lld and %lld inclusive", c->min, c->max);
+            *err = buf;
+            return 0;
+        }
+        *(unsigned long long *)c->ptr = m;
+        return 1;
+    }
+    case T_ENUM:
+        for (const enum_name *e = c->enums; e->name; e++)
+            if (!strcasecmp(e->name, v)) {
+                *(int *)c->ptr = e->val;
+                return 1;
+            }
+        snprintf(enum_err, sizeof(enum_err), "argument(s) must be one of the following: ");
+        for (const enum_name *e = c->enums; e->name; e++) {
+            strncat(enum_err, e->name, sizeof(enum_err) - strlen(enum_err) - 3);
+            if (e[1].name) strncat(enum_err, ", ", sizeof(enum_err) - strlen(enum_err) - 1);
+        }
+        *err = enum_err;
+        return 0;
+    case T_STR: {
+        char **p = c->ptr;
+        s_free(*p);
+        *p = v[0] || !strcmp(c->name, "save") || !strcmp(c->name, "notify-keyspace-events") ? s_strdup(v) : NULL;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+static char *format_value(cfg *c) {
+    char buf[128];
+    switch (c->type) {
+    case T_SPECIAL: return c->get();
+    case T_BOOL: return s_strdup(*(int *)c->ptr ? "yes" : "no");
+    case T_INT: snprintf(buf, sizeof(buf), "%d", *(int *)c->ptr); return s_strdup(buf);
+    case T_LL: snprintf(buf, sizeof(buf), "%lld", *(long long *)c->ptr); return s_strdup(buf);
+    case T_MEM: snprintf(buf, sizeof(buf), "%llu", *(unsigned long long *)c->ptr); return s_strdup(buf);
+    case T_ENUM:
+        for (const enum_name *e = c->enums; e->name; e++)
+            if (e->val == *(int *)c->ptr) return s_strdup(e->name);
+        return s_strdup("");
+    default: {
+        char *s = *(char **)c->ptr;
+        return s_strdup(s ? s : "");
+    }
+    }
+}
+
+/* ---- special directives ---- */
+
+static int set_bind(const char **argv, int argc, const char **err) {
+    if (argc < 1 || argc > CONFIG_MAX_BIND) {
+        *err = "Too many bind addresses specified.";
+        return 0;
+    }
+    for (int i = 0; i < srv.nbind; i++) s_free(srv.bind[i]);
+    srv.nbind = 0;
+    for (int i = 0; i < argc; i++) srv.bind[srv.nbind++] = s_strdup(argv[i]);
+    return 1;
+}
+
+static char *get_bind(void) {
+    char buf[1024] = "";
+    for (int i = 0; i < srv.nbind; i++) {
+        if (i) strncat(buf, " ", sizeof(buf) - strlen(buf) - 1);
+        strncat(buf, srv.bind[i], sizeof(buf) - strlen(buf) - 1);
+    }
+    return s_strdup(buf);
+}
+
+static int set_unixsocketperm(const char **argv, int argc, const char **err) {
+    char *end;
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    long v = strtol(argv[0], &end, 8);
+    if (*end || v < 0 || v > 0777) {
+        *err = "Invalid socket file permissions";
+        return 0;
+    }
+    srv.unixsocketperm = (int)v;
+    return 1;
+}
+
+static char *get_unixsocketperm(void) {
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%o", srv.unixsocketperm);
+    return s_strdup(buf);
+}
+
+static int set_dir(const char **argv, int argc, const char **err) {
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    if (!argv[0][0]) return 1; /* default: the working directory */
+    if (chdir(argv[0]) == -1) {
+        static char buf[256];
+        snprintf(buf, sizeof(buf), "No such file or directory");
+        if (errno != ENOENT) snprintf(buf, sizeof(buf), "%s", strerror(errno));
+        *err = buf;
+        return 0;
+    }
+    return 1;
+}
+
+static char *get_dir(void) {
+    char buf[4096];
+    if (!getcwd(buf, sizeof(buf))) buf[0] = 0;
+    return s_strdup(buf);
+}
+
+static int set_cob(const char **argv, int argc, const char **err) {
+    if (argc % 4 != 0 || argc == 0) {
+        *err = "Wrong number of arguments in buffer limit configuration.";
+        return 0;
+    }
+    cob_limit tmp[COB_CLASSES];
+    memcpy(tmp, srv.cob, sizeof(tmp));
+    for (int i = 0; i < argc; i += 4) {
+        int cls;
+        if (!strcasecmp(argv[i], "normal")) cls = COB_NORMAL;
+        else if (!strcasecmp(argv[i], "replica") || !strcasecmp(argv[i], "slave")) cls = COB_REPLICA;
+        else if (!strcasecmp(argv[i], "pubsub")) cls = COB_PUBSUB;
+        else {
+            *err = "Invalid client class specified in buffer limit configuration.";
+            return 0;
+        }
+        unsigned long long hard, soft;
+        long long secs;
+        if (!str2mem(argv[i + 1], &hard) || !str2mem(argv[i + 2], &soft) || !str2ll(argv[i + 3], strlen(argv[i + 3]), &secs) ||
+            secs < 0) {
+            *err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+            return 0;
+        }
+        tmp[cls].hard = hard;
+        tmp[cls].soft = soft;
+        tmp[cls].soft_seconds = secs;
+    }
+    memcpy(srv.cob, tmp, sizeof(tmp));
+    return 1;
+}
+
+static char *get_cob(void) {
+    char buf[512];
+    snprintf(buf, sizeof(buf), "normal %llu %llu %lld slave %llu %llu %lld pubsub %llu %llu %lld", srv.cob[COB_NORMAL].hard,
+             srv.cob[COB_NORMAL].soft, srv.cob[COB_NORMAL].soft_seconds, srv.cob[COB_REPLICA].hard,
+             srv.cob[COB_REPLICA].soft, srv.cob[COB_REPLICA].soft_seconds, srv.cob[COB_PUBSUB].hard,
+             srv.cob[COB_PUBSUB].soft, srv.cob[COB_PUBSUB].soft_seconds);
+    return s_strdup(buf);
+}
+
+/* ---- loading ---- */
+
+static int split_words(const char *def, const char ***out) {
+    int argc;
+    arg *v = split_args(def, strlen(def), &argc);
+    const char **w = s_malloc(sizeof(char *) * (size_t)(argc + 1));
+    for (int i = 0; i < argc; i++) w[i] = s_strdup(v[i].p);
+    free_split_args(v, argc);
+    *out = w;
+    return argc;
+}
+
+static void free_words(const char **w, int n) {
+    for (int i = 0; i < n; i++) s_free((char *)w[i]);
+    s_free(w);
+}
+
+void config_set_defaults(void) {
+    for (cfg *c = table; c->name; c++) {
+        const char **w;
+        int n = split_words(c->def, &w);
+        const char *err = NULL;
+        const char *empty = "";
+        if (n == 0) apply(c, &empty, 1, &err);
+        else if (c->type == T_SPECIAL || c->type == T_STR) {
+            if (c->type == T_STR) {
+                char **p = c->ptr;
+                s_free(*p);
+                *p = c->def[0] || !strcmp(c->name, "save") || !strcmp(c->name, "notify-keyspace-events") ? s_strdup(c->def) : NULL;
+            } else {
+                apply(c, w, n, &err);
+            }
+        } else {
+            apply(c, w, n, &err);
+        }
+        free_words(w, n);
+    }
+    srv.hz = srv.config_hz;
+}
+
+static void fatal(const char *origin, int linenum, const char *line, const char *msg) {
+    fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", SARDINE_VERSION);
+    if (origin) fprintf(stderr, "Reading the configuration file, at line %d\n", linenum);
+    fprintf(stderr, ">>> '%s'\n", line);
+    fprintf(stderr, "%s\n", msg);
+    exit(1);
+}
+
+void config_load_text(const char *text, const char *origin) {
+    int linenum = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = s_malloc(len + 1);
+        memcpy(line, p, len);
+        line[len] = 0;
+        p += len + (nl ? 1 : 0);
+        linenum++;
+        char *s = line;
+        while (*s == ' ' || *s == '\t' || *s == '\r') s++;
+        size_t l = strlen(s);
+        while (l && (s[l - 1] == ' ' || s[l - 1] == '\t' || s[l - 1] == '\r')) s[--l] = 0;
+        if (!*s || *s == '#') {
+            s_free(line);
+            continue;
+        }
+        int argc;
+        arg *v = split_args(s, strlen(s), &argc);
+        if (!v) fatal(origin, linenum, s, "Unbalanced quotes in configuration line");
+        if (argc == 0) {
+            free_split_args(v, argc);
+            s_free(line);
+            continue;
+        }
+        cfg *c = find(v[0].p);
+        if (!strcasecmp(v[0].p, "include") || !strcasecmp(v[0].p, "rename-command") || !strcasecmp(v[0].p, "user") ||
+            !strcasecmp(v[0].p, "loadmodule")) {
+            free_split_args(v, argc);
+            s_free(line);
+            continue; /* not supported yet; accepted so that stock redis.conf files load */
+        }
+        if (!c) fatal(origin, linenum, s, "Bad directive or wrong number of arguments");
+        const char **words = s_malloc(sizeof(char *) * (size_t)argc);
+        for (int i = 1; i < argc; i++) words[i - 1] = v[i].p;
+        const char *err = NULL;
+        int ok;
+        if (c->type == T_STR && argc == 1) {
+            const char *empty = "";
+            ok = apply(c, &empty, 1, &err);
+        } else if (c->type == T_STR && argc > 2 && c->ptr) { /* multi-word text values, e.g. save "900 1 300 10" */
+            char buf[1024] = "";
+            for (int i = 1; i < argc; i++) {
+                if (i > 1) strncat(buf, " ", sizeof(buf) - strlen(buf) - 1);
+                strncat(buf, v[i].p, sizeof(buf) - strlen(buf) - 1);
+            }
+            const char *one = buf;
+            ok = apply(c, &one, 1, &err);
+        } else {
+            ok = apply(c, words, argc - 1, &err);
+        }
+        if (!ok) fatal(origin, linenum, s, err ? err : "Bad directive or wrong number of arguments");
+        s_free(words);
+        free_split_args(v, argc);
+        s_free(line);
+    }
+    if (srv.config_hz < 1) srv.config_hz = 1;
+    if (srv.config_hz > 500) srv.config_hz = 500;
+    srv.hz = srv.config_hz;
+}
+
+static char *quote(const char *s) {
+    size_t n = strlen(s);
+    char *o = s_malloc(n * 4 + 3), *q = o;
+    *q++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') *q++ = '\\', *q++ = (char)ch;
+        else if (ch < 32 || ch > 126) q += sprintf(q, "\\x%02x", ch);
+        else *q++ = (char)ch;
+    }
+    *q++ = '"';
+    *q = 0;
+    return o;
+}
+
+char *config_from_args(int argc, char **argv, char **configfile) {
+    size_t cap = 4096, len = 0;
+    char *text = s_malloc(cap);
+    text[0] = 0;
+    int j = 1;
+    *configfile = NULL;
+    if (j < argc && argv[j][0] != '-') {
+        *configfile = s_strdup(argv[j]);
+        j++;
+    } else if (j < argc && !strcmp(argv[j], "-")) {
+        *configfile = s_strdup("-");
+        j++;
+    }
+#define APPEND(str)                                                                                          \
+    do {                                                                                                     \
+        size_t n_ = strlen(str);                                                                             \
+        if (len + n_ + 2 > cap) {                                                                            \
+            cap = (len + n_ + 2) * 2;                                                                        \
+            text = s_realloc(text, cap);                                                                     \
+        }                                                                                                    \
+        memcpy(text + len, str, n_ + 1);                                                                     \
+        len += n_;                                                                                           \
+    } while (0)
+    if (*configfile) {
+        FILE *f = strcmp(*configfile, "-") ? fopen(*configfile, "r") : stdin;
+        if (!f) {
+            fprintf(stderr, "Fatal error, can't open config file '%s': %s\n", *configfile, strerror(errno));
+            exit(1);
+        }
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf) - 1, f)) > 0) {
+            buf[n] = 0;
+            APPEND(buf);
+        }
+        if (f != stdin) fclose(f);
+        APPEND("\n");
+    }
+    int first = 1;
+    for (; j < argc; j++) {
+        if (argv[j][0] == '-' && argv[j][1] == '-' && argv[j][2]) {
+            if (!first) APPEND("\n");
+            APPEND(argv[j] + 2);
+            APPEND(" ");
+            first = 0;
+            /* an option with an empty value: "--save ''" */
+            if (j + 1 < argc && argv[j + 1][0] == 0) {
+                APPEND("\"\"");
+                j++;
+            }
+        } else {
+            char *q = quote(argv[j]);
+            APPEND(q);
+            APPEND(" ");
+            s_free(q);
+        }
+    }
+    APPEND("\n");
+#undef APPEND
+    return text;
+}
+
+int config_rewrite(char *err, size_t errlen) {
+    if (!srv.configfile || !strcmp(srv.configfile, "-")) {
+        snprintf(err, errlen, "The server is running without a config file");
+        return 0;
+    }
+    FILE *f = fopen(srv.configfile, "r");
+    char *old = NULL;
+    size_t olen = 0;
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        long sz = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        old = s_malloc((size_t)(sz > 0 ? sz : 0) + 1);
+        olen = fread(old, 1, (size_t)(sz > 0 ? sz : 0), f);
+        old[olen] = 0;
+        fclose(f);
+    }
+    int n = 0;
+    for (cfg *c = table; c->name; c++) n++;
+    char *done = s_calloc((size_t)n);
+    size_t cap = olen + 4096, len = 0;
+    char *out = s_malloc(cap);
+    out[0] = 0;
+#define OUT(str)                                                                                             \
+    do {                                                                                                     \
+        size_t n_ = strlen(str);                                                                             \
+        if (len + n_ + 2 > cap) {                                                                            \
+            cap = (len + n_ + 2) * 2;                                                                        \
+            out = s_realloc(out, cap);                                                                       \
+        }                                                                                                    \
+        memcpy(out + len, str, n_ + 1);                                                                      \
+        len += n_;                                                                                           \
+    } while (0)
+    char *p = old;
+    while (p && *p) {
+        char *nl = strchr(p, '\n');
+        size_t l = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = s_malloc(l + 1);
+        memcpy(line, p, l);
+        line[l] = 0;
+        p += l + (nl ? 1 : 0);
+        char name[128] = "";
+        sscanf(line, " %127s", name);
+        cfg *c = name[0] && name[0] != '#' ? find(name) : NULL;
+        if (c) {
+            int idx = (int)(c - table);
+            if (!done[idx]) {
+                char *v = format_value(c);
+                OUT(c->name);
+                OUT(" ");
+                char *q = c->type == T_SPECIAL && strcmp(c->name, "dir") ? NULL : quote(v);
+                OUT(q ? q : v);
+                OUT("\n");
+                s_free(q);
+                s_free(v);
+                done[idx] = 1;
+            }
+        } else {
+            OUT(line);
+            OUT("\n");
+        }
+        s_free(line);
+    }
+    /* Append settings that differ from their defaults and were not in the file. */
+    int header = 0;
+    for (cfg *c = table; c->name; c++) {
+        int idx = (int)(c - table);
+        if (done[idx] || !strcmp(c->name, "dir")) continue;
+        char *v = format_value(c);
+        if (strcmp(v, c->def) != 0) {
+            if (!header) {
+                OUT("# Generated by CONFIG REWRITE\n");
+                header = 1;
+            }
+            char *q = c->type == T_SPECIAL ? NULL : quote(v);
+            OUT(c->name);
+            OUT(" ");
+            OUT(q ? q : v);
+            OUT("\n");
+            s_free(q);
+        }
+        s_free(v);
+    }
+#undef OUT
+    s_free(done);
+    s_free(old);
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp-%d", srv.configfile, (int)getpid());
+    f = fopen(tmp, "w");
+    if (!f || fwrite(out, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        snprintf(err, errlen, "Rewriting config file: %s", strerror(errno));
+        if (f) fclose(f);
+        s_free(out);
+        return 0;
+    }
+    fclose(f);
+    s_free(out);
+    if (rename(tmp, srv.configfile) != 0) {
+        snprintf(err, errlen, "Rewriting config file: %s", strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- CONFIG commands ---- */
+
+void cmd_config_get(client *c) {
+    size_t pos = reply_defer(c);
+    long n = 0;
+    char *matched = s_calloc(sizeof(table) / sizeof(table[0]));
+    for (int j = 2; j < c->argc; j++) {
+        const arg *pat = &c->argv[j];
+        int glob = memchr(pat->p, '*', pat->len) || memchr(pat->p, '?', pat->len) || memchr(pat->p, '[', pat->len);
+        for (cfg *cf = table; cf->name; cf++) {
+            int idx = (int)(cf - table);
+            int hit = glob ? glob_match(pat->p, pat->len, cf->name, strlen(cf->name), 1)
+                           : strlen(cf->name) == pat->len && !strncasecmp(cf->name, pat->p, pat->len);
+            if (!hit && !glob) { /* an alias asked by its exact name answers with that name */
+                for (int a = 0; aliases[a].alias; a++)
+                    if (strlen(aliases[a].alias) == pat->len && !strncasecmp(aliases[a].alias, pat->p, pat->len) &&
+                        !strcmp(aliases[a].name, cf->name) && !matched[idx]) {
+                        char *v = format_value(cf);
+                        reply_bulk_cstr(c, aliases[a].alias);
+                        reply_bulk_cstr(c, v);
+                        s_free(v);
+                        n++;
+                        matched[idx] = 1;
+                    }
+            }
+            if (!hit || matched[idx]) continue;
+            matched[idx] = 1;
+            char *v = format_value(cf);
+            reply_bulk_cstr(c, cf->name);
+            reply_bulk_cstr(c, v);
+            s_free(v);
+            n++;
+        }
+    }
+    s_free(matched);
+    reply_defer_set(c, pos, n, '%');
+}
+
+extern void server_config_changed(const char *name);
+
+void cmd_config_set(client *c) {
+    if ((c->argc - 2) % 2 != 0) {
+        reply_syntax_error(c);
+        return;
+    }
+    int n = (c->argc - 2) / 2;
+    cfg **set = s_malloc(sizeof(cfg *) * (size_t)n);
+    char **backup = s_calloc(sizeof(char *) * (size_t)n);
+    const char *err = NULL;
+    int i, failed = -1;
+    for (i = 0; i < n; i++) {
+        const arg *name = &c->argv[2 + 2 * i];
+        char nm[128];
+        snprintf(nm, sizeof(nm), "%.*s", (int)(name->len < 127 ? name->len : 127), name->p);
+        set[i] = find(nm);
+        if (!set[i] || name->len >= 127) {
+            reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'", nm);
+            goto out;
+        }
+        if (set[i]->flags & F_IMMUTABLE) {
+            err = "can't set immutable config";
+            failed = i;
+            goto fail;
+        }
+        for (int k = 0; k < i; k++)
+            if (set[k] == set[i]) {
+                err = "duplicate parameter";
+                failed = i;
+                goto fail;
+            }
+    }
+    for (i = 0; i < n; i++) {
+        backup[i] = format_value(set[i]);
+        const arg *val = &c->argv[3 + 2 * i];
+        char *v = s_malloc(val->len + 1);
+        memcpy(v, val->p, val->len);
+        v[val->len] = 0;
+        int ok;
+        if (set[i]->type == T_SPECIAL) {
+            const char **w;
+            int wn = split_words(v, &w);
+            ok = apply(set[i], w, wn, &err);
+            free_words(w, wn);
+        } else {
+            const char *one = v;
+            ok = apply(set[i], &one, 1, &err);
+        }
+        s_free(v);
+        if (!ok) {
+            failed = i;
+            for (int k = 0; k < i; k++) { /* roll back what was already applied */
+                const char **w;
+                int wn = split_words(backup[k], &w);
+                const char *e2;
+                if (set[k]->type == T_SPECIAL) apply(set[k], w, wn, &e2);
+                else {
+                    const char *one = backup[k];
+                    apply(set[k], &one, 1, &e2);
+                }
+                free_words(w, wn);
+            }
+            goto fail;
+        }
+    }
+    for (i = 0; i < n; i++) server_config_changed(set[i]->name);
+    reply_ok(c);
+    goto out;
+fail:
+    reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s", (int)c->argv[2 + 2 * failed].len,
+                 c->argv[2 + 2 * failed].p, err);
+out:
+    for (i = 0; i < n; i++) s_free(backup[i]);
+    s_free(backup);
+    s_free(set);
+}
+
+void cmd_config_resetstat(client *c) {
+    extern void server_reset_stats(void);
+    server_reset_stats();
+    reply_ok(c);
+}
+
+void cmd_config_rewrite(client *c) {
+    char err[256];
+    if (!config_rewrite(err, sizeof(err))) {
+        reply_errorf(c, "ERR %s", err);
+        return;
+    }
+    serverLog(LL_NOTICE, "CONFIG REWRITE executed with success.");
+    reply_ok(c);
+}
+
+void cmd_config_help(client *c) {
+    static const char *lines[] = {
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        NULL};
+    reply_help(c, "CONFIG", lines);
+}

@@ -1,0 +1,19 @@
+/* config: every configuration directive, by Redis's names.
+ *
+ * One table describes each directive: its type (bool, int, memory, enum,
+ * string, or a special parser), where the value lives, its default, limits
+ * and whether CONFIG SET may change it.  The same parsers serve the config
+ * file, --name value arguments, CONFIG SET and CONFIG GET, so the accepted
+ * syntax and the error texts are the same everywhere (Redis 7's). */
+#ifndef SARDINE_CONFIG_H
+#define SARDINE_CONFIG_H
+#include "net/client.h"
+
+void config_set_defaults(void);
+/* Loads a config text (file contents plus "--name value" lines).  On an error
+ * prints Redis's FATAL CONFIG FILE ERROR report and exits. */
+void config_load_text(const char *text, const char *origin);
+/* Builds the config text from argv (file, then --options), as Redis does. */
+char *config_from_args(int argc, char **argv, char **configfile);
+int config_rewrite(char *err, size_t errlen);
+#endif

@@ -1,0 +1,291 @@
+/* info: the INFO command's sections, with the field names and formats that
+ * tools parse (redis-cli, exporters, kvbench).  Sardine adds a few fields of
+ * its own (prefixed sardine_ or keyspace_ / arena_), after Redis's. */
+#include "commands/command.h"
+#include "commands/commands.h"
+#include "mem/arena.h"
+#include "protocol/reply.h"
+#include "server/bio.h"
+#include "server/server.h"
+#include "util/dict.h"
+#include "util/mem.h"
+#include "util/numconv.h"
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < b->cap - b->len) {
+            b->len += (size_t)n;
+            return;
+        }
+        b->cap = b->cap * 2 + (size_t)(n > 0 ? n : 256);
+        b->p = s_realloc(b->p, b->cap);
+    }
+}
+
+static const char *policy_name(void) {
+    static const char *names[] = {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+                                  "allkeys-lru",  "allkeys-lfu",  "allkeys-random",  "noeviction"};
+    return names[srv.maxmemory_policy];
+}
+
+static size_t keyspace_table_bytes(void) {
+    size_t n = 0;
+    for (int i = 0; i < srv.dbnum; i++) n += srv.dbs[i].t.bytes;
+    return n;
+}
+
+static size_t clients_memory(void) {
+    size_t n = 0;
+    for (size_t i = 0; i < srv.nclients; i++) {
+        client *c = srv.clients[i];
+        n += sizeof(client) + c->qcap + c->ocap;
+    }
+    return n;
+}
+
+static double tv_sec(struct timeval tv) { return (double)tv.tv_sec + (double)tv.tv_usec / 1000000.0; }
+
+static int want(const char *name, int argc, arg *argv, int *dflt) {
+    (void)dflt;
+    if (argc == 0) return strcmp(name, "commandstats") != 0 && strcmp(name, "latencystats") != 0;
+    for (int i = 0; i < argc; i++) {
+        if (arg_is(&argv[i], "all") || arg_is(&argv[i], "everything")) return 1;
+        if (arg_is(&argv[i], "default"))
+            if (strcmp(name, "commandstats") != 0 && strcmp(name, "latencystats") != 0) return 1;
+        if (arg_is(&argv[i], name)) return 1;
+    }
+    return 0;
+}
+
+static void section(sbuf *b, const char *title) {
+    if (b->len) sb_printf(b, "\r\n");
+    sb_printf(b, "# %s\r\n", title);
+}
+
+char *server_info_text(int argc, arg *argv) {
+    sbuf b = {s_malloc(4096), 0, 4096};
+    b.p[0] = 0;
+    long long now_us = ustime();
+    int d = 0;
+    if (want("server", argc, argv, &d)) {
+        struct utsname un;
+        uname(&un);
+        section(&b, "Server");
+        sb_printf(&b,
+                  "redis_version:%s\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\n"
+                  "redis_mode:standalone\r\nos:%s %s %s\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\n"
+                  "multiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:%d.%d.%d\r\nprocess_id:%d\r\n"
+                  "process_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\nserver_time_usec:%lld\r\n"
+                  "uptime_in_seconds:%lld\r\nuptime_in_days:%lld\r\nhz:%d\r\nconfigured_hz:%d\r\nlru_clock:%u\r\n"
+                  "executable:%s\r\nconfig_file:%s\r\nio_threads_active:0\r\nsardine_version:%s\r\n",
+                  SARDINE_VERSION, un.sysname, un.release, un.machine, __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__,
+                  (int)srv.pid, srv.runid, srv.port, now_us, (long long)(time(NULL) - srv.start_time),
+                  (long long)(time(NULL) - srv.start_time) / 86400, srv.hz, srv.config_hz, srv.lruclock,
+                  srv.executable, srv.configfile ? srv.configfile : "", SARDINE_REAL_VERSION);
+    }
+    if (want("clients", argc, argv, &d)) {
+        size_t maxin = 0, maxout = 0;
+        for (size_t i = 0; i < srv.nclients; i++) {
+            if (srv.clients[i]->qcap > maxin) maxin = srv.clients[i]->qcap;
+            if (srv.clients[i]->ocap > maxout) maxout = srv.clients[i]->ocap;
+        }
+        section(&b, "Clients");
+        sb_printf(&b,
+                  "connected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
+                  "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n"
+                  "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                  srv.nclients, srv.maxclients, maxin, maxout);
+    }
+    if (want("memory", argc, argv, &d)) {
+        mem_stats ms;
+        s_allocator_stats(&ms);
+        size_t used = server_used_memory(), rss = s_process_rss();
+        if (used > srv.peak_memory) srv.peak_memory = used;
+        char h1[32], h2[32], h3[32], h4[32], h5[32], h6[32];
+        bytes_human(h1, sizeof(h1), used);
+        bytes_human(h2, sizeof(h2), rss);
+        bytes_human(h3, sizeof(h3), srv.peak_memory);
+        long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+        unsigned long long total = (unsigned long long)pages * (unsigned long long)psize;
+        bytes_human(h4, sizeof(h4), total);
+        bytes_human(h5, sizeof(h5), srv.maxmemory);
+        bytes_human(h6, sizeof(h6), srv.safety_limit);
+        size_t table = keyspace_table_bytes(), cl = clients_memory();
+        size_t overhead = table + cl, dataset = used > overhead ? used - overhead : 0;
+        size_t allocated = ms.allocated + arena_pages_bytes(), active = ms.active + arena_pages_bytes(),
+               resident = ms.resident + arena_pages_bytes();
+        section(&b, "Memory");
+        sb_printf(&b,
+                  "used_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n"
+                  "used_memory_peak:%zu\r\nused_memory_peak_human:%s\r\nused_memory_peak_perc:%.2f%%\r\n"
+                  "used_memory_overhead:%zu\r\nused_memory_startup:0\r\nused_memory_dataset:%zu\r\n"
+                  "used_memory_dataset_perc:%.2f%%\r\nallocator_allocated:%zu\r\nallocator_active:%zu\r\n"
+                  "allocator_resident:%zu\r\ntotal_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n"
+                  "used_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\n"
+                  "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n"
+                  "number_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\n"
+                  "used_memory_vm_total_human:63.00K\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
+                  "used_memory_scripts_human:0B\r\nmaxmemory:%llu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+                  "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%zd\r\nallocator_rss_ratio:%.2f\r\n"
+                  "allocator_rss_bytes:%zd\r\nrss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%zd\r\n"
+                  "mem_fragmentation_ratio:%.2f\r\nmem_fragmentation_bytes:%zd\r\nmem_not_counted_for_evict:0\r\n"
+                  "mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n"
+                  "mem_clients_normal:%zu\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:%s\r\n"
+                  "active_defrag_running:0\r\nlazyfree_pending_objects:%zu\r\nlazyfreed_objects:%lld\r\n"
+                  "keyspace_table_bytes:%zu\r\nkeyspace_entries_bytes:%zu\r\narena_pages_bytes:%zu\r\n"
+                  "maxmemory_safety_limit:%llu\r\nmaxmemory_safety_limit_human:%s\r\noom_safety_limit_reached:%d\r\n",
+                  used, h1, rss, h2, srv.peak_memory, h3,
+                  srv.peak_memory ? (double)used * 100 / (double)srv.peak_memory : 0.0, overhead, dataset,
+                  used ? (double)dataset * 100 / (double)used : 0.0, allocated, active, resident, total, h4,
+                  srv.maxmemory, h5, policy_name(), allocated ? (double)active / (double)allocated : 0.0,
+                  (ssize_t)(active - allocated), active ? (double)resident / (double)active : 0.0,
+                  (ssize_t)(resident - active), resident ? (double)rss / (double)resident : 0.0,
+                  (ssize_t)(rss - resident), used ? (double)rss / (double)used : 0.0, (ssize_t)(rss - used), cl,
+                  s_allocator_name(), bio_pending() + db_lazyfree_pending(), srv.stat_lazyfreed_objects, table,
+                  arena_live_bytes(), arena_pages_bytes(), srv.safety_limit, h6,
+                  srv.safety_limit && (used > srv.safety_limit || srv.rss_cached > srv.safety_limit));
+    }
+    if (want("persistence", argc, argv, &d)) {
+        section(&b, "Persistence");
+        sb_printf(&b,
+                  "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+                  "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
+                  "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
+                  "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
+                  "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n"
+                  "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\n"
+                  "aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
+                  "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
+                  "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
+                  "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+                  srv.dirty, (long long)srv.start_time);
+    }
+    if (want("stats", argc, argv, &d)) {
+        long long ops = 0, in = 0, out = 0;
+        int n = srv.stat_sample_idx < 16 ? srv.stat_sample_idx : 16;
+        for (int i = 0; i < n; i++) {
+            ops += srv.stat_ops_samples[i];
+            in += srv.stat_in_samples[i];
+            out += srv.stat_out_samples[i];
+        }
+        if (n) ops /= n, in /= n, out /= n;
+        section(&b, "Stats");
+        sb_printf(&b,
+                  "total_connections_received:%lld\r\ntotal_commands_processed:%lld\r\ninstantaneous_ops_per_sec:%lld\r\n"
+                  "total_net_input_bytes:%lld\r\ntotal_net_output_bytes:%lld\r\ntotal_net_repl_input_bytes:0\r\n"
+                  "total_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:%.2f\r\ninstantaneous_output_kbps:%.2f\r\n"
+                  "instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n"
+                  "rejected_connections:%lld\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n"
+                  "expired_keys:%lld\r\nexpired_stale_perc:%.2f\r\nexpired_time_cap_reached_count:%lld\r\n"
+                  "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:%lld\r\nevicted_clients:0\r\n"
+                  "total_eviction_exceeded_time:%lld\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\n"
+                  "keyspace_misses:%lld\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n"
+                  "latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
+                  "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
+                  "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
+                  "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n"
+                  "unexpected_error_replies:%lld\r\ntotal_error_replies:%lld\r\ndump_payload_sanitizations:0\r\n"
+                  "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\nio_threaded_reads_processed:0\r\n"
+                  "io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n"
+                  "client_query_buffer_limit_disconnections:%lld\r\nclient_output_buffer_limit_disconnections:%lld\r\n"
+                  "oom_rejections:%lld\r\n",
+                  srv.stat_numconnections, srv.stat_numcommands, ops, srv.stat_net_input_bytes,
+                  srv.stat_net_output_bytes, (double)in / 1024, (double)out / 1024, srv.stat_rejected_conn,
+                  srv.stat_expiredkeys, (double)srv.stat_expired_stale_perc_x100 / 100,
+                  srv.stat_expired_time_cap_reached, srv.stat_evictedkeys, srv.stat_evictions_time_us / 1000,
+                  srv.stat_keyspace_hits, srv.stat_keyspace_misses, srv.stat_unexpected_error_replies,
+                  srv.stat_total_error_replies, srv.stat_io_reads, srv.stat_io_writes,
+                  srv.stat_client_qbuf_limit_disconnections, srv.stat_client_outbuf_limit_disconnections,
+                  srv.stat_oom_rejections);
+    }
+    if (want("replication", argc, argv, &d)) {
+        section(&b, "Replication");
+        sb_printf(&b,
+                  "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:%s\r\n"
+                  "master_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\n"
+                  "second_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\n"
+                  "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+                  srv.runid);
+    }
+    if (want("cpu", argc, argv, &d)) {
+        struct rusage self, children;
+        getrusage(RUSAGE_SELF, &self);
+        getrusage(RUSAGE_CHILDREN, &children);
+#ifdef RUSAGE_THREAD
+        struct rusage th;
+        getrusage(RUSAGE_THREAD, &th);
+#else
+        struct rusage th = self;
+#endif
+        section(&b, "CPU");
+        sb_printf(&b,
+                  "used_cpu_sys:%.6f\r\nused_cpu_user:%.6f\r\nused_cpu_sys_children:%.6f\r\n"
+                  "used_cpu_user_children:%.6f\r\nused_cpu_sys_main_thread:%.6f\r\nused_cpu_user_main_thread:%.6f\r\n",
+                  tv_sec(self.ru_stime), tv_sec(self.ru_utime), tv_sec(children.ru_stime), tv_sec(children.ru_utime),
+                  tv_sec(th.ru_stime), tv_sec(th.ru_utime));
+    }
+    if (want("modules", argc, argv, &d)) section(&b, "Modules");
+    if (want("commandstats", argc, argv, &d)) {
+        section(&b, "Commandstats");
+        int n;
+        command **all = command_all(&n);
+        for (int i = 0; i < n; i++) {
+            command *cs[64];
+            int k = 0;
+            cs[k++] = all[i];
+            for (command *s = all[i]->subcmds; s && s->name && k < 64; s++) cs[k++] = s;
+            for (int j = 0; j < k; j++) {
+                command *c = cs[j];
+                if (!c->calls && !c->rejected && !c->failed) continue;
+                sb_printf(&b, "cmdstat_%s:calls=%lld,usec=%lld,usec_per_call=%.2f,rejected_calls=%lld,failed_calls=%lld\r\n",
+                          c->fullname, c->calls, c->usec, c->calls ? (double)c->usec / (double)c->calls : 0.0,
+                          c->rejected, c->failed);
+            }
+        }
+    }
+    if (want("errorstats", argc, argv, &d)) {
+        section(&b, "Errorstats");
+        if (srv.errorstats)
+            for (size_t i = 0; i < srv.errorstats->size; i++)
+                for (dict_entry *e = srv.errorstats->tab[i]; e; e = e->next)
+                    sb_printf(&b, "errorstat_%s:count=%llu\r\n", e->key, (unsigned long long)(uintptr_t)e->val);
+    }
+    if (want("cluster", argc, argv, &d)) {
+        section(&b, "Cluster");
+        sb_printf(&b, "cluster_enabled:0\r\n");
+    }
+    if (want("keyspace", argc, argv, &d)) {
+        section(&b, "Keyspace");
+        for (int i = 0; i < srv.dbnum; i++) {
+            db *dd = &srv.dbs[i];
+            if (!dd->t.count) continue;
+            sb_printf(&b, "db%d:keys=%zu,expires=%zu,avg_ttl=%lld\r\n", i, dd->t.count, dd->t.nttl,
+                      dd->t.nttl ? dd->avg_ttl : 0);
+        }
+    }
+    return b.p;
+}
+
+void cmd_info(client *c) {
+    char *text = server_info_text(c->argc - 1, c->argv + 1);
+    reply_verbatim(c, text, strlen(text), "txt");
+    s_free(text);
+}

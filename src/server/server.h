@@ -1,0 +1,133 @@
+/* server: the process-wide state: configuration, databases, clients and
+ * statistics, plus logging.  There is one `srv`, touched only by the event
+ * loop thread (background threads see just what bio.h hands them). */
+#ifndef SARDINE_SERVER_H
+#define SARDINE_SERVER_H
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include "keyspace/db.h"
+
+#define SARDINE_VERSION "7.0.15"
+#define SARDINE_REAL_VERSION "0.1.0"
+#define CONFIG_MAX_BIND 16
+
+enum { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
+enum {
+    MM_VOLATILE_LRU = 0, MM_VOLATILE_LFU, MM_VOLATILE_RANDOM, MM_VOLATILE_TTL,
+    MM_ALLKEYS_LRU, MM_ALLKEYS_LFU, MM_ALLKEYS_RANDOM, MM_NOEVICTION
+};
+enum { COB_NORMAL = 0, COB_REPLICA, COB_PUBSUB, COB_CLASSES };
+
+typedef struct cob_limit {
+    unsigned long long hard, soft;
+    long long soft_seconds;
+} cob_limit;
+
+struct client;
+struct eloop;
+struct dict;
+
+typedef struct server {
+    /* configuration (config.c owns the table that maps names to these) */
+    char *configfile;
+    int port;
+    char *bind[CONFIG_MAX_BIND];
+    int nbind;
+    int bind_explicit;
+    char *unixsocket;
+    int unixsocketperm;
+    int tcp_backlog;
+    int timeout;
+    int tcpkeepalive;
+    int maxclients;
+    int dbnum;
+    char *requirepass;
+    unsigned long long maxmemory;
+    int maxmemory_policy;
+    int maxmemory_samples;
+    int maxmemory_eviction_tenacity;
+    int lfu_log_factor;
+    int lfu_decay_time;
+    int hz, config_hz;
+    int dynamic_hz;
+    long long proto_max_bulk_len;
+    unsigned long long client_max_querybuf_len;
+    cob_limit cob[COB_CLASSES];
+    int verbosity;
+    char *logfile;
+    int syslog_enabled;
+    int daemonize;
+    char *pidfile;
+    char *dir;
+    int protected_mode;
+    int active_expire_enabled;
+    int active_expire_effort;
+    int lazyfree_lazy_eviction, lazyfree_lazy_expire, lazyfree_lazy_server_del, lazyfree_lazy_user_del,
+        lazyfree_lazy_user_flush;
+    long long slowlog_log_slower_than;
+    unsigned long slowlog_max_len;
+    long long latency_monitor_threshold;
+    int enable_debug_command;
+    /* runtime */
+    pid_t pid;
+    char runid[41];
+    char executable[1024];
+    time_t start_time;
+    long long start_ms;
+    db *dbs;
+    struct eloop *el;
+    struct client **clients;       /* dense array of connected clients */
+    size_t nclients, clients_cap;
+    uint64_t next_client_id;
+    struct client *current_client;
+    int listen_fds[CONFIG_MAX_BIND + 1];
+    int nlisten;
+    int unix_fd;
+    long long cmd_now_ms;          /* "now" frozen for the running command */
+    unsigned int lruclock;
+    volatile int shutdown_asap;
+    long long cronloops;
+    long long dirty;
+    int in_exec;                   /* executing a MULTI/EXEC body */
+    size_t watched_keys;           /* total watched keys over all dbs */
+    int active_expire_running;
+    long long paused_until_ms;     /* CLIENT PAUSE deadline; 0 when not paused */
+    int pause_all;                 /* pause ALL vs WRITE */
+    /* memory */
+    unsigned long long safety_limit; /* derived from physical/cgroup memory when maxmemory is 0 */
+    size_t rss_cached;
+    size_t client_buf_bytes;        /* query + output buffers of clients (see cbuf_realloc) */
+    size_t peak_memory;
+    long long peak_time;
+    /* statistics */
+    long long stat_numcommands, stat_numconnections, stat_rejected_conn, stat_expiredkeys,
+        stat_expired_stale_perc_x100, stat_expired_time_cap_reached, stat_evictedkeys, stat_keyspace_hits,
+        stat_keyspace_misses, stat_net_input_bytes, stat_net_output_bytes, stat_total_error_replies,
+        stat_unexpected_error_replies, stat_client_qbuf_limit_disconnections,
+        stat_client_outbuf_limit_disconnections, stat_oom_rejections, stat_evictions_time_us,
+        stat_io_reads, stat_io_writes, stat_lazyfreed_objects;
+    long long stat_ops_samples[16];
+    long long stat_in_samples[16], stat_out_samples[16];
+    int stat_sample_idx;
+    long long stat_last_sample_ms, stat_last_ops, stat_last_in, stat_last_out;
+    struct dict *errorstats;       /* error prefix -> count (long long *) */
+} server;
+
+extern server srv;
+
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define serverLog(level, ...)                                                                                \
+    do {                                                                                                     \
+        if ((level) >= srv.verbosity) log_msg(level, __VA_ARGS__);                                           \
+    } while (0)
+
+long long mstime(void);
+long long ustime(void);
+long long monotonic_us(void);
+void server_update_cached_time(void);
+size_t server_used_memory(void);
+/* 1 when writes must be refused because memory is above maxmemory / the safety limit even after eviction. */
+int server_memory_refuses_writes(void);
+void server_init_state(void);
+#endif

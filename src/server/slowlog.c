@@ -1,0 +1,249 @@
+/* slowlog: see slowlog.h.  Entries keep at most 32 arguments of at most 128
+ * bytes each, as Redis does ("... (N more arguments)", "... (N more bytes)"). */
+#include "server/slowlog.h"
+#include "commands/command.h"
+#include "commands/commands.h"
+#include "protocol/reply.h"
+#include "server/server.h"
+#include "util/mem.h"
+#include <stdio.h>
+#include <string.h>
+
+#define SLOWLOG_MAX_ARGC 32
+#define SLOWLOG_MAX_ARGLEN 128
+
+typedef struct slow_entry {
+    long long id, time, duration;
+    int argc;
+    arg *argv;
+    char peer[64], name[64];
+    struct slow_entry *next; /* newer -> older */
+} slow_entry;
+
+static slow_entry *head;
+static unsigned long count;
+static long long next_id;
+
+static void slow_free(slow_entry *e) {
+    for (int i = 0; i < e->argc; i++) s_free(e->argv[i].p);
+    s_free(e->argv);
+    s_free(e);
+}
+
+static void trim(void) {
+    if (count <= srv.slowlog_max_len) return;
+    slow_entry **pp = &head;
+    unsigned long k = 0;
+    while (*pp && k < srv.slowlog_max_len) pp = &(*pp)->next, k++;
+    slow_entry *e = *pp;
+    *pp = NULL;
+    while (e) {
+        slow_entry *n = e->next;
+        slow_free(e);
+        count--;
+        e = n;
+    }
+}
+
+void slowlog_maybe_add(client *c, long long dur) {
+    if (srv.latency_monitor_threshold && dur / 1000 >= srv.latency_monitor_threshold)
+        latency_add_sample((c->cmd && (c->cmd->flags & CMD_FAST)) ? "fast-command" : "command", dur / 1000);
+    if (srv.slowlog_log_slower_than < 0 || dur < srv.slowlog_log_slower_than) return;
+    slow_entry *e = s_calloc(sizeof(*e));
+    e->id = next_id++;
+    e->time = mstime() / 1000;
+    e->duration = dur;
+    int argc = c->argc > SLOWLOG_MAX_ARGC ? SLOWLOG_MAX_ARGC : c->argc;
+    e->argc = argc;
+    e->argv = s_malloc(sizeof(arg) * (size_t)argc);
+    for (int i = 0; i < argc; i++) {
+        char buf[160];
+        const char *p = c->argv[i].p;
+        size_t len = c->argv[i].len;
+        if (argc != c->argc && i == argc - 1) {
+            len = (size_t)snprintf(buf, sizeof(buf), "... (%d more arguments)", c->argc - argc + 1);
+            p = buf;
+        } else if (len > SLOWLOG_MAX_ARGLEN) {
+            memcpy(buf, p, SLOWLOG_MAX_ARGLEN);
+            len = SLOWLOG_MAX_ARGLEN + (size_t)snprintf(buf + SLOWLOG_MAX_ARGLEN, sizeof(buf) - SLOWLOG_MAX_ARGLEN,
+                                                        "... (%zu more bytes)", c->argv[i].len - SLOWLOG_MAX_ARGLEN);
+            p = buf;
+        }
+        e->argv[i].p = s_memdup(p, len + 1);
+        e->argv[i].len = len;
+    }
+    snprintf(e->peer, sizeof(e->peer), "%s", c->addr);
+    snprintf(e->name, sizeof(e->name), "%s", c->name ? c->name : "");
+    e->next = head;
+    head = e;
+    count++;
+    trim();
+}
+
+void cmd_slowlog_get(client *c) {
+    long long n = 10;
+    if (c->argc == 3) {
+        if (!arg_ll(c, &c->argv[2], &n, "ERR count should be greater than or equal to -1")) return;
+        if (n < -1) {
+            reply_error(c, "ERR count should be greater than or equal to -1");
+            return;
+        }
+        if (n == -1) n = (long long)count;
+    }
+    long long k = 0;
+    for (slow_entry *e = head; e && k < n; e = e->next) k++;
+    reply_array(c, k);
+    k = 0;
+    for (slow_entry *e = head; e && k < n; e = e->next, k++) {
+        reply_array(c, 6);
+        reply_int(c, e->id);
+        reply_int(c, e->time);
+        reply_int(c, e->duration);
+        reply_array(c, e->argc);
+        for (int i = 0; i < e->argc; i++) reply_bulk(c, e->argv[i].p, e->argv[i].len);
+        reply_bulk_cstr(c, e->peer);
+        reply_bulk_cstr(c, e->name);
+    }
+}
+
+void cmd_slowlog_len(client *c) { reply_int(c, (long long)count); }
+
+void cmd_slowlog_reset(client *c) {
+    while (head) {
+        slow_entry *n = head->next;
+        slow_free(head);
+        head = n;
+    }
+    count = 0;
+    reply_ok(c);
+}
+
+void cmd_slowlog_help(client *c) {
+    static const char *lines[] = {
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
+        NULL};
+    reply_help(c, "SLOWLOG", lines);
+}
+
+/* ---- latency monitor ---- */
+
+#define LATENCY_SAMPLES 160
+#define LATENCY_EVENTS 16
+
+typedef struct lat_event {
+    char name[32];
+    long long time[LATENCY_SAMPLES], ms[LATENCY_SAMPLES];
+    int idx, n;
+    long long max;
+} lat_event;
+
+static lat_event events[LATENCY_EVENTS];
+static int nevents;
+
+void latency_add_sample(const char *event, long long ms) {
+    lat_event *ev = NULL;
+    for (int i = 0; i < nevents; i++)
+        if (!strcmp(events[i].name, event)) ev = &events[i];
+    if (!ev) {
+        if (nevents == LATENCY_EVENTS) return;
+        ev = &events[nevents++];
+        memset(ev, 0, sizeof(*ev));
+        snprintf(ev->name, sizeof(ev->name), "%s", event);
+    }
+    long long now = mstime() / 1000;
+    int prev = (ev->idx + LATENCY_SAMPLES - 1) % LATENCY_SAMPLES;
+    if (ev->n && ev->time[prev] == now) { /* one sample per second: keep the max */
+        if (ms > ev->ms[prev]) ev->ms[prev] = ms;
+    } else {
+        ev->time[ev->idx] = now;
+        ev->ms[ev->idx] = ms;
+        ev->idx = (ev->idx + 1) % LATENCY_SAMPLES;
+        if (ev->n < LATENCY_SAMPLES) ev->n++;
+    }
+    if (ms > ev->max) ev->max = ms;
+}
+
+void cmd_latency_latest(client *c) {
+    reply_array(c, nevents);
+    for (int i = 0; i < nevents; i++) {
+        lat_event *ev = &events[i];
+        int last = (ev->idx + LATENCY_SAMPLES - 1) % LATENCY_SAMPLES;
+        reply_array(c, 4);
+        reply_bulk_cstr(c, ev->name);
+        reply_int(c, ev->time[last]);
+        reply_int(c, ev->ms[last]);
+        reply_int(c, ev->max);
+    }
+}
+
+void cmd_latency_history(client *c) {
+    for (int i = 0; i < nevents; i++) {
+        lat_event *ev = &events[i];
+        if (strlen(ev->name) != c->argv[2].len || memcmp(ev->name, c->argv[2].p, c->argv[2].len)) continue;
+        reply_array(c, ev->n);
+        for (int k = 0; k < ev->n; k++) {
+            int j = (ev->idx + LATENCY_SAMPLES - ev->n + k) % LATENCY_SAMPLES;
+            reply_array(c, 2);
+            reply_int(c, ev->time[j]);
+            reply_int(c, ev->ms[j]);
+        }
+        return;
+    }
+    reply_array(c, 0);
+}
+
+void cmd_latency_reset(client *c) {
+    long long n = 0;
+    if (c->argc == 2) {
+        n = nevents;
+        nevents = 0;
+    } else {
+        for (int j = 2; j < c->argc; j++)
+            for (int i = 0; i < nevents; i++)
+                if (strlen(events[i].name) == c->argv[j].len && !memcmp(events[i].name, c->argv[j].p, c->argv[j].len)) {
+                    events[i] = events[--nevents];
+                    n++;
+                    break;
+                }
+    }
+    reply_int(c, n);
+}
+
+void cmd_latency_doctor(client *c) {
+    char buf[4096];
+    size_t len;
+    if (!nevents) {
+        len = (size_t)snprintf(buf, sizeof(buf),
+                               "Dave, no latency spike was observed during the lifetime of this Redis instance, not "
+                               "in the slightest bit. I honestly think you ought to sleep tonight.\n");
+    } else {
+        len = (size_t)snprintf(buf, sizeof(buf), "Dave, I have observed latency spikes in this Redis instance.\n\n");
+        for (int i = 0; i < nevents && len < sizeof(buf) - 200; i++)
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%d. %s: %d latency spikes (worst %lldms).\n", i + 1,
+                                    events[i].name, events[i].n, events[i].max);
+    }
+    reply_verbatim(c, buf, len, "txt");
+}
+
+void cmd_latency_help(client *c) {
+    static const char *lines[] = {
+        "DOCTOR",
+        "    Return a human readable latency analysis report.",
+        "HISTORY <event>",
+        "    Return time-latency samples for the <event> class.",
+        "LATEST",
+        "    Return the latest latency samples for all events.",
+        "RESET [<event> ...]",
+        "    Reset latency data of one or more <event> classes.",
+        "    (default: reset all data for all event classes)",
+        NULL};
+    reply_help(c, "LATENCY", lines);
+}

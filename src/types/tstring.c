@@ -1,0 +1,45 @@
+/* tstring: see tstring.h. */
+#include "types/tstring.h"
+#include "types/rstr.h"
+
+const char *str_get(const uint8_t *e, char *buf, size_t *len) {
+    switch (e_store(e)) {
+    case VAL_INT: *len = (size_t)ll2str(buf, e_int(e)); return buf;
+    case VAL_INLINE: return e_inline(e, len);
+    default: {
+        rstr *s = e_ptr(e);
+        *len = s->len;
+        return s->data;
+    }
+    }
+}
+
+entry_value str_value(const char *p, size_t len) {
+    entry_value v = {.type = OBJ_STRING};
+    long long ll;
+    if (len <= 20 && str2ll(p, len, &ll)) {
+        v.store = VAL_INT;
+        v.ival = ll;
+    } else if (len <= EMBSTR_MAX) {
+        v.store = VAL_INLINE;
+        v.sval = p;
+        v.slen = len;
+    } else {
+        v = str_raw_value(p, len);
+    }
+    return v;
+}
+
+entry_value str_raw_value(const char *p, size_t len) {
+    entry_value v = {.type = OBJ_STRING, .store = VAL_PTR};
+    v.ptr = rstr_new(p, len, len);
+    return v;
+}
+
+const char *str_encoding(const uint8_t *e) {
+    switch (e_store(e)) {
+    case VAL_INT: return "int";
+    case VAL_INLINE: return "embstr";
+    default: return "raw";
+    }
+}

@@ -1,0 +1,25 @@
+/* tstring: the string type's three encodings and the conversions between a
+ * key's entry and bytes.
+ *
+ *   int     the value is the canonical text of a 64-bit integer: stored as a
+ *           zig-zag varint inside the entry (1-10 bytes)
+ *   embstr  up to 44 bytes: stored inside the entry
+ *   raw     longer, or modified in place by APPEND/SETRANGE/SETBIT: an rstr
+ *           on the heap, pointed to by the entry
+ *
+ * These are the encodings Redis reports through OBJECT ENCODING, chosen by
+ * the same rules, so clients see the same answers. */
+#ifndef SARDINE_TSTRING_H
+#define SARDINE_TSTRING_H
+#include <stddef.h>
+#include "keyspace/entry.h"
+#include "util/numconv.h"
+
+/* Returns the value's bytes; integers are formatted into buf (LL_STR_SIZE). */
+const char *str_get(const uint8_t *e, char *buf, size_t *len);
+/* Chooses the encoding for new bytes (copying nothing: sval points at p). */
+entry_value str_value(const char *p, size_t len);
+/* A raw (heap) value with the given bytes and room to grow. */
+entry_value str_raw_value(const char *p, size_t len);
+const char *str_encoding(const uint8_t *e);
+#endif

@@ -1,0 +1,149 @@
+/* mem: see mem.h.  The usable size (not the requested size) is what we count,
+ * so that used_memory matches what the allocator really hands out. */
+#include "util/mem.h"
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifndef SARDINE_NO_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
+static _Atomic size_t heap_used;
+
+static void oom(size_t size) {
+    fprintf(stderr, "sardine: out of memory allocating %zu bytes\n", size);
+    abort();
+}
+
+void *s_malloc(size_t size) {
+    void *p = malloc(size ? size : 1);
+    if (!p) oom(size);
+    atomic_fetch_add_explicit(&heap_used, malloc_usable_size(p), memory_order_relaxed);
+    return p;
+}
+
+void *s_calloc(size_t size) {
+    void *p = calloc(1, size ? size : 1);
+    if (!p) oom(size);
+    atomic_fetch_add_explicit(&heap_used, malloc_usable_size(p), memory_order_relaxed);
+    return p;
+}
+
+void *s_aligned(size_t align, size_t size) {
+    void *p = NULL;
+    if (posix_memalign(&p, align, size ? size : 1) != 0 || !p) oom(size);
+    memset(p, 0, size);
+    atomic_fetch_add_explicit(&heap_used, malloc_usable_size(p), memory_order_relaxed);
+    return p;
+}
+
+void *s_realloc(void *ptr, size_t size) {
+    if (!ptr) return s_malloc(size);
+    size_t old = malloc_usable_size(ptr);
+    void *p = realloc(ptr, size ? size : 1);
+    if (!p) oom(size);
+    size_t now = malloc_usable_size(p);
+    if (now >= old)
+        atomic_fetch_add_explicit(&heap_used, now - old, memory_order_relaxed);
+    else
+        atomic_fetch_sub_explicit(&heap_used, old - now, memory_order_relaxed);
+    return p;
+}
+
+void s_free(void *ptr) {
+    if (!ptr) return;
+    atomic_fetch_sub_explicit(&heap_used, malloc_usable_size(ptr), memory_order_relaxed);
+    free(ptr);
+}
+
+char *s_strdup(const char *s) { return s_memdup(s, strlen(s) + 1); }
+
+void *s_memdup(const void *src, size_t len) {
+    void *p = s_malloc(len);
+    memcpy(p, src, len);
+    return p;
+}
+
+size_t s_usable(void *ptr) { return ptr ? malloc_usable_size(ptr) : 0; }
+size_t s_heap_used(void) { return atomic_load_explicit(&heap_used, memory_order_relaxed); }
+
+#ifndef SARDINE_NO_JEMALLOC
+const char *s_allocator_name(void) {
+    static char name[64];
+    const char *v = NULL;
+    size_t sz = sizeof(v);
+    if (!name[0]) {
+        if (mallctl("version", &v, &sz, NULL, 0) == 0 && v)
+            snprintf(name, sizeof(name), "jemalloc-%.*s", (int)strcspn(v, "-"), v);
+        else
+            snprintf(name, sizeof(name), "jemalloc");
+    }
+    return name;
+}
+
+static size_t stat_of(const char *name) {
+    size_t v = 0, sz = sizeof(v);
+    if (mallctl(name, &v, &sz, NULL, 0) != 0) return 0;
+    return v;
+}
+
+void s_allocator_stats(mem_stats *st) {
+    uint64_t epoch = 1;
+    size_t sz = sizeof(epoch);
+    mallctl("epoch", &epoch, &sz, &epoch, sz);
+    st->allocated = stat_of("stats.allocated");
+    st->active = stat_of("stats.active");
+    st->resident = stat_of("stats.resident");
+    st->mapped = stat_of("stats.mapped");
+    st->retained = stat_of("stats.retained");
+}
+
+void s_allocator_purge(void) {
+    char cmd[64];
+    unsigned narenas = 0;
+    size_t sz = sizeof(narenas);
+    if (mallctl("arenas.narenas", &narenas, &sz, NULL, 0) != 0) return;
+    snprintf(cmd, sizeof(cmd), "arena.%u.purge", narenas); /* MALLCTL_ARENAS_ALL */
+    mallctl(cmd, NULL, NULL, NULL, 0);
+}
+
+struct text_acc { char *buf; size_t len, cap; };
+static void write_cb(void *opaque, const char *s) {
+    struct text_acc *t = opaque;
+    size_t n = strlen(s);
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->buf = s_realloc(t->buf, t->cap);
+    }
+    memcpy(t->buf + t->len, s, n + 1);
+    t->len += n;
+}
+
+char *s_allocator_stats_text(void) {
+    struct text_acc t = {s_malloc(4096), 0, 4096};
+    t.buf[0] = 0;
+    malloc_stats_print(write_cb, &t, NULL);
+    return t.buf;
+}
+#else
+const char *s_allocator_name(void) { return "libc"; }
+void s_allocator_stats(mem_stats *st) {
+    memset(st, 0, sizeof(*st));
+    st->allocated = st->active = s_heap_used();
+    st->resident = st->mapped = s_process_rss();
+}
+void s_allocator_purge(void) { malloc_trim(0); }
+char *s_allocator_stats_text(void) { return s_strdup("Stats not supported for the current allocator\n"); }
+#endif
+
+size_t s_process_rss(void) {
+    FILE *f = fopen("/proc/self/statm", "r");
+    long pages = 0, rss = 0;
+    if (!f) return 0;
+    if (fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+    fclose(f);
+    return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE);
+}

@@ -1,0 +1,222 @@
+/* Unit tests for the keyspace table (keyspace/table.c) and the entry arena:
+ * random operations checked against a simple model, growth and splits, the
+ * SCAN guarantee across growth, TTL bookkeeping, random sampling, draining. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "keyspace/entry.h"
+#include "keyspace/table.h"
+#include "mem/arena.h"
+#include "util/siphash.h"
+
+#define N 60000
+
+static int setup(void **state) {
+    (void)state;
+    siphash_seed_random();
+    return arena_init((size_t)1 << 32);
+}
+
+static handle_t make(const char *key, int ttl) {
+    entry_value v = {.type = OBJ_STRING, .store = VAL_INT, .ival = 42};
+    return entry_build(key, strlen(key), ttl ? 1000 : -1, 0, &v);
+}
+
+static void free_entry(void *ud, handle_t h) {
+    (void)ud;
+    entry_free(h);
+}
+
+static void key_of(int i, char *buf) { snprintf(buf, 32, "key:%d", i); }
+
+static void test_random_ops_against_model(void **state) {
+    (void)state;
+    ktable t;
+    kt_init(&t);
+    static char present[N];
+    memset(present, 0, sizeof(present));
+    size_t count = 0;
+    srand(1);
+    for (int step = 0; step < 300000; step++) {
+        int i = rand() % N, op = rand() % 3;
+        char k[32];
+        key_of(i, k);
+        uint64_t h = kt_hash(k, strlen(k));
+        kslot w;
+        handle_t found = kt_find(&t, k, strlen(k), h, &w);
+        assert_int_equal(found != 0, present[i]);
+        if (op < 2 && !found) {
+            kt_insert(&t, h, make(k, i % 3 == 0), i % 3 == 0);
+            present[i] = 1;
+            count++;
+        } else if (op == 2 && found) {
+            kt_delete(&t, &w, h);
+            entry_free(found);
+            present[i] = 0;
+            count--;
+        }
+        assert_int_equal(t.count, count);
+    }
+    for (int i = 0; i < N; i++) {
+        char k[32];
+        key_of(i, k);
+        handle_t h = kt_find(&t, k, strlen(k), kt_hash(k, strlen(k)), NULL);
+        assert_int_equal(h != 0, present[i]);
+        if (h) {
+            size_t len;
+            const char *kk = e_key(arena_ptr(h), &len);
+            assert_int_equal(len, strlen(k));
+            assert_memory_equal(kk, k, len);
+        }
+    }
+    assert_true(t.nsegs > 1); /* it grew past one segment */
+    kt_destroy(&t, free_entry, NULL);
+    assert_int_equal(t.count, 0);
+    assert_int_equal(arena_live_count(), 0);
+}
+
+typedef struct seen {
+    char *flags;
+    long emitted;
+} seen;
+
+static void mark(void *ud, handle_t h) {
+    seen *s = ud;
+    size_t len;
+    const char *k = e_key(arena_ptr(h), &len);
+    int i = atoi(k + 4);
+    s->flags[i] = 1;
+    s->emitted++;
+}
+
+static void test_scan_guarantee_across_growth(void **state) {
+    (void)state;
+    ktable t;
+    kt_init(&t);
+    const int base = 5000, more = 200000;
+    for (int i = 0; i < base; i++) {
+        char k[32];
+        key_of(i, k);
+        kt_insert(&t, kt_hash(k, strlen(k)), make(k, 0), 0);
+    }
+    seen s = {calloc(base + more, 1), 0};
+    uint64_t cursor = 0;
+    int added = base, calls = 0;
+    do {
+        cursor = kt_scan(&t, cursor, 10, mark, &s);
+        calls++;
+        for (int j = 0; j < 300 && added < base + more; j++, added++) { /* grow between calls */
+            char k[32];
+            key_of(added, k);
+            kt_insert(&t, kt_hash(k, strlen(k)), make(k, 0), 0);
+        }
+    } while (cursor != 0);
+    for (int i = 0; i < base; i++) assert_true(s.flags[i]);
+    assert_true(calls > 10);
+    assert_true(t.nsegs > 4);
+    free(s.flags);
+    kt_destroy(&t, free_entry, NULL);
+}
+
+static void test_full_scan_returns_each_key_once_without_changes(void **state) {
+    (void)state;
+    ktable t;
+    kt_init(&t);
+    for (int i = 0; i < 50000; i++) {
+        char k[32];
+        key_of(i, k);
+        kt_insert(&t, kt_hash(k, strlen(k)), make(k, 0), 0);
+    }
+    seen s = {calloc(50000, 1), 0};
+    uint64_t cursor = 0;
+    do cursor = kt_scan(&t, cursor, 100, mark, &s);
+    while (cursor);
+    assert_int_equal(s.emitted, 50000);
+    for (int i = 0; i < 50000; i++) assert_true(s.flags[i]);
+    free(s.flags);
+    kt_destroy(&t, free_entry, NULL);
+}
+
+static void count_visit(void *ud, handle_t h) {
+    (void)h;
+    (*(long *)ud)++;
+}
+
+static void test_ttl_bits_and_random(void **state) {
+    (void)state;
+    ktable t;
+    kt_init(&t);
+    for (int i = 0; i < 20000; i++) {
+        char k[32];
+        key_of(i, k);
+        kt_insert(&t, kt_hash(k, strlen(k)), make(k, i % 4 == 0), i % 4 == 0);
+    }
+    assert_int_equal(t.nttl, 5000);
+    long visited = 0;
+    uint64_t cursor = 0;
+    do cursor = kt_scan_ttl(&t, cursor, 64, count_visit, &visited);
+    while (cursor);
+    assert_int_equal(visited, 5000);
+    /* turn one TTL key into a plain one with kt_replace */
+    char k[32];
+    key_of(0, k);
+    uint64_t h = kt_hash(k, strlen(k));
+    kslot w;
+    handle_t old = kt_find(&t, k, strlen(k), h, &w);
+    assert_true(old != 0);
+    kt_replace(&t, &w, make(k, 0), 0);
+    entry_free(old);
+    assert_int_equal(t.nttl, 4999);
+    for (int r = 0; r < 1000; r++) {
+        handle_t any = kt_random(&t, (uint64_t)rand() * 2654435761ULL + (uint64_t)r, 1);
+        assert_true(any != 0);
+        assert_true(e_has_ttl(arena_ptr(any)));
+    }
+    kt_destroy(&t, free_entry, NULL);
+}
+
+static void test_drain_in_slices(void **state) {
+    (void)state;
+    ktable t;
+    kt_init(&t);
+    for (int i = 0; i < 100000; i++) {
+        char k[32];
+        key_of(i, k);
+        kt_insert(&t, kt_hash(k, strlen(k)), make(k, 0), 0);
+    }
+    int steps = 0;
+    while (!kt_drain(&t, 5000, free_entry, NULL)) steps++;
+    assert_true(steps > 3);
+    assert_int_equal(t.count, 0);
+    assert_int_equal(arena_live_count(), 0);
+}
+
+static void test_arena_reuses_slots(void **state) {
+    (void)state;
+    handle_t a = arena_alloc(30), b = arena_alloc(30);
+    assert_int_equal(arena_usable(a), 32);
+    assert_true(a != 0 && b != 0 && a != b);
+    arena_free(a);
+    handle_t c = arena_alloc(25);
+    assert_int_equal(c, a); /* same class, freed slot comes back first */
+    arena_free(b);
+    arena_free(c);
+    assert_int_equal(arena_live_bytes(), 0);
+    assert_int_equal(arena_alloc(ARENA_MAX_ALLOC + 1), 0);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_arena_reuses_slots),
+        cmocka_unit_test(test_random_ops_against_model),
+        cmocka_unit_test(test_scan_guarantee_across_growth),
+        cmocka_unit_test(test_full_scan_returns_each_key_once_without_changes),
+        cmocka_unit_test(test_ttl_bits_and_random),
+        cmocka_unit_test(test_drain_in_slices),
+    };
+    return cmocka_run_group_tests_name("table", tests, setup, NULL);
+}
