@@ -554,7 +554,17 @@ static int import_fill(void *ctx, loader *ld, buf *out, size_t want) {
             s->icap *= 2;
             s->ib = xrealloc(s->ib, s->icap);
         }
+        /* With a partial record pending, fill the whole buffer before parsing
+         * again, so a huge record is re-scanned O(log size) times, not once
+         * per read. */
+        size_t partial = s->ilen;
         ssize_t n = read(s->fd, s->ib + s->ilen, s->icap - s->ilen);
+        while (partial && n > 0 && s->ilen + (size_t)n < s->icap) {
+            ssize_t more = read(s->fd, s->ib + s->ilen + (size_t)n, s->icap - s->ilen - (size_t)n);
+            if (more < 0 && errno == EINTR) continue;
+            if (more <= 0) break; /* EOF or error: seen again by the next read */
+            n += more;
+        }
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             loader_msg(ld, "Error reading %s: %s\n", cfg.import_file, strerror(errno));

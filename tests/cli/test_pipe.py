@@ -108,3 +108,11 @@ def test_pipe_connection_lost_reports_acknowledged(oracle):
     acked, sent = int(m.group(1)), int(m.group(2))
     assert 1000 <= acked <= sent < 300000
     assert acked <= r.dbsize()
+
+
+def test_pipe_resp3_replies(oracle):
+    stream = resp("HSET", "h", "a", 1, "b", 2) + resp("HGETALL", "h") + resp("SMEMBERS", "h") + \
+        resp("DEBUG", "PROTOCOL", "attrib") + resp("DEBUG", "PROTOCOL", "double") + resp("GET", "nope")
+    rc, out, err = cli(oracle, "-3", "--pipe", input=stream)
+    assert out.endswith(b"errors: 1, replies: 6\n"), (out, err)
+    assert b"WRONGTYPE" in err

@@ -179,5 +179,13 @@ def test_subscribe_until_ctrl_c(oracle, term):
     t.expect(f"{oracle.port}> ")
     t.send("ping\r")
     t.expect("PONG")
+    t.send("monitor\r")
+    t.expect("OK")
+    oracle.client().set("watched", "1")
+    t.expect('"SET" "watched" "1"')
+    t.send("\x03")
+    t.expect(f"{oracle.port}> ")
+    t.send("get watched\r")
+    t.expect('"1"')
     t.send("quit\r")
     assert t.p.wait(10) == 0
