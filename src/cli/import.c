@@ -75,6 +75,7 @@ typedef struct import_src {
     char **colnames;  /* --header names */
     int ncols;
     int max_field;    /* highest positional index used, -1 if none */
+    int regular;      /* the input is a regular file: reads never block */
     int uses_names;
 } import_src;
 
@@ -557,15 +558,16 @@ static int import_fill(void *ctx, loader *ld, buf *out, size_t want) {
         /* With a partial record pending, fill the whole buffer before parsing
          * again, so a huge record is re-scanned O(log size) times, not once
          * per read. */
-        size_t partial = s->ilen;
+        size_t partial = s->regular ? s->ilen : 0;
+        if (!loader_may_read(ld)) return LOADER_STARVED;
         ssize_t n = read(s->fd, s->ib + s->ilen, s->icap - s->ilen);
         while (partial && n > 0 && s->ilen + (size_t)n < s->icap) {
             ssize_t more = read(s->fd, s->ib + s->ilen + (size_t)n, s->icap - s->ilen - (size_t)n);
-            if (more < 0 && errno == EINTR) continue;
+            if (more < 0 && errno == EINTR) break;
             if (more <= 0) break; /* EOF or error: seen again by the next read */
             n += more;
         }
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR) return 1; /* let the loader see a Ctrl-C */
         if (n < 0) {
             loader_msg(ld, "Error reading %s: %s\n", cfg.import_file, strerror(errno));
             return -1;
@@ -633,7 +635,11 @@ int import_mode(void) {
     }
     loader_opts o = {.pipe_compat = 0, .unit = "rows", .max_shown_errors = 10};
     struct stat st;
-    if (fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode)) o.input_size = (uint64_t)st.st_size;
+    if (fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+        o.input_size = (uint64_t)st.st_size;
+        s.regular = 1;
+    }
+    o.input_fd = s.fd;
     s.icap = 1 << 20;
     s.ib = xmalloc(s.icap);
     s.line = 1;

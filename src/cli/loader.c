@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct loader {
     uint64_t in_pos;
     double start, last_progress, last_reply_time;
     int progress, progress_shown;
+    int can_read;
     const loader_opts *opts;
     struct { uint64_t line; char *msg; } first[10];
     int nfirst;
@@ -81,6 +83,12 @@ void loader_cmd(loader *ld, uint64_t line, size_t bytes) {
 }
 
 void loader_input_pos(loader *ld, uint64_t pos) { ld->in_pos = pos; }
+
+int loader_may_read(loader *ld) {
+    if (!ld->can_read) return 0;
+    ld->can_read = 0;
+    return 1;
+}
 
 static void clear_progress(loader *ld) {
     if (ld->progress_shown) {
@@ -193,16 +201,22 @@ static int scan_replies(loader *ld) {
     return 0;
 }
 
+static volatile sig_atomic_t user_interrupt;
+static void on_sigint(int sig) {
+    (void)sig;
+    user_interrupt = 1;
+}
+
 static void finish_report(loader *ld, int lost) {
     clear_progress(ld);
     double el = now() - ld->start;
     char rate[32];
     human_rate(rate, sizeof(rate), el > 0 ? (double)ld->replies / el : 0);
     if (lost) {
-        fprintf(stderr, "Connection lost: %llu of %llu commands sent were acknowledged "
+        fprintf(stderr, "%s: %llu of %llu commands sent were acknowledged "
                 "(last acknowledged input line %llu).\n",
-                (unsigned long long)ld->replies, (unsigned long long)ld->produced,
-                (unsigned long long)ld->last_acked_line);
+                user_interrupt ? "Interrupted" : "Connection lost", (unsigned long long)ld->replies,
+                (unsigned long long)ld->produced, (unsigned long long)ld->last_acked_line);
     }
     if (ld->errors && ld->opts->pipe_compat) {
         fprintf(stderr, "first errors (input line: reply):\n");
@@ -231,6 +245,11 @@ int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
     ld->start = ld->last_progress = ld->last_reply_time = now();
     ld->progress = isatty(STDERR_FILENO);
     fcntl(ld->fd, F_SETFL, fcntl(ld->fd, F_GETFL) | O_NONBLOCK);
+    /* Ctrl-C ends the load with the same accounting as a lost connection */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
     int urnd = open("/dev/urandom", O_RDONLY);
     if (urnd < 0 || read(urnd, ld->marker, 20) != 20) {
         for (int i = 0; i < 20; i++) ld->marker[i] = (char)(rand() & 0xff);
@@ -240,9 +259,13 @@ int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
     int input_done = 0, input_err = 0, lost = 0, timed_out = 0, write_failed = 0;
     const size_t chunk = 256 * 1024;
     double all_sent_at = 0;
+    ld->can_read = 1;
+    int starved = 0;
     while (!ld->done) {
-        /* produce */
-        while (!input_done) {
+        /* produce; a source never blocks on its input while we hold data to
+         * send: it reads only when poll() said the input is readable */
+        starved = 0;
+        while (!input_done && !user_interrupt) {
             size_t pending = ld->out.len - ld->out_pos;
             uint64_t inflight = ld->written_bytes - ld->acked_bytes;
             if (pending >= chunk || inflight + pending >= cfg.window) break;
@@ -253,6 +276,10 @@ int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
                 ld->out_pos = 0;
             }
             int r = fill(ctx, ld, &ld->out, ld->out.len + chunk);
+            if (r == LOADER_STARVED) {
+                starved = 1;
+                break;
+            }
             if (r <= 0) {
                 input_done = 1;
                 input_err = r < 0;
@@ -264,11 +291,12 @@ int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
             buf_add(&ld->out, "\r\n", 2);
             ld->marker_sent = 1;
         }
-        struct pollfd p = {.fd = ld->fd, .events = POLLIN};
-        if (ld->out.len > ld->out_pos && !write_failed) p.events |= POLLOUT;
-        int pr = poll(&p, 1, 250);
-        if (pr < 0 && errno != EINTR) { lost = 1; break; }
-        if (pr > 0 && (p.revents & POLLOUT)) {
+        struct pollfd pf[2] = {{.fd = ld->fd, .events = POLLIN}, {.fd = opts->input_fd, .events = POLLIN}};
+        if (ld->out.len > ld->out_pos && !write_failed) pf[0].events |= POLLOUT;
+        int pr = poll(pf, starved && !input_done ? 2 : 1, 250);
+        if (pr > 0 && starved && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) ld->can_read = 1;
+        if (user_interrupt || (pr < 0 && errno != EINTR)) { lost = 1; break; }
+        if (pr > 0 && (pf[0].revents & POLLOUT)) {
             while (ld->out.len > ld->out_pos) {
                 ssize_t w = write(ld->fd, ld->out.p + ld->out_pos, ld->out.len - ld->out_pos);
                 if (w < 0) {
@@ -290,7 +318,7 @@ int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
                 fflush(stdout);
             }
         }
-        if (pr > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+        if (pr > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             for (int reads = 0; reads < 16; reads++) {
                 if (ld->rcap - ld->rlen < 65536) {
                     if (ld->rpos) {

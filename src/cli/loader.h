@@ -18,8 +18,13 @@ typedef struct loader loader;
 
 /* Append commands to out until out->len >= want or the input is exhausted.
  * Returns 1 if more input may follow, 0 at end of input, -1 on an input
- * error (already reported; the load then finishes what was sent). */
+ * error (already reported; the load then finishes what was sent), or
+ * LOADER_STARVED when it needs to read but loader_may_read() said no. */
 typedef int (*loader_fill_fn)(void *ctx, loader *ld, buf *out, size_t want);
+#define LOADER_STARVED 2
+/* A source calls this before each read() of its input: 1 if the input is
+ * known readable (the read will not block the pipeline), else 0. */
+int loader_may_read(loader *ld);
 
 /* Record one command just appended: its first input line and its bytes. */
 void loader_cmd(loader *ld, uint64_t line, size_t bytes);
@@ -33,6 +38,7 @@ typedef struct loader_opts {
     const char *unit;       /* "commands" or "rows" in progress/summary */
     uint64_t input_size;    /* 0 if unknown */
     int max_shown_errors;   /* errors printed with their line numbers */
+    int input_fd;           /* polled for readability between fills */
 } loader_opts;
 
 /* Run a load to completion.  Returns the process exit status. */

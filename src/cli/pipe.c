@@ -164,8 +164,9 @@ static int pipe_fill(void *ctx, loader *ld, buf *out, size_t want) {
                 s->icap *= 2;
                 s->ib = xrealloc(s->ib, s->icap);
             }
+            if (!loader_may_read(ld)) return LOADER_STARVED;
             ssize_t n = read(s->fd, s->ib + s->ilen, s->icap - s->ilen);
-            if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EINTR) return 1; /* let the loader see a Ctrl-C */
             if (n < 0) {
                 loader_msg(ld, "Error reading from stdin: %s\n", strerror(errno));
                 return -1;
@@ -184,7 +185,7 @@ int pipe_mode(void) {
     s.icap = 1 << 20;
     s.ib = xmalloc(s.icap);
     s.line = 1;
-    loader_opts o = {.pipe_compat = 1, .unit = "commands", .max_shown_errors = 10};
+    loader_opts o = {.pipe_compat = 1, .unit = "commands", .max_shown_errors = 10, .input_fd = s.fd};
     struct stat st;
     if (fstat(s.fd, &st) == 0 && S_ISREG(st.st_mode)) o.input_size = (uint64_t)st.st_size;
     int rc = loader_run(pipe_fill, &s, &o);

@@ -116,3 +116,26 @@ def test_pipe_resp3_replies(oracle):
     rc, out, err = cli(oracle, "-3", "--pipe", input=stream)
     assert out.endswith(b"errors: 1, replies: 6\n"), (out, err)
     assert b"WRONGTYPE" in err
+
+
+def test_pipe_ctrl_c_reports_acknowledged(oracle):
+    import re
+    import signal
+    import subprocess
+    import time
+    from clihelp import SARDINE_CLI
+    p = subprocess.Popen([SARDINE_CLI, "-p", str(oracle.port), "--pipe"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.write(b"".join(resp("SET", "k%d" % i, i) for i in range(1000)))
+    p.stdin.flush()  # stdin stays open: the client waits for more input
+    r = oracle.client()
+    deadline = time.time() + 10
+    while r.dbsize() < 1000 and time.time() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.1)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 1
+    assert re.search(rb"Interrupted: 1000 of 1000 commands sent were acknowledged \(last acknowledged input line 6994\)",
+                     err), err
+    assert out == b"errors: 0, replies: 1000\n"
