@@ -79,7 +79,9 @@ int process_command(client *c) {
         int deny = (cmd->flags & CMD_DENYOOM) != 0;
         if (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_DENYOOM)) deny = 1;
         if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) deny = 1;
-        if (server_memory_refuses_writes() && deny) {
+        /* With maxmemory, every command first evicts (as Redis does); the safety limit only gates writes. */
+        int refuse = srv.maxmemory ? server_memory_refuses_writes() : deny && server_memory_refuses_writes();
+        if (refuse && deny) {
             srv.stat_oom_rejections++;
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
             return 1;

@@ -44,12 +44,7 @@ static entry_value value_copy(const uint8_t *e) {
     switch (v.store) {
     case VAL_INT: v.ival = e_int(e); break;
     case VAL_INLINE: v.sval = e_inline(e, &v.slen); break;
-    default:
-        if (v.type == OBJ_STRING) {
-            rstr *s = e_ptr(e);
-            v.ptr = rstr_new(s->data, s->len, s->len);
-        }
-        break;
+    default: v.ptr = obj_dup(v.type, e_ptr(e)); break;
     }
     return v;
 }
@@ -368,8 +363,8 @@ static int object_lookup(client *c, kref *r) {
 void cmd_object_encoding(client *c) {
     kref r;
     if (!object_lookup(c, &r)) return;
-    if (e_type(r.e) == OBJ_STRING) reply_bulk_cstr(c, str_encoding(r.e));
-    else reply_bulk_cstr(c, "unknown");
+    if (e_store(r.e) == VAL_PTR && e_type(r.e) != OBJ_STRING) reply_bulk_cstr(c, obj_encoding(e_type(r.e), e_ptr(r.e)));
+    else reply_bulk_cstr(c, str_encoding(r.e));
 }
 
 void cmd_object_freq(client *c) {

@@ -123,8 +123,9 @@ static void set_generic(client *c, const arg *key, const arg *val, int flags, lo
         if (!(flags & SET_GET)) reply_null(c);
         return;
     }
+    if (!found) r.h = 0;
     entry_value v = str_value(val->p, val->len);
-    db_set_value(c->db, key->p, key->len, &v, (flags & SET_KEEPTTL) ? -2 : (flags & SET_ANY_EXPIRE) ? when : -1);
+    db_set_value_at(&r, key->p, key->len, &v, (flags & SET_KEEPTTL) ? -2 : (flags & SET_ANY_EXPIRE) ? when : -1);
     if (!(flags & SET_GET)) reply_ok(c);
 }
 
@@ -299,7 +300,8 @@ static void incr_generic(client *c, long long by) {
     }
     v += by;
     entry_value nv = {.type = OBJ_STRING, .store = VAL_INT, .ival = v};
-    db_set_value(c->db, k->p, k->len, &nv, -2);
+    if (!f) r.h = 0;
+    db_set_value_at(&r, k->p, k->len, &nv, -2);
     reply_int(c, v);
 }
 
@@ -348,7 +350,8 @@ void cmd_incrbyfloat(client *c) {
     /* Redis stores the result as a plain string (embstr), not as an integer. */
     entry_value nv = {.type = OBJ_STRING, .store = VAL_INLINE, .sval = out, .slen = (size_t)n};
     if (n > EMBSTR_MAX) nv = str_raw_value(out, (size_t)n);
-    db_set_value(c->db, k->p, k->len, &nv, -2);
+    if (!f) r.h = 0;
+    db_set_value_at(&r, k->p, k->len, &nv, -2);
     reply_bulk(c, out, (size_t)n);
 }
 

@@ -165,24 +165,41 @@ static command table[] = {
     {"latency", NULL, -2, 0, "@admin", 0, 0, 0, "server", "2.8.13", "A container for latency diagnostics commands", "Depends on subcommand.", latency_subs},
     {0}};
 
+/* Command tables of the data types, each defined in its type's command file (weak: optional). */
+extern command hash_commands[] __attribute__((weak));
+extern command set_commands[] __attribute__((weak));
+extern command zset_commands[] __attribute__((weak));
+extern command list_commands[] __attribute__((weak));
+extern command bitmap_commands[] __attribute__((weak));
+extern command hll_commands[] __attribute__((weak));
+extern command geo_commands[] __attribute__((weak));
+extern command stream_commands[] __attribute__((weak));
+extern command sort_commands[] __attribute__((weak));
+extern command extra_commands[] __attribute__((weak));
+
 static dict *by_name;
 static command **all;
 static int nall;
 
 void commands_init(void) {
+    command *tables[] = {table, hash_commands, set_commands, zset_commands, list_commands, bitmap_commands,
+                         hll_commands, geo_commands, stream_commands, sort_commands, extra_commands};
+    int ntables = (int)(sizeof(tables) / sizeof(tables[0]));
     by_name = dict_new(1);
-    for (command *c = table; c->name; c++) {
-        snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);
-        dict_upsert(by_name, c->name, strlen(c->name), NULL)->val = c;
-        nall++;
-        for (command *s = c->subcmds; s && s->name; s++) {
-            s->parent = c;
-            snprintf(s->fullname, sizeof(s->fullname), "%s|%s", c->name, s->name);
+    for (int t = 0; t < ntables; t++)
+        for (command *c = tables[t]; c && c->name; c++) {
+            snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);
+            dict_upsert(by_name, c->name, strlen(c->name), NULL)->val = c;
+            nall++;
+            for (command *s = c->subcmds; s && s->name; s++) {
+                s->parent = c;
+                snprintf(s->fullname, sizeof(s->fullname), "%s|%s", c->name, s->name);
+            }
         }
-    }
     all = s_malloc((size_t)nall * sizeof(*all));
     int i = 0;
-    for (command *c = table; c->name; c++) all[i++] = c;
+    for (int t = 0; t < ntables; t++)
+        for (command *c = tables[t]; c && c->name; c++) all[i++] = c;
 }
 
 command *command_lookup_name(const char *name, size_t len) { return dict_get(by_name, name, len); }
@@ -208,7 +225,8 @@ command **command_all(int *n) {
 }
 
 void commands_reset_stats(void) {
-    for (command *c = table; c->name; c++) {
+    for (int i = 0; i < nall; i++) {
+        command *c = all[i];
         c->calls = c->usec = c->rejected = c->failed = 0;
         for (command *s = c->subcmds; s && s->name; s++) s->calls = s->usec = s->rejected = s->failed = 0;
     }

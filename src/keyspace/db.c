@@ -8,6 +8,7 @@
 #include "server/multi.h"
 #include "server/server.h"
 #include "types/object.h"
+#include <stdint.h>
 #include "util/mem.h"
 #include <string.h>
 
@@ -152,20 +153,26 @@ void db_set_ttl(kref *r, long long when) {
 
 void db_set_value(db *d, const char *key, size_t klen, const entry_value *v, long long ttl) {
     kref r;
-    int found = db_lookup(d, key, klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &r);
+    db_lookup(d, key, klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &r);
+    db_set_value_at(&r, key, klen, v, ttl);
+}
+
+void db_set_value_at(kref *r, const char *key, size_t klen, const entry_value *v, long long ttl) {
     uint32_t lru = lru_initial();
-    if (found) {
-        if (ttl == -2) ttl = e_ttl(r.e);
-        if (policy_is_lfu()) lru = e_lru(r.e);
-        if (e_store(r.e) == VAL_PTR && !(v->store == VAL_PTR && v->ptr == e_ptr(r.e)))
-            value_free(e_type(r.e), e_ptr(r.e));
+    if (r->h) {
+        if (ttl == -2) ttl = e_ttl(r->e);
+        if (policy_is_lfu()) lru = e_lru(r->e);
+        if (e_store(r->e) == VAL_PTR && !(v->store == VAL_PTR && v->ptr == e_ptr(r->e)))
+            value_free(e_type(r->e), e_ptr(r->e));
         handle_t h = entry_build(key, klen, ttl, lru, v);
-        db_replace(&r, h);
-        if (!policy_is_lfu()) lru_touch(r.e);
+        db_replace(r, h);
+        if (!policy_is_lfu()) lru_touch(r->e);
     } else {
         if (ttl == -2) ttl = -1;
         handle_t h = entry_build(key, klen, ttl, lru, v);
-        db_add(d, key, klen, r.hash, h);
+        db_add(r->db, key, klen, r->hash, h);
+        r->h = h;
+        r->e = arena_ptr(h);
     }
 }
 
@@ -175,13 +182,48 @@ void db_set_value(db *d, const char *key, size_t klen, const entry_value *v, lon
 
 static void bg_free_value(void *arg, void *arg2) { obj_free((int)(intptr_t)arg2, arg); }
 
+/* Values freed a slice at a time by the loop thread (their elements live in the arena). */
+typedef struct stepped {
+    void *ptr;
+    const obj_ops *ops;
+    struct stepped *next;
+} stepped;
+static stepped *step_head, **step_tail = &step_head;
+static size_t step_pending;
+
 void value_free(int type, void *ptr) {
-    if (obj_free_effort(type, ptr) > LAZYFREE_THRESHOLD) {
-        srv.stat_lazyfreed_objects++;
-        bio_submit(bg_free_value, ptr, (void *)(intptr_t)type);
-    } else {
+    if (obj_free_effort(type, ptr) <= LAZYFREE_THRESHOLD) {
         obj_free(type, ptr);
+        return;
     }
+    srv.stat_lazyfreed_objects++;
+    const obj_ops *ops = obj_ops_of(type);
+    if (ops && ops->free_step) {
+        stepped *s = s_malloc(sizeof(*s));
+        s->ptr = ptr;
+        s->ops = ops;
+        s->next = NULL;
+        *step_tail = s;
+        step_tail = &s->next;
+        step_pending++;
+    } else {
+        bio_submit(bg_free_value, ptr, (void *)(intptr_t)type);
+    }
+}
+
+/* Frees slices of big arena-backed values; 1 while work remains. */
+static int stepped_free(long budget) {
+    while (step_head && budget > 0) {
+        if (step_head->ops->free_step(step_head->ptr, budget)) {
+            stepped *s = step_head;
+            step_head = s->next;
+            if (!step_head) step_tail = &step_head;
+            s_free(s);
+            step_pending--;
+        }
+        budget = 0; /* one slice per call keeps every loop iteration short */
+    }
+    return step_head != NULL;
 }
 
 size_t value_bytes(int type, void *ptr) { return obj_bytes(type, ptr); }
@@ -221,6 +263,7 @@ void db_flush(db *d, int async) {
 }
 
 int db_lazyfree_step(long max_entries) {
+    int more = stepped_free(max_entries);
     while (lazy_tables && max_entries > 0) {
         size_t before = lazy_tables->t.count;
         int done = kt_drain(&lazy_tables->t, (size_t)max_entries, free_handle, &lazy_pending);
@@ -231,10 +274,10 @@ int db_lazyfree_step(long max_entries) {
             s_free(p);
         }
     }
-    return lazy_tables != NULL;
+    return more || lazy_tables != NULL;
 }
 
-size_t db_lazyfree_pending(void) { return lazy_pending; }
+size_t db_lazyfree_pending(void) { return lazy_pending + step_pending; }
 
 void db_swap(db *a, db *b) {
     touch_all_watched_keys(a, b);

@@ -57,6 +57,8 @@ void db_evict(kref *r);
 void db_set_ttl(kref *r, long long when);
 /* Replaces the key's value (or creates the key).  ttl: absolute ms, -1 none, -2 keep the old one. */
 void db_set_value(db *d, const char *key, size_t klen, const entry_value *v, long long ttl);
+/* The same, reusing r from a db_lookup of this key (found or not) with no insert since. */
+void db_set_value_at(kref *r, const char *key, size_t klen, const entry_value *v, long long ttl);
 /* Deletes an expired key found by lookup or the active cycle, with Redis's side effects. */
 void db_expire_now(kref *r);
 int db_is_expired(const uint8_t *e);

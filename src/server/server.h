@@ -69,6 +69,10 @@ typedef struct server {
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
     int enable_debug_command;
+    /* compact-encoding thresholds of the data types (Redis's names; *-ziplist-* are aliases) */
+    long long hash_max_listpack_entries, hash_max_listpack_value, list_max_listpack_size, list_compress_depth,
+        set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value, zset_max_listpack_entries,
+        zset_max_listpack_value, hll_sparse_max_bytes, stream_node_max_bytes, stream_node_max_entries;
     /* runtime */
     pid_t pid;
     char runid[41];

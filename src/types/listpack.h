@@ -1,0 +1,52 @@
+/* listpack: Redis's compact sequence encoding, byte for byte (the format of
+ * Redis 7's listpack: 4-byte total size, 2-byte element count, elements, a
+ * 0xFF terminator; each element an encoding byte, its data, and a backlen).
+ * Small hashes, sorted sets and list nodes are stored as one listpack, so
+ * that RDB and DUMP payloads of those types load with a validation and a
+ * memcpy, and their memory is a single allocation.
+ *
+ * Elements are strings or integers; lp_append/lp_insert store a string that
+ * is the canonical text of a 64-bit integer in the integer encodings.
+ * Functions that change the listpack may reallocate it and return the new
+ * pointer; element pointers into the old one are then invalid unless the
+ * function hands back a new one (the `**p` parameters). */
+#ifndef SARDINE_LISTPACK_H
+#define SARDINE_LISTPACK_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lp_val {
+    const unsigned char *s; /* string element: bytes (s != NULL) */
+    uint32_t len;
+    int64_t i;              /* integer element when s == NULL */
+} lp_val;
+
+unsigned char *lp_new(size_t capacity);
+void lp_free(unsigned char *lp);
+size_t lp_bytes(const unsigned char *lp);
+unsigned long lp_length(const unsigned char *lp);
+unsigned char *lp_first(unsigned char *lp);                      /* NULL when empty */
+unsigned char *lp_last(unsigned char *lp);
+unsigned char *lp_next(unsigned char *lp, unsigned char *p);     /* NULL after the last */
+unsigned char *lp_prev(unsigned char *lp, unsigned char *p);     /* NULL before the first */
+unsigned char *lp_seek(unsigned char *lp, long index);           /* negative counts from the end; NULL if out of range */
+void lp_get(const unsigned char *p, lp_val *v);
+/* Formats any element as text (integers into buf, >= 21 bytes); returns its bytes. */
+const unsigned char *lp_get_str(const unsigned char *p, unsigned char *buf, uint32_t *len);
+int lp_eq(const unsigned char *p, const char *s, uint32_t len);  /* element equals these bytes */
+
+unsigned char *lp_append(unsigned char *lp, const char *s, uint32_t len);
+unsigned char *lp_append_int(unsigned char *lp, int64_t v);
+unsigned char *lp_prepend(unsigned char *lp, const char *s, uint32_t len);
+enum { LP_BEFORE = 0, LP_AFTER = 1 };
+/* Inserts next to *p; *p is set to the new element. */
+unsigned char *lp_insert(unsigned char *lp, unsigned char **p, const char *s, uint32_t len, int where);
+unsigned char *lp_replace(unsigned char *lp, unsigned char **p, const char *s, uint32_t len);
+/* Deletes *p; *p is set to the element that followed it (NULL if none). */
+unsigned char *lp_delete(unsigned char *lp, unsigned char **p);
+unsigned char *lp_delete_range(unsigned char *lp, long index, unsigned long count);
+/* From p, compares every (skip+1)-th element with s (skip=1 walks the fields of a field/value listpack). */
+unsigned char *lp_find(unsigned char *lp, unsigned char *p, const char *s, uint32_t len, unsigned skip);
+/* Checks a listpack received from outside (RESTORE, RDB): 1 if every element and header is consistent. */
+int lp_validate(const unsigned char *lp, size_t size, int deep);
+#endif
