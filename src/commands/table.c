@@ -3,6 +3,7 @@
  * COMMAND INFO/DOCS report (group, since, summary, complexity). */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "server/blocking.h"
 #include "server/multi.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -41,6 +42,7 @@ static command client_subs[] = {
     {"reply", cmd_client_reply, 3, NS | LD | ST, "@connection", 0, 0, 0, "connection", "3.2.0", "Instruct the server whether to reply to commands.", "O(1)"},
     {"no-evict", cmd_client_no_evict, 3, A | NS | LD | ST, "@connection", 0, 0, 0, "connection", "7.0.0", "Set client eviction mode for the current connection.", "O(1)"},
     {"no-touch", cmd_client_no_touch, 3, NS | LD | ST, "@connection", 0, 0, 0, "connection", "7.2.0", "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", "O(1)"},
+    {"unblock", cmd_client_unblock, -3, A | NS | LD | ST, "@connection", 0, 0, 0, "connection", "5.0.0", "Unblock a client blocked in a blocking command from a different connection.", "O(log N) where N is the number of client connections"},
     {"help", cmd_client_help, 2, LD | ST, "@connection", 0, 0, 0, "connection", "5.0.0", "Show helpful text about the different subcommands.", "O(1)"},
     {0}};
 

@@ -33,6 +33,8 @@ enum {
     CLIENT_WRITE_HANDLER = 1 << 13,
     CLIENT_EXECUTING = 1 << 14,
     CLIENT_NO_TOUCH = 1 << 15,
+    CLIENT_BLOCKED = 1 << 16,       /* waiting on keys (server/blocking.h) */
+    CLIENT_REPROCESSING = 1 << 17,  /* a blocked command being executed again */
 };
 
 typedef struct arg {
@@ -87,6 +89,12 @@ typedef struct client {
     int wcount, wcap;
     struct command *cmd, *lastcmd;
     long long argv_bytes;
+    /* blocking (server/blocking.c) */
+    struct command *bcmd;
+    arg *bargv, *bkeys;
+    int bargc, bkeys_n, btimeout_reply, reblocked;
+    long long bdeadline;
+    db *bdb;
 } client;
 
 /* Query/output buffer (re)allocation, counted in srv.client_buf_bytes: eviction does not count

@@ -14,7 +14,7 @@ typedef struct fevent {
 } fevent;
 
 struct eloop {
-    int epfd, setsize, stop, busy;
+    int epfd, setsize, stop, busy, max_wait;
     fevent *ev;
     struct epoll_event *fired;
     el_timer_fn *timer;
@@ -28,6 +28,7 @@ eloop *el_create(int setsize) {
     el->setsize = setsize;
     el->ev = s_calloc((size_t)setsize * sizeof(fevent));
     el->fired = s_calloc((size_t)setsize * sizeof(struct epoll_event));
+    el->max_wait = -1;
     return el;
 }
 
@@ -79,6 +80,7 @@ void el_set_timer(eloop *el, el_timer_fn *fn, int first_ms) {
 void el_set_before_sleep(eloop *el, el_hook_fn *fn) { el->before_sleep = fn; }
 void el_stop(eloop *el) { el->stop = 1; }
 void el_set_busy(eloop *el, int busy) { el->busy = busy; }
+void el_set_max_wait(eloop *el, int ms) { el->max_wait = ms; }
 
 void el_run(eloop *el) {
     while (!el->stop) {
@@ -88,6 +90,7 @@ void el_run(eloop *el) {
             long long wait = el->timer_due_us - monotonic_us();
             timeout = wait <= 0 ? 0 : (int)((wait + 999) / 1000);
         }
+        if (el->max_wait > 0 && (timeout < 0 || timeout > el->max_wait)) timeout = el->max_wait;
         if (el->busy) timeout = 0;
         int n = epoll_wait(el->epfd, el->fired, el->setsize, timeout);
         if (n < 0 && errno != EINTR) break;

@@ -28,4 +28,6 @@ void el_stop(eloop *el);
 void el_run(eloop *el);
 /* Whether the loop has something to do right away (timeout 0 for epoll). */
 void el_set_busy(eloop *el, int busy);
+/* Caps how long epoll_wait may sleep (ms; -1 = no cap). */
+void el_set_max_wait(eloop *el, int ms);
 #endif

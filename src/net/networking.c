@@ -9,6 +9,7 @@
 #include "net/eventloop.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
+#include "server/blocking.h"
 #include "server/multi.h"
 #include "server/server.h"
 #include "util/mem.h"
@@ -126,6 +127,7 @@ void client_free(client *c) {
     if (srv.current_client == c) srv.current_client = NULL;
     unwatch_all_keys(c);
     multi_discard(c);
+    blocking_unblock(c);
     if (c->fd >= 0) {
         el_del(srv.el, c->fd, EL_READABLE | EL_WRITABLE);
         close(c->fd);
@@ -231,7 +233,7 @@ void clients_handle_pending_writes(void) {
 void client_reset_argv(client *c) { c->argc = 0; }
 
 void client_process_input(client *c) {
-    while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED))) {
+    while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED | CLIENT_BLOCKED))) {
         const char *err = NULL;
         int r = parse_request(c, &err);
         if (r == PARSE_MORE) break;
@@ -393,6 +395,7 @@ static const char *cmd_fullname(const client *c);
 char *client_info_line(client *c) {
     char flags[16], *f = flags;
     if (c->flags & CLIENT_MULTI) *f++ = 'x';
+    if (c->flags & CLIENT_BLOCKED) *f++ = 'b';
     if (c->flags & CLIENT_DIRTY_CAS) *f++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *f++ = 'c';
     if (c->flags & CLIENT_UNIX) *f++ = 'U';

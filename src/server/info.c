@@ -6,6 +6,7 @@
 #include "mem/arena.h"
 #include "protocol/reply.h"
 #include "server/bio.h"
+#include "server/blocking.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -110,9 +111,9 @@ char *server_info_text(int argc, arg *argv) {
         section(&b, "Clients");
         sb_printf(&b,
                   "connected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
-                  "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\nblocked_clients:0\r\n"
+                  "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\nblocked_clients:%zu\r\n"
                   "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-                  srv.nclients, srv.maxclients, maxin, maxout);
+                  srv.nclients, srv.maxclients, maxin, maxout, blocking_client_count());
     }
     if (want("memory", argc, argv, &d)) {
         mem_stats ms;

@@ -14,6 +14,7 @@
 #include "net/client.h"
 #include "net/eventloop.h"
 #include "server/bio.h"
+#include "server/blocking.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <stdarg.h>
@@ -212,12 +213,15 @@ static void before_sleep(void) {
     sample_memory();
     if (srv.maxmemory && srv.maxmemory_policy != MM_NOEVICTION) evict_perform();
     active_expire_cycle(EXPIRE_FAST);
+    blocking_check_timeouts();
+    blocking_serve_ready();
     clients_free_closed();
     clients_handle_pending_writes();
     clients_free_closed();
     /* Replies are out first; then one short slice of background freeing (~0.1-0.3 ms). */
     int busy = db_lazyfree_step(5000);
     el_set_busy(srv.el, busy);
+    el_set_max_wait(srv.el, blocking_client_count() ? 10 : -1); /* timeouts of blocked clients to ~10 ms */
 }
 
 void server_install_loop_hooks(void) {
