@@ -49,4 +49,11 @@ unsigned char *lp_delete_range(unsigned char *lp, long index, unsigned long coun
 unsigned char *lp_find(unsigned char *lp, unsigned char *p, const char *s, uint32_t len, unsigned skip);
 /* Checks a listpack received from outside (RESTORE, RDB): 1 if every element and header is consistent. */
 int lp_validate(const unsigned char *lp, size_t size, int deep);
+
+/* Added for the hash type (other types may use them too). */
+/* An empty listpack that lives in the entry arena (8-byte size classes) while it is at most
+ * ARENA_MAX_ALLOC bytes, then on the heap.  Event loop thread only: never free one on bio. */
+unsigned char *lp_new_compact(void);
+size_t lp_alloc_size(const unsigned char *lp);   /* bytes of its allocation (MEMORY USAGE) */
+unsigned char *lp_dup(const unsigned char *lp);  /* a copy that lives where the original does */
 #endif
