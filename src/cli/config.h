@@ -14,6 +14,7 @@ typedef struct cli_config {
     int auth_from_cli;   /* -a or a password in -u: warn */
     int dbnum;
     int resp3;
+    int resp2_forced;    /* -2 given: keeps --json on RESP2 */
     long long repeat;
     double interval;     /* seconds; -i */
     int interval_set;

@@ -59,6 +59,8 @@ static void usage(int status) {
 "                     not a tty).\n"
 "  --no-raw           Force formatted output even when STDOUT is not a tty.\n"
 "  --csv              Output in CSV format.\n"
+"  --json             Output in JSON format (default RESP3, use -2 if you want to use with RESP2).\n"
+"  --quoted-json      Same as --json, but produce ASCII-safe quoted strings, not Unicode.\n"
 "  --show-pushes <yn> Whether to print RESP3 PUSH messages.  Enabled by default when\n"
 "                     STDOUT is a tty but can be overridden with --show-pushes no.\n"
 "  --stat             Print rolling stats about server: mem, clients, ...\n"
@@ -178,7 +180,7 @@ static int parse_options(int argc, char **argv) {
         else if (OPT("-r")) cfg.repeat = strtoll(argv[++i], NULL, 10);
         else if (OPT("-i")) { cfg.interval = strtod(argv[++i], NULL); cfg.interval_set = 1; }
         else if (OPT("-n")) cfg.dbnum = atoi(argv[++i]);
-        else if (!strcmp(o, "-2")) cfg.resp3 = 0;
+        else if (!strcmp(o, "-2")) { cfg.resp3 = 0; cfg.resp2_forced = 1; }
         else if (!strcmp(o, "-3") || !strcmp(o, "--resp3")) cfg.resp3 = 1;
         else if (!strcmp(o, "-x")) cfg.stdin_last = 1;
         else if (OPT("-d")) { free(cfg.mb_delim); cfg.mb_delim = unescape_delim(argv[++i]); }
@@ -187,6 +189,8 @@ static int parse_options(int argc, char **argv) {
         else if (!strcmp(o, "--raw")) cfg.output = OUT_RAW;
         else if (!strcmp(o, "--no-raw")) cfg.output = OUT_STANDARD;
         else if (!strcmp(o, "--csv")) cfg.output = OUT_CSV;
+        else if (!strcmp(o, "--json")) cfg.output = OUT_JSON;
+        else if (!strcmp(o, "--quoted-json")) cfg.output = OUT_QUOTED_JSON;
         else if (!strcmp(o, "--no-auth-warning")) cfg.no_auth_warning = 1;
         else if (!strcmp(o, "--verbose")) cfg.verbose = 1;
         else if (OPT("--show-pushes")) { i++; cfg.show_pushes = argv[i][0] == 'y' || argv[i][0] == 'Y'; }
@@ -266,6 +270,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "Warning: Using a password with '-a' or '-u' option on the command line "
                         "interface may not be safe.\n");
     if (cfg.window < 65536) cfg.window = 65536;
+    /* JSON output speaks RESP3 (maps become objects) unless -2 was given */
+    if ((cfg.output == OUT_JSON || cfg.output == OUT_QUOTED_JSON) && !cfg.resp2_forced) cfg.resp3 = 1;
 
     int rc;
     if (cfg.intrinsic) return finish(latency_intrinsic(cfg.intrinsic_secs));

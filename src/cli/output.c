@@ -99,8 +99,79 @@ void fmt_csv(buf *b, const reply *r) {
     }
 }
 
+static void json_str(buf *b, const char *p, size_t n, int quoted) {
+    if (quoted) {
+        buf tmp = {0};
+        buf_repr(&tmp, p, n);
+        for (size_t i = 0; i < tmp.len; i++) {
+            if (tmp.p[i] == '\\') buf_add(b, "\\\\", 2);
+            else buf_addc(b, tmp.p[i]);
+        }
+        buf_free(&tmp);
+        return;
+    }
+    buf_addc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        switch (c) {
+        case '\\': buf_add(b, "\\\\", 2); break;
+        case '"': buf_add(b, "\\\"", 2); break;
+        case '\n': buf_add(b, "\\n", 2); break;
+        case '\f': buf_add(b, "\\f", 2); break;
+        case '\r': buf_add(b, "\\r", 2); break;
+        case '\t': buf_add(b, "\\t", 2); break;
+        case '\b': buf_add(b, "\\b", 2); break;
+        default:
+            if (c <= 0x1f) buf_printf(b, "\\u%04x", c);
+            else buf_addc(b, (char)c);
+        }
+    }
+    buf_addc(b, '"');
+}
+
+void fmt_json(buf *b, const reply *r, int quoted) {
+    switch (r->type) {
+    case R_ERROR: buf_adds(b, "error:"); json_str(b, r->str, r->len, quoted); break;
+    case R_STATUS: case R_STRING: case R_VERB: json_str(b, r->str, r->len, quoted); break;
+    case R_INTEGER: buf_printf(b, "%lld", r->integer); break;
+    case R_DOUBLE: case R_BIGNUM: buf_add(b, r->str, r->len); break;
+    case R_BOOL: buf_adds(b, r->integer ? "true" : "false"); break;
+    case R_NIL: buf_adds(b, "null"); break;
+    case R_MAP:
+        buf_addc(b, '{');
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+            const reply *k = r->element[i];
+            if (k->type == R_ERROR || k->type == R_STATUS || k->type == R_STRING || k->type == R_VERB) {
+                fmt_json(b, k, quoted);
+            } else {
+                /* JSON keys are strings: quote a non-string key's JSON text */
+                buf tmp = {0};
+                fmt_json(&tmp, k, quoted);
+                if (tmp.len && tmp.p[0] == '"') buf_add(b, tmp.p, tmp.len);
+                else { buf_addc(b, '"'); buf_add(b, tmp.p, tmp.len); buf_addc(b, '"'); }
+                buf_free(&tmp);
+            }
+            buf_addc(b, ':');
+            fmt_json(b, r->element[i + 1], quoted);
+            if (i + 2 < r->elements) buf_addc(b, ',');
+        }
+        buf_addc(b, '}');
+        break;
+    default:
+        buf_addc(b, '[');
+        for (size_t i = 0; i < r->elements; i++) {
+            fmt_json(b, r->element[i], quoted);
+            if (i + 1 < r->elements) buf_addc(b, ',');
+        }
+        buf_addc(b, ']');
+    }
+}
+
 void fmt_reply(buf *b, const reply *r, int mode, const char *mb_delim, const char *cmd_delim) {
-    if (mode == OUT_STANDARD) {
+    if (mode == OUT_JSON || mode == OUT_QUOTED_JSON) {
+        fmt_json(b, r, mode == OUT_QUOTED_JSON);
+        buf_addc(b, '\n');
+    } else if (mode == OUT_STANDARD) {
         fmt_tty(b, r, "");
     } else if (mode == OUT_RAW) {
         fmt_raw(b, r, mb_delim);

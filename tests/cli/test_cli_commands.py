@@ -151,3 +151,12 @@ def test_eval_file(oracle, tmp_path):
         assert a == ref(oracle, *mode, "--eval", f, "k1", "k2", ",", "a1", "a2")
         assert b"k1" in a[1] and b"a1" in a[1]
     assert cli(oracle, "--eval", f, "k1")[:2] == ref(oracle, "--eval", f, "k1")[:2]
+
+
+@pytest.mark.parametrize("mode", [["--json"], ["--quoted-json"], ["-2", "--json"]])
+def test_json_output(data, mode):
+    for cmd in (["hgetall", "h"], ["lrange", "l", "0", "-1"], ["get", "bin"], ["get", "missing"], ["incr", "s"],
+                ["zrange", "z", "0", "-1", "withscores"], ["eval", "return {1,{2,'x'},{}}", "0"]):
+        same(data, *mode, *cmd)
+    for ptype in ("double", "true", "map", "set", "verbatim", "null"):
+        same(data, *mode, "debug", "protocol", ptype)
