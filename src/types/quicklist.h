@@ -1,0 +1,89 @@
+/* quicklist: the list encoding (Redis 7.0 reports every list as "quicklist").
+ *
+ * A doubly linked list of nodes, each holding a run of elements in one
+ * listpack (types/listpack.h).  A node header is 32 bytes (two links, the
+ * listpack pointer and the node's element count), so with the default node
+ * size of 8 KiB the headers cost well under 1% of the elements.
+ *
+ * Invariants:
+ * - no node is empty; ql->count is the sum of the node counts and ql->len the
+ *   number of nodes;
+ * - a node only grows while it stays within the fill limit (see ql_new), so
+ *   pushes touch at most the end node plus one new node;
+ * - indexed access walks from the nearer end and skips whole nodes by their
+ *   counts, then seeks inside one listpack;
+ * - deletions in the interior of the list (LREM, LTRIM, iterator deletes)
+ *   merge a node with a neighbour when both fit in one node, as inserts that
+ *   split a node do; pops at the ends only drop nodes that become empty.
+ *
+ * Element values handed out (lp_val) point into a node's listpack and are
+ * valid until the list is next modified. */
+#ifndef SARDINE_QUICKLIST_H
+#define SARDINE_QUICKLIST_H
+#include <stddef.h>
+#include <stdint.h>
+#include "types/listpack.h"
+
+typedef struct qlnode {
+    struct qlnode *prev, *next;
+    unsigned char *lp;
+    uint32_t count;
+    uint32_t flags; /* reserved (compression) */
+} qlnode;
+
+typedef struct quicklist {
+    qlnode *head, *tail;
+    size_t count;  /* elements */
+    uint32_t len;  /* nodes */
+    int32_t fill;  /* list-max-listpack-size: -1..-5 = 4..64 KiB per node, > 0 elements per node */
+} quicklist;
+
+enum { QL_HEAD = 0, QL_TAIL = 1 };
+
+/* fill is clamped to Redis's range (-5 .. 32767). */
+quicklist *ql_new(int fill);
+void ql_free(quicklist *ql);
+quicklist *ql_dup(const quicklist *ql);
+size_t ql_bytes(const quicklist *ql); /* heap bytes held */
+static inline size_t ql_count(const quicklist *ql) { return ql->count; }
+
+void ql_push(quicklist *ql, const char *s, size_t len, int where);
+/* The first (QL_HEAD) or last (QL_TAIL) element; 0 if the list is empty. */
+int ql_peek(quicklist *ql, int where, lp_val *v);
+/* Drops the first or last element (the list must not be empty). */
+void ql_pop(quicklist *ql, int where);
+
+/* The position of one element. */
+typedef struct qlpos {
+    qlnode *node;
+    unsigned char *p;
+} qlpos;
+/* Finds the element at index (negative counts from the end); 0 if out of range. */
+int ql_index(quicklist *ql, long index, qlpos *pos);
+/* Replaces the element at pos (pos is invalid afterwards). */
+void ql_replace(quicklist *ql, qlpos *pos, const char *s, size_t len);
+/* Deletes count elements starting at index start (0 <= start, start + count <= ql->count). */
+void ql_del_range(quicklist *ql, size_t start, size_t count);
+
+/* Iteration from an index towards the tail (QL_TAIL) or the head (QL_HEAD).
+ * ql_iter_delete removes the element last returned and keeps iterating;
+ * ql_iter_insert adds an element next to it and ends the iteration.
+ * ql_iter_done must be called after deleting (it merges emptied-out nodes). */
+typedef struct qliter {
+    quicklist *ql;
+    qlnode *node;       /* node of the next element */
+    unsigned char *p;   /* next element in node; NULL: continue with the following node */
+    qlnode *cur_node;   /* element last returned */
+    unsigned char *cur;
+    qlnode *dirty;      /* a node that lost elements and may now merge */
+    int dir;
+} qliter;
+void ql_iter_init(qliter *it, quicklist *ql, long index, int dir);
+int ql_iter_next(qliter *it, lp_val *v);
+void ql_iter_delete(qliter *it);
+void ql_iter_insert(qliter *it, const char *s, size_t len, int after);
+void ql_iter_done(qliter *it);
+
+/* Consistency check for tests: counts, links, fill limits; 1 if consistent. */
+int ql_check(const quicklist *ql);
+#endif

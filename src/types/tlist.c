@@ -1,0 +1,27 @@
+/* tlist: see tlist.h.  A list value is one quicklist (heap memory only: its
+ * nodes and their listpacks), so a big list is freed whole by the background
+ * thread; free_effort counts its nodes.  Compression of interior nodes
+ * (list-compress-depth) is accepted by CONFIG and not applied. */
+#include "types/tlist.h"
+#include "server/server.h"
+#include "types/object.h"
+
+quicklist *tlist_new(void) { return ql_new((int)srv.list_max_listpack_size); }
+
+static void list_free(void *ptr) { ql_free(ptr); }
+static size_t list_bytes(const void *ptr) { return ql_bytes(ptr); }
+static size_t list_free_effort(const void *ptr) { return ((const quicklist *)ptr)->len; }
+static const char *list_encoding(const void *ptr) {
+    (void)ptr;
+    return "quicklist";
+}
+static void *list_dup(const void *ptr) { return ql_dup(ptr); }
+
+const obj_ops list_ops = {
+    .free = list_free,
+    .bytes = list_bytes,
+    .free_effort = list_free_effort,
+    .free_step = NULL,
+    .encoding = list_encoding,
+    .dup = list_dup,
+};
