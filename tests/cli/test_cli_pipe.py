@@ -132,7 +132,7 @@ def test_pipe_ctrl_c_reports_acknowledged(oracle):
     deadline = time.time() + 10
     while r.dbsize() < 1000 and time.time() < deadline:
         time.sleep(0.01)
-    time.sleep(0.1)
+    time.sleep(0.5)  # the replies reach the client
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=10)
     assert p.returncode == 1
