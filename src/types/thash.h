@@ -1,0 +1,49 @@
+/* thash: the hash type's value and its two encodings, as Redis 7.0 has them.
+ *
+ *   listpack   field,value,field,value... in one listpack (types/listpack.h),
+ *              in insertion order, allocated to the byte in the entry arena
+ *              (lp_new_compact) while small.  Used while the hash has at
+ *              most hash-max-listpack-entries fields and no field or value
+ *              longer than hash-max-listpack-value bytes.
+ *   hashtable  a ktable (keyspace/table.h) of arena entries, one per field:
+ *              the field is the entry's key, the value is stored as keyspace
+ *              strings are (integer, inline bytes, or a pointer to an rstr
+ *              when the entry would not fit an arena class).  No per-field
+ *              heap allocation, ~40 bytes per field for short ones.
+ *
+ * A hash converts from listpack to hashtable when a set would break either
+ * limit, and never back (Redis's rule).  The key's entry points straight at
+ * the listpack, or at a small `hbig` header whose first 4 bytes are zero: a
+ * listpack's first 4 bytes are its size (>= 7), so the two never collide.
+ *
+ * Functions that change a hash take `void **` because the value may move. */
+#ifndef SARDINE_THASH_H
+#define SARDINE_THASH_H
+#include <stddef.h>
+#include <stdint.h>
+#include "util/numconv.h"
+
+/* A value as text; integers are formatted into buf. */
+typedef struct hval {
+    const char *s;
+    size_t len;
+    char buf[LL_STR_SIZE];
+} hval;
+
+typedef void hash_visit_fn(void *ud, const char *f, size_t flen, const char *v, size_t vlen);
+
+void *hash_new(void);
+int hash_is_listpack(const void *h);
+unsigned long hash_len(const void *h);
+int hash_get(const void *h, const char *f, size_t flen, hval *out); /* 1 found */
+/* Sets field to value, converting the encoding as Redis does; returns 1 if the field is new. */
+int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen);
+int hash_del(void **hp, const char *f, size_t flen); /* 1 deleted */
+/* Every pair, in the encoding's natural order (insertion order for listpacks). */
+void hash_foreach(const void *h, hash_visit_fn *fn, void *ud);
+/* One SCAN step: a listpack returns everything and cursor 0, as Redis does. */
+uint64_t hash_scan(const void *h, uint64_t cursor, long count, hash_visit_fn *fn, void *ud);
+/* count random pairs: distinct (count < length) or with repetitions. */
+void hash_random(const void *h, unsigned long count, int distinct, hash_visit_fn *fn, void *ud);
+void hash_free(void *h);
+#endif
