@@ -38,7 +38,7 @@ static void unknown_command(client *c) {
     if (cont) {
         char up[48];
         size_t i;
-        for (i = 0; cont->name[i] && i < sizeof(up) - 1; i++) up[i] = (char)toupper((unsigned char)cont->name[i]);
+        for (i = 0; i < sizeof(up) - 1 && cont->name[i]; i++) up[i] = (char)toupper((unsigned char)cont->name[i]);
         up[i] = 0;
         snprintf(msg, sizeof(msg), "ERR unknown subcommand '%.*s'. Try %s HELP.",
                  (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p, up);

@@ -5,6 +5,7 @@
 #include "keyspace/evict.h"
 #include "mem/arena.h"
 #include "protocol/reply.h"
+#include "server/bio.h"
 #include "server/server.h"
 #include "types/object.h"
 #include "types/tstring.h"
@@ -74,8 +75,20 @@ void cmd_debug(client *c) {
     }
 }
 
+/* Under valgrind (or SARDINE_FREE_ON_EXIT=1) free the dataset before exiting: heap values referenced
+ * only from arena entries would otherwise look leaked, since valgrind does not scan the arena. */
+static void free_dataset_on_exit(void) {
+    const char *preload = getenv("LD_PRELOAD");
+    if (!getenv("SARDINE_FREE_ON_EXIT") && !(preload && strstr(preload, "vgpreload"))) return;
+    for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], 0);
+    while (db_lazyfree_step(1 << 20)) {
+    }
+    bio_stop();
+}
+
 void shutdown_now(int exit_code) {
     serverLog(LL_WARNING, "User requested shutdown...");
+    free_dataset_on_exit();
     if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
     if (srv.unixsocket && srv.unixsocket[0]) unlink(srv.unixsocket);
     serverLog(LL_WARNING, "%s is now ready to exit, bye bye...", "Sardine");

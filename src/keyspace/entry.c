@@ -18,7 +18,7 @@ static size_t varint_len(uint64_t v) {
     return n;
 }
 
-static inline uint64_t zigzag(long long v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline uint64_t zigzag(long long v) { return ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63)); }
 static inline long long unzigzag(uint64_t u) { return (long long)(u >> 1) ^ -(long long)(u & 1); }
 
 long long e_int(const uint8_t *e) {
@@ -82,7 +82,7 @@ handle_t entry_build(const char *key, size_t klen, long long ttl_ms, uint32_t lr
         p += varint_put(p, v->slen);
         memcpy(p, v->sval, v->slen);
         break;
-    default: memcpy(p, &v->ptr, sizeof(void *)); break;
+    default: memcpy(p, &v->ptr, sizeof(v->ptr)); break;
     }
     return h;
 }

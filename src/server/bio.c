@@ -13,13 +13,15 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t more = PTHREAD_COND_INITIALIZER, idle = PTHREAD_COND_INITIALIZER;
 static job *head, *tail;
 static size_t pending;
-static int started;
+static int started, stopping;
+static pthread_t thread;
 
 static void *worker(void *arg) {
     (void)arg;
     pthread_mutex_lock(&lock);
     for (;;) {
-        while (!head) pthread_cond_wait(&more, &lock);
+        while (!head && !stopping) pthread_cond_wait(&more, &lock);
+        if (!head) break;
         job *j = head;
         head = j->next;
         if (!head) tail = NULL;
@@ -29,19 +31,16 @@ static void *worker(void *arg) {
         pthread_mutex_lock(&lock);
         if (--pending == 0) pthread_cond_broadcast(&idle);
     }
+    pthread_mutex_unlock(&lock);
     return NULL;
 }
 
 void bio_init(void) {
     if (started) return;
-    pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 1 << 20);
-    if (pthread_create(&t, &attr, worker, NULL) == 0) {
-        pthread_detach(t);
-        started = 1;
-    }
+    if (pthread_create(&thread, &attr, worker, NULL) == 0) started = 1;
     pthread_attr_destroy(&attr);
 }
 
@@ -75,4 +74,15 @@ void bio_drain(void) {
     pthread_mutex_lock(&lock);
     while (pending) pthread_cond_wait(&idle, &lock);
     pthread_mutex_unlock(&lock);
+}
+
+void bio_stop(void) {
+    if (!started) return;
+    bio_drain();
+    pthread_mutex_lock(&lock);
+    stopping = 1;
+    pthread_cond_signal(&more);
+    pthread_mutex_unlock(&lock);
+    pthread_join(thread, NULL);
+    started = 0;
 }

@@ -10,4 +10,5 @@ void bio_init(void);
 void bio_submit(bio_fn *fn, void *a, void *b);
 size_t bio_pending(void);
 void bio_drain(void); /* waits until the queue is empty (shutdown, tests) */
+void bio_stop(void);  /* drains, then ends and joins the thread */
 #endif

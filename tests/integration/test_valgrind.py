@@ -1,0 +1,63 @@
+"""The server runs clean under valgrind: no invalid reads or writes, no leaks, for a session that touches
+the protocol, every string encoding, expiry, eviction, transactions, big values freed in the background
+and FLUSHALL ASYNC.  Uses the release build (jemalloc), as valgrind cannot run the ASan build."""
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from harness import ROOT, Server, free_port
+
+RELEASE = os.path.join(ROOT, "build", "sardine-server")
+
+
+@pytest.mark.skipif(not shutil.which("valgrind") or not os.path.exists(RELEASE), reason="needs valgrind and build/sardine-server")
+def test_session_is_valgrind_clean(tmp_path):
+    log = tmp_path / "vg.log"
+    port = free_port()
+    proc = subprocess.Popen(["valgrind", "--error-exitcode=9", "--leak-check=full", "--errors-for-leak-kinds=definite,possible",
+                             "--soname-synonyms=somalloc=*jemalloc*", f"--log-file={log}", RELEASE, "--port", str(port),
+                             "--bind", "127.0.0.1", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+    r = redis.Redis(port=port, socket_timeout=120)
+    deadline = time.time() + 60
+    while True:
+        try:
+            r.ping()
+            break
+        except redis.ConnectionError:
+            assert time.time() < deadline, "server under valgrind did not start"
+            time.sleep(0.2)
+    p = r.pipeline(transaction=False)
+    for i in range(300):
+        p.set(f"k{i}", i)
+        p.set(f"s{i}", "x" * (i % 100), ex=100)
+        p.append(f"s{i}", "y")
+    p.execute()
+    r.set("big", "z" * 300000)
+    r.delete("big")
+    r.incrbyfloat("f", 1.5)
+    r.set("gone", "v", px=1)
+    with r.pipeline() as t:
+        t.watch("k1")
+        t.multi()
+        t.incr("k1")
+        t.execute()
+    r.scan(0, count=100)
+    r.keys("k1*")
+    r.config_set("maxmemory", "1mb")
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    for i in range(300):
+        r.set(f"e{i}", "v" * 500)
+    r.config_set("maxmemory", "0")
+    r.flushall(asynchronous=True)
+    r.set("left", "behind")
+    try:
+        r.shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass
+    rc = proc.wait(60)
+    assert rc == 0, log.read_text()[-3000:]
