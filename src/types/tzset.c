@@ -1,0 +1,572 @@
+/* tzset: see tzset.h for the encodings and their invariants. */
+#include "types/tzset.h"
+#include "keyspace/table.h"
+#include "types/listpack.h"
+#include "types/object.h"
+#include "types/zelem.h"
+#include "server/server.h"
+#include "util/mem.h"
+#include "util/numconv.h"
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct zbig {
+    uint32_t zero;     /* always 0: a listpack starts with its size */
+    uint32_t pad;
+    ktable t;          /* member -> entry */
+    zindex ix;         /* (score, member) order */
+    size_t ebytes;     /* arena + heap bytes of the member entries */
+    struct zpend *pend; /* accumulator only: members not yet in the index */
+    size_t npend, cpend;
+} zbig;
+
+typedef struct zpend {
+    double s;
+    handle_t h;
+} zpend;
+
+static inline int is_lp(const zset *z) {
+    uint32_t v;
+    memcpy(&v, z, sizeof(v));
+    return v != 0;
+}
+#define LP(z) ((unsigned char *)(z))
+#define BIG(z) ((zbig *)(z))
+
+static void arena_full(void) {
+    fprintf(stderr, "sardine: the entry arena is exhausted (sorted set member)\n");
+    abort();
+}
+
+/* ---- listpack helpers ---- */
+
+/* Redis's double2ll: the integers a listpack stores as integers. */
+static int double2ll(double d, long long *out) {
+    if (d < (double)(-LLONG_MAX / 2) || d > (double)(LLONG_MAX / 2)) return 0;
+    long long ll = (long long)d;
+    if ((double)ll != d) return 0;
+    *out = ll;
+    return 1;
+}
+
+/* The text a listpack stores for a score (an integer text becomes an integer element). */
+static int lp_score_text(char *buf, size_t size, double s) {
+    long long ll;
+    if (double2ll(s, &ll)) return ll2str(buf, ll);
+    return d2str(buf, size, s);
+}
+
+static double lpz_score(const unsigned char *sp) {
+    lp_val v;
+    lp_get(sp, &v);
+    if (!v.s) return (double)v.i;
+    char buf[128];
+    size_t n = v.len < sizeof(buf) - 1 ? v.len : sizeof(buf) - 1;
+    memcpy(buf, v.s, n);
+    buf[n] = 0;
+    return strtod(buf, NULL);
+}
+
+static const char *lpz_member(const unsigned char *p, char *buf, size_t *len) {
+    uint32_t l;
+    const unsigned char *s = lp_get_str(p, (unsigned char *)buf, &l);
+    *len = l;
+    return (const char *)s;
+}
+
+static unsigned char *lpz_find(unsigned char *lp, const char *m, size_t len) {
+    if (len > UINT32_MAX) return NULL;
+    unsigned char *p = lp_first(lp);
+    return p ? lp_find(lp, p, m, (uint32_t)len, 1) : NULL;
+}
+
+static size_t lpz_card(const unsigned char *lp) { return lp_length(lp) / 2; }
+
+static unsigned char *lpz_insert(unsigned char *lp, const char *m, size_t len, double score) {
+    char sb[128];
+    int sl = lp_score_text(sb, sizeof(sb), score);
+    unsigned char *p = lp_first(lp);
+    while (p) {
+        unsigned char *sp = lp_next(lp, p);
+        double s = lpz_score(sp);
+        if (s > score) break;
+        if (s == score) {
+            char b[LL_STR_SIZE];
+            size_t ml;
+            const char *mm = lpz_member(p, b, &ml);
+            if (zel_memcmp(mm, ml, m, len) > 0) break;
+        }
+        p = lp_next(lp, sp);
+    }
+    if (!p) {
+        lp = lp_append(lp, m, (uint32_t)len);
+        return lp_append(lp, sb, (uint32_t)sl);
+    }
+    lp = lp_insert(lp, &p, m, (uint32_t)len, LP_BEFORE);
+    return lp_insert(lp, &p, sb, (uint32_t)sl, LP_AFTER);
+}
+
+static void lpz_fill(unsigned char *lp, unsigned char *p, zs_elem *e) {
+    e->m = lpz_member(p, e->buf, &e->len);
+    e->score = lpz_score(lp_next(lp, p));
+}
+
+/* ---- skiplist (zbig) helpers ---- */
+
+static zbig *big_new(void) {
+    zbig *b = s_calloc(sizeof(*b));
+    kt_init(&b->t);
+    zi_init(&b->ix);
+    return b;
+}
+
+static handle_t big_insert_new(zbig *b, const char *m, size_t len, uint64_t hash, double score) {
+    handle_t h = zel_new(m, len, score);
+    if (!h) arena_full();
+    kt_insert(&b->t, hash, h, 0);
+    zi_insert(&b->ix, h);
+    b->ebytes += zel_bytes(h);
+    return h;
+}
+
+static void big_drop(zbig *b, handle_t h) {
+    size_t len;
+    const char *m = zel_member(h, &len);
+    uint64_t hash = kt_hash(m, len);
+    kslot w;
+    kt_find(&b->t, m, len, hash, &w);
+    kt_delete(&b->t, &w, hash);
+    b->ebytes -= zel_bytes(h);
+    zel_free(h);
+}
+
+static void drop_visit(void *ud, handle_t h) { big_drop(ud, h); }
+
+static void free_member(void *ud, handle_t h) {
+    (void)ud;
+    zel_free(h);
+}
+
+static zbig *big_from_lp(unsigned char *lp) {
+    zbig *b = big_new();
+    for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, lp_next(lp, p))) {
+        zs_elem e;
+        lpz_fill(lp, p, &e);
+        big_insert_new(b, e.m, e.len, kt_hash(e.m, e.len), e.score);
+    }
+    lp_free(lp);
+    return b;
+}
+
+static void big_free(zbig *b) {
+    zi_destroy(&b->ix);
+    kt_destroy(&b->t, free_member, NULL);
+    s_free(b->pend);
+    s_free(b);
+}
+
+/* ---- the value ---- */
+
+zset *zs_new(size_t size_hint, size_t maxlen_hint) {
+    if (srv.zset_max_listpack_entries > 0 && size_hint <= (unsigned long long)srv.zset_max_listpack_entries &&
+        maxlen_hint <= (unsigned long long)srv.zset_max_listpack_value)
+        return (zset *)lp_new_compact();
+    return (zset *)big_new();
+}
+
+void zs_free(zset *z) {
+    if (is_lp(z)) lp_free(LP(z));
+    else big_free(BIG(z));
+}
+
+int zs_is_listpack(const zset *z) { return is_lp(z); }
+
+size_t zs_card(const zset *z) { return is_lp(z) ? lpz_card(LP(z)) : BIG(z)->t.count; }
+
+size_t zs_bytes(const zset *z) {
+    if (is_lp(z)) return lp_alloc_size(LP(z));
+    const zbig *b = BIG(z);
+    return s_usable((void *)b) + b->t.bytes + b->ix.bytes + b->ebytes;
+}
+
+zset *zs_dup(const zset *z) {
+    if (is_lp(z)) return (zset *)lp_dup(LP(z));
+    const zbig *b = BIG(z);
+    zbig *d = big_new();
+    zi_iter it;
+    zi_iter_init(&it, &b->ix, 0);
+    for (size_t i = 0; i < b->ix.count; i++) {
+        handle_t h = zi_iter_get(&it);
+        size_t len;
+        const char *m = zel_member(h, &len);
+        big_insert_new(d, m, len, kt_hash(m, len), zel_score(h));
+        zi_iter_move(&it, 1);
+    }
+    return (zset *)d;
+}
+
+int zs_score(const zset *z, const char *m, size_t len, double *score) {
+    if (is_lp(z)) {
+        unsigned char *lp = LP(z), *p = lpz_find(lp, m, len);
+        if (!p) return 0;
+        *score = lpz_score(lp_next(lp, p));
+        return 1;
+    }
+    handle_t h = kt_find(&BIG(z)->t, m, len, kt_hash(m, len), NULL);
+    if (!h) return 0;
+    *score = zel_score(h);
+    return 1;
+}
+
+int zs_add(zset **zp, double score, const char *m, size_t len, int flags, int *out, double *newscore) {
+    int incr = flags & ZA_INCR, nx = flags & ZA_NX, xx = flags & ZA_XX, gt = flags & ZA_GT, lt = flags & ZA_LT;
+    *out = 0;
+    if (isnan(score)) {
+        *out = ZA_OUT_NAN;
+        return 0;
+    }
+    zset *z = *zp;
+    if (is_lp(z)) {
+        unsigned char *lp = LP(z), *p = lpz_find(lp, m, len);
+        if (p) {
+            double cur = lpz_score(lp_next(lp, p));
+            if (nx) {
+                *out |= ZA_OUT_NOP;
+                return 1;
+            }
+            if (incr) {
+                score += cur;
+                if (isnan(score)) {
+                    *out |= ZA_OUT_NAN;
+                    return 0;
+                }
+            }
+            if ((lt && score >= cur) || (gt && score <= cur)) {
+                *out |= ZA_OUT_NOP;
+                return 1;
+            }
+            if (newscore) *newscore = score;
+            if (score != cur) {
+                lp = lp_delete(lp, &p);
+                lp = lp_delete(lp, &p);
+                *zp = (zset *)lpz_insert(lp, m, len, score);
+                *out |= ZA_OUT_UPDATED;
+            }
+            return 1;
+        }
+        if (xx) {
+            *out |= ZA_OUT_NOP;
+            return 1;
+        }
+        if (lpz_card(lp) + 1 <= (unsigned long long)srv.zset_max_listpack_entries &&
+            len <= (unsigned long long)srv.zset_max_listpack_value) {
+            *zp = (zset *)lpz_insert(lp, m, len, score);
+            if (newscore) *newscore = score;
+            *out |= ZA_OUT_ADDED;
+            return 1;
+        }
+        z = (zset *)big_from_lp(lp);
+        *zp = z;
+    }
+    zbig *b = BIG(z);
+    uint64_t hash = kt_hash(m, len);
+    handle_t h = kt_find(&b->t, m, len, hash, NULL);
+    if (h) {
+        double cur = zel_score(h);
+        if (nx) {
+            *out |= ZA_OUT_NOP;
+            return 1;
+        }
+        if (incr) {
+            score += cur;
+            if (isnan(score)) {
+                *out |= ZA_OUT_NAN;
+                return 0;
+            }
+        }
+        if ((lt && score >= cur) || (gt && score <= cur)) {
+            *out |= ZA_OUT_NOP;
+            return 1;
+        }
+        if (newscore) *newscore = score;
+        if (score != cur) {
+            zi_rescore(&b->ix, h, score);
+            *out |= ZA_OUT_UPDATED;
+        }
+        return 1;
+    }
+    if (xx) {
+        *out |= ZA_OUT_NOP;
+        return 1;
+    }
+    big_insert_new(b, m, len, hash, score);
+    if (newscore) *newscore = score;
+    *out |= ZA_OUT_ADDED;
+    return 1;
+}
+
+int zs_del(zset **zp, const char *m, size_t len) {
+    zset *z = *zp;
+    if (is_lp(z)) {
+        unsigned char *lp = LP(z), *p = lpz_find(lp, m, len);
+        if (!p) return 0;
+        lp = lp_delete(lp, &p);
+        *zp = (zset *)lp_delete(lp, &p);
+        return 1;
+    }
+    zbig *b = BIG(z);
+    uint64_t hash = kt_hash(m, len);
+    kslot w;
+    handle_t h = kt_find(&b->t, m, len, hash, &w);
+    if (!h) return 0;
+    zi_delete(&b->ix, h);
+    kt_delete(&b->t, &w, hash);
+    b->ebytes -= zel_bytes(h);
+    zel_free(h);
+    return 1;
+}
+
+long long zs_rank(const zset *z, const char *m, size_t len, double *score) {
+    if (is_lp(z)) {
+        unsigned char *lp = LP(z);
+        long long r = 0;
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, lp_next(lp, p)), r++) {
+            if (lp_eq(p, m, (uint32_t)len)) {
+                if (score) *score = lpz_score(lp_next(lp, p));
+                return r;
+            }
+        }
+        return -1;
+    }
+    const zbig *b = BIG(z);
+    handle_t h = kt_find(&b->t, m, len, kt_hash(m, len), NULL);
+    if (!h) return -1;
+    if (score) *score = zel_score(h);
+    return (long long)zi_rank(&b->ix, h);
+}
+
+size_t zs_count_score(const zset *z, double v, int incl) {
+    if (!is_lp(z)) return zi_count_before(&BIG(z)->ix, incl ? ZB_SCORE_LE : ZB_SCORE_LT, v, NULL, 0);
+    unsigned char *lp = LP(z);
+    size_t n = 0;
+    for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, lp_next(lp, p)), n++) {
+        double s = lpz_score(lp_next(lp, p));
+        if (incl ? !(s <= v) : !(s < v)) break;
+    }
+    return n;
+}
+
+size_t zs_count_lex(const zset *z, const char *m, size_t len, int incl) {
+    if (!is_lp(z)) return zi_count_before(&BIG(z)->ix, incl ? ZB_LEX_LE : ZB_LEX_LT, 0, m, len);
+    unsigned char *lp = LP(z);
+    size_t n = 0;
+    for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, lp_next(lp, p)), n++) {
+        char b[LL_STR_SIZE];
+        size_t ml;
+        const char *mm = lpz_member(p, b, &ml);
+        int c = zel_memcmp(mm, ml, m, len);
+        if (incl ? c > 0 : c >= 0) break;
+    }
+    return n;
+}
+
+void zs_at(const zset *z, size_t r, zs_elem *e) {
+    if (is_lp(z)) {
+        unsigned char *lp = LP(z);
+        lpz_fill(lp, lp_seek(lp, (long)(2 * r)), e);
+        return;
+    }
+    handle_t h = zi_at(&BIG(z)->ix, r);
+    e->m = zel_member(h, &e->len);
+    e->score = zel_score(h);
+}
+
+void zs_delete_range(zset **zp, size_t start, size_t n) {
+    zset *z = *zp;
+    if (n == 0) return;
+    if (is_lp(z)) {
+        *zp = (zset *)lp_delete_range(LP(z), (long)(2 * start), 2 * n);
+        return;
+    }
+    zbig *b = BIG(z);
+    zi_delete_range(&b->ix, start, n, drop_visit, b);
+}
+
+void zs_iter_init(zs_iter *it, const zset *z, size_t rank, int dir) {
+    it->z = z;
+    it->dir = dir;
+    it->lp = is_lp(z);
+    it->p = NULL;
+    it->done = rank >= zs_card(z);
+    if (it->done) return;
+    if (it->lp) it->p = lp_seek(LP(z), (long)(2 * rank));
+    else zi_iter_init(&it->it, &BIG(z)->ix, rank);
+}
+
+int zs_iter_next(zs_iter *it, zs_elem *e) {
+    if (it->done) return 0;
+    if (it->lp) {
+        unsigned char *lp = LP(it->z), *p = it->p;
+        lpz_fill(lp, p, e);
+        if (it->dir > 0) {
+            it->p = lp_next(lp, lp_next(lp, p));
+        } else {
+            unsigned char *q = lp_prev(lp, p);
+            it->p = q ? lp_prev(lp, q) : NULL;
+        }
+        if (!it->p) it->done = 1;
+        return 1;
+    }
+    handle_t h = zi_iter_get(&it->it);
+    e->m = zel_member(h, &e->len);
+    e->score = zel_score(h);
+    if (!zi_iter_move(&it->it, it->dir)) it->done = 1;
+    return 1;
+}
+
+void zs_fit(zset **zp, size_t maxlen) {
+    zset *z = *zp;
+    if (is_lp(z)) return;
+    zbig *b = BIG(z);
+    if (srv.zset_max_listpack_entries <= 0 || b->t.count > (unsigned long long)srv.zset_max_listpack_entries ||
+        maxlen > (unsigned long long)srv.zset_max_listpack_value)
+        return;
+    unsigned char *lp = lp_new_compact();
+    zi_iter it;
+    zi_iter_init(&it, &b->ix, 0);
+    for (size_t i = 0; i < b->ix.count; i++) {
+        handle_t h = zi_iter_get(&it);
+        size_t len;
+        const char *m = zel_member(h, &len);
+        char sb[128];
+        int sl = lp_score_text(sb, sizeof(sb), zel_score(h));
+        lp = lp_append(lp, m, (uint32_t)len);
+        lp = lp_append(lp, sb, (uint32_t)sl);
+        zi_iter_move(&it, 1);
+    }
+    big_free(b);
+    *zp = (zset *)lp;
+}
+
+/* ---- ZSCAN ---- */
+
+typedef struct scan_ctx {
+    zs_scan_fn *fn;
+    void *ud;
+} scan_ctx;
+
+static void scan_visit(void *ud, handle_t h) {
+    scan_ctx *sc = ud;
+    size_t len;
+    const char *m = zel_member(h, &len);
+    char sb[128];
+    int sl = d2str(sb, sizeof(sb), zel_score(h));
+    sc->fn(sc->ud, m, len, sb, (size_t)sl);
+}
+
+uint64_t zs_scan(const zset *z, uint64_t cursor, long count, zs_scan_fn *fn, void *ud) {
+    if (is_lp(z)) {
+        unsigned char *lp = LP(z);
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, lp_next(lp, p))) {
+            char mb[LL_STR_SIZE], sbuf[LL_STR_SIZE];
+            size_t ml, sl;
+            const char *m = lpz_member(p, mb, &ml);
+            const char *s = lpz_member(lp_next(lp, p), sbuf, &sl);
+            fn(ud, m, ml, s, sl);
+        }
+        return 0;
+    }
+    scan_ctx sc = {fn, ud};
+    return kt_scan(&BIG(z)->t, cursor, count, scan_visit, &sc);
+}
+
+/* ---- accumulator ---- */
+
+zset *zs_acc_new(void) { return (zset *)big_new(); }
+
+void zs_acc_add(zset *acc, const char *m, size_t len, double score) {
+    zbig *b = BIG(acc);
+    handle_t h = zel_new(m, len, score);
+    if (!h) arena_full();
+    kt_insert(&b->t, kt_hash(m, len), h, 0);
+    b->ebytes += zel_bytes(h);
+    if (b->npend == b->cpend) {
+        b->cpend = b->cpend ? b->cpend * 2 : 64;
+        b->pend = s_realloc(b->pend, b->cpend * sizeof(zpend));
+    }
+    b->pend[b->npend++].h = h;
+}
+
+void zs_acc_merge(zset *acc, const char *m, size_t len, double score, int aggr) {
+    zbig *b = BIG(acc);
+    handle_t h = kt_find(&b->t, m, len, kt_hash(m, len), NULL);
+    if (!h) {
+        zs_acc_add(acc, m, len, score);
+        return;
+    }
+    double cur = zel_score(h);
+    if (aggr == ZS_AGG_SUM) {
+        cur += score;
+        if (isnan(cur)) cur = 0.0;
+    } else if (aggr == ZS_AGG_MIN) {
+        cur = score < cur ? score : cur;
+    } else {
+        cur = score > cur ? score : cur;
+    }
+    zel_set_score(h, cur);
+}
+
+static int pend_cmp(const void *a, const void *b) {
+    const zpend *x = a, *y = b;
+    if (x->s != y->s) return x->s < y->s ? -1 : 1;
+    size_t xl, yl;
+    const char *xm = zel_member(x->h, &xl), *ym = zel_member(y->h, &yl);
+    return zel_memcmp(xm, xl, ym, yl);
+}
+
+void zs_acc_finish(zset *acc) {
+    zbig *b = BIG(acc);
+    for (size_t i = 0; i < b->npend; i++) b->pend[i].s = zel_score(b->pend[i].h);
+    if (b->npend) qsort(b->pend, b->npend, sizeof(zpend), pend_cmp);
+    for (size_t i = 0; i < b->npend; i++) zi_insert(&b->ix, b->pend[i].h);
+    s_free(b->pend);
+    b->pend = NULL;
+    b->npend = b->cpend = 0;
+}
+
+/* ---- obj_ops ---- */
+
+static void ops_free(void *p) { zs_free(p); }
+static size_t ops_bytes(const void *p) { return zs_bytes(p); }
+static size_t ops_effort(const void *p) { return is_lp(p) ? 1 : BIG(p)->t.count + 1; }
+static const char *ops_encoding(const void *p) { return is_lp(p) ? "listpack" : "skiplist"; }
+static void *ops_dup(const void *p) { return zs_dup(p); }
+
+/* One slice of a big set's freeing: index nodes first, then members a table segment at a time. */
+static int ops_free_step(void *p, long budget) {
+    if (is_lp(p)) {
+        lp_free(p);
+        return 1;
+    }
+    zbig *b = p;
+    if (b->ix.root) { /* a leaf holds ~100 members: budget/64 nodes is a slice of similar cost */
+        zi_free_step(&b->ix, budget / 64 + 1);
+        return 0;
+    }
+    if (!kt_drain(&b->t, (size_t)budget, free_member, NULL)) return 0;
+    s_free(b->pend);
+    s_free(b);
+    return 1;
+}
+
+const obj_ops zset_ops = {
+    .free = ops_free,
+    .bytes = ops_bytes,
+    .free_effort = ops_effort,
+    .free_step = ops_free_step,
+    .encoding = ops_encoding,
+    .dup = ops_dup,
+};

@@ -1,0 +1,74 @@
+/* zindex: the order of a big sorted set, an order-statistic B+tree of
+ * member handles (zelem.h) sorted by (score, member).
+ *
+ * Leaves are 512-byte arrays of up to 127 handles: 4 bytes per member, no
+ * score copy, no pointers, so the index costs ~4.5-6 bytes per member
+ * (Redis's skiplist node costs ~50).  Comparisons inside a leaf read the
+ * member's entry.  Internal nodes hold, for each child, its pointer, its
+ * element count (rank in O(log n)) and its smallest element as a copy of the
+ * score plus the handle, so a descent compares scores without touching
+ * entries until it reaches a leaf (and on equal scores).
+ *
+ * Invariants:
+ * - every leaf and internal node is non-empty; all leaves are at `height`;
+ * - cnt[i] is the number of elements under child i;
+ * - ks[i]/kh[i] are the score and handle of the smallest element under
+ *   child i (so a handle named in a node is always live: removing an
+ *   element that is some subtree's minimum rewrites the keys above it);
+ * - nodes are only split when full (with a sibling shift first for leaves,
+ *   and append-friendly splits at the tree's ends), and merged with a
+ *   sibling when they fall under a quarter and the two fit in 3/4.
+ *
+ * The caller owns the entries: the index never frees or changes them, and
+ * an element's score must not change while it is in the index (delete,
+ * change, insert; or zi_rescore). */
+#ifndef SARDINE_ZINDEX_H
+#define SARDINE_ZINDEX_H
+#include <stddef.h>
+#include <stdint.h>
+#include "mem/arena.h"
+
+typedef struct zindex {
+    void *root;       /* a leaf when height == 0; NULL when empty */
+    uint32_t height;
+    size_t count;
+    size_t bytes;     /* heap bytes of the nodes */
+} zindex;
+
+/* Bound kinds: count of elements strictly before a bound. */
+enum { ZB_SCORE_LT, ZB_SCORE_LE, ZB_LEX_LT, ZB_LEX_LE };
+
+typedef struct zi_iter {
+    const zindex *t;
+    const void *leaf;
+    int idx;
+    size_t rank; /* rank of the element at (leaf, idx) */
+} zi_iter;
+
+typedef void zi_visit_fn(void *ud, handle_t h);
+
+void zi_init(zindex *t);
+/* Inserts an element whose (score, member) is not in the index. */
+void zi_insert(zindex *t, handle_t h);
+/* Deletes an element that is in the index (found by its score and member). */
+void zi_delete(zindex *t, handle_t h);
+/* Changes a present element's score, in place when its position stays the same. */
+void zi_rescore(zindex *t, handle_t h, double score);
+/* The element of rank r (0-based, r < count). */
+handle_t zi_at(const zindex *t, size_t r);
+/* The 0-based rank of a present element. */
+size_t zi_rank(const zindex *t, handle_t h);
+/* Number of elements before a bound: score < s (ZB_SCORE_LT), score <= s, member < m, member <= m. */
+size_t zi_count_before(const zindex *t, int kind, double s, const char *m, size_t len);
+/* Removes n elements from rank `start`, calling fn (which must not touch the index) for each. */
+void zi_delete_range(zindex *t, size_t start, size_t n, zi_visit_fn *fn, void *ud);
+void zi_iter_init(zi_iter *it, const zindex *t, size_t rank);
+handle_t zi_iter_get(const zi_iter *it);
+/* Moves to the next (dir > 0) or previous element; 0 past either end. */
+int zi_iter_move(zi_iter *it, int dir);
+/* Frees up to budget nodes (never the entries); 1 when the index is empty. */
+int zi_free_step(zindex *t, long budget);
+void zi_destroy(zindex *t);
+/* Checks every invariant (tests); returns 0 and says which on failure. */
+int zi_check(const zindex *t, const char **why);
+#endif
