@@ -58,6 +58,7 @@ def run(argv, path, n):
                     break
                 time.sleep(0.05)
             time.sleep(0.5); base = rss(srv.pid)
+            subprocess.run(['redis-cli', '-p', str(port), 'config', 'resetstat'], capture_output=True)
             stop, worst = threading.Event(), [0.0, 0]
             th = threading.Thread(target=pinger, args=(port, stop, worst)); th.start()
             t = time.time()
@@ -65,6 +66,8 @@ def run(argv, path, n):
                 r = subprocess.run(['redis-cli', '-p', str(port), '--pipe'], stdin=f, capture_output=True, text=True)
             secs = time.time() - t
             stop.set(); th.join()
+            info = subprocess.run(['redis-cli', '-p', str(port), 'info', 'stats'], capture_output=True, text=True).stdout
+            loop_max = [l.split(':')[1].strip() for l in info.splitlines() if l.startswith('eventloop_duration_max_usec:')]
             if 'errors: 0' not in r.stdout:
                 sys.exit(f'load failed: {r.stdout[-300:]}')
             last, same = rss(srv.pid), 0
@@ -75,6 +78,7 @@ def run(argv, path, n):
                 if same >= 6: break
             dbsize = subprocess.run(['redis-cli', '-p', str(port), 'dbsize'], capture_output=True, text=True).stdout.strip()
             return {'rss_per_key': (last - base) / n, 'worst_pause_ms': worst[0], 'pings': worst[1],
+                    'server_loop_max_ms': int(loop_max[0]) / 1000 if loop_max else float('nan'),
                     'keys_per_s': n / secs, 'dbsize': dbsize}
         finally:
             srv.terminate(); srv.wait()
@@ -94,9 +98,13 @@ def main():
         res = {name: run(argv, path, a.keys) for name, argv in systems}
     print(f'keys={a.keys} value_size={a.value_size} ttl={a.ttl}')
     print(f'{"figure":16} {"redis":>12} {"sardine":>12} {"ratio":>7}')
-    for k in ('rss_per_key', 'worst_pause_ms', 'keys_per_s', 'pings'):
+    print('(worst_pause_ms: worst PING round trip seen by a client pinging every ms during the load, which includes\n'
+          ' client-side scheduling noise; server_loop_max_ms: the longest event-loop iteration the server measured\n'
+          ' itself, INFO eventloop_duration_max_usec, Sardine only)')
+    for k in ('rss_per_key', 'worst_pause_ms', 'server_loop_max_ms', 'keys_per_s', 'pings'):
         ra, rb = res['redis'][k], res['sardine'][k]
-        print(f'{k:16} {ra:12.2f} {rb:12.2f} {rb / ra if ra else 0:7.3f}')
+        ratio = rb / ra if ra and ra == ra else float('nan')
+        print(f'{k:18} {ra:12.2f} {rb:12.2f} {ratio:7.3f}')
     print('dbsize', res['redis']['dbsize'], res['sardine']['dbsize'])
 
 main()

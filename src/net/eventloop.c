@@ -20,6 +20,7 @@ struct eloop {
     el_timer_fn *timer;
     long long timer_due_us;
     el_hook_fn *before_sleep;
+    long long max_iter_us, iterations;
 };
 
 eloop *el_create(int setsize) {
@@ -82,9 +83,23 @@ void el_stop(eloop *el) { el->stop = 1; }
 void el_set_busy(eloop *el, int busy) { el->busy = busy; }
 void el_set_max_wait(eloop *el, int ms) { el->max_wait = ms; }
 
+long long el_max_iteration_us(const eloop *el) { return el->max_iter_us; }
+long long el_iterations(const eloop *el) { return el->iterations; }
+void el_reset_stats(eloop *el) { el->max_iter_us = 0; }
+
 void el_run(eloop *el) {
+    long long woke = 0;
     while (!el->stop) {
         if (el->before_sleep) el->before_sleep();
+        if (woke) {
+            long long busy = monotonic_us() - woke;
+            if (busy > el->max_iter_us) el->max_iter_us = busy;
+            el->iterations++;
+            if (srv.latency_monitor_threshold && busy / 1000 >= srv.latency_monitor_threshold) {
+                extern void latency_add_sample(const char *event, long long ms);
+                latency_add_sample("eventloop", busy / 1000);
+            }
+        }
         int timeout = -1;
         if (el->timer) {
             long long wait = el->timer_due_us - monotonic_us();
@@ -94,6 +109,7 @@ void el_run(eloop *el) {
         if (el->busy) timeout = 0;
         int n = epoll_wait(el->epfd, el->fired, el->setsize, timeout);
         if (n < 0 && errno != EINTR) break;
+        woke = monotonic_us();
         server_update_cached_time();
         for (int i = 0; i < n; i++) {
             int fd = el->fired[i].data.fd;

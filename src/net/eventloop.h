@@ -30,4 +30,9 @@ void el_run(eloop *el);
 void el_set_busy(eloop *el, int busy);
 /* Caps how long epoll_wait may sleep (ms; -1 = no cap). */
 void el_set_max_wait(eloop *el, int ms);
+/* The longest time one loop iteration kept the loop busy (from epoll_wait's return to its next call), and
+ * the number of iterations; reset with el_reset_stats. */
+long long el_max_iteration_us(const eloop *el);
+long long el_iterations(const eloop *el);
+void el_reset_stats(eloop *el);
 #endif

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define IOBUF_LEN 16384
-#define IOBUF_MAX (1024 * 1024)
+#define IOBUF_MAX (64 * 1024) /* one read never carries more than ~1 ms of pipelined work */
 
 static client **pending_writes, **closing;
 static size_t npending, pending_cap, nclosing, closing_cap;

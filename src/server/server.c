@@ -147,6 +147,7 @@ void server_reset_stats(void) {
     srv.stat_oom_rejections = srv.stat_evictions_time_us = srv.stat_lazyfreed_objects = 0;
     srv.stat_io_reads = srv.stat_io_writes = 0;
     srv.peak_memory = server_used_memory();
+    el_reset_stats(srv.el);
     if (srv.errorstats) {
         extern void dict_free(struct dict *, void (*)(void *));
         dict_free(srv.errorstats, NULL);
