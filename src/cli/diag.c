@@ -159,6 +159,7 @@ static int pipeline(conn *c, const reply *keys, const char *cmd, const char *sub
             if (!ktypes[i] || !ktypes[i]->sizecmd) continue;
             name = ktypes[i]->sizecmd;
         }
+        if (!name) continue;
         argv[argc] = (char *)name; lens[argc++] = strlen(name);
         if (sub) { argv[argc] = (char *)sub; lens[argc++] = strlen(sub); }
         argv[argc] = k->str; lens[argc++] = k->len;

@@ -425,7 +425,7 @@ static int field_by_name(import_src *s, const char *name) {
 /* Append the command for the current record.  Returns bytes, or -1 with err. */
 static long emit(import_src *s, buf *out, char *err, size_t errlen) {
     size_t total = 16;
-    int idx_cache[64];
+    int idx_cache[64] = {0};
     int pi = 0;
     for (int w = 0; w < s->nwords; w++) {
         size_t wl = 0;
