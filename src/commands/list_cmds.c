@@ -94,6 +94,7 @@ static void pop_range_reply(client *c, quicklist *ql, int where, long long count
     lp_val v;
     ql_iter_init(&it, ql, where == QL_HEAD ? 0 : -1, where == QL_HEAD ? QL_TAIL : QL_HEAD);
     for (size_t i = 0; i < n && ql_iter_next(&it, &v); i++) reply_val(c, &v);
+    ql_iter_done(&it);
     ql_del_range(ql, where == QL_HEAD ? 0 : ql->count - n, n);
 }
 
@@ -171,6 +172,7 @@ void cmd_linsert(client *c) {
             return;
         }
     }
+    ql_iter_done(&it);
     reply_int(c, -1);
 }
 
@@ -240,6 +242,7 @@ void cmd_lindex(client *c) {
     lp_val v;
     lp_get(pos.p, &v);
     reply_val(c, &v);
+    ql_release(ql, &pos);
 }
 
 void cmd_lrange(client *c) {
@@ -267,6 +270,7 @@ void cmd_lrange(client *c) {
     lp_val v;
     ql_iter_init(&it, ql, (long)start, QL_TAIL);
     while (n-- > 0 && ql_iter_next(&it, &v)) reply_val(c, &v);
+    ql_iter_done(&it);
 }
 
 void cmd_lpos(client *c) {
@@ -333,6 +337,7 @@ void cmd_lpos(client *c) {
         }
         index++;
     }
+    ql_iter_done(&it);
     if (count != -1) reply_defer_set(c, deferred, (long)arraylen, '*');
     else if (found != -1) reply_int(c, found);
     else reply_null(c);

@@ -8,19 +8,197 @@
  * new node accepts any first element, so an element bigger than the limit
  * lives alone in its node.
  *
+ * Compression (list-compress-depth = d > 0): the d nodes at each end stay
+ * raw, the others are kept LZF-style compressed (a qlzf blob in place of the
+ * listpack) when that saves at least 8 bytes.  Every access to a node goes
+ * through node_raw(), which decompresses it and marks it RECOMPRESS; settle()
+ * re-establishes the rule around a node after an operation (as Redis's
+ * __quicklistCompress does): the end nodes are made raw, the nodes just past
+ * the window and the given node (if outside it) are compressed.  Nothing but
+ * memory depends on the rule: code that reads n->lp has called node_raw().
+ *
  * Only listpack.h's API touches listpack bytes: merging and splitting nodes
- * build a new listpack element by element. */
+ * build a new listpack element by element.  A decompressed listpack is a
+ * lp_new() allocation of the listpack's exact size, filled with its bytes. */
 #include "types/quicklist.h"
 #include "util/mem.h"
 #include <string.h>
 
 #define SAFETY_LIMIT 8192
 #define FILL_MAX 32767
-#define LP_OVERHEAD 7 /* header (6) + terminator (1) */
+#define COMPRESS_MAX 65535
+#define LP_OVERHEAD 7      /* header (6) + terminator (1) */
+#define MIN_COMPRESS 48    /* smaller listpacks are not compressed */
+#define MIN_IMPROVE 8      /* nor those that would shrink by less */
+
+enum { QLN_COMPRESSED = 1, QLN_RECOMPRESS = 2 };
+
+/* A compressed node's payload. */
+typedef struct qlzf {
+    uint32_t raw;  /* listpack bytes */
+    uint32_t len;  /* compressed bytes */
+    unsigned char data[];
+} qlzf;
 
 static const size_t level_bytes[] = {4096, 8192, 16384, 32768, 65536};
 
-/* Upper bound of the bytes a string of len bytes takes as a listpack element. */
+/* ---- LZF-style codec ----
+ * A stream of literal runs, ctrl 000LLLLL followed by L+1 bytes, and back
+ * references, ctrl LLLOOOOO [L extension byte if LLL == 7] OOOOOOOO: copy
+ * LLL(+ext)+2 bytes (3..264) from offset O+1 (1..8192) back in the output. */
+
+#define LZ_HBITS 13
+#define LZ_MAXOFF 8192
+#define LZ_MAXLEN 264
+
+static inline uint32_t lz_hash(const unsigned char *p) {
+    uint32_t v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+    return (v * 2654435761u) >> (32 - LZ_HBITS);
+}
+
+/* Compresses n bytes into out (cap bytes); returns the length, or 0 if it does not fit. */
+static size_t lz_compress(const unsigned char *in, size_t n, unsigned char *out, size_t cap) {
+    uint32_t htab[1 << LZ_HBITS];
+    memset(htab, 0, sizeof(htab));
+    size_t ip = 0, op = 0, lit = 0; /* lit: start of the pending literal run */
+#define FLUSH_LITERALS(upto)                                                                                       \
+    while (lit < (upto)) {                                                                                         \
+        size_t run = (upto) - lit > 32 ? 32 : (upto) - lit;                                                        \
+        if (op + 1 + run > cap) return 0;                                                                          \
+        out[op++] = (unsigned char)(run - 1);                                                                      \
+        memcpy(out + op, in + lit, run);                                                                           \
+        op += run;                                                                                                 \
+        lit += run;                                                                                                \
+    }
+    while (ip + 2 < n) {
+        uint32_t h = lz_hash(in + ip);
+        size_t ref = htab[h];
+        htab[h] = (uint32_t)ip + 1;
+        if (ref && ip - (ref - 1) <= LZ_MAXOFF && !memcmp(in + ref - 1, in + ip, 3)) {
+            ref--;
+            size_t len = 3, max = n - ip < LZ_MAXLEN ? n - ip : LZ_MAXLEN;
+            while (len < max && in[ref + len] == in[ip + len]) len++;
+            FLUSH_LITERALS(ip);
+            size_t off = ip - ref - 1, l = len - 2;
+            if (op + 3 > cap) return 0;
+            if (l < 7) {
+                out[op++] = (unsigned char)(l << 5 | off >> 8);
+            } else {
+                out[op++] = (unsigned char)(7 << 5 | off >> 8);
+                out[op++] = (unsigned char)(l - 7);
+            }
+            out[op++] = (unsigned char)off;
+            ip += len;
+            lit = ip;
+        } else {
+            ip++;
+        }
+    }
+    FLUSH_LITERALS(n);
+#undef FLUSH_LITERALS
+    return op;
+}
+
+/* Decompresses exactly outlen bytes; 1 on success. */
+static int lz_decompress(const unsigned char *in, size_t n, unsigned char *out, size_t outlen) {
+    size_t ip = 0, op = 0;
+    while (ip < n) {
+        unsigned c = in[ip++];
+        if (c < 32) {
+            size_t run = c + 1;
+            if (ip + run > n || op + run > outlen) return 0;
+            memcpy(out + op, in + ip, run);
+            ip += run;
+            op += run;
+        } else {
+            size_t len = c >> 5;
+            if (len == 7) {
+                if (ip >= n) return 0;
+                len += in[ip++];
+            }
+            len += 2;
+            if (ip >= n) return 0;
+            size_t off = ((size_t)(c & 31) << 8 | in[ip++]) + 1;
+            if (off > op || op + len > outlen) return 0;
+            for (size_t i = 0; i < len; i++, op++) out[op] = out[op - off]; /* may overlap */
+        }
+    }
+    return op == outlen;
+}
+
+/* ---- nodes ---- */
+
+static size_t node_bytes(const qlnode *n) {
+    return (n->flags & QLN_COMPRESSED) ? ((const qlzf *)(const void *)n->lp)->raw : lp_bytes(n->lp);
+}
+
+static void node_free_payload(qlnode *n) {
+    if (n->flags & QLN_COMPRESSED) s_free(n->lp);
+    else lp_free(n->lp);
+}
+
+/* Makes n's listpack readable (decompressing it: it is compressed again by settle()). */
+static void node_raw(qlnode *n) {
+    if (!(n->flags & QLN_COMPRESSED)) return;
+    qlzf *z = (qlzf *)(void *)n->lp;
+    unsigned char *lp = lp_new(z->raw);
+    if (!lz_decompress(z->data, z->len, lp, z->raw)) __builtin_trap(); /* our own blob: cannot fail */
+    s_free(z);
+    n->lp = lp;
+    n->flags = (n->flags & ~(uint32_t)QLN_COMPRESSED) | QLN_RECOMPRESS;
+}
+
+static void node_compress(qlnode *n) {
+    n->flags &= ~(uint32_t)QLN_RECOMPRESS;
+    if (n->flags & QLN_COMPRESSED) return;
+    size_t raw = lp_bytes(n->lp);
+    if (raw < MIN_COMPRESS) return;
+    qlzf *z = s_malloc(sizeof(qlzf) + raw - MIN_IMPROVE);
+    size_t len = lz_compress(n->lp, raw, z->data, raw - MIN_IMPROVE);
+    if (!len) {
+        s_free(z);
+        return;
+    }
+    z->raw = (uint32_t)raw;
+    z->len = (uint32_t)len;
+    z = s_realloc(z, sizeof(qlzf) + len);
+    lp_free(n->lp);
+    n->lp = (unsigned char *)z;
+    n->flags |= QLN_COMPRESSED;
+}
+
+/* Restores the compression rule after n changed or was read (n may be NULL). */
+static void settle(quicklist *ql, qlnode *n) {
+    if (!ql->compress) {
+        if (n) n->flags &= ~(uint32_t)QLN_RECOMPRESS;
+        return;
+    }
+    if (ql->len < (uint32_t)ql->compress * 2) {
+        /* every node is within the depth of one end */
+        for (qlnode *m = ql->head; m; m = m->next) {
+            node_raw(m);
+            m->flags &= ~(uint32_t)QLN_RECOMPRESS;
+        }
+        return;
+    }
+    qlnode *fwd = ql->head, *rev = ql->tail;
+    int in_depth = 0;
+    for (unsigned d = 0; d < ql->compress; d++) {
+        node_raw(fwd);
+        node_raw(rev);
+        fwd->flags &= ~(uint32_t)QLN_RECOMPRESS;
+        rev->flags &= ~(uint32_t)QLN_RECOMPRESS;
+        if (fwd == n || rev == n) in_depth = 1;
+        if (fwd == rev || fwd->next == rev) return;
+        fwd = fwd->next;
+        rev = rev->prev;
+    }
+    /* fwd and rev are the first nodes past the window at each end */
+    if (n && !in_depth) node_compress(n);
+    node_compress(fwd);
+    node_compress(rev);
+}
+
 static size_t entry_est(size_t len) {
     size_t t = len + (len < 64 ? 1 : len < 4096 ? 2 : 5);
     return t + (t < 128 ? 1 : t < 16384 ? 2 : t < 2097152 ? 3 : t < 268435456 ? 4 : 5);
@@ -33,7 +211,7 @@ static int fits(const quicklist *ql, size_t bytes, size_t count) {
 }
 
 static int allow_insert(const quicklist *ql, const qlnode *n, size_t len) {
-    return fits(ql, lp_bytes(n->lp) + entry_est(len), (size_t)n->count + 1);
+    return fits(ql, node_bytes(n) + entry_est(len), (size_t)n->count + 1);
 }
 
 static qlnode *node_new(size_t cap) {
@@ -72,7 +250,7 @@ static void node_remove(quicklist *ql, qlnode *n) {
     else ql->head = n->next;
     if (n->next) n->next->prev = n->prev;
     else ql->tail = n->prev;
-    lp_free(n->lp);
+    node_free_payload(n);
     s_free(n);
     ql->len--;
 }
@@ -91,12 +269,15 @@ static unsigned char *lp_append_from(unsigned char *dst, unsigned char *src, uns
     return dst;
 }
 
-quicklist *ql_new(int fill) {
+/* ---- the list ---- */
+
+quicklist *ql_new(int fill, int compress) {
     quicklist *ql = s_malloc(sizeof(*ql));
     ql->head = ql->tail = NULL;
     ql->count = 0;
     ql->len = 0;
-    ql->fill = fill > FILL_MAX ? FILL_MAX : fill < -5 ? -5 : fill;
+    ql->fill = (int16_t)(fill > FILL_MAX ? FILL_MAX : fill < -5 ? -5 : fill);
+    ql->compress = (uint16_t)(compress > COMPRESS_MAX ? COMPRESS_MAX : compress < 0 ? 0 : compress);
     return ql;
 }
 
@@ -104,7 +285,7 @@ void ql_free(quicklist *ql) {
     qlnode *n = ql->head;
     while (n) {
         qlnode *next = n->next;
-        lp_free(n->lp);
+        node_free_payload(n);
         s_free(n);
         n = next;
     }
@@ -112,12 +293,17 @@ void ql_free(quicklist *ql) {
 }
 
 quicklist *ql_dup(const quicklist *ql) {
-    quicklist *d = ql_new(ql->fill);
+    quicklist *d = ql_new(ql->fill, ql->compress);
     for (qlnode *n = ql->head; n; n = n->next) {
         qlnode *m = s_malloc(sizeof(*m));
-        m->lp = lp_dup(n->lp);
+        if (n->flags & QLN_COMPRESSED) {
+            const qlzf *z = (const qlzf *)(const void *)n->lp;
+            m->lp = s_memdup(z, sizeof(qlzf) + z->len);
+        } else {
+            m->lp = lp_dup(n->lp);
+        }
         m->count = n->count;
-        m->flags = 0;
+        m->flags = n->flags & QLN_COMPRESSED;
         node_link(d, d->tail, m, 1);
     }
     d->count = ql->count;
@@ -126,25 +312,37 @@ quicklist *ql_dup(const quicklist *ql) {
 
 size_t ql_bytes(const quicklist *ql) {
     size_t total = s_usable((void *)ql);
-    for (qlnode *n = ql->head; n; n = n->next) total += s_usable(n) + lp_alloc_size(n->lp);
+    for (qlnode *n = ql->head; n; n = n->next)
+        total += s_usable(n) + ((n->flags & QLN_COMPRESSED) ? s_usable(n->lp) : lp_alloc_size(n->lp));
     return total;
+}
+
+size_t ql_compressed_nodes(const quicklist *ql) {
+    size_t k = 0;
+    for (qlnode *n = ql->head; n; n = n->next) k += (n->flags & QLN_COMPRESSED) != 0;
+    return k;
 }
 
 void ql_push(quicklist *ql, const char *s, size_t len, int where) {
     qlnode *n = where == QL_HEAD ? ql->head : ql->tail;
+    int created = 0;
     if (!n || !allow_insert(ql, n, len)) {
         qlnode *m = node_new(entry_est(len) + LP_OVERHEAD);
         node_link(ql, n, m, where == QL_TAIL);
         n = m;
+        created = 1;
     }
+    node_raw(n);
     n->lp = where == QL_HEAD ? lp_prepend(n->lp, s, (uint32_t)len) : lp_append(n->lp, s, (uint32_t)len);
     n->count++;
     ql->count++;
+    if (created || (n->flags & QLN_RECOMPRESS)) settle(ql, n); /* a new end node pushes one out of the window */
 }
 
 int ql_peek(quicklist *ql, int where, lp_val *v) {
     qlnode *n = where == QL_HEAD ? ql->head : ql->tail;
     if (!n) return 0;
+    node_raw(n);
     lp_get(where == QL_HEAD ? lp_first(n->lp) : lp_last(n->lp), v);
     return 1;
 }
@@ -154,11 +352,14 @@ void ql_pop(quicklist *ql, int where) {
     ql->count--;
     if (n->count == 1) {
         node_remove(ql, n);
+        if (ql->compress) settle(ql, NULL); /* a compressed node may have entered the window */
         return;
     }
+    node_raw(n);
     unsigned char *p = where == QL_HEAD ? lp_first(n->lp) : lp_last(n->lp);
     n->lp = lp_delete(n->lp, &p);
     n->count--;
+    if (n->flags & QLN_RECOMPRESS) settle(ql, n);
 }
 
 /* The node holding element i (0-based from the head) and i's offset in it; walks from the nearer end. */
@@ -195,38 +396,47 @@ int ql_index(quicklist *ql, long index, qlpos *pos) {
     }
     size_t off;
     qlnode *n = locate(ql, i, &off);
+    node_raw(n);
     pos->node = n;
     /* seek from the nearer end of the node */
     pos->p = lp_seek(n->lp, off <= n->count / 2 ? (long)off : (long)off - (long)n->count);
     return 1;
 }
 
-void ql_replace(quicklist *ql, qlpos *pos, const char *s, size_t len) {
-    (void)ql;
-    pos->node->lp = lp_replace(pos->node->lp, &pos->p, s, (uint32_t)len);
+void ql_release(quicklist *ql, qlpos *pos) {
+    if (pos->node->flags & QLN_RECOMPRESS) settle(ql, pos->node);
 }
 
-/* Merges b into a (a->next == b) when the two fit in one node; returns the surviving node. */
+void ql_replace(quicklist *ql, qlpos *pos, const char *s, size_t len) {
+    pos->node->lp = lp_replace(pos->node->lp, &pos->p, s, (uint32_t)len);
+    ql_release(ql, pos);
+}
+
+/* Merges b into a (a->next == b) when the two fit in one node; returns the surviving node or NULL. */
 static qlnode *merge(quicklist *ql, qlnode *a, qlnode *b) {
     if (!a || !b) return a ? a : b;
-    size_t bytes = lp_bytes(a->lp) + lp_bytes(b->lp) - LP_OVERHEAD;
+    size_t bytes = node_bytes(a) + node_bytes(b) - LP_OVERHEAD;
     if (!fits(ql, bytes, (size_t)a->count + b->count)) return NULL;
+    node_raw(a);
+    node_raw(b);
     unsigned char *lp = lp_new(bytes);
     lp = lp_append_from(lp, a->lp, lp_first(a->lp));
     lp = lp_append_from(lp, b->lp, lp_first(b->lp));
     lp_free(a->lp);
     a->lp = lp;
     a->count += b->count;
+    if (ql->compress) a->flags |= QLN_RECOMPRESS; /* let settle() decide where the merged node belongs */
     node_remove(ql, b);
     return a;
 }
 
-/* Tries to merge n with its neighbours. */
-static void merge_around(quicklist *ql, qlnode *n) {
-    if (!n) return;
+/* Tries to merge n with its neighbours; returns the node that holds n's elements. */
+static qlnode *merge_around(quicklist *ql, qlnode *n) {
+    if (!n) return NULL;
     qlnode *m = merge(ql, n->prev, n);
     if (m) n = m;
     merge(ql, n, n->next);
+    return n;
 }
 
 void ql_del_range(quicklist *ql, size_t start, size_t count) {
@@ -241,15 +451,18 @@ void ql_del_range(quicklist *ql, size_t start, size_t count) {
         if (off == 0 && k == n->count) {
             node_remove(ql, n);
         } else {
+            node_raw(n);
             n->lp = lp_delete_range(n->lp, (long)off, k);
             n->count -= (uint32_t)k;
+            if (n->flags & QLN_RECOMPRESS) settle(ql, n);
         }
         ql->count -= k;
         count -= k;
         off = 0;
         n = next;
     }
-    merge_around(ql, before ? before->next : ql->head);
+    n = merge_around(ql, before ? before->next : ql->head);
+    if (ql->compress) settle(ql, n);
 }
 
 /* Offset of element p in node n. */
@@ -259,7 +472,7 @@ static size_t offset_of(qlnode *n, unsigned char *p) {
     return off;
 }
 
-/* Moves the elements of n from offset off on to a new node linked after n. */
+/* Moves the elements of n (raw) from offset off on to a new node linked after n. */
 static qlnode *split(quicklist *ql, qlnode *n, size_t off) {
     qlnode *m = node_new(lp_bytes(n->lp));
     m->lp = lp_append_from(m->lp, n->lp, lp_seek(n->lp, (long)off));
@@ -270,12 +483,13 @@ static qlnode *split(quicklist *ql, qlnode *n, size_t off) {
     return m;
 }
 
-/* Inserts an element next to element p of node n. */
+/* Inserts an element next to element p of node n (raw). */
 static void insert_at(quicklist *ql, qlnode *n, unsigned char *p, const char *s, size_t len, int after) {
     ql->count++;
     if (allow_insert(ql, n, len)) {
         n->lp = lp_insert(n->lp, &p, s, (uint32_t)len, after ? LP_AFTER : LP_BEFORE);
         n->count++;
+        settle(ql, n);
         return;
     }
     int at_tail = after && !lp_next(n->lp, p);
@@ -286,17 +500,24 @@ static void insert_at(quicklist *ql, qlnode *n, unsigned char *p, const char *s,
             nb = node_new(entry_est(len) + LP_OVERHEAD);
             node_link(ql, n, nb, at_tail);
         }
+        node_raw(nb);
         nb->lp = at_tail ? lp_prepend(nb->lp, s, (uint32_t)len) : lp_append(nb->lp, s, (uint32_t)len);
         nb->count++;
+        settle(ql, n);
+        settle(ql, nb);
         return;
     }
     /* A full node, inserting inside it: split it and append the element to the first half. */
     qlnode *m = split(ql, n, offset_of(n, p) + (after ? 1 : 0));
     n->lp = lp_append(n->lp, s, (uint32_t)len);
     n->count++;
-    merge(ql, m, m->next);
-    merge(ql, n->prev, n);
+    qlnode *mm = merge(ql, m, m->next);
+    qlnode *nn = merge(ql, n->prev, n);
+    settle(ql, nn ? nn : n);
+    settle(ql, mm ? mm : m);
 }
+
+/* ---- iteration ---- */
 
 void ql_iter_init(qliter *it, quicklist *ql, long index, int dir) {
     qlpos pos;
@@ -314,6 +535,18 @@ void ql_iter_init(qliter *it, quicklist *ql, long index, int dir) {
     }
 }
 
+/* Done with node n (the iterator moves on or stops): merges it if it lost elements, recompresses it. */
+static void leave_node(qliter *it, qlnode *n) {
+    quicklist *ql = it->ql;
+    if (it->dirty == n) {
+        /* merge with the neighbour behind us: the nodes ahead are untouched */
+        qlnode *m = it->dir == QL_TAIL ? merge(ql, n->prev, n) : merge(ql, n, n->next);
+        if (m) n = m;
+        it->dirty = NULL;
+    }
+    if (n->flags & QLN_RECOMPRESS) settle(ql, n);
+}
+
 int ql_iter_next(qliter *it, lp_val *v) {
     while (it->node) {
         qlnode *n = it->node;
@@ -325,14 +558,12 @@ int ql_iter_next(qliter *it, lp_val *v) {
             return 1;
         }
         qlnode *nx = it->dir == QL_TAIL ? n->next : n->prev;
-        if (it->dirty == n) {
-            /* leaving a node that lost elements: merge it with the neighbour behind us */
-            if (it->dir == QL_TAIL) merge(it->ql, n->prev, n);
-            else merge(it->ql, n, n->next);
-            it->dirty = NULL;
-        }
+        leave_node(it, n);
         it->node = nx;
-        if (nx) it->p = it->dir == QL_TAIL ? lp_first(nx->lp) : lp_last(nx->lp);
+        if (nx) {
+            node_raw(nx);
+            it->p = it->dir == QL_TAIL ? lp_first(nx->lp) : lp_last(nx->lp);
+        }
     }
     it->cur = NULL;
     it->cur_node = NULL;
@@ -349,7 +580,11 @@ void ql_iter_delete(qliter *it) {
         if (it->dirty == n) it->dirty = NULL;
         node_remove(ql, n);
         it->node = nx;
-        it->p = nx ? (it->dir == QL_TAIL ? lp_first(nx->lp) : lp_last(nx->lp)) : NULL;
+        it->p = NULL;
+        if (nx) {
+            node_raw(nx);
+            it->p = it->dir == QL_TAIL ? lp_first(nx->lp) : lp_last(nx->lp);
+        }
     } else {
         n->lp = lp_delete(n->lp, &p); /* p: the element that followed, or NULL */
         n->count--;
@@ -372,18 +607,45 @@ void ql_iter_insert(qliter *it, const char *s, size_t len, int after) {
 }
 
 void ql_iter_done(qliter *it) {
-    if (it->dirty) merge_around(it->ql, it->dirty);
-    it->dirty = NULL;
+    quicklist *ql = it->ql;
+    if (it->dirty) {
+        qlnode *n = merge_around(ql, it->dirty);
+        it->dirty = NULL;
+        if (ql->compress) settle(ql, n);
+    } else if (it->node && (it->node->flags & QLN_RECOMPRESS)) {
+        settle(ql, it->node);
+    }
+    if (ql->compress) settle(ql, NULL); /* nodes removed by deletes may have shifted the window */
+    it->node = NULL;
+    it->p = NULL;
 }
 
 int ql_check(const quicklist *ql) {
     size_t count = 0, len = 0;
     const qlnode *prev = NULL;
     for (const qlnode *n = ql->head; n; n = n->next) {
-        if (n->prev != prev || n->count == 0 || lp_length(n->lp) != n->count) return 0;
+        if (n->prev != prev || n->count == 0) return 0;
+        if (n->flags & QLN_RECOMPRESS) return 0; /* every access was settled */
+        if (n->flags & QLN_COMPRESSED) {
+            const qlzf *z = (const qlzf *)(const void *)n->lp;
+            unsigned char *lp = lp_new(z->raw);
+            int ok = lz_decompress(z->data, z->len, lp, z->raw) && lp_bytes(lp) == z->raw &&
+                     lp_length(lp) == n->count && z->len + MIN_IMPROVE <= z->raw;
+            lp_free(lp);
+            if (!ok) return 0;
+        } else if (lp_length(n->lp) != n->count) {
+            return 0;
+        }
         count += n->count;
         len++;
         prev = n;
     }
-    return prev == ql->tail && count == ql->count && len == ql->len;
+    if (prev != ql->tail || count != ql->count || len != ql->len) return 0;
+    /* the compression rule: the `compress` nodes at each end are raw */
+    if (ql->compress) {
+        const qlnode *f = ql->head, *r = ql->tail;
+        for (unsigned d = 0; d < ql->compress && f; d++, f = f->next, r = r->prev)
+            if ((f->flags | r->flags) & QLN_COMPRESSED) return 0;
+    }
+    return 1;
 }

@@ -14,7 +14,11 @@
  *   counts, then seeks inside one listpack;
  * - deletions in the interior of the list (LREM, LTRIM, iterator deletes)
  *   merge a node with a neighbour when both fit in one node, as inserts that
- *   split a node do; pops at the ends only drop nodes that become empty.
+ *   split a node do; pops at the ends only drop nodes that become empty;
+ * - with a compress depth d, the d nodes at each end are plain listpacks and
+ *   the others are compressed (when that pays); a node read in the middle is
+ *   decompressed for the access and compressed again afterwards, which is why
+ *   ql_index() has a ql_release() and iterations end with ql_iter_done().
  *
  * Element values handed out (lp_val) point into a node's listpack and are
  * valid until the list is next modified. */
@@ -33,18 +37,20 @@ typedef struct qlnode {
 
 typedef struct quicklist {
     qlnode *head, *tail;
-    size_t count;  /* elements */
-    uint32_t len;  /* nodes */
-    int32_t fill;  /* list-max-listpack-size: -1..-5 = 4..64 KiB per node, > 0 elements per node */
+    size_t count;      /* elements */
+    uint32_t len;      /* nodes */
+    int16_t fill;      /* list-max-listpack-size: -1..-5 = 4..64 KiB per node, > 0 elements per node */
+    uint16_t compress; /* list-compress-depth: raw nodes at each end, the others compressed (0: none) */
 } quicklist;
 
 enum { QL_HEAD = 0, QL_TAIL = 1 };
 
-/* fill is clamped to Redis's range (-5 .. 32767). */
-quicklist *ql_new(int fill);
+/* fill and compress are clamped to Redis's ranges (-5 .. 32767, 0 .. 65535). */
+quicklist *ql_new(int fill, int compress);
 void ql_free(quicklist *ql);
 quicklist *ql_dup(const quicklist *ql);
 size_t ql_bytes(const quicklist *ql); /* heap bytes held */
+size_t ql_compressed_nodes(const quicklist *ql);
 static inline size_t ql_count(const quicklist *ql) { return ql->count; }
 
 void ql_push(quicklist *ql, const char *s, size_t len, int where);
@@ -58,9 +64,11 @@ typedef struct qlpos {
     qlnode *node;
     unsigned char *p;
 } qlpos;
-/* Finds the element at index (negative counts from the end); 0 if out of range. */
+/* Finds the element at index (negative counts from the end); 0 if out of range.
+ * A found position must be given back with ql_release() or ql_replace(). */
 int ql_index(quicklist *ql, long index, qlpos *pos);
-/* Replaces the element at pos (pos is invalid afterwards). */
+void ql_release(quicklist *ql, qlpos *pos);
+/* Replaces the element at pos and releases it. */
 void ql_replace(quicklist *ql, qlpos *pos, const char *s, size_t len);
 /* Deletes count elements starting at index start (0 <= start, start + count <= ql->count). */
 void ql_del_range(quicklist *ql, size_t start, size_t count);
@@ -68,7 +76,8 @@ void ql_del_range(quicklist *ql, size_t start, size_t count);
 /* Iteration from an index towards the tail (QL_TAIL) or the head (QL_HEAD).
  * ql_iter_delete removes the element last returned and keeps iterating;
  * ql_iter_insert adds an element next to it and ends the iteration.
- * ql_iter_done must be called after deleting (it merges emptied-out nodes). */
+ * Every iteration ends with ql_iter_done (it merges nodes that lost elements
+ * and compresses again what was decompressed), except after ql_iter_insert. */
 typedef struct qliter {
     quicklist *ql;
     qlnode *node;       /* node of the next element */
@@ -84,6 +93,7 @@ void ql_iter_delete(qliter *it);
 void ql_iter_insert(qliter *it, const char *s, size_t len, int after);
 void ql_iter_done(qliter *it);
 
-/* Consistency check for tests: counts, links, fill limits; 1 if consistent. */
+/* Consistency check for tests: counts, links, compressed payloads, the raw
+ * end nodes, nothing left decompressed; 1 if consistent. */
 int ql_check(const quicklist *ql);
 #endif

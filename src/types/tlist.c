@@ -1,12 +1,14 @@
 /* tlist: see tlist.h.  A list value is one quicklist (heap memory only: its
  * nodes and their listpacks), so a big list is freed whole by the background
- * thread; free_effort counts its nodes.  Compression of interior nodes
- * (list-compress-depth) is accepted by CONFIG and not applied. */
+ * thread; free_effort counts its nodes.  Both list-max-listpack-size and
+ * list-compress-depth are read when a list is created, as in Redis. */
 #include "types/tlist.h"
 #include "server/server.h"
 #include "types/object.h"
 
-quicklist *tlist_new(void) { return ql_new((int)srv.list_max_listpack_size); }
+quicklist *tlist_new(void) {
+    return ql_new((int)srv.list_max_listpack_size, (int)srv.list_compress_depth);
+}
 
 static void list_free(void *ptr) { ql_free(ptr); }
 static size_t list_bytes(const void *ptr) { return ql_bytes(ptr); }

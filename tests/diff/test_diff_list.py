@@ -2,7 +2,8 @@
 wrong types, transactions, blocking commands that serve at once or run inside MULTI, and small
 node sizes set by CONFIG SET so that lists span many nodes) run on sardine and on the Debian
 redis-server oracle.  Every reply must be identical, OBJECT ENCODING of every key is compared after
-each step, and the whole keyspace (type and contents) at the end.
+each step, and the whole keyspace (type and contents) at the end.  CONFIG SET list-compress-depth
+makes lists created afterwards keep their interior nodes compressed.
 
 Deterministic (fixed seeds); SARDINE_DIFF_RANDOM=1 explores, SARDINE_DIFF_EXAMPLES=N sets the count.
 """
@@ -83,6 +84,7 @@ OTHER_CMDS = [
     c("SET", key, val), c("DEL", key), c("TYPE", key), c("GET", key),
     c("MULTI"), c("EXEC"), c("DISCARD"),
     c("CONFIG", "SET", "list-max-listpack-size", st.sampled_from(FILLS)),
+    c("CONFIG", "SET", "list-compress-depth", st.sampled_from(["0", "1", "2"])),
 ]
 
 
@@ -95,6 +97,7 @@ class Side:
         self.conn.cmd("DISCARD")
         assert self.conn.cmd("FLUSHALL") == "OK"
         assert self.conn.cmd("CONFIG", "SET", "list-max-listpack-size", "-2") == "OK"
+        assert self.conn.cmd("CONFIG", "SET", "list-compress-depth", "0") == "OK"
         self.in_multi = False
 
     def run(self, args):

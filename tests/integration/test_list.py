@@ -336,11 +336,12 @@ def test_lmpop(c):
 # big lists against a model, under several node sizes
 # ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fill", ["-2", "-1", "-5", "3", "128"])
-def test_big_list_model(make_sardine, fill):
-    server = make_sardine("--list-max-listpack-size", fill)
+@pytest.mark.parametrize("fill,depth", [("-2", "0"), ("-1", "0"), ("-5", "0"), ("3", "0"), ("128", "0"),
+                                        ("-2", "1"), ("-1", "2"), ("3", "1")])
+def test_big_list_model(make_sardine, fill, depth):
+    server = make_sardine("--list-max-listpack-size", fill, "--list-compress-depth", depth)
     c = Raw(server.port)
-    rnd = random.Random(int(fill))
+    rnd = random.Random(int(fill) * 10 + int(depth))
     model = []
 
     def val():
@@ -438,6 +439,29 @@ def test_memory_usage_and_big_del(c):
     assert c.cmd("LINDEX", "big", -123456) == b"element:76544"
     assert c.cmd("DEL", "big") == 1
     assert c.cmd("EXISTS", "big") == 0
+
+
+def test_compress_depth_saves_memory(c):
+    """list-compress-depth is read when a list is created; interior nodes are then stored compressed."""
+    c.cmd("CONFIG", "SET", "list-compress-depth", "0")
+    for i in range(0, 50000, 5000):
+        c.cmd("RPUSH", "plain", *["member:%d" % j for j in range(i, i + 5000)])
+    c.cmd("CONFIG", "SET", "list-compress-depth", "1")
+    for i in range(0, 50000, 5000):
+        c.cmd("RPUSH", "packed", *["member:%d" % j for j in range(i, i + 5000)])
+    assert c.cmd("MEMORY", "USAGE", "packed") < c.cmd("MEMORY", "USAGE", "plain") * 0.8
+    assert c.cmd("OBJECT", "ENCODING", "packed") == b"quicklist"
+    assert c.cmd("LRANGE", "packed", 0, -1) == c.cmd("LRANGE", "plain", 0, -1)
+    for i in (0, 1, 777, 25000, 49998, -1, -30000):
+        assert c.cmd("LINDEX", "packed", i) == c.cmd("LINDEX", "plain", i)
+    assert c.cmd("LSET", "packed", 20000, "changed") == "OK"
+    assert c.cmd("LINSERT", "packed", "BEFORE", "member:30000", "new") == 50001
+    assert c.cmd("LREM", "packed", 0, "member:40000") == 1
+    assert c.cmd("LPOS", "packed", "member:45000") == 45000
+    assert c.cmd("LINDEX", "packed", 20000) == b"changed"
+    assert c.cmd("LTRIM", "packed", 100, -100) == "OK"
+    assert c.cmd("LLEN", "packed") == 49801
+    assert c.cmd("LINDEX", "packed", 0) == b"member:100"
 
 
 def test_watch_is_invalidated_by_list_writes(sardine):

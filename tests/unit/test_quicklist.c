@@ -1,8 +1,9 @@
 /* Unit tests for the quicklist (types/quicklist.c): random pushes, pops,
  * indexed reads and writes, range deletes, deletes and inserts through
  * iterators, checked against a plain array model after every step, for every
- * kind of fill (sizes -1..-5, counts 1, 2, 5, 128) and with elements from 0
- * bytes to beyond a node's size limit; node limits, merging and dup. */
+ * kind of fill (sizes -1..-5, counts 1, 2, 5, 128), with and without
+ * compression of interior nodes, and with elements from 0 bytes to beyond a
+ * node's size limit; node limits, merging, compression and dup. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,7 @@ static void assert_same(quicklist *ql, const model *m) {
         assert_val(&v, m->v[i], m->len[i]);
         i++;
     }
+    ql_iter_done(&it);
     assert_int_equal(i, m->n);
     /* and backwards */
     ql_iter_init(&it, ql, -1, QL_HEAD);
@@ -85,7 +87,9 @@ static void assert_same(quicklist *ql, const model *m) {
         i--;
         assert_val(&v, m->v[i], m->len[i]);
     }
+    ql_iter_done(&it);
     assert_int_equal(i, 0);
+    assert_true(ql_check(ql));
 }
 
 static char big[20000];
@@ -106,10 +110,11 @@ static size_t rand_val(char *buf) {
     return len;
 }
 
-static void random_ops(int fill, int steps) {
+static void random_ops(int fill, int compress, int steps) {
     static char buf[20000];
-    quicklist *ql = ql_new(fill);
+    quicklist *ql = ql_new(fill, compress);
     model m = {0};
+    size_t seen_compressed = 0;
     for (int step = 0; step < steps; step++) {
         int op = rand() % 100;
         size_t len;
@@ -140,6 +145,7 @@ static void random_ops(int fill, int steps) {
                 lp_val v;
                 lp_get(pos.p, &v);
                 assert_val(&v, m.v[i], m.len[i]);
+                ql_release(ql, &pos);
             }
         } else if (op < 62) { /* replace */
             size_t i = (size_t)rand() % m.n;
@@ -191,6 +197,7 @@ static void random_ops(int fill, int steps) {
         }
         if (step % 7 == 0 || m.n < 50) assert_same(ql, &m);
         else assert_true(ql_check(ql));
+        if (ql_compressed_nodes(ql) > seen_compressed) seen_compressed = ql_compressed_nodes(ql);
         if (step % 500 == 0) {
             quicklist *d = ql_dup(ql);
             assert_same(d, &m);
@@ -198,6 +205,8 @@ static void random_ops(int fill, int steps) {
         }
     }
     assert_same(ql, &m);
+    if (compress && fill < 0) assert_true(seen_compressed > 2);
+    if (!compress) assert_int_equal(seen_compressed, 0);
     ql_free(ql);
     m_free(&m);
 }
@@ -205,20 +214,66 @@ static void random_ops(int fill, int steps) {
 static void test_random_size_fills(void **state) {
     (void)state;
     srand(1);
-    for (int fill = -1; fill >= -5; fill--) random_ops(fill, 4000);
+    for (int fill = -1; fill >= -5; fill--) random_ops(fill, 0, 4000);
 }
 
 static void test_random_count_fills(void **state) {
     (void)state;
     srand(2);
     int fills[] = {0, 1, 2, 5, 128, 100000};
-    for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) random_ops(fills[i], 3000);
+    for (size_t i = 0; i < sizeof(fills) / sizeof(fills[0]); i++) random_ops(fills[i], 0, 3000);
+}
+
+static void test_random_compressed(void **state) {
+    (void)state;
+    srand(3);
+    int cases[][2] = {{-1, 1}, {-2, 2}, {2, 1}, {5, 3}, {1, 1}, {3, 50}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) random_ops(cases[i][0], cases[i][1], 3000);
+}
+
+/* A long list with depth 1 keeps only its end nodes raw, reads through the compressed middle and costs less. */
+static void test_compression(void **state) {
+    (void)state;
+    quicklist *plain = ql_new(-2, 0), *packed = ql_new(-2, 1);
+    char buf[32];
+    for (int i = 0; i < 50000; i++) {
+        int len = snprintf(buf, sizeof(buf), "member:%d", i);
+        ql_push(plain, buf, (size_t)len, QL_TAIL);
+        ql_push(packed, buf, (size_t)len, QL_TAIL);
+    }
+    assert_true(ql_check(packed));
+    assert_int_equal(ql_compressed_nodes(plain), 0);
+    assert_int_equal(ql_compressed_nodes(packed), packed->len - 2);
+    assert_true(ql_bytes(packed) < ql_bytes(plain) * 3 / 4);
+    qlpos pos;
+    lp_val v;
+    assert_true(ql_index(packed, 25000, &pos));
+    lp_get(pos.p, &v);
+    assert_int_equal(v.len, 12);
+    assert_memory_equal(v.s, "member:25000", 12);
+    ql_release(packed, &pos);
+    assert_true(ql_check(packed));
+    assert_int_equal(ql_compressed_nodes(packed), packed->len - 2);
+    quicklist *d = ql_dup(packed);
+    assert_true(ql_check(d));
+    assert_int_equal(ql_compressed_nodes(d), d->len - 2);
+    /* popping everything through the ends decompresses node after node */
+    for (int i = 0; i < 50000; i++) {
+        assert_true(ql_peek(d, i % 2 ? QL_HEAD : QL_TAIL, &v));
+        ql_pop(d, i % 2 ? QL_HEAD : QL_TAIL);
+        if (i % 997 == 0) assert_true(ql_check(d));
+    }
+    assert_int_equal(d->count, 0);
+    assert_int_equal(d->len, 0);
+    ql_free(d);
+    ql_free(plain);
+    ql_free(packed);
 }
 
 /* Nodes respect the fill when built by pushes; merging after deletes packs them again. */
 static void test_node_limits_and_merge(void **state) {
     (void)state;
-    quicklist *ql = ql_new(-2);
+    quicklist *ql = ql_new(-2, 0);
     char buf[32];
     for (int i = 0; i < 100000; i++) {
         int len = snprintf(buf, sizeof(buf), "element:%d", i);
@@ -243,15 +298,17 @@ static void test_node_limits_and_merge(void **state) {
     assert_true(ql->len <= before / 5);
 
     /* positive fill: at most `fill` elements per node */
-    quicklist *q2 = ql_new(3);
+    quicklist *q2 = ql_new(3, 0);
     for (int j = 0; j < 100; j++) ql_push(q2, "x", 1, QL_TAIL);
     for (qlnode *n = q2->head; n; n = n->next) assert_true(n->count <= 3);
     assert_int_equal(q2->len, 34);
     /* clamping */
-    quicklist *q3 = ql_new(-100);
+    quicklist *q3 = ql_new(-100, -1);
     assert_int_equal(q3->fill, -5);
-    quicklist *q4 = ql_new(1 << 20);
+    assert_int_equal(q3->compress, 0);
+    quicklist *q4 = ql_new(1 << 20, 1 << 20);
     assert_int_equal(q4->fill, 32767);
+    assert_int_equal(q4->compress, 65535);
     ql_free(ql);
     ql_free(q2);
     ql_free(q3);
@@ -261,7 +318,7 @@ static void test_node_limits_and_merge(void **state) {
 /* An element bigger than the node limit lives alone; inserting next to elements of full nodes splits them. */
 static void test_big_elements_and_splits(void **state) {
     (void)state;
-    quicklist *ql = ql_new(-1);
+    quicklist *ql = ql_new(-1, 0);
     memset(big, 'z', sizeof(big));
     ql_push(ql, "a", 1, QL_TAIL);
     ql_push(ql, big, 10000, QL_TAIL);
@@ -283,6 +340,7 @@ static void test_big_elements_and_splits(void **state) {
     lp_get(pos.p, &v);
     assert_int_equal(v.len, 3);
     assert_memory_equal(v.s, "mid", 3);
+    ql_release(ql, &pos);
     assert_true(ql_index(ql, -1, &pos));
     assert_true(ql_index(ql, -(long)ql->count, &pos));
     assert_false(ql_index(ql, -(long)ql->count - 1, &pos));
@@ -297,6 +355,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_size_fills),
         cmocka_unit_test(test_random_count_fills),
+        cmocka_unit_test(test_random_compressed),
+        cmocka_unit_test(test_compression),
         cmocka_unit_test(test_node_limits_and_merge),
         cmocka_unit_test(test_big_elements_and_splits),
     };
