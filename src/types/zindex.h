@@ -66,9 +66,11 @@ void zi_iter_init(zi_iter *it, const zindex *t, size_t rank);
 handle_t zi_iter_get(const zi_iter *it);
 /* Moves to the next (dir > 0) or previous element; 0 past either end. */
 int zi_iter_move(zi_iter *it, int dir);
-/* Frees up to budget nodes (never the entries); 1 when the index is empty. */
-int zi_free_step(zindex *t, long budget);
-void zi_destroy(zindex *t);
+/* Frees about budget elements' worth of nodes, calling fn (if any) for each element's handle first;
+ * 1 when the index is empty.  Counts above the freed leaves are not maintained: once started, only
+ * zi_free_step/zi_destroy may touch the index. */
+int zi_free_step(zindex *t, long budget, zi_visit_fn *fn, void *ud);
+void zi_destroy(zindex *t, zi_visit_fn *fn, void *ud);
 /* Checks every invariant (tests); returns 0 and says which on failure. */
 int zi_check(const zindex *t, const char **why);
 #endif
