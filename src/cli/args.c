@@ -83,7 +83,11 @@ int args_split(const char *p, argv_t *out) {
                 }
             } else {
                 switch (*p) {
-                case ' ': case '\n': case '\r': case '\t': case '\0': done = 1; break;
+                case ' ':
+                case '\n':
+                case '\r':
+                case '\t':
+                case '\0': done = 1; break;
                 case '"': inq = 1; break;
                 case '\'': insq = 1; break;
                 default: buf_addc(&cur, *p); break;

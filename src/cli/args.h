@@ -8,7 +8,7 @@
 
 typedef struct argv_t {
     int argc;
-    char **argv;   /* each NUL-terminated, may contain NULs (see lens) */
+    char **argv; /* each NUL-terminated, may contain NULs (see lens) */
     size_t *lens;
 } argv_t;
 

@@ -49,9 +49,13 @@ void buf_add(buf *b, const void *data, size_t n) {
     b->p[b->len] = '\0';
 }
 
-void buf_adds(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
+void buf_adds(buf *b, const char *s) {
+    buf_add(b, s, strlen(s));
+}
 
-void buf_addc(buf *b, char c) { buf_add(b, &c, 1); }
+void buf_addc(buf *b, char c) {
+    buf_add(b, &c, 1);
+}
 
 void buf_vprintf(buf *b, const char *fmt, va_list ap) {
     va_list cp;
@@ -85,8 +89,10 @@ void buf_repr(buf *b, const char *s, size_t n) {
         case '\a': buf_add(b, "\\a", 2); break;
         case '\b': buf_add(b, "\\b", 2); break;
         default:
-            if (isprint(c)) buf_addc(b, (char)c);
-            else buf_printf(b, "\\x%02x", c);
+            if (isprint(c))
+                buf_addc(b, (char)c);
+            else
+                buf_printf(b, "\\x%02x", c);
         }
     }
     buf_addc(b, '"');

@@ -11,16 +11,16 @@ typedef struct cli_config {
     char *sock;
     char *user;
     char *auth;
-    int auth_from_cli;   /* -a or a password in -u: warn */
+    int auth_from_cli; /* -a or a password in -u: warn */
     int dbnum;
     int resp3;
-    int resp2_forced;    /* -2 given: keeps --json on RESP2 */
+    int resp2_forced; /* -2 given: keeps --json on RESP2 */
     long long repeat;
-    double interval;     /* seconds; -i */
+    double interval; /* seconds; -i */
     int interval_set;
-    int stdin_last;      /* -x */
-    int exit_on_err;     /* -e */
-    int output;          /* OUT_* */
+    int stdin_last;  /* -x */
+    int exit_on_err; /* -e */
+    int output;      /* OUT_* */
     int no_auth_warning;
     int verbose;
     int show_pushes;
@@ -28,7 +28,7 @@ typedef struct cli_config {
     /* mass insertion / import */
     int pipe;
     int pipe_timeout;
-    size_t window;       /* max bytes in flight */
+    size_t window; /* max bytes in flight */
     char *import_file;
     char *import_format;
     int import_header;

@@ -49,7 +49,10 @@ conn *conn_open(const char *host, int port, const char *sock, char *errbuf, size
         int saved = 0;
         for (ai = res; ai; ai = ai->ai_next) {
             fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-            if (fd < 0) { saved = errno; continue; }
+            if (fd < 0) {
+                saved = errno;
+                continue;
+            }
             if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) break;
             saved = errno;
             close(fd);

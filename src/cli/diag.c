@@ -41,16 +41,20 @@ static int ntypes;
 static typeinfo *get_type(const char *name) {
     for (int i = 0; i < ntypes; i++)
         if (!strcmp(types[i].name, name)) return &types[i];
-    static const struct { const char *n, *cmd, *unit; } known[] = {
-        {"list", "LLEN", "items"}, {"hash", "HLEN", "fields"}, {"string", "STRLEN", "bytes"},
-        {"stream", "XLEN", "entries"}, {"set", "SCARD", "members"}, {"zset", "ZCARD", "members"}};
+    static const struct {
+        const char *n, *cmd, *unit;
+    } known[] = {{"list", "LLEN", "items"},     {"hash", "HLEN", "fields"},  {"string", "STRLEN", "bytes"},
+                 {"stream", "XLEN", "entries"}, {"set", "SCARD", "members"}, {"zset", "ZCARD", "members"}};
     types = xrealloc(types, sizeof(typeinfo) * (size_t)(ntypes + 1));
     typeinfo *t = &types[ntypes++];
     memset(t, 0, sizeof(*t));
     t->name = xstrdup(name);
     t->unit = "units";
     for (size_t i = 0; i < sizeof(known) / sizeof(*known); i++)
-        if (!strcmp(known[i].n, name)) { t->sizecmd = known[i].cmd; t->unit = known[i].unit; }
+        if (!strcmp(known[i].n, name)) {
+            t->sizecmd = known[i].cmd;
+            t->unit = known[i].unit;
+        }
     return t;
 }
 
@@ -120,13 +124,18 @@ int scan_mode(void) {
     int rc = 0;
     do {
         reply *r = scan_once(c, &cursor, 1);
-        if (!r) { rc = 1; break; }
+        if (!r) {
+            rc = 1;
+            break;
+        }
         const reply *keys = r->element[1];
         buf_clear(&out);
         for (size_t i = 0; i < keys->elements; i++) {
             const reply *k = keys->element[i];
-            if (cfg.output == OUT_STANDARD) buf_repr(&out, k->str, k->len);
-            else buf_add(&out, k->str, k->len);
+            if (cfg.output == OUT_STANDARD)
+                buf_repr(&out, k->str, k->len);
+            else
+                buf_add(&out, k->str, k->len);
             buf_addc(&out, '\n');
         }
         if (out.len) fwrite(out.p, 1, out.len, stdout);
@@ -147,7 +156,8 @@ static long long dbsize(conn *c) {
 }
 
 /* Send one command per key, then read all replies into out[]. */
-static int pipeline(conn *c, const reply *keys, const char *cmd, const char *sub, typeinfo **ktypes, reply **out) {
+static int pipeline(conn *c, const reply *keys, const char *cmd, const char *sub, typeinfo **ktypes,
+                    reply **out) {
     buf b = {0};
     for (size_t i = 0; i < keys->elements; i++) {
         const reply *k = keys->element[i];
@@ -160,14 +170,21 @@ static int pipeline(conn *c, const reply *keys, const char *cmd, const char *sub
             name = ktypes[i]->sizecmd;
         }
         if (!name) continue;
-        argv[argc] = (char *)name; lens[argc++] = strlen(name);
-        if (sub) { argv[argc] = (char *)sub; lens[argc++] = strlen(sub); }
-        argv[argc] = k->str; lens[argc++] = k->len;
+        argv[argc] = (char *)name;
+        lens[argc++] = strlen(name);
+        if (sub) {
+            argv[argc] = (char *)sub;
+            lens[argc++] = strlen(sub);
+        }
+        argv[argc] = k->str;
+        lens[argc++] = k->len;
         char samples[24];
         if (!strcmp(name, "MEMORY") && cfg.memkeys_samples > 0) {
             snprintf(samples, sizeof(samples), "%ld", cfg.memkeys_samples);
-            argv[argc] = "SAMPLES"; lens[argc++] = 7;
-            argv[argc] = samples; lens[argc++] = strlen(samples);
+            argv[argc] = "SAMPLES";
+            lens[argc++] = 7;
+            argv[argc] = samples;
+            lens[argc++] = strlen(samples);
         }
         resp_encode(&b, argc, argv, lens);
     }
@@ -187,8 +204,10 @@ static void add_top(typeinfo *t, const reply *key, unsigned long long size, int 
     if (t->ntop == n && t->top[n - 1].size >= size) return;
     if (!t->top) t->top = xmalloc(sizeof(topkey) * (size_t)n);
     int pos = t->ntop < n ? t->ntop : n - 1;
-    if (t->ntop == n) free(t->top[n - 1].repr);
-    else t->ntop++;
+    if (t->ntop == n)
+        free(t->top[n - 1].repr);
+    else
+        t->ntop++;
     while (pos > 0 && t->top[pos - 1].size < size) {
         t->top[pos] = t->top[pos - 1];
         pos--;
@@ -211,7 +230,10 @@ static int hotkeys(conn *c, long long total) {
     do {
         double pct = total ? 100 * (double)sampled / (double)total : 0;
         reply *r = scan_once(c, &cursor, 0);
-        if (!r) { rc = 1; break; }
+        if (!r) {
+            rc = 1;
+            break;
+        }
         const reply *keys = r->element[1];
         reply **freqs = xmalloc(sizeof(reply *) * (keys->elements + 1));
         if (pipeline(c, keys, "OBJECT", "FREQ", NULL, freqs) < 0) {
@@ -263,7 +285,8 @@ static int hotkeys(conn *c, long long total) {
         printf("Sampled %llu keys in the keyspace!\n", sampled);
         for (int i = 1; i <= SAMPLE; i++) {
             int k = SAMPLE - i;
-            if (counters[k] > 0) printf("hot key found with counter: %llu\tkeyname: %s\n", counters[k], hot[k]);
+            if (counters[k] > 0)
+                printf("hot key found with counter: %llu\tkeyname: %s\n", counters[k], hot[k]);
         }
     }
     for (int k = 0; k < SAMPLE; k++) free(hot[k]);
@@ -281,7 +304,10 @@ static int bigkeys(conn *c, long long total, int mem) {
     do {
         double pct = total ? 100 * (double)sampled / (double)total : 0;
         reply *r = scan_once(c, &cursor, 0);
-        if (!r) { rc = 1; break; }
+        if (!r) {
+            rc = 1;
+            break;
+        }
         const reply *keys = r->element[1];
         size_t n = keys->elements;
         reply **tr = xmalloc(sizeof(reply *) * (n + 1));
@@ -309,7 +335,8 @@ static int bigkeys(conn *c, long long total, int mem) {
             for (size_t i = 0; i < n; i++) {
                 typeinfo *t = kt[i];
                 if (!t) continue;
-                unsigned long long size = sr[i] && sr[i]->type == R_INTEGER ? (unsigned long long)sr[i]->integer : 0;
+                unsigned long long size =
+                    sr[i] && sr[i]->type == R_INTEGER ? (unsigned long long)sr[i]->integer : 0;
                 if (sr[i] && sr[i]->type == R_ERROR) {
                     fprintf(stderr, "Error: %s\n", sr[i]->str);
                     rc = 1;
@@ -320,8 +347,8 @@ static int bigkeys(conn *c, long long total, int mem) {
                 unsigned long long biggest = t->ntop ? t->top[0].size : 0;
                 add_top(t, keys->element[i], size, topn);
                 if (biggest < size)
-                    printf("[%05.2f%%] Biggest %-6s found so far '%s' with %llu %s\n", pct, t->name, t->top[0].repr,
-                           size, mem ? "bytes" : t->unit);
+                    printf("[%05.2f%%] Biggest %-6s found so far '%s' with %llu %s\n", pct, t->name,
+                           t->top[0].repr, size, mem ? "bytes" : t->unit);
                 if (sampled % 1000000 == 0) printf("[%05.2f%%] Sampled %llu keys so far\n", pct, sampled);
                 t->total += size;
                 t->count++;
@@ -342,11 +369,13 @@ static int bigkeys(conn *c, long long total, int mem) {
     if (rc) return rc;
     printf("\n-------- summary -------\n\n");
     printf("Sampled %llu keys in the keyspace!\n", sampled);
-    printf("Total key length in bytes is %llu (avg len %.2f)\n\n", totlen, totlen ? (double)totlen / (double)sampled : 0);
+    printf("Total key length in bytes is %llu (avg len %.2f)\n\n", totlen,
+           totlen ? (double)totlen / (double)sampled : 0);
     for (int i = 0; i < ntypes; i++) {
         typeinfo *t = &types[i];
         if (t->ntop && t->top[0].size > 0)
-            printf("Biggest %6s found '%s' has %llu %s\n", t->name, t->top[0].repr, t->top[0].size, mem ? "bytes" : t->unit);
+            printf("Biggest %6s found '%s' has %llu %s\n", t->name, t->top[0].repr, t->top[0].size,
+                   mem ? "bytes" : t->unit);
     }
     printf("\n");
     for (int i = 0; i < ntypes; i++) {
@@ -362,7 +391,8 @@ static int bigkeys(conn *c, long long total, int mem) {
             if (!t->ntop) continue;
             printf("\n%s:\n", t->name);
             for (int j = 0; j < t->ntop; j++)
-                printf("%3d) '%s' has %llu %s\n", j + 1, t->top[j].repr, t->top[j].size, mem ? "bytes" : t->unit);
+                printf("%3d) '%s' has %llu %s\n", j + 1, t->top[j].repr, t->top[j].size,
+                       mem ? "bytes" : t->unit);
         }
     }
     return 0;

@@ -24,14 +24,17 @@
 #include "cli/output.h"
 #include "cli/session.h"
 
-
-static int eq(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
+static int eq(const char *a, const char *b) {
+    return strcasecmp(a, b) == 0;
+}
 
 static int verbatim_command(const argv_t *a) {
     const char *c = a->argv[0];
     const char *s = a->argc >= 2 ? a->argv[1] : "";
     if (eq(c, "info") || eq(c, "lolwut")) return 1;
-    if (a->argc >= 2 && eq(c, "debug") && (eq(s, "htstats") || eq(s, "htstats-key") || eq(s, "client-eviction"))) return 1;
+    if (a->argc >= 2 && eq(c, "debug") &&
+        (eq(s, "htstats") || eq(s, "htstats-key") || eq(s, "client-eviction")))
+        return 1;
     if (a->argc >= 2 && eq(c, "memory") && (eq(s, "malloc-stats") || eq(s, "doctor"))) return 1;
     if (a->argc == 2 && eq(c, "cluster") && (eq(s, "nodes") || eq(s, "info"))) return 1;
     if (a->argc >= 2 && eq(c, "client") && (eq(s, "list") || eq(s, "info"))) return 1;
@@ -51,8 +54,10 @@ int conn_is_dead(conn *c) {
 
 static void print_reply(const reply *r, int raw_text) {
     buf b = {0};
-    if (raw_text) fmt_raw(&b, r, cfg.mb_delim);
-    else fmt_reply(&b, r, cfg.output, cfg.mb_delim, cfg.cmd_delim);
+    if (raw_text)
+        fmt_raw(&b, r, cfg.mb_delim);
+    else
+        fmt_reply(&b, r, cfg.output, cfg.mb_delim, cfg.cmd_delim);
     if (b.len) fwrite(b.p, 1, b.len, stdout);
     fflush(stdout);
     buf_free(&b);
@@ -61,7 +66,8 @@ static void print_reply(const reply *r, int raw_text) {
 static void sleep_secs(double s) {
     if (s <= 0) return;
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !conn_interrupted) {}
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !conn_interrupted) {
+    }
 }
 
 static void lost(conn **cp) {
@@ -118,7 +124,10 @@ int exec_command(conn **cp, const argv_t *a, long long repeat, int interactive) 
     for (long long i = 0; repeat < 0 || i < repeat; i++) {
         if (conn_interrupted) break;
         conn *c = *cp;
-        if (conn_send(c, a->argc, a->argv, a->lens) < 0) { lost(cp); return -1; }
+        if (conn_send(c, a->argc, a->argv, a->lens) < 0) {
+            lost(cp);
+            return -1;
+        }
         if (subscribe) {
             if (cfg.output == OUT_STANDARD) {
                 printf("Reading messages... (press Ctrl-C to quit)\n");
@@ -133,7 +142,10 @@ int exec_command(conn **cp, const argv_t *a, long long repeat, int interactive) 
             *cp = NULL;
             return 0;
         }
-        if (!r) { lost(cp); return -1; }
+        if (!r) {
+            lost(cp);
+            return -1;
+        }
         if (r->type == R_ERROR && cfg.exit_on_err) {
             fprintf(stderr, "%s\n", r->str);
             rc = 1;
@@ -145,7 +157,10 @@ int exec_command(conn **cp, const argv_t *a, long long repeat, int interactive) 
         if (!is_err && eq(cmd, "auth") && a->argc >= 2) {
             free(cfg.auth);
             cfg.auth = xstrdup(a->argv[a->argc - 1]);
-            if (a->argc == 3) { free(cfg.user); cfg.user = xstrdup(a->argv[1]); }
+            if (a->argc == 3) {
+                free(cfg.user);
+                cfg.user = xstrdup(a->argv[1]);
+            }
         }
         if (!is_err && eq(cmd, "hello") && a->argc >= 2) cfg.resp3 = atoi(a->argv[1]) == 3;
         reply_free(r);

@@ -52,10 +52,16 @@ static void render_arg(buf *b, const reply *arg) {
     if (type && !strcmp(type, "pure-token")) {
         buf_adds(&one, token ? token : name);
     } else {
-        if (token) { buf_adds(&one, token); buf_addc(&one, ' '); }
-        if (type && !strcmp(type, "oneof")) render_args(&one, map_get(arg, "arguments"), "|");
-        else if (type && !strcmp(type, "block")) render_args(&one, map_get(arg, "arguments"), " ");
-        else buf_adds(&one, name ? name : "arg");
+        if (token) {
+            buf_adds(&one, token);
+            buf_addc(&one, ' ');
+        }
+        if (type && !strcmp(type, "oneof"))
+            render_args(&one, map_get(arg, "arguments"), "|");
+        else if (type && !strcmp(type, "block"))
+            render_args(&one, map_get(arg, "arguments"), " ");
+        else
+            buf_adds(&one, name ? name : "arg");
     }
     int opt = has_flag(arg, "optional");
     int multi = has_flag(arg, "multiple");
@@ -121,8 +127,12 @@ size_t help_load(conn *c) {
     return ndocs;
 }
 
-size_t help_count(void) { return ndocs; }
-const cmd_doc *help_get(size_t i) { return i < ndocs ? &docs[i] : NULL; }
+size_t help_count(void) {
+    return ndocs;
+}
+const cmd_doc *help_get(size_t i) {
+    return i < ndocs ? &docs[i] : NULL;
+}
 
 const cmd_doc *help_find(int argc, char **argv, int *used) {
     if (argc < 1) return NULL;
@@ -131,8 +141,8 @@ const cmd_doc *help_find(int argc, char **argv, int *used) {
         const char *n = docs[i].name;
         const char *sp = strchr(n, ' ');
         if (sp) {
-            if (argc >= 2 && (size_t)(sp - n) == strlen(argv[0]) && !strncasecmp(n, argv[0], (size_t)(sp - n)) &&
-                !strcasecmp(sp + 1, argv[1])) {
+            if (argc >= 2 && (size_t)(sp - n) == strlen(argv[0]) &&
+                !strncasecmp(n, argv[0], (size_t)(sp - n)) && !strcasecmp(sp + 1, argv[1])) {
                 *used = 2;
                 return &docs[i];
             }

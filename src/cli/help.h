@@ -8,8 +8,8 @@
 #include "cli/conn.h"
 
 typedef struct cmd_doc {
-    char *name;     /* upper case, "CONFIG GET" for subcommands */
-    char *params;   /* argument syntax, e.g. "key value [NX|XX]" */
+    char *name;   /* upper case, "CONFIG GET" for subcommands */
+    char *params; /* argument syntax, e.g. "key value [NX|XX]" */
     char *summary, *since, *group;
 } cmd_doc;
 

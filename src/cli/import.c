@@ -41,8 +41,8 @@
 enum { FMT_CSV, FMT_TSV, FMT_JSONL };
 
 typedef struct part {
-    int field;       /* -1: literal; else field index (0-based) */
-    char *name;      /* {name} before resolution */
+    int field;  /* -1: literal; else field index (0-based) */
+    char *name; /* {name} before resolution */
     char *lit;
     size_t litlen;
 } part;
@@ -72,10 +72,10 @@ typedef struct import_src {
     int nf, fcap;
     word *words;
     int nwords;
-    char **colnames;  /* --header names */
+    char **colnames; /* --header names */
     int ncols;
-    int max_field;    /* highest positional index used, -1 if none */
-    int regular;      /* the input is a regular file: reads never block */
+    int max_field; /* highest positional index used, -1 if none */
+    int regular;   /* the input is a regular file: reads never block */
     int uses_names;
 } import_src;
 
@@ -98,8 +98,16 @@ static int compile_template(import_src *s, const char *tmpl) {
         buf lit = {0};
         while (p <= end) {
             int at_end = p == end;
-            if (!at_end && p[0] == '{' && p + 1 < end && p[1] == '{') { buf_addc(&lit, '{'); p += 2; continue; }
-            if (!at_end && p[0] == '}' && p + 1 < end && p[1] == '}') { buf_addc(&lit, '}'); p += 2; continue; }
+            if (!at_end && p[0] == '{' && p + 1 < end && p[1] == '{') {
+                buf_addc(&lit, '{');
+                p += 2;
+                continue;
+            }
+            if (!at_end && p[0] == '}' && p + 1 < end && p[1] == '}') {
+                buf_addc(&lit, '}');
+                p += 2;
+                continue;
+            }
             if (at_end || p[0] == '{') {
                 const char *close = at_end ? NULL : memchr(p, '}', (size_t)(end - p));
                 if (!at_end && !close) {
@@ -199,16 +207,22 @@ static long parse_delimited(import_src *s, uint64_t *lines, char *err, size_t er
                 const char *q = pos < end ? memchr(base + pos, '"', end - pos) : NULL;
                 if (!q) return s->eof ? (snprintf(err, errlen, "unterminated quoted field"), -1) : 0;
                 size_t upto = (size_t)(q - base);
-                for (size_t k = pos; k < upto; k++) if (base[k] == '\n') nl++;
+                for (size_t k = pos; k < upto; k++)
+                    if (base[k] == '\n') nl++;
                 buf_add(&s->scratch, base + pos, upto - pos);
                 pos = upto + 1;
-                if (pos < end && base[pos] == '"') { buf_addc(&s->scratch, '"'); pos++; continue; }
+                if (pos < end && base[pos] == '"') {
+                    buf_addc(&s->scratch, '"');
+                    pos++;
+                    continue;
+                }
                 if (pos >= end && !s->eof) return 0;
                 break;
             }
             add_field(s, 1, soff, s->scratch.len - soff);
             if (pos < end && base[pos] != sep && base[pos] != '\n' && base[pos] != '\r') {
-                snprintf(err, errlen, "unexpected character '%c' after a closing quote (field %d)", base[pos], s->nf);
+                snprintf(err, errlen, "unexpected character '%c' after a closing quote (field %d)", base[pos],
+                         s->nf);
                 return -1;
             }
         } else {
@@ -241,9 +255,20 @@ static long parse_delimited(import_src *s, uint64_t *lines, char *err, size_t er
             if (!s->eof) return 0;
             break;
         }
-        if (base[pos] == sep) { pos++; continue; }
-        if (base[pos] == '\n') { pos++; nl++; break; }
-        if (base[pos] == '\r') { pos++; if (pos >= end && !s->eof) return 0; continue; }
+        if (base[pos] == sep) {
+            pos++;
+            continue;
+        }
+        if (base[pos] == '\n') {
+            pos++;
+            nl++;
+            break;
+        }
+        if (base[pos] == '\r') {
+            pos++;
+            if (pos >= end && !s->eof) return 0;
+            continue;
+        }
     }
     *lines = nl;
     return (long)(pos - s->ipos);
@@ -252,9 +277,12 @@ static long parse_delimited(import_src *s, uint64_t *lines, char *err, size_t er
 /* ---------- JSON lines ---------- */
 
 static void put_utf8(buf *b, unsigned cp) {
-    if (cp < 0x80) buf_addc(b, (char)cp);
-    else if (cp < 0x800) { buf_addc(b, (char)(0xC0 | (cp >> 6))); buf_addc(b, (char)(0x80 | (cp & 0x3F))); }
-    else if (cp < 0x10000) {
+    if (cp < 0x80)
+        buf_addc(b, (char)cp);
+    else if (cp < 0x800) {
+        buf_addc(b, (char)(0xC0 | (cp >> 6)));
+        buf_addc(b, (char)(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
         buf_addc(b, (char)(0xE0 | (cp >> 12)));
         buf_addc(b, (char)(0x80 | ((cp >> 6) & 0x3F)));
         buf_addc(b, (char)(0x80 | (cp & 0x3F)));
@@ -272,10 +300,14 @@ static int hex4(const char *p, const char *end, unsigned *out) {
     for (int i = 0; i < 4; i++) {
         char c = p[i];
         v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return -1;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
     }
     *out = v;
     return 0;
@@ -302,7 +334,10 @@ static const char *json_string(buf *sc, const char *p, const char *end, char *er
         case 'f': buf_addc(sc, '\f'); break;
         case 'u': {
             unsigned cp, lo;
-            if (hex4(p, end, &cp)) { snprintf(err, errlen, "bad \\u escape"); return NULL; }
+            if (hex4(p, end, &cp)) {
+                snprintf(err, errlen, "bad \\u escape");
+                return NULL;
+            }
             p += 4;
             if (cp >= 0xD800 && cp < 0xDC00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u' &&
                 !hex4(p + 2, end, &lo) && lo >= 0xDC00 && lo < 0xE000) {
@@ -336,15 +371,20 @@ static const char *json_skip(const char *p, const char *end, char *err, size_t e
             p++;
             continue;
         }
-        if (c == '{' || c == '[') depth++;
+        if (c == '{' || c == '[')
+            depth++;
         else if (c == '}' || c == ']') {
             if (depth == 0) return p;
             depth--;
-        } else if (c == ',' && depth == 0) return p;
+        } else if (c == ',' && depth == 0)
+            return p;
         p++;
         if (depth == 0 && (c == '}' || c == ']')) return p;
     }
-    if (depth) { snprintf(err, errlen, "unterminated object or array"); return NULL; }
+    if (depth) {
+        snprintf(err, errlen, "unterminated object or array");
+        return NULL;
+    }
     return p;
 }
 
@@ -360,19 +400,31 @@ static long parse_jsonl(import_src *s, uint64_t *lines, int *skip, char *err, si
     const char *p = skip_ws(base, lend);
     *skip = p == lend;
     if (*skip) return used;
-    if (*p != '{') { snprintf(err, errlen, "expected a JSON object"); return -1; }
+    if (*p != '{') {
+        snprintf(err, errlen, "expected a JSON object");
+        return -1;
+    }
     p = skip_ws(p + 1, lend);
     if (p < lend && *p == '}') return used;
     for (;;) {
-        if (p >= lend || *p != '"') { snprintf(err, errlen, "expected a key string"); return -1; }
+        if (p >= lend || *p != '"') {
+            snprintf(err, errlen, "expected a key string");
+            return -1;
+        }
         size_t koff = s->scratch.len;
         p = json_string(&s->scratch, p + 1, lend, err, errlen);
         if (!p) return -1;
         size_t klen = s->scratch.len - koff;
         p = skip_ws(p, lend);
-        if (p >= lend || *p != ':') { snprintf(err, errlen, "expected ':' after a key"); return -1; }
+        if (p >= lend || *p != ':') {
+            snprintf(err, errlen, "expected ':' after a key");
+            return -1;
+        }
         p = skip_ws(p + 1, lend);
-        if (p >= lend) { snprintf(err, errlen, "missing value"); return -1; }
+        if (p >= lend) {
+            snprintf(err, errlen, "missing value");
+            return -1;
+        }
         if (*p == '"') {
             size_t voff = s->scratch.len;
             p = json_string(&s->scratch, p + 1, lend, err, errlen);
@@ -384,15 +436,20 @@ static long parse_jsonl(import_src *s, uint64_t *lines, int *skip, char *err, si
             if (!p) return -1;
             const char *ve = p;
             while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r')) ve--;
-            if (ve - v == 4 && !memcmp(v, "null", 4)) add_field(s, 0, (size_t)(v - s->ib), 0);
-            else add_field(s, 0, (size_t)(v - s->ib), (size_t)(ve - v));
+            if (ve - v == 4 && !memcmp(v, "null", 4))
+                add_field(s, 0, (size_t)(v - s->ib), 0);
+            else
+                add_field(s, 0, (size_t)(v - s->ib), (size_t)(ve - v));
         }
         field *f = &s->f[s->nf - 1];
         f->name_scratch = 1;
         f->name_off = koff;
         f->namelen = klen;
         p = skip_ws(p, lend);
-        if (p < lend && *p == ',') { p = skip_ws(p + 1, lend); continue; }
+        if (p < lend && *p == ',') {
+            p = skip_ws(p + 1, lend);
+            continue;
+        }
         if (p < lend && *p == '}') break;
         snprintf(err, errlen, "expected ',' or '}'");
         return -1;
@@ -405,7 +462,10 @@ static long parse_jsonl(import_src *s, uint64_t *lines, int *skip, char *err, si
 static char *put_len(char *p, char type, size_t n) {
     char tmp[24];
     int k = 0;
-    do { tmp[k++] = (char)('0' + n % 10); n /= 10; } while (n);
+    do {
+        tmp[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
     *p++ = type;
     while (k) *p++ = tmp[--k];
     *p++ = '\r';
@@ -432,14 +492,20 @@ static long emit(import_src *s, buf *out, char *err, size_t errlen) {
         for (int j = 0; j < s->words[w].nparts; j++, pi++) {
             const part *pt = &s->words[w].parts[j];
             int fi = pt->field;
-            if (fi == -1) { wl += pt->litlen; continue; }
+            if (fi == -1) {
+                wl += pt->litlen;
+                continue;
+            }
             if (fi == -2) {
                 fi = field_by_name(s, pt->name);
-                if (fi < 0) { snprintf(err, errlen, "the record has no field {%s}", pt->name); return -1; }
+                if (fi < 0) {
+                    snprintf(err, errlen, "the record has no field {%s}", pt->name);
+                    return -1;
+                }
             }
             if (fi >= s->nf) {
-                snprintf(err, errlen, "the template needs field {%d} but the record has %d field%s", fi + 1, s->nf,
-                         s->nf == 1 ? "" : "s");
+                snprintf(err, errlen, "the template needs field {%d} but the record has %d field%s", fi + 1,
+                         s->nf, s->nf == 1 ? "" : "s");
                 return -1;
             }
             if (pi < 64) idx_cache[pi] = fi;
@@ -456,17 +522,26 @@ static long emit(import_src *s, buf *out, char *err, size_t errlen) {
         size_t wl = 0;
         for (int j = 0; j < wd->nparts; j++) {
             const part *pt = &wd->parts[j];
-            int fi = pt->field == -1 ? -1 : (pi + j < 64 ? idx_cache[pi + j]
-                                             : pt->field == -2 ? field_by_name(s, pt->name) : pt->field);
+            int fi = pt->field == -1 ? -1
+                                     : (pi + j < 64       ? idx_cache[pi + j]
+                                        : pt->field == -2 ? field_by_name(s, pt->name)
+                                                          : pt->field);
             wl += fi == -1 ? pt->litlen : s->f[fi].len;
         }
         p = put_len(p, '$', wl);
         for (int j = 0; j < wd->nparts; j++, pi++) {
             const part *pt = &wd->parts[j];
-            int fi = pt->field == -1 ? -1 : (pi < 64 ? idx_cache[pi]
-                                             : pt->field == -2 ? field_by_name(s, pt->name) : pt->field);
-            if (fi == -1) { memcpy(p, pt->lit, pt->litlen); p += pt->litlen; }
-            else { memcpy(p, field_ptr(s, &s->f[fi]), s->f[fi].len); p += s->f[fi].len; }
+            int fi = pt->field == -1 ? -1
+                                     : (pi < 64           ? idx_cache[pi]
+                                        : pt->field == -2 ? field_by_name(s, pt->name)
+                                                          : pt->field);
+            if (fi == -1) {
+                memcpy(p, pt->lit, pt->litlen);
+                p += pt->litlen;
+            } else {
+                memcpy(p, field_ptr(s, &s->f[fi]), s->f[fi].len);
+                p += s->f[fi].len;
+            }
         }
         *p++ = '\r';
         *p++ = '\n';
@@ -488,12 +563,18 @@ static int take_header(import_src *s, char *err, size_t errlen) {
             if (pt->field != -2) continue;
             int found = -1;
             for (int i = 0; i < s->ncols; i++)
-                if (!strcmp(s->colnames[i], pt->name)) { found = i; break; }
+                if (!strcmp(s->colnames[i], pt->name)) {
+                    found = i;
+                    break;
+                }
             if (found < 0) {
                 buf cols = {0};
-                for (int i = 0; i < s->ncols; i++) { if (i) buf_adds(&cols, ", "); buf_adds(&cols, s->colnames[i]); }
-                snprintf(err, errlen, "template field {%s} is not a column of the header (columns: %s)", pt->name,
-                         cols.p ? cols.p : "");
+                for (int i = 0; i < s->ncols; i++) {
+                    if (i) buf_adds(&cols, ", ");
+                    buf_adds(&cols, s->colnames[i]);
+                }
+                snprintf(err, errlen, "template field {%s} is not a column of the header (columns: %s)",
+                         pt->name, cols.p ? cols.p : "");
                 buf_free(&cols);
                 return -1;
             }
@@ -511,13 +592,17 @@ static int import_fill(void *ctx, loader *ld, buf *out, size_t want) {
             int skip = 0;
             long used;
             if (s->ipos >= s->ilen) return 0;
-            if (s->fmt == FMT_JSONL) used = parse_jsonl(s, &lines, &skip, err, sizeof(err));
+            if (s->fmt == FMT_JSONL)
+                used = parse_jsonl(s, &lines, &skip, err, sizeof(err));
             else {
                 used = parse_delimited(s, &lines, err, sizeof(err));
                 skip = used > 0 && s->nf == 1 && s->f[0].len == 0 && !s->f[0].scratch;
             }
             if (used < 0) {
-                loader_msg(ld, "Error: %s input line %llu: %s\n", s->fmt == FMT_JSONL ? "JSON" : s->fmt == FMT_CSV ? "CSV" : "TSV",
+                loader_msg(ld, "Error: %s input line %llu: %s\n",
+                           s->fmt == FMT_JSONL ? "JSON"
+                           : s->fmt == FMT_CSV ? "CSV"
+                                               : "TSV",
                            (unsigned long long)s->line, err);
                 return -1;
             }
@@ -590,7 +675,8 @@ static int format_from_name(const char *name) {
     if (!dot) return -1;
     if (!strcasecmp(dot, ".csv")) return FMT_CSV;
     if (!strcasecmp(dot, ".tsv") || !strcasecmp(dot, ".tab")) return FMT_TSV;
-    if (!strcasecmp(dot, ".jsonl") || !strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".json")) return FMT_JSONL;
+    if (!strcasecmp(dot, ".jsonl") || !strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".json"))
+        return FMT_JSONL;
     return -1;
 }
 
@@ -602,9 +688,12 @@ int import_mode(void) {
         return 1;
     }
     if (cfg.import_format) {
-        if (!strcasecmp(cfg.import_format, "csv")) s.fmt = FMT_CSV;
-        else if (!strcasecmp(cfg.import_format, "tsv")) s.fmt = FMT_TSV;
-        else if (!strcasecmp(cfg.import_format, "jsonl") || !strcasecmp(cfg.import_format, "json")) s.fmt = FMT_JSONL;
+        if (!strcasecmp(cfg.import_format, "csv"))
+            s.fmt = FMT_CSV;
+        else if (!strcasecmp(cfg.import_format, "tsv"))
+            s.fmt = FMT_TSV;
+        else if (!strcasecmp(cfg.import_format, "jsonl") || !strcasecmp(cfg.import_format, "json"))
+            s.fmt = FMT_JSONL;
         else {
             fprintf(stderr, "Error: unknown --format '%s' (csv, tsv or jsonl)\n", cfg.import_format);
             return 1;
@@ -612,7 +701,8 @@ int import_mode(void) {
     } else {
         s.fmt = format_from_name(cfg.import_file);
         if (s.fmt < 0) {
-            fprintf(stderr, "Error: cannot tell the format of '%s' from its name: use --format csv|tsv|jsonl\n",
+            fprintf(stderr,
+                    "Error: cannot tell the format of '%s' from its name: use --format csv|tsv|jsonl\n",
                     cfg.import_file);
             return 1;
         }
@@ -627,7 +717,8 @@ int import_mode(void) {
         return 1;
     }
     s.header_pending = cfg.import_header && s.fmt != FMT_JSONL;
-    if (!strcmp(cfg.import_file, "-")) s.fd = STDIN_FILENO;
+    if (!strcmp(cfg.import_file, "-"))
+        s.fd = STDIN_FILENO;
     else if ((s.fd = open(cfg.import_file, O_RDONLY)) < 0) {
         fprintf(stderr, "Error: cannot open %s: %s\n", cfg.import_file, strerror(errno));
         free_template(&s);

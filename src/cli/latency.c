@@ -30,7 +30,9 @@ static long long ustime(void) {
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static long long mstime(void) { return ustime() / 1000; }
+static long long mstime(void) {
+    return ustime() / 1000;
+}
 
 static void sleep_us(long long us) {
     if (us <= 0) return;
@@ -94,8 +96,8 @@ static int latency_dist(conn *c) {
         if (ustime() - start >= interval_us) {
             qsort(s, n, sizeof(*s), cmp_ll);
 #define PCT(p) s[(size_t)((double)(n - 1) * (p))]
-            printf("%8zu %8lld %8lld %8lld %8lld %8lld %8lld\n", n, s[0], PCT(0.5), PCT(0.9), PCT(0.99), PCT(0.999),
-                   s[n - 1]);
+            printf("%8zu %8lld %8lld %8lld %8lld %8lld %8lld\n", n, s[0], PCT(0.5), PCT(0.9), PCT(0.99),
+                   PCT(0.999), s[n - 1]);
 #undef PCT
             fflush(stdout);
             n = 0;
@@ -165,12 +167,20 @@ static long info_long(const char *info, const char *field) {
 
 static void bytes_human(char *s, size_t size, long long n) {
     const char *sign = "";
-    if (n < 0) { sign = "-"; n = -n; }
-    if (n < 1024) snprintf(s, size, "%s%lldB", sign, n);
-    else if (n < 1024LL * 1024) snprintf(s, size, "%s%.2fK", sign, (double)n / 1024);
-    else if (n < 1024LL * 1024 * 1024) snprintf(s, size, "%s%.2fM", sign, (double)n / (1024 * 1024));
-    else if (n < 1024LL * 1024 * 1024 * 1024) snprintf(s, size, "%s%.2fG", sign, (double)n / (1024.0 * 1024 * 1024));
-    else snprintf(s, size, "%s%.2fT", sign, (double)n / (1024.0 * 1024 * 1024 * 1024));
+    if (n < 0) {
+        sign = "-";
+        n = -n;
+    }
+    if (n < 1024)
+        snprintf(s, size, "%s%lldB", sign, n);
+    else if (n < 1024LL * 1024)
+        snprintf(s, size, "%s%.2fK", sign, (double)n / 1024);
+    else if (n < 1024LL * 1024 * 1024)
+        snprintf(s, size, "%s%.2fM", sign, (double)n / (1024 * 1024));
+    else if (n < 1024LL * 1024 * 1024 * 1024)
+        snprintf(s, size, "%s%.2fG", sign, (double)n / (1024.0 * 1024 * 1024));
+    else
+        snprintf(s, size, "%s%.2fT", sign, (double)n / (1024.0 * 1024 * 1024 * 1024));
 }
 
 int stat_mode(void) {
@@ -182,7 +192,10 @@ int stat_mode(void) {
         reply *r = NULL;
         for (int attempt = 0; attempt < 2 && !r; attempt++) {
             if (!c) c = session_connect(1);
-            if (c && !(r = conn_cmdf(c, "INFO"))) { conn_close(c); c = NULL; }
+            if (c && !(r = conn_cmdf(c, "INFO"))) {
+                conn_close(c);
+                c = NULL;
+            }
         }
         if (!r) {
             fprintf(stderr, "\nI/O error\n");
@@ -273,8 +286,8 @@ int latency_intrinsic(double seconds) {
         }
         double avg_us = (double)run_time / (double)runs;
         if (stop_intrinsic || end > test_end) {
-            printf("\n%lld total runs (avg latency: %.4f microseconds / %.2f nanoseconds per run).\n", runs, avg_us,
-                   avg_us * 1e3);
+            printf("\n%lld total runs (avg latency: %.4f microseconds / %.2f nanoseconds per run).\n", runs,
+                   avg_us, avg_us * 1e3);
             printf("Worst run took %.0fx longer than the average latency.\n", (double)max_latency / avg_us);
             return 0;
         }

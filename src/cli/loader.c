@@ -54,7 +54,10 @@ struct loader {
     int progress, progress_shown;
     int can_read;
     const loader_opts *opts;
-    struct { uint64_t line; char *msg; } first[10];
+    struct {
+        uint64_t line;
+        char *msg;
+    } first[10];
     int nfirst;
 };
 
@@ -82,7 +85,9 @@ void loader_cmd(loader *ld, uint64_t line, size_t bytes) {
     ld->last_line = line;
 }
 
-void loader_input_pos(loader *ld, uint64_t pos) { ld->in_pos = pos; }
+void loader_input_pos(loader *ld, uint64_t pos) {
+    ld->in_pos = pos;
+}
 
 int loader_may_read(loader *ld) {
     if (!ld->can_read) return 0;
@@ -106,9 +111,12 @@ void loader_msg(loader *ld, const char *fmt, ...) {
 }
 
 static void human_rate(char *dst, size_t n, double v) {
-    if (v >= 1e6) snprintf(dst, n, "%.2fM", v / 1e6);
-    else if (v >= 1e3) snprintf(dst, n, "%.1fk", v / 1e3);
-    else snprintf(dst, n, "%.0f", v);
+    if (v >= 1e6)
+        snprintf(dst, n, "%.2fM", v / 1e6);
+    else if (v >= 1e3)
+        snprintf(dst, n, "%.1fk", v / 1e3);
+    else
+        snprintf(dst, n, "%.0f", v);
 }
 
 static void show_progress(loader *ld, double t) {
@@ -118,7 +126,8 @@ static void show_progress(loader *ld, double t) {
     char eta[48] = "";
     if (ld->opts->input_size && ld->in_pos > 0 && el > 1) {
         double frac = (double)ld->in_pos / (double)ld->opts->input_size;
-        if (frac > 0 && frac <= 1) snprintf(eta, sizeof(eta), ", ETA %.0fs (%.0f%%)", el / frac - el, frac * 100);
+        if (frac > 0 && frac <= 1)
+            snprintf(eta, sizeof(eta), ", ETA %.0fs (%.0f%%)", el / frac - el, frac * 100);
     }
     fprintf(stderr, "\r\033[K%llu %s sent, %llu replies, %llu errors, %s/s, %.1fs elapsed%s",
             (unsigned long long)ld->produced, ld->opts->unit, (unsigned long long)ld->replies,
@@ -187,10 +196,13 @@ static int scan_replies(loader *ld) {
         for (;;) {
             long long *top = &ld->stack[ld->depth - 1];
             int attr = *top < 0;
-            if (attr) (*top)++; else (*top)--;
+            if (attr)
+                (*top)++;
+            else
+                (*top)--;
             if (*top != 0) break;
             ld->depth--;
-            if (attr) break;           /* attribute done: parent not advanced */
+            if (attr) break; /* attribute done: parent not advanced */
             if (ld->depth == 0) {
                 on_reply(ld, 0, NULL, 0);
                 break;
@@ -213,7 +225,8 @@ static void finish_report(loader *ld, int lost) {
     char rate[32];
     human_rate(rate, sizeof(rate), el > 0 ? (double)ld->replies / el : 0);
     if (lost) {
-        fprintf(stderr, "%s: %llu of %llu commands sent were acknowledged "
+        fprintf(stderr,
+                "%s: %llu of %llu commands sent were acknowledged "
                 "(last acknowledged input line %llu).\n",
                 user_interrupt ? "Interrupted" : "Connection lost", (unsigned long long)ld->replies,
                 (unsigned long long)ld->produced, (unsigned long long)ld->last_acked_line);
@@ -225,9 +238,9 @@ static void finish_report(loader *ld, int lost) {
     } else if (ld->errors > ld->shown && !ld->opts->pipe_compat) {
         fprintf(stderr, "(%llu more errors not shown)\n", (unsigned long long)(ld->errors - ld->shown));
     }
-    fprintf(stderr, "%s: %llu %s, %llu replies, %llu errors in %.2fs (%s/s)\n",
-            lost ? "interrupted" : "done", (unsigned long long)ld->produced, ld->opts->unit,
-            (unsigned long long)ld->replies, (unsigned long long)ld->errors, el, rate);
+    fprintf(stderr, "%s: %llu %s, %llu replies, %llu errors in %.2fs (%s/s)\n", lost ? "interrupted" : "done",
+            (unsigned long long)ld->produced, ld->opts->unit, (unsigned long long)ld->replies,
+            (unsigned long long)ld->errors, el, rate);
 }
 
 int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
@@ -269,8 +282,10 @@ int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
             size_t pending = ld->out.len - ld->out_pos;
             uint64_t inflight = ld->written_bytes - ld->acked_bytes;
             if (pending >= chunk || inflight + pending >= cfg.window) break;
-            if (ld->out_pos == ld->out.len) { ld->out.len = 0; ld->out_pos = 0; }
-            else if (ld->out_pos > (1u << 20)) {
+            if (ld->out_pos == ld->out.len) {
+                ld->out.len = 0;
+                ld->out_pos = 0;
+            } else if (ld->out_pos > (1u << 20)) {
                 memmove(ld->out.p, ld->out.p + ld->out_pos, pending);
                 ld->out.len = pending;
                 ld->out_pos = 0;
@@ -295,7 +310,10 @@ int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
         if (ld->out.len > ld->out_pos && !write_failed) pf[0].events |= POLLOUT;
         int pr = poll(pf, starved && !input_done ? 2 : 1, 250);
         if (pr > 0 && starved && (pf[1].revents & (POLLIN | POLLHUP | POLLERR))) ld->can_read = 1;
-        if (user_interrupt || (pr < 0 && errno != EINTR)) { lost = 1; break; }
+        if (user_interrupt || (pr < 0 && errno != EINTR)) {
+            lost = 1;
+            break;
+        }
         if (pr > 0 && (pf[0].revents & POLLOUT)) {
             while (ld->out.len > ld->out_pos) {
                 ssize_t w = write(ld->fd, ld->out.p + ld->out_pos, ld->out.len - ld->out_pos);
@@ -333,7 +351,10 @@ int loader_run(loader_fill_fn fill, void *ctx, const loader_opts *opts) {
                 }
                 ssize_t n = read(ld->fd, ld->rbuf + ld->rlen, ld->rcap - ld->rlen);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-                if (n <= 0) { lost = 1; break; }
+                if (n <= 0) {
+                    lost = 1;
+                    break;
+                }
                 ld->rlen += (size_t)n;
                 if (scan_replies(ld) < 0) {
                     loader_msg(ld, "Error: protocol error in the server's replies\n");

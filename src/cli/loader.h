@@ -34,11 +34,11 @@ void loader_input_pos(loader *ld, uint64_t pos);
 void loader_msg(loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 typedef struct loader_opts {
-    int pipe_compat;        /* print each error reply like redis-cli --pipe */
-    const char *unit;       /* "commands" or "rows" in progress/summary */
-    uint64_t input_size;    /* 0 if unknown */
-    int max_shown_errors;   /* errors printed with their line numbers */
-    int input_fd;           /* polled for readability between fills */
+    int pipe_compat;      /* print each error reply like redis-cli --pipe */
+    const char *unit;     /* "commands" or "rows" in progress/summary */
+    uint64_t input_size;  /* 0 if unknown */
+    int max_shown_errors; /* errors printed with their line numbers */
+    int input_fd;         /* polled for readability between fills */
 } loader_opts;
 
 /* Run a load to completion.  Returns the process exit status. */

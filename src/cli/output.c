@@ -18,24 +18,38 @@ static int is_agg(const reply *r) {
 void fmt_tty(buf *b, const reply *r, const char *prefix) {
     switch (r->type) {
     case R_ERROR: buf_printf(b, "(error) %s\n", r->str); break;
-    case R_STATUS: buf_add(b, r->str, r->len); buf_addc(b, '\n'); break;
+    case R_STATUS:
+        buf_add(b, r->str, r->len);
+        buf_addc(b, '\n');
+        break;
     case R_INTEGER: buf_printf(b, "(integer) %lld\n", r->integer); break;
     case R_DOUBLE: buf_printf(b, "(double) %s\n", r->str); break;
     case R_BIGNUM: buf_printf(b, "(big number) %s\n", r->str); break;
-    case R_STRING: buf_repr(b, r->str, r->len); buf_addc(b, '\n'); break;
-    case R_VERB: buf_add(b, r->str, r->len); buf_addc(b, '\n'); break;
+    case R_STRING:
+        buf_repr(b, r->str, r->len);
+        buf_addc(b, '\n');
+        break;
+    case R_VERB:
+        buf_add(b, r->str, r->len);
+        buf_addc(b, '\n');
+        break;
     case R_NIL: buf_adds(b, "(nil)\n"); break;
     case R_BOOL: buf_adds(b, r->integer ? "(true)\n" : "(false)\n"); break;
     default: {
         if (!is_agg(r)) break;
         if (r->elements == 0) {
-            buf_adds(b, r->type == R_MAP ? "(empty hash)\n" : r->type == R_SET ? "(empty set)\n"
-                        : r->type == R_PUSH ? "(empty push)\n" : "(empty array)\n");
+            buf_adds(b, r->type == R_MAP    ? "(empty hash)\n"
+                        : r->type == R_SET  ? "(empty set)\n"
+                        : r->type == R_PUSH ? "(empty push)\n"
+                                            : "(empty array)\n");
             break;
         }
         size_t count = r->type == R_MAP ? r->elements / 2 : r->elements;
         int width = 0;
-        do { width++; count /= 10; } while (count);
+        do {
+            width++;
+            count /= 10;
+        } while (count);
         char sep = r->type == R_SET ? '~' : r->type == R_MAP ? '#' : ')';
         size_t plen = strlen(prefix);
         char *sub = xmalloc(plen + (size_t)width + 3);
@@ -61,10 +75,15 @@ void fmt_tty(buf *b, const reply *r, const char *prefix) {
 void fmt_raw(buf *b, const reply *r, const char *mb_delim) {
     switch (r->type) {
     case R_NIL: break;
-    case R_ERROR: buf_add(b, r->str, r->len); buf_addc(b, '\n'); break;
-    case R_STATUS: case R_STRING: case R_VERB: case R_DOUBLE: case R_BIGNUM:
+    case R_ERROR:
         buf_add(b, r->str, r->len);
+        buf_addc(b, '\n');
         break;
+    case R_STATUS:
+    case R_STRING:
+    case R_VERB:
+    case R_DOUBLE:
+    case R_BIGNUM: buf_add(b, r->str, r->len); break;
     case R_BOOL: buf_adds(b, r->integer ? "(true)" : "(false)"); break;
     case R_INTEGER: buf_printf(b, "%lld", r->integer); break;
     case R_MAP:
@@ -85,10 +104,16 @@ void fmt_raw(buf *b, const reply *r, const char *mb_delim) {
 
 void fmt_csv(buf *b, const reply *r) {
     switch (r->type) {
-    case R_ERROR: buf_adds(b, "ERROR,"); buf_repr(b, r->str, strlen(r->str)); break;
-    case R_STATUS: case R_STRING: case R_VERB: buf_repr(b, r->str, r->len); break;
+    case R_ERROR:
+        buf_adds(b, "ERROR,");
+        buf_repr(b, r->str, strlen(r->str));
+        break;
+    case R_STATUS:
+    case R_STRING:
+    case R_VERB: buf_repr(b, r->str, r->len); break;
     case R_INTEGER: buf_printf(b, "%lld", r->integer); break;
-    case R_DOUBLE: case R_BIGNUM: buf_add(b, r->str, r->len); break;
+    case R_DOUBLE:
+    case R_BIGNUM: buf_add(b, r->str, r->len); break;
     case R_NIL: buf_adds(b, "NULL"); break;
     case R_BOOL: buf_adds(b, r->integer ? "true" : "false"); break;
     default:
@@ -104,8 +129,10 @@ static void json_str(buf *b, const char *p, size_t n, int quoted) {
         buf tmp = {0};
         buf_repr(&tmp, p, n);
         for (size_t i = 0; i < tmp.len; i++) {
-            if (tmp.p[i] == '\\') buf_add(b, "\\\\", 2);
-            else buf_addc(b, tmp.p[i]);
+            if (tmp.p[i] == '\\')
+                buf_add(b, "\\\\", 2);
+            else
+                buf_addc(b, tmp.p[i]);
         }
         buf_free(&tmp);
         return;
@@ -122,8 +149,10 @@ static void json_str(buf *b, const char *p, size_t n, int quoted) {
         case '\t': buf_add(b, "\\t", 2); break;
         case '\b': buf_add(b, "\\b", 2); break;
         default:
-            if (c <= 0x1f) buf_printf(b, "\\u%04x", c);
-            else buf_addc(b, (char)c);
+            if (c <= 0x1f)
+                buf_printf(b, "\\u%04x", c);
+            else
+                buf_addc(b, (char)c);
         }
     }
     buf_addc(b, '"');
@@ -131,10 +160,16 @@ static void json_str(buf *b, const char *p, size_t n, int quoted) {
 
 void fmt_json(buf *b, const reply *r, int quoted) {
     switch (r->type) {
-    case R_ERROR: buf_adds(b, "error:"); json_str(b, r->str, r->len, quoted); break;
-    case R_STATUS: case R_STRING: case R_VERB: json_str(b, r->str, r->len, quoted); break;
+    case R_ERROR:
+        buf_adds(b, "error:");
+        json_str(b, r->str, r->len, quoted);
+        break;
+    case R_STATUS:
+    case R_STRING:
+    case R_VERB: json_str(b, r->str, r->len, quoted); break;
     case R_INTEGER: buf_printf(b, "%lld", r->integer); break;
-    case R_DOUBLE: case R_BIGNUM: buf_add(b, r->str, r->len); break;
+    case R_DOUBLE:
+    case R_BIGNUM: buf_add(b, r->str, r->len); break;
     case R_BOOL: buf_adds(b, r->integer ? "true" : "false"); break;
     case R_NIL: buf_adds(b, "null"); break;
     case R_MAP:
@@ -147,8 +182,13 @@ void fmt_json(buf *b, const reply *r, int quoted) {
                 /* JSON keys are strings: quote a non-string key's JSON text */
                 buf tmp = {0};
                 fmt_json(&tmp, k, quoted);
-                if (tmp.len && tmp.p[0] == '"') buf_add(b, tmp.p, tmp.len);
-                else { buf_addc(b, '"'); buf_add(b, tmp.p, tmp.len); buf_addc(b, '"'); }
+                if (tmp.len && tmp.p[0] == '"')
+                    buf_add(b, tmp.p, tmp.len);
+                else {
+                    buf_addc(b, '"');
+                    buf_add(b, tmp.p, tmp.len);
+                    buf_addc(b, '"');
+                }
                 buf_free(&tmp);
             }
             buf_addc(b, ':');

@@ -34,7 +34,10 @@ typedef struct pipe_src {
 static size_t count_nl(const char *p, size_t n) {
     size_t c = 0;
     const char *end = p + n;
-    while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) { c++; p++; }
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+        c++;
+        p++;
+    }
     return c;
 }
 
@@ -42,14 +45,26 @@ static size_t count_nl(const char *p, size_t n) {
 static long header(const char *p, size_t n, long long *val, char *err, size_t errlen) {
     const char *nl = memchr(p, '\n', n < 64 ? n : 64);
     if (!nl) {
-        if (n >= 64) { snprintf(err, errlen, "header line too long"); return -1; }
+        if (n >= 64) {
+            snprintf(err, errlen, "header line too long");
+            return -1;
+        }
         return 0;
     }
-    if (nl[-1] != '\r') { snprintf(err, errlen, "header not terminated by \\r\\n"); return -1; }
+    if (nl[-1] != '\r') {
+        snprintf(err, errlen, "header not terminated by \\r\\n");
+        return -1;
+    }
     const char *s = p + 1, *e = nl - 1;
     int neg = 0;
-    if (s < e && *s == '-') { neg = 1; s++; }
-    if (s == e) { snprintf(err, errlen, "invalid length '%.*s'", (int)(e - p - 1), p + 1); return -1; }
+    if (s < e && *s == '-') {
+        neg = 1;
+        s++;
+    }
+    if (s == e) {
+        snprintf(err, errlen, "invalid length '%.*s'", (int)(e - p - 1), p + 1);
+        return -1;
+    }
     long long v = 0;
     for (; s < e; s++) {
         if (*s < '0' || *s > '9' || v > (1LL << 40)) {
@@ -64,19 +79,26 @@ static long header(const char *p, size_t n, long long *val, char *err, size_t er
 
 /* One command at p.  Returns its size, 0 if incomplete, -1 on error.
  * *lines: newlines it spans; *skip: no reply expected (not to be sent). */
-static long parse_cmd(const char *p, size_t n, uint64_t *lines, int *skip, uint64_t *errline, char *err, size_t errlen) {
+static long parse_cmd(const char *p, size_t n, uint64_t *lines, int *skip, uint64_t *errline, char *err,
+                      size_t errlen) {
     *skip = 0;
     *errline = 0;
     if (p[0] != '*') {
         const char *nl = memchr(p, '\n', n);
         if (!nl) {
-            if (n > (64u << 10)) { snprintf(err, errlen, "inline command longer than 64KB"); return -1; }
+            if (n > (64u << 10)) {
+                snprintf(err, errlen, "inline command longer than 64KB");
+                return -1;
+            }
             return 0;
         }
         *lines = 1;
         *skip = 1;
         for (const char *q = p; q < nl; q++)
-            if (*q != ' ' && *q != '\t' && *q != '\r') { *skip = 0; break; }
+            if (*q != ' ' && *q != '\t' && *q != '\r') {
+                *skip = 0;
+                break;
+            }
         return (long)(nl - p + 1);
     }
     long long count;
@@ -85,22 +107,34 @@ static long parse_cmd(const char *p, size_t n, uint64_t *lines, int *skip, uint6
     size_t off = (size_t)h;
     uint64_t nlines = 1;
     if (count <= 0) *skip = 1;
-    if (count > 1024 * 1024) { snprintf(err, errlen, "multibulk count %lld too large", count); return -1; }
+    if (count > 1024 * 1024) {
+        snprintf(err, errlen, "multibulk count %lld too large", count);
+        return -1;
+    }
     for (long long i = 0; i < count; i++) {
         if (off >= n) return 0;
         if (p[off] != '$') {
             *errline = nlines;
             if (p[off] == '\r' || p[off] == '\n')
-                snprintf(err, errlen, "expected '$' for argument %lld of %lld, got an empty line", i + 1, count);
+                snprintf(err, errlen, "expected '$' for argument %lld of %lld, got an empty line", i + 1,
+                         count);
             else
-                snprintf(err, errlen, "expected '$' for argument %lld of %lld, got '%c'", i + 1, count, p[off]);
+                snprintf(err, errlen, "expected '$' for argument %lld of %lld, got '%c'", i + 1, count,
+                         p[off]);
             return -1;
         }
         long long blen;
         h = header(p + off, n - off, &blen, err, errlen);
-        if (h < 0) { *errline = nlines; return -1; }
+        if (h < 0) {
+            *errline = nlines;
+            return -1;
+        }
         if (h == 0) return 0;
-        if (blen < 0) { *errline = nlines; snprintf(err, errlen, "negative bulk length"); return -1; }
+        if (blen < 0) {
+            *errline = nlines;
+            snprintf(err, errlen, "negative bulk length");
+            return -1;
+        }
         off += (size_t)h;
         nlines++;
         if (n - off < (size_t)blen + 2) return 0;
@@ -124,14 +158,18 @@ static int pipe_fill(void *ctx, loader *ld, buf *out, size_t want) {
         while (s->ipos < s->ilen && out->len + (s->ipos - run) < want) {
             uint64_t lines, errline;
             int skip;
-            long used = parse_cmd(s->ib + s->ipos, s->ilen - s->ipos, &lines, &skip, &errline, s->err, sizeof(s->err));
+            long used = parse_cmd(s->ib + s->ipos, s->ilen - s->ipos, &lines, &skip, &errline, s->err,
+                                  sizeof(s->err));
             if (used < 0) {
                 buf_add(out, s->ib + run, s->ipos - run);
                 loader_msg(ld, "Error: malformed RESP on input line %llu: %s\n",
                            (unsigned long long)(s->line + errline), s->err);
                 return -1;
             }
-            if (used == 0) { incomplete = 1; break; }
+            if (used == 0) {
+                incomplete = 1;
+                break;
+            }
             if (skip) {
                 buf_add(out, s->ib + run, s->ipos - run);
                 run = s->ipos + (size_t)used;
@@ -148,8 +186,9 @@ static int pipe_fill(void *ctx, loader *ld, buf *out, size_t want) {
         if (s->ipos == s->ilen || incomplete) {
             if (s->eof) {
                 if (s->ipos < s->ilen) {
-                    loader_msg(ld, "Error: malformed RESP on input line %llu: incomplete command at end of input\n",
-                               (unsigned long long)s->line);
+                    loader_msg(
+                        ld, "Error: malformed RESP on input line %llu: incomplete command at end of input\n",
+                        (unsigned long long)s->line);
                     return -1;
                 }
                 return 0;

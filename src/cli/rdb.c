@@ -104,8 +104,10 @@ int rdb_mode(void) {
     int eofmode = !strncmp(line + 1, "EOF:", 4) && ll >= 5 + MARK_LEN;
     char mark[MARK_LEN];
     unsigned long long payload = 0;
-    if (eofmode) memcpy(mark, line + 5, MARK_LEN);
-    else payload = strtoull(line + 1, NULL, 10);
+    if (eofmode)
+        memcpy(mark, line + 5, MARK_LEN);
+    else
+        payload = strtoull(line + 1, NULL, 10);
 
     int fd = to_stdout ? STDOUT_FILENO : open(fname, O_CREAT | O_WRONLY | O_TRUNC, 0644);
     if (fd < 0) {
@@ -113,8 +115,11 @@ int rdb_mode(void) {
         conn_close(c);
         return 1;
     }
-    if (eofmode) fprintf(stderr, "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '%s'\n", fname);
-    else fprintf(stderr, "SYNC sent to master, writing %llu bytes to '%s'\n", payload, fname);
+    if (eofmode)
+        fprintf(stderr, "SYNC sent to master, writing bytes of bulk transfer until EOF marker to '%s'\n",
+                fname);
+    else
+        fprintf(stderr, "SYNC sent to master, writing %llu bytes to '%s'\n", payload, fname);
 
     size_t cap = 1 << 16;
     char *b = xmalloc(cap + MARK_LEN);
@@ -122,7 +127,10 @@ int rdb_mode(void) {
     unsigned long long written = 0, left = payload;
     int ok = 0;
     for (;;) {
-        if (!eofmode && left == 0) { ok = 1; break; }
+        if (!eofmode && left == 0) {
+            ok = 1;
+            break;
+        }
         size_t want = eofmode ? cap : (left < cap ? (size_t)left : cap);
         ssize_t k = conn_raw_read(c, b + held, want);
         if (k <= 0) {
@@ -130,7 +138,10 @@ int rdb_mode(void) {
             break;
         }
         if (!eofmode) {
-            if (write_all(fd, b, (size_t)k) < 0) { fprintf(stderr, "Error writing data to file: %s\n", strerror(errno)); break; }
+            if (write_all(fd, b, (size_t)k) < 0) {
+                fprintf(stderr, "Error writing data to file: %s\n", strerror(errno));
+                break;
+            }
             left -= (unsigned long long)k;
             written += (unsigned long long)k;
             continue;
@@ -143,7 +154,10 @@ int rdb_mode(void) {
             break;
         }
         size_t keep = total < MARK_LEN ? total : MARK_LEN;
-        if (write_all(fd, b, total - keep) < 0) { fprintf(stderr, "Error writing data to file: %s\n", strerror(errno)); break; }
+        if (write_all(fd, b, total - keep) < 0) {
+            fprintf(stderr, "Error writing data to file: %s\n", strerror(errno));
+            break;
+        }
         written += total - keep;
         memmove(b, b + total - keep, keep);
         held = keep;
@@ -156,7 +170,9 @@ int rdb_mode(void) {
     if (!to_stdout) close(fd);
     conn_close(c);
     if (!ok) return 1;
-    if (eofmode) fprintf(stderr, "Transfer finished with success after %llu bytes\n", written);
-    else fprintf(stderr, "Transfer finished with success.\n");
+    if (eofmode)
+        fprintf(stderr, "Transfer finished with success after %llu bytes\n", written);
+    else
+        fprintf(stderr, "Transfer finished with success.\n");
     return 0;
 }

@@ -40,8 +40,11 @@ static char *repl_prompt(EditLine *el) {
     } else {
         char db[32] = "";
         if (cfg.dbnum) snprintf(db, sizeof(db), "[%d]", cfg.dbnum);
-        if (cfg.sock) snprintf(prompt_buf, sizeof(prompt_buf), "redis %s%s%s> ", cfg.sock, db, in_multi ? "(TX)" : "");
-        else snprintf(prompt_buf, sizeof(prompt_buf), "%s:%d%s%s> ", cfg.host, cfg.port, db, in_multi ? "(TX)" : "");
+        if (cfg.sock)
+            snprintf(prompt_buf, sizeof(prompt_buf), "redis %s%s%s> ", cfg.sock, db, in_multi ? "(TX)" : "");
+        else
+            snprintf(prompt_buf, sizeof(prompt_buf), "%s:%d%s%s> ", cfg.host, cfg.port, db,
+                     in_multi ? "(TX)" : "");
     }
     return prompt_buf;
 }
@@ -114,9 +117,10 @@ static unsigned char repl_complete(EditLine *el, int ch) {
         if (!strncasecmp(name, start, plen)) matches[nm++] = name;
     }
     if (for_help) {
-        static const char *groups[] = {"@generic", "@string", "@list", "@set", "@sorted-set", "@hash",
-                                       "@pubsub", "@transactions", "@connection", "@server", "@scripting",
-                                       "@hyperloglog", "@cluster", "@geo", "@stream", "@bitmap"};
+        static const char *groups[] = {"@generic",    "@string", "@list",      "@set",
+                                       "@sorted-set", "@hash",   "@pubsub",    "@transactions",
+                                       "@connection", "@server", "@scripting", "@hyperloglog",
+                                       "@cluster",    "@geo",    "@stream",    "@bitmap"};
         for (size_t i = 0; i < sizeof(groups) / sizeof(*groups); i++)
             if (!strncasecmp(groups[i], start, plen)) matches[nm++] = groups[i];
     }
@@ -124,7 +128,8 @@ static unsigned char repl_complete(EditLine *el, int ch) {
     size_t common = strlen(matches[0]);
     for (size_t i = 1; i < nm; i++) {
         size_t k = 0;
-        while (k < common && tolower((unsigned char)matches[i][k]) == tolower((unsigned char)matches[0][k])) k++;
+        while (k < common && tolower((unsigned char)matches[i][k]) == tolower((unsigned char)matches[0][k]))
+            k++;
         common = k;
     }
     int lower = plen > 0 && islower((unsigned char)start[0]);
@@ -154,7 +159,8 @@ static int sensitive(const argv_t *a) {
     const char *c = a->argv[0];
     if (!strcasecmp(c, "auth")) return 1;
     if (!strcasecmp(c, "hello")) {
-        for (int i = 1; i < a->argc; i++) if (!strcasecmp(a->argv[i], "auth")) return 1;
+        for (int i = 1; i < a->argc; i++)
+            if (!strcasecmp(a->argv[i], "auth")) return 1;
     }
     if (!strcasecmp(c, "migrate")) {
         for (int i = 1; i < a->argc; i++)
@@ -189,8 +195,10 @@ static int do_line(const char *line, int *saveable) {
     } else if (!strcasecmp(c, "clear")) {
         printf("\x1b[H\x1b[2J");
     } else if (!strcasecmp(c, ":set") && a.argc == 2) {
-        if (!strcasecmp(a.argv[1], "hints")) hints = 1;
-        else if (!strcasecmp(a.argv[1], "nohints")) hints = 0;
+        if (!strcasecmp(a.argv[1], "hints"))
+            hints = 1;
+        else if (!strcasecmp(a.argv[1], "nohints"))
+            hints = 0;
     } else if (!strcasecmp(c, "connect") && a.argc >= 2) {
         conn_close(C);
         C = NULL;
@@ -224,8 +232,10 @@ static int do_line(const char *line, int *saveable) {
         }
         const char *name = cmd->argv[0];
         if (rc == 0 && C) {
-            if (!strcasecmp(name, "multi")) in_multi = 1;
-            else if (!strcasecmp(name, "exec") || !strcasecmp(name, "discard")) in_multi = 0;
+            if (!strcasecmp(name, "multi"))
+                in_multi = 1;
+            else if (!strcasecmp(name, "exec") || !strcasecmp(name, "discard"))
+                in_multi = 0;
         }
         if (!C) in_multi = 0;
         conn_interrupted = 0;
@@ -263,8 +273,10 @@ int repl_mode(void) {
     char histpath[1024] = "";
     const char *env = getenv("SARDINECLI_HISTFILE");
     const char *home = getenv("HOME");
-    if (env) snprintf(histpath, sizeof(histpath), "%s", env);
-    else if (home) snprintf(histpath, sizeof(histpath), "%s/.sardinecli_history", home);
+    if (env)
+        snprintf(histpath, sizeof(histpath), "%s", env);
+    else if (home)
+        snprintf(histpath, sizeof(histpath), "%s/.sardinecli_history", home);
 
     HistEvent ev;
     History *hist = history_init();

@@ -43,8 +43,11 @@ long resp_token(const char *p, size_t n, resp_tok *t) {
     t->len = linelen - 1;
     t->num = 0;
     switch (p[0]) {
-    case '+': case '-': case ',': case '(': case '_':
-        return (long)hdr;
+    case '+':
+    case '-':
+    case ',':
+    case '(':
+    case '_': return (long)hdr;
     case ':':
         if (parse_ll(t->str, t->len, &t->num)) return -1;
         return (long)hdr;
@@ -52,11 +55,17 @@ long resp_token(const char *p, size_t n, resp_tok *t) {
         if (t->len != 1 || (t->str[0] != 't' && t->str[0] != 'f')) return -1;
         t->num = t->str[0] == 't';
         return (long)hdr;
-    case '$': case '=': case '!': {
+    case '$':
+    case '=':
+    case '!': {
         long long blen;
         if (parse_ll(t->str, t->len, &blen) || blen < -1) return -1;
         t->num = blen;
-        if (blen == -1) { t->str = NULL; t->len = 0; return (long)hdr; }
+        if (blen == -1) {
+            t->str = NULL;
+            t->len = 0;
+            return (long)hdr;
+        }
         if (n - hdr < (size_t)blen + 2) return 0;
         const char *body = p + hdr;
         if (body[blen] != '\r' || body[blen + 1] != '\n') return -1;
@@ -64,15 +73,18 @@ long resp_token(const char *p, size_t n, resp_tok *t) {
         t->len = (size_t)blen;
         return (long)(hdr + (size_t)blen + 2);
     }
-    case '*': case '%': case '~': case '>': case '|': {
+    case '*':
+    case '%':
+    case '~':
+    case '>':
+    case '|': {
         long long cnt;
         if (parse_ll(t->str, t->len, &cnt) || cnt < -1) return -1;
         if ((p[0] == '%' || p[0] == '|') && cnt > 0) cnt *= 2;
         t->num = cnt;
         return (long)hdr;
     }
-    default:
-        return -1;
+    default: return -1;
     }
 }
 
@@ -98,7 +110,9 @@ static void set_str(reply *r, const char *s, size_t n) {
     r->len = n;
 }
 
-void resp_reader_init(resp_reader *r) { memset(r, 0, sizeof(*r)); }
+void resp_reader_init(resp_reader *r) {
+    memset(r, 0, sizeof(*r));
+}
 
 void resp_reader_free(resp_reader *r) {
     free(r->buf);
@@ -123,21 +137,44 @@ char *resp_reader_space(resp_reader *r, size_t min, size_t *avail) {
     return r->buf + r->len;
 }
 
-void resp_reader_commit(resp_reader *r, size_t n) { r->len += n; }
+void resp_reader_commit(resp_reader *r, size_t n) {
+    r->len += n;
+}
 
 static reply *node_from_tok(const resp_tok *t) {
     reply *n;
     switch (t->type) {
-    case '+': n = reply_new(R_STATUS); set_str(n, t->str, t->len); break;
-    case '-': case '!': n = reply_new(R_ERROR); set_str(n, t->str, t->len); break;
-    case ',': n = reply_new(R_DOUBLE); set_str(n, t->str, t->len); break;
-    case '(': n = reply_new(R_BIGNUM); set_str(n, t->str, t->len); break;
+    case '+':
+        n = reply_new(R_STATUS);
+        set_str(n, t->str, t->len);
+        break;
+    case '-':
+    case '!':
+        n = reply_new(R_ERROR);
+        set_str(n, t->str, t->len);
+        break;
+    case ',':
+        n = reply_new(R_DOUBLE);
+        set_str(n, t->str, t->len);
+        break;
+    case '(':
+        n = reply_new(R_BIGNUM);
+        set_str(n, t->str, t->len);
+        break;
     case '_': n = reply_new(R_NIL); break;
-    case ':': n = reply_new(R_INTEGER); n->integer = t->num; break;
-    case '#': n = reply_new(R_BOOL); n->integer = t->num; break;
+    case ':':
+        n = reply_new(R_INTEGER);
+        n->integer = t->num;
+        break;
+    case '#':
+        n = reply_new(R_BOOL);
+        n->integer = t->num;
+        break;
     case '$':
         if (t->num < 0) return reply_new(R_NIL);
-        n = reply_new(R_STRING); set_str(n, t->str, t->len); break;
+        n = reply_new(R_STRING);
+        set_str(n, t->str, t->len);
+        break;
     case '=':
         if (t->num < 0) return reply_new(R_NIL);
         n = reply_new(R_VERB);
@@ -150,8 +187,11 @@ static reply *node_from_tok(const resp_tok *t) {
         break;
     default: { /* aggregates */
         if (t->num < 0) return reply_new(R_NIL);
-        int ty = t->type == '*' ? R_ARRAY : t->type == '%' ? R_MAP : t->type == '~' ? R_SET
-               : t->type == '>' ? R_PUSH : R_ATTR;
+        int ty = t->type == '*'   ? R_ARRAY
+                 : t->type == '%' ? R_MAP
+                 : t->type == '~' ? R_SET
+                 : t->type == '>' ? R_PUSH
+                                  : R_ATTR;
         n = reply_new(ty);
         n->elements = (size_t)t->num;
         n->element = n->elements ? xmalloc(sizeof(reply *) * n->elements) : NULL;
@@ -195,7 +235,9 @@ int resp_reader_next(resp_reader *r, reply **out) {
         }
         /* Attach the scalar or aggregate node. */
         if (r->depth == 0) {
-            if (r->root && r->root->type == R_ATTR) { reply_free(r->root); }
+            if (r->root && r->root->type == R_ATTR) {
+                reply_free(r->root);
+            }
             r->root = node;
         } else {
             resp_frame *f = &r->stack[r->depth - 1];

@@ -10,8 +10,20 @@
 #include <stddef.h>
 
 enum {
-    R_STRING = 1, R_ARRAY, R_INTEGER, R_NIL, R_STATUS, R_ERROR, R_DOUBLE,
-    R_BOOL, R_MAP, R_SET, R_ATTR, R_PUSH, R_BIGNUM, R_VERB
+    R_STRING = 1,
+    R_ARRAY,
+    R_INTEGER,
+    R_NIL,
+    R_STATUS,
+    R_ERROR,
+    R_DOUBLE,
+    R_BOOL,
+    R_MAP,
+    R_SET,
+    R_ATTR,
+    R_PUSH,
+    R_BIGNUM,
+    R_VERB
 };
 
 typedef struct reply {
@@ -19,18 +31,18 @@ typedef struct reply {
     long long integer; /* R_INTEGER, R_BOOL */
     char *str;         /* NUL-terminated copy: strings, status, errors, doubles, bignums, verbatim text */
     size_t len;
-    char vtype[4];     /* verbatim format, e.g. "txt" */
-    size_t elements;   /* aggregates (maps hold 2*pairs elements) */
+    char vtype[4];   /* verbatim format, e.g. "txt" */
+    size_t elements; /* aggregates (maps hold 2*pairs elements) */
     struct reply **element;
 } reply;
 
 /* One token.  For aggregates, count is the number of child elements to follow
  * (maps and attributes already doubled), or -1 for a null aggregate. */
 typedef struct resp_tok {
-    char type;         /* the RESP type byte */
-    const char *str;   /* payload (bulk body or line body) */
+    char type;       /* the RESP type byte */
+    const char *str; /* payload (bulk body or line body) */
     size_t len;
-    long long num;     /* integer value, bulk length, aggregate count, bool */
+    long long num; /* integer value, bulk length, aggregate count, bool */
 } resp_tok;
 
 /* Returns the bytes consumed (> 0), 0 if the buffer holds no complete token,

@@ -6,5 +6,7 @@
  * itself never calls wcsdup, so no leak of ours can hide behind this. */
 #ifdef __SANITIZE_ADDRESS__
 const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) { return "leak:wcsdup\n"; }
+const char *__lsan_default_suppressions(void) {
+    return "leak:wcsdup\n";
+}
 #endif
