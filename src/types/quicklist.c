@@ -88,7 +88,9 @@ static size_t lz_compress(const unsigned char *in, size_t n, unsigned char *out,
                 out[op++] = (unsigned char)(l - 7);
             }
             out[op++] = (unsigned char)off;
-            ip += len;
+            size_t end = ip + len;
+            for (ip++; ip < end && ip + 2 < n; ip++) htab[lz_hash(in + ip)] = (uint32_t)ip + 1;
+            ip = end;
             lit = ip;
         } else {
             ip++;
