@@ -176,6 +176,7 @@ static void reply_elems_header(client *c, long n, int withscores) { reply_array(
 /* Replies n members from ascending rank `first`, going up (dir 1) or down (dir -1). */
 static void reply_range(client *c, const zset *z, size_t first, size_t n, int dir, int withscores) {
     reply_elems_header(c, (long)n, withscores);
+    if (!n) return;
     zs_iter it;
     zs_elem e;
     zs_iter_init(&it, z, first, dir);
