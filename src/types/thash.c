@@ -20,7 +20,11 @@ typedef struct hbig {
     ktable t;
 } hbig;
 
-static inline int is_lp(const void *h) { return *(const uint32_t *)h != 0; }
+static inline int is_lp(const void *h) {
+    uint32_t v; /* unaligned in the arena */
+    memcpy(&v, h, 4);
+    return v != 0;
+}
 int hash_is_listpack(const void *h) { return is_lp(h); }
 
 static uint64_t rng_state = 0x853c49e6748fea9bULL;
