@@ -58,8 +58,11 @@ static void hset_generic(client *c, int is_hmset) {
     if (f < 0) return;
     void *h = f ? e_ptr(r.e) : hash_new();
     long long created = 0;
+    int batch = c->argc > 4;
+    if (batch) hash_batch_begin(&h);
     for (int i = 2; i < c->argc; i += 2)
         created += hash_set(&h, c->argv[i].p, c->argv[i].len, c->argv[i + 1].p, c->argv[i + 1].len);
+    if (batch) hash_batch_end(&h);
     commit(c, &r, f, h);
     if (is_hmset) reply_ok(c);
     else reply_int(c, created);

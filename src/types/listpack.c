@@ -125,6 +125,22 @@ unsigned char *lp_dup(const unsigned char *lp) {
     return d;
 }
 
+unsigned char *lp_move(unsigned char *lp, int to_arena) {
+    size_t n = lp_bytes(lp);
+    if (in_arena(lp) == !!to_arena) return lp;
+    unsigned char *d = NULL;
+    if (to_arena) {
+        handle_t h = (arena_base && n <= ARENA_MAX_ALLOC) ? arena_alloc(n) : 0;
+        if (!h) return lp;
+        d = arena_ptr(h);
+    } else {
+        d = s_malloc(n);
+    }
+    memcpy(d, lp, n);
+    lp_free(lp);
+    return d;
+}
+
 /* ---- element decoding ---- */
 
 static inline unsigned backlen_size(uint64_t l) {

@@ -56,4 +56,7 @@ int lp_validate(const unsigned char *lp, size_t size, int deep);
 unsigned char *lp_new_compact(void);
 size_t lp_alloc_size(const unsigned char *lp);   /* bytes of its allocation (MEMORY USAGE) */
 unsigned char *lp_dup(const unsigned char *lp);  /* a copy that lives where the original does */
+/* Moves a listpack to the heap (to_arena 0: for a burst of changes, each then a cheap realloc) or into
+ * the arena (1: when it fits; exact size); returns the new pointer (the same one if nothing moves). */
+unsigned char *lp_move(unsigned char *lp, int to_arena);
 #endif

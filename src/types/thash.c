@@ -178,6 +178,14 @@ int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen) 
     return 1;
 }
 
+void hash_batch_begin(void **hp) {
+    if (is_lp(*hp)) *hp = lp_move(*hp, 0);
+}
+
+void hash_batch_end(void **hp) {
+    if (is_lp(*hp)) *hp = lp_move(*hp, 1);
+}
+
 int hash_del(void **hp, const char *f, size_t flen) {
     if (is_lp(*hp)) {
         unsigned char *lp = *hp;

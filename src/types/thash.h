@@ -39,6 +39,9 @@ int hash_get(const void *h, const char *f, size_t flen, hval *out); /* 1 found *
 /* Sets field to value, converting the encoding as Redis does; returns 1 if the field is new. */
 int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen);
 int hash_del(void **hp, const char *f, size_t flen); /* 1 deleted */
+/* Around a burst of sets: the listpack is built on the heap, then moved back into the arena once. */
+void hash_batch_begin(void **hp);
+void hash_batch_end(void **hp);
 /* Every pair, in the encoding's natural order (insertion order for listpacks). */
 void hash_foreach(const void *h, hash_visit_fn *fn, void *ud);
 /* One SCAN step: a listpack returns everything and cursor 0, as Redis does. */
