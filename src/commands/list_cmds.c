@@ -513,29 +513,10 @@ void cmd_lmpop(client *c) {
 
 /* ---- blocking variants ---- */
 
-/* A timeout in seconds as Redis 7.0 reads it: a long double, times 1000 rounded up to whole ms; a value
- * too big for a long long becomes LLONG_MIN ("negative", as x86 converts it); 0 (also from -0.0009)
- * waits forever, and so does a deadline past LLONG_MAX.  Sets an absolute deadline in ms, 0 for none. */
-static int list_timeout(client *c, const arg *a, long long *deadline) {
-    long double secs;
-    if (!str2ld(a->p, a->len, &secs)) {
-        reply_error(c, "ERR timeout is not a float or out of range");
-        return 0;
-    }
-    long double ms = ceill(secs * 1000.0L);
-    long long t = (ms < 9223372036854775808.0L && ms >= -9223372036854775808.0L) ? (long long)ms : LLONG_MIN;
-    if (t < 0) {
-        reply_error(c, "ERR timeout is negative");
-        return 0;
-    }
-    long long now = mstime();
-    *deadline = t == 0 || t > LLONG_MAX - now ? 0 : now + t;
-    return 1;
-}
 
 static void bpop_generic(client *c, int where) {
     long long deadline;
-    if (!list_timeout(c, &c->argv[c->argc - 1], &deadline)) return;
+    if (!parse_block_timeout(c, &c->argv[c->argc - 1], &deadline)) return;
     int nkeys = c->argc - 2;
     for (int j = 1; j <= nkeys; j++) {
         const arg *k = &c->argv[j];
@@ -565,7 +546,7 @@ void cmd_brpop(client *c) { bpop_generic(c, QL_TAIL); }
 
 static void bmove_generic(client *c, int from, int to, const arg *timeout) {
     long long deadline;
-    if (!list_timeout(c, timeout, &deadline)) return;
+    if (!parse_block_timeout(c, timeout, &deadline)) return;
     kref r;
     quicklist *ql;
     int f = get_source(c, &c->argv[1], &r, &ql);
@@ -593,7 +574,7 @@ void cmd_blmpop(client *c) {
     long long numkeys, count, deadline;
     int where;
     if (!parse_mpop(c, 2, &numkeys, &where, &count)) return;
-    if (!list_timeout(c, &c->argv[1], &deadline)) return;
+    if (!parse_block_timeout(c, &c->argv[1], &deadline)) return;
     if (mpop_keys(c, &c->argv[3], numkeys, where, count)) return;
     if (!blocking_allowed(c)) {
         reply_null_array(c);

@@ -84,6 +84,7 @@ static void free_dataset_on_exit(void) {
     while (db_lazyfree_step(1 << 20)) {
     }
     bio_stop();
+    s_allocator_stop_threads();
 }
 
 void shutdown_now(int exit_code) {
@@ -299,7 +300,7 @@ static const struct { uint32_t flag; const char *name; } flag_names[] = {
     {CMD_PUBSUB, "pubsub"}, {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},
     {CMD_STALE, "stale"}, {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_SKIP_SLOWLOG, "skip_slowlog"}, {CMD_FAST, "fast"},
     {CMD_NO_AUTH, "no_auth"}, {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NO_MULTI, "no_multi"},
-    {CMD_ALLOW_BUSY, "allow_busy"}, {0, NULL}};
+    {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_MOVABLE_KEYS, "movablekeys"}, {0, NULL}};
 
 static void reply_categories(client *c, const command *cmd) {
     const char *cats[8];
@@ -312,6 +313,7 @@ static void reply_categories(client *c, const command *cmd) {
         cats[n++] = "@dangerous";
     }
     cats[n++] = (cmd->flags & CMD_FAST) ? "@fast" : "@slow";
+    if (cmd->flags & CMD_BLOCKING) cats[n++] = "@blocking";
     reply_set(c, n);
     for (int i = 0; i < n; i++) reply_status(c, cats[i]);
 }

@@ -5,6 +5,7 @@
 #include "keyspace/db.h"
 #include "keyspace/evict.h"
 #include "server/bio.h"
+#include "server/blocking.h"
 #include "server/multi.h"
 #include "server/server.h"
 #include "types/object.h"
@@ -56,8 +57,11 @@ int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out) {
 }
 
 void db_add(db *d, const char *key, size_t klen, uint64_t hash, handle_t h) {
+    int type = e_type(arena_ptr(h));
     kt_insert(&d->t, hash, h, e_has_ttl(arena_ptr(h)));
     db_touch(d, key, klen);
+    /* A new list, sorted set or stream may be what a blocked client waits for (RENAME, MOVE, COPY ...). */
+    if (type == OBJ_LIST || type == OBJ_ZSET || type == OBJ_STREAM) signal_key_ready(d, key, klen);
 }
 
 void db_replace(kref *r, handle_t h) {

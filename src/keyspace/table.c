@@ -3,6 +3,8 @@
 #include "keyspace/entry.h"
 #include "util/mem.h"
 #include "util/siphash.h"
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -80,10 +82,15 @@ static void seg_free(ktable *t, kseg *s) {
     s_free(s);
 }
 
-/* Puts a handle in the first free slot from its home bucket. */
-static void seg_place(kseg *s, uint64_t hash, handle_t h, int ttl) {
+/* Puts a handle in the first free slot from its home bucket; returns how many full buckets it passed.
+ * The caller guarantees a free slot. */
+static uint32_t seg_place(kseg *s, uint64_t hash, handle_t h, int ttl) {
     uint32_t b = home_bucket(s, hash);
-    for (;;) {
+    for (uint32_t n = 0;; n++) {
+        if (n == s->nb) {
+            fprintf(stderr, "sardine: table segment overfull (%u keys in %u buckets)\n", s->count, s->nb);
+            abort();
+        }
         kbucket *bk = &s->b[b];
         uint32_t free = ~used_mask(bk) & 0xfffu;
         if (free) {
@@ -95,18 +102,26 @@ static void seg_place(kseg *s, uint64_t hash, handle_t h, int ttl) {
                 s->nttl++;
             }
             s->count++;
-            return;
+            return n;
         }
         if (bk->overflow != 255) bk->overflow++;
         if (++b == s->nb) b = 0;
     }
 }
 
-/* Moves every key of src into dst0 (hash bit `bit` clear) or dst1 (set). */
-static void seg_move_all(kseg *src, kseg *dst0, kseg *dst1, int bit) {
+typedef struct moving {
+    uint64_t hash;
+    handle_t h;
+    uint32_t ttl;
+} moving;
+
+/* Every key of a segment with its hash (read once, with the next bucket's entries prefetched). */
+static moving *seg_collect(const kseg *src) {
+    moving *v = s_malloc(sizeof(moving) * (src->count ? src->count : 1));
+    uint32_t n = 0;
     for (uint32_t b = 0; b < src->nb; b++) {
-        kbucket *bk = &src->b[b];
-        if (b + 1 < src->nb) { /* overlap the next bucket's entry reads with this one's work */
+        const kbucket *bk = &src->b[b];
+        if (b + 1 < src->nb) {
             const kbucket *nx = &src->b[b + 1];
             for (int j = 0; j < BUCKET_SLOTS; j++)
                 if (nx->h[j]) __builtin_prefetch(arena_ptr(nx->h[j]));
@@ -115,12 +130,13 @@ static void seg_move_all(kseg *src, kseg *dst0, kseg *dst1, int bit) {
         while (m) {
             int j = __builtin_ctz(m);
             m &= m - 1;
-            uint64_t hash = entry_hash(bk->h[j]);
-            int ttl = (bk->ttlmask >> j) & 1;
-            kseg *d = (bit >= 0 && ((hash >> bit) & 1)) ? dst1 : dst0;
-            seg_place(d, hash, bk->h[j], ttl);
+            v[n].hash = entry_hash(bk->h[j]);
+            v[n].h = bk->h[j];
+            v[n].ttl = (bk->ttlmask >> j) & 1;
+            n++;
         }
     }
+    return v;
 }
 
 static void dir_double(ktable *t) {
@@ -139,25 +155,41 @@ static void dir_point(ktable *t, kseg *s) {
     for (size_t i = 0; i < span; i++) t->dir[first + i] = s;
 }
 
-static void seg_grow(ktable *t, kseg *s) {
+/* Buckets for n keys at the fill a segment starts with after growing (75%). */
+static uint32_t buckets_for(uint32_t n) {
+    uint32_t nb = (n + 8) / 9; /* 9 = 75% of 12 slots */
+    return nb ? nb : 1;
+}
+
+/* Grows a segment 1.25x, or splits it in two when it is at its maximum size or `split` asks for it
+ * (keys crowding one part of the segment: see kt_insert). */
+static void seg_grow(ktable *t, kseg *s, int split) {
     uint32_t nb = s->nb + (s->nb >> 2);
     if (nb == s->nb) nb++;
-    if (nb <= SEG_MAX_BUCKETS || s->depth >= 32) {
-        kseg tmp = *s;
+    moving *v = seg_collect(s);
+    uint32_t n = s->count;
+    if ((nb <= SEG_MAX_BUCKETS && !split) || s->depth >= 32) {
+        t->bytes -= s_usable(s->b);
+        s_free(s->b);
         s->b = s_aligned(64, (size_t)nb * sizeof(kbucket));
         s->nb = nb;
         s->count = s->nttl = 0;
         t->bytes += s_usable(s->b);
-        seg_move_all(&tmp, s, NULL, -1);
-        t->bytes -= s_usable(tmp.b);
-        s_free(tmp.b);
+        for (uint32_t i = 0; i < n; i++) seg_place(s, v[i].hash, v[i].h, (int)v[i].ttl);
+        s_free(v);
         return;
     }
+    /* Split on the next hash bit.  The halves are sized by what each really receives: keys inserted in
+     * hash order (a copy made by scanning, a restore) may all fall in one half. */
+    int bit = 63 - s->depth;
+    uint32_t nhi = 0;
+    for (uint32_t i = 0; i < n; i++) nhi += (uint32_t)((v[i].hash >> bit) & 1);
+    uint32_t nlo = n - nhi, half = (nb + 1) / 2;
     if (s->depth == t->gdepth) dir_double(t);
-    uint32_t half = (nb + 1) / 2;
-    kseg *lo = seg_new(t, half, (uint8_t)(s->depth + 1), s->prefix << 1);
-    kseg *hi = seg_new(t, half, (uint8_t)(s->depth + 1), (s->prefix << 1) | 1);
-    seg_move_all(s, lo, hi, 63 - s->depth);
+    kseg *lo = seg_new(t, nlo > half * 9 ? buckets_for(nlo) : half, (uint8_t)(s->depth + 1), s->prefix << 1);
+    kseg *hi = seg_new(t, nhi > half * 9 ? buckets_for(nhi) : half, (uint8_t)(s->depth + 1), (s->prefix << 1) | 1);
+    for (uint32_t i = 0; i < n; i++) seg_place(((v[i].hash >> bit) & 1) ? hi : lo, v[i].hash, v[i].h, (int)v[i].ttl);
+    s_free(v);
     dir_point(t, lo);
     dir_point(t, hi);
     seg_free(t, s);
@@ -242,12 +274,15 @@ void kt_insert(ktable *t, uint64_t hash, handle_t h, int has_ttl) {
     }
     kseg *s = seg_of(t, hash);
     if (s->count + 1 > max_count(s->nb)) {
-        seg_grow(t, s);
+        seg_grow(t, s, 0);
         s = seg_of(t, hash);
     }
-    seg_place(s, hash, h, has_ttl);
+    uint32_t passed = seg_place(s, hash, h, has_ttl);
     t->count++;
     if (has_ttl) t->nttl++;
+    /* A long probe means keys crowd one part of the segment (inserted in hash order, as a copy made by
+     * scanning another table does): split so they spread over twice the buckets per hash range. */
+    if (passed > 32 && s->depth < 32) seg_grow(t, s, 1);
 }
 
 void kt_replace(ktable *t, const kslot *w, handle_t h, int has_ttl) {

@@ -252,4 +252,3 @@ void reply_defer_set(client *c, size_t pos, long n, char type) {
 void reply_wrongtype(client *c) { reply_error(c, "WRONGTYPE Operation against a key holding the wrong kind of value"); }
 void reply_syntax_error(client *c) { reply_error(c, "ERR syntax error"); }
 void reply_not_int(client *c) { reply_error(c, "ERR value is not an integer or out of range"); }
-void reply_arity(client *c);

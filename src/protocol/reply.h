@@ -35,6 +35,5 @@ void reply_defer_set(client *c, size_t pos, long n, char type);
 void reply_wrongtype(client *c);
 void reply_syntax_error(client *c);
 void reply_not_int(client *c);
-void reply_arity(client *c);
 int reply_enabled(const client *c);
 #endif

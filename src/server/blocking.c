@@ -37,22 +37,23 @@ int blocking_allowed(const client *c) {
     return !srv.in_exec;
 }
 
+/* Redis 7.0's rule: a long double of seconds, times 1000 rounded up to whole ms; a value too big for a
+ * long long becomes LLONG_MIN ("negative", as x86 converts it); 0 (also from -0.0009) waits forever, and
+ * so does a deadline past LLONG_MAX. */
 int parse_block_timeout(client *c, const arg *a, long long *deadline_ms) {
     long double secs;
-    if (!str2ld(a->p, a->len, &secs) || isinf(secs)) {
+    if (!str2ld(a->p, a->len, &secs)) {
         reply_error(c, "ERR timeout is not a float or out of range");
         return 0;
     }
-    if (secs < 0) {
+    long double ms = ceill(secs * 1000.0L);
+    long long t = (ms < 9223372036854775808.0L && ms >= -9223372036854775808.0L) ? (long long)ms : LLONG_MIN;
+    if (t < 0) {
         reply_error(c, "ERR timeout is negative");
         return 0;
     }
-    long double ms = secs * 1000.0L;
-    if (ms > (long double)(LLONG_MAX / 2)) {
-        reply_error(c, "ERR timeout is out of range");
-        return 0;
-    }
-    *deadline_ms = ms > 0 ? mstime() + (long long)ms : 0;
+    long long now = mstime();
+    *deadline_ms = t == 0 || t > LLONG_MAX - now ? 0 : now + t;
     return 1;
 }
 

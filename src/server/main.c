@@ -105,6 +105,7 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     if (listen_all() != 0) return 1;
     bio_init();
+    s_allocator_init();
     write_pidfile();
     serverLog(LL_NOTICE, "monotonic clock: POSIX clock_gettime");
     serverLog(LL_NOTICE, "Running mode=standalone, port=%d.", srv.port);

@@ -71,6 +71,16 @@ size_t s_usable(void *ptr) { return ptr ? malloc_usable_size(ptr) : 0; }
 size_t s_heap_used(void) { return atomic_load_explicit(&heap_used, memory_order_relaxed); }
 
 #ifndef SARDINE_NO_JEMALLOC
+void s_allocator_init(void) {
+    _Bool on = 1;
+    mallctl("background_thread", NULL, NULL, &on, sizeof(on));
+}
+
+void s_allocator_stop_threads(void) {
+    _Bool off = 0;
+    mallctl("background_thread", NULL, NULL, &off, sizeof(off));
+}
+
 const char *s_allocator_name(void) {
     static char name[64];
     const char *v = NULL;
@@ -130,6 +140,8 @@ char *s_allocator_stats_text(void) {
 }
 #else
 const char *s_allocator_name(void) { return "libc"; }
+void s_allocator_init(void) {}
+void s_allocator_stop_threads(void) {}
 void s_allocator_stats(mem_stats *st) {
     memset(st, 0, sizeof(*st));
     st->allocated = st->active = s_heap_used();

@@ -21,6 +21,9 @@ void *s_memdup(const void *p, size_t len);
 size_t s_usable(void *ptr);
 size_t s_heap_used(void);      /* bytes the server holds on the heap now */
 const char *s_allocator_name(void);
+/* Starts the allocator's background purge thread (jemalloc), as Redis does by default. */
+void s_allocator_init(void);
+void s_allocator_stop_threads(void); /* joins that thread (clean exits under valgrind) */
 /* Allocator statistics for INFO/MEMORY; zero where the allocator has none. */
 typedef struct mem_stats {
     size_t allocated, active, resident, mapped, retained;

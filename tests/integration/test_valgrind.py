@@ -32,7 +32,7 @@ def test_session_is_valgrind_clean(tmp_path):
             assert time.time() < deadline, "server under valgrind did not start"
             time.sleep(0.2)
     p = r.pipeline(transaction=False)
-    for i in range(300):
+    for i in range(100):
         p.set(f"k{i}", i)
         p.set(f"s{i}", "x" * (i % 100), ex=100)
         p.append(f"s{i}", "y")
@@ -50,8 +50,8 @@ def test_session_is_valgrind_clean(tmp_path):
     r.keys("k1*")
     r.config_set("maxmemory", "1mb")
     r.config_set("maxmemory-policy", "allkeys-lru")
-    for i in range(300):
-        r.set(f"e{i}", "v" * 500)
+    for i in range(100):
+        r.set(f"e{i}", "v" * 2000)
     r.config_set("maxmemory", "0")
     r.flushall(asynchronous=True)
     r.set("left", "behind")
