@@ -7,7 +7,7 @@
 
 #define NO_PAGE 0u
 #define NO_SLOT 0xffffu
-#define KEEP_FREE_PAGES 32 /* empty pages kept committed for reuse */
+#define KEEP_FREE_PAGES 64 /* at least this many empty pages stay committed for reuse */
 #define MAX_CLASSES 256
 
 typedef struct page_meta {
@@ -29,8 +29,8 @@ uint8_t *arena_base;
 uint16_t *arena_slot_size;
 static page_meta *pages;
 static uint32_t npages_reserved, npages_touched; /* pages [1, npages_touched) have been handed out once */
-static uint32_t *free_pages;
-static uint32_t nfree_pages, free_pages_cap;
+static uint32_t *free_pages;     /* stack of empty pages; [0, nreleased) were given back to the kernel */
+static uint32_t nfree_pages, free_pages_cap, nreleased;
 static size_class classes[MAX_CLASSES];
 static uint32_t nclasses;
 static uint8_t class_of_size[ARENA_MAX_ALLOC + 1];
@@ -92,15 +92,17 @@ static void partial_unlink(uint32_t c, uint32_t pg) {
 }
 
 static uint32_t page_get(void) {
-    if (nfree_pages) return free_pages[--nfree_pages];
+    if (nfree_pages) {
+        uint32_t pg = free_pages[--nfree_pages];
+        if (nreleased > nfree_pages) nreleased = nfree_pages;
+        return pg;
+    }
     if (npages_touched >= npages_reserved) return NO_PAGE;
     return npages_touched++;
 }
 
 static void page_put(uint32_t pg) {
     pages[pg].cls = 0;
-    if (nfree_pages >= KEEP_FREE_PAGES)
-        madvise(arena_base + ((size_t)pg << ARENA_PAGE_SHIFT), ARENA_PAGE_SIZE, MADV_DONTNEED);
     if (nfree_pages == free_pages_cap) {
         free_pages_cap = free_pages_cap ? free_pages_cap * 2 : 256;
         free_pages = s_realloc(free_pages, free_pages_cap * sizeof(*free_pages));
@@ -162,6 +164,17 @@ void arena_free(handle_t h) {
         page_put(pg);
     } else if (was_full) {
         partial_push(c, pg);
+    }
+}
+
+void arena_release_free_pages(void) {
+    uint32_t keep = (uint32_t)(pages_in_use / 16);
+    if (keep < KEEP_FREE_PAGES) keep = KEEP_FREE_PAGES;
+    /* The bottom of the stack holds the pages emptied longest ago: release those first, 256 per call. */
+    uint32_t budget = 256;
+    while (nreleased + keep < nfree_pages && budget--) {
+        madvise(arena_base + ((size_t)free_pages[nreleased] << ARENA_PAGE_SHIFT), ARENA_PAGE_SIZE, MADV_DONTNEED);
+        nreleased++;
     }
 }
 

@@ -19,7 +19,9 @@
  * (16-bit slot indices); untouched slots are handed out from a bump index, so
  * a load of new keys writes memory strictly sequentially.  Pages with free
  * slots are on their class's partial list; full pages are on no list; empty
- * pages go back to the free page pool.
+ * pages go to the free page pool (a stack: the most recently emptied, still
+ * committed page is reused first), and the cron gives the kernel back the
+ * pool's pages beyond a reserve of 1/16 of the pages in use.
  *
  * Invariants: handle 0 is never returned (page 0 is reserved), so 0 means
  * "empty slot" in the table.  arena_live_bytes() is the sum of the slot sizes
@@ -49,6 +51,16 @@ static inline void *arena_ptr(handle_t h) {
     uint32_t pg = h >> ARENA_SLOT_BITS;
     return arena_base + ((size_t)pg << ARENA_PAGE_SHIFT) + (size_t)(h & ((1u << ARENA_SLOT_BITS) - 1)) * arena_slot_size[pg];
 }
+
+/* The handle of an allocation from a pointer to its first byte. */
+static inline handle_t arena_handle_of(const void *p) {
+    size_t off = (size_t)((const uint8_t *)p - arena_base);
+    uint32_t pg = (uint32_t)(off >> ARENA_PAGE_SHIFT);
+    return (handle_t)((pg << ARENA_SLOT_BITS) | (uint32_t)((off & (ARENA_PAGE_SIZE - 1)) / arena_slot_size[pg]));
+}
+/* Returns empty pages to the kernel beyond a reserve (called from the cron, so that pages emptied and
+ * refilled in quick succession are not unmapped and faulted back in each time). */
+void arena_release_free_pages(void);
 
 size_t arena_live_bytes(void);      /* sum of live allocations' slot sizes */
 size_t arena_pages_bytes(void);     /* bytes of pages in use (partial or full) */

@@ -203,6 +203,7 @@ static int server_cron(void) {
     }
     clients_cron();
     active_expire_cycle(EXPIRE_SLOW);
+    arena_release_free_pages();
     if (srv.shutdown_asap) {
         serverLog(LL_WARNING, "Received SIGTERM scheduling shutdown...");
         shutdown_now(0);
