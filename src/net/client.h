@@ -65,7 +65,7 @@ typedef struct client {
     int idx; /* position in srv.clients */
     db *db;
     char *name;
-    char addr[64], laddr[64];
+    char addr[128], laddr[128];
     long long ctime_ms, last_ms;
     /* input */
     char *qbuf;

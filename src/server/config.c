@@ -7,6 +7,7 @@
 #include "util/glob.h"
 #include "util/mem.h"
 #include "util/numconv.h"
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -193,8 +194,19 @@ static int parse_bool(const char *s, int *v) {
 
 static char enum_err[512];
 
+static int split_words(const char *def, const char ***out);
+static void free_words(const char **w, int n);
+
 /* Sets one directive from its arguments; returns 0 with *err on failure. */
 static int apply(cfg *c, const char **argv, int argc, const char **err) {
+    if (c->type == T_SPECIAL && argc == 1 && strchr(argv[0], ' ')) {
+        /* A multi-argument directive given as one quoted string: its words are the arguments (as Redis). */
+        const char **w;
+        int n = split_words(argv[0], &w);
+        int ok = c->set(w, n, err);
+        free_words(w, n);
+        return ok;
+    }
     if (c->type == T_SPECIAL) return c->set(argv, argc, err);
     if (argc != 1) {
         *err = "wrong number of arguments";
@@ -505,8 +517,15 @@ void config_load_text(const char *text, const char *origin) {
     srv.hz = srv.config_hz;
 }
 
+/* Quotes a value for the config file only when it needs it (empty, or not plain words). */
 static char *quote(const char *s) {
     size_t n = strlen(s);
+    int plain = n > 0;
+    for (size_t i = 0; i < n && plain; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!(isalnum(ch) || strchr(" -_.:/,*@!?+", ch))) plain = 0;
+    }
+    if (plain) return s_strdup(s);
     char *o = s_malloc(n * 4 + 3), *q = o;
     *q++ = '"';
     for (size_t i = 0; i < n; i++) {

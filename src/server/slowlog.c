@@ -16,7 +16,7 @@ typedef struct slow_entry {
     long long id, time, duration;
     int argc;
     arg *argv;
-    char peer[64], name[64];
+    char peer[128], name[64];
     struct slow_entry *next; /* newer -> older */
 } slow_entry;
 

@@ -1,0 +1,172 @@
+"""Startup configuration, and the limits and sockets it controls: a redis.conf-style file, --name value
+overrides, Redis's FATAL CONFIG FILE ERROR report naming the line, CONFIG REWRITE, unix sockets with
+permissions, idle timeouts, output buffer limits and the log file."""
+import os
+import socket
+import stat
+import subprocess
+import time
+
+import pytest
+import redis
+
+from harness import SARDINE_SERVER, Server, free_port
+
+IS_REAL_REDIS = os.path.basename(SARDINE_SERVER).startswith("redis-server")
+
+
+def run_expect_exit(argv, timeout=10):
+    p = subprocess.run(argv, capture_output=True, timeout=timeout)
+    return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+
+def start_with_file(tmp_path, text, *extra):
+    conf = tmp_path / "test.conf"
+    conf.write_text(text)
+    port = free_port()
+    proc = subprocess.Popen([SARDINE_SERVER, str(conf), "--port", str(port), "--bind", "127.0.0.1", *extra],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    r = redis.Redis(port=port, socket_timeout=10)
+    deadline = time.time() + 10
+    while True:
+        try:
+            r.ping()
+            return proc, r, conf
+        except redis.ConnectionError:
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+
+
+def stop(proc):
+    proc.terminate()
+    assert proc.wait(10) == 0
+
+
+def test_config_file_and_overrides(tmp_path):
+    proc, r, _ = start_with_file(tmp_path, "# a comment\n\nmaxmemory 10mb\nmaxmemory-policy allkeys-lru\n"
+                                           "hz 20\ntimeout 0\nloglevel warning\n", "--maxmemory", "20mb")
+    try:
+        cfg = r.config_get("*")
+        assert cfg["maxmemory"] == str(20 * 1024 * 1024)  # the command line wins over the file
+        assert cfg["maxmemory-policy"] == "allkeys-lru"
+        assert cfg["hz"] == "20"
+        assert cfg["loglevel"] == "warning"
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("line,why", [
+    ("foo bar", "Bad directive or wrong number of arguments"),
+    ("maxmemory lots", "argument must be a memory value"),
+    ("maxmemory-policy sometimes", "argument(s) must be one of the following"),
+    ("hz abc", "argument couldn't be parsed into an integer"),
+    ("daemonize maybe", "argument must be 'yes' or 'no'"),
+])
+def test_bad_config_line_stops_startup(tmp_path, line, why):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("port 0\n" + line + "\n")
+    rc, out = run_expect_exit([SARDINE_SERVER, str(conf)])
+    assert rc == 1
+    assert "*** FATAL CONFIG FILE ERROR" in out
+    assert "at line 2" in out
+    assert f">>> '{line}'" in out
+    assert why in out
+
+
+def test_bad_command_line_option_stops_startup():
+    rc, out = run_expect_exit([SARDINE_SERVER, "--port", "0", "--no-such-option", "1"])
+    assert rc == 1 and "Bad directive or wrong number of arguments" in out and "no-such-option" in out
+
+
+def test_missing_config_file(tmp_path):
+    rc, out = run_expect_exit([SARDINE_SERVER, str(tmp_path / "nope.conf")])
+    assert rc == 1 and "can't open config file" in out
+
+
+def test_config_rewrite_persists(tmp_path):
+    proc, r, conf = start_with_file(tmp_path, "maxmemory-samples 7\n# keep me\n")
+    try:
+        r.config_set("maxmemory-samples", "9")
+        r.config_set("maxmemory-policy", "volatile-lru")
+        assert r.config_rewrite()
+        text = conf.read_text()
+        assert "maxmemory-samples 9" in text and "# keep me" in text and "volatile-lru" in text
+    finally:
+        stop(proc)
+    proc, r, _ = start_with_file(tmp_path, conf.read_text())
+    try:
+        assert r.config_get("maxmemory-samples")["maxmemory-samples"] == "9"
+        assert r.config_get("maxmemory-policy")["maxmemory-policy"] == "volatile-lru"
+    finally:
+        stop(proc)
+
+
+def test_config_rewrite_without_file(r):
+    with pytest.raises(redis.ResponseError, match="The server is running without a config file"):
+        r.config_rewrite()
+
+
+def test_unix_socket_with_permissions(make_sardine, tmp_path):
+    path = str(tmp_path / "s.sock")
+    s = make_sardine("--unixsocket", path, "--unixsocketperm", "700")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o700
+    u = redis.Redis(unix_socket_path=path)
+    assert u.ping()
+    u.set("via", "unix")
+    assert s.client().get("via") == b"via".replace(b"via", b"unix")
+    assert "/s.sock" in u.client_info()["addr"] or u.client_info()["addr"].endswith(":0")
+
+
+def test_idle_clients_time_out(make_sardine):
+    s = make_sardine("--timeout", "1")
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.settimeout(10)
+    sock.sendall(b"PING\r\n")
+    assert sock.recv(100) == b"+PONG\r\n"
+    start = time.time()
+    assert sock.recv(100) == b""  # closed by the server
+    assert 0.5 < time.time() - start < 8
+    sock.close()
+
+
+def test_output_buffer_hard_limit_disconnects(make_sardine):
+    s = make_sardine("--client-output-buffer-limit", "normal 1mb 0 0")
+    r = s.client()
+    r.set("big", "x" * 200000)
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.settimeout(10)
+    # 40 GETs of 200 KB each, never read: the reply outgrows 1 MB and the client is dropped.
+    sock.sendall(b"GET big\r\n" * 40)
+    time.sleep(0.5)
+    got = 0
+    try:
+        while True:
+            data = sock.recv(1 << 20)
+            if not data:
+                break
+            got += len(data)
+    except (ConnectionResetError, socket.timeout):
+        pass
+    assert got < 40 * 200000
+    assert r.ping()
+    if not IS_REAL_REDIS:
+        assert "for overcoming of output buffer limits" in s.read_log()
+    info = r.info("stats")
+    assert info.get("client_output_buffer_limit_disconnections", 1) >= 1
+
+
+def test_logfile_gets_the_banner(make_sardine, tmp_path):
+    log = tmp_path / "server.log"
+    s = make_sardine("--logfile", str(log), "--loglevel", "notice")
+    assert s.client().ping()
+    text = log.read_text()
+    assert "Ready to accept connections" in text
+    assert f"port={s.port}" in text
+
+
+def test_sigterm_logs_and_exits_zero(make_sardine):
+    s = make_sardine()
+    s.proc.terminate()
+    assert s.proc.wait(10) == 0
+    assert "bye bye" in s.read_log()
