@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct fevent {
     int mask;
+    int first;
     el_file_fn *rfn, *wfn;
     void *data;
 } fevent;
@@ -20,7 +22,7 @@ struct eloop {
     el_timer_fn *timer;
     long long timer_due_us;
     el_hook_fn *before_sleep;
-    long long max_iter_us, iterations;
+    long long max_iter_us, max_iter_cpu_us, iterations;
 };
 
 eloop *el_create(int setsize) {
@@ -71,6 +73,10 @@ void el_del(eloop *el, int fd, int mask) {
     fe->mask = left;
 }
 
+void el_set_first(eloop *el, int fd) {
+    if (fd >= 0 && fd < el->setsize) el->ev[fd].first = 1;
+}
+
 int el_mask(eloop *el, int fd) { return fd >= 0 && fd < el->setsize ? el->ev[fd].mask : 0; }
 
 void el_set_timer(eloop *el, el_timer_fn *fn, int first_ms) {
@@ -85,15 +91,26 @@ void el_set_max_wait(eloop *el, int ms) { el->max_wait = ms; }
 
 long long el_max_iteration_us(const eloop *el) { return el->max_iter_us; }
 long long el_iterations(const eloop *el) { return el->iterations; }
-void el_reset_stats(eloop *el) { el->max_iter_us = 0; }
+long long el_max_iteration_cpu_us(const eloop *el) { return el->max_iter_cpu_us; }
+void el_reset_stats(eloop *el) { el->max_iter_us = el->max_iter_cpu_us = 0; }
+
+static long long thread_cpu_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 void el_run(eloop *el) {
-    long long woke = 0;
+    long long woke = 0, woke_cpu = 0;
     while (!el->stop) {
         if (el->before_sleep) el->before_sleep();
         if (woke) {
             long long busy = monotonic_us() - woke;
             if (busy > el->max_iter_us) el->max_iter_us = busy;
+            if (busy > 1000) { /* only long iterations are worth a CPU-clock reading */
+                long long cpu = thread_cpu_us() - woke_cpu;
+                if (cpu > el->max_iter_cpu_us) el->max_iter_cpu_us = cpu;
+            }
             el->iterations++;
             if (srv.latency_monitor_threshold && busy / 1000 >= srv.latency_monitor_threshold) {
                 extern void latency_add_sample(const char *event, long long ms);
@@ -110,10 +127,20 @@ void el_run(eloop *el) {
         int n = epoll_wait(el->epfd, el->fired, el->setsize, timeout);
         if (n < 0 && errno != EINTR) break;
         woke = monotonic_us();
+        woke_cpu = thread_cpu_us();
         server_update_cached_time();
+        for (int i = 0; i < n; i++) { /* the batch's listening sockets first */
+            int fd = el->fired[i].data.fd;
+            fevent *fe = &el->ev[fd];
+            if (fe->first && (fe->mask & EL_READABLE)) {
+                fe->rfn(fd, fe->data, EL_READABLE);
+                el->fired[i].events = 0;
+            }
+        }
         for (int i = 0; i < n; i++) {
             int fd = el->fired[i].data.fd;
             uint32_t evs = el->fired[i].events;
+            if (!evs) continue;
             fevent *fe = &el->ev[fd];
             int rfired = 0;
             if ((fe->mask & EL_READABLE) && (evs & (EPOLLIN | EPOLLERR | EPOLLHUP))) {

@@ -22,6 +22,9 @@ int el_resize(eloop *el, int setsize);
 int el_add(eloop *el, int fd, int mask, el_file_fn *fn, void *data);
 void el_del(eloop *el, int fd, int mask);
 int el_mask(eloop *el, int fd);
+/* Events of this fd are handled before the others of the same batch (listening sockets: a connection
+ * established before a command was sent is accepted before that command runs). */
+void el_set_first(eloop *el, int fd);
 void el_set_timer(eloop *el, el_timer_fn *fn, int first_ms);
 void el_set_before_sleep(eloop *el, el_hook_fn *fn);
 void el_stop(eloop *el);
@@ -33,6 +36,8 @@ void el_set_max_wait(eloop *el, int ms);
 /* The longest time one loop iteration kept the loop busy (from epoll_wait's return to its next call), and
  * the number of iterations; reset with el_reset_stats. */
 long long el_max_iteration_us(const eloop *el);
+/* The same in thread CPU time: the work itself, without time the thread spent preempted. */
+long long el_max_iteration_cpu_us(const eloop *el);
 long long el_iterations(const eloop *el);
 void el_reset_stats(eloop *el);
 #endif

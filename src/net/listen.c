@@ -53,6 +53,7 @@ int listen_all(void) {
             }
             srv.listen_fds[srv.nlisten++] = fd;
             el_add(srv.el, fd, EL_READABLE, accept_tcp_handler, NULL);
+            el_set_first(srv.el, fd);
         }
         if (srv.nlisten == 0) {
             serverLog(LL_WARNING, "Failed listening on port %d (tcp), aborting.", srv.port);
@@ -72,6 +73,7 @@ int listen_all(void) {
         if (srv.unixsocketperm) chmod(srv.unixsocket, (mode_t)srv.unixsocketperm);
         srv.unix_fd = fd;
         el_add(srv.el, fd, EL_READABLE, accept_unix_handler, NULL);
+        el_set_first(srv.el, fd);
     }
     return 0;
 }

@@ -208,7 +208,7 @@ char *server_info_text(int argc, arg *argv) {
                   "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\nio_threaded_reads_processed:0\r\n"
                   "io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n"
                   "client_query_buffer_limit_disconnections:%lld\r\nclient_output_buffer_limit_disconnections:%lld\r\n"
-                  "oom_rejections:%lld\r\neventloop_cycles:%lld\r\neventloop_duration_max_usec:%lld\r\n",
+                  "oom_rejections:%lld\r\neventloop_cycles:%lld\r\neventloop_duration_max_usec:%lld\r\neventloop_duration_cpu_max_usec:%lld\r\n",
                   srv.stat_numconnections, srv.stat_numcommands, ops, srv.stat_net_input_bytes,
                   srv.stat_net_output_bytes, (double)in / 1024, (double)out / 1024, srv.stat_rejected_conn,
                   srv.stat_expiredkeys, (double)srv.stat_expired_stale_perc_x100 / 100,
@@ -216,7 +216,8 @@ char *server_info_text(int argc, arg *argv) {
                   srv.stat_keyspace_hits, srv.stat_keyspace_misses, srv.stat_unexpected_error_replies,
                   srv.stat_total_error_replies, srv.stat_io_reads, srv.stat_io_writes,
                   srv.stat_client_qbuf_limit_disconnections, srv.stat_client_outbuf_limit_disconnections,
-                  srv.stat_oom_rejections, el_iterations(srv.el), el_max_iteration_us(srv.el));
+                  srv.stat_oom_rejections, el_iterations(srv.el), el_max_iteration_us(srv.el),
+                  el_max_iteration_cpu_us(srv.el));
     }
     if (want("replication", argc, argv, &d)) {
         section(&b, "Replication");
