@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,15 @@ reply *conn_read(conn *c) {
             c->eof = 1;
             return NULL;
         }
+        /* A SIGINT that lands outside read() must not leave us blocked in
+         * the next one: check the flag, and wait in short poll() slices. */
+        if (conn_interrupted) {
+            snprintf(c->err, sizeof(c->err), "Interrupted");
+            return NULL;
+        }
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, 200);
+        if (pr == 0 || (pr < 0 && errno == EINTR)) continue;
         size_t avail;
         char *p = resp_reader_space(&c->rd, 16384, &avail);
         ssize_t n = read(c->fd, p, avail);

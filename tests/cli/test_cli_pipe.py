@@ -106,7 +106,11 @@ def test_pipe_connection_lost_reports_acknowledged(oracle):
     m = re.search(rb"Connection lost: (\d+) of (\d+) commands sent were acknowledged", err)
     assert m, err
     acked, sent = int(m.group(1)), int(m.group(2))
-    assert 1000 <= acked <= sent < 300000
+    # the server may reset the connection and drop replies already in flight, so
+    # only what the window guarantees is checked: at most 64 KiB (~900 SETs of
+    # ~70 bytes) were unacknowledged, and every acknowledged SET is stored
+    assert 0 < acked <= sent < 300000
+    assert sent - acked <= 65536 // 60
     assert acked <= r.dbsize()
 
 

@@ -59,3 +59,25 @@ def test_latency_and_help(sardine):
     assert rc == 0 and len(out.split()) == 4
     rc, out, err = same(sardine, input=b"help get\n")
     assert b"summary:" in out
+
+
+def test_interactive(sardine, tmp_path):
+    from test_cli_repl import Term
+    t = Term(["-p", sardine.port], dict(os.environ, SARDINECLI_HISTFILE=str(tmp_path / "h"), TERM="xterm"))
+    try:
+        prompt = f"127.0.0.1:{sardine.port}> "
+        t.expect(prompt)
+        t.send("set k 'a b'\r")
+        t.expect("OK")
+        t.send("ECH\t")  # completed from sardine's COMMAND DOCS
+        t.expect("O")
+        t.send("hello\r")
+        t.expect('"hello"')
+        t.send("get k\r")
+        t.expect('"a b"')
+        t.send("help incr\r")
+        t.expect("summary:")
+        t.send("quit\r")
+        assert t.p.wait(10) == 0
+    finally:
+        t.close()
