@@ -13,7 +13,10 @@
  * Quirks kept on purpose (Redis 7.0 behaves so): BITCOUNT and BITPOS look the
  * key up before parsing the range, so a missing key answers 0 (or -1/0) even
  * with bad arguments; BITFIELD parses every operation before touching the key
- * and creates/extends it even when every write fails with OVERFLOW FAIL. */
+ * and creates/extends it even when every write fails with OVERFLOW FAIL.  A
+ * write is a change (db_touch: WATCH, dirty) only if it created or grew the
+ * string or changed a bit: SETBIT of the bit already there, a BITFIELD SET of
+ * the same value or a failed write leave watchers alone. */
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "protocol/reply.h"
@@ -445,7 +448,7 @@ static int parse_type(client *c, const arg *a, int *sign, int *bits) {
 
 static void bitfield_generic(client *c, int ro) {
     bf_op *ops = NULL;
-    int numops = 0, cap = 0, ow = OW_WRAP, readonly = 1;
+    int numops = 0, cap = 0, ow = OW_WRAP, readonly = 1, dirty = 0;
     uint64_t highest = 0;
     for (int j = 2; j < c->argc; j++) {
         int rem = c->argc - j - 1, opcode;
@@ -497,7 +500,6 @@ static void bitfield_generic(client *c, int ro) {
             reply_error(c, "ERR BITFIELD_RO only supports the GET subcommand");
             goto done;
         }
-        int dirty;
         if (!(s = lookup_write(c, k, highest >> 3, &dirty))) goto done;
     }
     reply_array(c, numops);
@@ -526,12 +528,12 @@ static void bitfield_generic(client *c, int ro) {
             store = nv;
         }
         if (overflow && op->overflow == OW_FAIL) {
-            reply_null(c);
+            reply_null(c); /* nothing written: not a change */
         } else {
             reply_int(c, ret);
             field_write(d, op->offset, op->bits, store);
+            if (dirty || (store & field_mask(op->bits)) != old) changes++;
         }
-        changes++;
     }
     if (changes) db_touch(c->db, k->p, k->len);
 done:

@@ -166,12 +166,13 @@ int hll_to_dense(rstr **sp) {
         } else {
             long run = VAL_LEN(p);
             uint8_t v = (uint8_t)VAL_VALUE(p);
-            if (idx + run > HLL_REGISTERS) break;
+            if (idx + run > HLL_REGISTERS) goto corrupt; /* too many registers */
             while (run--) hll_dense_put(regs, idx++, v);
             p++;
         }
     }
-    if (idx != HLL_REGISTERS) {
+    if (idx != HLL_REGISTERS) { /* the runs must cover exactly 16384 registers */
+    corrupt:
         s_free(d);
         return -1;
     }
@@ -304,13 +305,13 @@ int hll_merge(uint8_t *max, const uint8_t *p, size_t len) {
         } else {
             long run = VAL_LEN(p);
             uint8_t v = (uint8_t)VAL_VALUE(p);
-            if (i + run > HLL_REGISTERS) break;
+            if (i + run > HLL_REGISTERS) return -1; /* too many registers: corrupt */
             for (; run; run--, i++)
                 if (v > max[i]) max[i] = v;
             p++;
         }
     }
-    return i == HLL_REGISTERS ? 0 : -1;
+    return i == HLL_REGISTERS ? 0 : -1; /* the runs must cover exactly 16384 registers */
 }
 
 /* Ertl, "New cardinality estimation algorithms for HyperLogLog sketches" (arXiv:1702.01284). */

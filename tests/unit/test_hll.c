@@ -256,6 +256,21 @@ static void test_corrupt(void **state) {
     invalid = 0;
     hll_count((uint8_t *)t->data, t->len, &invalid);
     assert_int_equal(invalid, 1);
+    rstr *u = t;
+    assert_int_equal(hll_to_dense(&u), -1);
+    /* exactly 16384 registers then one more opcode: corrupt too (as redis-server 7.0.15 judges it) */
+    t->data[18] = (char)0x80; /* XZERO 16383 + VAL 1 = 16384 */
+    t->len = 19;
+    memset(max, 0, sizeof(max));
+    assert_int_equal(hll_merge(max, (uint8_t *)t->data, t->len), 0);
+    t = rstr_reserve(t, 20);
+    t->data[19] = (char)0x80;
+    t->len = 20;
+    t->data[20] = 0;
+    assert_int_equal(hll_merge(max, (uint8_t *)t->data, t->len), -1);
+    u = t;
+    assert_int_equal(hll_to_dense(&u), -1);
+    assert_int_equal(hll_set(&t, 5, 3, 3000), 1); /* an update reads only up to its register */
     s_free(t);
     s_free(s);
 }
