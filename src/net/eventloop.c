@@ -44,7 +44,9 @@ int el_resize(eloop *el, int setsize) {
     return 0;
 }
 
-static int to_epoll(int mask) { return (mask & EL_READABLE ? EPOLLIN : 0) | (mask & EL_WRITABLE ? EPOLLOUT : 0); }
+static int to_epoll(int mask) {
+    return (mask & EL_READABLE ? EPOLLIN | EPOLLRDHUP : 0) | (mask & EL_WRITABLE ? EPOLLOUT : 0);
+}
 
 int el_add(eloop *el, int fd, int mask, el_file_fn *fn, void *data) {
     if (fd >= el->setsize) el_resize(el, fd + 1024);
@@ -129,21 +131,25 @@ void el_run(eloop *el) {
         woke = monotonic_us();
         woke_cpu = thread_cpu_us();
         server_update_cached_time();
-        for (int i = 0; i < n; i++) { /* the batch's listening sockets first */
-            int fd = el->fired[i].data.fd;
-            fevent *fe = &el->ev[fd];
-            if (fe->first && (fe->mask & EL_READABLE)) {
+        /* Within a batch: hang-ups first (a closed connection frees its slot), then listening sockets (a
+         * connection made before a command was sent exists when the command runs), then the rest. */
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < n; i++) {
+                int fd = el->fired[i].data.fd;
+                uint32_t evs = el->fired[i].events;
+                fevent *fe = &el->ev[fd];
+                int hup = (evs & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+                if (!(fe->mask & EL_READABLE) || !(pass == 0 ? hup && !fe->first : fe->first)) continue;
                 fe->rfn(fd, fe->data, EL_READABLE);
-                el->fired[i].events = 0;
+                el->fired[i].events = 0; /* handled (a pending write fires next iteration) */
             }
-        }
         for (int i = 0; i < n; i++) {
             int fd = el->fired[i].data.fd;
             uint32_t evs = el->fired[i].events;
             if (!evs) continue;
             fevent *fe = &el->ev[fd];
             int rfired = 0;
-            if ((fe->mask & EL_READABLE) && (evs & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
+            if ((fe->mask & EL_READABLE) && (evs & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))) {
                 fe->rfn(fd, fe->data, EL_READABLE);
                 rfired = 1;
             }
