@@ -66,6 +66,8 @@ static char *get_cob(void);
 static int set_dir(const char **argv, int argc, const char **err);
 static char *get_dir(void);
 static int set_unixsocketperm(const char **argv, int argc, const char **err);
+static int set_safety(const char **argv, int argc, const char **err);
+static char *get_safety(void);
 static char *get_unixsocketperm(void);
 
 #define STORED(n, s, d) {n, NULL, T_STR, 0, &s.value, 0, 0, d, NULL, NULL, NULL}
@@ -82,6 +84,7 @@ static cfg table[] = {
     {"requirepass", NULL, T_STR, F_SENSITIVE, &srv.requirepass, 0, 0, ""},
     {"maxmemory", NULL, T_MEM, 0, &srv.maxmemory, 0, LLONG_MAX, "0"},
     {"maxmemory-policy", NULL, T_ENUM, 0, &srv.maxmemory_policy, 0, 0, "noeviction", policy_names},
+    {"maxmemory-safety-limit", NULL, T_SPECIAL, 0, NULL, 0, 0, "auto", NULL, set_safety, get_safety},
     {"maxmemory-samples", NULL, T_INT, 0, &srv.maxmemory_samples, 1, INT_MAX, "5"},
     {"maxmemory-eviction-tenacity", NULL, T_INT, 0, &srv.maxmemory_eviction_tenacity, 0, 100, "10"},
     {"lfu-log-factor", NULL, T_INT, 0, &srv.lfu_log_factor, 0, INT_MAX, "10"},
@@ -341,6 +344,33 @@ static int set_unixsocketperm(const char **argv, int argc, const char **err) {
 static char *get_unixsocketperm(void) {
     char buf[32];
     snprintf(buf, sizeof(buf), "%o", srv.unixsocketperm);
+    return s_strdup(buf);
+}
+
+/* Sardine's own: with no maxmemory, writes are refused (-OOM) past this much memory instead of the kernel
+ * killing the server.  "auto": 90% of the physical memory or cgroup limit; "0": no limit. */
+static int set_safety(const char **argv, int argc, const char **err) {
+    unsigned long long v;
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    if (!strcasecmp(argv[0], "auto")) {
+        srv.safety_limit_config = -1;
+        return 1;
+    }
+    if (!str2mem(argv[0], &v) || v > LLONG_MAX) {
+        *err = "argument must be 'auto' or a memory value";
+        return 0;
+    }
+    srv.safety_limit_config = (long long)v;
+    return 1;
+}
+
+static char *get_safety(void) {
+    char buf[32];
+    if (srv.safety_limit_config < 0) return s_strdup("auto");
+    snprintf(buf, sizeof(buf), "%lld", srv.safety_limit_config);
     return s_strdup(buf);
 }
 

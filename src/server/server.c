@@ -112,6 +112,10 @@ static unsigned long long physical_memory(void) {
 void server_compute_safety_limit(void) {
     srv.safety_limit = 0;
     if (srv.maxmemory) return;
+    if (srv.safety_limit_config >= 0) {
+        srv.safety_limit = (unsigned long long)srv.safety_limit_config;
+        return;
+    }
     unsigned long long phys = physical_memory();
     if (phys) srv.safety_limit = phys / 10 * 9;
 }
@@ -233,7 +237,9 @@ void server_install_loop_hooks(void) {
 
 /* Called by CONFIG SET after a directive changed. */
 void server_config_changed(const char *name) {
-    if (!strcmp(name, "maxmemory")) {
+    if (!strcmp(name, "maxmemory-safety-limit")) {
+        server_compute_safety_limit();
+    } else if (!strcmp(name, "maxmemory")) {
         server_compute_safety_limit();
         if (srv.maxmemory && server_used_memory() > srv.maxmemory)
             serverLog(LL_WARNING, "WARNING: the new maxmemory value set via CONFIG SET (%llu) is smaller than the "

@@ -99,7 +99,8 @@ typedef struct server {
     long long paused_until_ms;     /* CLIENT PAUSE deadline; 0 when not paused */
     int pause_all;                 /* pause ALL vs WRITE */
     /* memory */
-    unsigned long long safety_limit; /* derived from physical/cgroup memory when maxmemory is 0 */
+    unsigned long long safety_limit; /* in force when maxmemory is 0; 0 = none */
+    long long safety_limit_config;   /* maxmemory-safety-limit: -1 auto (90% of physical/cgroup memory), else bytes */
     size_t rss_cached;
     size_t client_buf_bytes;        /* query + output buffers of clients (see cbuf_realloc) */
     size_t peak_memory;
