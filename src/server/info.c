@@ -163,7 +163,7 @@ char *server_info_text(int argc, arg *argv) {
                   (ssize_t)(rss - resident), used ? (double)rss / (double)used : 0.0, (ssize_t)(rss - used), cl,
                   s_allocator_name(), bio_pending() + db_lazyfree_pending(), srv.stat_lazyfreed_objects, table,
                   arena_live_bytes(), arena_pages_bytes(), srv.safety_limit, h6,
-                  srv.safety_limit && (used > srv.safety_limit || srv.rss_cached > srv.safety_limit));
+                  server_over_safety_limit());
     }
     if (want("persistence", argc, argv, &d)) {
         section(&b, "Persistence");

@@ -69,23 +69,30 @@ void log_msg(int level, const char *fmt, ...) {
 
 size_t server_used_memory(void) { return s_heap_used() + arena_live_bytes(); }
 
+/* 1 when memory is past the safety limit (only in force with no maxmemory). */
+int server_over_safety_limit(void) {
+    if (!srv.safety_limit) return 0;
+    size_t used = server_used_memory();
+    /* used_memory decides; RSS only when it is well past the limit while used_memory is near it too
+     * (after deletes RSS stays high, but the freed memory is reused, not added). */
+    return used > srv.safety_limit ||
+           (srv.rss_cached > srv.safety_limit + srv.safety_limit / 20 && used > srv.safety_limit / 10 * 8);
+}
+
 int server_memory_refuses_writes(void) {
     if (srv.maxmemory && evict_perform() == EVICT_FAIL) return 1;
-    if (srv.safety_limit) {
-        size_t used = server_used_memory();
-        if (used > srv.safety_limit || srv.rss_cached > srv.safety_limit) {
-            static long long last_warn;
-            long long now = mstime();
-            if (now - last_warn > 10000) {
-                char h[32];
-                bytes_human(h, sizeof(h), srv.safety_limit);
-                serverLog(LL_WARNING,
-                          "Memory reached the safety limit (%s) derived from physical/cgroup memory: refusing writes "
-                          "with -OOM, still serving reads. Set maxmemory and a policy to evict instead.", h);
-                last_warn = now;
-            }
-            return 1;
+    if (server_over_safety_limit()) {
+        static long long last_warn;
+        long long now = mstime();
+        if (now - last_warn > 10000) {
+            char h[32];
+            bytes_human(h, sizeof(h), srv.safety_limit);
+            serverLog(LL_WARNING,
+                      "Memory reached the safety limit (%s) derived from physical/cgroup memory: refusing writes "
+                      "with -OOM, still serving reads. Set maxmemory and a policy to evict instead.", h);
+            last_warn = now;
         }
+        return 1;
     }
     return 0;
 }

@@ -134,5 +134,6 @@ void server_update_cached_time(void);
 size_t server_used_memory(void);
 /* 1 when writes must be refused because memory is above maxmemory / the safety limit even after eviction. */
 int server_memory_refuses_writes(void);
+int server_over_safety_limit(void);
 void server_init_state(void);
 #endif
