@@ -237,13 +237,12 @@ void cmd_bitcount(client *c) {
     int isbit = 0;
     if (c->argc == 4 || c->argc == 5) {
         if (!arg_ll(c, &c->argv[2], &start, NULL) || !arg_ll(c, &c->argv[3], &end, NULL)) return;
-        if (c->argc == 5 && (isbit = unit_arg(c, &c->argv[4])) < 0) return;
-        long long total = isbit ? (long long)len * 8 : (long long)len;
-        if (start < 0 && end < 0 && start > end) {
+        if (start < 0 && end < 0 && start > end) { /* before the unit is even looked at */
             reply_int(c, 0);
             return;
         }
-        clamp_range(total, &start, &end);
+        if (c->argc == 5 && (isbit = unit_arg(c, &c->argv[4])) < 0) return;
+        clamp_range(isbit ? (long long)len * 8 : (long long)len, &start, &end);
     } else if (c->argc != 2) {
         reply_syntax_error(c);
         return;

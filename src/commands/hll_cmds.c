@@ -26,8 +26,10 @@ static size_t sparse_max(void) {
     return srv.hll_sparse_max_bytes < 0 ? 0 : (size_t)srv.hll_sparse_max_bytes;
 }
 
-/* 1: a valid HLL (bytes in *p, *len); 0: missing; -1: not a string / not an HLL (replied). */
-static int lookup_hll(client *c, const arg *k, int flags, kref *r, const uint8_t **p, size_t *len) {
+/* 1: a valid HLL (bytes in *p, *len); 0: missing; -1: not a string / not an HLL (replied).
+ * An inline (embstr) value is copied into tmp with a NUL after it: readers may look at p[len]. */
+static int lookup_hll(client *c, const arg *k, int flags, kref *r, const uint8_t **p, size_t *len,
+                      uint8_t *tmp) {
     if (!db_lookup(c->db, k->p, k->len, flags, r)) {
         r->h = 0;
         return 0;
@@ -45,6 +47,11 @@ static int lookup_hll(client *c, const arg *k, int flags, kref *r, const uint8_t
     if (!hll_valid(b, *len)) {
         reply_error(c, ERR_NOT_HLL);
         return -1;
+    }
+    if (e_store(r->e) == VAL_INLINE) {
+        memcpy(tmp, b, *len);
+        tmp[*len] = 0;
+        b = tmp;
     }
     *p = b;
     return 1;
@@ -71,7 +78,8 @@ void cmd_pfadd(client *c) {
     const arg *k = &c->argv[1];
     const uint8_t *p;
     size_t len;
-    int f = lookup_hll(c, k, LOOKUP_NOSTATS, &r, &p, &len);
+    uint8_t tmp[EMBSTR_MAX + 1];
+    int f = lookup_hll(c, k, LOOKUP_NOSTATS, &r, &p, &len, tmp);
     if (f < 0) return;
     int updated = 0;
     rstr *s;
@@ -102,12 +110,13 @@ void cmd_pfadd(client *c) {
 void cmd_pfcount(client *c) {
     const uint8_t *p;
     size_t len;
+    uint8_t tmp[EMBSTR_MAX + 1];
     kref r;
     if (c->argc > 2) {
         /* The union's cardinality: registers maxed over every key, nothing written. */
         uint8_t *max = s_calloc(HLL_REGISTERS);
         for (int j = 1; j < c->argc; j++) {
-            int f = lookup_hll(c, &c->argv[j], 0, &r, &p, &len);
+            int f = lookup_hll(c, &c->argv[j], 0, &r, &p, &len, tmp);
             if (f < 0) goto done;
             if (f && hll_merge(max, p, len) < 0) {
                 reply_error(c, ERR_CORRUPT);
@@ -120,7 +129,7 @@ void cmd_pfcount(client *c) {
         return;
     }
     const arg *k = &c->argv[1];
-    int f = lookup_hll(c, k, 0, &r, &p, &len);
+    int f = lookup_hll(c, k, 0, &r, &p, &len, tmp);
     if (f < 0) return;
     if (!f) {
         reply_int(c, 0);
@@ -147,8 +156,9 @@ void cmd_pfmerge(client *c) {
     kref r;
     const uint8_t *p;
     size_t len;
+    uint8_t tmp[EMBSTR_MAX + 1];
     for (int j = 1; j < c->argc; j++) { /* the destination is a source too */
-        int f = lookup_hll(c, &c->argv[j], 0, &r, &p, &len);
+        int f = lookup_hll(c, &c->argv[j], 0, &r, &p, &len, tmp);
         if (f < 0) goto done;
         if (!f) continue;
         if (hll_encoding(p) == HLL_DENSE) use_dense = 1;
@@ -179,7 +189,8 @@ void cmd_pfdebug(client *c) {
     kref r;
     const uint8_t *p;
     size_t len;
-    int f = lookup_hll(c, k, LOOKUP_NOSTATS, &r, &p, &len);
+    uint8_t tmp[EMBSTR_MAX + 1];
+    int f = lookup_hll(c, k, LOOKUP_NOSTATS, &r, &p, &len, tmp);
     if (f < 0) return;
     if (!f) {
         reply_error(c, "ERR The specified key does not exist");

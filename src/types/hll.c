@@ -114,10 +114,8 @@ static int dense_raise(uint8_t *regs, long i, uint8_t v) {
 #define ZERO_MAX_LEN 64
 #define XZERO_MAX_LEN 16384
 
-/* The second byte of an XZERO that ends the buffer reads as 0 (Redis reads its NUL terminator). */
-static inline long xzero_len(const uint8_t *p, const uint8_t *end) {
-    return ((long)(p[0] & 0x3f) << 8 | (p + 1 < end ? p[1] : 0)) + 1;
-}
+/* An XZERO cut by the end of the string reads its second byte from p[len] (see hll.h). */
+static inline long xzero_len(const uint8_t *p) { return ((long)(p[0] & 0x3f) << 8 | p[1]) + 1; }
 static inline uint8_t op_val(int value, int len) { return (uint8_t)(0x80 | (value - 1) << 2 | (len - 1)); }
 static inline uint8_t *put_zeros(uint8_t *n, long len) {
     if (len > ZERO_MAX_LEN) {
@@ -161,7 +159,7 @@ int hll_to_dense(rstr **sp) {
             idx += ZERO_LEN(p);
             p++;
         } else if (IS_XZERO(p)) {
-            idx += xzero_len(p, end);
+            idx += xzero_len(p);
             p += 2;
         } else {
             long run = VAL_LEN(p);
@@ -191,7 +189,7 @@ static int sparse_set(rstr **sp, long index, uint8_t count, size_t sparse_max) {
         long oplen = 1;
         if (IS_ZERO(p)) span = ZERO_LEN(p);
         else if (IS_VAL(p)) span = VAL_LEN(p);
-        else span = xzero_len(p, end), oplen = 2;
+        else span = xzero_len(p), oplen = 2;
         if (index <= first + span - 1) break;
         prev = p;
         p += oplen;
@@ -201,7 +199,7 @@ static int sparse_set(rstr **sp, long index, uint8_t count, size_t sparse_max) {
     int is_zero = IS_ZERO(p), is_xzero = IS_XZERO(p), is_val = !is_zero && !is_xzero;
     uint8_t *next = is_xzero ? p + 2 : p + 1;
     if (next >= end) next = NULL;
-    long runlen = is_zero ? ZERO_LEN(p) : is_xzero ? xzero_len(p, end) : VAL_LEN(p);
+    long runlen = is_zero ? ZERO_LEN(p) : is_xzero ? xzero_len(p) : VAL_LEN(p);
 
     if (is_val) {
         if (VAL_VALUE(p) >= count) return 0;
@@ -230,8 +228,10 @@ static int sparse_set(rstr **sp, long index, uint8_t count, size_t sparse_max) {
         }
         long seqlen = n - seq, delta = seqlen - (is_xzero ? 2 : 1);
         if (delta > 0 && s->len + (size_t)delta > sparse_max) goto promote;
+        /* Redis's order of writes, so that even a cut last XZERO leaves the same byte after the end. */
         if (delta && next) memmove(next + delta, next, (size_t)(end - next));
         s->len = (size_t)((long)s->len + delta);
+        s->data[s->len] = 0;
         memcpy(p, seq, (size_t)seqlen);
         end += delta;
     }
@@ -253,13 +253,13 @@ updated:
                 p[1] = op_val(VAL_VALUE(p), len);
                 memmove(p, p + 1, (size_t)(end - p - 1));
                 s->len--;
+                s->data[s->len] = 0;
                 end--;
                 continue; /* the merged run may merge again with the next one */
             }
         }
         p++;
     }
-    s->data[s->len] = 0;
     hll_invalidate((uint8_t *)s->data);
     return 1;
 
@@ -300,7 +300,7 @@ int hll_merge(uint8_t *max, const uint8_t *p, size_t len) {
             i += ZERO_LEN(p);
             p++;
         } else if (IS_XZERO(p)) {
-            i += xzero_len(p, end);
+            i += xzero_len(p);
             p += 2;
         } else {
             long run = VAL_LEN(p);
@@ -366,7 +366,7 @@ uint64_t hll_count(const uint8_t *p, size_t len, int *invalid) {
                 histo[0] += (int)run;
                 p++;
             } else if (IS_XZERO(p)) {
-                long run = xzero_len(p, end);
+                long run = xzero_len(p);
                 idx += run;
                 histo[0] += (int)run;
                 p += 2;
@@ -395,7 +395,7 @@ char *hll_decode(const uint8_t *p, size_t len, size_t *outlen) {
     char *out = s_malloc(cap);
     for (p += HLL_HDR_SIZE; p < end;) {
         if (IS_ZERO(p)) n += (size_t)snprintf(out + n, cap - n, "z:%d ", ZERO_LEN(p)), p++;
-        else if (IS_XZERO(p)) n += (size_t)snprintf(out + n, cap - n, "Z:%ld ", xzero_len(p, end)), p += 2;
+        else if (IS_XZERO(p)) n += (size_t)snprintf(out + n, cap - n, "Z:%ld ", xzero_len(p)), p += 2;
         else n += (size_t)snprintf(out + n, cap - n, "v:%d,%d ", VAL_VALUE(p), VAL_LEN(p)), p++;
     }
     while (n && out[n - 1] == ' ') n--;

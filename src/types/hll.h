@@ -21,7 +21,14 @@
  * after identical updates) and turned dense when an update would make it
  * longer than the caller's sparse limit or needs a value above 32; a dense
  * HLL is exactly HLL_DENSE_SIZE bytes.  Corrupt sparse data is detected, not
- * trusted: the functions return -1 / set *invalid instead of reading past it. */
+ * trusted: the functions return -1 / set *invalid instead of reading past it,
+ * with one exception kept for byte-exactness: every reader takes (p, len)
+ * with p[len] readable (an rstr's trailing byte, or a copy with a NUL), and
+ * an XZERO cut by the end of the string reads its second byte there, as
+ * Redis reads the byte after its sds.  That byte is 0 except after an update
+ * of such a cut XZERO, where it holds what the split wrote past the end
+ * (Redis's write order is reproduced), so the rstr NUL invariant holds for
+ * every well-formed HLL. */
 #ifndef SARDINE_HLL_H
 #define SARDINE_HLL_H
 #include <stddef.h>

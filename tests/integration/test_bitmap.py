@@ -131,6 +131,7 @@ def test_bitcount(c):
         (("BITCOUNT", "mykey", "a", "1"), NOT_INT),
         (("BITCOUNT", "mykey", "1", "a"), NOT_INT),
         (("BITCOUNT", "mykey", "a", "1", "FOO"), NOT_INT),   # numbers are parsed before the unit
+        (("BITCOUNT", "mykey", "-1", "-2", "FOO"), 0),       # ... and an empty negative range answered
         (("BITCOUNT", "nope"), 0),
         (("BITCOUNT", "nope", "a", "b"), 0),                  # Redis 7.0 looks the key up first
         (("BITCOUNT", "nope", "1"), 0),

@@ -1,0 +1,131 @@
+"""Differential tests for the HyperLogLog commands: hypothesis-generated sequences of PFADD (single elements and
+bulk batches), PFCOUNT (one and several keys), PFMERGE, PFDEBUG, SET of valid/invalid/corrupt HLL bytes and
+plain strings, with small hll-sparse-max-bytes values so the sparse -> dense conversion happens in short
+sequences, run on sardine and on the Debian redis-server oracle. Every reply must be identical (errors by
+full message), OBJECT ENCODING of every key after every step, GET of every HLL key after every step (the same
+bytes: registers, opcodes and cached cardinality), and every key at the end.
+"""
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+from sardine_resp import Raw
+
+EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "300"))
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                           HealthCheck.data_too_large],
+)
+
+KEYS = ["a", "b", "c", "s"]
+EMPTY = b"HYLL\x01\x00\x00\x00" + b"\x00" * 8 + b"\x7f\xff"
+key = st.sampled_from(KEYS)
+keys = st.lists(key, min_size=1, max_size=4)
+element = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["", "a", "b", "hello", "\x00", "x" * 100]))
+elements = st.lists(element, max_size=6)
+batch = st.builds(lambda seed, n: [f"{seed}:{i}" for i in range(n)],
+                  st.integers(0, 50), st.sampled_from([10, 50, 200, 1000, 3000]))
+stored = st.sampled_from([
+    EMPTY,
+    EMPTY[:15] + b"\x80" + EMPTY[16:],
+    EMPTY[:8] + b"\x05" + EMPTY[9:],          # a forged cached value
+    EMPTY + b"\x80",                          # one register too many
+    EMPTY[:-1],                               # cut
+    b"HYLL\x00" + b"\x00" * 11,               # dense with the wrong size
+    b"HYLL\x00" + b"\x00" * 12299,            # an all-zero dense HLL, exact size
+    b"HYLL\x02" + b"\x00" * 13,               # unknown encoding
+    b"HYLL", b"hello", b"12345", b"",
+])
+sparse_max = st.sampled_from(["0", "20", "40", "100", "300", "3000"])
+
+
+def c(*parts):
+    return st.tuples(*[st.just(p) if isinstance(p, str) else p for p in parts])
+
+
+def cat(base, extra):
+    return st.tuples(base, extra).map(lambda t: tuple(t[0]) + tuple(t[1]))
+
+
+HLL_CMDS = [
+    cat(c("PFADD", key), elements),
+    cat(c("PFADD", key), elements),
+    cat(c("PFADD", key), batch),
+    c("PFCOUNT", key),
+    cat(c("PFCOUNT"), keys),
+    cat(c("PFMERGE", key), st.lists(key, max_size=3)),
+    c("PFDEBUG", st.sampled_from(["ENCODING", "DECODE", "TODENSE", "encoding", "FOO"]), key),
+    c("SET", key, stored),
+    c("GET", key),
+    c("DEL", key),
+    c("LPUSH", "s", "x"),
+    c("APPEND", key, "x"),
+    c("SETBIT", key, st.sampled_from(["0", "130", "140"]), "1"),   # flips a header or an opcode bit
+    c("CONFIG", "SET", "hll-sparse-max-bytes", sparse_max),
+    c("PFADD"), c("PFMERGE"), c("PFDEBUG", "ENCODING"),
+]
+
+
+def encoding(conn, k):
+    return conn.cmd("OBJECT", "ENCODING", k)
+
+
+class Side:
+    def __init__(self, server):
+        self.main = Raw(server.port)
+        self.aux = Raw(server.port)
+
+    def reset(self, limit):
+        assert self.main.cmd("FLUSHALL") == "OK"
+        assert self.main.cmd("CONFIG", "SET", "hll-sparse-max-bytes", limit) == "OK"
+
+    def snapshot(self, k):
+        t = self.aux.cmd("TYPE", k)
+        return (t, encoding(self.aux, k), self.aux.cmd("GET", k) if t == "string" else None)
+
+    def close(self):
+        self.main.close()
+        self.aux.close()
+
+
+@pytest.fixture
+def sides(sardine, oracle):
+    s, o = Side(sardine), Side(oracle)
+    yield s, o
+    s.close()
+    o.close()
+
+
+def run_sequence(sides, limit, seq):
+    s, o = sides
+    s.reset(limit)
+    o.reset(limit)
+    for i, args in enumerate(seq):
+        got, want = s.main.cmd(*args), o.main.cmd(*args)
+        short = args if len(args) < 12 else args[:4] + (f"... {len(args)} args",)
+        note(f"{i}: {short!r} -> sardine {got!r} / redis {want!r}")
+        assert got == want, f"step {i} {short!r}: sardine replied {got!r}, redis replied {want!r}"
+        for k in KEYS:
+            gs, ws = s.snapshot(k), o.snapshot(k)
+            assert gs == ws, f"step {i} {short!r}: key {k}: sardine {gs!r}, redis {ws!r}"
+
+
+@SETTINGS
+@given(limit=sparse_max, seq=st.lists(st.one_of(*HLL_CMDS), min_size=3, max_size=25))
+def test_diff_hll_commands(sides, limit, seq):
+    run_sequence(sides, limit, seq)
+
+
+@SETTINGS
+@given(limit=st.sampled_from(["60", "200", "1000", "3000"]), seq=st.lists(st.one_of(
+    cat(c("PFADD", key), elements), cat(c("PFADD", key), batch), c("PFCOUNT", key), cat(c("PFCOUNT"), keys),
+    cat(c("PFMERGE", key), st.lists(key, max_size=3)),
+), min_size=5, max_size=30))
+def test_diff_hll_growth_and_merges(sides, limit, seq):
+    run_sequence(sides, limit, seq)
