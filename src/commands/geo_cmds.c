@@ -503,6 +503,7 @@ static void georadius_generic(client *c, int src, int flags) {
     if (o.count && o.sort == SORT_NONE && !o.any) o.sort = SORT_ASC;
 
     geo_res res = {0};
+    gh_shape_prepare(&s);
     search_shape(z, &s, &res, o.any ? (size_t)o.count : 0);
     if (res.n == 0 && !o.storekey) {
         reply_array(c, 0);

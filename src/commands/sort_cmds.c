@@ -141,6 +141,7 @@ typedef struct sort_item {
     double score;
     size_t coff, clen;     /* ALPHA BY: the sort key in the pool */
     int has_cmp;
+    int is_int;            /* the element was an integer in its list: score already set */
 } sort_item;
 
 typedef struct pool {
@@ -175,15 +176,17 @@ static void vec_add(vec *v, const char *s, size_t len) {
         v->cap = v->cap ? v->cap * 2 : 16;
         v->v = s_realloc(v->v, v->cap * sizeof(sort_item));
     }
-    v->v[v->n++] = (sort_item){pool_add(&v->pl, s, len), len, 0, 0, 0, 0};
+    v->v[v->n++] = (sort_item){pool_add(&v->pl, s, len), len, 0, 0, 0, 0, 0};
 }
 
 static void vec_add_lp(vec *v, const lp_val *x) {
     if (x->s) {
         vec_add(v, (const char *)x->s, x->len);
-    } else {
+    } else { /* an integer needs no parsing to be a weight (Redis casts its integer objects) */
         char buf[LL_STR_SIZE];
         vec_add(v, buf, (size_t)ll2str(buf, x->i));
+        v->v[v->n - 1].score = (double)x->i;
+        v->v[v->n - 1].is_int = 1;
     }
 }
 
@@ -429,7 +432,9 @@ static void sort_generic(client *c, int readonly) {
             const char *by;
             size_t bylen;
             val bv;
+            if (!o.sortby && !o.alpha && it->is_int) continue;
             if (o.sortby) {
+                it->score = 0; /* a missing weight is 0 */
                 if (!pattern_value(c, o.sortby, v.pl.p + it->off, it->len, &bv)) continue;
                 by = bv.s;
                 bylen = bv.len;

@@ -226,15 +226,22 @@ void gh_cells_for_shape(const gh_shape *s, gh_bits cells[GH_CELLS]) {
     }
 }
 
-double gh_distance(double lon1, double lat1, double lon2, double lat2) {
+/* Haversine with cos(lat1) given (the same value cos() returns: the result is bit for bit the same). */
+static double distance_cos1(double lon1, double lat1, double cos_lat1, double lon2, double lat2) {
     double lat1r = deg_rad(lat1), lon1r = deg_rad(lon1), lat2r = deg_rad(lat2), lon2r = deg_rad(lon2);
     double u = sin((lat2r - lat1r) / 2), v = sin((lon2r - lon1r) / 2);
-    return 2.0 * GEO_EARTH_RADIUS * asin(sqrt(u * u + cos(lat1r) * cos(lat2r) * v * v));
+    return 2.0 * GEO_EARTH_RADIUS * asin(sqrt(u * u + cos_lat1 * cos(lat2r) * v * v));
 }
+
+double gh_distance(double lon1, double lat1, double lon2, double lat2) {
+    return distance_cos1(lon1, lat1, cos(deg_rad(lat1)), lon2, lat2);
+}
+
+void gh_shape_prepare(gh_shape *s) { s->cos_lat = cos(deg_rad(s->xy[1])); }
 
 int gh_in_shape(const gh_shape *s, double lon, double lat, double *dist) {
     if (s->type == GH_CIRCLE) {
-        *dist = gh_distance(s->xy[0], s->xy[1], lon, lat);
+        *dist = distance_cos1(s->xy[0], s->xy[1], s->cos_lat, lon, lat);
         return *dist <= s->radius * s->conversion;
     }
     double width = s->width * s->conversion, height = s->height * s->conversion;
@@ -242,7 +249,7 @@ int gh_in_shape(const gh_shape *s, double lon, double lat, double *dist) {
     double lon_dist = gh_distance(lon, lat, s->xy[0], lat);
     double lat_dist = gh_distance(lon, lat, lon, s->xy[1]);
     if (lon_dist > width / 2 || lat_dist > height / 2) return 0;
-    *dist = gh_distance(s->xy[0], s->xy[1], lon, lat);
+    *dist = distance_cos1(s->xy[0], s->xy[1], s->cos_lat, lon, lat);
     return 1;
 }
 

@@ -50,6 +50,7 @@ typedef struct gh_shape {
     double conversion;  /* meters per unit of radius/width/height */
     double radius;      /* GH_CIRCLE, in units */
     double width, height; /* GH_BOX, in units */
+    double cos_lat;     /* cos of the centre's latitude: gh_shape_prepare */
 } gh_shape;
 
 /* Encodes a point into a cell of `step` bits per axis over the given ranges; 0 when out of range. */
@@ -73,6 +74,8 @@ void gh_neighbors(gh_bits h, gh_bits out[GH_CELLS]);
 void gh_cells_for_shape(const gh_shape *s, gh_bits cells[GH_CELLS]);
 /* Great-circle distance in meters. */
 double gh_distance(double lon1, double lat1, double lon2, double lat2);
+/* Caches what every distance from the centre needs; call once the centre is known, before gh_in_shape. */
+void gh_shape_prepare(gh_shape *s);
 /* 1 if the point (lon, lat) lies in the shape; *dist gets its distance from the centre in meters. */
 int gh_in_shape(const gh_shape *s, double lon, double lat, double *dist);
 /* The score range [min, max) of a cell's members. */

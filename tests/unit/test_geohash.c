@@ -172,6 +172,7 @@ static void test_cells_cover_shape(void **state) {
             s.width = 1 + 3000.0 * rand() / RAND_MAX;
             s.height = 1 + 3000.0 * rand() / RAND_MAX;
         }
+        gh_shape_prepare(&s);
         gh_bits cells[GH_CELLS];
         gh_cells_for_shape(&s, cells);
         for (int p = 0; p < 300; p++) {
