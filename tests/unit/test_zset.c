@@ -335,12 +335,82 @@ static void test_scan_and_big_free(void **state) {
     assert_int_equal(arena_live_count(), live - 5000);
 }
 
+/* One big set under heavy churn: the member table's deletes and growth, the index's merges. */
+static void test_big_churn(void **state) {
+    (void)state;
+    srv.zset_max_listpack_entries = 128;
+    srv.zset_max_listpack_value = 64;
+    enum { N = 30000 };
+    static double score[N];
+    static char present[N];
+    memset(present, 0, sizeof(present));
+    zset *z = zs_new(N, 8);
+    size_t card = 0;
+    srand(99);
+    for (int step = 0; step < 300000; step++) {
+        int i = rand() % N, op = rand() % 10;
+        char m[16];
+        int l = sprintf(m, "k%d", i), out;
+        if (op < 5) {
+            double s = (double)(rand() % 1000);
+            zs_add(&z, s, m, (size_t)l, 0, &out, NULL);
+            card += !present[i];
+            present[i] = 1;
+            score[i] = s;
+        } else if (op < 8) {
+            assert_int_equal(zs_del(&z, m, (size_t)l), present[i]);
+            card -= present[i];
+            present[i] = 0;
+        } else if (present[i]) {
+            double s;
+            assert_true(zs_score(z, m, (size_t)l, &s));
+            assert_true(s == score[i]);
+            long long r = zs_rank(z, m, (size_t)l, NULL);
+            zs_elem e;
+            zs_at(z, (size_t)r, &e);
+            assert_int_equal(e.len, (size_t)l);
+            assert_memory_equal(e.m, m, (size_t)l);
+        } else {
+            double s;
+            assert_false(zs_score(z, m, (size_t)l, &s));
+        }
+        if (step % 1000 == 0 && card > 50) { /* a range deletion now and then */
+            size_t start = (size_t)rand() % (card - 20), n = (size_t)rand() % 20;
+            zs_iter it;
+            zs_elem e;
+            zs_iter_init(&it, z, start, 1);
+            for (size_t j = 0; j < n && zs_iter_next(&it, &e); j++) {
+                char tmp[16];
+                memcpy(tmp, e.m + 1, e.len - 1);
+                tmp[e.len - 1] = 0;
+                present[atoi(tmp)] = 0;
+            }
+            zs_delete_range(&z, start, n);
+            card -= n;
+        }
+        assert_int_equal(zs_card(z), card);
+    }
+    double prev = -INFINITY;
+    zs_iter it;
+    zs_elem e;
+    size_t seen = 0;
+    zs_iter_init(&it, z, 0, 1);
+    while (zs_iter_next(&it, &e)) {
+        assert_true(e.score >= prev);
+        prev = e.score;
+        seen++;
+    }
+    assert_int_equal(seen, card);
+    zs_free(z);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conversion_at_every_threshold),
         cmocka_unit_test(test_random_default_limits),
         cmocka_unit_test(test_random_tiny_limits),
         cmocka_unit_test(test_scan_and_big_free),
+        cmocka_unit_test(test_big_churn),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
