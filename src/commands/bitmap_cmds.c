@@ -5,8 +5,8 @@
  * Bit 0 is the most significant bit of byte 0.  Reads accept any string
  * encoding (an integer reads as its decimal text, as in Redis); a command
  * that writes bits first makes the value raw (an rstr), zero-extends it to
- * the highest byte written (rstr_reserve: amortised growth) and changes it in
- * place, then db_touch.  Offsets follow Redis's limit: the byte must be below
+ * the highest byte written (to the allocator's size class: amortised growth
+ * without doubling) and changes it in place, then db_touch.  Offsets follow Redis's limit: the byte must be below
  * proto-max-bulk-len.  Counting and searching go a 64-bit word at a time
  * (hardware popcount when the CPU has it).
  *
@@ -62,6 +62,16 @@ static int lookup_read(client *c, const arg *k, char *buf, const uint8_t **p, si
     return 1;
 }
 
+/* Room for `need` bytes: the allocator's size class of it, all used (not rstr_reserve's doubling:
+ * a bitmap grown by random offsets would keep up to half its bytes unused; the size classes are
+ * geometric, so growth byte by byte still reallocates O(log n) times). */
+static rstr *grow(rstr *s, size_t need) {
+    if (need <= s->cap) return s;
+    s = s_realloc(s, sizeof(rstr) + need + 1);
+    s->cap = s_usable(s) - sizeof(rstr) - 1;
+    return s;
+}
+
 /* The string a write reaching byte `byte` works on (Redis's lookupStringForBitCommand): created
  * zeroed, or made raw and zero-extended to byte+1.  *dirty = created or lengthened.  NULL after
  * replying WRONGTYPE. */
@@ -83,7 +93,7 @@ static rstr *lookup_write(client *c, const arg *k, uint64_t byte, int *dirty) {
     if (e_store(r.e) == VAL_PTR) {
         rstr *s = e_ptr(r.e);
         if (need > s->len) {
-            s = rstr_reserve(s, need);
+            s = grow(s, need);
             memset(s->data + s->len, 0, need - s->len);
             s->len = need;
             s->data[need] = 0;
@@ -348,12 +358,20 @@ void cmd_bitop(client *c) {
         if (lens[j] > maxlen) maxlen = lens[j];
     }
     if (maxlen) {
-        rstr *res = rstr_new(NULL, maxlen, maxlen);
+        /* Start from the first source (zero-padded), then fold the others in. */
+        rstr *res = lens[0] == maxlen ? rstr_new((const char *)src[0], maxlen, maxlen) : rstr_new(NULL, maxlen, maxlen);
         uint8_t *d = (uint8_t *)res->data;
+        if (lens[0] && lens[0] < maxlen) memcpy(d, src[0], lens[0]);
         if (op == OP_NOT) {
-            for (size_t i = 0; i < maxlen; i++) d[i] = (uint8_t)~src[0][i];
+            size_t i = 0;
+            for (; i + 8 <= maxlen; i += 8) {
+                uint64_t w;
+                memcpy(&w, d + i, 8);
+                w = ~w;
+                memcpy(d + i, &w, 8);
+            }
+            for (; i < maxlen; i++) d[i] = (uint8_t)~d[i];
         } else {
-            if (lens[0]) memcpy(d, src[0], lens[0]);
             for (int j = 1; j < n; j++) {
                 if (lens[j]) bitop_apply(op, d, src[j], lens[j]);
                 if (op == OP_AND && lens[j] < maxlen) memset(d + lens[j], 0, maxlen - lens[j]);

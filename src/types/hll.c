@@ -136,12 +136,13 @@ rstr *hll_new(void) {
     return s;
 }
 
-/* Sparse HLLs grow by a few bytes at a time: keep the slack small (memory is the product). */
+/* Sparse HLLs grow by a few bytes at a time: grow to the allocator's size class of what is needed
+ * and use all of it (no doubling: memory is the product; the classes are geometric, so the
+ * reallocations stay amortised O(1)). */
 static rstr *grow(rstr *s, size_t need) {
     if (need <= s->cap) return s;
-    size_t cap = need + need / 8 + 8;
-    s = s_realloc(s, sizeof(rstr) + cap + 1);
-    s->cap = cap;
+    s = s_realloc(s, sizeof(rstr) + need + 1);
+    s->cap = s_usable(s) - sizeof(rstr) - 1;
     return s;
 }
 
