@@ -90,6 +90,25 @@ static void test_golden_distances(void **state) {
     }
 }
 
+/* Points on one meridian: Redis 7.0.15 takes the arc of latitude (GEOSEARCHSTORE ... STOREDIST showed
+ * 3913.470779651428 km; the full haversine gives 3913470.7796514276 m). */
+static void test_same_meridian_distance(void **state) {
+    (void)state;
+    double a[2], b[2];
+    gh_decode_score(1921281377640583.0, a);
+    gh_decode_score(2188528486589570.0, b);
+    assert_true(a[0] == b[0]);
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.17g", gh_distance(a[0], a[1], b[0], b[1]));
+    assert_string_equal(buf, "3913470.7796514281");
+    gh_shape s = {.type = GH_CIRCLE, .xy = {a[0], a[1]}, .conversion = 1000, .radius = 40000};
+    gh_shape_prepare(&s);
+    double d;
+    assert_true(gh_in_shape(&s, b[0], b[1], &d));
+    snprintf(buf, sizeof(buf), "%.17g", d / 1000);
+    assert_string_equal(buf, "3913.4707796514281");
+}
+
 static void test_odd_scores(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
@@ -229,6 +248,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_encode_decode),
         cmocka_unit_test(test_golden_distances),
+        cmocka_unit_test(test_same_meridian_distance),
         cmocka_unit_test(test_odd_scores),
         cmocka_unit_test(test_encode_limits),
         cmocka_unit_test(test_neighbors),
