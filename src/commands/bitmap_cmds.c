@@ -6,9 +6,9 @@
  * encoding (an integer reads as its decimal text, as in Redis); a command
  * that writes bits first makes the value raw (an rstr), zero-extends it to
  * the highest byte written (to the allocator's size class: amortised growth
- * without doubling) and changes it in place, then db_touch.  Offsets follow Redis's limit: the byte must be below
- * proto-max-bulk-len.  Counting and searching go a 64-bit word at a time
- * (hardware popcount when the CPU has it).
+ * without doubling) and changes it in place, then db_touch.  Offsets follow
+ * Redis's limit: the byte must be below proto-max-bulk-len.  Counting and
+ * searching go a 64-bit word at a time (hardware popcount when the CPU has it).
  *
  * Quirks kept on purpose (Redis 7.0 behaves so): BITCOUNT and BITPOS look the
  * key up before parsing the range, so a missing key answers 0 (or -1/0) even
@@ -308,7 +308,8 @@ void cmd_bitpos(client *c) {
         reply_int(c, -1);
         return;
     }
-    uint64_t bs = isbit ? (uint64_t)start : (uint64_t)start * 8, be = isbit ? (uint64_t)end : (uint64_t)end * 8 + 7;
+    uint64_t bs = isbit ? (uint64_t)start : (uint64_t)start * 8;
+    uint64_t be = isbit ? (uint64_t)end : (uint64_t)end * 8 + 7;
     long long pos = find_bit(p, bs, be, (int)bit);
     /* No clear bit in range: without an explicit end the string continues with zeros. */
     if (pos < 0 && bit == 0 && !end_given) pos = (long long)be + 1;
@@ -359,7 +360,7 @@ void cmd_bitop(client *c) {
     }
     if (maxlen) {
         /* Start from the first source (zero-padded), then fold the others in. */
-        rstr *res = lens[0] == maxlen ? rstr_new((const char *)src[0], maxlen, maxlen) : rstr_new(NULL, maxlen, maxlen);
+        rstr *res = rstr_new(lens[0] == maxlen ? (const char *)src[0] : NULL, maxlen, maxlen);
         uint8_t *d = (uint8_t *)res->data;
         if (lens[0] && lens[0] < maxlen) memcpy(d, src[0], lens[0]);
         if (op == OP_NOT) {
@@ -524,25 +525,29 @@ static void bitfield_generic(client *c, int ro) {
     for (int i = 0; i < numops; i++) {
         bf_op *op = &ops[i];
         if (op->opcode == BF_GET) {
-            if (s) p = (const uint8_t *)s->data, len = s->len;
+            if (s) { /* a GET among writes sees the string as written so far */
+                p = (const uint8_t *)s->data;
+                len = s->len;
+            }
             uint64_t v = p ? field_read(p, len, op->offset, op->bits) : 0;
             reply_int(c, op->sign ? sign_extend(v, op->bits) : (long long)v);
             continue;
         }
+        /* SET stores the value (reply: the old one); INCRBY adds to the old one (reply: the new one). */
         uint8_t *d = (uint8_t *)s->data;
         uint64_t old = field_read(d, s->len, op->offset, op->bits), store;
+        int incr = op->opcode == BF_INCRBY, overflow;
         long long ret;
-        int overflow;
         if (op->sign) {
             int64_t oldv = sign_extend(old, op->bits), nv;
-            if (op->opcode == BF_INCRBY) overflow = add_signed(oldv, op->value, op->bits, op->overflow, &nv), ret = nv;
-            else overflow = add_signed(op->value, 0, op->bits, op->overflow, &nv), ret = oldv;
+            overflow = incr ? add_signed(oldv, op->value, op->bits, op->overflow, &nv)
+                            : add_signed(op->value, 0, op->bits, op->overflow, &nv);
+            ret = incr ? nv : oldv;
             store = (uint64_t)nv;
         } else {
-            uint64_t nv;
-            if (op->opcode == BF_INCRBY) overflow = add_unsigned(old, op->value, op->bits, op->overflow, &nv), ret = (long long)nv;
-            else overflow = add_unsigned((uint64_t)op->value, 0, op->bits, op->overflow, &nv), ret = (long long)old;
-            store = nv;
+            overflow = incr ? add_unsigned(old, op->value, op->bits, op->overflow, &store)
+                            : add_unsigned((uint64_t)op->value, 0, op->bits, op->overflow, &store);
+            ret = (long long)(incr ? store : old);
         }
         if (overflow && op->overflow == OW_FAIL) {
             reply_null(c); /* nothing written: not a change */
