@@ -516,6 +516,13 @@ def test_plain_sets_as_inputs(c):
          flat([("n1", "2"), ("n2", "2"), ("n3", "2"), ("a", "3"), ("b", "3"), ("x", "3")])),
         (("OBJECT", "ENCODING", "d"), b"listpack"),
         (("ZRANGE", "st", "0", "-1"), WRONGTYPE),
+        # an intset as input
+        (("SADD", "ints", "1", "2", "3"), 3),
+        (("ZUNION", "2", "ints", "z", "WITHSCORES"),
+         flat([("1", "1"), ("2", "1"), ("3", "1"), ("a", "1"), ("b", "2"), ("c", "3")])),
+        (("ZINTERSTORE", "d", "2", "ints", "ints", "WEIGHTS", "1", "2"), 3),
+        (("ZRANGE", "d", "0", "-1", "WITHSCORES"), flat([("1", "3"), ("2", "3"), ("3", "3")])),
+        (("ZDIFF", "2", "ints", "nums"), [b"1", b"2", b"3"]),
     ])
 
 
