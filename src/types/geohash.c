@@ -61,13 +61,15 @@ int gh_decode(gh_range lon_r, gh_range lat_r, gh_bits h, gh_area *a) {
     if ((h.bits == 0 && h.step == 0) || range_zero(lat_r) || range_zero(lon_r)) return 0;
     uint32_t ilat = gather(h.bits), ilon = gather(h.bits >> 1);
     double lat_scale = lat_r.max - lat_r.min, lon_scale = lon_r.max - lon_r.min;
-    double cells = (double)(1ULL << h.step);
+    /* Redis divides by 2^step; multiplying by 2^-step is exactly the same operation on doubles (a power
+     * of two scales without rounding) and saves four divisions per decoded member. */
+    double inv_cells = 1.0 / (double)(1ULL << h.step);
     /* (ilat + 1) is 32-bit arithmetic, wrapping as Redis's does for scores beyond 52 bits */
     uint32_t ilat1 = ilat + 1, ilon1 = ilon + 1;
-    a->lat.min = lat_r.min + (ilat * 1.0 / cells) * lat_scale;
-    a->lat.max = lat_r.min + (ilat1 * 1.0 / cells) * lat_scale;
-    a->lon.min = lon_r.min + (ilon * 1.0 / cells) * lon_scale;
-    a->lon.max = lon_r.min + (ilon1 * 1.0 / cells) * lon_scale;
+    a->lat.min = lat_r.min + (ilat * inv_cells) * lat_scale;
+    a->lat.max = lat_r.min + (ilat1 * inv_cells) * lat_scale;
+    a->lon.min = lon_r.min + (ilon * inv_cells) * lon_scale;
+    a->lon.max = lon_r.min + (ilon1 * inv_cells) * lon_scale;
     return 1;
 }
 
