@@ -55,9 +55,11 @@ def test_session_is_valgrind_clean(tmp_path):
     r.config_set("maxmemory", "0")
     r.flushall(asynchronous=True)
     r.set("left", "behind")
+    # The socket stays open until valgrind's exit-time leak check is over: don't wait for it on the socket.
+    quick = redis.Redis(port=port, socket_timeout=5)
     try:
-        r.shutdown(nosave=True)
-    except redis.ConnectionError:
+        quick.shutdown(nosave=True)
+    except (redis.ConnectionError, redis.TimeoutError):
         pass
-    rc = proc.wait(60)
+    rc = proc.wait(600)
     assert rc == 0, log.read_text()[-3000:]
