@@ -164,9 +164,10 @@ static int reply_one(client *c, stream *s, const sid *id) {
     sid got;
     int64_t nf;
     stream_iter_start(&it, s, id, id, 0);
-    if (!stream_iter_next(&it, &got, &nf)) return 0;
-    reply_entry(c, &it, &got, nf);
-    return 1;
+    int found = stream_iter_next(&it, &got, &nf);
+    if (found) reply_entry(c, &it, &got, nf);
+    stream_iter_done(&it);
+    return found;
 }
 
 /* Redis's streamReplyWithRange for XREADGROUP ">": emits entries from start, advancing the group and
@@ -198,6 +199,7 @@ static size_t reply_group_range(client *c, stream *s, const sid *start, size_t c
         n++;
         if (count && n == count) break;
     }
+    stream_iter_done(&it);
     reply_defer_set(c, pos, (long)n, '*');
     return n;
 }
@@ -457,6 +459,7 @@ static void range_generic(client *c, int rev) {
         reply_entry(c, &it, &id, nf);
         n++;
     }
+    stream_iter_done(&it);
     reply_defer_set(c, pos, n, '*');
 }
 
@@ -606,7 +609,8 @@ static void read_generic(client *c, int group_mode) {
     long long now = mstime();
     for (int i = 0; i < nstreams; i++) {
         kref r;
-        if (!db_lookup(c->db, keys[i].p, keys[i].len, LOOKUP_NOSTATS | LOOKUP_NOTOUCH, &r) ||
+        /* a second lookup, as Redis's (hits and misses count it again), except when serving a waiter */
+        if (!db_lookup(c->db, keys[i].p, keys[i].len, reproc ? LOOKUP_NOSTATS | LOOKUP_NOTOUCH : 0, &r) ||
             e_type(r.e) != OBJ_STREAM)
             continue;
         stream *s = e_ptr(r.e);
@@ -664,6 +668,7 @@ static void read_generic(client *c, int group_mode) {
                 reply_entry(c, &it, &id, nf);
                 n++;
             }
+            stream_iter_done(&it);
             reply_defer_set(c, p2, (long)n, '*');
         }
         if (reproc) break; /* a blocked client is served from one key */
@@ -1289,6 +1294,7 @@ void cmd_xinfo_stream(client *c) {
             stream_iter_start(&it, s, NULL, NULL, rev);
             if (stream_iter_next(&it, &id, &nf)) reply_entry(c, &it, &id, nf);
             else reply_null(c);
+            stream_iter_done(&it);
         }
         return;
     }
@@ -1304,6 +1310,7 @@ void cmd_xinfo_stream(client *c) {
             reply_entry(c, &it, &id, nf);
             n++;
         }
+        stream_iter_done(&it);
         reply_defer_set(c, pos, n, '*');
     }
     reply_bulk_cstr(c, "groups");

@@ -1,10 +1,13 @@
 /* tstream: see tstream.h for the layout and its invariants. */
 #include "types/tstream.h"
+#include "mem/arena.h"
 #include "server/server.h"
+#include "types/slz.h"
 #include "types/object.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FLAG_DELETED 1
@@ -78,6 +81,105 @@ static unsigned char *skip_master(unsigned char *lp, int64_t *mcount, unsigned c
 
 static inline snode *node_at(const stream *s, const sidx_cur *c) { return sidx_at(&s->nodes, c); }
 
+/* ---- sealed node compression ----
+ * A node NODE_RAW_DEPTH places behind the tail is replaced by a compressed blob when that saves at least
+ * 1/8 of it: [u32 0][u32 raw bytes][u32 compressed bytes][slz data].  The leading zero tells a blob from a
+ * listpack (which starts with its size).  Readers decompress into a buffer of their own; a change to a
+ * compressed node decompresses it into a listpack, applies the change and compresses it again. */
+#define NODE_RAW_DEPTH 1
+#define BLOB_HDR 12
+
+static inline uint32_t rd32u(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline int is_blob(const unsigned char *p) { return rd32u(p) == 0; }
+static inline int in_arena(const unsigned char *p) {
+    return arena_base && p >= arena_base && p < arena_base + arena_reserved_bytes();
+}
+
+static unsigned char *blob_alloc(size_t n) {
+    if (arena_base && n <= ARENA_MAX_ALLOC) {
+        handle_t h = arena_alloc(n);
+        if (h) return arena_ptr(h);
+    }
+    return s_malloc(n);
+}
+
+/* Frees a node's storage, listpack or blob. */
+static void node_mem_free(unsigned char *p) {
+    if (!is_blob(p)) lp_free(p);
+    else if (in_arena(p)) arena_free(arena_handle_of(p));
+    else s_free(p);
+}
+
+static size_t node_mem_size(const unsigned char *p) {
+    if (!is_blob(p)) return lp_alloc_size(p);
+    return in_arena(p) ? arena_usable(arena_handle_of(p)) : s_usable((void *)p);
+}
+
+static unsigned char *node_mem_dup(const unsigned char *p) {
+    if (!is_blob(p)) return lp_dup(p);
+    size_t n = BLOB_HDR + rd32u(p + 8);
+    unsigned char *d = blob_alloc(n);
+    memcpy(d, p, n);
+    return d;
+}
+
+/* The node's listpack: the node itself, or its blob decompressed into *buf (grown as needed). */
+static unsigned char *node_view(const snode *n, unsigned char **buf, size_t *cap) {
+    if (!is_blob(n->lp)) return n->lp;
+    size_t raw = rd32u(n->lp + 4);
+    if (*cap < raw) {
+        *buf = s_realloc(*buf, raw);
+        *cap = raw;
+    }
+    if (!slz_decompress(n->lp + BLOB_HDR, rd32u(n->lp + 8), *buf, raw)) {
+        fprintf(stderr, "sardine: corrupt compressed stream node\n");
+        abort();
+    }
+    return *buf;
+}
+
+/* A view for short-lived reads that never nest (one shared buffer). */
+static unsigned char *scratch;
+static size_t scratch_cap;
+static unsigned char *node_peek(const snode *n) { return node_view(n, &scratch, &scratch_cap); }
+
+/* Makes the node a plain listpack (to change it); returns 1 if it was compressed. */
+static int node_take(snode *n) {
+    if (!is_blob(n->lp)) return 0;
+    size_t raw = rd32u(n->lp + 4);
+    unsigned char *lp = s_malloc(raw);
+    if (!slz_decompress(n->lp + BLOB_HDR, rd32u(n->lp + 8), lp, raw)) {
+        fprintf(stderr, "sardine: corrupt compressed stream node\n");
+        abort();
+    }
+    node_mem_free(n->lp);
+    n->lp = lp;
+    return 1;
+}
+
+static void node_compress(snode *n) {
+    if (is_blob(n->lp)) return;
+    size_t raw = lp_bytes(n->lp), cap = raw - raw / 8;
+    if (cap <= BLOB_HDR) return;
+    unsigned char *tmp = s_malloc(cap);
+    size_t c = slz_compress(n->lp, raw, tmp, cap - BLOB_HDR);
+    if (c) {
+        unsigned char *b = blob_alloc(BLOB_HDR + c);
+        uint32_t hdr[3] = {0, (uint32_t)raw, (uint32_t)c};
+        memcpy(b, hdr, BLOB_HDR);
+        memcpy(b + BLOB_HDR, tmp, c);
+        lp_free(n->lp);
+        n->lp = b;
+    } else {
+        n->lp = lp_move(n->lp, 1); /* kept raw: into the arena's exact sizes when it fits */
+    }
+    s_free(tmp);
+}
+
 /* ---- the stream ---- */
 
 stream *stream_new(void) {
@@ -88,7 +190,7 @@ stream *stream_new(void) {
 
 static void free_node_lp(void *rec, void *ud) {
     (void)ud;
-    lp_free(((snode *)rec)->lp);
+    node_mem_free(((snode *)rec)->lp);
 }
 
 static void consumer_free(sconsumer *c) {
@@ -130,6 +232,10 @@ void stream_append(stream *s, const sid *id, const sbuf *fv, long nfields) {
         if (full) {
             tail->lp = lp_move(tail->lp, 1); /* sealed: into the arena's exact sizes when it fits */
             tail = NULL;
+            sidx_cur older = cur;
+            int ok = 1;
+            for (int d = 0; d < NODE_RAW_DEPTH && ok; d++) ok = sidx_prev(&s->nodes, &older);
+            if (ok) node_compress(node_at(s, &older));
         }
     }
     int flags = 0;
@@ -217,19 +323,21 @@ static void decode_entry(unsigned char *lp, unsigned char *p, const sid *master,
     e->next = lp_next(lp, p); /* past lp-count */
 }
 
-/* Finds the entry with this exact ID (live or deleted): its node cursor and flags element. */
-static int find_entry(stream *s, const sid *id, sidx_cur *cur, unsigned char **flagsp, int64_t *flags) {
+/* Finds the entry with this exact ID (live or deleted): its node cursor, the offset of its flags element
+ * in the node's listpack, and its flags. */
+static int find_entry(stream *s, const sid *id, sidx_cur *cur, size_t *off, int64_t *flags) {
     if (!sidx_seek_le(&s->nodes, id, cur)) return 0;
     snode *n = node_at(s, cur);
+    unsigned char *lp = node_peek(n);
     int64_t mcount;
     unsigned char *mfields;
-    unsigned char *p = skip_master(n->lp, &mcount, &mfields);
+    unsigned char *p = skip_master(lp, &mcount, &mfields);
     while (p) {
         ent e;
-        decode_entry(n->lp, p, &n->master, mcount, mfields, &e);
+        decode_entry(lp, p, &n->master, mcount, mfields, &e);
         int c = sid_cmp(&e.id, id);
         if (c == 0) {
-            *flagsp = p;
+            *off = (size_t)(p - lp);
             *flags = e.flags;
             return 1;
         }
@@ -241,11 +349,12 @@ static int find_entry(stream *s, const sid *id, sidx_cur *cur, unsigned char **f
 
 int stream_delete(stream *s, const sid *id) {
     sidx_cur cur;
-    unsigned char *p;
+    size_t off;
     int64_t flags;
-    if (!find_entry(s, id, &cur, &p, &flags) || (flags & FLAG_DELETED)) return 0;
+    if (!find_entry(s, id, &cur, &off, &flags) || (flags & FLAG_DELETED)) return 0;
     snode *n = node_at(s, &cur);
-    unsigned char *lp = n->lp;
+    int packed = node_take(n);
+    unsigned char *lp = n->lp, *p = lp + off;
     lp = lp_replace_int(lp, &p, flags | FLAG_DELETED);
     p = lp_first(lp);
     int64_t count = lp_int(p);
@@ -258,6 +367,7 @@ int stream_delete(stream *s, const sid *id) {
         p = lp_next(lp, p);
         lp = lp_replace_int(lp, &p, lp_int(p) + 1);
         n->lp = lp;
+        if (packed) node_compress(n);
     }
     s->length--;
     return 1;
@@ -265,36 +375,39 @@ int stream_delete(stream *s, const sid *id) {
 
 int stream_entry_exists(stream *s, const sid *id) {
     sidx_cur cur;
-    unsigned char *p;
+    size_t off;
     int64_t flags;
-    return find_entry(s, id, &cur, &p, &flags) && !(flags & FLAG_DELETED);
+    return find_entry(s, id, &cur, &off, &flags) && !(flags & FLAG_DELETED);
 }
 
 int stream_last_valid(stream *s, sid *id) {
     stream_iter it;
     int64_t nf;
     stream_iter_start(&it, s, NULL, NULL, 1);
-    return stream_iter_next(&it, id, &nf);
+    int ok = stream_iter_next(&it, id, &nf);
+    stream_iter_done(&it);
+    return ok;
 }
 
 int stream_first_valid(stream *s, sid *id) {
     stream_iter it;
     int64_t nf;
     stream_iter_start(&it, s, NULL, NULL, 0);
-    return stream_iter_next(&it, id, &nf);
+    int ok = stream_iter_next(&it, id, &nf);
+    stream_iter_done(&it);
+    return ok;
 }
 
-/* The ID of the last entry of a node, deleted or not. */
-static sid node_last_id(const snode *n) {
-    unsigned char *lp = n->lp;
+/* The ID of the last entry of a node's listpack, deleted or not. */
+static sid lp_last_id(unsigned char *lp, const sid *master) {
     unsigned char *p = lp_last(lp);
     int64_t cnt = lp_int(p);
     for (int64_t i = 0; i < cnt; i++) p = lp_prev(lp, p);
     p = lp_next(lp, p);
     sid id;
-    id.ms = n->master.ms + (uint64_t)lp_int(p);
+    id.ms = master->ms + (uint64_t)lp_int(p);
     p = lp_next(lp, p);
-    id.seq = n->master.seq + (uint64_t)lp_int(p);
+    id.seq = master->seq + (uint64_t)lp_int(p);
     return id;
 }
 
@@ -305,19 +418,19 @@ long long stream_trim(stream *s, const strim *t) {
     while (sidx_first(&s->nodes, &cur)) {
         if (t->strategy == TRIM_MAXLEN && s->length <= (uint64_t)t->maxlen) break;
         snode *n = node_at(s, &cur);
-        unsigned char *lp = n->lp, *p = lp_first(lp);
+        unsigned char *lp = node_peek(n), *p = lp_first(lp);
         int64_t entries = lp_int(p);
         if (t->limit && deleted + entries > t->limit) break;
         int remove;
         if (t->strategy == TRIM_MAXLEN) {
             remove = s->length - (uint64_t)entries >= (uint64_t)t->maxlen;
         } else {
-            sid last = node_last_id(n);
+            sid last = lp_last_id(lp, &n->master);
             remove = sid_cmp(&last, &t->minid) < 0;
         }
         if (remove) {
             sid key = n->master;
-            lp_free(lp);
+            node_mem_free(n->lp);
             sidx_delete(&s->nodes, &key);
             s->length -= (uint64_t)entries;
             deleted += entries;
@@ -325,6 +438,8 @@ long long stream_trim(stream *s, const strim *t) {
         }
         if (t->approx) break;
         /* mark entries deleted inside this node */
+        int packed = node_take(n);
+        lp = n->lp;
         int64_t mcount;
         unsigned char *mfields;
         p = skip_master(lp, &mcount, &mfields);
@@ -349,6 +464,7 @@ long long stream_trim(stream *s, const strim *t) {
         p = lp_next(lp, p);
         lp = lp_replace_int(lp, &p, lp_int(p) + from_lp);
         n->lp = lp;
+        if (packed) node_compress(n);
         break;
     }
     if (deleted) {
@@ -446,6 +562,12 @@ int stream_group_lag(const stream *s, const sgroup *g, long long *lag) {
 
 /* ---- iteration ---- */
 
+void stream_iter_done(stream_iter *it) {
+    s_free(it->buf);
+    it->buf = NULL;
+    it->cap = 0;
+}
+
 void stream_iter_start(stream_iter *it, stream *s, const sid *start, const sid *end, int rev) {
     memset(it, 0, sizeof(*it));
     it->s = s;
@@ -470,10 +592,10 @@ static int load_node(stream_iter *it) {
     if (!ok) return 0;
     snode *n = node_at(s, &it->cur);
     if (!it->rev && sid_cmp(&n->master, &it->end) > 0) return 0;
-    it->lp = n->lp;
+    it->lp = node_view(n, &it->buf, &it->cap);
     it->master = n->master;
-    unsigned char *first = skip_master(n->lp, &it->mcount, &it->mfields);
-    it->p = it->rev ? lp_last(n->lp) : first;
+    unsigned char *first = skip_master(it->lp, &it->mcount, &it->mfields);
+    it->p = it->rev ? lp_last(it->lp) : first;
     return 1;
 }
 
@@ -663,7 +785,7 @@ void stream_pel_remove(sgroup *g, const sid *id) {
 
 /* ---- the value as the keyspace sees it ---- */
 
-static void add_lp_bytes(void *rec, void *ud) { *(size_t *)ud += lp_alloc_size(((snode *)rec)->lp); }
+static void add_lp_bytes(void *rec, void *ud) { *(size_t *)ud += node_mem_size(((snode *)rec)->lp); }
 
 size_t stream_bytes(const stream *s) {
     size_t n = s_usable((void *)s) + sidx_bytes(&s->nodes);
@@ -680,7 +802,7 @@ size_t stream_bytes(const stream *s) {
 static void dup_node(void *rec, void *ud) {
     snode *src = rec;
     snode *d = sidx_insert(ud, &src->master, NULL);
-    d->lp = lp_dup(src->lp);
+    d->lp = node_mem_dup(src->lp);
 }
 
 stream *stream_dup(const stream *s) {
@@ -726,7 +848,7 @@ static int obj_stream_free_step(void *ptr, long budget) {
     while (nodes-- > 0 && sidx_last(&s->nodes, &cur)) {
         snode *n = node_at(s, &cur);
         sid key = n->master;
-        lp_free(n->lp);
+        node_mem_free(n->lp);
         sidx_delete(&s->nodes, &key);
     }
     if (s->nodes.count) return 0;

@@ -122,8 +122,11 @@ typedef struct stream_iter {
     /* the entry just returned */
     unsigned char *fp, *vp;
     int same;
+    unsigned char *buf; /* compressed nodes are read decompressed here */
+    size_t cap;
 } stream_iter;
 void stream_iter_start(stream_iter *it, stream *s, const sid *start, const sid *end, int rev);
+void stream_iter_done(stream_iter *it); /* frees the iterator's buffer: call after every iteration */
 int stream_iter_next(stream_iter *it, sid *id, int64_t *nfields);
 void stream_iter_field(stream_iter *it, lp_val *f, lp_val *v); /* the next field/value pair of the entry */
 

@@ -14,6 +14,7 @@
 #include "mem/arena.h"
 #include "server/server.h"
 #include "types/object.h"
+#include "types/slz.h"
 #include "types/tstream.h"
 
 static int setup(void **state) {
@@ -130,6 +131,7 @@ static void check_range(stream *s, ment *m, size_t n, size_t lo, size_t hi, int 
         }
     }
     assert_false(stream_iter_next(&it, &id, &nf));
+    stream_iter_done(&it);
     (void)n;
 }
 
@@ -332,6 +334,86 @@ static void test_groups_and_pel(void **state) {
     stream_free(s);
 }
 
+/* ---- the node compressor ---- */
+
+static void test_slz_roundtrip(void **state) {
+    (void)state;
+    srand(9);
+    static unsigned char in[70000], out[80000], back[70000];
+    for (int round = 0; round < 400; round++) {
+        size_t n = (size_t)rand() % (round < 200 ? 5000 : sizeof(in));
+        int kind = round % 4;
+        for (size_t i = 0; i < n;) {
+            if (kind == 2 && i > 100 && rand() % 3) { /* a copy of an earlier segment */
+                size_t len = 8 + (size_t)rand() % 40, from = (size_t)rand() % (i - 50);
+                for (size_t k = 0; k < len && i < n; k++, i++) in[i] = in[from + k];
+                continue;
+            }
+            if (kind == 0 || kind == 2) in[i] = (unsigned char)rand();           /* incompressible */
+            else if (kind == 1) in[i] = (unsigned char)("member:"[i % 7]);        /* periodic */
+            else in[i] = (unsigned char)(i / 50);                                 /* runs */
+            i++;
+        }
+        size_t c = slz_compress(in, n, out, sizeof(out));
+        if (n >= 64 && kind != 0) assert_true(c > 0 && c < n);
+        if (!c) continue;
+        assert_true(slz_decompress(out, c, back, n));
+        assert_memory_equal(in, back, n);
+        /* a short output buffer is refused, never overrun */
+        if (n > 1) assert_false(slz_decompress(out, c, back, n - 1));
+        /* a cap too small makes compression give up */
+        if (c > 2) assert_int_equal(slz_compress(in, n, out, c - 1), 0);
+        /* corrupted input fails cleanly (or decodes to something of the right size) */
+        unsigned char bad[80000];
+        memcpy(bad, out, c);
+        bad[(size_t)rand() % c] ^= (unsigned char)(1 + rand() % 255);
+        (void)slz_decompress(bad, c, back, n);
+    }
+}
+
+/* Sealed nodes behind the tail are compressed, and everything still reads and changes correctly. */
+static void test_compressed_nodes(void **state) {
+    (void)state;
+    srv.stream_node_max_entries = 100;
+    srv.stream_node_max_bytes = 4096;
+    stream *s = stream_new();
+    char v[32];
+    size_t raw = 0;
+    for (uint64_t i = 1; i <= 20000; i++) {
+        int l = snprintf(v, sizeof(v), "member:%llu", (unsigned long long)i);
+        sbuf fv[4] = {{"member", 6}, {v, (size_t)l}, {"n", 1}, {v + 7, (size_t)l - 7}};
+        stream_append(s, &(sid){1700000000000ull + i, 0}, fv, 2);
+        raw += 32;
+    }
+    assert_true(stream_bytes(s) < raw / 2);
+    for (uint64_t i = 1; i <= 20000; i += 3) assert_true(stream_delete(s, &(sid){1700000000000ull + i, 0}));
+    assert_int_equal(s->length, 20000 - 6667);
+    strim t = {.strategy = TRIM_MAXLEN, .maxlen = 5000};
+    assert_int_equal(stream_trim(s, &t), 20000 - 6667 - 5000);
+    stream_iter it;
+    sid id;
+    int64_t nf;
+    uint64_t count = 0, prev = 0;
+    stream_iter_start(&it, s, NULL, NULL, 0);
+    while (stream_iter_next(&it, &id, &nf)) {
+        lp_val f, val;
+        stream_iter_field(&it, &f, &val);
+        char want[32];
+        int l = snprintf(want, sizeof(want), "member:%llu", (unsigned long long)(id.ms - 1700000000000ull));
+        assert_int_equal(val.len, l);
+        assert_memory_equal(val.s, want, (size_t)l);
+        assert_true(id.ms > prev && (id.ms - 1700000000000ull) % 3 != 1);
+        prev = id.ms;
+        count++;
+    }
+    stream_iter_done(&it);
+    assert_int_equal(count, 5000);
+    stream *d = stream_dup(s);
+    assert_true(stream_bytes(d) < stream_bytes(s) * 11 / 10 && stream_bytes(s) < stream_bytes(d) * 11 / 10);
+    stream_free(d);
+    stream_free(s);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sidx_against_model),
@@ -339,6 +421,8 @@ int main(void) {
         cmocka_unit_test(test_node_rules),
         cmocka_unit_test(test_rax_node_count),
         cmocka_unit_test(test_groups_and_pel),
+        cmocka_unit_test(test_slz_roundtrip),
+        cmocka_unit_test(test_compressed_nodes),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
