@@ -16,7 +16,11 @@
  * radix-tree-keys, are the same as Redis's.  radix-tree-nodes is computed from
  * the node keys as the number of nodes Redis's radix tree would have.
  * Listpacks live in the entry arena while they fit (exact 8..128-byte steps),
- * so a sealed 4 KiB node costs its bytes, with no per-entry allocation.
+ * so a sealed 4 KiB node costs its bytes, with no per-entry allocation; and
+ * nodes more than one behind the tail are kept compressed (types/slz.h) when
+ * that saves 1/8, as a blob told apart from a listpack by a leading zero
+ * word.  Readers decompress into their own buffer (stream_iter_done frees
+ * it); a change to a compressed node decompresses, changes and recompresses.
  *
  * Consumer groups: a sorted array of groups (by name, as Redis's rax orders
  * them); a group has a sorted array of consumers, and its pending entries list
