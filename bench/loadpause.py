@@ -100,10 +100,10 @@ def main():
         res = {name: run(argv, path, a.keys) for name, argv in systems}
     print(f'keys={a.keys} value_size={a.value_size} ttl={a.ttl}')
     print(f'{"figure":16} {"redis":>12} {"sardine":>12} {"ratio":>7}')
-    print('(worst_pause_ms: worst PING round trip seen by a client pinging every ms during the load, which includes\n'
-          ' client-side scheduling noise; server_loop_max_ms: the longest event-loop iteration the server measured\n'
-          ' itself, INFO eventloop_duration_max_usec, and the CPU time of the longest one (without preemption by other
- processes), eventloop_duration_cpu_max_usec, Sardine only)')
+    print('(worst_pause_ms: worst PING round trip seen by a client pinging every ms during the load, which '
+          'includes client-side scheduling noise; server_loop_max_ms: the longest event-loop iteration the server '
+          'measured itself, INFO eventloop_duration_max_usec; server_loop_cpu_max_ms: the CPU time of the longest '
+          'one, without preemption by other processes, eventloop_duration_cpu_max_usec; both Sardine only)')
     for k in ('rss_per_key', 'worst_pause_ms', 'server_loop_max_ms', 'server_loop_cpu_max_ms', 'keys_per_s', 'pings'):
         ra, rb = res['redis'][k], res['sardine'][k]
         ratio = rb / ra if ra and ra == ra else float('nan')
