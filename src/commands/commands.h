@@ -37,4 +37,8 @@ int arg_is(const arg *a, const char *word);                       /* case-insens
 int arg_ll(client *c, const arg *a, long long *v, const char *err); /* replies err (or the default) on failure */
 int arg_ll_range(client *c, const arg *a, long long *v, long long min, long long max, const char *err);
 int select_db(client *c, const arg *a, int *id); /* "ERR DB index is out of range" */
+/* The SCAN family: a cursor by Redis's rule (unsigned decimal, nothing else; "ERR invalid cursor"), and the
+ * MATCH/COUNT options from argv[first] (TYPE too when type is not NULL); MATCH "*" gives pat NULL. */
+int parse_scan_cursor(client *c, const arg *a, unsigned long long *cursor);
+int parse_scan_options(client *c, int first, long long *count, const arg **pat, const arg **type);
 #endif

@@ -237,35 +237,9 @@ void cmd_keys(client *c) {
 
 void cmd_scan(client *c) {
     unsigned long long cursor;
-    const arg *cur = &c->argv[1];
-    char tmp[32];
-    if (cur->len == 0 || cur->len >= sizeof(tmp)) goto badcursor;
-    memcpy(tmp, cur->p, cur->len);
-    tmp[cur->len] = 0;
-    char *end;
-    errno = 0;
-    cursor = strtoull(tmp, &end, 10);
-    if (errno == ERANGE || *end || isspace((unsigned char)tmp[0])) goto badcursor;
-    long long count = 10;
-    const arg *pat = NULL, *type = NULL;
-    for (int j = 2; j < c->argc; j++) {
-        int more = j + 1 < c->argc;
-        if (arg_is(&c->argv[j], "count") && more) {
-            if (!arg_ll(c, &c->argv[++j], &count, NULL)) return;
-            if (count < 1) {
-                reply_syntax_error(c);
-                return;
-            }
-        } else if (arg_is(&c->argv[j], "match") && more) {
-            pat = &c->argv[++j];
-            if (pat->len == 1 && pat->p[0] == '*') pat = NULL;
-        } else if (arg_is(&c->argv[j], "type") && more) {
-            type = &c->argv[++j];
-        } else {
-            reply_syntax_error(c);
-            return;
-        }
-    }
+    long long count;
+    const arg *pat, *type;
+    if (!parse_scan_cursor(c, &c->argv[1], &cursor) || !parse_scan_options(c, 2, &count, &pat, &type)) return;
     collect col = {0};
     uint64_t next = kt_scan(&c->db->t, cursor, count, collect_fn, &col);
     reply_array(c, 2);
@@ -289,9 +263,6 @@ void cmd_scan(client *c) {
     }
     s_free(col.h);
     reply_defer_set(c, pos, n, '*');
-    return;
-badcursor:
-    reply_error(c, "ERR invalid cursor");
 }
 
 void cmd_dbsize(client *c) { reply_int(c, (long long)db_size(c->db)); }

@@ -436,21 +436,6 @@ void cmd_sintercard(client *c) {
 
 /* ---- SSCAN ---- */
 
-static int parse_cursor(client *c, const arg *a, uint64_t *cursor) {
-    char tmp[32];
-    if (a->len == 0 || a->len >= sizeof(tmp)) goto bad;
-    memcpy(tmp, a->p, a->len);
-    tmp[a->len] = 0;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(tmp, &end, 10);
-    if (errno == ERANGE || *end || isspace((unsigned char)tmp[0])) goto bad;
-    *cursor = v;
-    return 1;
-bad:
-    reply_error(c, "ERR invalid cursor");
-    return 0;
-}
 
 typedef struct scan_buf {
     char *data;
@@ -473,8 +458,8 @@ static void scan_visit(void *ud, const char *m, size_t len) {
 }
 
 void cmd_sscan(client *c) {
-    uint64_t cursor;
-    if (!parse_cursor(c, &c->argv[2], &cursor)) return;
+    unsigned long long cursor;
+    if (!parse_scan_cursor(c, &c->argv[2], &cursor)) return;
     kref r;
     int f = lookup_set(c, &c->argv[1], 0, &r);
     if (f < 0) return;
@@ -484,24 +469,9 @@ void cmd_sscan(client *c) {
         reply_array(c, 0);
         return;
     }
-    long long count = 10;
-    const arg *pat = NULL;
-    for (int j = 3; j < c->argc; j++) {
-        int more = j + 1 < c->argc;
-        if (arg_is(&c->argv[j], "count") && more) {
-            if (!arg_ll(c, &c->argv[++j], &count, NULL)) return;
-            if (count < 1) {
-                reply_syntax_error(c);
-                return;
-            }
-        } else if (arg_is(&c->argv[j], "match") && more) {
-            pat = &c->argv[++j];
-            if (pat->len == 1 && pat->p[0] == '*') pat = NULL;
-        } else {
-            reply_syntax_error(c);
-            return;
-        }
-    }
+    long long count;
+    const arg *pat;
+    if (!parse_scan_options(c, 3, &count, &pat, NULL)) return;
     scan_buf b = {.pat = pat};
     uint64_t next = set_scan(e_ptr(r.e), cursor, (long)count, scan_visit, &b);
     reply_array(c, 2);

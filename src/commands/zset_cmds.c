@@ -1057,16 +1057,8 @@ static void scan_collect(void *ud, const char *m, size_t mlen, const char *s, si
 }
 
 static void cmd_zscan(client *c) {
-    const arg *cur = &c->argv[2];
-    char tmp[32];
     unsigned long long cursor;
-    char *end;
-    if (cur->len == 0 || cur->len >= sizeof(tmp)) goto badcursor;
-    memcpy(tmp, cur->p, cur->len);
-    tmp[cur->len] = 0;
-    errno = 0;
-    cursor = strtoull(tmp, &end, 10);
-    if (errno == ERANGE || *end || isspace((unsigned char)tmp[0])) goto badcursor;
+    if (!parse_scan_cursor(c, &c->argv[2], &cursor)) return;
     kref r;
     zset *z;
     int f = get_zset(c, &c->argv[1], 0, &r, &z);
@@ -1077,24 +1069,9 @@ static void cmd_zscan(client *c) {
         reply_array(c, 0);
         return;
     }
-    long long count = 10;
-    const arg *pat = NULL;
-    for (int j = 3; j < c->argc; j++) {
-        int more = j + 1 < c->argc;
-        if (arg_is(&c->argv[j], "count") && more) {
-            if (!arg_ll(c, &c->argv[++j], &count, NULL)) return;
-            if (count < 1) {
-                reply_syntax_error(c);
-                return;
-            }
-        } else if (arg_is(&c->argv[j], "match") && more) {
-            pat = &c->argv[++j];
-            if (pat->len == 1 && pat->p[0] == '*') pat = NULL;
-        } else {
-            reply_syntax_error(c);
-            return;
-        }
-    }
+    long long count;
+    const arg *pat;
+    if (!parse_scan_options(c, 3, &count, &pat, NULL)) return;
     scan_buf b = {.pat = pat};
     uint64_t next = zs_scan(z, cursor, (long)count, scan_collect, &b);
     char buf[LL_STR_SIZE];
@@ -1109,9 +1086,6 @@ static void cmd_zscan(client *c) {
         off += sizeof(size_t) + l;
     }
     s_free(b.data);
-    return;
-badcursor:
-    reply_error(c, "ERR invalid cursor");
 }
 
 /* ---- the command table ---- */
