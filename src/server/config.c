@@ -4,6 +4,7 @@
 #include "protocol/reply.h"
 #include "protocol/request.h"
 #include "server/server.h"
+#include "types/limits.h"
 #include "util/glob.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -137,18 +138,18 @@ static cfg table[] = {
     STORED("replica-read-only", st_replica_ro, "yes"),
     STORED("replica-priority", st_replica_priority, "100"),
     STORED("replica-lazy-flush", st_lazyfree_replica, "no"),
-    {"hash-max-listpack-entries", NULL, T_LL, 0, &srv.hash_max_listpack_entries, 0, LONG_MAX, "128"},
-    {"hash-max-listpack-value", NULL, T_LL, 0, &srv.hash_max_listpack_value, 0, LONG_MAX, "64"},
-    {"list-max-listpack-size", NULL, T_LL, 0, &srv.list_max_listpack_size, INT_MIN, INT_MAX, "-2"},
-    {"list-compress-depth", NULL, T_LL, 0, &srv.list_compress_depth, 0, INT_MAX, "0"},
-    {"set-max-intset-entries", NULL, T_LL, 0, &srv.set_max_intset_entries, 0, LONG_MAX, "512"},
-    {"set-max-listpack-entries", NULL, T_LL, 0, &srv.set_max_listpack_entries, 0, LONG_MAX, "128"},
-    {"set-max-listpack-value", NULL, T_LL, 0, &srv.set_max_listpack_value, 0, LONG_MAX, "64"},
-    {"zset-max-listpack-entries", NULL, T_LL, 0, &srv.zset_max_listpack_entries, 0, LONG_MAX, "128"},
-    {"zset-max-listpack-value", NULL, T_LL, 0, &srv.zset_max_listpack_value, 0, LONG_MAX, "64"},
-    {"stream-node-max-bytes", NULL, T_LL, 0, &srv.stream_node_max_bytes, 0, LONG_MAX, "4096"},
-    {"stream-node-max-entries", NULL, T_LL, 0, &srv.stream_node_max_entries, 0, LLONG_MAX, "100"},
-    {"hll-sparse-max-bytes", NULL, T_LL, 0, &srv.hll_sparse_max_bytes, 0, LONG_MAX, "3000"},
+    {"hash-max-listpack-entries", NULL, T_LL, 0, &limits.hash_max_listpack_entries, 0, LONG_MAX, "128"},
+    {"hash-max-listpack-value", NULL, T_LL, 0, &limits.hash_max_listpack_value, 0, LONG_MAX, "64"},
+    {"list-max-listpack-size", NULL, T_LL, 0, &limits.list_max_listpack_size, INT_MIN, INT_MAX, "-2"},
+    {"list-compress-depth", NULL, T_LL, 0, &limits.list_compress_depth, 0, INT_MAX, "0"},
+    {"set-max-intset-entries", NULL, T_LL, 0, &limits.set_max_intset_entries, 0, LONG_MAX, "512"},
+    {"set-max-listpack-entries", NULL, T_LL, 0, &limits.set_max_listpack_entries, 0, LONG_MAX, "128"},
+    {"set-max-listpack-value", NULL, T_LL, 0, &limits.set_max_listpack_value, 0, LONG_MAX, "64"},
+    {"zset-max-listpack-entries", NULL, T_LL, 0, &limits.zset_max_listpack_entries, 0, LONG_MAX, "128"},
+    {"zset-max-listpack-value", NULL, T_LL, 0, &limits.zset_max_listpack_value, 0, LONG_MAX, "64"},
+    {"stream-node-max-bytes", NULL, T_LL, 0, &limits.stream_node_max_bytes, 0, LONG_MAX, "4096"},
+    {"stream-node-max-entries", NULL, T_LL, 0, &limits.stream_node_max_entries, 0, LLONG_MAX, "100"},
+    {"hll-sparse-max-bytes", NULL, T_LL, 0, &limits.hll_sparse_max_bytes, 0, LONG_MAX, "3000"},
     STORED("aof-use-rdb-preamble", st_aof_use_rdb_preamble, "yes"),
     STORED("aof-timestamp-enabled", st_aof_timestamp, "no"),
     STORED("auto-aof-rewrite-percentage", st_aof_rewrite_perc, "100"),

@@ -7,7 +7,8 @@
 #include "types/thash.h"
 #include "keyspace/entry.h"
 #include "keyspace/table.h"
-#include "server/server.h"
+#include "server/server.h" /* serverLog */
+#include "types/limits.h"
 #include "types/listpack.h"
 #include "types/object.h"
 #include "types/rstr.h"
@@ -147,7 +148,7 @@ int hash_get(const void *h, const char *f, size_t flen, hval *out) {
 int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen) {
     if (is_lp(*hp)) {
         unsigned char *lp = *hp;
-        size_t maxv = (size_t)srv.hash_max_listpack_value;
+        size_t maxv = (size_t)limits.hash_max_listpack_value;
         if (flen > maxv || vlen > maxv) {
             *hp = convert(lp);
         } else {
@@ -160,7 +161,7 @@ int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen) 
             lp = lp_append(lp, f, (uint32_t)flen);
             lp = lp_append(lp, v, (uint32_t)vlen);
             *hp = lp;
-            if (lp_length(lp) / 2 > (unsigned long long)srv.hash_max_listpack_entries) *hp = convert(lp);
+            if (lp_length(lp) / 2 > (unsigned long long)limits.hash_max_listpack_entries) *hp = convert(lp);
             return 1;
         }
     }

@@ -3,11 +3,11 @@
  * thread; free_effort counts its nodes.  Both list-max-listpack-size and
  * list-compress-depth are read when a list is created, as in Redis. */
 #include "types/tlist.h"
-#include "server/server.h"
+#include "types/limits.h"
 #include "types/object.h"
 
 quicklist *tlist_new(void) {
-    return ql_new((int)srv.list_max_listpack_size, (int)srv.list_compress_depth);
+    return ql_new((int)limits.list_max_listpack_size, (int)limits.list_compress_depth);
 }
 
 static void list_free(void *ptr) { ql_free(ptr); }

@@ -9,7 +9,8 @@
 #include "types/tset.h"
 #include "keyspace/entry.h"
 #include "keyspace/table.h"
-#include "server/server.h"
+#include "server/server.h" /* serverLog */
+#include "types/limits.h"
 #include "types/intset.h"
 #include "types/object.h"
 #include "util/mem.h"
@@ -127,7 +128,7 @@ int set_add(void **sp, const char *m, size_t len) {
             int added;
             intset *is = is_add(*sp, v, &added);
             *sp = is;
-            if (added && is_len(is) > (unsigned long long)srv.set_max_intset_entries) *sp = convert(is);
+            if (added && is_len(is) > (unsigned long long)limits.set_max_intset_entries) *sp = convert(is);
             return added;
         }
         *sp = convert(*sp);

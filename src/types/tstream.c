@@ -1,7 +1,7 @@
 /* tstream: see tstream.h for the layout and its invariants. */
 #include "types/tstream.h"
 #include "mem/arena.h"
-#include "server/server.h"
+#include "types/limits.h"
 #include "types/slz.h"
 #include "types/object.h"
 #include "util/mem.h"
@@ -219,15 +219,15 @@ void stream_append(stream *s, const sid *id, const sbuf *fv, long nfields) {
     sidx_cur cur;
     snode *tail = sidx_last(&s->nodes, &cur) ? node_at(s, &cur) : NULL;
     if (tail) {
-        size_t max_bytes = (size_t)srv.stream_node_max_bytes;
+        size_t max_bytes = (size_t)limits.stream_node_max_bytes;
         if (max_bytes == 0 || max_bytes > LISTPACK_MAX_SIZE) max_bytes = LISTPACK_MAX_SIZE;
         int full = 0;
         if (lp_bytes(tail->lp) + totelelen >= max_bytes) {
             full = 1;
-        } else if (srv.stream_node_max_entries) {
+        } else if (limits.stream_node_max_entries) {
             unsigned char *p = lp_first(tail->lp);
             int64_t all = lp_int(p) + lp_int(lp_next(tail->lp, p));
-            if (all >= srv.stream_node_max_entries) full = 1;
+            if (all >= limits.stream_node_max_entries) full = 1;
         }
         if (full) {
             tail->lp = lp_move(tail->lp, 1); /* sealed: into the arena's exact sizes when it fits */

@@ -4,7 +4,7 @@
 #include "types/listpack.h"
 #include "types/object.h"
 #include "types/zelem.h"
-#include "server/server.h"
+#include "types/limits.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <limits.h>
@@ -175,8 +175,8 @@ static void big_free(zbig *b) {
 /* ---- the value ---- */
 
 zset *zs_new(size_t size_hint, size_t maxlen_hint) {
-    if (srv.zset_max_listpack_entries > 0 && size_hint <= (unsigned long long)srv.zset_max_listpack_entries &&
-        maxlen_hint <= (unsigned long long)srv.zset_max_listpack_value)
+    if (limits.zset_max_listpack_entries > 0 && size_hint <= (unsigned long long)limits.zset_max_listpack_entries &&
+        maxlen_hint <= (unsigned long long)limits.zset_max_listpack_value)
         return (zset *)lp_new_compact();
     return (zset *)big_new();
 }
@@ -265,8 +265,8 @@ int zs_add(zset **zp, double score, const char *m, size_t len, int flags, int *o
             *out |= ZA_OUT_NOP;
             return 1;
         }
-        if (lpz_card(lp) + 1 <= (unsigned long long)srv.zset_max_listpack_entries &&
-            len <= (unsigned long long)srv.zset_max_listpack_value) {
+        if (lpz_card(lp) + 1 <= (unsigned long long)limits.zset_max_listpack_entries &&
+            len <= (unsigned long long)limits.zset_max_listpack_value) {
             *zp = (zset *)lpz_insert(lp, m, len, score);
             if (newscore) *newscore = score;
             *out |= ZA_OUT_ADDED;
@@ -435,8 +435,8 @@ void zs_fit(zset **zp, size_t maxlen) {
     zset *z = *zp;
     if (is_lp(z)) return;
     zbig *b = BIG(z);
-    if (srv.zset_max_listpack_entries <= 0 || b->t.count > (unsigned long long)srv.zset_max_listpack_entries ||
-        maxlen > (unsigned long long)srv.zset_max_listpack_value)
+    if (limits.zset_max_listpack_entries <= 0 || b->t.count > (unsigned long long)limits.zset_max_listpack_entries ||
+        maxlen > (unsigned long long)limits.zset_max_listpack_value)
         return;
     unsigned char *lp = lp_new_compact();
     zi_iter it;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "mem/arena.h"
 #include "server/server.h"
+#include "types/limits.h"
 #include "types/object.h"
 #include "types/thash.h"
 #include "types/tset.h"
@@ -64,8 +65,8 @@ static void check_hash(void *h, int expect_n) {
 }
 
 static void hash_model_run(long max_entries, long max_value, unsigned seed) {
-    srv.hash_max_listpack_entries = max_entries;
-    srv.hash_max_listpack_value = max_value;
+    limits.hash_max_listpack_entries = max_entries;
+    limits.hash_max_listpack_value = max_value;
     memset(hpresent, 0, sizeof(hpresent));
     srand(seed);
     size_t live = arena_live_bytes();
@@ -138,8 +139,8 @@ static void test_hash_default_limits(void **state) {
 }
 static void test_hash_zero_entries(void **state) {
     (void)state;
-    srv.hash_max_listpack_entries = 0;
-    srv.hash_max_listpack_value = 64;
+    limits.hash_max_listpack_entries = 0;
+    limits.hash_max_listpack_value = 64;
     void *h = hash_new();
     assert_true(hash_is_listpack(h));
     hash_set(&h, "a", 1, "1", 1);
@@ -179,7 +180,7 @@ static void count_member(void *ud, const char *m, size_t len) {
 }
 
 static void set_model_run(long max_intset, int with_strings, unsigned seed) {
-    srv.set_max_intset_entries = max_intset;
+    limits.set_max_intset_entries = max_intset;
     memset(spresent, 0, sizeof(spresent));
     srand(seed);
     size_t live = arena_live_bytes();

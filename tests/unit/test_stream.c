@@ -13,6 +13,7 @@
 #include <string.h>
 #include "mem/arena.h"
 #include "server/server.h"
+#include "types/limits.h"
 #include "types/object.h"
 #include "types/slz.h"
 #include "types/tstream.h"
@@ -141,8 +142,8 @@ static void test_stream_against_model(void **state) {
     static const char *vals[] = {"x", "1", "-1", "128", "9223372036854775807", "", "hello", "007"};
     srand(11);
     for (int round = 0; round < 12; round++) {
-        srv.stream_node_max_entries = round % 4 == 0 ? 0 : 1 + rand() % 12;
-        srv.stream_node_max_bytes = round % 3 == 0 ? 0 : 20 + rand() % 300;
+        limits.stream_node_max_entries = round % 4 == 0 ? 0 : 1 + rand() % 12;
+        limits.stream_node_max_bytes = round % 3 == 0 ? 0 : 20 + rand() % 300;
         stream *s = stream_new();
         size_t cap = 4000, n = 0;
         ment *m = calloc(cap, sizeof(ment));
@@ -209,15 +210,15 @@ static void test_stream_against_model(void **state) {
         }
         free(m);
     }
-    srv.stream_node_max_entries = 100;
-    srv.stream_node_max_bytes = 4096;
+    limits.stream_node_max_entries = 100;
+    limits.stream_node_max_bytes = 4096;
 }
 
 /* Node opening follows Redis: entries counts live + deleted; bytes compare tail size plus the new fields. */
 static void test_node_rules(void **state) {
     (void)state;
-    srv.stream_node_max_bytes = 0;
-    srv.stream_node_max_entries = 3;
+    limits.stream_node_max_bytes = 0;
+    limits.stream_node_max_entries = 3;
     stream *s = stream_new();
     sbuf fv[2] = {{"f", 1}, {"v", 1}};
     for (uint64_t i = 1; i <= 7; i++) stream_append(s, &(sid){i, 0}, fv, 1);
@@ -228,15 +229,15 @@ static void test_node_rules(void **state) {
     stream_append(s, &(sid){8, 0}, fv, 1); /* the tail holds 2 live + 1 deleted: full */
     assert_int_equal(s->nodes.count, 3);
     stream_free(s);
-    srv.stream_node_max_entries = 0;
-    srv.stream_node_max_bytes = 40;
+    limits.stream_node_max_entries = 0;
+    limits.stream_node_max_bytes = 40;
     s = stream_new();
     for (uint64_t i = 1; i <= 10; i++) stream_append(s, &(sid){i, 0}, fv, 1);
     /* a node holds the master entry (5 elements) and entries of 6 elements: 2 per node at 40 bytes */
     assert_true(s->nodes.count >= 4 && s->nodes.count <= 6);
     stream_free(s);
-    srv.stream_node_max_entries = 100;
-    srv.stream_node_max_bytes = 4096;
+    limits.stream_node_max_entries = 100;
+    limits.stream_node_max_bytes = 4096;
 }
 
 /* ---- radix tree node count ---- */
@@ -262,8 +263,8 @@ static size_t brute(const unsigned char (*k)[16], size_t n, int d) {
 static void test_rax_node_count(void **state) {
     (void)state;
     srand(5);
-    srv.stream_node_max_entries = 1;
-    srv.stream_node_max_bytes = 0;
+    limits.stream_node_max_entries = 1;
+    limits.stream_node_max_bytes = 0;
     for (int round = 0; round < 300; round++) {
         stream *s = stream_new();
         size_t n = (size_t)(rand() % 60);
@@ -289,8 +290,8 @@ static void test_rax_node_count(void **state) {
         stream_free(s);
         free(keys);
     }
-    srv.stream_node_max_entries = 100;
-    srv.stream_node_max_bytes = 4096;
+    limits.stream_node_max_entries = 100;
+    limits.stream_node_max_bytes = 4096;
 }
 
 /* ---- consumer groups ---- */
@@ -374,8 +375,8 @@ static void test_slz_roundtrip(void **state) {
 /* Sealed nodes behind the tail are compressed, and everything still reads and changes correctly. */
 static void test_compressed_nodes(void **state) {
     (void)state;
-    srv.stream_node_max_entries = 100;
-    srv.stream_node_max_bytes = 4096;
+    limits.stream_node_max_entries = 100;
+    limits.stream_node_max_bytes = 4096;
     stream *s = stream_new();
     char v[32];
     size_t raw = 0;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "mem/arena.h"
 #include "server/server.h"
+#include "types/limits.h"
 #include "types/object.h"
 #include "types/tzset.h"
 #include "types/zelem.h"
@@ -120,8 +121,8 @@ static double score_of(unsigned r) {
 #define NSETS 4
 
 static void run(unsigned seed, long entries, long value, int steps) {
-    srv.zset_max_listpack_entries = entries;
-    srv.zset_max_listpack_value = value;
+    limits.zset_max_listpack_entries = entries;
+    limits.zset_max_listpack_value = value;
     zset *z[NSETS];
     model md[NSETS];
     memset(md, 0, sizeof(md));
@@ -217,8 +218,8 @@ static void run(unsigned seed, long entries, long value, int steps) {
                 m_put(&md[o], buf, l2, 1.0);
             }
         } else if (op < 84) {
-            srv.zset_max_listpack_entries = rand() % 2 ? entries : rand() % 8;
-            srv.zset_max_listpack_value = rand() % 2 ? value : rand() % 80;
+            limits.zset_max_listpack_entries = rand() % 2 ? entries : rand() % 8;
+            limits.zset_max_listpack_value = rand() % 2 ? value : rand() % 80;
         } else {
             long long r = zs_rank(z[k], buf, len, NULL);
             if (r >= 0) {
@@ -253,8 +254,8 @@ static void test_random_tiny_limits(void **state) {
 static void test_conversion_at_every_threshold(void **state) {
     (void)state;
     for (long lim = 1; lim <= 20; lim++) {
-        srv.zset_max_listpack_entries = lim;
-        srv.zset_max_listpack_value = 64;
+        limits.zset_max_listpack_entries = lim;
+        limits.zset_max_listpack_value = 64;
         zset *z = zs_new(1, 1);
         for (long i = 0; i <= lim; i++) {
             char m[16];
@@ -271,8 +272,8 @@ static void test_conversion_at_every_threshold(void **state) {
         zs_free(z);
     }
     for (long v = 0; v <= 10; v++) {
-        srv.zset_max_listpack_entries = 128;
-        srv.zset_max_listpack_value = v;
+        limits.zset_max_listpack_entries = 128;
+        limits.zset_max_listpack_value = v;
         zset *z = zs_new(1, 0);
         char m[16] = "abcdefghijk";
         int out;
@@ -288,8 +289,8 @@ static void test_conversion_at_every_threshold(void **state) {
         assert_int_equal(zs_card(z), 1);
         zs_free(z);
     }
-    srv.zset_max_listpack_entries = 128;
-    srv.zset_max_listpack_value = 64;
+    limits.zset_max_listpack_entries = 128;
+    limits.zset_max_listpack_value = 64;
 }
 
 typedef struct seen {
@@ -311,7 +312,7 @@ static void scan_fn(void *ud, const char *m, size_t mlen, const char *s, size_t 
 
 static void test_scan_and_big_free(void **state) {
     (void)state;
-    srv.zset_max_listpack_entries = 128;
+    limits.zset_max_listpack_entries = 128;
     zset *z = zs_new(5000, 8);
     for (int i = 0; i < 5000; i++) {
         char m[16];
@@ -338,8 +339,8 @@ static void test_scan_and_big_free(void **state) {
 /* One big set under heavy churn: the member table's deletes and growth, the index's merges. */
 static void test_big_churn(void **state) {
     (void)state;
-    srv.zset_max_listpack_entries = 128;
-    srv.zset_max_listpack_value = 64;
+    limits.zset_max_listpack_entries = 128;
+    limits.zset_max_listpack_value = 64;
     enum { N = 30000 };
     static double score[N];
     static char present[N];
