@@ -198,7 +198,7 @@ void cmd_setbit(client *c) {
     int shift = 7 - (int)(off & 7), old = (*b >> shift) & 1;
     if (dirty || old != on) {
         *b = (uint8_t)((*b & ~(1 << shift)) | (on << shift));
-        db_touch(c->db, k->p, k->len);
+        key_changed(c, k, FX_STRING, "setbit");
     }
     reply_int(c, old);
 }
@@ -557,7 +557,7 @@ static void bitfield_generic(client *c, int ro) {
             if (dirty || (store & field_mask(op->bits)) != old) changes++;
         }
     }
-    if (changes) db_touch(c->db, k->p, k->len);
+    if (changes) key_changed(c, k, FX_STRING, "setbit");
 done:
     s_free(ops);
 }

@@ -4,6 +4,7 @@
  * server/multi.c (MULTI/EXEC/WATCH). */
 #ifndef SARDINE_COMMANDS_H
 #define SARDINE_COMMANDS_H
+#include "keyspace/effects.h"
 #include "net/client.h"
 
 #define CMD(name) void cmd_##name(client *c);
@@ -31,6 +32,12 @@ CMD(command_help)
 CMD(slowlog_get) CMD(slowlog_len) CMD(slowlog_reset) CMD(slowlog_help)
 CMD(latency_latest) CMD(latency_history) CMD(latency_reset) CMD(latency_doctor) CMD(latency_help)
 #undef CMD
+
+/* Announces that the running command changed key k (keyspace/effects.h): cls is the event's class
+ * (FX_LIST ...), event Redis's keyspace event name, or NULL where another call names it. */
+static inline void key_changed(client *c, const arg *k, int cls, const char *event) {
+    fx_key(c->db, k->p, k->len, cls, event);
+}
 
 /* Shared argument helpers for command implementations. */
 int arg_is(const arg *a, const char *word);                       /* case-insensitive */

@@ -1,7 +1,9 @@
 /* dispatch: from a parsed request to a reply.  process_command applies, in
  * Redis 7's order, the checks a command must pass (exists, arity, auth,
  * MULTI restrictions, memory, CLIENT PAUSE), then queues it (MULTI) or calls
- * it.  call() runs one command with the time frozen and its statistics. */
+ * it.  call() runs one command with the time frozen and its statistics, and
+ * hands what it changed to propagation (propagate.h).  call() is re-entrant:
+ * EXEC and blocked clients' re-execution call it for each command. */
 #ifndef SARDINE_DISPATCH_H
 #define SARDINE_DISPATCH_H
 #include "commands/command.h"

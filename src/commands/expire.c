@@ -2,10 +2,13 @@
  * PERSIST), with Redis 7.0's NX/XX/GT/LT rules and error texts. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/server.h"
+#include "util/mem.h"
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 enum { EX_NX = 1, EX_XX = 2, EX_GT = 4, EX_LT = 8 };
 
@@ -57,8 +60,21 @@ static void expire_generic(client *c, long long base, int seconds) {
         reply_int(c, 0);
         return;
     }
-    if (when <= srv.cmd_now_ms) db_delete(&r); /* already in the past: the key goes now */
-    else db_set_ttl(&r, when);
+    if (when <= srv.cmd_now_ms && !srv.keep_expired) { /* already in the past: the key goes now (a stream being
+                                                          * applied keeps it: its source sends the DEL) */
+        db_delete(&r);
+        prop_rewrite_del(c, &c->argv[1]);
+    } else {
+        db_set_ttl(&r, when);
+        /* as Redis: PEXPIREAT with the absolute time, the NX/XX/GT/LT flags kept */
+        char ms[24];
+        arg stackv[8], *v = c->argc <= 8 ? stackv : s_malloc(sizeof(arg) * (size_t)c->argc);
+        memcpy(v, c->argv, sizeof(arg) * (size_t)c->argc);
+        v[0] = (arg){(char *)"PEXPIREAT", 9};
+        v[2] = (arg){ms, (size_t)snprintf(ms, sizeof(ms), "%lld", when)};
+        prop_rewrite(c, c->argc, v);
+        if (v != stackv) s_free(v);
+    }
     reply_int(c, 1);
 }
 

@@ -6,6 +6,7 @@
  * key when the hash becomes empty. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "types/thash.h"
@@ -41,7 +42,7 @@ static void commit(client *c, kref *r, int found, void *h) {
         return;
     }
     if (e_ptr(r->e) != h) e_set_ptr(r->e, h);
-    db_touch(c->db, k->p, k->len);
+    key_changed(c, k, FX_HASH, c->cmd->name);
 }
 
 static void reply_arity_error(client *c) {
@@ -124,7 +125,7 @@ void cmd_hdel(client *c) {
     if (h != e_ptr(r.e)) e_set_ptr(r.e, h);
     if (deleted) {
         if (hash_len(h) == 0) db_delete(&r);
-        else db_touch(c->db, c->argv[1].p, c->argv[1].len);
+        else key_changed(c, &c->argv[1], FX_HASH, "hdel");
     }
     reply_int(c, deleted);
 }
@@ -243,6 +244,10 @@ void cmd_hincrbyfloat(client *c) {
     void *h = f ? e_ptr(r.e) : hash_new();
     hash_set(&h, c->argv[2].p, c->argv[2].len, buf, (size_t)n);
     commit(c, &r, f, h);
+    /* The sum as text, so that a replica does not redo the floating-point arithmetic. */
+    const char *pv[4] = {"HSET", c->argv[1].p, c->argv[2].p, buf};
+    size_t pl[4] = {4, c->argv[1].len, c->argv[2].len, (size_t)n};
+    prop_rewrite_strs(c, 4, pv, pl);
     reply_bulk(c, buf, (size_t)n);
 }
 

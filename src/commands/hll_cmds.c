@@ -12,6 +12,7 @@
 #include "commands/commands.h"
 #include "protocol/reply.h"
 #include "server/server.h"
+#include "types/limits.h"
 #include "types/hll.h"
 #include "types/rstr.h"
 #include "types/tstring.h"
@@ -23,7 +24,7 @@
 #define ERR_CORRUPT "INVALIDOBJ Corrupted HLL object detected"
 
 static size_t sparse_max(void) {
-    return srv.hll_sparse_max_bytes < 0 ? 0 : (size_t)srv.hll_sparse_max_bytes;
+    return limits.hll_sparse_max_bytes < 0 ? 0 : (size_t)limits.hll_sparse_max_bytes;
 }
 
 /* 1: a valid HLL (bytes in *p, *len); 0: missing; -1: not a string / not an HLL (replied).
@@ -102,7 +103,7 @@ void cmd_pfadd(client *c) {
     if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     if (updated) {
         hll_invalidate((uint8_t *)s->data);
-        if (f) db_touch(c->db, k->p, k->len);
+        if (f) key_changed(c, k, FX_STRING, "pfadd");
     }
     reply_int(c, updated ? 1 : 0);
 }
@@ -145,7 +146,7 @@ void cmd_pfcount(client *c) {
             return;
         }
         hll_set_cache((uint8_t *)s->data, card);
-        db_touch(c->db, k->p, k->len);
+        key_changed(c, k, FX_STRING, NULL);
     }
     reply_int(c, (long long)card);
 }
@@ -178,7 +179,7 @@ void cmd_pfmerge(client *c) {
         if (max[i]) hll_set(&s, i, max[i], smax);
     if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     hll_invalidate((uint8_t *)s->data);
-    db_touch(c->db, k->p, k->len);
+    key_changed(c, k, FX_STRING, "pfadd");
     reply_ok(c);
 done:
     s_free(max);
@@ -205,7 +206,7 @@ void cmd_pfdebug(client *c) {
                 return;
             }
             e_set_ptr(r.e, s);
-            srv.dirty++;
+            key_changed(c, k, FX_STRING, NULL);
         }
         if (arg_is(sub, "todense")) {
             reply_int(c, dense ? 0 : 1);

@@ -297,7 +297,6 @@ void cmd_swapdb(client *c) {
     }
     if (a != b) {
         db_swap(&srv.dbs[a], &srv.dbs[b]);
-        srv.dirty++;
     }
     reply_ok(c);
 }

@@ -9,6 +9,7 @@
  * blocking commands only wait on missing keys. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/blocking.h"
 #include "server/server.h"
@@ -40,7 +41,7 @@ static int get_list(client *c, const arg *k, int flags, kref *r, quicklist **ql)
     return 1;
 }
 
-static void key_ready(client *c, const arg *k) { signal_key_ready(c->db, k->p, k->len); }
+static void key_ready(client *c, const arg *k) { fx_ready(c->db, k->p, k->len); }
 
 /* The source keys of a blocked command executed again: a key that meanwhile holds another type is
  * passed over (Redis 7.0 serves waiters only from keys holding a list), no WRONGTYPE. */
@@ -61,7 +62,7 @@ static void store_new(client *c, kref *r, const arg *k, quicklist *ql) {
 /* After removing elements: deletes the key of an emptied list, or records the change. */
 static void removed(client *c, kref *r, const arg *k, quicklist *ql) {
     if (ql->count == 0) db_delete(r);
-    else db_touch(c->db, k->p, k->len);
+    else key_changed(c, k, FX_LIST, c->cmd->name);
 }
 
 static void reply_val(client *c, const lp_val *v) {
@@ -136,7 +137,7 @@ static void push_generic(client *c, int where, int only_existing) {
     for (int j = 2; j < c->argc; j++) ql_push(ql, c->argv[j].p, c->argv[j].len, where);
     long long n = (long long)ql->count;
     if (!f) store_new(c, &r, k, ql);
-    else db_touch(c->db, k->p, k->len);
+    else key_changed(c, k, FX_LIST, c->cmd->name);
     reply_int(c, n);
 }
 
@@ -167,7 +168,7 @@ void cmd_linsert(client *c) {
     while (ql_iter_next(&it, &v)) {
         if (lp_eq(it.cur, pivot->p, (uint32_t)pivot->len)) {
             ql_iter_insert(&it, val->p, val->len, after);
-            db_touch(c->db, k->p, k->len);
+            key_changed(c, k, FX_LIST, "linsert");
             reply_int(c, (long long)ql->count);
             return;
         }
@@ -362,7 +363,7 @@ void cmd_lset(client *c) {
         return;
     }
     ql_replace(ql, &pos, c->argv[3].p, c->argv[3].len);
-    db_touch(c->db, k->p, k->len);
+    key_changed(c, k, FX_LIST, "lset");
     reply_ok(c);
 }
 
@@ -447,10 +448,10 @@ static void move_generic(client *c, int from, int to) {
         store_new(c, &rd, dk, dst);
     } else {
         ql_push(dst, e.p, e.len, to);
-        db_touch(c->db, dk->p, dk->len);
+        key_changed(c, dk, FX_LIST, c->cmd->name);
     }
     if (src->count == 0) db_delete_key(c->db, sk->p, sk->len);
-    else db_touch(c->db, sk->p, sk->len);
+    else key_changed(c, sk, FX_LIST, c->cmd->name);
     reply_bulk(c, e.p, e.len);
     elem_copy_free(&e);
 }
@@ -462,6 +463,15 @@ void cmd_lmove(client *c) {
 }
 
 void cmd_rpoplpush(client *c) { move_generic(c, QL_TAIL, QL_HEAD); }
+
+/* What a pop from one chosen key propagates: LPOP/RPOP key [count] (BLPOP, LMPOP, BLMPOP ...). */
+static void propagate_pop(client *c, int where, const arg *k, long long count) {
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%lld", count);
+    const char *v[3] = {where == QL_HEAD ? "LPOP" : "RPOP", k->p, num};
+    size_t l[3] = {4, k->len, (size_t)n};
+    prop_rewrite_strs(c, count < 0 ? 2 : 3, v, l);
+}
 
 /* ---- LMPOP ---- */
 
@@ -499,6 +509,7 @@ static int mpop_keys(client *c, const arg *keys, long long numkeys, int where, l
         reply_bulk(c, keys[j].p, keys[j].len);
         pop_range_reply(c, ql, where, count);
         removed(c, &r, &keys[j], ql);
+        propagate_pop(c, where, &keys[j], count);
         return 1;
     }
     return 0;
@@ -532,6 +543,7 @@ static void bpop_generic(client *c, int where) {
         reply_val(c, &v);
         ql_pop(ql, where);
         removed(c, &r, k, ql);
+        propagate_pop(c, where, k, -1);
         return;
     }
     if (!blocking_allowed(c)) { /* inside MULTI: reply as if timed out */
@@ -553,6 +565,12 @@ static void bmove_generic(client *c, int from, int to, const arg *timeout) {
     if (f < 0) return;
     if (f) {
         move_generic(c, from, to);
+        /* as Redis: BLMOVE as LMOVE, BRPOPLPUSH as RPOPLPUSH */
+        const char *v[5] = {"LMOVE", c->argv[1].p, c->argv[2].p, from == QL_HEAD ? "LEFT" : "RIGHT",
+                            to == QL_HEAD ? "LEFT" : "RIGHT"};
+        size_t l[5] = {5, c->argv[1].len, c->argv[2].len, from == QL_HEAD ? 4 : 5, to == QL_HEAD ? 4 : 5};
+        if (c->argc == 4) v[0] = "RPOPLPUSH", l[0] = 9;
+        prop_rewrite_strs(c, c->argc == 4 ? 3 : 5, v, l);
         return;
     }
     if (!blocking_allowed(c)) {

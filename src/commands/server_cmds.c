@@ -2,6 +2,7 @@
  * the MEMORY container and the COMMAND container. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
 #include "protocol/reply.h"
@@ -41,6 +42,10 @@ void cmd_debug(client *c) {
             "SET-ACTIVE-EXPIRE <0|1>",
             "    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis",
             "    behavior). Setting it to 1 reenables back the default.",
+            "APPLY-STREAM <0|1>",
+            "    This connection applies a propagated stream: keys never expire under its commands.",
+            "PROPAGATION-LOG <file>|OFF",
+            "    Write every propagated command to <file> as RESP (a replica's view of the stream).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL};
@@ -49,6 +54,17 @@ void cmd_debug(client *c) {
         double secs = strtod(c->argv[2].p, NULL);
         struct timespec ts = {(time_t)secs, (long)((secs - floor(secs)) * 1e9)};
         nanosleep(&ts, NULL);
+        reply_ok(c);
+    } else if (arg_is(sub, "propagation-log") && c->argc == 3) {
+        /* Sardine's own: a test sink of the propagated stream (commands/propagate.h). */
+        char path[4096];
+        snprintf(path, sizeof(path), "%.*s", (int)c->argv[2].len, c->argv[2].p);
+        if (prop_debug_log(arg_is(&c->argv[2], "off") ? NULL : path) < 0) reply_error(c, "ERR cannot open file");
+        else reply_ok(c);
+    } else if (arg_is(sub, "apply-stream") && c->argc == 3) {
+        /* Sardine's own: this connection applies a propagated stream, as a replica's link would. */
+        if (atoi(c->argv[2].p)) c->flags |= CLIENT_APPLY_STREAM;
+        else c->flags &= ~CLIENT_APPLY_STREAM;
         reply_ok(c);
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         srv.active_expire_enabled = atoi(c->argv[2].p) != 0;

@@ -9,8 +9,10 @@
  * by member, so they get the encoding Redis would give them. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/server.h"
+#include "types/limits.h"
 #include "types/tset.h"
 #include "util/glob.h"
 #include "util/mem.h"
@@ -53,7 +55,7 @@ void cmd_sadd(client *c) {
         store_new(&r, k, s);
     } else {
         if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
-        if (added) db_touch(c->db, k->p, k->len);
+        if (added) key_changed(c, k, FX_SET, "sadd");
     }
     reply_int(c, added);
 }
@@ -76,7 +78,7 @@ void cmd_srem(client *c) {
     if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     if (removed) {
         if (set_len(s) == 0) db_delete(&r);
-        else db_touch(c->db, k->p, k->len);
+        else key_changed(c, k, FX_SET, "srem");
     }
     reply_int(c, removed);
 }
@@ -156,11 +158,49 @@ static void copy_member(void *ud, const char *m, size_t len) {
 }
 
 /* Removes a random member of *sp and replies it. */
-static void pop_one(client *c, void **sp) {
+/* SPOP propagates the members it took as SREMs (of up to 1024 members each), not its random choice. */
+#define SREM_BATCH 1024
+typedef struct popped {
+    client *c;
+    int n;
+    arg v[SREM_BATCH + 2];
+} popped;
+
+static void popped_flush(popped *p) {
+    if (p->n > 2) prop_also(p->c->db->id, p->n, p->v);
+    for (int i = 2; i < p->n; i++) s_free(p->v[i].p);
+    p->n = 2;
+}
+
+static popped *popped_new(client *c, const arg *k) {
+    prop_prevent(c);
+    if (!prop_has_sinks()) return NULL;
+    popped *p = s_malloc(sizeof(*p));
+    p->c = c;
+    p->n = 2;
+    p->v[0] = (arg){(char *)"SREM", 4};
+    p->v[1] = *k;
+    return p;
+}
+
+static void popped_add(popped *p, const char *m, size_t len) {
+    if (!p) return;
+    p->v[p->n++] = (arg){s_memdup(m, len), len};
+    if (p->n == SREM_BATCH + 2) popped_flush(p);
+}
+
+static void popped_done(popped *p) {
+    if (!p) return;
+    popped_flush(p);
+    s_free(p);
+}
+
+static void pop_one(client *c, void **sp, popped *pp) {
     mcopy m = {0};
     set_random(*sp, 1, 1, copy_member, &m);
     set_rem(sp, m.p, m.len);
     reply_bulk(c, m.p, m.len);
+    popped_add(pp, m.p, m.len);
     s_free(m.p);
 }
 
@@ -173,11 +213,14 @@ static void keep_member(void *ud, const char *m, size_t len) {
 typedef struct not_in {
     client *c;
     const void *keep;
+    popped *pp;
 } not_in;
 
 static void emit_unless_kept(void *ud, const char *m, size_t len) {
     not_in *ni = ud;
-    if (!set_has(ni->keep, m, len)) reply_bulk(ni->c, m, len);
+    if (set_has(ni->keep, m, len)) return;
+    reply_bulk(ni->c, m, len);
+    popped_add(ni->pp, m, len);
 }
 
 static void set_to(void *ud, const char *m, size_t len) { set_add(ud, m, len); }
@@ -199,10 +242,12 @@ void cmd_spop(client *c) {
             return;
         }
         void *s = e_ptr(r.e);
-        pop_one(c, &s);
+        popped *pp = popped_new(c, k);
+        pop_one(c, &s, pp);
+        popped_done(pp);
         if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
         if (set_len(s) == 0) db_delete(&r);
-        else db_touch(c->db, k->p, k->len);
+        else key_changed(c, k, FX_SET, "spop");
         return;
     }
     long long count;
@@ -220,7 +265,7 @@ void cmd_spop(client *c) {
     unsigned long size = set_len(s);
     if ((unsigned long long)count >= size) { /* the whole set */
         reply_set(c, (long)size);
-        if (!set_is_intset(s) && size <= (unsigned long long)srv.set_max_intset_entries) {
+        if (!set_is_intset(s) && size <= (unsigned long long)limits.set_max_intset_entries) {
             /* Redis replies a copy built from an intset: sorted if every member is an integer */
             void *copy = set_new_intset();
             set_foreach(s, set_to, &copy);
@@ -230,22 +275,25 @@ void cmd_spop(client *c) {
             set_foreach(s, emit_bulk, c);
         }
         db_delete(&r);
+        prop_rewrite_del(c, k);
         return;
     }
     unsigned long remaining = size - (unsigned long)count;
     reply_set(c, count);
+    popped *pp = popped_new(c, k);
     if (remaining * SPOP_MOVE_STRATEGY_MUL > (unsigned long)count) {
-        for (long long i = 0; i < count; i++) pop_one(c, &s);
+        for (long long i = 0; i < count; i++) pop_one(c, &s, pp);
         if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     } else { /* few stay: build a new set of them, reply the others */
         void *keep = NULL;
         set_random(s, remaining, 1, keep_member, &keep);
-        not_in ni = {c, keep};
+        not_in ni = {c, keep, pp};
         set_foreach(s, emit_unless_kept, &ni);
         e_set_ptr(r.e, keep);
         value_free(OBJ_SET, s);
     }
-    db_touch(c->db, k->p, k->len);
+    popped_done(pp);
+    key_changed(c, k, FX_SET, "spop");
 }
 
 /* ---- SMOVE ---- */
@@ -282,7 +330,7 @@ void cmd_smove(client *c) {
     }
     if (s != e_ptr(rs.e)) e_set_ptr(rs.e, s);
     if (set_len(s) == 0) db_delete(&rs);
-    else db_touch(c->db, src->p, src->len);
+    else key_changed(c, src, FX_SET, "srem");
     fd = lookup_set(c, dst, LOOKUP_NOSTATS | LOOKUP_NOTOUCH, &rd); /* after the delete above */
     if (!fd) {
         void *d = set_create_for(ele->p, ele->len);
@@ -292,7 +340,7 @@ void cmd_smove(client *c) {
         void *d = e_ptr(rd.e);
         if (set_add(&d, ele->p, ele->len)) {
             if (d != e_ptr(rd.e)) e_set_ptr(rd.e, d);
-            db_touch(c->db, dst->p, dst->len);
+            key_changed(c, dst, FX_SET, "sadd");
         }
     }
     reply_int(c, 1);

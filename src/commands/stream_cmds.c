@@ -17,9 +17,11 @@
  * "-NOGROUP ... no longer exists" error. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/blocking.h"
 #include "server/server.h"
+#include "types/limits.h"
 #include "types/tstream.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -170,10 +172,43 @@ static int reply_one(client *c, stream *s, const sid *id) {
     return found;
 }
 
+/* ---- propagation of consumer-group state (Redis's forms, so that replicas and AOF agree) ---- */
+
+/* XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last: the PEL entry as it is now
+ * (p NULL: the entry was dropped from the PEL because it no longer exists; the replica's XCLAIM drops it too). */
+static void propagate_claim(client *c, const arg *k, const sgroup *g, const arg *cname, const sid *id,
+                            const spel *p) {
+    if (!prop_has_sinks()) return;
+    char idb[SID_MAX_STR], lastb[SID_MAX_STR], tb[24], nb[24];
+    size_t l[14] = {6, k->len, g->nlen, cname->len, 1, (size_t)sid_format(idb, id), 4,
+                    (size_t)snprintf(tb, sizeof(tb), "%lld", p ? (long long)p->delivery_time : 0LL), 10,
+                    (size_t)snprintf(nb, sizeof(nb), "%llu", p ? (unsigned long long)p->delivery_count : 0ULL), 5, 6,
+                    6, (size_t)sid_format(lastb, &g->last_id)};
+    const char *v[14] = {"XCLAIM", k->p, g->name, cname->p, "0", idb, "TIME", tb, "RETRYCOUNT", nb, "FORCE",
+                         "JUSTID", "LASTID", lastb};
+    prop_also_strs(c->db->id, 14, v, l);
+}
+
+/* XGROUP SETID key group last ENTRIESREAD n: the group's position. */
+static void propagate_group_position(client *c, const arg *k, const sgroup *g) {
+    if (!prop_has_sinks()) return;
+    char lastb[SID_MAX_STR], nb[24];
+    const char *v[7] = {"XGROUP", "SETID", k->p, g->name, lastb, "ENTRIESREAD", nb};
+    size_t l[7] = {6, 5, k->len, g->nlen, (size_t)sid_format(lastb, &g->last_id), 11,
+                   (size_t)snprintf(nb, sizeof(nb), "%lld", (long long)g->entries_read)};
+    prop_also_strs(c->db->id, 7, v, l);
+}
+
+static void propagate_consumer_creation(client *c, const arg *k, const sgroup *g, const arg *cname) {
+    const char *v[5] = {"XGROUP", "CREATECONSUMER", k->p, g->name, cname->p};
+    size_t l[5] = {6, 14, k->len, g->nlen, cname->len};
+    prop_also_strs(c->db->id, 5, v, l);
+}
+
 /* Redis's streamReplyWithRange for XREADGROUP ">": emits entries from start, advancing the group and
  * adding them to the pending lists unless noack. */
 static size_t reply_group_range(client *c, stream *s, const sid *start, size_t count, sgroup *g, sconsumer *cons,
-                                int noack) {
+                                int noack, const arg *k, const arg *cname) {
     size_t pos = reply_defer(c), n = 0;
     stream_iter it;
     sid id;
@@ -195,6 +230,7 @@ static size_t reply_group_range(client *c, stream *s, const sid *start, size_t c
             p->delivery_time = now;
             p->delivery_count = 1;
             stream_pel_assign(g, p, cons);
+            propagate_claim(c, k, g, cname, &id, p);
         }
         n++;
         if (count && n == count) break;
@@ -205,7 +241,8 @@ static size_t reply_group_range(client *c, stream *s, const sid *start, size_t c
 }
 
 /* XREADGROUP with an ID: the consumer's own pending entries from start. */
-static void reply_consumer_history(client *c, stream *s, const sid *start, size_t count, sgroup *g, sconsumer *cons) {
+static void reply_consumer_history(client *c, stream *s, const sid *start, size_t count, sgroup *g, sconsumer *cons,
+                                   const arg *k, const arg *cname) {
     size_t pos = reply_defer(c), n = 0;
     long long now = mstime();
     sidx_cur cur;
@@ -216,6 +253,7 @@ static void reply_consumer_history(client *c, stream *s, const sid *start, size_
             spel *p = stream_pel_find(g, &id);
             p->delivery_time = now;
             p->delivery_count++;
+            propagate_claim(c, k, g, cname, &id, p);
         } else {
             reply_array(c, 2);
             reply_id(c, &id);
@@ -301,12 +339,51 @@ static int parse_add_trim(client *c, int xadd, strim *t, int *nomkstream, int *i
             return -1;
         }
     } else if (t->approx) {
-        t->limit = 100 * srv.stream_node_max_entries;
+        t->limit = 100 * limits.stream_node_max_entries;
         if (t->limit <= 0 || t->limit > 10000) t->limit = 10000;
     } else {
         t->limit = 0;
     }
     return i;
+}
+
+/* XADD and XTRIM propagate as Redis does: XADD with the ID it chose in place of "*" (or "ms-*"), and an
+ * approximate trim ("~") as the exact one it amounted to ("=" and the length, or the first ID, it left),
+ * without LIMIT.  An exact XTRIM propagates as it is.  idpos: XADD's ID argument, 0 for XTRIM. */
+static void propagate_add_trim(client *c, const sid *nid, int idpos, const strim *t, const stream *s) {
+    if (!idpos && !t->approx) return;
+    if (!prop_has_sinks()) {
+        prop_prevent(c);
+        return;
+    }
+    arg stackv[24], *v = c->argc <= 24 ? stackv : s_malloc(sizeof(arg) * (size_t)c->argc);
+    char idbuf[SID_MAX_STR], thr[SID_MAX_STR];
+    int n = 0, end = idpos ? idpos : c->argc;
+    for (int i = 0; i < end; i++) {
+        const arg *a = &c->argv[i];
+        if (i >= 2 && t->approx && arg_is(a, "limit") && i + 1 < end) {
+            i++; /* LIMIT n: only meaningful with "~" */
+            continue;
+        }
+        v[n++] = *a;
+        if (i >= 2 && t->approx && (arg_is(a, "maxlen") || arg_is(a, "minid")) && i + 1 < end) {
+            if (same_arg(&c->argv[i + 1], "~") || same_arg(&c->argv[i + 1], "=")) i++;
+            v[n++] = (arg){(char *)"=", 1};
+            i++; /* the threshold, replaced by what the trim left */
+            if (arg_is(a, "minid") && s->length) {
+                v[n++] = (arg){thr, (size_t)sid_format(thr, &s->first_id)};
+            } else {
+                v[n - 2] = (arg){(char *)"MAXLEN", 6};
+                v[n++] = (arg){thr, (size_t)snprintf(thr, sizeof(thr), "%llu", (unsigned long long)s->length)};
+            }
+        }
+    }
+    if (idpos) {
+        v[n++] = (arg){idbuf, (size_t)sid_format(idbuf, nid)};
+        for (int i = idpos + 1; i < c->argc; i++) v[n++] = c->argv[i];
+    }
+    prop_rewrite(c, n, v);
+    if (v != stackv) s_free(v);
 }
 
 void cmd_xadd(client *c) {
@@ -382,8 +459,9 @@ void cmd_xadd(client *c) {
     }
     reply_id(c, &nid);
     if (t.strategy != TRIM_NONE) stream_trim(s, &t);
-    db_touch(c->db, k->p, k->len);
-    signal_key_ready(c->db, k->p, k->len);
+    propagate_add_trim(c, &nid, idpos, &t, s);
+    key_changed(c, k, FX_STREAM, "xadd");
+    fx_ready(c->db, k->p, k->len);
 }
 
 void cmd_xtrim(client *c) {
@@ -399,7 +477,10 @@ void cmd_xtrim(client *c) {
         return;
     }
     long long deleted = stream_trim(s, &t);
-    if (deleted) db_touch(c->db, c->argv[1].p, c->argv[1].len);
+    if (deleted) {
+        propagate_add_trim(c, NULL, 0, &t, s);
+        key_changed(c, &c->argv[1], FX_STREAM, "xtrim");
+    }
     reply_int(c, deleted);
 }
 
@@ -489,7 +570,7 @@ void cmd_xdel(client *c) {
     if (deleted) {
         if (s->length == 0) s->first_id = SID_MIN;
         else if (first_entry) stream_first_valid(s, &s->first_id);
-        db_touch(c->db, c->argv[1].p, c->argv[1].len);
+        key_changed(c, &c->argv[1], FX_STREAM, "xdel");
     }
     reply_int(c, deleted);
 done:
@@ -653,11 +734,18 @@ static void read_generic(client *c, int group_mode) {
         if (reproc && !cnt) cnt = XREAD_BLOCKED_DEFAULT_COUNT;
         if (g) {
             sconsumer *cons = stream_consumer_find(g, cname->p, cname->len);
-            if (cons) cons->seen_time = now;
-            else cons = stream_consumer_create(g, cname->p, cname->len, now);
-            if (history) reply_consumer_history(c, s, &start, cnt, g, cons);
-            else reply_group_range(c, s, &start, cnt, g, cons, noack);
-            db_touch(c->db, keys[i].p, keys[i].len);
+            prop_prevent(c); /* XREADGROUP propagates what it did to the group, as Redis does */
+            if (cons) {
+                cons->seen_time = now;
+            } else {
+                cons = stream_consumer_create(g, cname->p, cname->len, now);
+                propagate_consumer_creation(c, &keys[i], g, cname);
+            }
+            sid before = g->last_id;
+            if (history) reply_consumer_history(c, s, &start, cnt, g, cons, &keys[i], cname);
+            else reply_group_range(c, s, &start, cnt, g, cons, noack, &keys[i], cname);
+            if (sid_cmp(&before, &g->last_id) != 0) propagate_group_position(c, &keys[i], g);
+            key_changed(c, &keys[i], FX_STREAM, "xgroup-createconsumer");
         } else {
             size_t p2 = reply_defer(c), n = 0;
             stream_iter it;
@@ -774,7 +862,7 @@ void cmd_xgroup_create(client *c) {
         db_set_value_at(&r, k->p, k->len, &v, -1);
     }
     if (stream_group_create(s, c->argv[3].p, c->argv[3].len, &id, er)) {
-        db_touch(c->db, k->p, k->len);
+        key_changed(c, k, FX_STREAM, "xgroup-create");
         reply_ok(c);
     } else {
         reply_error(c, "BUSYGROUP Consumer Group name already exists");
@@ -796,7 +884,7 @@ void cmd_xgroup_setid(client *c) {
     else if (!parse_id(c, &c->argv[4], &id, 0, 0, NULL)) return;
     g->last_id = id;
     g->entries_read = er;
-    db_touch(c->db, c->argv[2].p, c->argv[2].len);
+    key_changed(c, &c->argv[2], FX_STREAM, "xgroup-setid");
     reply_ok(c);
 }
 
@@ -811,8 +899,8 @@ void cmd_xgroup_destroy(client *c) {
         return;
     }
     stream_group_destroy(s, g);
-    db_touch(c->db, c->argv[2].p, c->argv[2].len);
-    signal_key_ready(c->db, c->argv[2].p, c->argv[2].len); /* blocked XREADGROUPs get -NOGROUP */
+    key_changed(c, &c->argv[2], FX_STREAM, "xgroup-destroy");
+    fx_ready(c->db, c->argv[2].p, c->argv[2].len); /* blocked XREADGROUPs get -NOGROUP */
     reply_int(c, 1);
 }
 
@@ -823,7 +911,7 @@ void cmd_xgroup_createconsumer(client *c) {
     long long er;
     if (!xgroup_prepare(c, 0, 0, 1, &s, &g, &mk, &er)) return;
     int created = stream_consumer_create(g, c->argv[4].p, c->argv[4].len, mstime()) != NULL;
-    if (created) db_touch(c->db, c->argv[2].p, c->argv[2].len);
+    if (created) key_changed(c, &c->argv[2], FX_STREAM, "xgroup-createconsumer");
     reply_int(c, created);
 }
 
@@ -837,7 +925,7 @@ void cmd_xgroup_delconsumer(client *c) {
     long long pending = 0;
     if (cons) {
         pending = (long long)stream_consumer_delete(g, cons);
-        db_touch(c->db, c->argv[2].p, c->argv[2].len);
+        key_changed(c, &c->argv[2], FX_STREAM, "xgroup-delconsumer");
     }
     reply_int(c, pending);
 }
@@ -921,7 +1009,7 @@ void cmd_xsetid(client *c) {
     s->last_id = id;
     if (added != -1) s->entries_added = (uint64_t)added;
     if (!sid_is_zero(&maxdel)) s->max_deleted_id = maxdel;
-    db_touch(c->db, c->argv[1].p, c->argv[1].len);
+    key_changed(c, &c->argv[1], FX_STREAM, "xsetid");
     reply_ok(c);
 }
 
@@ -947,7 +1035,7 @@ void cmd_xack(client *c) {
         stream_pel_remove(g, &ids[j]);
         acked++;
     }
-    if (acked) db_touch(c->db, c->argv[1].p, c->argv[1].len);
+    if (acked) key_changed(c, &c->argv[1], FX_STREAM, NULL);
     reply_int(c, acked);
 done:
     if (ids != stackids) s_free(ids);
@@ -1108,9 +1196,11 @@ void cmd_xclaim(client *c) {
         }
     }
     int changed = 0;
+    prop_prevent(c); /* propagated as the PEL entries it changed, in Redis's form */
     if (sid_cmp(&last_id, &g->last_id) > 0) {
         g->last_id = last_id;
         changed = 1;
+        propagate_group_position(c, &c->argv[1], g);
     }
     if (deliverytime != -1) {
         if (deliverytime < 0 || deliverytime > now) deliverytime = now;
@@ -1127,6 +1217,7 @@ void cmd_xclaim(client *c) {
         if (!stream_entry_exists(s, &id)) {
             if (p) {
                 stream_pel_remove(g, &id);
+                propagate_claim(c, &c->argv[1], g, &c->argv[3], &id, NULL);
                 changed = 1;
             }
             continue;
@@ -1143,13 +1234,14 @@ void cmd_xclaim(client *c) {
         if (retrycount >= 0) p->delivery_count = (uint64_t)retrycount;
         else if (!justid) p->delivery_count++;
         stream_pel_assign(g, p, cons);
+        propagate_claim(c, &c->argv[1], g, &c->argv[3], &id, p);
         if (justid) reply_id(c, &id);
         else if (!reply_one(c, s, &id)) reply_null_array(c);
         n++;
         changed = 1;
     }
     reply_defer_set(c, pos, n, '*');
-    if (changed) db_touch(c->db, c->argv[1].p, c->argv[1].len);
+    if (changed) key_changed(c, &c->argv[1], FX_STREAM, "xclaim");
 }
 
 void cmd_xautoclaim(client *c) {
@@ -1189,6 +1281,7 @@ void cmd_xautoclaim(client *c) {
     sid *claimed = NULL, *deleted = NULL;
     size_t nclaimed = 0, ndel = 0, cap = 0;
     int changed = 0;
+    prop_prevent(c); /* propagated as the PEL entries it changed, as XCLAIMs */
     sidx_cur cur;
     int ok = sidx_seek_ge(&g->pel, &start, &cur);
     /* Redis's loop: every examined entry costs an attempt; a claimed or deleted one also costs count. */
@@ -1202,6 +1295,7 @@ void cmd_xautoclaim(client *c) {
         }
         if (!stream_entry_exists(s, &id)) {
             stream_pel_remove(g, &id);
+            propagate_claim(c, &c->argv[1], g, &c->argv[3], &id, NULL);
             deleted[ndel++] = id;
             count--;
             changed = 1;
@@ -1216,6 +1310,7 @@ void cmd_xautoclaim(client *c) {
         p->delivery_time = now;
         if (!justid) p->delivery_count++;
         stream_pel_assign(g, p, cons);
+        propagate_claim(c, &c->argv[1], g, &c->argv[3], &id, p);
         claimed[nclaimed++] = id;
         count--;
         changed = 1;
@@ -1235,7 +1330,7 @@ void cmd_xautoclaim(client *c) {
     for (size_t i = 0; i < ndel; i++) reply_id(c, &deleted[i]);
     s_free(claimed);
     s_free(deleted);
-    if (changed) db_touch(c->db, c->argv[1].p, c->argv[1].len);
+    if (changed) key_changed(c, &c->argv[1], FX_STREAM, "xautoclaim");
 }
 
 /* ---- XINFO ---- */

@@ -2,6 +2,7 @@
  * with Redis 7.0's argument rules, replies and error texts. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "types/rstr.h"
@@ -126,6 +127,13 @@ static void set_generic(client *c, const arg *key, const arg *val, int flags, lo
     if (!found) r.h = 0;
     entry_value v = str_value(val->p, val->len);
     db_set_value_at(&r, key->p, key->len, &v, (flags & SET_KEEPTTL) ? -2 : (flags & SET_ANY_EXPIRE) ? when : -1);
+    if (flags & SET_ANY_EXPIRE) { /* relative and second-based expiries propagate as one absolute form */
+        char ms[24];
+        int n = snprintf(ms, sizeof(ms), "%lld", when);
+        const char *pv[5] = {"SET", key->p, val->p, "PXAT", ms};
+        size_t pl[5] = {3, key->len, val->len, 4, (size_t)n};
+        prop_rewrite_strs(c, 5, pv, pl);
+    }
     if (!(flags & SET_GET)) reply_ok(c);
 }
 
@@ -169,6 +177,7 @@ void cmd_getdel(client *c) {
     }
     reply_value(c, r.e);
     db_delete(&r);
+    prop_rewrite_del(c, &c->argv[1]);
 }
 
 void cmd_getex(client *c) {
@@ -185,12 +194,16 @@ void cmd_getex(client *c) {
     }
     if (exp && !expire_arg(c, exp, flags, &when)) return;
     reply_value(c, r.e);
-    if ((flags & (SET_EXAT | SET_PXAT)) && when < srv.cmd_now_ms) {
+    if ((flags & (SET_EXAT | SET_PXAT)) && when < srv.cmd_now_ms && !srv.keep_expired) {
         db_delete(&r); /* an absolute time already past deletes the key */
+        prop_rewrite_del(c, &c->argv[1]);
     } else if (flags & SET_ANY_EXPIRE) {
         db_set_ttl(&r, when);
+        prop_rewrite_pexpireat(c, &c->argv[1], when);
     } else if ((flags & SET_PERSIST) && e_has_ttl(r.e)) {
         db_set_ttl(&r, -1);
+        arg pv[2] = {{(char *)"PERSIST", 7}, c->argv[1]};
+        prop_rewrite(c, 2, pv);
     }
 }
 
@@ -248,7 +261,7 @@ void cmd_append(client *c) {
         s->len += add->len;
         s->data[s->len] = 0;
         e_set_ptr(r.e, s);
-        db_touch(c->db, k->p, k->len);
+        key_changed(c, k, FX_STRING, "append");
         reply_int(c, (long long)s->len);
         return;
     }
@@ -352,6 +365,10 @@ void cmd_incrbyfloat(client *c) {
     if (n > EMBSTR_MAX) nv = str_raw_value(out, (size_t)n);
     if (!f) r.h = 0;
     db_set_value_at(&r, k->p, k->len, &nv, -2);
+    /* The sum as text, so that a replica does not redo the floating-point arithmetic. */
+    const char *pv[4] = {"SET", k->p, out, "KEEPTTL"};
+    size_t pl[4] = {3, k->len, (size_t)n, 7};
+    prop_rewrite_strs(c, 4, pv, pl);
     reply_bulk(c, out, (size_t)n);
 }
 
@@ -422,7 +439,7 @@ void cmd_setrange(client *c) {
         s->len = newlen;
         s->data[newlen] = 0;
         e_set_ptr(r.e, s);
-        db_touch(c->db, k->p, k->len);
+        key_changed(c, k, FX_STRING, "setrange");
         reply_int(c, (long long)newlen);
         return;
     }

@@ -7,7 +7,7 @@
  * that empties one deletes the key.  Commands that change a set in place
  * store the value's (possibly moved) pointer back into the key's entry and
  * call db_touch.  Commands that create a zset key announce it to clients
- * blocked on it (signal_key_ready): blocking commands only wait on keys that
+ * blocked on it (fx_ready): blocking commands only wait on keys that
  * hold nothing, so an existing set had no one waiting for it.
  *
  * Ranges of every kind are turned into ascending ranks [lo, hi) first
@@ -15,6 +15,7 @@
  * served by rank, which is O(log n) on the big encoding. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/blocking.h"
 #include "server/server.h"
@@ -57,14 +58,14 @@ static int get_zset(client *c, const arg *k, int flags, kref *r, zset **z) {
 static void written(client *c, kref *r, const arg *k, zset *z) {
     e_set_ptr(r->e, z);
     if (zs_card(z) == 0) db_delete(r);
-    else db_touch(c->db, k->p, k->len);
+    else key_changed(c, k, FX_ZSET, c->cmd->name);
 }
 
 /* Stores a new set under a key found missing by r's lookup. */
 static void store_new(client *c, kref *r, const arg *k, zset *z) {
     entry_value v = {.type = OBJ_ZSET, .store = VAL_PTR, .ptr = z};
     db_set_value_at(r, k->p, k->len, &v, -1);
-    signal_key_ready(c->db, k->p, k->len);
+    fx_ready(c->db, k->p, k->len);
 }
 
 /* A store command's result: replaces the key (any type, TTL dropped), or deletes it when empty. */
@@ -74,7 +75,7 @@ static void store_result(client *c, const arg *k, zset *z, size_t maxlen) {
         zs_fit(&z, maxlen);
         entry_value v = {.type = OBJ_ZSET, .store = VAL_PTR, .ptr = z};
         db_set_value(c->db, k->p, k->len, &v, -1);
-        signal_key_ready(c->db, k->p, k->len);
+        fx_ready(c->db, k->p, k->len);
     } else {
         zs_free(z);
         db_delete_key(c->db, k->p, k->len);
@@ -274,7 +275,7 @@ static void zadd_generic(client *c, int flags) {
         else zs_free(z);
     } else {
         e_set_ptr(r.e, z);
-        if (added || updated) db_touch(c->db, k->p, k->len);
+        if (added || updated) key_changed(c, k, FX_ZSET, (incr ? "zincr" : "zadd"));
     }
     if (nan) {
         reply_error(c, NANERR);
@@ -584,6 +585,15 @@ static void pop_reply(client *c, kref *r, const arg *k, zset *z, long long count
     written(c, r, k, z);
 }
 
+/* BZPOPMIN/MAX (count < 0), ZMPOP and BZMPOP propagate as the plain pop from the key they chose, as Redis. */
+static void propagate_zpop(client *c, const arg *k, int max, long long count) {
+    char num[24];
+    int len = snprintf(num, sizeof(num), "%lld", count);
+    const char *pv[3] = {max ? "ZPOPMAX" : "ZPOPMIN", k->p, num};
+    size_t pl[3] = {7, k->len, (size_t)len};
+    prop_rewrite_strs(c, count < 0 ? 2 : 3, pv, pl);
+}
+
 static void zpop_generic(client *c, int max) {
     if (c->argc > 3) {
         reply_syntax_error(c);
@@ -654,6 +664,7 @@ static int mpop_keys(client *c, const arg *keys, long long numkeys, int max, lon
         reply_bulk(c, keys[j].p, keys[j].len);
         reply_array(c, (long)n);
         pop_reply(c, &r, &keys[j], z, (long long)n, max, 1);
+        propagate_zpop(c, &keys[j], max, count);
         return 1;
     }
     return 0;
@@ -680,6 +691,7 @@ static void bzpop_generic(client *c, int max) {
         reply_array(c, 3);
         reply_bulk(c, k->p, k->len);
         pop_reply(c, &r, k, z, 1, max, 0);
+        propagate_zpop(c, k, max, -1);
         return;
     }
     if (!blocking_allowed(c)) { /* inside MULTI: as if timed out */

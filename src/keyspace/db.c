@@ -3,10 +3,9 @@
  * (entries live in the arena, which only the loop thread may touch); big heap
  * values are handed to the background free thread (bio.h). */
 #include "keyspace/db.h"
+#include "keyspace/effects.h"
 #include "keyspace/evict.h"
 #include "server/bio.h"
-#include "server/blocking.h"
-#include "server/multi.h"
 #include "server/server.h"
 #include "types/object.h"
 #include <stdint.h>
@@ -20,13 +19,8 @@ void db_init(db *d, int id) {
 }
 
 int db_is_expired(const uint8_t *e) {
-    if (!e_has_ttl(e)) return 0;
+    if (!e_has_ttl(e) || srv.keep_expired) return 0;
     return srv.cmd_now_ms > e_ttl(e);
-}
-
-void db_touch(db *d, const char *key, size_t klen) {
-    srv.dirty++;
-    if (srv.watched_keys) touch_watched_key(d, key, klen);
 }
 
 int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out) {
@@ -59,9 +53,9 @@ int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out) {
 void db_add(db *d, const char *key, size_t klen, uint64_t hash, handle_t h) {
     int type = e_type(arena_ptr(h));
     kt_insert(&d->t, hash, h, e_has_ttl(arena_ptr(h)));
-    db_touch(d, key, klen);
+    fx_key(d, key, klen, FX_NEW, "new");
     /* A new list, sorted set or stream may be what a blocked client waits for (RENAME, MOVE, COPY ...). */
-    if (type == OBJ_LIST || type == OBJ_ZSET || type == OBJ_STREAM) signal_key_ready(d, key, klen);
+    if (type == OBJ_LIST || type == OBJ_ZSET || type == OBJ_STREAM) fx_ready(d, key, klen);
 }
 
 void db_replace(kref *r, handle_t h) {
@@ -71,7 +65,7 @@ void db_replace(kref *r, handle_t h) {
     kt_replace(&r->db->t, &r->slot, h, e_has_ttl(r->e));
     size_t klen;
     const char *key = e_key(r->e, &klen);
-    db_touch(r->db, key, klen);
+    fx_key(r->db, key, klen, FX_GENERIC, NULL);
 }
 
 static void delete_entry(kref *r, int lazy) {
@@ -89,19 +83,12 @@ static void delete_entry(kref *r, int lazy) {
 handle_t db_detach(kref *r) {
     size_t klen;
     const char *key = e_key(r->e, &klen);
-    db_touch(r->db, key, klen);
+    fx_key(r->db, key, klen, FX_GENERIC, NULL);
     handle_t h = r->h;
     kt_delete(&r->db->t, &r->slot, r->hash);
     r->h = 0;
     r->e = NULL;
     return h;
-}
-
-void db_delete(kref *r) {
-    size_t klen;
-    const char *key = e_key(r->e, &klen);
-    db_touch(r->db, key, klen);
-    delete_entry(r, srv.lazyfree_lazy_server_del);
 }
 
 int db_delete_key(db *d, const char *key, size_t klen) {
@@ -111,20 +98,29 @@ int db_delete_key(db *d, const char *key, size_t klen) {
     return 1;
 }
 
-void db_evict(kref *r) {
+/* Deletes the key, then announces it (listeners see the key gone, as after any change). */
+static void delete_announced(kref *r, int lazy, int cls, const char *event) {
+    db *d = r->db;
     size_t klen;
     const char *key = e_key(r->e, &klen);
-    db_touch(r->db, key, klen);
+    char stackbuf[128];
+    char *copy = klen <= sizeof(stackbuf) ? stackbuf : s_malloc(klen);
+    memcpy(copy, key, klen);
+    delete_entry(r, lazy);
+    fx_key(d, copy, klen, cls, event);
+    if (copy != stackbuf) s_free(copy);
+}
+
+void db_delete(kref *r) { delete_announced(r, srv.lazyfree_lazy_server_del, FX_GENERIC, "del"); }
+
+void db_evict(kref *r) {
     srv.stat_evictedkeys++;
-    delete_entry(r, srv.lazyfree_lazy_eviction);
+    delete_announced(r, srv.lazyfree_lazy_eviction, FX_EVICTED, "evicted");
 }
 
 void db_expire_now(kref *r) {
-    size_t klen;
-    const char *key = e_key(r->e, &klen);
-    db_touch(r->db, key, klen);
     srv.stat_expiredkeys++;
-    delete_entry(r, srv.lazyfree_lazy_expire);
+    delete_announced(r, srv.lazyfree_lazy_expire, FX_EXPIRED, "expired");
 }
 
 /* Rebuilds the entry with a different TTL shape, keeping key, LRU and value. */
@@ -146,7 +142,7 @@ void db_set_ttl(kref *r, long long when) {
         e_set_ttl(r->e, when);
         size_t klen;
         const char *key = e_key(r->e, &klen);
-        db_touch(r->db, key, klen);
+        fx_key(r->db, key, klen, FX_GENERIC, NULL);
         return;
     }
     if (when < 0 && !has) return;
@@ -250,8 +246,7 @@ static void free_handle(void *ud, handle_t h) {
 }
 
 void db_flush(db *d, int async) {
-    touch_all_watched_keys(d, NULL);
-    srv.dirty += (long long)d->t.count;
+    fx_flushing(d);
     if (async && d->t.count > 1000) {
         parked *p = s_malloc(sizeof(*p));
         p->t = d->t;
@@ -284,8 +279,7 @@ int db_lazyfree_step(long max_entries) {
 size_t db_lazyfree_pending(void) { return lazy_pending + step_pending; }
 
 void db_swap(db *a, db *b) {
-    touch_all_watched_keys(a, b);
-    touch_all_watched_keys(b, a);
+    fx_swapping(a, b);
     ktable t = a->t;
     a->t = b->t;
     b->t = t;

@@ -4,9 +4,14 @@
  * - An expired key is never visible: db_lookup deletes a key whose TTL has
  *   passed (lazy expiry) before anyone sees it, and activeexpire.c reclaims
  *   the rest in the background.  "Passed" means now > when, with `now` frozen
- *   for the duration of one command (srv.cmd_now_ms), as in Redis.
- * - Every modification goes through here so that WATCH (multi.c) and the
- *   dirty counter see it: db_add, db_replace, db_delete, db_set_ttl.
+ *   for the duration of one command (srv.cmd_now_ms), as in Redis.  While a
+ *   propagated stream is applied (srv.keep_expired: a replica's link to its
+ *   primary, the AOF loader, DEBUG APPLY-STREAM) nothing expires: the source
+ *   decides, and its DELs follow.
+ * - Every modification is announced to the effects layer (effects.h), which
+ *   tells its listeners (WATCH, blocked clients, propagation ...): db_add,
+ *   db_replace, db_delete, db_set_ttl, expiry, eviction, flush and swap do it
+ *   here; commands that change a value in place announce it themselves.
  * - A kref is a found key: its handle, entry bytes and table slot.  It is
  *   valid until the next insert into the same db or any delete. */
 #ifndef SARDINE_DB_H
@@ -72,6 +77,4 @@ size_t value_bytes(int type, void *ptr);
 /* Called by the event loop: frees a slice of tables emptied by FLUSH ASYNC; 1 while work remains. */
 int db_lazyfree_step(long max_entries);
 size_t db_lazyfree_pending(void);
-/* Called when a key changes (WATCH invalidation + dirty counter). */
-void db_touch(db *d, const char *key, size_t klen);
 #endif

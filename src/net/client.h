@@ -35,6 +35,7 @@ enum {
     CLIENT_NO_TOUCH = 1 << 15,
     CLIENT_BLOCKED = 1 << 16,       /* waiting on keys (server/blocking.h) */
     CLIENT_REPROCESSING = 1 << 17,  /* a blocked command being executed again */
+    CLIENT_APPLY_STREAM = 1 << 18,  /* applies a propagated stream: keys never expire under it */
 };
 
 typedef struct arg {

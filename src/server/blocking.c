@@ -1,5 +1,6 @@
 /* blocking: see blocking.h. */
 #include "server/blocking.h"
+#include "keyspace/effects.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "commands/dispatch.h"
@@ -147,7 +148,8 @@ void blocking_unblock(client *c) {
     c->flags &= ~CLIENT_BLOCKED;
 }
 
-void signal_key_ready(db *d, const char *key, size_t klen) {
+static void signal_key_ready(void *ud, db *d, const char *key, size_t klen) {
+    (void)ud;
     if (!nblocked || !d->blocking || !dict_find(d->blocking, key, klen)) return;
     char tag[32];
     int tl = snprintf(tag, sizeof(tag), "%d:", d->id);
@@ -270,3 +272,7 @@ void cmd_client_unblock(client *c) {
     }
     reply_int(c, 0);
 }
+
+static const fx_listener blocking_listener = {.key_ready = signal_key_ready};
+
+void blocking_init(void) { fx_listen(&blocking_listener); }

@@ -3,7 +3,8 @@
  * A blocking command that finds nothing to serve calls block_for_keys() and
  * returns without replying.  The client keeps a copy of its command and
  * stops reading further input.  When a command adds elements to a key it
- * calls signal_key_ready(); before the event loop sleeps, the clients
+ * announces it with fx_ready() (keyspace/effects.h), of which this module is
+ * a listener; before the event loop sleeps, the clients
  * waiting on each ready key are served in the order they blocked (FIFO):
  * each one's command is executed again from scratch.  If it can serve, it
  * replies and the client resumes; if not (someone else took the elements),
@@ -20,7 +21,8 @@ enum { BLOCK_TIMEOUT_NULL_ARRAY = 0, BLOCK_TIMEOUT_NULL = 1 };
 int parse_block_timeout(client *c, const arg *a, long long *deadline_ms);
 int blocking_allowed(const client *c);
 void block_for_keys(client *c, const arg *keys, int nkeys, long long deadline_ms, int timeout_reply);
-void signal_key_ready(db *d, const char *key, size_t klen);
+/* Registers with the effects layer (startup). */
+void blocking_init(void);
 /* Event loop hooks. */
 void blocking_serve_ready(void);
 void blocking_check_timeouts(void);

@@ -3,11 +3,14 @@
  * opens the listeners, and runs the event loop until SIGTERM/SIGINT or
  * SHUTDOWN. */
 #include "commands/command.h"
+#include "commands/propagate.h"
 #include "mem/arena.h"
 #include "net/eventloop.h"
 #include "net/listen.h"
 #include "server/bio.h"
+#include "server/blocking.h"
 #include "server/config.h"
+#include "server/multi.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -97,6 +100,9 @@ int main(int argc, char **argv) {
     }
     server_init_state();
     commands_init();
+    multi_init();
+    prop_init();
+    blocking_init();
     srv.el = el_create(srv.maxclients + 1024);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {0};

@@ -1,7 +1,9 @@
 /* multi: see multi.h. */
 #include "server/multi.h"
+#include "keyspace/effects.h"
 #include "commands/command.h"
 #include "commands/dispatch.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/dict.h"
@@ -60,14 +62,15 @@ static int key_exists(db *d, const char *key, size_t klen) {
     return h && !db_is_expired(arena_ptr(h));
 }
 
-void touch_watched_key(db *d, const char *key, size_t klen) {
+static void touch_watched_key(void *ud, db *d, const char *key, size_t klen, int cls, const char *event) {
+    (void)ud, (void)cls, (void)event;
     if (!d->watched) return;
     watchers *w = dict_get(d->watched, key, klen);
     if (!w) return;
     for (int i = 0; i < w->n; i++) w->v[i]->flags |= CLIENT_DIRTY_CAS;
 }
 
-void touch_all_watched_keys(db *emptied, db *replaced_with) {
+static void touch_all_watched_keys(db *emptied, db *replaced_with) {
     if (!emptied->watched || !emptied->watched->count) return;
     dict *d = emptied->watched;
     for (size_t i = 0; i < d->size; i++)
@@ -78,6 +81,22 @@ void touch_all_watched_keys(db *emptied, db *replaced_with) {
             for (int j = 0; j < w->n; j++) w->v[j]->flags |= CLIENT_DIRTY_CAS;
         }
 }
+
+static void watched_db_flushing(void *ud, db *d) {
+    (void)ud;
+    touch_all_watched_keys(d, NULL);
+}
+
+static void watched_db_swapping(void *ud, db *a, db *b) {
+    (void)ud;
+    touch_all_watched_keys(a, b);
+    touch_all_watched_keys(b, a);
+}
+
+static const fx_listener watch_listener = {
+    .key_changed = touch_watched_key, .db_flushing = watched_db_flushing, .db_swapping = watched_db_swapping};
+
+void multi_init(void) { fx_listen(&watch_listener); }
 
 static void watch_key(client *c, const arg *k) {
     for (int i = 0; i < c->wcount; i++)
@@ -206,6 +225,7 @@ void cmd_exec(client *c) {
     int saved_argc = c->argc;
     command *exec_cmd = c->cmd;
     reply_array(c, n);
+    prop_prevent(c); /* the commands propagate themselves, wrapped in MULTI/EXEC when there are several */
     srv.in_exec = 1;
     for (int i = 0; i < n; i++) {
         c->argv = q[i].argv;

@@ -3,9 +3,9 @@
  * A client in MULTI queues copies of its commands; EXEC runs them back to
  * back with the time frozen, unless a queuing error flagged the transaction
  * (EXECABORT) or a watched key changed (null reply).  Watched keys are kept
- * per database in a dict key -> array of clients; any modification of a key
- * (db_touch), its expiry or a flush/swap of its database marks the watchers
- * dirty. */
+ * per database in a dict key -> array of clients; this module listens to the
+ * effects layer (keyspace/effects.h), and any change of a key, its expiry or
+ * eviction, or a flush/swap of its database marks the watchers dirty. */
 #ifndef SARDINE_MULTI_H
 #define SARDINE_MULTI_H
 #include "net/client.h"
@@ -15,8 +15,8 @@ void multi_queue(client *c, struct command *cmd);
 void multi_discard(client *c);
 void multi_flag_dirty(client *c); /* a command was rejected while queuing */
 int multi_queue_has_flag(const client *c, uint32_t flag);
-void touch_watched_key(db *d, const char *key, size_t klen);
-void touch_all_watched_keys(db *emptied, db *replaced_with);
+/* Registers with the effects layer (startup). */
+void multi_init(void);
 void unwatch_all_keys(client *c);
 void cmd_multi(client *c);
 void cmd_exec(client *c);

@@ -69,10 +69,7 @@ typedef struct server {
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
     int enable_debug_command;
-    /* compact-encoding thresholds of the data types (Redis's names; *-ziplist-* are aliases) */
-    long long hash_max_listpack_entries, hash_max_listpack_value, list_max_listpack_size, list_compress_depth,
-        set_max_intset_entries, set_max_listpack_entries, set_max_listpack_value, zset_max_listpack_entries,
-        zset_max_listpack_value, hll_sparse_max_bytes, stream_node_max_bytes, stream_node_max_entries;
+    /* the data types' encoding thresholds live in types/limits.h (config.c writes them there) */
     /* runtime */
     pid_t pid;
     char runid[41];
@@ -94,6 +91,7 @@ typedef struct server {
     long long cronloops;
     long long dirty;
     int in_exec;                   /* executing a MULTI/EXEC body */
+    int keep_expired;              /* applying a propagated stream: lookups never expire keys (db.h) */
     size_t watched_keys;           /* total watched keys over all dbs */
     int active_expire_running;
     long long paused_until_ms;     /* CLIENT PAUSE deadline; 0 when not paused */
