@@ -193,3 +193,16 @@ int is_validate(const unsigned char *p, size_t size) {
         if (get_enc(is, i - 1, enc) >= get_enc(is, i, enc)) return 0;
     return 1;
 }
+
+/* The header's invariants on an intset in memory: a valid encoding and members strictly increasing
+ * (so sorted and unique).  The width may be wider than the members need (intsets never downgrade, as
+ * in Redis, so SREM of the widest member leaves it), so it is not required to be minimal; that every
+ * member fits it holds by construction.  NULL if all hold, else what is wrong. */
+const char *is_check(const intset *is) {
+    if (!is) return "intset: NULL";
+    uint32_t enc = enc_of(is), len = len_of(is);
+    if (enc != 2 && enc != 4 && enc != 8) return "intset: encoding is not 2, 4 or 8";
+    for (uint32_t i = 1; i < len; i++)
+        if (get_enc(is, i - 1, enc) >= get_enc(is, i, enc)) return "intset: members not strictly increasing";
+    return NULL;
+}
