@@ -8,6 +8,7 @@
  * scanned and adjacent equal VALs merged while the run fits in a VAL. */
 #include "types/hll.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -176,6 +177,7 @@ int hll_to_dense(rstr **sp) {
         return -1;
     }
     s_free(s);
+    DBG_ASSERT(d->len == HLL_DENSE_SIZE && d->data[4] == HLL_DENSE);
     *sp = d;
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "types/intset.h"
 #include "mem/arena.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <string.h>
 
 #define IS_HDR 8
@@ -155,6 +156,7 @@ intset *is_add(intset *is, int64_t v, int *added) {
         for (uint32_t i = len; i-- > 0;) set_at(is, i + (uint32_t)prepend, get_enc(is, i, oenc));
         set_at(is, prepend ? 0 : len, v);
         set_len(is, len + 1);
+        DBG_ASSERT(len == 0 || (prepend ? get_enc(is, 1, venc) > v : get_enc(is, len - 1, venc) < v));
         *added = 1;
         return is;
     }
@@ -165,6 +167,9 @@ intset *is_add(intset *is, int64_t v, int *added) {
     memmove(contents(is) + (pos + 1) * e, contents(is) + pos * e, (len_of(is) - pos) * e);
     set_at(is, pos, v);
     set_len(is, len_of(is) + 1);
+    /* sorted and unique around the new member */
+    DBG_ASSERT(pos == 0 || get_enc(is, pos - 1, enc_of(is)) < v);
+    DBG_ASSERT(pos + 1 == len_of(is) || get_enc(is, pos + 1, enc_of(is)) > v);
     *added = 1;
     return is;
 }

@@ -32,6 +32,7 @@
 #include "mem/arena.h"
 #include "util/mem.h"
 #include "util/numconv.h"
+#include "util/debug.h"
 #include <string.h>
 
 #define LP_HDR 6
@@ -389,8 +390,12 @@ static unsigned char *splice(unsigned char *lp, size_t off, size_t del, const lp
     unsigned n = hdr_count(lp);
     if (n != LP_UNKNOWN) {
         long c = (long)n + dcount;
+        DBG_ASSERT(c >= 0);
         set_count(lp, c >= LP_UNKNOWN ? LP_UNKNOWN : (unsigned)c);
     }
+    /* header total bytes and the terminator agree; a new element's backlen is its size */
+    DBG_ASSERT(size >= LP_HDR + 1 && lp[size - 1] == LP_EOF);
+    DBG_ASSERT(!e || backlen_get(lp + off + e->hlen + e->dlen + e->blen - 1) == e->hlen + e->dlen);
     return lp;
 }
 

@@ -22,6 +22,7 @@
  * lp_new() allocation of the listpack's exact size, filled with its bytes. */
 #include "types/quicklist.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <string.h>
 
 #define SAFETY_LIMIT 8192
@@ -338,6 +339,7 @@ void ql_push(quicklist *ql, const char *s, size_t len, int where) {
     n->lp = where == QL_HEAD ? lp_prepend(n->lp, s, (uint32_t)len) : lp_append(n->lp, s, (uint32_t)len);
     n->count++;
     ql->count++;
+    DBG_ASSERT(lp_length(n->lp) == n->count); /* the node's count is its listpack's */
     if (created || (n->flags & QLN_RECOMPRESS)) settle(ql, n); /* a new end node pushes one out of the window */
 }
 
@@ -351,6 +353,7 @@ int ql_peek(quicklist *ql, int where, lp_val *v) {
 
 void ql_pop(quicklist *ql, int where) {
     qlnode *n = where == QL_HEAD ? ql->head : ql->tail;
+    DBG_ASSERT(n && ql->count >= n->count);
     ql->count--;
     if (n->count == 1) {
         node_remove(ql, n);
@@ -361,6 +364,7 @@ void ql_pop(quicklist *ql, int where) {
     unsigned char *p = where == QL_HEAD ? lp_first(n->lp) : lp_last(n->lp);
     n->lp = lp_delete(n->lp, &p);
     n->count--;
+    DBG_ASSERT(n->count > 0 && lp_length(n->lp) == n->count);
     if (n->flags & QLN_RECOMPRESS) settle(ql, n);
 }
 

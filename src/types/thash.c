@@ -12,6 +12,7 @@
 #include "types/object.h"
 #include "types/rstr.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,6 +160,7 @@ int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen) 
             }
             lp = lp_append(lp, f, (uint32_t)flen);
             lp = lp_append(lp, v, (uint32_t)vlen);
+            DBG_ASSERT(lp_length(lp) % 2 == 0); /* field/value pairs */
             *hp = lp;
             if (lp_length(lp) / 2 > (unsigned long long)srv.hash_max_listpack_entries) *hp = convert(lp);
             return 1;
@@ -174,7 +176,10 @@ int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen) 
         free_elem(NULL, old);
         return 0;
     }
+    size_t before = b->t.count;
     kt_insert(&b->t, hv, n, 0);
+    DBG_ASSERT(b->t.count == before + 1);
+    (void)before;
     return 1;
 }
 
@@ -193,6 +198,7 @@ int hash_del(void **hp, const char *f, size_t flen) {
         if (!p) return 0;
         lp = lp_delete(lp, &p);
         lp = lp_delete(lp, &p);
+        DBG_ASSERT(lp_length(lp) % 2 == 0);
         *hp = lp;
         return 1;
     }

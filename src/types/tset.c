@@ -13,6 +13,7 @@
 #include "types/intset.h"
 #include "types/object.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include "util/numconv.h"
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,7 @@ static sbig *convert(intset *is) {
         int n = ll2str(buf, is_get(is, i));
         big_insert(b, buf, (size_t)n, kt_hash(buf, (size_t)n));
     }
+    DBG_ASSERT(b->t.count == is_len(is)); /* every member converted, none twice */
     is_free(is);
     return b;
 }
@@ -137,6 +139,7 @@ int set_add(void **sp, const char *m, size_t len) {
     kslot w;
     if (kt_find(&b->t, m, len, hv, &w)) return 0;
     big_insert(b, m, len, hv);
+    DBG_ASSERT(kt_find(&b->t, m, len, hv, &w) != 0);
     return 1;
 }
 

@@ -5,6 +5,7 @@
 #include "types/slz.h"
 #include "types/object.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include "util/numconv.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,7 @@ void stream_free(stream *s) {
 }
 
 void stream_append(stream *s, const sid *id, const sbuf *fv, long nfields) {
+    DBG_ASSERT(sid_cmp(id, &s->last_id) > 0); /* IDs only grow */
     size_t totelelen = 0;
     for (long i = 0; i < nfields * 2; i++) totelelen += fv[i].len;
     sidx_cur cur;
@@ -285,6 +287,7 @@ void stream_append(stream *s, const sid *id, const sbuf *fv, long nfields) {
         n->lp = lp;
     }
     s->length++;
+    DBG_ASSERT(s->nodes.count > 0 && s->length >= s->nodes.count);
     s->entries_added++;
     s->last_id = *id;
     if (s->length == 1) s->first_id = *id;

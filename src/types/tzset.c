@@ -6,6 +6,7 @@
 #include "types/zelem.h"
 #include "server/server.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include "util/numconv.h"
 #include <limits.h>
 #include <math.h>
@@ -307,6 +308,7 @@ int zs_add(zset **zp, double score, const char *m, size_t len, int flags, int *o
         return 1;
     }
     big_insert_new(b, m, len, hash, score);
+    DBG_ASSERT(b->npend || b->ix.count == b->t.count); /* the index and the member table agree */
     if (newscore) *newscore = score;
     *out |= ZA_OUT_ADDED;
     return 1;
@@ -330,6 +332,7 @@ int zs_del(zset **zp, const char *m, size_t len) {
     kt_delete(&b->t, &w, hash);
     b->ebytes -= zel_bytes(h);
     zel_free(h);
+    DBG_ASSERT(b->npend || b->ix.count == b->t.count);
     return 1;
 }
 
