@@ -39,6 +39,17 @@ static const char *check_string(const uint8_t *e) {
     return NULL;
 }
 
+/* stream_check, plus what the commands maintain on top of the module: first_id is the first live
+ * entry's ID (0-0 when empty), as XINFO STREAM reports it. */
+static const char *check_stream(stream *s) {
+    const char *why = stream_check(s);
+    if (why) return why;
+    sid first = {0, 0};
+    if (s->length && !stream_first_valid(s, &first)) return "stream: no live entry but a length";
+    if (sid_cmp(&first, &s->first_id) != 0) return "stream: first_id is not the first entry's ID";
+    return NULL;
+}
+
 const char *check_value(const uint8_t *e) {
     int type = e_type(e);
     if (type == OBJ_STRING) return check_string(e);
@@ -53,7 +64,7 @@ const char *check_value(const uint8_t *e) {
     case OBJ_SET: return set_check(v);
     case OBJ_ZSET: return zs_check(v);
     case OBJ_HASH: return hash_check(v);
-    case OBJ_STREAM: return stream_check(v);
+    case OBJ_STREAM: return check_stream(v);
     default: return "unknown type";
     }
 }
