@@ -1,10 +1,18 @@
 /* debug_check: DEBUG CHECK-KEY and DEBUG CHECK-KEYSPACE, the on-demand
  * structure checks of whole values.  Each type's module has one xxx_check()
  * that verifies the invariants its header states and returns NULL or a text
- * naming what is wrong; this file picks the check by the key's type and
- * turns the text into an error reply ("ERR <key>: <what>").  The key's entry
- * itself is checked for what the value relies on (type, storage, TTL flag
- * against the table's TTL accounting is the key table's business). */
+ * naming what is wrong (lp_check, is_check, ql_check, hash_check, set_check,
+ * zs_check with zindex_check, stream_check with sidx_check, hll_check); this
+ * file picks the check by the key's type, adds what holds at the keyspace
+ * level (no empty collection stays in the keyspace; a stream's first_id, kept
+ * by the commands), and turns the text into an error reply:
+ *   CHECK-KEY key     +OK, "ERR no such key", or "ERR key '<key>' is corrupt: <what>"
+ *   CHECK-KEYSPACE    +OK or "ERR db <n> key '<key>' is corrupt: <what>" for
+ *                     the first broken key, and "ERR db <n>: ..." when a
+ *                     table walk and its count disagree.
+ * Keys are looked up raw (no expiry, no LRU or stats change), so the check
+ * sees what is stored.  The cost is a full walk of each value: debugging and
+ * tests only. */
 #include "commands/debug_cmds.h"
 #include "keyspace/db.h"
 #include "mem/arena.h"
@@ -20,22 +28,31 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A string's storage; a string that claims to be an HLL (magic and a valid encoding, Redis's
+ * isHLLObject test) must be a well-formed one: CHECK-KEY reports a client-written imitation too. */
 static const char *check_string(const uint8_t *e) {
     int store = e_store(e);
+    char buf[EMBSTR_MAX + 1];
+    const char *p;
+    size_t len;
     if (store == VAL_INT) return NULL;
     if (store == VAL_INLINE) {
-        size_t len;
-        e_inline(e, &len);
-        return len <= EMBSTR_MAX ? NULL : "string: inline value longer than 44 bytes";
+        p = e_inline(e, &len);
+        if (len > EMBSTR_MAX) return "string: inline value longer than 44 bytes";
+        memcpy(buf, p, len); /* the HLL readers want p[len] readable */
+        buf[len] = 0;
+        p = buf;
+    } else if (store == VAL_PTR) {
+        const rstr *s = e_ptr(e);
+        if (!s) return "string: NULL value";
+        if (s->len > s->cap) return "string: length above capacity";
+        if (s->data[s->len] != '\0') return "string: missing trailing NUL";
+        p = s->data;
+        len = s->len;
+    } else {
+        return "string: unknown value storage";
     }
-    if (store != VAL_PTR) return "string: unknown value storage";
-    const rstr *s = e_ptr(e);
-    if (!s) return "string: NULL value";
-    if (s->len > s->cap) return "string: length above capacity";
-    if (s->data[s->len] != '\0') return "string: missing trailing NUL";
-    /* A string that claims to be an HLL (magic and a valid encoding) must be a well-formed one. */
-    if (s->len >= HLL_HDR_SIZE && !memcmp(s->data, "HYLL", 4) && hll_valid((const uint8_t *)s->data, s->len))
-        return hll_check((const uint8_t *)s->data, s->len);
+    if (hll_valid((const uint8_t *)p, len)) return hll_check((const uint8_t *)p, len);
     return NULL;
 }
 
