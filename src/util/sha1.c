@@ -11,19 +11,21 @@ static void block(uint32_t h[5], const unsigned char *p) {
         w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
     for (int i = 16; i < 80; i++) w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k;
-        if (i < 20) f = (b & c) | (~b & d), k = 0x5A827999;
-        else if (i < 40) f = b ^ c ^ d, k = 0x6ED9EBA1;
-        else if (i < 60) f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-        else f = b ^ c ^ d, k = 0xCA62C1D6;
-        uint32_t t = rol(a, 5) + f + e + k + w[i];
-        e = d;
-        d = c;
-        c = rol(b, 30);
-        b = a;
-        a = t;
-    }
+    /* four rounds of 20 steps, each with its own function and constant (no branch per step) */
+#define STEP(f, k, i)                                                                                              \
+    do {                                                                                                           \
+        uint32_t t = rol(a, 5) + (f) + e + (k) + w[i];                                                             \
+        e = d;                                                                                                     \
+        d = c;                                                                                                     \
+        c = rol(b, 30);                                                                                            \
+        b = a;                                                                                                     \
+        a = t;                                                                                                     \
+    } while (0)
+    for (int i = 0; i < 20; i++) STEP((b & c) | (~b & d), 0x5A827999u, i);
+    for (int i = 20; i < 40; i++) STEP(b ^ c ^ d, 0x6ED9EBA1u, i);
+    for (int i = 40; i < 60; i++) STEP((b & c) | (b & d) | (c & d), 0x8F1BBCDCu, i);
+    for (int i = 60; i < 80; i++) STEP(b ^ c ^ d, 0xCA62C1D6u, i);
+#undef STEP
     h[0] += a;
     h[1] += b;
     h[2] += c;
