@@ -6,7 +6,7 @@ SAN     ?= 0
 ifeq ($(SAN),1)
   BUILD   := build-asan
   OPT     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-  DEFS    := -DSARDINE_NO_JEMALLOC
+  DEFS    := -DSARDINE_NO_JEMALLOC -DSARDINE_DEBUG
   MALLOC  :=
 else
   BUILD   := build

@@ -77,3 +77,60 @@ class Server:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+
+
+def _call(r, *args):
+    """One command on a raw client (tests/integration/sardine_resp.py, `.cmd`) or a redis-py client;
+    returns (ok, reply) with errors as their message text."""
+    if hasattr(r, "cmd"):
+        reply = r.cmd(*args)
+        if type(reply).__name__ == "Err":
+            return False, reply.msg
+        return True, reply
+    try:
+        return True, r.execute_command(*args)
+    except redis.ResponseError as e:
+        return False, str(e)
+
+
+def _text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def _is_sardine(r):
+    ok, info = _call(r, "INFO", "server")
+    if isinstance(info, dict):
+        return "sardine_version" in info
+    return ok and b"sardine_version:" in (info if isinstance(info, bytes) else str(info).encode())
+
+
+def assert_keyspace_ok(r):
+    """Structure check of every key of every database: DEBUG CHECK-KEYSPACE must reply OK, else the
+    error names the key and the broken invariant.  A no-op on a real redis-server (the oracle or the
+    validation mode), which has no such subcommand."""
+    ok, reply = _call(r, "DEBUG", "CHECK-KEYSPACE")
+    if not ok and "unknown subcommand" in reply and not _is_sardine(r):
+        return
+    assert ok and _text(reply) == "OK", f"DEBUG CHECK-KEYSPACE: {reply}"
+
+
+def assert_key_ok(r, key):
+    """DEBUG CHECK-KEY on one key of the client's current database (see assert_keyspace_ok)."""
+    ok, reply = _call(r, "DEBUG", "CHECK-KEY", key)
+    if not ok and "unknown subcommand" in reply and not _is_sardine(r):
+        return
+    assert ok and _text(reply) == "OK", f"DEBUG CHECK-KEY {key!r}: {reply}"
+
+
+def digest(r):
+    """DEBUG DIGEST of the whole dataset, as text (40 hex digits; 40 zeros when empty)."""
+    ok, reply = _call(r, "DEBUG", "DIGEST")
+    assert ok, f"DEBUG DIGEST: {reply}"
+    return _text(reply)
+
+
+def assert_same_digest(a, b):
+    """Two servers (Sardine and Redis, a master and its replica, before and after a reload) hold the
+    same dataset: equal DEBUG DIGEST, which covers every key, value, database and TTL flag."""
+    da, db = digest(a), digest(b)
+    assert da == db, f"DEBUG DIGEST differs: {da} != {db}"

@@ -2,6 +2,7 @@
  * the MEMORY container and the COMMAND container. */
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "commands/debug_cmds.h"
 #include "commands/propagate.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
@@ -37,6 +38,14 @@ void cmd_debug(client *c) {
     const arg *sub = &c->argv[1];
     if (arg_is(sub, "help")) {
         static const char *lines[] = {
+            "CHECK-KEY <key>",
+            "    Check the structure invariants of the key's value; reply OK or an error naming the broken one.",
+            "CHECK-KEYSPACE",
+            "    CHECK-KEY for every key of every database.",
+            "DIGEST",
+            "    Output a hex signature representing the current DB content.",
+            "DIGEST-VALUE <key> [<key> ...]",
+            "    Output a hex signature of the values of all the specified keys.",
             "OBJECT <key>",
             "    Show low level info about the key and associated value.",
             "SET-ACTIVE-EXPIRE <0|1>",
@@ -50,6 +59,14 @@ void cmd_debug(client *c) {
             "    Stop the server for <seconds>. Decimals allowed.",
             NULL};
         reply_help(c, "DEBUG", lines);
+    } else if (arg_is(sub, "digest") && c->argc == 2) {
+        debug_digest(c);
+    } else if (arg_is(sub, "digest-value") && c->argc >= 2) {
+        debug_digest_value(c);
+    } else if (arg_is(sub, "check-key") && c->argc == 3) {
+        debug_check_key(c);
+    } else if (arg_is(sub, "check-keyspace") && c->argc == 2) {
+        debug_check_keyspace(c);
     } else if (arg_is(sub, "sleep") && c->argc == 3) {
         double secs = strtod(c->argv[2].p, NULL);
         struct timespec ts = {(time_t)secs, (long)((secs - floor(secs)) * 1e9)};

@@ -8,6 +8,7 @@
  * scanned and adjacent equal VALs merged while the run fits in a VAL. */
 #include "types/hll.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -176,6 +177,7 @@ int hll_to_dense(rstr **sp) {
         return -1;
     }
     s_free(s);
+    DBG_ASSERT(d->len == HLL_DENSE_SIZE && d->data[4] == HLL_DENSE);
     *sp = d;
     return 0;
 }
@@ -461,4 +463,46 @@ int hll_selftest(char *err, size_t errlen) {
     s_free(sp);
     s_free(dn);
     return rc;
+}
+
+/* ---- structure check ---- */
+
+/* The header's invariants on an HLL's bytes (p[len] readable): magic, encoding 0 or 1, the 3 unused
+ * bytes zero; dense: exactly HLL_DENSE_SIZE bytes; sparse: opcodes that cover exactly the 16384
+ * registers and end exactly at the end of the string (an XZERO whole), VAL values 1..32; a cached
+ * cardinality marked valid equals the registers' estimate.  NULL if all hold, else what is wrong. */
+const char *hll_check(const uint8_t *p, size_t len) {
+    if (len < HLL_HDR_SIZE || memcmp(p, "HYLL", 4) != 0) return "hll: bad magic or short header";
+    if (p[4] != HLL_DENSE && p[4] != HLL_SPARSE) return "hll: unknown encoding";
+    if (p[5] || p[6] || p[7]) return "hll: unused header bytes are not zero";
+    if (p[4] == HLL_DENSE) {
+        if (len != HLL_DENSE_SIZE) return "hll: dense size is not 12304 bytes";
+    } else {
+        size_t i = HLL_HDR_SIZE;
+        long regs = 0;
+        while (i < len) {
+            uint8_t b = p[i];
+            if ((b & 0xC0) == 0x00) {
+                regs += (b & 0x3F) + 1;
+                i++;
+            } else if ((b & 0xC0) == 0x40) {
+                if (i + 1 >= len) return "hll: sparse XZERO cut by the end";
+                regs += ((long)(b & 0x3F) << 8 | p[i + 1]) + 1;
+                i += 2;
+            } else {
+                regs += (b & 0x03) + 1;
+                i++;
+            }
+            if (regs > HLL_REGISTERS) return "hll: sparse opcodes cover more than 16384 registers";
+        }
+        if (regs != HLL_REGISTERS) return "hll: sparse opcodes do not cover 16384 registers";
+    }
+    uint64_t cached;
+    if (hll_cached(p, &cached)) {
+        int invalid = 0;
+        uint64_t card = hll_count(p, len, &invalid);
+        if (invalid) return "hll: registers unreadable";
+        if (card != cached) return "hll: cached cardinality differs from the registers";
+    }
+    return NULL;
 }

@@ -77,4 +77,6 @@ static inline void hll_invalidate(uint8_t *p) { p[15] |= 0x80; }
 char *hll_decode(const uint8_t *p, size_t len, size_t *outlen);
 /* Internal consistency checks (PFSELFTEST): 0 ok, else -1 with a message. */
 int hll_selftest(char *err, size_t errlen);
+/* Checks the format's invariants on p[0..len) (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
+const char *hll_check(const uint8_t *p, size_t len);
 #endif

@@ -2,6 +2,7 @@
 #include "types/intset.h"
 #include "mem/arena.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <string.h>
 
 #define IS_HDR 8
@@ -155,6 +156,7 @@ intset *is_add(intset *is, int64_t v, int *added) {
         for (uint32_t i = len; i-- > 0;) set_at(is, i + (uint32_t)prepend, get_enc(is, i, oenc));
         set_at(is, prepend ? 0 : len, v);
         set_len(is, len + 1);
+        DBG_ASSERT(len == 0 || (prepend ? get_enc(is, 1, venc) > v : get_enc(is, len - 1, venc) < v));
         *added = 1;
         return is;
     }
@@ -165,6 +167,9 @@ intset *is_add(intset *is, int64_t v, int *added) {
     memmove(contents(is) + (pos + 1) * e, contents(is) + pos * e, (len_of(is) - pos) * e);
     set_at(is, pos, v);
     set_len(is, len_of(is) + 1);
+    /* sorted and unique around the new member */
+    DBG_ASSERT(pos == 0 || get_enc(is, pos - 1, enc_of(is)) < v);
+    DBG_ASSERT(pos + 1 == len_of(is) || get_enc(is, pos + 1, enc_of(is)) > v);
     *added = 1;
     return is;
 }
@@ -192,4 +197,17 @@ int is_validate(const unsigned char *p, size_t size) {
     for (uint32_t i = 1; i < len; i++)
         if (get_enc(is, i - 1, enc) >= get_enc(is, i, enc)) return 0;
     return 1;
+}
+
+/* The header's invariants on an intset in memory: a valid encoding and members strictly increasing
+ * (so sorted and unique).  The width may be wider than the members need (intsets never downgrade, as
+ * in Redis, so SREM of the widest member leaves it), so it is not required to be minimal; that every
+ * member fits it holds by construction.  NULL if all hold, else what is wrong. */
+const char *is_check(const intset *is) {
+    if (!is) return "intset: NULL";
+    uint32_t enc = enc_of(is), len = len_of(is);
+    if (enc != 2 && enc != 4 && enc != 8) return "intset: encoding is not 2, 4 or 8";
+    for (uint32_t i = 1; i < len; i++)
+        if (get_enc(is, i - 1, enc) >= get_enc(is, i, enc)) return "intset: members not strictly increasing";
+    return NULL;
 }

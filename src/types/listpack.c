@@ -32,6 +32,7 @@
 #include "mem/arena.h"
 #include "util/mem.h"
 #include "util/numconv.h"
+#include "util/debug.h"
 #include <string.h>
 
 #define LP_HDR 6
@@ -389,8 +390,12 @@ static unsigned char *splice(unsigned char *lp, size_t off, size_t del, const lp
     unsigned n = hdr_count(lp);
     if (n != LP_UNKNOWN) {
         long c = (long)n + dcount;
+        DBG_ASSERT(c >= 0);
         set_count(lp, c >= LP_UNKNOWN ? LP_UNKNOWN : (unsigned)c);
     }
+    /* header total bytes and the terminator agree; a new element's backlen is its size */
+    DBG_ASSERT(size >= LP_HDR + 1 && lp[size - 1] == LP_EOF);
+    DBG_ASSERT(!e || backlen_get(lp + off + e->hlen + e->dlen + e->blen - 1) == e->hlen + e->dlen);
     return lp;
 }
 
@@ -500,4 +505,56 @@ int lp_validate(const unsigned char *lp, size_t size, int deep) {
     unsigned n = hdr_count(lp);
     if (n != LP_UNKNOWN && n != count) return 0;
     return 1;
+}
+
+/* ---- structure check ---- */
+
+/* The header's invariants on a listpack in memory: total bytes, terminator, every element's encoding
+ * valid and minimal (an integer in the narrowest integer encoding, a string in the narrowest length
+ * encoding and never the canonical text of an integer), every backlen equal to its element's size, and
+ * the element count (or 65535 with at least that many).  NULL if all hold, else what is wrong. */
+const char *lp_check(const unsigned char *lp) {
+    if (!lp) return "listpack: NULL";
+    size_t size = rd32(lp);
+    if (size < LP_HDR + 1) return "listpack: total bytes below the header size";
+    if (lp[size - 1] != LP_EOF) return "listpack: total bytes do not end at the 0xFF terminator";
+    const unsigned char *p = lp + LP_HDR, *end = lp + size - 1;
+    unsigned long count = 0;
+    while (p < end) {
+        unsigned char b = p[0];
+        if (b >= 0xF5) return "listpack: invalid encoding byte";
+        size_t need = (b & 0xF0) == 0xE0 || (b & 0xE0) == 0xC0 ? 2 : b == 0xF0 ? 5 : 1;
+        if ((size_t)(end - p) < need) return "listpack: element header past the end";
+        uint64_t l = enc_size(p);
+        uint64_t total = l + backlen_size(l);
+        if (total > (uint64_t)(end - p)) return "listpack: element past the end";
+        unsigned char back[5];
+        backlen_put(back, l);
+        if (memcmp(p + l, back, total - l) != 0) return "listpack: backlen differs from the element size";
+        lp_val v;
+        lp_get(p, &v);
+        if (v.s) {
+            long long iv;
+            if ((b & 0xC0) != 0x80 && v.len <= 63) return "listpack: short string in a wider length encoding";
+            if (b == 0xF0 && v.len <= 4095) return "listpack: string in a wider length encoding";
+            if (v.len > 0 && v.len < LL_STR_SIZE && str2ll((const char *)v.s, v.len, &iv))
+                return "listpack: integer text stored as a string";
+        } else {
+            int64_t i = v.i;
+            unsigned want = i >= 0 && i <= 127                 ? 0x00
+                            : i >= -4096 && i <= 4095          ? 0xC0
+                            : i >= -32768 && i <= 32767        ? 0xF1
+                            : i >= -8388608 && i <= 8388607    ? 0xF2
+                            : i >= INT32_MIN && i <= INT32_MAX ? 0xF3
+                                                               : 0xF4;
+            unsigned have = b < 0x80 ? 0x00 : (b & 0xE0) == 0xC0 ? 0xC0 : b;
+            if (have != want) return "listpack: integer not in its narrowest encoding";
+        }
+        p += total;
+        count++;
+    }
+    if (p != end) return "listpack: elements overrun the terminator";
+    unsigned n = hdr_count(lp);
+    if (n == LP_UNKNOWN ? count < LP_UNKNOWN : n != count) return "listpack: header count differs from the elements";
+    return NULL;
 }

@@ -49,6 +49,8 @@ unsigned char *lp_delete_range(unsigned char *lp, long index, unsigned long coun
 unsigned char *lp_find(unsigned char *lp, unsigned char *p, const char *s, uint32_t len, unsigned skip);
 /* Checks a listpack received from outside (RESTORE, RDB): 1 if every element and header is consistent. */
 int lp_validate(const unsigned char *lp, size_t size, int deep);
+/* Checks the invariants of a listpack in memory (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
+const char *lp_check(const unsigned char *lp);
 
 /* Added for the hash type (other types may use them too). */
 /* An empty listpack that lives in the entry arena (8-byte size classes) while it is at most

@@ -22,6 +22,7 @@
  * lp_new() allocation of the listpack's exact size, filled with its bytes. */
 #include "types/quicklist.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <string.h>
 
 #define SAFETY_LIMIT 8192
@@ -338,6 +339,7 @@ void ql_push(quicklist *ql, const char *s, size_t len, int where) {
     n->lp = where == QL_HEAD ? lp_prepend(n->lp, s, (uint32_t)len) : lp_append(n->lp, s, (uint32_t)len);
     n->count++;
     ql->count++;
+    DBG_ASSERT(lp_length(n->lp) == n->count); /* the node's count is its listpack's */
     if (created || (n->flags & QLN_RECOMPRESS)) settle(ql, n); /* a new end node pushes one out of the window */
 }
 
@@ -351,6 +353,7 @@ int ql_peek(quicklist *ql, int where, lp_val *v) {
 
 void ql_pop(quicklist *ql, int where) {
     qlnode *n = where == QL_HEAD ? ql->head : ql->tail;
+    DBG_ASSERT(n && ql->count >= n->count);
     ql->count--;
     if (n->count == 1) {
         node_remove(ql, n);
@@ -361,6 +364,7 @@ void ql_pop(quicklist *ql, int where) {
     unsigned char *p = where == QL_HEAD ? lp_first(n->lp) : lp_last(n->lp);
     n->lp = lp_delete(n->lp, &p);
     n->count--;
+    DBG_ASSERT(n->count > 0 && lp_length(n->lp) == n->count);
     if (n->flags & QLN_RECOMPRESS) settle(ql, n);
 }
 
@@ -622,32 +626,45 @@ void ql_iter_done(qliter *it) {
     it->p = NULL;
 }
 
-int ql_check(const quicklist *ql) {
+/* The header's invariants: links both ways, no empty node, each node's count equal to its listpack's
+ * (which must itself pass lp_check, compressed ones after decompression), compressed payloads that
+ * decompress to their recorded size and saved at least MIN_IMPROVE bytes, nothing left decompressed,
+ * count and len the sums over the nodes, the `compress` end nodes raw, and with a positive fill no
+ * multi-element node above `fill` elements.  Node byte sizes are not bounded: LSET replaces in place.
+ * NULL if all hold, else what is wrong. */
+const char *ql_check(const quicklist *ql) {
     size_t count = 0, len = 0;
     const qlnode *prev = NULL;
+    if (!ql) return "quicklist: NULL";
     for (const qlnode *n = ql->head; n; n = n->next) {
-        if (n->prev != prev || n->count == 0) return 0;
-        if (n->flags & QLN_RECOMPRESS) return 0; /* every access was settled */
+        if (n->prev != prev) return "quicklist: node's prev link is wrong";
+        if (n->count == 0) return "quicklist: empty node";
+        if (n->flags & QLN_RECOMPRESS) return "quicklist: node left decompressed after an access";
+        if (ql->fill > 0 && n->count > 1 && n->count > (uint32_t)ql->fill) return "quicklist: node above the fill count";
+        const char *why = NULL;
         if (n->flags & QLN_COMPRESSED) {
             const qlzf *z = (const qlzf *)(const void *)n->lp;
+            if (z->len + MIN_IMPROVE > z->raw) return "quicklist: node compressed without saving MIN_IMPROVE bytes";
             unsigned char *lp = lp_new(z->raw);
-            int ok = lz_decompress(z->data, z->len, lp, z->raw) && lp_bytes(lp) == z->raw &&
-                     lp_length(lp) == n->count && z->len + MIN_IMPROVE <= z->raw;
+            if (!lz_decompress(z->data, z->len, lp, z->raw) || lp_bytes(lp) != z->raw) why = "quicklist: compressed node does not decompress to its size";
+            else if (!(why = lp_check(lp)) && lp_length(lp) != n->count) why = "quicklist: node count differs from its listpack";
             lp_free(lp);
-            if (!ok) return 0;
-        } else if (lp_length(n->lp) != n->count) {
-            return 0;
+        } else if (!(why = lp_check(n->lp)) && lp_length(n->lp) != n->count) {
+            why = "quicklist: node count differs from its listpack";
         }
+        if (why) return why;
         count += n->count;
         len++;
         prev = n;
     }
-    if (prev != ql->tail || count != ql->count || len != ql->len) return 0;
+    if (prev != ql->tail) return "quicklist: tail is not the last node";
+    if (count != ql->count) return "quicklist: count differs from the sum of node counts";
+    if (len != ql->len) return "quicklist: len differs from the number of nodes";
     /* the compression rule: the `compress` nodes at each end are raw */
     if (ql->compress) {
         const qlnode *f = ql->head, *r = ql->tail;
         for (unsigned d = 0; d < ql->compress && f; d++, f = f->next, r = r->prev)
-            if ((f->flags | r->flags) & QLN_COMPRESSED) return 0;
+            if ((f->flags | r->flags) & QLN_COMPRESSED) return "quicklist: a node within compress depth is compressed";
     }
-    return 1;
+    return NULL;
 }

@@ -93,7 +93,8 @@ void ql_iter_delete(qliter *it);
 void ql_iter_insert(qliter *it, const char *s, size_t len, int after);
 void ql_iter_done(qliter *it);
 
-/* Consistency check for tests: counts, links, compressed payloads, the raw
- * end nodes, nothing left decompressed; 1 if consistent. */
-int ql_check(const quicklist *ql);
+/* Consistency check (tests, DEBUG CHECK-KEY): counts, links, each node's
+ * listpack, compressed payloads, the raw end nodes, nothing left
+ * decompressed; NULL if consistent, else what is wrong. */
+const char *ql_check(const quicklist *ql);
 #endif

@@ -281,3 +281,24 @@ void sidx_each(const sidx *t, void (*fn)(void *rec, void *ud), void *ud) {
     for (uint32_t i = 0; i < t->nc; i++)
         for (uint32_t j = 0; j < t->c[i]->n; j++) fn(recp(t, t->c[i], j), ud);
 }
+
+/* The header's invariants: every chunk non-empty and within its capacity and maxrecs, keys strictly
+ * increasing across the whole sequence, count the number of records.  NULL if all hold. */
+const char *sidx_check(const sidx *t) {
+    uint64_t n = 0;
+    sid prev = {0, 0};
+    if (t->nc > t->capc) return "sidx: more chunks than capacity";
+    for (uint32_t i = 0; i < t->nc; i++) {
+        const sidx_chunk *ch = t->c[i];
+        if (ch->n == 0) return "sidx: empty chunk";
+        if (ch->n > ch->cap || ch->cap > t->maxrecs) return "sidx: chunk over its capacity";
+        for (uint32_t j = 0; j < ch->n; j++) {
+            sid k = key_at(t, ch, j);
+            if (n && sid_cmp(&prev, &k) >= 0) return "sidx: keys not strictly increasing";
+            prev = k;
+            n++;
+        }
+    }
+    if (n != t->count) return "sidx: count differs from the records";
+    return NULL;
+}

@@ -62,4 +62,6 @@ int sidx_prev(const sidx *t, sidx_cur *cur);
 void *sidx_at(const sidx *t, const sidx_cur *cur); /* NULL when the cursor points nowhere */
 /* Calls fn on each chunk's records (for freeing what records point to). */
 void sidx_each(const sidx *t, void (*fn)(void *rec, void *ud), void *ud);
+/* Checks the invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
+const char *sidx_check(const sidx *t);
 #endif

@@ -13,6 +13,7 @@
 #include "types/object.h"
 #include "types/rstr.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -160,6 +161,7 @@ int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen) 
             }
             lp = lp_append(lp, f, (uint32_t)flen);
             lp = lp_append(lp, v, (uint32_t)vlen);
+            DBG_ASSERT(lp_length(lp) % 2 == 0); /* field/value pairs */
             *hp = lp;
             if (lp_length(lp) / 2 > (unsigned long long)limits.hash_max_listpack_entries) *hp = convert(lp);
             return 1;
@@ -175,7 +177,10 @@ int hash_set(void **hp, const char *f, size_t flen, const char *v, size_t vlen) 
         free_elem(NULL, old);
         return 0;
     }
+    size_t before = b->t.count;
     kt_insert(&b->t, hv, n, 0);
+    DBG_ASSERT(b->t.count == before + 1);
+    (void)before;
     return 1;
 }
 
@@ -194,6 +199,7 @@ int hash_del(void **hp, const char *f, size_t flen) {
         if (!p) return 0;
         lp = lp_delete(lp, &p);
         lp = lp_delete(lp, &p);
+        DBG_ASSERT(lp_length(lp) % 2 == 0);
         *hp = lp;
         return 1;
     }
@@ -383,3 +389,56 @@ const obj_ops hash_ops = {
     .encoding = hash_encoding,
     .dup = hash_dup,
 };
+
+/* ---- structure check ---- */
+
+typedef struct check_ctx {
+    const ktable *t;
+    size_t n;
+    const char *why;
+} check_ctx;
+
+static void check_elem(void *ud, handle_t h) {
+    check_ctx *cc = ud;
+    cc->n++;
+    if (cc->why) return;
+    const uint8_t *e = arena_ptr(h);
+    size_t flen;
+    const char *f = e_key(e, &flen);
+    kslot w;
+    if (e_has_ttl(e)) cc->why = "hash: a field entry has a TTL";
+    else if (kt_find(cc->t, f, flen, kt_hash(f, flen), &w) != h) cc->why = "hash: a field is not found under its own name";
+    else if (e_store(e) == VAL_PTR) {
+        const rstr *s = e_ptr(e);
+        if (!s || s->len > s->cap || s->data[s->len]) cc->why = "hash: a heap value is malformed";
+    }
+}
+
+/* The header's invariants: a listpack passes lp_check, holds field/value pairs and no field twice; a
+ * hashtable's entries are each found under their own field (so no duplicates), carry no TTL, and
+ * their number equals the table's count (the hash's length).  NULL if all hold, else what is wrong. */
+const char *hash_check(const void *h) {
+    if (!h) return "hash: NULL";
+    if (is_lp(h)) {
+        unsigned char *lp = (unsigned char *)(uintptr_t)h;
+        const char *why = lp_check(lp);
+        if (why) return why;
+        if (lp_length(lp) % 2) return "hash: listpack holds an odd number of elements";
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
+            unsigned char buf[LL_STR_SIZE];
+            uint32_t len;
+            const unsigned char *f = lp_get_str(p, buf, &len);
+            unsigned char *v = lp_next(lp, p);
+            unsigned char *q = lp_next(lp, v);
+            if (q && lp_find(lp, q, (const char *)f, len, 1)) return "hash: listpack holds a field twice";
+            p = v;
+        }
+        return NULL;
+    }
+    const hbig *b = h;
+    check_ctx cc = {&b->t, 0, NULL};
+    big_foreach(b, check_elem, &cc);
+    if (cc.why) return cc.why;
+    if (cc.n != b->t.count) return "hash: table count differs from its entries";
+    return NULL;
+}

@@ -49,4 +49,6 @@ uint64_t hash_scan(const void *h, uint64_t cursor, long count, hash_visit_fn *fn
 /* count random pairs: distinct (count < length) or with repetitions. */
 void hash_random(const void *h, unsigned long count, int distinct, hash_visit_fn *fn, void *ud);
 void hash_free(void *h);
+/* Checks the encoding's invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
+const char *hash_check(const void *h);
 #endif

@@ -14,6 +14,7 @@
 #include "types/intset.h"
 #include "types/object.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include "util/numconv.h"
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,7 @@ static sbig *convert(intset *is) {
         int n = ll2str(buf, is_get(is, i));
         big_insert(b, buf, (size_t)n, kt_hash(buf, (size_t)n));
     }
+    DBG_ASSERT(b->t.count == is_len(is)); /* every member converted, none twice */
     is_free(is);
     return b;
 }
@@ -138,6 +140,7 @@ int set_add(void **sp, const char *m, size_t len) {
     kslot w;
     if (kt_find(&b->t, m, len, hv, &w)) return 0;
     big_insert(b, m, len, hv);
+    DBG_ASSERT(kt_find(&b->t, m, len, hv, &w) != 0);
     return 1;
 }
 
@@ -310,3 +313,37 @@ const obj_ops set_ops = {
     .encoding = set_encoding,
     .dup = set_dup,
 };
+
+/* ---- structure check ---- */
+
+typedef struct check_ctx {
+    const ktable *t;
+    size_t n;
+    const char *why;
+} check_ctx;
+
+static void check_elem(void *ud, handle_t h) {
+    check_ctx *cc = ud;
+    cc->n++;
+    if (cc->why) return;
+    const uint8_t *e = arena_ptr(h);
+    size_t len;
+    const char *m = e_key(e, &len);
+    kslot w;
+    if (e_has_ttl(e)) cc->why = "set: a member entry has a TTL";
+    else if (kt_find(cc->t, m, len, kt_hash(m, len), &w) != h) cc->why = "set: a member is not found under its own name";
+}
+
+/* The header's invariants: an intset passes is_check; a hashtable's entries are each found under
+ * their own member (so no duplicates), carry no TTL, and their number equals the table's count (the
+ * set's cardinality).  NULL if all hold, else what is wrong. */
+const char *set_check(const void *s) {
+    if (!s) return "set: NULL";
+    if (is_is(s)) return is_check(s);
+    const sbig *b = s;
+    check_ctx cc = {&b->t, 0, NULL};
+    big_foreach(b, check_elem, &cc);
+    if (cc.why) return cc.why;
+    if (cc.n != b->t.count) return "set: table count differs from its entries";
+    return NULL;
+}

@@ -36,4 +36,6 @@ uint64_t set_scan(const void *s, uint64_t cursor, long count, set_visit_fn *fn, 
 /* count random members: distinct (count < length) or with repetitions. */
 void set_random(const void *s, unsigned long count, int distinct, set_visit_fn *fn, void *ud);
 void set_free(void *s);
+/* Checks the encoding's invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
+const char *set_check(const void *s);
 #endif

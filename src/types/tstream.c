@@ -5,6 +5,7 @@
 #include "types/slz.h"
 #include "types/object.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include "util/numconv.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,7 @@ void stream_free(stream *s) {
 }
 
 void stream_append(stream *s, const sid *id, const sbuf *fv, long nfields) {
+    DBG_ASSERT(sid_cmp(id, &s->last_id) > 0); /* IDs only grow */
     size_t totelelen = 0;
     for (long i = 0; i < nfields * 2; i++) totelelen += fv[i].len;
     sidx_cur cur;
@@ -285,6 +287,7 @@ void stream_append(stream *s, const sid *id, const sbuf *fv, long nfields) {
         n->lp = lp;
     }
     s->length++;
+    DBG_ASSERT(s->nodes.count > 0 && s->length >= s->nodes.count);
     s->entries_added++;
     s->last_id = *id;
     if (s->length == 1) s->first_id = *id;
@@ -871,3 +874,173 @@ const obj_ops stream_ops = {
     .encoding = obj_stream_encoding,
     .dup = obj_stream_dup,
 };
+
+/* ---- structure check ---- */
+
+/* One node: its listpack (decompressed if sealed) passes lp_check; the master entry is count, deleted,
+ * num-fields, the fields and a 0; then exactly count + deleted entries, each flags, ID deltas (from the
+ * master ID, not below it), its fields and values and an lp-count equal to the entry's element count;
+ * IDs strictly increasing, below `limit` (the next node's master ID, if any), live ones counted in
+ * count.  The last entry ID goes to *last. */
+static const char *check_node(const snode *n, const sid *limit, uint64_t *live, sid *last, sid *first_live,
+                              int *have_first) {
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    const char *why = NULL;
+    if (is_blob(n->lp)) {
+        size_t raw = rd32u(n->lp + 4);
+        buf = s_malloc(raw ? raw : 1);
+        if (!slz_decompress(n->lp + BLOB_HDR, rd32u(n->lp + 8), buf, raw)) {
+            s_free(buf);
+            return "stream: a compressed node does not decompress";
+        }
+        cap = raw;
+        if (lp_bytes(buf) != raw) why = "stream: a compressed node's listpack size differs from its header";
+    }
+    unsigned char *lp = buf ? buf : n->lp;
+    (void)cap;
+    if (!why) why = lp_check(lp);
+#define NEXT(q)                                                                                                  \
+    do {                                                                                                         \
+        if (!(q = lp_next(lp, q))) {                                                                             \
+            why = "stream: a node's listpack ends inside an entry";                                            \
+            goto out;                                                                                            \
+        }                                                                                                        \
+    } while (0)
+    if (why) goto out;
+    unsigned char *p = lp_first(lp);
+    if (!p) {
+        why = "stream: empty node listpack";
+        goto out;
+    }
+    int64_t count = lp_int(p), deleted, mcount;
+    NEXT(p);
+    deleted = lp_int(p);
+    NEXT(p);
+    mcount = lp_int(p);
+    if (count <= 0 || deleted < 0 || mcount < 0) {
+        why = "stream: a node's master entry has a bad count";
+        goto out;
+    }
+    for (int64_t i = 0; i < mcount; i++) NEXT(p);
+    NEXT(p);
+    if (lp_int(p) != 0) {
+        why = "stream: a node's master entry does not end with 0";
+        goto out;
+    }
+    int64_t seen_live = 0, seen = 0;
+    sid prev = {0, 0};
+    for (unsigned char *q = lp_next(lp, p); q; q = lp_next(lp, q)) {
+        int64_t flags = lp_int(q), elems = 3;
+        sid id;
+        NEXT(q);
+        id.ms = n->master.ms + (uint64_t)lp_int(q);
+        if (id.ms < n->master.ms) {
+            why = "stream: an entry's ID is below its node's master ID";
+            goto out;
+        }
+        NEXT(q);
+        id.seq = n->master.seq + (uint64_t)lp_int(q);
+        if (id.ms == n->master.ms && id.seq < n->master.seq) {
+            why = "stream: an entry's ID is below its node's master ID";
+            goto out;
+        }
+        int64_t skip;
+        if (flags & FLAG_SAMEFIELDS) {
+            skip = mcount;
+        } else {
+            NEXT(q);
+            skip = lp_int(q) * 2;
+            elems++;
+        }
+        for (int64_t i = 0; i < skip; i++) NEXT(q);
+        elems += skip;
+        NEXT(q);
+        if (lp_int(q) != elems) {
+            why = "stream: an entry's lp-count differs from its elements";
+            goto out;
+        }
+        if (seen && sid_cmp(&prev, &id) >= 0) {
+            why = "stream: entry IDs not increasing within a node";
+            goto out;
+        }
+        if (limit && sid_cmp(&id, limit) >= 0) {
+            why = "stream: an entry's ID reaches the next node's master ID";
+            goto out;
+        }
+        prev = id;
+        seen++;
+        if (!(flags & FLAG_DELETED)) {
+            seen_live++;
+            if (!*have_first) {
+                *first_live = id;
+                *have_first = 1;
+            }
+        }
+    }
+    if (seen != count + deleted) why = "stream: a node's count + deleted differs from its entries";
+    else if (seen_live != count) why = "stream: a node's count differs from its live entries";
+    *live += (uint64_t)seen_live;
+    *last = prev;
+out:
+#undef NEXT
+    s_free(buf);
+    return why;
+}
+
+/* The header's invariants: the node index passes sidx_check and each node check_node; length is the
+ * sum of node counts; last_id >= every entry ID; groups sorted by name and unique, each group's
+ * consumers too; every record of a group's PEL is owned by a consumer of that group whose own PEL
+ * holds the ID, and every ID in a consumer's PEL is in the group's PEL owned by that consumer.
+ * (first_id is kept by the commands, not here: DEBUG CHECK-KEY checks it.)  NULL if all hold. */
+const char *stream_check(const stream *s) {
+    if (!s) return "stream: NULL";
+    const char *why = sidx_check(&s->nodes);
+    if (why) return why;
+    uint64_t live = 0;
+    sid first = {0, 0}, last = {0, 0};
+    int have_first = 0; /* first_id is the commands' business (XDEL updates it after stream_delete) */
+    sidx_cur cur;
+    for (int ok = sidx_first(&s->nodes, &cur); ok;) {
+        const snode *n = node_at(s, &cur);
+        sidx_cur nx = cur;
+        int more = sidx_next(&s->nodes, &nx);
+        const sid *limit = more ? &node_at(s, &nx)->master : NULL;
+        if ((why = check_node(n, limit, &live, &last, &first, &have_first))) return why;
+        if (sid_cmp(&last, &s->last_id) > 0) return "stream: an entry ID is above last_id";
+        cur = nx;
+        ok = more;
+    }
+    if (live != s->length) return "stream: length differs from the sum of node counts";
+    for (uint32_t i = 0; i < s->ngroups; i++) {
+        const sgroup *g = s->groups[i];
+        if (i && name_cmp(s->groups[i - 1]->name, s->groups[i - 1]->nlen, g->name, g->nlen) >= 0)
+            return "stream: groups not sorted by name";
+        if ((why = sidx_check(&g->pel))) return why;
+        uint64_t owned = 0;
+        for (uint32_t j = 0; j < g->ncons; j++) {
+            const sconsumer *c = g->cons[j];
+            if (j && name_cmp(g->cons[j - 1]->name, g->cons[j - 1]->nlen, c->name, c->nlen) >= 0)
+                return "stream: consumers not sorted by name";
+            if ((why = sidx_check(&c->pel))) return why;
+            sidx_cur pc;
+            for (int ok = sidx_first(&c->pel, &pc); ok; ok = sidx_next(&c->pel, &pc)) {
+                const sid *id = sidx_at(&c->pel, &pc);
+                const spel *pe = sidx_find(&g->pel, id);
+                if (!pe) return "stream: a consumer's pending ID is not in its group's PEL";
+                if (pe->owner != c) return "stream: a consumer's pending ID is owned by another consumer";
+            }
+            owned += c->pel.count;
+        }
+        sidx_cur gc;
+        for (int ok = sidx_first(&g->pel, &gc); ok; ok = sidx_next(&g->pel, &gc)) {
+            const spel *pe = sidx_at(&g->pel, &gc);
+            if (!pe->owner) return "stream: a group PEL entry has no owner";
+            long ci = consumer_pos(g, pe->owner->name, pe->owner->nlen);
+            if (ci < 0 || g->cons[ci] != pe->owner) return "stream: a group PEL entry's owner is not in the group";
+            if (!sidx_find(&pe->owner->pel, &pe->id)) return "stream: a group PEL entry is missing from its owner's PEL";
+        }
+        if (owned != g->pel.count) return "stream: the consumers' PELs and the group's PEL differ in size";
+    }
+    return NULL;
+}

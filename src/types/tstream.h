@@ -151,4 +151,6 @@ void stream_pel_remove(sgroup *g, const sid *id);
 /* ---- the value as the keyspace sees it ---- */
 size_t stream_bytes(const stream *s);
 stream *stream_dup(const stream *s);
+/* Checks every invariant above (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
+const char *stream_check(const stream *s);
 #endif

@@ -6,6 +6,7 @@
 #include "types/zelem.h"
 #include "types/limits.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include "util/numconv.h"
 #include <limits.h>
 #include <math.h>
@@ -307,6 +308,7 @@ int zs_add(zset **zp, double score, const char *m, size_t len, int flags, int *o
         return 1;
     }
     big_insert_new(b, m, len, hash, score);
+    DBG_ASSERT(b->npend || b->ix.count == b->t.count); /* the index and the member table agree */
     if (newscore) *newscore = score;
     *out |= ZA_OUT_ADDED;
     return 1;
@@ -330,6 +332,7 @@ int zs_del(zset **zp, const char *m, size_t len) {
     kt_delete(&b->t, &w, hash);
     b->ebytes -= zel_bytes(h);
     zel_free(h);
+    DBG_ASSERT(b->npend || b->ix.count == b->t.count);
     return 1;
 }
 
@@ -576,3 +579,97 @@ const obj_ops zset_ops = {
     .encoding = ops_encoding,
     .dup = ops_dup,
 };
+
+/* ---- structure check ---- */
+
+typedef struct zcheck_ctx {
+    const ktable *t;
+    size_t n;
+    const char *why;
+} zcheck_ctx;
+
+static void zcheck_elem(void *ud, handle_t h) {
+    zcheck_ctx *cc = ud;
+    cc->n++;
+    if (cc->why) return;
+    size_t len;
+    const char *m = zel_member(h, &len);
+    kslot w;
+    if (kt_find(cc->t, m, len, kt_hash(m, len), &w) != h) cc->why = "zset: a member is not found under its own name";
+    else if (isnan(zel_score(h))) cc->why = "zset: a member's score is NaN";
+}
+
+/* The header's invariants.  A listpack passes lp_check and holds member/score pairs in strictly
+ * increasing (score, member) order, no member twice, no NaN score, each score stored as Redis stores
+ * it (an integer element exactly when it is an integer within +-2^62).  A skiplist has no pending
+ * accumulator members; the member table's entries are each found under their own member; the index
+ * passes zindex_check, holds as many members as the table, in strictly increasing (score, member)
+ * order, each of them the table's entry for its member.  NULL if all hold, else what is wrong. */
+const char *zs_check(const zset *z) {
+    if (!z) return "zset: NULL";
+    if (is_lp(z)) {
+        unsigned char *lp = LP(z);
+        const char *why = lp_check(lp);
+        if (why) return why;
+        if (lp_length(lp) % 2) return "zset: listpack holds an odd number of elements";
+        double prev = 0;
+        char pbuf[LL_STR_SIZE], mbuf[LL_STR_SIZE];
+        const char *pm = NULL;
+        size_t plen = 0;
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
+            unsigned char *sp = lp_next(lp, p);
+            size_t len;
+            const char *m = lpz_member(p, mbuf, &len);
+            double s = lpz_score(sp);
+            lp_val sv;
+            lp_get(sp, &sv);
+            long long ll;
+            if (isnan(s)) return "zset: NaN score in the listpack";
+            if ((sv.s == NULL) != double2ll(s, &ll)) return "zset: score not stored as Redis stores it";
+            if (pm && (s < prev || (s == prev && zel_memcmp(pm, plen, m, len) >= 0)))
+                return "zset: listpack not in (score, member) order";
+            unsigned char *q = lp_next(lp, sp);
+            if (q && lp_find(lp, q, m, (uint32_t)len, 1)) return "zset: listpack holds a member twice";
+            pm = (m == mbuf) ? memcpy(pbuf, mbuf, len) : m; /* integer members are formatted into mbuf */
+            plen = len;
+            prev = s;
+            p = sp;
+        }
+        return NULL;
+    }
+    const zbig *b = BIG(z);
+    if (b->npend) return "zset: accumulator members left out of the index";
+    const char *why = zindex_check(&b->ix);
+    if (why) return why;
+    zcheck_ctx cc = {&b->t, 0, NULL};
+    uint64_t cur = 0;
+    do cur = kt_scan(&b->t, cur, 4096, zcheck_elem, &cc);
+    while (cur);
+    if (cc.why) return cc.why;
+    if (cc.n != b->t.count) return "zset: table count differs from its entries";
+    if (b->ix.count != b->t.count) return "zset: index and member table hold different counts";
+    zi_iter it;
+    handle_t prev = 0;
+    size_t n = 0;
+    if (b->ix.count) {
+        zi_iter_init(&it, &b->ix, 0);
+        do {
+            handle_t h = zi_iter_get(&it);
+            size_t len;
+            const char *m = zel_member(h, &len);
+            kslot w;
+            if (kt_find(&b->t, m, len, kt_hash(m, len), &w) != h) return "zset: index holds a handle the table does not";
+            if (prev) {
+                double ps = zel_score(prev), s = zel_score(h);
+                size_t plen;
+                const char *pm = zel_member(prev, &plen);
+                if (ps > s || (ps == s && zel_memcmp(pm, plen, m, len) >= 0))
+                    return "zset: index not in (score, member) order";
+            }
+            prev = h;
+            n++;
+        } while (zi_iter_move(&it, 1));
+    }
+    if (n != b->ix.count) return "zset: index walk differs from its count";
+    return NULL;
+}

@@ -96,4 +96,7 @@ void zs_acc_add(zset *acc, const char *m, size_t len, double score);
 void zs_acc_merge(zset *acc, const char *m, size_t len, double score, int aggr);
 void zs_acc_finish(zset *acc);
 
+/* Checks the encoding's invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
+const char *zs_check(const zset *z);
+
 #endif

@@ -73,4 +73,6 @@ int zi_free_step(zindex *t, long budget, zi_visit_fn *fn, void *ud);
 void zi_destroy(zindex *t, zi_visit_fn *fn, void *ud);
 /* Checks every invariant (tests); returns 0 and says which on failure. */
 int zi_check(const zindex *t, const char **why);
+/* Checks every invariant (DEBUG CHECK-KEY, tests): NULL, or what is wrong. */
+const char *zindex_check(const zindex *t);
 #endif

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from sardine_resp import Raw
+from harness import assert_keyspace_ok
 
 EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "400"))
 SETTINGS = settings(
@@ -144,6 +145,7 @@ def run_sequence(sides, seq):
             ge, we = encoding(s.aux, k), encoding(o.aux, k)
             assert ge == we, f"step {i} {args!r}: OBJECT ENCODING {k}: sardine {ge!r}, redis {we!r}"
     assert s.state() == o.state()
+    assert_keyspace_ok(s.aux)
 
 
 @SETTINGS

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from sardine_resp import Raw
+from harness import assert_keyspace_ok
 
 EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "60"))
 SETTINGS = settings(
@@ -187,6 +188,7 @@ def run_sequence(sides, seq):
         ge, we = s.encodings(), o.encodings()
         assert ge == we, f"step {i} {args!r}: encodings sardine {ge!r} / redis {we!r}"
     assert s.state() == o.state()
+    assert_keyspace_ok(s.conn)
 
 
 @SETTINGS
@@ -230,6 +232,7 @@ def test_diff_geo_dense_searches(sides, pts, queries):
         assert got == want
     assert s.encodings() == o.encodings()
     assert s.state() == o.state()
+    assert_keyspace_ok(s.conn)
 
 
 @settings(SETTINGS, max_examples=max(1, EXAMPLES // 3))

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from sardine_resp import Raw
+from harness import assert_keyspace_ok
 
 EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "300"))
 SETTINGS = settings(
@@ -129,3 +130,4 @@ def test_diff_hll_commands(sides, limit, seq):
 ), min_size=5, max_size=30))
 def test_diff_hll_growth_and_merges(sides, limit, seq):
     run_sequence(sides, limit, seq)
+    assert_keyspace_ok(sides[0].main)  # no corrupt HLLs written here: every one must pass the check

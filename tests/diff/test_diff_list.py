@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from sardine_resp import Raw
+from harness import assert_keyspace_ok
 
 EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "120"))
 SETTINGS = settings(
@@ -143,6 +144,7 @@ def run_sequence(sides, seq):
     s.run(["DISCARD"])
     o.run(["DISCARD"])
     assert s.state() == o.state()
+    assert_keyspace_ok(s.conn)
 
 
 @SETTINGS

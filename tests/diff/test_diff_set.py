@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from sardine_resp import Err, Raw
+from harness import assert_keyspace_ok
 
 EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "200"))
 SETTINGS = settings(
@@ -168,6 +169,7 @@ def run_sequence(sides, seq):
             ge, we = encoding(s.aux, k), encoding(o.aux, k)
             assert ge == we, f"step {i} {args!r}: OBJECT ENCODING {k}: sardine {ge!r}, redis {we!r}"
     assert s.state() == o.state()
+    assert_keyspace_ok(s.aux)
 
 
 @SETTINGS

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from sardine_resp import Err, Raw, encode, parse_info
+from harness import assert_keyspace_ok
 
 EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "150"))
 SETTINGS = settings(
@@ -256,6 +257,7 @@ def run_sequence(pairs, seq):
             state.append((keys, vals, ttls))
             conn.cmd("SELECT", "0")
         assert state[0] == state[1], f"db{dbi} differs at the end: sardine {state[0]!r} / redis {state[1]!r}"
+    assert_keyspace_ok(s.other)
 
 
 def sequences(cmds, max_size=30):

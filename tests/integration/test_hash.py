@@ -7,6 +7,7 @@ Validated against Debian's redis-server 7.0 (SARDINE_SERVER=/usr/bin/redis-serve
 import pytest
 
 from sardine_resp import Err, Map, Raw
+from harness import assert_keyspace_ok
 
 SYNTAX = Err("ERR syntax error")
 NOT_INT = Err("ERR value is not an integer or out of range")
@@ -251,6 +252,7 @@ def test_big_hash_all_operations(c):
     assert c.cmd("HLEN", "h2") == n // 2
     assert c.cmd("HDEL", "h2", *[f"field:{i}" for i in range(1, n, 2)]) == n // 2
     assert c.cmd("EXISTS", "h2") == 0
+    assert_keyspace_ok(c)
 
 
 def test_copy_and_rename_listpack(c):

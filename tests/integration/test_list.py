@@ -11,6 +11,7 @@ import time
 import pytest
 
 from sardine_resp import Err, Raw, encode
+from harness import assert_keyspace_ok
 
 SYNTAX = Err("ERR syntax error")
 NOT_INT = Err("ERR value is not an integer or out of range")
@@ -425,6 +426,7 @@ def test_big_list_model(make_sardine, fill, depth):
     assert c.cmd("COPY", "l", "l2") == 1
     assert c.cmd("LRANGE", "l2", 0, -1) == [x.encode() for x in model]
     assert c.cmd("OBJECT", "ENCODING", "l2") == b"quicklist"
+    assert_keyspace_ok(c)
     assert c.cmd("DEL", "l", "l2") == 2
     c.close()
 

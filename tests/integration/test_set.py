@@ -7,6 +7,7 @@ Validated against Debian's redis-server 7.0 (SARDINE_SERVER=/usr/bin/redis-serve
 import pytest
 
 from sardine_resp import Err, Raw, RSet
+from harness import assert_keyspace_ok
 
 SYNTAX = Err("ERR syntax error")
 NOT_INT = Err("ERR value is not an integer or out of range")
@@ -190,6 +191,7 @@ def test_store_forms(c):
         (("SMEMBERS", "a"), [b"2", b"3"]),
         (("SINTERSTORE", "d"), wrong_args("sinterstore")),
     ])
+    assert_keyspace_ok(c)
 
 
 def test_srandmember(c):
@@ -312,6 +314,7 @@ def test_big_set_operations_and_del(c):
     assert c.cmd("COPY", "big", "big2") == 1
     assert c.cmd("SREM", "big", *[f"member:{i}" for i in range(0, n, 2)]) == n // 2
     assert c.cmd("SCARD", "big") == n // 2 and c.cmd("SCARD", "big2") == n
+    assert_keyspace_ok(c)
     assert c.cmd("DEL", "big", "big2") == 2
     assert c.cmd("PING") == "PONG"
     assert c.cmd("EXISTS", "big") == 0

@@ -10,6 +10,7 @@ import random
 import time
 
 from sardine_resp import Err, Map, Raw, encode
+from harness import assert_keyspace_ok
 
 SYNTAX = Err("ERR syntax error")
 NOT_INT = Err("ERR value is not an integer or out of range")
@@ -338,6 +339,7 @@ def test_big_stream_against_model(c):
         cut = model[500][0]
         assert c.cmd("XTRIM", "s", "MINID", "%d-%d" % cut) == 500
         assert c.cmd("XRANGE", "s", "-", "+", "COUNT", "1") == [fmt(model[500])]
+    assert_keyspace_ok(c)
 
 
 def test_copy_and_del(c):
@@ -351,6 +353,7 @@ def test_copy_and_del(c):
     assert c.cmd("XACK", "t", "g", "1-0") == 1
     assert c.cmd("XPENDING", "s", "g")[0] == 10
     assert isinstance(c.cmd("MEMORY", "USAGE", "s"), int)
+    assert_keyspace_ok(c)
     assert c.cmd("DEL", "s", "t") == 2
 
 

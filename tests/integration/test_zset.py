@@ -12,6 +12,7 @@ import time
 import pytest
 
 from sardine_resp import Double, Err, Raw, encode
+from harness import assert_keyspace_ok
 
 SYNTAX = Err("ERR syntax error")
 NOT_INT = Err("ERR value is not an integer or out of range")
@@ -680,6 +681,7 @@ def test_big_zset_model(c, entries):
     if m.d:
         assert enc(c, "z") == ("skiplist" if entries == "0" or len(m.d) > 16 else enc(c, "z"))
     c.cmd("CONFIG", "SET", "zset-max-listpack-entries", "128")
+    assert_keyspace_ok(c)
 
 
 def test_zscan_covers_everything(c):

@@ -51,6 +51,7 @@ static void count_pair(void *ud, const char *f, size_t flen, const char *v, size
 
 static void check_hash(void *h, int expect_n) {
     assert_int_equal(hash_len(h), expect_n);
+    assert_null(hash_check(h));
     counter c = {0, 0};
     hash_foreach(h, count_pair, &c);
     assert_int_equal(c.n, expect_n);
@@ -211,6 +212,7 @@ static void set_model_run(long max_intset, int with_strings, unsigned seed) {
         assert_int_equal(set_is_intset(s), !converted);
         assert_int_equal(set_len(s), n);
         if (step % 500 == 0) {
+            assert_null(set_check(s));
             scount c = {0, 0, 0, 1};
             set_foreach(s, count_member, &c);
             assert_int_equal(c.n, n);

@@ -153,6 +153,8 @@ static void model_run(size_t sparse_max, unsigned seed, int steps, int maxval) {
         else assert_int_equal(s->len, HLL_DENSE_SIZE);
         assert_int_equal(s->data[s->len], 0);
         if (step % 97 == 0 || step == steps - 1) {
+            hll_invalidate((uint8_t *)s->data); /* PFADD's job; hll_set leaves the cache alone */
+            assert_null(hll_check((uint8_t *)s->data, s->len));
             memset(got, 0, sizeof(got));
             assert_int_equal(hll_merge(got, (uint8_t *)s->data, s->len), 0);
             assert_memory_equal(got, model, sizeof(model));
@@ -166,6 +168,22 @@ static void model_run(size_t sparse_max, unsigned seed, int steps, int maxval) {
     assert_int_equal(hll_merge(got, (uint8_t *)d->data, d->len), 0);
     assert_memory_equal(got, model, sizeof(model));
     s_free(d);
+}
+
+static void test_check_catches(void **state) {
+    (void)state;
+    rstr *s = hll_new();
+    assert_null(hll_check((uint8_t *)s->data, s->len));
+    assert_int_equal(hll_add(&s, "a", 1, 3000), 1);
+    hll_set_cache((uint8_t *)s->data, 5); /* a valid-marked cache that is wrong */
+    assert_string_equal(hll_check((uint8_t *)s->data, s->len), "hll: cached cardinality differs from the registers");
+    hll_set_cache((uint8_t *)s->data, 1);
+    assert_null(hll_check((uint8_t *)s->data, s->len));
+    s->data[HLL_HDR_SIZE] = 0x00; /* the first opcode now covers 1 register instead of the XZERO's run */
+    assert_non_null(hll_check((uint8_t *)s->data, s->len));
+    s->data[5] = 1;
+    assert_string_equal(hll_check((uint8_t *)s->data, s->len), "hll: unused header bytes are not zero");
+    s_free(s);
 }
 
 static void test_model(void **state) {
@@ -306,6 +324,7 @@ int main(void) {
         cmocka_unit_test(test_hash),         cmocka_unit_test(test_dense_registers), cmocka_unit_test(test_model),
         cmocka_unit_test(test_estimate),     cmocka_unit_test(test_cache),         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_corrupt),      cmocka_unit_test(test_decode),        cmocka_unit_test(test_selftest),
+        cmocka_unit_test(test_check_catches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,7 @@ static void test_random_against_model(void **state) {
             for (int i = 0; i < n; i++) assert_true(is_get(is, (uint32_t)i) == model[i]);
             assert_true(is_alloc_size(is) >= is_blob_len(is));
             if (n) assert_true(is_validate((const unsigned char *)is, is_blob_len(is)));
+            assert_null(is_check(is));
         }
     }
     intset *d = is_dup(is);
@@ -121,6 +122,26 @@ static void test_random_against_model(void **state) {
     is_free(d);
     is_free(is);
     assert_int_equal(arena_live_bytes(), live);
+}
+
+static void test_check_catches(void **state) {
+    (void)state;
+    int added;
+    intset *is = is_new();
+    for (int v = 1; v <= 5; v++) is = is_add(is, v * 10, &added);
+    assert_null(is_check(is));
+    unsigned char *p = (unsigned char *)is;
+    unsigned char tmp[2];
+    memcpy(tmp, p + 8, 2); /* swap the first two members */
+    memcpy(p + 8, p + 10, 2);
+    memcpy(p + 10, tmp, 2);
+    assert_string_equal(is_check(is), "intset: members not strictly increasing");
+    memcpy(p + 10, p + 8, 2); /* a duplicate */
+    assert_string_equal(is_check(is), "intset: members not strictly increasing");
+    p[0] = 3;
+    assert_string_equal(is_check(is), "intset: encoding is not 2, 4 or 8");
+    p[0] = 2;
+    is_free(is);
 }
 
 static void test_validate_rejects(void **state) {
@@ -145,6 +166,7 @@ int main(void) {
         cmocka_unit_test(test_upgrade_and_never_downgrade),
         cmocka_unit_test(test_random_against_model),
         cmocka_unit_test(test_validate_rejects),
+        cmocka_unit_test(test_check_catches),
     };
     return cmocka_run_group_tests_name("intset", tests, setup, NULL);
 }

@@ -181,6 +181,7 @@ static void rand_str(mstr *m) {
 
 static void check_model(unsigned char *lp) {
     assert_true(lp_validate(lp, lp_bytes(lp), 1));
+    assert_null(lp_check(lp));
     assert_int_equal(lp_length(lp), mn);
     unsigned char *p = lp_first(lp);
     for (int i = 0; i < mn; i++) {
@@ -333,6 +334,33 @@ static void test_count_saturates(void **state) {
     lp_free(lp);
 }
 
+/* lp_check names what is wrong: each corruption below is caught. */
+static void test_check_catches(void **state) {
+    (void)state;
+    unsigned char *lp = lp_new(0);
+    lp = lp_append(lp, "hello", 5);
+    lp = lp_append(lp, "12", 2);
+    lp = lp_append(lp, "world", 5);
+    assert_null(lp_check(lp));
+    size_t n = lp_bytes(lp);
+    unsigned char *bad = malloc(n);
+    memcpy(bad, lp, n);
+    bad[4] = 7; /* element count */
+    assert_string_equal(lp_check(bad), "listpack: header count differs from the elements");
+    memcpy(bad, lp, n);
+    bad[6 + 6] ^= 1; /* the first element's backlen (after 0x85 "hello") */
+    assert_string_equal(lp_check(bad), "listpack: backlen differs from the element size");
+    memcpy(bad, lp, n);
+    bad[n - 1] = 0; /* terminator */
+    assert_non_null(lp_check(bad));
+    memcpy(bad, lp, n);
+    memcpy(bad + 6 + 1, "1234", 4); /* "1234o": still a string; "12345" would be integer text */
+    bad[6 + 5] = '5';
+    assert_string_equal(lp_check(bad), "listpack: integer text stored as a string");
+    free(bad);
+    lp_free(lp);
+}
+
 static void test_validate_rejects(void **state) {
     (void)state;
     unsigned char buf[400];
@@ -361,6 +389,7 @@ int main(void) {
         cmocka_unit_test(test_golden_bytes),     cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_random_ops),       cmocka_unit_test(test_random_ops_compact),
         cmocka_unit_test(test_count_saturates),  cmocka_unit_test(test_validate_rejects),
+        cmocka_unit_test(test_check_catches),
     };
     return cmocka_run_group_tests_name("listpack", tests, setup, NULL);
 }

@@ -67,7 +67,7 @@ static void assert_val(const lp_val *v, const char *s, size_t len) {
 }
 
 static void assert_same(quicklist *ql, const model *m) {
-    assert_true(ql_check(ql));
+    assert_null(ql_check(ql));
     assert_int_equal(ql->count, m->n);
     qliter it;
     lp_val v;
@@ -89,7 +89,7 @@ static void assert_same(quicklist *ql, const model *m) {
     }
     ql_iter_done(&it);
     assert_int_equal(i, 0);
-    assert_true(ql_check(ql));
+    assert_null(ql_check(ql));
 }
 
 static char big[20000];
@@ -196,7 +196,7 @@ static void random_ops(int fill, int compress, int steps) {
             m_insert(&m, target + (size_t)after, buf, len);
         }
         if (step % 7 == 0 || m.n < 50) assert_same(ql, &m);
-        else assert_true(ql_check(ql));
+        else assert_null(ql_check(ql));
         if (ql_compressed_nodes(ql) > seen_compressed) seen_compressed = ql_compressed_nodes(ql);
         if (step % 500 == 0) {
             quicklist *d = ql_dup(ql);
@@ -241,7 +241,7 @@ static void test_compression(void **state) {
         ql_push(plain, buf, (size_t)len, QL_TAIL);
         ql_push(packed, buf, (size_t)len, QL_TAIL);
     }
-    assert_true(ql_check(packed));
+    assert_null(ql_check(packed));
     assert_int_equal(ql_compressed_nodes(plain), 0);
     assert_int_equal(ql_compressed_nodes(packed), packed->len - 2);
     assert_true(ql_bytes(packed) < ql_bytes(plain) * 3 / 4);
@@ -252,16 +252,16 @@ static void test_compression(void **state) {
     assert_int_equal(v.len, 12);
     assert_memory_equal(v.s, "member:25000", 12);
     ql_release(packed, &pos);
-    assert_true(ql_check(packed));
+    assert_null(ql_check(packed));
     assert_int_equal(ql_compressed_nodes(packed), packed->len - 2);
     quicklist *d = ql_dup(packed);
-    assert_true(ql_check(d));
+    assert_null(ql_check(d));
     assert_int_equal(ql_compressed_nodes(d), d->len - 2);
     /* popping everything through the ends decompresses node after node */
     for (int i = 0; i < 50000; i++) {
         assert_true(ql_peek(d, i % 2 ? QL_HEAD : QL_TAIL, &v));
         ql_pop(d, i % 2 ? QL_HEAD : QL_TAIL);
-        if (i % 997 == 0) assert_true(ql_check(d));
+        if (i % 997 == 0) assert_null(ql_check(d));
     }
     assert_int_equal(d->count, 0);
     assert_int_equal(d->len, 0);
@@ -279,7 +279,7 @@ static void test_node_limits_and_merge(void **state) {
         int len = snprintf(buf, sizeof(buf), "element:%d", i);
         ql_push(ql, buf, (size_t)len, i % 2 ? QL_TAIL : QL_HEAD);
     }
-    assert_true(ql_check(ql));
+    assert_null(ql_check(ql));
     size_t nodes = 0;
     for (qlnode *n = ql->head; n; n = n->next, nodes++) assert_true(lp_bytes(n->lp) <= 8192);
     assert_int_equal(nodes, ql->len);
@@ -293,7 +293,7 @@ static void test_node_limits_and_merge(void **state) {
     while (ql_iter_next(&it, &v))
         if (i++ % 10) ql_iter_delete(&it);
     ql_iter_done(&it);
-    assert_true(ql_check(ql));
+    assert_null(ql_check(ql));
     assert_int_equal(ql->count, 10000);
     assert_true(ql->len <= before / 5);
 
@@ -333,7 +333,7 @@ static void test_big_elements_and_splits(void **state) {
     assert_true(ql_iter_next(&it, &v));
     size_t len0 = ql->len;
     ql_iter_insert(&it, "mid", 3, 1);
-    assert_true(ql_check(ql));
+    assert_null(ql_check(ql));
     assert_true(ql->len >= len0);
     qlpos pos;
     assert_true(ql_index(ql, 1001, &pos));
@@ -350,6 +350,25 @@ static void test_big_elements_and_splits(void **state) {
     ql_free(ql);
 }
 
+/* ql_check names what is wrong. */
+static void test_check_catches(void **state) {
+    (void)state;
+    quicklist *ql = ql_new(4, 0);
+    for (int i = 0; i < 20; i++) ql_push(ql, "elem", 4, QL_TAIL);
+    assert_null(ql_check(ql));
+    ql->count++;
+    assert_string_equal(ql_check(ql), "quicklist: count differs from the sum of node counts");
+    ql->count--;
+    ql->head->count++;
+    assert_string_equal(ql_check(ql), "quicklist: node above the fill count");
+    ql->head->count--;
+    ql->len++;
+    assert_string_equal(ql_check(ql), "quicklist: len differs from the number of nodes");
+    ql->len--;
+    assert_null(ql_check(ql));
+    ql_free(ql);
+}
+
 int main(void) {
     memset(big, 'q', sizeof(big));
     const struct CMUnitTest tests[] = {
@@ -359,6 +378,7 @@ int main(void) {
         cmocka_unit_test(test_compression),
         cmocka_unit_test(test_node_limits_and_merge),
         cmocka_unit_test(test_big_elements_and_splits),
+        cmocka_unit_test(test_check_catches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

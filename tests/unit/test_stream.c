@@ -191,6 +191,7 @@ static void test_stream_against_model(void **state) {
             }
             assert_int_equal(s->length, n);
             if (step % 97 == 0 && n) {
+                { const char *why = stream_check(s); if (why) fail_msg("stream_check: %s", why); }
                 size_t lo = (size_t)rand() % n, hi = lo + (size_t)rand() % (n - lo);
                 check_range(s, m, n, lo, hi, rand() % 2);
                 check_range(s, m, n, 0, n - 1, 0);
@@ -314,6 +315,7 @@ static void test_groups_and_pel(void **state) {
     }
     assert_int_equal(g->pel.count, 1000);
     assert_int_equal(a->pel.count + b->pel.count, 1000);
+    assert_null(stream_check(s));
     for (uint64_t i = 1; i <= 1000; i += 2) {
         spel *p = stream_pel_find(g, &(sid){i, 0});
         stream_pel_assign(g, p, a); /* moving keeps the group record in place */
@@ -325,6 +327,17 @@ static void test_groups_and_pel(void **state) {
     uint64_t bp = b->pel.count;
     assert_int_equal(stream_consumer_delete(g, b), bp);
     assert_int_equal(g->pel.count, 800 - bp);
+    assert_null(stream_check(s));
+    /* a group PEL record whose owner lost it from its own PEL is caught */
+    spel *orphan = stream_pel_find(g, &(sid){2, 0});
+    assert_non_null(orphan);
+    assert_int_equal(sidx_delete(&orphan->owner->pel, &(sid){2, 0}), 1);
+    assert_non_null(stream_check(s));
+    sidx_insert(&a->pel, &(sid){2, 0}, NULL);
+    assert_null(stream_check(s));
+    s->length++;
+    assert_string_equal(stream_check(s), "stream: length differs from the sum of node counts");
+    s->length--;
     stream *d = stream_dup(s);
     sgroup *dg = stream_group_find(d, "g1", 2);
     assert_int_equal(dg->pel.count, g->pel.count);

@@ -15,6 +15,7 @@
 #include "server/server.h"
 #include "types/limits.h"
 #include "types/object.h"
+#include "types/listpack.h"
 #include "types/tzset.h"
 #include "types/zelem.h"
 #include "util/siphash.h"
@@ -80,6 +81,7 @@ static void m_clear(model *md) {
 
 static void check_same(const zset *z, const model *md) {
     assert_int_equal(zs_card(z), md->n);
+    assert_null(zs_check(z));
     zs_iter it;
     zs_elem e;
     zs_iter_init(&it, z, 0, 1);
@@ -337,6 +339,37 @@ static void test_scan_and_big_free(void **state) {
 }
 
 /* One big set under heavy churn: the member table's deletes and growth, the index's merges. */
+/* zs_check names what is wrong in a listpack set, and accepts a big set built by inserts and deletes. */
+static void test_check_catches(void **state) {
+    (void)state;
+    unsigned char *lp = lp_new(0);
+    lp = lp_append(lp, "b", 1);
+    lp = lp_append(lp, "2", 1);
+    lp = lp_append(lp, "a", 1);
+    lp = lp_append(lp, "1", 1);
+    assert_string_equal(zs_check((zset *)lp), "zset: listpack not in (score, member) order");
+    lp_free(lp);
+    lp = lp_new(0);
+    lp = lp_append(lp, "a", 1);
+    lp = lp_append(lp, "1.0", 3); /* an integer score must be an integer element */
+    assert_string_equal(zs_check((zset *)lp), "zset: score not stored as Redis stores it");
+    lp_free(lp);
+    zset *z = zs_new(1000, 10);
+    int out;
+    char m[16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(m, sizeof(m), "m%d", i);
+        zs_add(&z, (double)(i % 17), m, strlen(m), 0, &out, NULL);
+    }
+    for (int i = 0; i < 1000; i += 3) {
+        snprintf(m, sizeof(m), "m%d", i);
+        zs_del(&z, m, strlen(m));
+    }
+    assert_false(zs_is_listpack(z));
+    assert_null(zs_check(z));
+    zs_free(z);
+}
+
 static void test_big_churn(void **state) {
     (void)state;
     limits.zset_max_listpack_entries = 128;
@@ -412,6 +445,7 @@ int main(void) {
         cmocka_unit_test(test_random_tiny_limits),
         cmocka_unit_test(test_scan_and_big_free),
         cmocka_unit_test(test_big_churn),
+        cmocka_unit_test(test_check_catches),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
