@@ -144,7 +144,9 @@ def test_oom_errors_reported_with_lines(make_oracle, tmp_path):
     assert len(shown) == 10 and all("OOM command not allowed" in l for l in shown), lines
     first = int(shown[0].split()[1].rstrip(":"))
     stored = srv.client().dbsize()
-    assert first == stored + 1  # the first refused row is the one after the last stored
+    # Every row up to the first refused one was stored; after it, a row may still fit now and then (the
+    # server's memory moves as it frees buffers), so later rows may be stored too.
+    assert first <= stored + 1
     m = [l for l in lines if l.endswith("more errors not shown)")]
     assert m and int(m[0].split()[0].lstrip("(")) == 30000 - stored - 10
     assert out.endswith(b"errors: %d, replies: 30000\n" % (30000 - stored))
