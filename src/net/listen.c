@@ -104,7 +104,7 @@ static void listeners_set(int on) {
     }
 }
 
-void listen_out_of_fds(int listen_fd, int err) {
+int listen_out_of_fds(int listen_fd, int err) {
     static long long last_log;
     static long long suppressed;
     long long now = mstime();
@@ -128,9 +128,11 @@ void listen_out_of_fds(int listen_fd, int err) {
             close(cfd);
         }
         spare_open();
+        if (cfd >= 0 && spare_fd >= 0) return 1; /* one connection answered; the next accept may work */
     }
     if (!paused_until) listeners_set(0);
     paused_until = now + PAUSE_MS;
+    return 0;
 }
 
 void listen_cron(void) {

@@ -12,9 +12,10 @@ int listen_all(void); /* 0 ok, -1 fatal (logged) */
  * 0 when not even one does. */
 unsigned int listen_fit_maxclients(unsigned int maxclients, int startup);
 
-/* Out of descriptors (EMFILE/ENFILE on accept): answer the waiting connection with "-ERR max number of
- * clients reached" through a spare descriptor kept for this, and stop polling the listeners for a
- * moment instead of spinning on accept.  listen_cron resumes them. */
-void listen_out_of_fds(int listen_fd, int err);
+/* Out of descriptors (EMFILE/ENFILE on accept): answers the waiting connection with "-ERR max number of
+ * clients reached" through a spare descriptor kept for this and returns 1 (a connection was consumed:
+ * accepting may go on); when that is not possible, stops polling the listeners for a moment instead
+ * of spinning on accept and returns 0.  listen_cron resumes them. */
+int listen_out_of_fds(int listen_fd, int err);
 void listen_cron(void);
 #endif

@@ -413,7 +413,7 @@ static void accept_common(int fd, int is_unix) {
         socklen_t len = sizeof(sa);
         int cfd = accept4(fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
-            if (errno == EMFILE || errno == ENFILE) listen_out_of_fds(fd, errno);
+            if ((errno == EMFILE || errno == ENFILE) && listen_out_of_fds(fd, errno)) continue;
             return;
         }
         srv.stat_numconnections++;
