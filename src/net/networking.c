@@ -330,6 +330,12 @@ static void read_handler(int fd, void *data, int mask) {
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) client_free(c);
         return;
     }
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !c->reqtype && c->qlen > c->qstart) {
+        /* Unauthenticated, with input left from before its output filled up: work through that
+         * before reading more (epoll calls again while the socket has data), so qbuf stays one read. */
+        client_process_input(c);
+        return;
+    }
     size_t want = IOBUF_LEN;
     int big = c->reqtype == '*' && c->bulklen >= BIG_ARG;
     if (big) {
@@ -344,7 +350,7 @@ static void read_handler(int fd, void *data, int mask) {
     }
     if (c->qcap - c->qlen < want) {
         size_t cap = c->qcap ? c->qcap : IOBUF_LEN;
-        if (big) cap = c->qlen + want;
+        if (big || !(c->flags & CLIENT_AUTHENTICATED)) cap = c->qlen + want; /* exact growth */
         else
             while (cap - c->qlen < want) cap *= 2;
         c->qbuf = cbuf_realloc(c->qbuf, cap);
@@ -375,8 +381,8 @@ static void read_handler(int fd, void *data, int mask) {
         client_free(c);
         return;
     }
-    /* A full buffer means more is waiting: read bigger next time. */
-    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap) {
+    /* A full buffer means more is waiting: read bigger next time (not for the unauthenticated). */
+    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED)) {
         c->qbuf = cbuf_realloc(c->qbuf, c->qcap * 2);
         c->qcap *= 2;
     }
