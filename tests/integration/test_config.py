@@ -170,3 +170,86 @@ def test_sigterm_logs_and_exits_zero(make_sardine):
     s.proc.terminate()
     assert s.proc.wait(10) == 0
     assert "bye bye" in s.read_log()
+
+
+# ---- hardening (issue 10): immutable and protected directives, numeric bounds, idle timeout ----------
+
+IMMUTABLE = ["pidfile", "logfile", "daemonize", "unixsocket", "unixsocketperm", "databases", "tcp-backlog",
+             "syslog-enabled", "syslog-ident", "syslog-facility", "supervised", "appendfilename", "io-threads",
+             "always-show-logo", "set-proc-title", "rdbchecksum", "cluster-enabled", "aclfile",
+             "enable-debug-command", "enable-protected-configs", "replicaof"]
+
+
+@pytest.mark.parametrize("name", IMMUTABLE)
+def test_immutable_directives_refused_at_runtime(r, name):
+    with pytest.raises(redis.ResponseError) as e:
+        r.config_set(name, "1")
+    assert str(e.value) == f"CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+
+
+def test_config_set_pidfile_cannot_delete_a_file(make_sardine, tmp_path):
+    victim = tmp_path / "precious"
+    victim.write_text("keep me")
+    s = make_sardine()
+    r = s.client()
+    with pytest.raises(redis.ResponseError, match="can't set immutable config"):
+        r.config_set("pidfile", str(victim))
+    s.stop()
+    assert victim.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("name,value", [("dir", "/tmp"), ("dbfilename", "other.rdb")])
+def test_protected_directives_follow_enable_protected_configs(make_sardine, name, value):
+    r = make_sardine().client()
+    with pytest.raises(redis.ResponseError) as e:
+        r.config_set(name, value)
+    assert str(e.value) == f"CONFIG SET failed (possibly related to argument '{name}') - can't set protected config"
+    for mode in ("yes", "local"):  # the test connects over loopback, which "local" allows
+        r2 = make_sardine("--enable-protected-configs", mode).client()
+        assert r2.config_set(name, value) is True
+        assert r2.config_get(name)[name] == value
+        assert r2.config_get("enable-protected-configs")["enable-protected-configs"] == mode
+
+
+@pytest.mark.skipif(IS_REAL_REDIS, reason="sardine's UBSan build is the subject")
+def test_config_set_maxclients_huge_does_not_overflow(r):
+    with pytest.raises(redis.ResponseError, match="not able to handle the specified number of clients"):
+        r.config_set("maxclients", "2147483647")
+    with pytest.raises(redis.ResponseError, match="argument must be between 1 and 4294967295 inclusive"):
+        r.config_set("maxclients", "-1")
+    assert r.config_get("maxclients")["maxclients"] == "10000"
+    assert r.ping()
+
+
+@pytest.mark.parametrize("name,value,err", [
+    ("timeout", "1k", "argument couldn't be parsed into an integer"),
+    ("hz", "2147483648", "argument must be between 0 and 2147483647 inclusive"),
+    ("maxmemory", "-1", "argument must be a memory value"),
+    ("proto-max-bulk-len", "18446744073709551615", "argument must be between 1048576 and 9223372036854775807 inclusive"),
+    ("slowlog-max-len", "-1", "argument must be between 0 and 9223372036854775807 inclusive"),
+    ("maxmemory-clients", "101%", "percentage argument must be less or equal to 100"),
+    ("maxmemory-clients", "x", "argument must be a memory or percent value"),
+    ("active-expire-effort", "11", "argument must be between 1 and 10 inclusive"),
+])
+def test_numeric_bounds_and_errors(r, name, value, err):
+    with pytest.raises(redis.ResponseError) as e:
+        r.config_set(name, value)
+    assert str(e.value) == f"CONFIG SET failed (possibly related to argument '{name}') - {err}"
+
+
+def test_idle_timeout_spares_blocked_clients(make_sardine):
+    s = make_sardine("--timeout", "1")
+    r = s.client()
+    blocked = socket.create_connection(("127.0.0.1", s.port))
+    blocked.settimeout(10)
+    blocked.sendall(b"BLPOP q 0\r\n")
+    idle = socket.create_connection(("127.0.0.1", s.port))
+    idle.settimeout(10)
+    idle.sendall(b"PING\r\n")
+    assert idle.recv(100) == b"+PONG\r\n"
+    assert idle.recv(100) == b""  # the idle one is closed after ~1-2 s
+    time.sleep(1.5)  # the blocked one has been idle as long, and longer
+    assert r.lpush("q", "x") == 1
+    assert blocked.recv(100) == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
+    blocked.close()
+    idle.close()
