@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from conftest import IS_REAL_REDIS
 from sardine_resp import Err, Map, Raw, encode, wait_until
 
 
@@ -591,6 +592,7 @@ def test_unauthenticated_limits(authsrv, data, msg):
         assert c.cmd("ECHO", "x" * 20000) == b"x" * 20000  # authenticated: no such limits
 
 
+@pytest.mark.skipif(IS_REAL_REDIS, reason="Redis 7.0 keeps queueing -NOAUTH replies without bound")
 def test_unauthenticated_client_cannot_make_the_server_hold_much(authsrv):
     """A client that cannot run commands pipelines thousands of them and never reads the -NOAUTH
     replies: the server stops reading it once a few KB of replies wait, so it holds little."""
