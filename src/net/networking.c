@@ -173,6 +173,7 @@ int client_class(const client *c) {
 
 int client_check_output_limits(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) return 1;
+    if (c->fd < 0) return 0; /* internal clients (scripts, replayed commands) have no connection to close */
     const cob_limit *l = &srv.cob[client_class(c)];
     size_t used = c->olen - c->opos;
     int hard = l->hard && used >= l->hard, soft = 0;
