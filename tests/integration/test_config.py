@@ -253,3 +253,60 @@ def test_idle_timeout_spares_blocked_clients(make_sardine):
     assert blocked.recv(100) == b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n"
     blocked.close()
     idle.close()
+
+
+WORKLOAD = [
+    ["SET", "s", "12345"], ["INCRBY", "s", "9"], ["APPEND", "s", "x" * 100], ["GETRANGE", "s", "0", "-1"],
+    ["RPUSH", "l"] + [str(i) * 30 for i in range(300)], ["LPUSH", "l", "a", "b"], ["LINSERT", "l", "BEFORE", "a", "z"],
+    ["LRANGE", "l", "0", "-1"], ["LPOP", "l", "5"], ["LTRIM", "l", "10", "-10"], ["LINDEX", "l", "50"],
+    ["HSET", "h"] + [f"f{i}" if j == 0 else "v" * 70 for i in range(200) for j in range(2)], ["HGETALL", "h"],
+    ["SADD", "st"] + [str(i) for i in range(600)], ["SADD", "sw"] + ["m" * 70 + str(i) for i in range(150)],
+    ["SINTER", "st", "sw"], ["ZADD", "z"] + [x for i in range(200) for x in (str(i), "m" * 70 + str(i))],
+    ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+    ["XADD", "x", "*", "f", "v" * 100], ["XADD", "x", "*", "f", "w"], ["XRANGE", "x", "-", "+"], ["XTRIM", "x", "MAXLEN", "1"],
+    ["PFADD", "hll"] + [str(i) for i in range(3000)], ["PFCOUNT", "hll"],
+    ["SETBIT", "b", "100000", "1"], ["BITCOUNT", "b"], ["DEBUG", "SLEEP", "0"],
+    ["SLOWLOG", "GET"], ["SLOWLOG", "LEN"], ["LATENCY", "LATEST"], ["INFO"], ["CLIENT", "LIST"],
+    ["DEL", "s", "l", "h", "st", "sw", "z", "x", "hll", "b"],
+]
+BOUNDS = __import__("re").compile(r"between (-?\d+) and (-?\d+) inclusive")
+
+
+@pytest.mark.skipif(IS_REAL_REDIS, reason="sardine's UBSan build is the subject")
+def test_every_numeric_config_at_its_bounds_runs_a_workload(r):
+    """Each numeric directive set to its lowest and highest accepted value in turn, with a workload of
+    every data type in between: the arithmetic on them must not overflow (UBSan aborts the server)."""
+    cfg = r.config_get("*")
+    skip = {"maxclients", "port", "timeout", "maxmemory", "client-query-buffer-limit", "databases",
+            "tcp-backlog", "io-threads", "unixsocketperm"}  # fd limit, our own connection, immutables
+    names = [n for n, v in cfg.items() if v.lstrip("-").isdigit() and n not in skip]
+    assert len(names) > 20
+    tried = 0
+    for name in names:
+        bounds = None
+        for probe in ("-9223372036854775809", "99999999999999999999", "-1"):
+            try:
+                r.config_set(name, probe)
+                r.config_set(name, cfg[name])
+            except redis.ResponseError as e:
+                m = BOUNDS.search(str(e))
+                if m:
+                    bounds = m.groups()
+                    break
+        if not bounds:
+            continue
+        for value in bounds:
+            try:
+                r.config_set(name, value)
+            except redis.ResponseError as e:
+                assert "immutable" in str(e) or "protected" in str(e), (name, value, e)
+                break
+            tried += 1
+            for cmd in WORKLOAD:
+                try:
+                    r.execute_command(*cmd)
+                except redis.ResponseError:
+                    pass
+            assert r.ping(), (name, value)
+        r.config_set(name, cfg[name])
+    assert tried > 30, tried
