@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@ enum { T_BOOL, T_INT, T_UINT, T_LL, T_MEM, T_ENUM, T_STR, T_SPECIAL, T_NUMSTR };
  * Numbers: parsed as integers unless F_MEMORY (Redis's memory syntax: digits and an optional unit) or
  * F_PERCENT ("N%" kept as -N); bounds compared as unsigned with F_UNSIGNED (where Redis's variable is
  * unsigned, so "-1" is a huge number out of range), else as signed.  min/max are Redis 7.0's. */
-enum { F_IMMUTABLE = 1, F_SENSITIVE = 2, F_PROTECTED = 4, F_MEMORY = 8, F_UNSIGNED = 16, F_PERCENT = 32 };
+enum { F_IMMUTABLE = 1, F_SENSITIVE = 2, F_PROTECTED = 4, F_MEMORY = 8, F_UNSIGNED = 16, F_PERCENT = 32,
+       F_MULTIARG = 64 /* CONFIG SET splits the value on single spaces (Redis's MULTI_ARG_CONFIG) */ };
 
 typedef struct enum_name {
     const char *name;
@@ -85,7 +87,7 @@ static int enable_protected_configs; /* no / yes / local, as enable-debug-comman
 #define STORED_NUM(n, s, d, f, lo, hi) {n, NULL, T_NUMSTR, f, &s.value, lo, hi, d, NULL, NULL, NULL}
 static cfg table[] = {
     {"port", NULL, T_INT, F_IMMUTABLE, &srv.port, 0, 65535, "6379"},
-    {"bind", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
+    {"bind", NULL, T_SPECIAL, F_IMMUTABLE | F_MULTIARG, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
     {"unixsocket", NULL, T_STR, F_IMMUTABLE, &srv.unixsocket, 0, 0, ""},
     {"unixsocketperm", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "0", NULL, set_unixsocketperm, get_unixsocketperm},
     {"tcp-backlog", NULL, T_INT, F_IMMUTABLE, &srv.tcp_backlog, 0, INT_MAX, "511"},
@@ -106,7 +108,7 @@ static cfg table[] = {
     {"proto-max-bulk-len", NULL, T_LL, F_MEMORY, &srv.proto_max_bulk_len, 1024 * 1024, LONG_MAX, "536870912"},
     {"client-query-buffer-limit", NULL, T_MEM, F_MEMORY | F_UNSIGNED, &srv.client_max_querybuf_len, 1024 * 1024, LONG_MAX,
      "1073741824"},
-    {"client-output-buffer-limit", NULL, T_SPECIAL, 0, NULL, 0, 0,
+    {"client-output-buffer-limit", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0,
      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", NULL, set_cob, get_cob},
     {"loglevel", NULL, T_ENUM, 0, &srv.verbosity, 0, 0, "notice", loglevel_names},
     {"logfile", NULL, T_STR, F_IMMUTABLE, &srv.logfile, 0, 0, ""},
@@ -468,7 +470,7 @@ static char *get_dir(void) {
 }
 
 static int set_cob(const char **argv, int argc, const char **err) {
-    if (argc % 4 != 0 || argc == 0) {
+    if (argc % 4 != 0) { /* no arguments at all: nothing changes, as Redis */
         *err = "Wrong number of arguments in buffer limit configuration.";
         return 0;
     }
@@ -484,9 +486,12 @@ static int set_cob(const char **argv, int argc, const char **err) {
             return 0;
         }
         unsigned long long hard, soft;
-        long long secs;
-        if (!str2mem(argv[i + 1], &hard) || !str2mem(argv[i + 2], &soft) || !str2ll(argv[i + 3], strlen(argv[i + 3]), &secs) ||
-            secs < 0) {
+        /* As Redis: memory values as memtoull reads them; seconds as strtoll reads them, kept in an int
+         * (so 2^32+1 is 1 and anything past 2^31-1 reads as negative and is refused). */
+        char *end;
+        long long wide = strtoll(argv[i + 3], &end, 10);
+        int secs = (int)(uint32_t)(unsigned long long)wide;
+        if (!parse_memory(argv[i + 1], &hard) || !parse_memory(argv[i + 2], &soft) || *end || secs < 0) {
             *err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
             return 0;
         }
@@ -517,6 +522,31 @@ static int split_words(const char *def, const char ***out) {
     free_split_args(v, argc);
     *out = w;
     return argc;
+}
+
+/* CONFIG SET's splitting of a multi-argument value, as Redis (sdssplitlen on " "): every single space
+ * separates, so two spaces make an empty argument, and quotes are plain characters. */
+static int split_spaces(const char *v, const char ***out) {
+    int n = 0, cap = 8;
+    const char **w = s_malloc(sizeof(char *) * (size_t)cap);
+    if (*v) {
+        for (const char *p = v;; p++) {
+            const char *e = strchr(p, ' ');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            if (n == cap) {
+                cap *= 2;
+                w = s_realloc(w, sizeof(char *) * (size_t)cap);
+            }
+            char *word = s_malloc(len + 1);
+            memcpy(word, p, len);
+            word[len] = 0;
+            w[n++] = word;
+            if (!e) break;
+            p = e;
+        }
+    }
+    *out = w;
+    return n;
 }
 
 static void free_words(const char **w, int n) {
@@ -859,12 +889,10 @@ static void roll_back(cfg **set, char **backup, int n) {
         if (!backup[k]) continue;
         const char **w;
         int wn = split_words(backup[k], &w);
-        const char *e2;
-        if (set[k]->type == T_SPECIAL) apply(set[k], w, wn, &e2);
-        else {
-            const char *one = backup[k];
-            apply(set[k], &one, 1, &e2);
-        }
+        const char *e2, *one = backup[k];
+        if (set[k]->type == T_SPECIAL && (set[k]->flags & F_MULTIARG)) set[k]->set(w, wn, &e2);
+        else if (set[k]->type == T_SPECIAL) set[k]->set(&one, 1, &e2);
+        else apply(set[k], &one, 1, &e2);
         free_words(w, wn);
     }
 }
@@ -912,11 +940,14 @@ void cmd_config_set(client *c) {
         memcpy(v, val->p, val->len);
         v[val->len] = 0;
         int ok;
-        if (set[i]->type == T_SPECIAL) {
+        if (set[i]->type == T_SPECIAL && (set[i]->flags & F_MULTIARG)) {
             const char **w;
-            int wn = split_words(v, &w);
-            ok = apply(set[i], w, wn, &err);
+            int wn = split_spaces(v, &w);
+            ok = set[i]->set(w, wn, &err);
             free_words(w, wn);
+        } else if (set[i]->type == T_SPECIAL) {
+            const char *one = v;
+            ok = set[i]->set(&one, 1, &err);
         } else {
             const char *one = v;
             ok = apply(set[i], &one, 1, &err);

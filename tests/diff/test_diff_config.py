@@ -84,3 +84,21 @@ def test_config_set_maxclients_bounds_match_redis(make_sardine, make_oracle):
               "able to handle the specified number of clients, try with ")
     assert rs.msg.startswith(prefix) and ro.msg.startswith(prefix)
     assert s.cmd("PING") == "PONG"
+
+
+COB_VALUES = ["normal 1mb 2mb 3", "normal 1 2", "foo 1 2 3", "master 1 1 1", "normal -1 2 3", "normal 1 2 -3",
+              "normal 1k 1x 3", "pubsub 0 0 0 slave 1 1 1", "replica 10 10 10", "NORMAL 1 1 1",
+              "normal 18446744073709551615 0 0", "normal 18446744073709551616 0 0", "normal kb gb 0",
+              "normal 1gb 1gb 99999999999999999999", "normal 1 1 4294967297", "normal 1 1 2147483648",
+              "normal 1 1 +5", "normal 1 1 5x", "normal 1 1  5", "normal 1 1 ''", "normal 1 1 1 ", " normal 1 1 1",
+              "normal 1 1 1 pubsub 1", "normal 1 1 \"1\"", ""]
+
+
+def test_config_set_client_output_buffer_limit_matches_redis(make_sardine, make_oracle):
+    sard, orac = make_sardine(), make_oracle()
+    s, o = Raw(sard.port), Raw(orac.port)
+    for v in COB_VALUES:
+        assert s.cmd("CONFIG", "SET", "client-output-buffer-limit", v) == \
+            o.cmd("CONFIG", "SET", "client-output-buffer-limit", v), v
+        assert s.cmd("CONFIG", "GET", "client-output-buffer-limit") == \
+            o.cmd("CONFIG", "GET", "client-output-buffer-limit"), v
