@@ -102,3 +102,27 @@ def test_config_set_client_output_buffer_limit_matches_redis(make_sardine, make_
             o.cmd("CONFIG", "SET", "client-output-buffer-limit", v), v
         assert s.cmd("CONFIG", "GET", "client-output-buffer-limit") == \
             o.cmd("CONFIG", "GET", "client-output-buffer-limit"), v
+
+
+RUNTIME_REBIND = {"port", "bind"}  # Redis rebinds at runtime; sardine refuses them as immutable
+
+
+def test_immutable_and_protected_directives_match_redis(make_sardine, make_oracle):
+    """Every directive both servers know, set to its own current value: where either refuses it as
+    immutable or protected, the other must refuse it with the same text."""
+    sard, orac = make_sardine(), make_oracle()
+    s, o = Raw(sard.port), Raw(orac.port)
+    got_s = dict(zip(*[iter(s.cmd("CONFIG", "GET", "*"))] * 2))
+    got_o = dict(zip(*[iter(o.cmd("CONFIG", "GET", "*"))] * 2))
+    diffs, refused = [], 0
+    for name in sorted(set(got_s) & set(got_o)):
+        if name.decode() in RUNTIME_REBIND:
+            continue
+        rs, ro = s.cmd("CONFIG", "SET", name, got_s[name]), o.cmd("CONFIG", "SET", name, got_o[name])
+        flagged = [r for r in (rs, ro) if not isinstance(r, str) and ("immutable" in r.msg or "protected" in r.msg)]
+        if flagged:
+            refused += 1
+            if rs != ro:
+                diffs.append((name, rs, ro))
+    assert not diffs, diffs
+    assert refused >= 15
