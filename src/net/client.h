@@ -9,7 +9,18 @@
  * Output: replies are appended to obuf and written once per event loop
  * iteration for every client that has output (before epoll_wait), so a
  * pipeline of N commands costs one write.  The output limits of the client's
- * class are checked whenever obuf grows. */
+ * class are checked on every append past the first 16 KiB and by the cron, so
+ * a client that stays above the soft limit without growing is still closed.
+ *
+ * A command held by CLIENT PAUSE keeps its parsed form (argument offsets
+ * relative to qstart, CLIENT_PENDING_COMMAND) and runs as it is when the pause
+ * ends: the parser rewrites inline commands in place, so parsing again would
+ * read altered bytes.
+ *
+ * Unauthenticated clients: besides the parser's limits (request.h), they are
+ * not read while more than UNAUTH_OUTPUT_MAX bytes of replies wait for them,
+ * so a client that cannot run commands cannot make the server hold more than
+ * a few KB of input or output for it. */
 #ifndef SARDINE_CLIENT_H
 #define SARDINE_CLIENT_H
 #include <stddef.h>
@@ -35,7 +46,9 @@ enum {
     CLIENT_NO_TOUCH = 1 << 15,
     CLIENT_BLOCKED = 1 << 16,       /* waiting on keys (server/blocking.h) */
     CLIENT_REPROCESSING = 1 << 17,  /* a blocked command being executed again */
-    CLIENT_APPLY_STREAM = 1 << 18,  /* applies a propagated stream: keys never expire under it */
+    CLIENT_PENDING_COMMAND = 1 << 18, /* parsed, held by CLIENT PAUSE: run as it is, never parsed again */
+    CLIENT_READ_PAUSED = 1 << 19,   /* unauthenticated with output pending: not reading until it drains */
+    CLIENT_APPLY_STREAM = 1 << 20,  /* applies a propagated stream: keys never expire under it */
 };
 
 typedef struct arg {
@@ -115,6 +128,9 @@ void client_install_write_handler(client *c);
 char *client_info_line(client *c);
 int client_class(const client *c);
 void clients_handle_pending_writes(void);
+/* Closes the client (async) when its class's hard limit is reached or it has stayed above the soft
+ * limit for more than soft-seconds, as Redis; returns 1 if so. */
+int client_check_output_limits(client *c);
 void clients_free_closed(void);
 void clients_cron(void);
 void clients_resume_paused(void);

@@ -1,4 +1,9 @@
-/* listen: see listen.h. */
+/* listen: see listen.h.
+ *
+ * Descriptor exhaustion: one spare descriptor (/dev/null) is held open while there is room.  When accept
+ * fails with EMFILE/ENFILE, the spare is closed, the pending connection accepted, told that the server
+ * is full and closed, and the spare reopened; the listeners are then left out of epoll for
+ * PAUSE_MS so a backlog of connections cannot keep the loop spinning.  Logged at most once a second. */
 #include "net/listen.h"
 #include "net/client.h"
 #include "net/eventloop.h"
@@ -11,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int tcp_listen(const char *addr, int port) {
@@ -76,4 +82,118 @@ int listen_all(void) {
         el_set_first(srv.el, fd);
     }
     return 0;
+}
+
+#define PAUSE_MS 100
+
+static int spare_fd = -1;
+static long long paused_until;
+
+static void spare_open(void) {
+    if (spare_fd < 0) spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static void listeners_set(int on) {
+    for (int i = 0; i < srv.nlisten; i++) {
+        if (on) el_add(srv.el, srv.listen_fds[i], EL_READABLE, accept_tcp_handler, NULL);
+        else el_del(srv.el, srv.listen_fds[i], EL_READABLE);
+    }
+    if (srv.unix_fd >= 0) {
+        if (on) el_add(srv.el, srv.unix_fd, EL_READABLE, accept_unix_handler, NULL);
+        else el_del(srv.el, srv.unix_fd, EL_READABLE);
+    }
+}
+
+int listen_out_of_fds(int listen_fd, int err) {
+    static long long last_log;
+    static long long suppressed;
+    long long now = mstime();
+    if (now - last_log >= 1000) {
+        serverLog(LL_WARNING, "Accepting client connection: %s%s", strerror(err),
+                  suppressed ? " (similar errors suppressed in the last second)" : "");
+        last_log = now;
+        suppressed = 0;
+    } else {
+        suppressed++;
+    }
+    if (spare_fd >= 0) {
+        close(spare_fd);
+        spare_fd = -1;
+        int cfd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd >= 0) {
+            static const char msg[] = "-ERR max number of clients reached\r\n";
+            if (write(cfd, msg, sizeof(msg) - 1) < 0) { /* best effort */
+            }
+            srv.stat_rejected_conn++;
+            close(cfd);
+        }
+        spare_open();
+        if (cfd >= 0 && spare_fd >= 0) return 1; /* one connection answered; the next accept may work */
+    }
+    if (!paused_until) listeners_set(0);
+    paused_until = now + PAUSE_MS;
+    return 0;
+}
+
+void listen_cron(void) {
+    spare_open();
+    if (paused_until && mstime() >= paused_until) {
+        paused_until = 0;
+        listeners_set(1);
+    }
+}
+
+static rlim_t nr_open(void) {
+    FILE *f = fopen("/proc/sys/fs/nr_open", "r");
+    unsigned long long v = 0;
+    if (f) {
+        if (fscanf(f, "%llu", &v) != 1) v = 0;
+        fclose(f);
+    }
+    return (rlim_t)v;
+}
+
+unsigned int listen_fit_maxclients(unsigned int maxclients, int startup) {
+    rlim_t want = (rlim_t)maxclients + LISTEN_RESERVED_FDS;
+    struct rlimit l;
+    if (getrlimit(RLIMIT_NOFILE, &l) == -1) {
+        serverLog(LL_WARNING, "Unable to obtain the current NOFILE limit (%s), assuming 1024 and setting the max "
+                              "clients configuration accordingly.", strerror(errno));
+        return maxclients < 1024 - LISTEN_RESERVED_FDS ? maxclients : 1024 - LISTEN_RESERVED_FDS;
+    }
+    rlim_t old = l.rlim_cur;
+    if (old >= want) return maxclients;
+    /* Try the whole need, then the kernel's ceiling (root may raise the hard limit up to it), then the
+     * hard limit (always allowed); the first that works is the best this process can get. */
+    rlim_t tries[3] = {want, nr_open(), l.rlim_max}, best = old;
+    int error = 0;
+    for (int i = 0; i < 3; i++) {
+        rlim_t t = tries[i];
+        if (t <= old || t > want) continue;
+        struct rlimit nl = {t, t > l.rlim_max ? t : l.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &nl) == 0) {
+            best = t;
+            break;
+        }
+        error = errno;
+    }
+    if (best >= want) {
+        serverLog(LL_NOTICE, "Increased maximum number of open files to %llu (it was originally set to %llu).",
+                  (unsigned long long)want, (unsigned long long)old);
+        return maxclients;
+    }
+    if (best <= LISTEN_RESERVED_FDS) {
+        serverLog(LL_WARNING, "Your current 'ulimit -n' of %llu is not enough for the server to start. Please increase "
+                              "your open file limit to at least %llu.%s", (unsigned long long)old,
+                  (unsigned long long)want, startup ? " Exiting." : "");
+        return 0;
+    }
+    unsigned int fit = (unsigned int)(best - LISTEN_RESERVED_FDS);
+    serverLog(LL_WARNING, "You requested maxclients of %u requiring at least %llu max file descriptors.", maxclients,
+              (unsigned long long)want);
+    serverLog(LL_WARNING, "Server can't set maximum open files to %llu because of OS error: %s.",
+              (unsigned long long)want, strerror(error ? error : EPERM));
+    serverLog(LL_WARNING, "Current maximum open files is %llu. maxclients has been reduced to %u to compensate for low "
+                          "ulimit. If you need higher maxclients increase 'ulimit -n'.", (unsigned long long)best, fit);
+    return fit;
 }

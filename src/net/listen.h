@@ -4,4 +4,18 @@
 #ifndef SARDINE_LISTEN_H
 #define SARDINE_LISTEN_H
 int listen_all(void); /* 0 ok, -1 fatal (logged) */
+
+/* Descriptors kept beyond maxclients for listeners, logs and files (Redis's CONFIG_MIN_RESERVED_FDS). */
+#define LISTEN_RESERVED_FDS 32
+/* Raises RLIMIT_NOFILE toward maxclients + LISTEN_RESERVED_FDS (as far as the system allows) and
+ * returns how many clients fit: maxclients when it all fits, else fewer (with Redis's warnings logged),
+ * 0 when not even one does. */
+unsigned int listen_fit_maxclients(unsigned int maxclients, int startup);
+
+/* Out of descriptors (EMFILE/ENFILE on accept): answers the waiting connection with "-ERR max number of
+ * clients reached" through a spare descriptor kept for this and returns 1 (a connection was consumed:
+ * accepting may go on); when that is not possible, stops polling the listeners for a moment instead
+ * of spinning on accept and returns 0.  listen_cron resumes them. */
+int listen_out_of_fds(int listen_fd, int err);
+void listen_cron(void);
 #endif

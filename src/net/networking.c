@@ -7,6 +7,7 @@
 #include "commands/dispatch.h"
 #include "net/client.h"
 #include "net/eventloop.h"
+#include "net/listen.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
 #include "server/blocking.h"
@@ -25,6 +26,7 @@
 
 #define IOBUF_LEN 16384
 #define IOBUF_MAX (64 * 1024) /* one read never carries more than ~1 ms of pipelined work */
+#define BIG_ARG 32768         /* bulks this big are read in place into a buffer grown for them */
 
 static client **pending_writes, **closing;
 static size_t npending, pending_cap, nclosing, closing_cap;
@@ -162,9 +164,35 @@ void clients_free_closed(void) {
     }
 }
 
+/* The client-output-buffer-limit class.  Sardine has no replicas or subscribers yet: when they land,
+ * they answer COB_REPLICA / COB_PUBSUB here and every limit check follows. */
 int client_class(const client *c) {
     (void)c;
     return COB_NORMAL;
+}
+
+int client_check_output_limits(client *c) {
+    if (c->flags & CLIENT_CLOSE_ASAP) return 1;
+    if (c->fd < 0) return 0; /* internal clients (scripts, replayed commands) have no connection to close */
+    const cob_limit *l = &srv.cob[client_class(c)];
+    size_t used = c->olen - c->opos;
+    int hard = l->hard && used >= l->hard, soft = 0;
+    if (l->soft && used >= l->soft) {
+        /* As Redis: reached when first seen over, closed once over for more than soft-seconds (whole
+         * seconds of the clock). */
+        long long now_s = (srv.cmd_now_ms ? srv.cmd_now_ms : mstime()) / 1000;
+        if (!c->soft_limit_since) c->soft_limit_since = now_s;
+        else soft = now_s - c->soft_limit_since > l->soft_seconds;
+    } else {
+        c->soft_limit_since = 0;
+    }
+    if (!hard && !soft) return 0;
+    char *info = client_info_line(c);
+    serverLog(LL_WARNING, "Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", info);
+    s_free(info);
+    srv.stat_client_outbuf_limit_disconnections++;
+    client_close_async(c);
+    return 1;
 }
 
 static void write_handler(int fd, void *data, int mask);
@@ -205,6 +233,10 @@ int client_write(client *c) {
             client_free(c);
             return -1;
         }
+        if (c->flags & CLIENT_READ_PAUSED) { /* its input left in qbuf runs on the next read or cron */
+            c->flags &= ~CLIENT_READ_PAUSED;
+            el_add(srv.el, c->fd, EL_READABLE, read_handler, c);
+        }
     } else {
         client_install_write_handler(c);
     }
@@ -232,10 +264,30 @@ void clients_handle_pending_writes(void) {
 
 void client_reset_argv(client *c) { c->argc = 0; }
 
+/* Backpressure on an unauthenticated client: stop reading it while this much output waits. */
+#define UNAUTH_OUTPUT_MAX 4096
+
+static int unauth_output_full(client *c) {
+    if ((c->flags & CLIENT_AUTHENTICATED) || c->olen - c->opos <= UNAUTH_OUTPUT_MAX || c->fd < 0) return 0;
+    if (!(c->flags & CLIENT_READ_PAUSED)) {
+        c->flags |= CLIENT_READ_PAUSED;
+        el_del(srv.el, c->fd, EL_READABLE);
+    }
+    return 1;
+}
+
 void client_process_input(client *c) {
     while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED | CLIENT_BLOCKED))) {
         const char *err = NULL;
-        int r = parse_request(c, &err);
+        if (unauth_output_full(c)) break;
+        int r;
+        if (c->flags & CLIENT_PENDING_COMMAND) { /* held by CLIENT PAUSE: run it as parsed */
+            c->flags &= ~CLIENT_PENDING_COMMAND;
+            parse_restore_argv(c);
+            r = PARSE_OK;
+        } else {
+            r = parse_request(c, &err);
+        }
         if (r == PARSE_MORE) break;
         if (r == PARSE_ERROR) {
             char buf[256];
@@ -253,10 +305,8 @@ void client_process_input(client *c) {
             srv.current_client = c;
             int done = process_command(c);
             srv.current_client = NULL;
-            if (!done) { /* postponed by CLIENT PAUSE: parse it again later */
-                c->reqtype = 0;
-                c->ppos = 0;
-                c->argc = 0;
+            if (!done) { /* postponed by CLIENT PAUSE: kept parsed (argoff, ppos) for when it ends */
+                c->flags |= CLIENT_PENDING_COMMAND;
                 break;
             }
         }
@@ -281,14 +331,29 @@ static void read_handler(int fd, void *data, int mask) {
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) client_free(c);
         return;
     }
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !c->reqtype && c->qlen > c->qstart) {
+        /* Unauthenticated, with input left from before its output filled up: work through that
+         * before reading more (epoll calls again while the socket has data), so qbuf stays one read. */
+        client_process_input(c);
+        return;
+    }
     size_t want = IOBUF_LEN;
-    if (c->reqtype == '*' && c->bulklen >= 32768) {
+    int big = c->reqtype == '*' && c->bulklen >= BIG_ARG;
+    if (big) {
+        /* A big argument is read in place, its buffer grown as its bytes arrive (at most doubling what
+         * is held), never reserved whole on the strength of a declared length: a client that declares
+         * 512 MB and stalls holds a few KB, and memory limits count only what was received. */
         size_t need = c->qstart + c->ppos + (size_t)c->bulklen + 2;
-        if (need > c->qlen) want = need - c->qlen;
+        if (need > c->qlen) {
+            size_t left = need - c->qlen, step = c->qlen > IOBUF_LEN ? c->qlen : IOBUF_LEN;
+            want = left < step ? left : step;
+        }
     }
     if (c->qcap - c->qlen < want) {
         size_t cap = c->qcap ? c->qcap : IOBUF_LEN;
-        while (cap - c->qlen < want) cap *= 2;
+        if (big || !(c->flags & CLIENT_AUTHENTICATED)) cap = c->qlen + want; /* exact growth */
+        else
+            while (cap - c->qlen < want) cap *= 2;
         c->qbuf = cbuf_realloc(c->qbuf, cap);
         c->qcap = cap;
     }
@@ -317,8 +382,8 @@ static void read_handler(int fd, void *data, int mask) {
         client_free(c);
         return;
     }
-    /* A full buffer means more is waiting: read bigger next time. */
-    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap) {
+    /* A full buffer means more is waiting: read bigger next time (not for the unauthenticated). */
+    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED)) {
         c->qbuf = cbuf_realloc(c->qbuf, c->qcap * 2);
         c->qcap *= 2;
     }
@@ -354,7 +419,10 @@ static void accept_common(int fd, int is_unix) {
         struct sockaddr_storage sa;
         socklen_t len = sizeof(sa);
         int cfd = accept4(fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd < 0) return;
+        if (cfd < 0) {
+            if ((errno == EMFILE || errno == ENFILE) && listen_out_of_fds(fd, errno)) continue;
+            return;
+        }
         srv.stat_numconnections++;
         if (srv.nclients >= (size_t)srv.maxclients) {
             static const char msg[] = "-ERR max number of clients reached\r\n";
@@ -431,12 +499,22 @@ static const char *cmd_fullname(const client *c) {
 
 void clients_cron(void) {
     long long now = mstime();
+    listen_cron();
     for (size_t i = 0; i < srv.nclients; i++) {
         client *c = srv.clients[i];
-        if (srv.timeout && !(c->flags & CLIENT_CLOSE_ASAP) && (now - c->last_ms) / 1000 > srv.timeout) {
+        if (c->olen > c->opos && client_check_output_limits(c)) continue;
+        /* As Redis: clients waiting on keys or held by CLIENT PAUSE are never idle-timed-out. */
+        if (srv.timeout && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
+            (now - c->last_ms) / 1000 > srv.timeout) {
             serverLog(LL_VERBOSE, "Closing idle client");
             client_close_async(c);
             continue;
+        }
+        /* Input left over when an unauthenticated client's output drained with nothing more to read. */
+        if (c->qlen > c->qstart && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_PAUSED | CLIENT_BLOCKED)) &&
+            !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) && !c->reqtype) {
+            client_process_input(c);
+            if (c->flags & CLIENT_CLOSE_ASAP) continue;
         }
         /* Give back an idle client's empty query buffer. */
         if (c->qlen == 0 && c->qbuf && (c->qcap > IOBUF_LEN || now - c->last_ms > 2000)) {

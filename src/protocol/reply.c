@@ -12,26 +12,6 @@ int reply_enabled(const client *c) {
     return !(c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_CLOSE_ASAP)) && c->fd != -2;
 }
 
-static void check_output_limits(client *c) {
-    const cob_limit *l = &srv.cob[client_class(c)];
-    size_t used = c->olen - c->opos;
-    int hard = l->hard && used >= l->hard, soft = 0;
-    if (l->soft && used >= l->soft) {
-        long long now = srv.cmd_now_ms ? srv.cmd_now_ms : mstime();
-        if (!c->soft_limit_since) c->soft_limit_since = now;
-        else if ((now - c->soft_limit_since) / 1000 >= l->soft_seconds) soft = 1;
-    } else {
-        c->soft_limit_since = 0;
-    }
-    if (hard || soft) {
-        char *info = client_info_line(c);
-        serverLog(LL_WARNING, "Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", info);
-        s_free(info);
-        srv.stat_client_outbuf_limit_disconnections++;
-        client_close_async(c);
-    }
-}
-
 static char *reserve(client *c, size_t n) {
     if (c->olen + n > c->ocap) {
         if (c->opos && c->opos == c->olen) c->opos = c->olen = 0;
@@ -40,11 +20,12 @@ static char *reserve(client *c, size_t n) {
             while (cap < c->olen + n) cap *= 2;
             c->obuf = cbuf_realloc(c->obuf, cap);
             c->ocap = cap;
-            check_output_limits(c);
         }
     }
     char *p = c->obuf + c->olen;
     c->olen += n;
+    /* As Redis, limits are checked on every append beyond the first 16 KiB (net/networking.c). */
+    if (c->olen - c->opos > 16384) client_check_output_limits(c);
     return p;
 }
 

@@ -9,7 +9,6 @@
 
 #define MAX_HEADER 65536       /* longest "*N" / "$N" / inline line */
 #define MAX_MULTIBULK 2147483647LL /* Redis 7 accepts up to INT_MAX arguments */
-#define BIG_ARG 32768          /* bulks this big get a buffer of their exact size */
 
 static void argv_reserve(client *c, int n) {
     if (n <= c->argv_cap) return;
@@ -116,6 +115,9 @@ static int parse_inline(client *c, const char **err) {
     char *start = c->qbuf + c->qstart;
     size_t avail = c->qlen - c->qstart;
     char *nl = memchr(start, '\n', avail);
+    /* Redis looks for the newline with strchr: a NUL byte before it hides it (the line then waits,
+     * up to the inline limit). */
+    if (nl && memchr(start, 0, (size_t)(nl - start))) nl = NULL;
     if (!nl) {
         if (avail > MAX_HEADER) {
             *err = "Protocol error: too big inline request";
@@ -143,6 +145,8 @@ static int parse_inline(client *c, const char **err) {
         memcpy(start + off, v[i].p, v[i].len);
         c->argv[i].p = start + off;
         c->argv[i].len = v[i].len;
+        c->argoff[2 * i] = off;
+        c->argoff[2 * i + 1] = v[i].len;
         off += v[i].len;
     }
     c->argc = argc;
@@ -150,20 +154,15 @@ static int parse_inline(client *c, const char **err) {
     return PARSE_OK;
 }
 
-/* Reads "<prefix><number>\r\n" at ppos; returns 1 with *v, 0 need more, -1 error. */
-static int read_header(client *c, long long *v, int *toolong) {
+/* Reads "<prefix><number>\r\n" at ppos; returns 1 with *v (*ok 0 when the number does not parse), 0 need
+ * more, -1 too long.  As Redis, the byte after '\r' is skipped unchecked. */
+static int read_header(client *c, long long *v, int *ok) {
     char *p = c->qbuf + c->qstart + c->ppos;
     size_t avail = c->qlen - c->qstart - c->ppos;
     char *cr = memchr(p, '\r', avail);
-    *toolong = 0;
-    if (!cr || (size_t)(cr - p) + 1 >= avail) {
-        if (avail > MAX_HEADER) *toolong = 1;
-        return *toolong ? -1 : 0;
-    }
-    if (!str2ll(p + 1, (size_t)(cr - p) - 1, v)) {
-        /* Redis parses with string2ll and treats failure as an invalid length. */
-        *v = -2;
-    }
+    if (cr && memchr(p, 0, (size_t)(cr - p))) cr = NULL; /* strchr in Redis: a NUL hides the '\r' */
+    if (!cr || (size_t)(cr - p) + 1 >= avail) return avail > MAX_HEADER ? -1 : 0;
+    *ok = str2ll(p + 1, (size_t)(cr - p) - 1, v);
     c->ppos += (size_t)(cr - p) + 2;
     return 1;
 }
@@ -182,14 +181,14 @@ int parse_request(client *c, const char **err) {
     int authed = (c->flags & CLIENT_AUTHENTICATED) != 0;
     if (c->mbulk == -1) {
         long long n;
-        int toolong;
-        int r = read_header(c, &n, &toolong);
+        int ok;
+        int r = read_header(c, &n, &ok);
         if (r == 0) return PARSE_MORE;
         if (r < 0) {
             *err = "Protocol error: too big mbulk count string";
             return PARSE_ERROR;
         }
-        if (n == -2 || n > MAX_MULTIBULK) {
+        if (!ok || n > MAX_MULTIBULK) {
             *err = "Protocol error: invalid multibulk length";
             return PARSE_ERROR;
         }
@@ -213,14 +212,14 @@ int parse_request(client *c, const char **err) {
                 return PARSE_ERROR;
             }
             long long n;
-            int toolong;
-            int r = read_header(c, &n, &toolong);
+            int ok;
+            int r = read_header(c, &n, &ok);
             if (r == 0) return PARSE_MORE;
             if (r < 0) {
                 *err = "Protocol error: too big bulk count string";
                 return PARSE_ERROR;
             }
-            if (n < 0 || n > srv.proto_max_bulk_len) {
+            if (!ok || n < 0 || n > srv.proto_max_bulk_len) {
                 *err = "Protocol error: invalid bulk length";
                 return PARSE_ERROR;
             }
@@ -228,19 +227,7 @@ int parse_request(client *c, const char **err) {
                 *err = "Protocol error: unauthenticated bulk length";
                 return PARSE_ERROR;
             }
-            c->bulklen = n;
-            /* Make room for a big argument at once, so it is read in place. */
-            size_t need = c->qstart + c->ppos + (size_t)n + 2;
-            if (n >= BIG_ARG && c->qcap < need) {
-                if (c->qstart) { /* move the command to the front first */
-                    memmove(c->qbuf, c->qbuf + c->qstart, c->qlen - c->qstart);
-                    c->qlen -= c->qstart;
-                    need -= c->qstart;
-                    c->qstart = 0;
-                }
-                c->qbuf = cbuf_realloc(c->qbuf, need);
-                c->qcap = need;
-            }
+            c->bulklen = n; /* the reader grows qbuf as its bytes arrive (networking.c) */
         }
         size_t avail = c->qlen - c->qstart - c->ppos;
         if (avail < (size_t)c->bulklen + 2) return PARSE_MORE;
@@ -252,10 +239,14 @@ int parse_request(client *c, const char **err) {
         c->bulklen = -1;
         c->mbulk--;
     }
+    parse_restore_argv(c);
+    return PARSE_OK;
+}
+
+void parse_restore_argv(client *c) {
     char *base = c->qbuf + c->qstart;
     for (int i = 0; i < c->argc; i++) {
         c->argv[i].p = base + c->argoff[2 * i];
         c->argv[i].len = c->argoff[2 * i + 1];
     }
-    return PARSE_OK;
 }

@@ -1,6 +1,7 @@
 /* config: see config.h. */
 #include "server/config.h"
 #include "commands/commands.h"
+#include "net/listen.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
 #include "server/server.h"
@@ -11,14 +12,22 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-enum { T_BOOL, T_INT, T_LL, T_MEM, T_ENUM, T_STR, T_SPECIAL };
-enum { F_IMMUTABLE = 1, F_SENSITIVE = 2 };
+/* Value storage: T_INT int, T_UINT unsigned int, T_LL long long, T_MEM unsigned long long, T_NUMSTR a
+ * number kept as its decimal text (directives whose feature does not exist yet). */
+enum { T_BOOL, T_INT, T_UINT, T_LL, T_MEM, T_ENUM, T_STR, T_SPECIAL, T_NUMSTR };
+/* F_IMMUTABLE: refused by CONFIG SET; F_PROTECTED: CONFIG SET only as enable-protected-configs allows.
+ * Numbers: parsed as integers unless F_MEMORY (Redis's memory syntax: digits and an optional unit) or
+ * F_PERCENT ("N%" kept as -N); bounds compared as unsigned with F_UNSIGNED (where Redis's variable is
+ * unsigned, so "-1" is a huge number out of range), else as signed.  min/max are Redis 7.0's. */
+enum { F_IMMUTABLE = 1, F_SENSITIVE = 2, F_PROTECTED = 4, F_MEMORY = 8, F_UNSIGNED = 16, F_PERCENT = 32,
+       F_MULTIARG = 64 /* CONFIG SET splits the value on single spaces (Redis's MULTI_ARG_CONFIG) */ };
 
 typedef struct enum_name {
     const char *name;
@@ -71,19 +80,24 @@ static int set_safety(const char **argv, int argc, const char **err);
 static char *get_safety(void);
 static char *get_unixsocketperm(void);
 
+static int enable_protected_configs; /* no / yes / local, as enable-debug-command */
+
 #define STORED(n, s, d) {n, NULL, T_STR, 0, &s.value, 0, 0, d, NULL, NULL, NULL}
+#define STORED_F(n, s, d, f) {n, NULL, T_STR, f, &s.value, 0, 0, d, NULL, NULL, NULL}
+/* A number kept as text, with Redis 7.0's parsing and bounds. */
+#define STORED_NUM(n, s, d, f, lo, hi) {n, NULL, T_NUMSTR, f, &s.value, lo, hi, d, NULL, NULL, NULL}
 static cfg table[] = {
     {"port", NULL, T_INT, F_IMMUTABLE, &srv.port, 0, 65535, "6379"},
-    {"bind", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
+    {"bind", NULL, T_SPECIAL, F_IMMUTABLE | F_MULTIARG, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
     {"unixsocket", NULL, T_STR, F_IMMUTABLE, &srv.unixsocket, 0, 0, ""},
     {"unixsocketperm", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "0", NULL, set_unixsocketperm, get_unixsocketperm},
     {"tcp-backlog", NULL, T_INT, F_IMMUTABLE, &srv.tcp_backlog, 0, INT_MAX, "511"},
     {"timeout", NULL, T_INT, 0, &srv.timeout, 0, INT_MAX, "0"},
     {"tcp-keepalive", NULL, T_INT, 0, &srv.tcpkeepalive, 0, INT_MAX, "300"},
-    {"maxclients", NULL, T_INT, 0, &srv.maxclients, 1, INT_MAX, "10000"},
+    {"maxclients", NULL, T_UINT, F_UNSIGNED, &srv.maxclients, 1, UINT_MAX, "10000"},
     {"databases", NULL, T_INT, F_IMMUTABLE, &srv.dbnum, 1, INT_MAX, "16"},
     {"requirepass", NULL, T_STR, F_SENSITIVE, &srv.requirepass, 0, 0, ""},
-    {"maxmemory", NULL, T_MEM, 0, &srv.maxmemory, 0, LLONG_MAX, "0"},
+    {"maxmemory", NULL, T_MEM, F_MEMORY | F_UNSIGNED, &srv.maxmemory, 0, -1 /* ULLONG_MAX */, "0"},
     {"maxmemory-policy", NULL, T_ENUM, 0, &srv.maxmemory_policy, 0, 0, "noeviction", policy_names},
     {"maxmemory-safety-limit", NULL, T_SPECIAL, 0, NULL, 0, 0, "auto", NULL, set_safety, get_safety},
     {"maxmemory-samples", NULL, T_INT, 0, &srv.maxmemory_samples, 1, INT_MAX, "5"},
@@ -92,16 +106,17 @@ static cfg table[] = {
     {"lfu-decay-time", NULL, T_INT, 0, &srv.lfu_decay_time, 0, INT_MAX, "1"},
     {"hz", NULL, T_INT, 0, &srv.config_hz, 0, INT_MAX, "10"},
     {"dynamic-hz", NULL, T_BOOL, 0, &srv.dynamic_hz, 0, 0, "yes"},
-    {"proto-max-bulk-len", NULL, T_MEM, 0, &srv.proto_max_bulk_len, 1024 * 1024, LLONG_MAX, "536870912"},
-    {"client-query-buffer-limit", NULL, T_MEM, 0, &srv.client_max_querybuf_len, 1024 * 1024, LLONG_MAX, "1073741824"},
-    {"client-output-buffer-limit", NULL, T_SPECIAL, 0, NULL, 0, 0,
+    {"proto-max-bulk-len", NULL, T_LL, F_MEMORY, &srv.proto_max_bulk_len, 1024 * 1024, LONG_MAX, "536870912"},
+    {"client-query-buffer-limit", NULL, T_MEM, F_MEMORY | F_UNSIGNED, &srv.client_max_querybuf_len, 1024 * 1024, LONG_MAX,
+     "1073741824"},
+    {"client-output-buffer-limit", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0,
      "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", NULL, set_cob, get_cob},
     {"loglevel", NULL, T_ENUM, 0, &srv.verbosity, 0, 0, "notice", loglevel_names},
     {"logfile", NULL, T_STR, F_IMMUTABLE, &srv.logfile, 0, 0, ""},
     {"syslog-enabled", NULL, T_BOOL, F_IMMUTABLE, &srv.syslog_enabled, 0, 0, "no"},
     {"daemonize", NULL, T_BOOL, F_IMMUTABLE, &srv.daemonize, 0, 0, "no"},
-    {"pidfile", NULL, T_STR, 0, &srv.pidfile, 0, 0, ""},
-    {"dir", NULL, T_SPECIAL, 0, NULL, 0, 0, "", NULL, set_dir, get_dir},
+    {"pidfile", NULL, T_STR, F_IMMUTABLE, &srv.pidfile, 0, 0, ""},
+    {"dir", NULL, T_SPECIAL, F_PROTECTED, NULL, 0, 0, "", NULL, set_dir, get_dir},
     {"protected-mode", NULL, T_BOOL, 0, &srv.protected_mode, 0, 0, "yes"},
     {"active-expire-effort", NULL, T_INT, 0, &srv.active_expire_effort, 1, 10, "1"},
     {"lazyfree-lazy-eviction", NULL, T_BOOL, 0, &srv.lazyfree_lazy_eviction, 0, 0, "no"},
@@ -110,66 +125,68 @@ static cfg table[] = {
     {"lazyfree-lazy-user-del", NULL, T_BOOL, 0, &srv.lazyfree_lazy_user_del, 0, 0, "yes"},
     {"lazyfree-lazy-user-flush", NULL, T_BOOL, 0, &srv.lazyfree_lazy_user_flush, 0, 0, "no"},
     {"slowlog-log-slower-than", NULL, T_LL, 0, &srv.slowlog_log_slower_than, -1, LLONG_MAX, "10000"},
-    {"slowlog-max-len", NULL, T_LL, 0, &srv.slowlog_max_len, 0, LONG_MAX, "128"},
+    {"slowlog-max-len", NULL, T_LL, F_UNSIGNED, &srv.slowlog_max_len, 0, LONG_MAX, "128"},
     {"latency-monitor-threshold", NULL, T_LL, 0, &srv.latency_monitor_threshold, 0, LLONG_MAX, "0"},
     {"enable-debug-command", NULL, T_ENUM, F_IMMUTABLE, &srv.enable_debug_command, 0, 0, "no",
      (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
+    {"enable-protected-configs", NULL, T_ENUM, F_IMMUTABLE, &enable_protected_configs, 0, 0, "no",
+     (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
     STORED("save", st_save, "3600 1 300 100 60 10000"),
     STORED("appendonly", st_appendonly, "no"),
-    STORED("appendfilename", st_appendfilename, "appendonly.aof"),
+    STORED_F("appendfilename", st_appendfilename, "appendonly.aof", F_IMMUTABLE),
     STORED("appendfsync", st_appendfsync, "everysec"),
-    STORED("dbfilename", st_dbfilename, "dump.rdb"),
+    STORED_F("dbfilename", st_dbfilename, "dump.rdb", F_PROTECTED),
     STORED("notify-keyspace-events", st_notify, ""),
-    STORED("replicaof", st_replicaof, ""),
+    STORED_F("replicaof", st_replicaof, "", F_IMMUTABLE),
     STORED("masterauth", st_masterauth, ""),
-    STORED("io-threads", st_io_threads, "1"),
-    STORED("supervised", st_supervised, "no"),
-    STORED("always-show-logo", st_always_show_logo, "no"),
-    STORED("set-proc-title", st_set_proc_title, "yes"),
+    STORED_NUM("io-threads", st_io_threads, "1", F_IMMUTABLE, 1, 128),
+    STORED_F("supervised", st_supervised, "no", F_IMMUTABLE),
+    STORED_F("always-show-logo", st_always_show_logo, "no", F_IMMUTABLE),
+    STORED_F("set-proc-title", st_set_proc_title, "yes", F_IMMUTABLE),
     STORED("proc-title-template", st_proc_title_template, "{title} {listen-addr} {server-mode}"),
     STORED("activerehashing", st_activerehashing, "yes"),
-    STORED("lua-time-limit", st_lua_time_limit, "5000"),
-    STORED("busy-reply-threshold", st_busy_reply, "5000"),
+    STORED_NUM("lua-time-limit", st_lua_time_limit, "5000", 0, 0, LONG_MAX),
+    STORED_NUM("busy-reply-threshold", st_busy_reply, "5000", 0, 0, LONG_MAX),
     STORED("stop-writes-on-bgsave-error", st_stop_writes, "yes"),
     STORED("rdbcompression", st_rdbcompression, "yes"),
-    STORED("rdbchecksum", st_rdbchecksum, "yes"),
+    STORED_F("rdbchecksum", st_rdbchecksum, "yes", F_IMMUTABLE),
     STORED("rdb-del-sync-files", st_rdb_del_sync, "no"),
     STORED("sanitize-dump-payload", st_sanitize_dump, "no"),
     STORED("replica-read-only", st_replica_ro, "yes"),
-    STORED("replica-priority", st_replica_priority, "100"),
+    STORED_NUM("replica-priority", st_replica_priority, "100", 0, 0, INT_MAX),
     STORED("replica-lazy-flush", st_lazyfree_replica, "no"),
-    {"hash-max-listpack-entries", NULL, T_LL, 0, &limits.hash_max_listpack_entries, 0, LONG_MAX, "128"},
-    {"hash-max-listpack-value", NULL, T_LL, 0, &limits.hash_max_listpack_value, 0, LONG_MAX, "64"},
+    {"hash-max-listpack-entries", NULL, T_LL, F_UNSIGNED, &limits.hash_max_listpack_entries, 0, LONG_MAX, "128"},
+    {"hash-max-listpack-value", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.hash_max_listpack_value, 0, LONG_MAX, "64"},
     {"list-max-listpack-size", NULL, T_LL, 0, &limits.list_max_listpack_size, INT_MIN, INT_MAX, "-2"},
     {"list-compress-depth", NULL, T_LL, 0, &limits.list_compress_depth, 0, INT_MAX, "0"},
-    {"set-max-intset-entries", NULL, T_LL, 0, &limits.set_max_intset_entries, 0, LONG_MAX, "512"},
-    {"set-max-listpack-entries", NULL, T_LL, 0, &limits.set_max_listpack_entries, 0, LONG_MAX, "128"},
-    {"set-max-listpack-value", NULL, T_LL, 0, &limits.set_max_listpack_value, 0, LONG_MAX, "64"},
-    {"zset-max-listpack-entries", NULL, T_LL, 0, &limits.zset_max_listpack_entries, 0, LONG_MAX, "128"},
-    {"zset-max-listpack-value", NULL, T_LL, 0, &limits.zset_max_listpack_value, 0, LONG_MAX, "64"},
-    {"stream-node-max-bytes", NULL, T_LL, 0, &limits.stream_node_max_bytes, 0, LONG_MAX, "4096"},
+    {"set-max-intset-entries", NULL, T_LL, F_UNSIGNED, &limits.set_max_intset_entries, 0, LONG_MAX, "512"},
+    {"set-max-listpack-entries", NULL, T_LL, F_UNSIGNED, &limits.set_max_listpack_entries, 0, LONG_MAX, "128"},
+    {"set-max-listpack-value", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.set_max_listpack_value, 0, LONG_MAX, "64"},
+    {"zset-max-listpack-entries", NULL, T_LL, F_UNSIGNED, &limits.zset_max_listpack_entries, 0, LONG_MAX, "128"},
+    {"zset-max-listpack-value", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.zset_max_listpack_value, 0, LONG_MAX, "64"},
+    {"stream-node-max-bytes", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.stream_node_max_bytes, 0, LONG_MAX, "4096"},
     {"stream-node-max-entries", NULL, T_LL, 0, &limits.stream_node_max_entries, 0, LLONG_MAX, "100"},
-    {"hll-sparse-max-bytes", NULL, T_LL, 0, &limits.hll_sparse_max_bytes, 0, LONG_MAX, "3000"},
+    {"hll-sparse-max-bytes", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.hll_sparse_max_bytes, 0, LONG_MAX, "3000"},
     STORED("aof-use-rdb-preamble", st_aof_use_rdb_preamble, "yes"),
     STORED("aof-timestamp-enabled", st_aof_timestamp, "no"),
-    STORED("auto-aof-rewrite-percentage", st_aof_rewrite_perc, "100"),
-    STORED("auto-aof-rewrite-min-size", st_aof_rewrite_min, "67108864"),
+    STORED_NUM("auto-aof-rewrite-percentage", st_aof_rewrite_perc, "100", 0, 0, INT_MAX),
+    STORED_NUM("auto-aof-rewrite-min-size", st_aof_rewrite_min, "67108864", F_MEMORY, 0, LLONG_MAX),
     STORED("activedefrag", st_active_defrag, "no"),
     STORED("jemalloc-bg-thread", st_jemalloc_bg, "yes"),
     STORED("oom-score-adj", st_oom_score, "no"),
-    STORED("cluster-enabled", st_cluster_enabled, "no"),
-    STORED("repl-backlog-size", st_repl_backlog, "1048576"),
-    STORED("min-replicas-to-write", st_min_replicas, "0"),
-    STORED("maxmemory-clients", st_maxmemory_clients, "0"),
-    STORED("tracking-table-max-keys", st_tracking_table, "1000000"),
-    STORED("shutdown-timeout", st_shutdown_timeout, "10"),
+    STORED_F("cluster-enabled", st_cluster_enabled, "no", F_IMMUTABLE),
+    STORED_NUM("repl-backlog-size", st_repl_backlog, "1048576", F_MEMORY, 1, LLONG_MAX),
+    STORED_NUM("min-replicas-to-write", st_min_replicas, "0", 0, 0, INT_MAX),
+    STORED_NUM("maxmemory-clients", st_maxmemory_clients, "0", F_MEMORY | F_PERCENT, -100, LLONG_MAX),
+    STORED_NUM("tracking-table-max-keys", st_tracking_table, "1000000", F_UNSIGNED, 0, LONG_MAX),
+    STORED_NUM("shutdown-timeout", st_shutdown_timeout, "10", 0, 0, INT_MAX),
     STORED("crash-log-enabled", st_crash_log, "yes"),
-    STORED("syslog-ident", st_syslog_ident, "redis"),
-    STORED("syslog-facility", st_syslog_facility, "local0"),
+    STORED_F("syslog-ident", st_syslog_ident, "redis", F_IMMUTABLE),
+    STORED_F("syslog-facility", st_syslog_facility, "local0", F_IMMUTABLE),
     STORED("locale-collate", st_locale, ""),
     STORED("ignore-warnings", st_ignore_warnings, ""),
-    STORED("acllog-max-len", st_acllog, "128"),
-    STORED("aclfile", st_aclfile, ""),
+    STORED_NUM("acllog-max-len", st_acllog, "128", F_UNSIGNED, 0, LONG_MAX),
+    STORED_F("aclfile", st_aclfile, "", F_IMMUTABLE),
     STORED("aof-rewrite-incremental-fsync", st_aof_preamble, "yes"),
     {NULL}};
 
@@ -201,6 +218,71 @@ static char enum_err[512];
 static int split_words(const char *def, const char ***out);
 static void free_words(const char **w, int n);
 
+/* Redis's memory syntax (memtoull): only digits, then an optional unit (b k kb m mb g gb, any case); no
+ * sign, no spaces.  An empty digit string counts as 0, a number past 2^64-1 saturates and the unit then
+ * multiplies modulo 2^64, all as Redis 7.0 does (the bounds check decides what is accepted). */
+static int parse_memory(const char *s, unsigned long long *out) {
+    static const struct { const char *unit; unsigned long long mul; } units[] = {
+        {"", 1}, {"b", 1}, {"k", 1000ULL}, {"kb", 1024ULL}, {"m", 1000000ULL}, {"mb", 1048576ULL},
+        {"g", 1000000000ULL}, {"gb", 1073741824ULL}};
+    size_t digits = 0;
+    while (isdigit((unsigned char)s[digits])) digits++;
+    if (digits >= 128) return 0;
+    unsigned long long mul = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (!strcasecmp(s + digits, units[i].unit)) mul = units[i].mul;
+    if (!mul) return 0;
+    unsigned long long v = 0;
+    for (size_t i = 0; i < digits; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (v > (ULLONG_MAX - d) / 10) {
+            v = ULLONG_MAX;
+            break;
+        }
+        v = v * 10 + d;
+    }
+    *out = v * mul;
+    return 1;
+}
+
+/* Parses a numeric directive's value as Redis 7.0 does for its kind; 0 with *err on failure. */
+static int parse_number(const cfg *c, const char *v, long long *out, const char **err) {
+    unsigned long long m;
+    size_t len = strlen(v);
+    if (c->flags & F_MEMORY) {
+        if (parse_memory(v, &m)) {
+            *out = (long long)m; /* two's complement, as Redis's (long long) cast */
+            return 1;
+        }
+    }
+    if ((c->flags & F_PERCENT) && len > 1 && v[len - 1] == '%' && str2ll(v, len - 1, out) && *out >= 0) {
+        *out = -*out;
+        return 1;
+    }
+    if (!(c->flags & (F_MEMORY | F_PERCENT)) && str2ll(v, len, out)) return 1;
+    if ((c->flags & F_MEMORY) && (c->flags & F_PERCENT)) *err = "argument must be a memory or percent value";
+    else if (c->flags & F_MEMORY) *err = "argument must be a memory value";
+    else *err = "argument couldn't be parsed into an integer";
+    return 0;
+}
+
+static int check_bounds(const cfg *c, long long n, const char **err) {
+    static char buf[128];
+    if (c->flags & F_UNSIGNED) {
+        unsigned long long u = (unsigned long long)n, lo = (unsigned long long)c->min, hi = (unsigned long long)c->max;
+        if (u >= lo && u <= hi) return 1;
+        snprintf(buf, sizeof(buf), "argument must be between %llu and %llu inclusive", lo, hi);
+    } else if ((c->flags & F_PERCENT) && n < 0) {
+        if (n >= c->min) return 1;
+        snprintf(buf, sizeof(buf), "percentage argument must be less or equal to %lld", -c->min);
+    } else {
+        if (n >= c->min && n <= c->max) return 1;
+        snprintf(buf, sizeof(buf), "argument must be between %lld and %lld inclusive", c->min, c->max);
+    }
+    *err = buf;
+    return 0;
+}
+
 /* Sets one directive from its arguments; returns 0 with *err on failure. */
 static int apply(cfg *c, const char **argv, int argc, const char **err) {
     if (c->type == T_SPECIAL && argc == 1 && strchr(argv[0], ' ')) {
@@ -228,39 +310,26 @@ static int apply(cfg *c, const char **argv, int argc, const char **err) {
         return 1;
     }
     case T_INT:
-    case T_LL: {
+    case T_UINT:
+    case T_LL:
+    case T_MEM:
+    case T_NUMSTR: {
         long long n;
-        if (!str2ll(v, strlen(v), &n)) {
-            unsigned long long m; /* Redis accepts memory units for some integers too */
-            if (!str2mem(v, &m) || m > LLONG_MAX) {
-                *err = "argument couldn't be parsed into an integer";
-                return 0;
-            }
-            n = (long long)m;
+        if (!parse_number(c, v, &n, err) || !check_bounds(c, n, err)) return 0;
+        switch (c->type) {
+        case T_INT: *(int *)c->ptr = (int)n; break;
+        case T_UINT: *(unsigned int *)c->ptr = (unsigned int)n; break;
+        case T_LL: *(long long *)c->ptr = n; break;
+        case T_MEM: *(unsigned long long *)c->ptr = (unsigned long long)n; break;
+        default: {
+            char buf[32], **p = c->ptr;
+            if ((c->flags & F_PERCENT) && n < 0) snprintf(buf, sizeof(buf), "%lld%%", -n);
+            else if (c->flags & F_UNSIGNED) snprintf(buf, sizeof(buf), "%llu", (unsigned long long)n);
+            else snprintf(buf, sizeof(buf), "%lld", n);
+            s_free(*p);
+            *p = s_strdup(buf);
         }
-        if (n < c->min || n > c->max) {
-            static char buf[128];
-            snprintf(buf, sizeof(buf), "argument must be between %lld and %lld inclusive", c->min, c->max);
-            *err = buf;
-            return 0;
         }
-        if (c->type == T_INT) *(int *)c->ptr = (int)n;
-        else *(long long *)c->ptr = n;
-        return 1;
-    }
-    case T_MEM: {
-        unsigned long long m;
-        if (!str2mem(v, &m)) {
-            *err = "argument must be a memory value";
-            return 0;
-        }
-        if ((long long)m < c->min || m > (unsigned long long)c->max) {
-            static char buf[128];
-            snprintf(buf, sizeof(buf), "argument must be between %lld and %lld inclusive", c->min, c->max);
-            *err = buf;
-            return 0;
-        }
-        *(unsigned long long *)c->ptr = m;
         return 1;
     }
     case T_ENUM:
@@ -292,7 +361,11 @@ static char *format_value(cfg *c) {
     case T_SPECIAL: return c->get();
     case T_BOOL: return s_strdup(*(int *)c->ptr ? "yes" : "no");
     case T_INT: snprintf(buf, sizeof(buf), "%d", *(int *)c->ptr); return s_strdup(buf);
-    case T_LL: snprintf(buf, sizeof(buf), "%lld", *(long long *)c->ptr); return s_strdup(buf);
+    case T_UINT: snprintf(buf, sizeof(buf), "%u", *(unsigned int *)c->ptr); return s_strdup(buf);
+    case T_LL:
+        if (c->flags & F_UNSIGNED) snprintf(buf, sizeof(buf), "%llu", *(unsigned long long *)c->ptr);
+        else snprintf(buf, sizeof(buf), "%lld", *(long long *)c->ptr);
+        return s_strdup(buf);
     case T_MEM: snprintf(buf, sizeof(buf), "%llu", *(unsigned long long *)c->ptr); return s_strdup(buf);
     case T_ENUM:
         for (const enum_name *e = c->enums; e->name; e++)
@@ -398,7 +471,7 @@ static char *get_dir(void) {
 }
 
 static int set_cob(const char **argv, int argc, const char **err) {
-    if (argc % 4 != 0 || argc == 0) {
+    if (argc % 4 != 0) { /* no arguments at all: nothing changes, as Redis */
         *err = "Wrong number of arguments in buffer limit configuration.";
         return 0;
     }
@@ -414,9 +487,12 @@ static int set_cob(const char **argv, int argc, const char **err) {
             return 0;
         }
         unsigned long long hard, soft;
-        long long secs;
-        if (!str2mem(argv[i + 1], &hard) || !str2mem(argv[i + 2], &soft) || !str2ll(argv[i + 3], strlen(argv[i + 3]), &secs) ||
-            secs < 0) {
+        /* As Redis: memory values as memtoull reads them; seconds as strtoll reads them, kept in an int
+         * (so 2^32+1 is 1 and anything past 2^31-1 reads as negative and is refused). */
+        char *end;
+        long long wide = strtoll(argv[i + 3], &end, 10);
+        int secs = (int)(uint32_t)(unsigned long long)wide;
+        if (!parse_memory(argv[i + 1], &hard) || !parse_memory(argv[i + 2], &soft) || *end || secs < 0) {
             *err = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
             return 0;
         }
@@ -447,6 +523,31 @@ static int split_words(const char *def, const char ***out) {
     free_split_args(v, argc);
     *out = w;
     return argc;
+}
+
+/* CONFIG SET's splitting of a multi-argument value, as Redis (sdssplitlen on " "): every single space
+ * separates, so two spaces make an empty argument, and quotes are plain characters. */
+static int split_spaces(const char *v, const char ***out) {
+    int n = 0, cap = 8;
+    const char **w = s_malloc(sizeof(char *) * (size_t)cap);
+    if (*v) {
+        for (const char *p = v;; p++) {
+            const char *e = strchr(p, ' ');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            if (n == cap) {
+                cap *= 2;
+                w = s_realloc(w, sizeof(char *) * (size_t)cap);
+            }
+            char *word = s_malloc(len + 1);
+            memcpy(word, p, len);
+            word[len] = 0;
+            w[n++] = word;
+            if (!e) break;
+            p = e;
+        }
+    }
+    *out = w;
+    return n;
 }
 
 static void free_words(const char **w, int n) {
@@ -776,6 +877,27 @@ void cmd_config_get(client *c) {
 
 extern void server_config_changed(const char *name);
 
+/* enable-protected-configs: "yes" everyone, "local" unix-socket and loopback clients only. */
+static int protected_allowed(const client *c) {
+    if (enable_protected_configs == 1) return 1;
+    return enable_protected_configs == 2 &&
+           ((c->flags & CLIENT_UNIX) || !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4));
+}
+
+/* Restores the first n directives of a failed CONFIG SET from their saved values. */
+static void roll_back(cfg **set, char **backup, int n) {
+    for (int k = 0; k < n; k++) {
+        if (!backup[k]) continue;
+        const char **w;
+        int wn = split_words(backup[k], &w);
+        const char *e2, *one = backup[k];
+        if (set[k]->type == T_SPECIAL && (set[k]->flags & F_MULTIARG)) set[k]->set(w, wn, &e2);
+        else if (set[k]->type == T_SPECIAL) set[k]->set(&one, 1, &e2);
+        else apply(set[k], &one, 1, &e2);
+        free_words(w, wn);
+    }
+}
+
 void cmd_config_set(client *c) {
     if ((c->argc - 2) % 2 != 0) {
         reply_syntax_error(c);
@@ -800,6 +922,11 @@ void cmd_config_set(client *c) {
             failed = i;
             goto fail;
         }
+        if ((set[i]->flags & F_PROTECTED) && !protected_allowed(c)) {
+            err = "can't set protected config";
+            failed = i;
+            goto fail;
+        }
         for (int k = 0; k < i; k++)
             if (set[k] == set[i]) {
                 err = "duplicate parameter";
@@ -814,11 +941,14 @@ void cmd_config_set(client *c) {
         memcpy(v, val->p, val->len);
         v[val->len] = 0;
         int ok;
-        if (set[i]->type == T_SPECIAL) {
+        if (set[i]->type == T_SPECIAL && (set[i]->flags & F_MULTIARG)) {
             const char **w;
-            int wn = split_words(v, &w);
-            ok = apply(set[i], w, wn, &err);
+            int wn = split_spaces(v, &w);
+            ok = set[i]->set(w, wn, &err);
             free_words(w, wn);
+        } else if (set[i]->type == T_SPECIAL) {
+            const char *one = v;
+            ok = set[i]->set(&one, 1, &err);
         } else {
             const char *one = v;
             ok = apply(set[i], &one, 1, &err);
@@ -826,17 +956,21 @@ void cmd_config_set(client *c) {
         s_free(v);
         if (!ok) {
             failed = i;
-            for (int k = 0; k < i; k++) { /* roll back what was already applied */
-                const char **w;
-                int wn = split_words(backup[k], &w);
-                const char *e2;
-                if (set[k]->type == T_SPECIAL) apply(set[k], w, wn, &e2);
-                else {
-                    const char *one = backup[k];
-                    apply(set[k], &one, 1, &e2);
-                }
-                free_words(w, wn);
-            }
+            roll_back(set, backup, i);
+            goto fail;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (set[i]->ptr != &srv.maxclients) continue;
+        /* As Redis: the descriptor limit is raised to fit (maxclients + reserved) or the value is refused. */
+        unsigned int fit = listen_fit_maxclients(srv.maxclients, 0);
+        if (fit < srv.maxclients) {
+            static char msg[128];
+            snprintf(msg, sizeof(msg),
+                     "The operating system is not able to handle the specified number of clients, try with %u", fit);
+            err = msg;
+            failed = i;
+            roll_back(set, backup, n);
             goto fail;
         }
     }

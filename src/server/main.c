@@ -103,7 +103,10 @@ int main(int argc, char **argv) {
     multi_init();
     prop_init();
     blocking_init();
-    srv.el = el_create(srv.maxclients + 1024);
+    unsigned int fit = listen_fit_maxclients(srv.maxclients, 1);
+    if (!fit) return 1;
+    srv.maxclients = fit;
+    srv.el = el_create((int)(srv.maxclients < (1u << 20) ? srv.maxclients : (1u << 20)) + 1024);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;

@@ -40,7 +40,7 @@ typedef struct server {
     int tcp_backlog;
     int timeout;
     int tcpkeepalive;
-    int maxclients;
+    unsigned int maxclients;
     int dbnum;
     char *requirepass;
     unsigned long long maxmemory;

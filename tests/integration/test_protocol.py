@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from conftest import IS_REAL_REDIS
 from sardine_resp import Err, Map, Raw, encode, wait_until
 
 
@@ -542,3 +543,83 @@ def test_maxclients_config_set(sardine):
         c2.close()
     finally:
         c1.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hardening (issue 10): framing edges and unauthenticated clients
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("count", [b"0", b"-1", b"-2", b"-100", b"-9223372036854775808"])
+def test_multibulk_count_zero_or_negative_is_ignored(sardine, count):
+    """Redis ignores a multibulk count <= 0: no reply, the connection stays, what follows runs."""
+    with Raw(sardine.port) as c:
+        c.send(b"*" + count + b"\r\n" + encode("SET", "after", count))
+        assert c.reply() == "OK"
+        assert c.cmd("GET", "after") == count
+
+
+def test_bulk_length_minus_one_inside_multibulk_is_an_error(sardine):
+    with Raw(sardine.port) as c:
+        c.send(b"*2\r\n$4\r\nECHO\r\n$-1\r\n")
+        assert c.read_until_closed() == b"-ERR Protocol error: invalid bulk length\r\n"
+
+
+def test_nul_before_line_end_waits_as_redis(sardine):
+    """Redis finds line ends with strchr: a NUL byte hides a later \\n (the line waits)."""
+    with Raw(sardine.port) as c:
+        c.send(b"ECHO a\x00b\r\n")
+        assert c.nothing_pending(0.3)
+
+
+@pytest.fixture
+def authsrv(make_sardine):
+    return make_sardine("--requirepass", "secret")
+
+
+@pytest.mark.parametrize("data,msg", [
+    (b"*11\r\n", "unauthenticated multibulk length"),
+    (b"*1\r\n$16385\r\n", "unauthenticated bulk length"),
+    (b"*2\r\n$4\r\nAUTH\r\n$16385\r\n", "unauthenticated bulk length"),
+])
+def test_unauthenticated_limits(authsrv, data, msg):
+    with Raw(authsrv.port) as c:
+        c.send(data)
+        assert c.read_until_closed() == b"-ERR Protocol error: " + msg.encode() + b"\r\n"
+    with Raw(authsrv.port) as c:  # within the limits: a normal NOAUTH
+        c.send(encode(*(["DEL"] + ["a" * 16384] * 9)))
+        assert c.reply().msg.startswith("NOAUTH")
+        assert c.cmd("AUTH", "secret") == "OK"
+        assert c.cmd("ECHO", "x" * 20000) == b"x" * 20000  # authenticated: no such limits
+
+
+@pytest.mark.skipif(IS_REAL_REDIS, reason="Redis 7.0 keeps queueing -NOAUTH replies without bound")
+def test_unauthenticated_client_cannot_make_the_server_hold_much(authsrv):
+    """A client that cannot run commands pipelines thousands of them and never reads the -NOAUTH
+    replies: the server stops reading it once a few KB of replies wait, so it holds little."""
+    ctl = Raw(authsrv.port)
+    assert ctl.cmd("AUTH", "secret") == "OK"
+    hostile = socket.socket()
+    hostile.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    hostile.connect(("127.0.0.1", authsrv.port))
+    hostile.setblocking(False)
+    sent = 0
+    chunk = b"PING\r\n" * 2000 + b"SET k " + b"v" * 60000 + b"\r\n"
+    deadline = time.time() + 3
+    while time.time() < deadline and sent < 20 * 1024 * 1024:
+        try:
+            sent += hostile.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.05)
+    time.sleep(0.3)
+    addr = "127.0.0.1:%d" % hostile.getsockname()[1]
+    lines = ctl.cmd("CLIENT", "LIST").decode().splitlines()
+    fields = [dict(f.split("=", 1) for f in l.split(" ") if "=" in f) for l in lines]
+    fields = [f for f in fields if f["addr"] == addr]
+    assert len(fields) == 1, lines
+    for f in fields:
+        held = int(f["qbuf"]) + int(f["qbuf-free"]) + int(f["obl"]) + int(f["omem"])
+        assert held < 100 * 1024, f
+        assert int(f["obl"]) < 16 * 1024, f
+    assert sent < 20 * 1024 * 1024  # backpressure reached the sender
+    assert ctl.cmd("PING") == "PONG"
+    hostile.close()

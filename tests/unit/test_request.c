@@ -165,6 +165,71 @@ static void test_empty_multibulk(void **state) {
     done(c);
 }
 
+/* Redis ignores every count <= 0; -2 once collided with the parser's own "unparsable" marker. */
+static void test_negative_multibulk_counts(void **state) {
+    (void)state;
+    static const char *counts[] = {"*-2\r\n", "*-3\r\n", "*-100\r\n", "*-9223372036854775808\r\n"};
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+        const char *err = NULL;
+        client *c = mk(0);
+        assert_int_equal(parse_all(c, counts[i], &err), PARSE_EMPTY);
+        done(c);
+    }
+    const char *err = NULL;
+    client *c = mk(1);
+    assert_int_equal(parse_all(c, "*-9223372036854775809\r\n", &err), PARSE_ERROR);
+    assert_string_equal(err, "Protocol error: invalid multibulk length");
+    done(c);
+}
+
+/* A parsed command (inline or multibulk) can be pointed at again after qbuf moved, without parsing
+ * it a second time (how a command held by CLIENT PAUSE survives). */
+static void test_restore_argv_after_move(void **state) {
+    (void)state;
+    static const char *reqs[] = {"SET k \"a b\\x41\"\r\n", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\na bA\r\n"};
+    for (int i = 0; i < 2; i++) {
+        const char *err = NULL;
+        client *c = mk(1);
+        assert_int_equal(parse_all(c, reqs[i], &err), PARSE_OK);
+        c->qcap *= 4;
+        c->qbuf = s_realloc(c->qbuf, c->qcap);
+        memset(c->qbuf + c->qlen, '#', c->qcap - c->qlen);
+        c->argv[0].p = c->argv[1].p = c->argv[2].p = NULL;
+        parse_restore_argv(c);
+        assert_int_equal(c->argc, 3);
+        assert_memory_equal(c->argv[0].p, "SET", 3);
+        assert_memory_equal(c->argv[1].p, "k", 1);
+        assert_int_equal(c->argv[2].len, 4);
+        assert_memory_equal(c->argv[2].p, "a bA", 4);
+        done(c);
+    }
+}
+
+/* Redis finds line ends with strchr: a NUL before them hides them. */
+static void test_nul_hides_line_end(void **state) {
+    (void)state;
+    const char *err = NULL;
+    client *c = mk(1);
+    feed(c, "ECHO a\0b\r\n", 10);
+    assert_int_equal(parse_request(c, &err), PARSE_MORE);
+    done(c);
+    c = mk(1);
+    feed(c, "*1\0\r\n", 6);
+    assert_int_equal(parse_request(c, &err), PARSE_MORE);
+    done(c);
+}
+
+/* A declared bulk reserves nothing: the reader grows qbuf as bytes arrive. */
+static void test_declared_bulk_reserves_nothing(void **state) {
+    (void)state;
+    const char *err = NULL;
+    client *c = mk(1);
+    assert_int_equal(parse_all(c, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870912\r\n", &err), PARSE_MORE);
+    assert_true(c->qcap < 1024);
+    assert_int_equal(c->bulklen, 536870912);
+    done(c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_multibulk_whole_and_bytewise),
@@ -173,6 +238,10 @@ int main(void) {
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_overlong_lines),
         cmocka_unit_test(test_empty_multibulk),
+        cmocka_unit_test(test_negative_multibulk_counts),
+        cmocka_unit_test(test_restore_argv_after_move),
+        cmocka_unit_test(test_nul_hides_line_end),
+        cmocka_unit_test(test_declared_bulk_reserves_nothing),
     };
     return cmocka_run_group_tests_name("request", tests, NULL, NULL);
 }
