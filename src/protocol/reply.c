@@ -51,7 +51,6 @@ static char *reserve(client *c, size_t n) {
 static void pending(client *c) {
     if (!(c->flags & CLIENT_PENDING_WRITE)) {
         c->flags |= CLIENT_PENDING_WRITE;
-        extern void client_queue_write(client * c);
         client_queue_write(c);
     }
 }
