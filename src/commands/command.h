@@ -121,14 +121,24 @@ typedef struct keyref {
 typedef int cmd_getkeys_fn(arg *argv, int argc, keyref *out, int max);
 
 /* Documentation: the argument tree of COMMAND DOCS. */
-enum { ARG_STRING, ARG_INTEGER, ARG_DOUBLE, ARG_KEY, ARG_PATTERN, ARG_UNIX_TIME, ARG_PURE_TOKEN, ARG_ONEOF, ARG_BLOCK };
+enum {
+    ARG_STRING,
+    ARG_INTEGER,
+    ARG_DOUBLE,
+    ARG_KEY,
+    ARG_PATTERN,
+    ARG_UNIX_TIME,
+    ARG_PURE_TOKEN,
+    ARG_ONEOF,
+    ARG_BLOCK
+};
 enum { ARG_OPTIONAL = 1 << 0, ARG_MULTIPLE = 1 << 1, ARG_MULTIPLE_TOKEN = 1 << 2 };
 enum { DOC_DEPRECATED = 1 << 0, DOC_SYSCMD = 1 << 1 };
 
 typedef struct cmd_arg {
     const char *name;
-    int type;  /* ARG_STRING ... */
-    int flags; /* ARG_OPTIONAL ... */
+    int type;           /* ARG_STRING ... */
+    int flags;          /* ARG_OPTIONAL ... */
     int key_spec_index; /* -1: none */
     const char *token, *summary, *since, *deprecated_since;
     int nargs; /* ARG_ONEOF and ARG_BLOCK */
@@ -139,8 +149,8 @@ typedef struct cmd_arg {
 typedef struct cmd_def {
     const char *fullname; /* "get", "config|get" */
     int arity;
-    uint32_t flags; /* CMD_* */
-    uint32_t acl;   /* ACL_*, including the ones implied by the flags */
+    uint32_t flags;                 /* CMD_* */
+    uint32_t acl;                   /* ACL_*, including the ones implied by the flags */
     int firstkey, lastkey, keystep; /* the legacy range COMMAND INFO shows */
     int ntips;
     const char *const *tips;

@@ -56,9 +56,12 @@ static int keys_by_specs(const cmd_def *def, arg *argv, int argc, keyref *out, i
         if (first == 0) continue; /* keyword not found */
         if (s->fk == KS_FK_RANGE) {
             step = s->keystep;
-            if (s->lastkey >= 0) last = first + s->lastkey;
-            else if (!s->limit) last = argc + s->lastkey;
-            else last = first + ((argc - first) / s->limit + s->lastkey);
+            if (s->lastkey >= 0)
+                last = first + s->lastkey;
+            else if (!s->limit)
+                last = argc + s->lastkey;
+            else
+                last = first + ((argc - first) / s->limit + s->lastkey);
         } else if (s->fk == KS_FK_KEYNUM) {
             step = s->keystep;
             long long numkeys;
@@ -138,9 +141,12 @@ int getkeys_numkeys_at2(arg *argv, int argc, keyref *out, int max) {
 int getkeys_sort(arg *argv, int argc, keyref *out, int max) {
     int store = 0;
     for (int i = 2; i < argc; i++) {
-        if (arg_eq(&argv[i], "limit")) i += 2;
-        else if (arg_eq(&argv[i], "get") || arg_eq(&argv[i], "by")) i += 1;
-        else if (arg_eq(&argv[i], "store") && i + 1 < argc) store = i + 1;
+        if (arg_eq(&argv[i], "limit"))
+            i += 2;
+        else if (arg_eq(&argv[i], "get") || arg_eq(&argv[i], "by"))
+            i += 1;
+        else if (arg_eq(&argv[i], "store") && i + 1 < argc)
+            store = i + 1;
     }
     put(out, max, 0, 1, KS_RO | KS_ACCESS);
     if (store) put(out, max, 1, store, KS_OW | KS_UPDATE);
@@ -164,8 +170,10 @@ int getkeys_migrate(arg *argv, int argc, keyref *out, int max) {
             num = argc - first;
             break;
         }
-        if (arg_eq(&argv[i], "auth")) i += 1;
-        else if (arg_eq(&argv[i], "auth2")) i += 2;
+        if (arg_eq(&argv[i], "auth"))
+            i += 1;
+        else if (arg_eq(&argv[i], "auth2"))
+            i += 2;
     }
     for (int i = 0; i < num; i++) put(out, max, i, first + i, KS_RW | KS_ACCESS | KS_DELETE);
     return num;
@@ -188,9 +196,12 @@ int getkeys_bitfield(arg *argv, int argc, keyref *out, int max) {
     int readonly = 1;
     for (int i = 2; i < argc && readonly; i++) {
         int rest = argc - i - 1;
-        if (arg_eq(&argv[i], "get") && rest >= 2) i += 2;
-        else if (arg_eq(&argv[i], "overflow") && rest >= 1) i += 1;
-        else readonly = 0; /* SET, INCRBY or a syntax error */
+        if (arg_eq(&argv[i], "get") && rest >= 2)
+            i += 2;
+        else if (arg_eq(&argv[i], "overflow") && rest >= 1)
+            i += 1;
+        else
+            readonly = 0; /* SET, INCRBY or a syntax error */
     }
     put(out, max, 0, 1, readonly ? KS_RO | KS_ACCESS : KS_RW | KS_ACCESS | KS_UPDATE);
     return 1;
@@ -200,9 +211,12 @@ int getkeys_bitfield(arg *argv, int argc, keyref *out, int max) {
 int getkeys_xread(arg *argv, int argc, keyref *out, int max) {
     int streams = -1;
     for (int i = 1; i < argc; i++) {
-        if (arg_eq(&argv[i], "block") || arg_eq(&argv[i], "count")) i++;
-        else if (arg_eq(&argv[i], "group")) i += 2;
-        else if (arg_eq(&argv[i], "noack")) continue;
+        if (arg_eq(&argv[i], "block") || arg_eq(&argv[i], "count"))
+            i++;
+        else if (arg_eq(&argv[i], "group"))
+            i += 2;
+        else if (arg_eq(&argv[i], "noack"))
+            continue;
         else {
             if (arg_eq(&argv[i], "streams")) streams = i;
             break;

@@ -32,7 +32,8 @@ static const char *keys_of(const char *line) {
     int nk = cmd_def_get_keys(d, argv, argc, keys, 8);
     out[0] = 0;
     for (int i = 0; i < nk && i < 8; i++)
-        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%d:%x", i ? " " : "", keys[i].pos, keys[i].flags);
+        snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%d:%x", i ? " " : "", keys[i].pos,
+                 keys[i].flags);
     return out;
 }
 
@@ -57,7 +58,8 @@ static void test_specs_well_formed(void **state) {
             const key_spec *s = &d->specs[j];
             if (s->bs == KS_BS_KEYWORD) assert_non_null(s->keyword);
             if (s->fk != KS_FK_UNKNOWN) assert_true(s->keystep >= 1);
-            if (s->bs == KS_BS_UNKNOWN || s->fk == KS_FK_UNKNOWN || (s->flags & (KS_INCOMPLETE | KS_VARIABLE_FLAGS)))
+            if (s->bs == KS_BS_UNKNOWN || s->fk == KS_FK_UNKNOWN ||
+                (s->flags & (KS_INCOMPLETE | KS_VARIABLE_FLAGS)))
                 assert_non_null(d->getkeys); /* the specs alone cannot always answer */
         }
         if (d->flags & CMD_MOVABLE_KEYS) assert_true(cmd_def_has_keys(d));
