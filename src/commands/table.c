@@ -163,29 +163,28 @@ command core_commands[] = {
     {"latency", NULL, latency_subs},
     {0}};
 
-static command *const tables[] = {core_commands,   hash_commands, set_commands,    zset_commands,
-                                  list_commands,   bitmap_commands, hll_commands, geo_commands,
-                                  stream_commands, sort_commands};
+static command *const tables[] = {core_commands, hash_commands,   set_commands, zset_commands,   list_commands,
+                                  bitmap_commands, hll_commands, geo_commands, stream_commands, sort_commands};
 #define NTABLES ((int)(sizeof(tables) / sizeof(tables[0])))
 
 static dict *by_name;
 static command **all;
 static int nall;
 
+/* The reply names of the flags, categories and key spec flags, in their bit order (command.h). */
 const char *const command_flag_names[CMD_VISIBLE_FLAGS] = {
-    "write",    "readonly", "denyoom",      "admin",        "pubsub", "noscript", "blocking",
-    "loading",  "stale",    "skip_monitor", "skip_slowlog", "asking", "fast",     "no_auth",
-    "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy"};
+    "write", "readonly", "denyoom", "admin", "pubsub", "noscript", "blocking", "loading", "stale", "skip_monitor",
+    "skip_slowlog", "asking", "fast", "no_auth", "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys",
+    "allow_busy"};
 
 const char *const acl_category_names[ACL_CATEGORIES] = {
-    "keyspace", "read", "write", "set",  "sortedset", "list",     "hash",       "string",      "bitmap",   "hyperloglog",
-    "geo",      "stream", "pubsub", "admin", "fast",    "slow", "blocking", "dangerous", "connection", "transaction",
-    "scripting"};
+    "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog", "geo",
+    "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting"};
 
-const char *const key_spec_flag_names[KS_FLAG_COUNT] = {"RO",     "RW",     "OW",      "RM",         "access",
-                                                        "update", "insert", "delete",  "not_key",    "incomplete",
-                                                        "variable_flags"};
+const char *const key_spec_flag_names[KS_FLAG_COUNT] = {
+    "RO", "RW", "OW", "RM", "access", "update", "insert", "delete", "not_key", "incomplete", "variable_flags"};
 
+/* Bisection over the definitions, sorted by full name (the generator sorts them; tests/unit checks it). */
 const cmd_def *command_def_find(const char *fullname, size_t len) {
     int lo = 0, hi = command_defs_count - 1;
     while (lo <= hi) {
@@ -203,7 +202,7 @@ const cmd_def *command_def_find(const char *fullname, size_t len) {
 static void attach_def(command *c) {
     c->def = command_def_find(c->fullname, strlen(c->fullname));
     if (!c->def) {
-        fprintf(stderr, "sardine: command '%s' has no definition in src/commands/commands.json\n", c->fullname);
+        fprintf(stderr, "sardine: command '%s' has no definition in src/commands/commands*.json\n", c->fullname);
         abort();
     }
     c->arity = c->def->arity;
