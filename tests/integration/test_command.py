@@ -70,6 +70,13 @@ def test_getkeys_moving_keys(c):
         [[b"a", ["RW", "access", "delete"]], [b"b", ["RW", "insert"]]]
 
 
+def test_getkeys_many_keys(c):
+    keys = [f"k{i}" for i in range(100)]
+    assert c.cmd("COMMAND", "GETKEYS", "del", *keys) == [k.encode() for k in keys]
+    flagged = c.cmd("COMMAND", "GETKEYSANDFLAGS", "zunion", "50", *keys[:50])
+    assert flagged == [[k.encode(), ["RO", "access"]] for k in keys[:50]]
+
+
 def test_getkeys_errors(c):
     assert c.cmd("COMMAND", "GETKEYS", "nosuch", "a") == Err("ERR Invalid command specified")
     assert c.cmd("COMMAND", "GETKEYS", "ping", "a") == Err("ERR The command has no key arguments")
