@@ -8,6 +8,10 @@
  * makes the whole walk invalid.  Then, or when the specs were not usable, the
  * command's getkeys function answers; without one there are no keys.
  *
+ * Numbers are read as Redis reads them: a keynum spec wants a canonical
+ * integer (and keeps its low 32 bits, as Redis's int does), the getkeys
+ * functions' numkeys is atoi()'s.
+ *
  * Invariants: every returned position is in [1, argc); out receives at most
  * max entries but the return value counts them all, so a caller can retry
  * with a bigger array. */
@@ -67,9 +71,12 @@ static int keys_by_specs(const cmd_def *def, arg *argv, int argc, keyref *out, i
             long long numkeys;
             if (s->keynumidx >= argc || first + s->keynumidx >= argc) return -1;
             const arg *a = &argv[first + s->keynumidx];
-            if (!str2ll(a->p, a->len, &numkeys) || numkeys < 0 || numkeys > INT_MAX) return -1;
+            if (!str2ll(a->p, a->len, &numkeys) || numkeys < 0) return -1;
+            /* Redis 7.0 counts in an int: 2^32 + 1 is one key, 2^31 is negative (no keys: invalid). */
+            long long count = (int32_t)(uint32_t)(unsigned long long)numkeys;
             first += s->firstkey;
-            last = first + (int)numkeys - 1;
+            if (count > argc) return -1; /* past the end */
+            last = first + (int)count - 1;
         } else {
             return -1;
         }
@@ -106,20 +113,25 @@ int command_get_keys(const command *cmd, arg *argv, int argc, keyref *out, int m
 
 /* ---- the getkeys functions ---- */
 
-/* atoi() of an argument, as Redis's numkeys fallbacks read it: leading blanks, a sign, the digits. */
-static long long leading_int(const arg *a) {
+/* atoi() of an argument, as Redis's numkeys fallbacks read it (glibc: strtol, saturated, then cut to an int):
+ * leading blanks, a sign, the digits up to the first other byte. */
+static int leading_int(const arg *a) {
     size_t i = 0;
     while (i < a->len && (a->p[i] == ' ' || (a->p[i] >= '\t' && a->p[i] <= '\r'))) i++;
     int neg = 0;
     if (i < a->len && (a->p[i] == '-' || a->p[i] == '+')) neg = a->p[i++] == '-';
-    long long v = 0;
-    for (; i < a->len && a->p[i] >= '0' && a->p[i] <= '9' && v < INT_MAX; i++) v = v * 10 + (a->p[i] - '0');
-    return neg ? -v : v;
+    unsigned long long v = 0, cap = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+    for (; i < a->len && a->p[i] >= '0' && a->p[i] <= '9'; i++) {
+        unsigned d = (unsigned)(a->p[i] - '0');
+        v = v > (cap - d) / 10 ? cap : v * 10 + d;
+    }
+    if (neg) v = 0 - v; /* two's complement, as the long strtol returns */
+    return (int32_t)(uint32_t)v;
 }
 
 /* numkeys at argv[count], keys from argv[first]; with store, argv[store] is a key too, listed last. */
 static int numkeys_keys(arg *argv, int argc, int store, int count, int first, keyref *out, int max) {
-    long long num = leading_int(&argv[count]);
+    int num = leading_int(&argv[count]);
     if (num < 1 || num > argc - first) return 0;
     int n = 0;
     for (int i = 0; i < num; i++) put(out, max, n++, first + i, 0);

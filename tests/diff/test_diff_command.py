@@ -219,6 +219,10 @@ EDGE_CASES = [
                    [" 1", "a"], ["+1", "a"], ["1", "a", "b", "c"], ["3", "a", "b", "c", "WEIGHTS"])],
     *[[cmd, "d", *args] for cmd in ("zunionstore", "zinterstore", "zdiffstore")
       for args in (["0", "a"], ["1", "a"], ["2", "a", "b"], ["3", "a", "b"], ["2x", "a", "b"], ["1", "d", "x"])],
+    ["zunionstore", "d", "2147483647", "a"], ["zunionstore", "d", "2147483648", "a"], ["zunion", "4294967297", "a"],
+    ["zunion", "9223372036854775807", "a"], ["zunion", "-9223372036854775808", "a"],
+    ["zunion", "4294967297x", "a"], ["zunion", "99999999999999999999x", "a"], ["zunion", "-4294967295x", "a"],
+    ["zunion", "-99999999999999999999x", "a"], ["zunion", "\t 1x", "a"], ["zunion", "1 ", "a"],
     ["lmpop", "2", "a", "b", "LEFT"], ["lmpop", "0", "a", "LEFT"], ["lmpop", "3", "a", "b", "LEFT"],
     ["lmpop", "x", "a", "LEFT"], ["zmpop", "1", "a", "MIN"], ["zmpop", "2a", "a", "b", "MAX"],
     ["blmpop", "0", "2", "a", "b", "LEFT"], ["blmpop", "0", "0", "a", "LEFT"], ["blmpop", "0", "3", "a", "RIGHT"],
