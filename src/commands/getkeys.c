@@ -19,12 +19,13 @@
 #include "util/numconv.h"
 #include <limits.h>
 #include <stddef.h>
+#include <string.h>
 #include <strings.h>
 
+/* Redis compares arguments with strcasecmp(): an argument ends at its first NUL byte. */
 static int arg_eq(const arg *a, const char *word) {
-    size_t n = 0;
-    while (word[n]) n++;
-    return a->len == n && strncasecmp(a->p, word, n) == 0;
+    size_t n = strlen(word);
+    return strnlen(a->p, a->len) == n && strncasecmp(a->p, word, n) == 0;
 }
 
 static void put(keyref *out, int max, int n, int pos, uint32_t flags) {

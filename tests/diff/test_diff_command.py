@@ -247,6 +247,8 @@ EDGE_CASES = [
     ["sort", "a", "LIMIT", "store", "x", "STORE", "d"], ["sort", "a", "STORE"], ["sort", "a", "GET"],
     ["sort", "a", "LIMIT", "0", "STORE", "x"], ["sort", "a", "LIMIT", "0", "1", "STORE", "x"],
     ["sort", "a", "GET", "STORE", "x"], ["sort", "a", "BY", "STORE", "x", "STORE", "y"], ["sort", "a", "x", "STORE", "y"],
+    ["sort", "a", "STORE\x00x", "d"], ["sort", "a", "LIMIT\x00", "STORE", "d", "e"], ["set", "a", "b", "GET\x00x"],
+    ["xread", "STREAMS\x00", "a", "0"], ["bitfield", "a", "get\x00", "u8", "0"],
     ["sort_ro", "a", "STORE", "d"], ["sort_ro", "a", "BY", "x"],
     ["set", "a", "b"], ["set", "a", "b", "GET"], ["set", "a", "get"], ["set", "a", "b", "EX", "10", "get"],
     ["set", "a", "b", "XX", "gets"], ["set", "a", "b", "NX"], ["set", "a", "get"], ["set", "get", "b"],
