@@ -565,17 +565,13 @@ done:
 void cmd_bitfield(client *c) { bitfield_generic(c, 0); }
 void cmd_bitfield_ro(client *c) { bitfield_generic(c, 1); }
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define F CMD_FAST
 
 command bitmap_commands[] = {
-    {"setbit", cmd_setbit, 4, W | M, "@bitmap", 1, 1, 1, "bitmap", "2.2.0", "Sets or clears the bit at offset in the string value stored at key", "O(1)"},
-    {"getbit", cmd_getbit, 3, R | F, "@bitmap", 1, 1, 1, "bitmap", "2.2.0", "Returns the bit value at offset in the string value stored at key", "O(1)"},
-    {"bitcount", cmd_bitcount, -2, R, "@bitmap", 1, 1, 1, "bitmap", "2.6.0", "Count set bits in a string", "O(N)"},
-    {"bitpos", cmd_bitpos, -3, R, "@bitmap", 1, 1, 1, "bitmap", "2.8.7", "Find first bit set or clear in a string", "O(N)"},
-    {"bitop", cmd_bitop, -4, W | M, "@bitmap", 2, -1, 1, "bitmap", "2.6.0", "Perform bitwise operations between strings", "O(N)"},
-    {"bitfield", cmd_bitfield, -2, W | M, "@bitmap", 1, 1, 1, "bitmap", "3.2.0", "Perform arbitrary bitfield integer operations on strings", "O(1) for each subcommand specified"},
-    {"bitfield_ro", cmd_bitfield_ro, -2, R | F, "@bitmap", 1, 1, 1, "bitmap", "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "O(1) for each subcommand specified"},
+    {"setbit", cmd_setbit},
+    {"getbit", cmd_getbit},
+    {"bitcount", cmd_bitcount},
+    {"bitpos", cmd_bitpos},
+    {"bitop", cmd_bitop},
+    {"bitfield", cmd_bitfield},
+    {"bitfield_ro", cmd_bitfield_ro},
     {0}};

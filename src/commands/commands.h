@@ -28,7 +28,7 @@ CMD(config_get) CMD(config_set) CMD(config_resetstat) CMD(config_rewrite) CMD(co
 CMD(info) CMD(debug) CMD(shutdown) CMD(lastsave)
 CMD(memory_usage) CMD(memory_stats) CMD(memory_doctor) CMD(memory_purge) CMD(memory_malloc_stats) CMD(memory_help)
 CMD(command) CMD(command_count) CMD(command_info) CMD(command_docs) CMD(command_list) CMD(command_getkeys)
-CMD(command_help)
+CMD(command_getkeysandflags) CMD(command_help)
 CMD(slowlog_get) CMD(slowlog_len) CMD(slowlog_reset) CMD(slowlog_help)
 CMD(latency_latest) CMD(latency_history) CMD(latency_reset) CMD(latency_doctor) CMD(latency_help)
 #undef CMD

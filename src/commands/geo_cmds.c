@@ -546,26 +546,15 @@ static void cmd_georadiusbymember_ro(client *c) { georadius_generic(c, 1, G_MEMB
 static void cmd_geosearch(client *c) { georadius_generic(c, 1, G_SEARCH); }
 static void cmd_geosearchstore(client *c) { georadius_generic(c, 2, G_SEARCH | G_SEARCHSTORE); }
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define MK CMD_MOVABLE_KEYS
-#define RADIUS_COMPLEXITY                                                                                           \
-    "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center " \
-    "and radius and M is the number of items inside the index."
-#define SEARCH_COMPLEXITY                                                                                       \
-    "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape " \
-    "provided as the filter and M is the number of items inside the shape"
-
 command geo_commands[] = {
-    {"geoadd", cmd_geoadd, -5, W | M, "@geo", 1, 1, 1, "geo", "3.2.0", "Add one or more geospatial items in the geospatial index represented using a sorted set", "O(log(N)) for each item added, where N is the number of elements in the sorted set."},
-    {"geodist", cmd_geodist, -4, R, "@geo", 1, 1, 1, "geo", "3.2.0", "Returns the distance between two members of a geospatial index", "O(log(N))"},
-    {"geohash", cmd_geohash, -2, R, "@geo", 1, 1, 1, "geo", "3.2.0", "Returns members of a geospatial index as standard geohash strings", "O(log(N)) for each member requested, where N is the number of elements in the sorted set."},
-    {"geopos", cmd_geopos, -2, R, "@geo", 1, 1, 1, "geo", "3.2.0", "Returns longitude and latitude of members of a geospatial index", "O(N) where N is the number of members requested."},
-    {"georadius", cmd_georadius, -6, W | M | MK, "@geo", 1, 1, 1, "geo", "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", RADIUS_COMPLEXITY},
-    {"georadius_ro", cmd_georadius_ro, -6, R, "@geo", 1, 1, 1, "geo", "3.2.10", "A read-only variant for GEORADIUS", RADIUS_COMPLEXITY},
-    {"georadiusbymember", cmd_georadiusbymember, -5, W | M | MK, "@geo", 1, 1, 1, "geo", "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", RADIUS_COMPLEXITY},
-    {"georadiusbymember_ro", cmd_georadiusbymember_ro, -5, R, "@geo", 1, 1, 1, "geo", "3.2.10", "A read-only variant for GEORADIUSBYMEMBER", RADIUS_COMPLEXITY},
-    {"geosearch", cmd_geosearch, -7, R, "@geo", 1, 1, 1, "geo", "6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.", SEARCH_COMPLEXITY},
-    {"geosearchstore", cmd_geosearchstore, -8, W | M, "@geo", 1, 2, 1, "geo", "6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.", SEARCH_COMPLEXITY},
+    {"geoadd", cmd_geoadd},
+    {"geodist", cmd_geodist},
+    {"geohash", cmd_geohash},
+    {"geopos", cmd_geopos},
+    {"georadius", cmd_georadius},
+    {"georadius_ro", cmd_georadius_ro},
+    {"georadiusbymember", cmd_georadiusbymember},
+    {"georadiusbymember_ro", cmd_georadiusbymember_ro},
+    {"geosearch", cmd_geosearch},
+    {"geosearchstore", cmd_geosearchstore},
     {0}};

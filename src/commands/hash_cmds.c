@@ -363,26 +363,22 @@ void cmd_hscan(client *c) {
     s_free(b.data);
 }
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define F CMD_FAST
 
 command hash_commands[] = {
-    {"hset", cmd_hset, -4, W | M | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Set the string value of a hash field", "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs."},
-    {"hsetnx", cmd_hsetnx, 4, W | M | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Set the value of a hash field, only if the field does not exist", "O(1)"},
-    {"hget", cmd_hget, 3, R | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Get the value of a hash field", "O(1)"},
-    {"hmget", cmd_hmget, -3, R | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Get the values of all the given hash fields", "O(N) where N is the number of fields being requested."},
-    {"hmset", cmd_hmset, -4, W | M | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Set multiple hash fields to multiple values", "O(N) where N is the number of fields being set."},
-    {"hgetall", cmd_hgetall, 2, R, "@hash", 1, 1, 1, "hash", "2.0.0", "Get all the fields and values in a hash", "O(N) where N is the size of the hash."},
-    {"hdel", cmd_hdel, -3, W | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Delete one or more hash fields", "O(N) where N is the number of fields to be removed."},
-    {"hexists", cmd_hexists, 3, R | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Determine if a hash field exists", "O(1)"},
-    {"hlen", cmd_hlen, 2, R | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Get the number of fields in a hash", "O(1)"},
-    {"hstrlen", cmd_hstrlen, 3, R | F, "@hash", 1, 1, 1, "hash", "3.2.0", "Get the length of the value of a hash field", "O(1)"},
-    {"hkeys", cmd_hkeys, 2, R, "@hash", 1, 1, 1, "hash", "2.0.0", "Get all the fields in a hash", "O(N) where N is the size of the hash."},
-    {"hvals", cmd_hvals, 2, R, "@hash", 1, 1, 1, "hash", "2.0.0", "Get all the values in a hash", "O(N) where N is the size of the hash."},
-    {"hincrby", cmd_hincrby, 4, W | M | F, "@hash", 1, 1, 1, "hash", "2.0.0", "Increment the integer value of a hash field by the given number", "O(1)"},
-    {"hincrbyfloat", cmd_hincrbyfloat, 4, W | M | F, "@hash", 1, 1, 1, "hash", "2.6.0", "Increment the float value of a hash field by the given amount", "O(1)"},
-    {"hrandfield", cmd_hrandfield, -2, R, "@hash", 1, 1, 1, "hash", "6.2.0", "Get one or multiple random fields from a hash", "O(N) where N is the number of fields returned"},
-    {"hscan", cmd_hscan, -3, R, "@hash", 1, 1, 1, "hash", "2.8.0", "Incrementally iterate hash fields and associated values", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."},
+    {"hset", cmd_hset},
+    {"hsetnx", cmd_hsetnx},
+    {"hget", cmd_hget},
+    {"hmget", cmd_hmget},
+    {"hmset", cmd_hmset},
+    {"hgetall", cmd_hgetall},
+    {"hdel", cmd_hdel},
+    {"hexists", cmd_hexists},
+    {"hlen", cmd_hlen},
+    {"hstrlen", cmd_hstrlen},
+    {"hkeys", cmd_hkeys},
+    {"hvals", cmd_hvals},
+    {"hincrby", cmd_hincrby},
+    {"hincrbyfloat", cmd_hincrbyfloat},
+    {"hrandfield", cmd_hrandfield},
+    {"hscan", cmd_hscan},
     {0}};

@@ -240,16 +240,10 @@ void cmd_pfselftest(client *c) {
     else reply_error(c, err);
 }
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define F CMD_FAST
-#define A CMD_ADMIN
-
 command hll_commands[] = {
-    {"pfadd", cmd_pfadd, -2, W | M | F, "@hyperloglog", 1, 1, 1, "hyperloglog", "2.8.9", "Adds the specified elements to the specified HyperLogLog.", "O(1) to add every element."},
-    {"pfcount", cmd_pfcount, -2, R, "@hyperloglog", 1, -1, 1, "hyperloglog", "2.8.9", "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).", "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys."},
-    {"pfmerge", cmd_pfmerge, -2, W | M, "@hyperloglog", 1, -1, 1, "hyperloglog", "2.8.9", "Merge N different HyperLogLogs into a single one.", "O(N) to merge N HyperLogLogs, but with high constant times."},
-    {"pfdebug", cmd_pfdebug, 3, W | M | A, "@hyperloglog", 2, 2, 1, "hyperloglog", "2.8.9", "Internal commands for debugging HyperLogLog values", "N/A"},
-    {"pfselftest", cmd_pfselftest, 1, A, "@hyperloglog", 0, 0, 0, "hyperloglog", "2.8.9", "An internal command for testing HyperLogLog values", "N/A"},
+    {"pfadd", cmd_pfadd},
+    {"pfcount", cmd_pfcount},
+    {"pfmerge", cmd_pfmerge},
+    {"pfdebug", cmd_pfdebug},
+    {"pfselftest", cmd_pfselftest},
     {0}};

@@ -603,32 +603,28 @@ void cmd_blmpop(client *c) {
 
 /* ---- the command table ---- */
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define F CMD_FAST
 
 command list_commands[] = {
-    {"lpush", cmd_lpush, -3, W | M | F, "@list", 1, 1, 1, "list", "1.0.0", "Prepend one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."},
-    {"rpush", cmd_rpush, -3, W | M | F, "@list", 1, 1, 1, "list", "1.0.0", "Append one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."},
-    {"lpushx", cmd_lpushx, -3, W | M | F, "@list", 1, 1, 1, "list", "2.2.0", "Prepend an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."},
-    {"rpushx", cmd_rpushx, -3, W | M | F, "@list", 1, 1, 1, "list", "2.2.0", "Append an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."},
-    {"lpop", cmd_lpop, -2, W | F, "@list", 1, 1, 1, "list", "1.0.0", "Remove and get the first elements in a list", "O(N) where N is the number of elements returned"},
-    {"rpop", cmd_rpop, -2, W | F, "@list", 1, 1, 1, "list", "1.0.0", "Remove and get the last elements in a list", "O(N) where N is the number of elements returned"},
-    {"llen", cmd_llen, 2, R | F, "@list", 1, 1, 1, "list", "1.0.0", "Get the length of a list", "O(1)"},
-    {"lrange", cmd_lrange, 4, R, "@list", 1, 1, 1, "list", "1.0.0", "Get a range of elements from a list", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."},
-    {"lindex", cmd_lindex, 3, R, "@list", 1, 1, 1, "list", "1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."},
-    {"lset", cmd_lset, 4, W | M, "@list", 1, 1, 1, "list", "1.0.0", "Set the value of an element in a list by its index", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."},
-    {"linsert", cmd_linsert, 5, W | M, "@list", 1, 1, 1, "list", "2.2.0", "Insert an element before or after another element in a list", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."},
-    {"lrem", cmd_lrem, 4, W, "@list", 1, 1, 1, "list", "1.0.0", "Remove elements from a list", "O(N+M) where N is the length of the list and M is the number of elements removed."},
-    {"ltrim", cmd_ltrim, 4, W, "@list", 1, 1, 1, "list", "1.0.0", "Trim a list to the specified range", "O(N) where N is the number of elements to be removed by the operation."},
-    {"lpos", cmd_lpos, -3, R, "@list", 1, 1, 1, "list", "6.0.6", "Return the index of matching elements on a list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."},
-    {"lmove", cmd_lmove, 5, W | M, "@list", 1, 2, 1, "list", "6.2.0", "Pop an element from a list, push it to another list and return it", "O(1)"},
-    {"rpoplpush", cmd_rpoplpush, 3, W | M, "@list", 1, 2, 1, "list", "1.2.0", "Remove the last element in a list, prepend it to another list and return it", "O(1)"},
-    {"lmpop", cmd_lmpop, -4, W | CMD_MOVABLE_KEYS, "@list", 0, 0, 0, "list", "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
-    {"blpop", cmd_blpop, -3, W | CMD_NOSCRIPT | CMD_BLOCKING, "@list", 1, -2, 1, "list", "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys."},
-    {"brpop", cmd_brpop, -3, W | CMD_NOSCRIPT | CMD_BLOCKING, "@list", 1, -2, 1, "list", "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys."},
-    {"blmove", cmd_blmove, 6, W | M | CMD_NOSCRIPT | CMD_BLOCKING, "@list", 1, 2, 1, "list", "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"},
-    {"brpoplpush", cmd_brpoplpush, 4, W | M | CMD_NOSCRIPT | CMD_BLOCKING, "@list", 1, 2, 1, "list", "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)"},
-    {"blmpop", cmd_blmpop, -5, W | CMD_BLOCKING | CMD_MOVABLE_KEYS, "@list", 0, 0, 0, "list", "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
+    {"lpush", cmd_lpush},
+    {"rpush", cmd_rpush},
+    {"lpushx", cmd_lpushx},
+    {"rpushx", cmd_rpushx},
+    {"lpop", cmd_lpop},
+    {"rpop", cmd_rpop},
+    {"llen", cmd_llen},
+    {"lrange", cmd_lrange},
+    {"lindex", cmd_lindex},
+    {"lset", cmd_lset},
+    {"linsert", cmd_linsert},
+    {"lrem", cmd_lrem},
+    {"ltrim", cmd_ltrim},
+    {"lpos", cmd_lpos},
+    {"lmove", cmd_lmove},
+    {"rpoplpush", cmd_rpoplpush},
+    {"lmpop", cmd_lmpop},
+    {"blpop", cmd_blpop},
+    {"brpop", cmd_brpop},
+    {"blmove", cmd_blmove},
+    {"brpoplpush", cmd_brpoplpush},
+    {"blmpop", cmd_blmpop},
     {0}};

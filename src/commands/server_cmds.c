@@ -328,78 +328,194 @@ void cmd_memory_help(client *c) {
 
 /* ---- COMMAND ---- */
 
-static const struct { uint32_t flag; const char *name; } flag_names[] = {
-    {CMD_WRITE, "write"}, {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"}, {CMD_ADMIN, "admin"},
-    {CMD_PUBSUB, "pubsub"}, {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"}, {CMD_LOADING, "loading"},
-    {CMD_STALE, "stale"}, {CMD_SKIP_MONITOR, "skip_monitor"}, {CMD_SKIP_SLOWLOG, "skip_slowlog"}, {CMD_FAST, "fast"},
-    {CMD_NO_AUTH, "no_auth"}, {CMD_MAY_REPLICATE, "may_replicate"}, {CMD_NO_MULTI, "no_multi"},
-    {CMD_ALLOW_BUSY, "allow_busy"}, {CMD_MOVABLE_KEYS, "movablekeys"}, {0, NULL}};
+/* Everything below answers from the command's definition (command_defs.c): the shapes and orders are
+ * redis-server 7.0's, for RESP2 and RESP3 alike (maps and sets degrade to arrays in RESP2). */
 
-static void reply_categories(client *c, const command *cmd) {
-    const char *cats[8];
-    int n = 0;
-    if (cmd->acl && strcmp(cmd->acl, "@fast") && strcmp(cmd->acl, "@slow")) cats[n++] = cmd->acl;
-    if (cmd->flags & CMD_WRITE) cats[n++] = "@write";
-    if (cmd->flags & CMD_READONLY) cats[n++] = "@read";
-    if (cmd->flags & CMD_ADMIN) {
-        if (!cmd->acl || strcmp(cmd->acl, "@admin")) cats[n++] = "@admin";
-        cats[n++] = "@dangerous";
+static void reply_bits(client *c, uint32_t bits, const char *const *names, int n, int with_at) {
+    int count = 0;
+    for (int i = 0; i < n; i++) count += (bits >> i) & 1;
+    reply_set(c, count);
+    for (int i = 0; i < n; i++) {
+        if (!((bits >> i) & 1)) continue;
+        if (!with_at) {
+            reply_status(c, names[i]);
+            continue;
+        }
+        char buf[32];
+        snprintf(buf, sizeof(buf), "@%s", names[i]);
+        reply_status(c, buf);
     }
-    cats[n++] = (cmd->flags & CMD_FAST) ? "@fast" : "@slow";
-    if (cmd->flags & CMD_BLOCKING) cats[n++] = "@blocking";
-    reply_set(c, n);
-    for (int i = 0; i < n; i++) reply_status(c, cats[i]);
 }
 
-static void reply_command_info(client *c, const command *cmd) {
-    int nflags = 0;
-    for (int i = 0; flag_names[i].name; i++) nflags += (cmd->flags & flag_names[i].flag) != 0;
-    reply_array(c, 10);
-    reply_bulk_cstr(c, cmd->fullname);
-    reply_int(c, cmd->arity);
-    reply_set(c, nflags);
-    for (int i = 0; flag_names[i].name; i++)
-        if (cmd->flags & flag_names[i].flag) reply_status(c, flag_names[i].name);
-    reply_int(c, cmd->firstkey);
-    reply_int(c, cmd->lastkey);
-    reply_int(c, cmd->keystep);
-    reply_categories(c, cmd);
-    reply_set(c, 0); /* tips */
-    if (cmd->firstkey) {
-        reply_array(c, 1);
-        reply_map(c, 3);
-        reply_bulk_cstr(c, "flags");
-        reply_set(c, 1);
-        reply_status(c, (cmd->flags & CMD_WRITE) ? "RW" : "RO");
-        reply_bulk_cstr(c, "begin_search");
-        reply_map(c, 2);
-        reply_bulk_cstr(c, "type");
+static void reply_key_spec(client *c, const key_spec *s) {
+    reply_map(c, s->notes ? 4 : 3);
+    if (s->notes) {
+        reply_bulk_cstr(c, "notes");
+        reply_bulk_cstr(c, s->notes);
+    }
+    reply_bulk_cstr(c, "flags");
+    reply_bits(c, s->flags, key_spec_flag_names, KS_FLAG_COUNT, 0);
+    reply_bulk_cstr(c, "begin_search");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    if (s->bs == KS_BS_INDEX) {
         reply_bulk_cstr(c, "index");
         reply_bulk_cstr(c, "spec");
         reply_map(c, 1);
         reply_bulk_cstr(c, "index");
-        reply_int(c, cmd->firstkey);
-        reply_bulk_cstr(c, "find_keys");
+        reply_int(c, s->index);
+    } else if (s->bs == KS_BS_KEYWORD) {
+        reply_bulk_cstr(c, "keyword");
+        reply_bulk_cstr(c, "spec");
         reply_map(c, 2);
-        reply_bulk_cstr(c, "type");
+        reply_bulk_cstr(c, "keyword");
+        reply_bulk_cstr(c, s->keyword);
+        reply_bulk_cstr(c, "startfrom");
+        reply_int(c, s->startfrom);
+    } else {
+        reply_bulk_cstr(c, "unknown");
+        reply_bulk_cstr(c, "spec");
+        reply_map(c, 0);
+    }
+    reply_bulk_cstr(c, "find_keys");
+    reply_map(c, 2);
+    reply_bulk_cstr(c, "type");
+    if (s->fk == KS_FK_RANGE) {
         reply_bulk_cstr(c, "range");
         reply_bulk_cstr(c, "spec");
         reply_map(c, 3);
         reply_bulk_cstr(c, "lastkey");
-        reply_int(c, cmd->lastkey < 0 ? cmd->lastkey : cmd->lastkey - cmd->firstkey);
+        reply_int(c, s->lastkey);
         reply_bulk_cstr(c, "keystep");
-        reply_int(c, cmd->keystep);
+        reply_int(c, s->keystep);
         reply_bulk_cstr(c, "limit");
-        reply_int(c, 0);
+        reply_int(c, s->limit);
+    } else if (s->fk == KS_FK_KEYNUM) {
+        reply_bulk_cstr(c, "keynum");
+        reply_bulk_cstr(c, "spec");
+        reply_map(c, 3);
+        reply_bulk_cstr(c, "keynumidx");
+        reply_int(c, s->keynumidx);
+        reply_bulk_cstr(c, "firstkey");
+        reply_int(c, s->firstkey);
+        reply_bulk_cstr(c, "keystep");
+        reply_int(c, s->keystep);
     } else {
-        reply_array(c, 0);
+        reply_bulk_cstr(c, "unknown");
+        reply_bulk_cstr(c, "spec");
+        reply_map(c, 0);
     }
-    int nsub = 0;
-    for (const command *s = cmd->subcmds; s && s->name; s++) nsub++;
-    reply_array(c, nsub);
+}
+
+static int count_subs(const command *cmd) {
+    int n = 0;
+    for (const command *s = cmd->subcmds; s && s->name; s++) n++;
+    return n;
+}
+
+static void reply_command_info(client *c, const command *cmd) {
+    const cmd_def *d = cmd->def;
+    reply_array(c, 10);
+    reply_bulk_cstr(c, cmd->fullname);
+    reply_int(c, d->arity);
+    reply_bits(c, d->flags, command_flag_names, CMD_VISIBLE_FLAGS, 0);
+    reply_int(c, d->firstkey);
+    reply_int(c, d->lastkey);
+    reply_int(c, d->keystep);
+    reply_bits(c, d->acl, acl_category_names, ACL_CATEGORIES, 1);
+    reply_set(c, d->ntips);
+    for (int i = 0; i < d->ntips; i++) reply_bulk_cstr(c, d->tips[i]);
+    reply_set(c, d->nspecs);
+    for (int i = 0; i < d->nspecs; i++) reply_key_spec(c, &d->specs[i]);
+    reply_set(c, count_subs(cmd));
     for (const command *s = cmd->subcmds; s && s->name; s++) reply_command_info(c, s);
 }
 
+static const char *const arg_type_names[] = {"string",     "integer", "double", "key",  "pattern",
+                                             "unix-time", "pure-token", "oneof", "block"};
+static const char *const arg_flag_names[] = {"optional", "multiple", "multiple_token"};
+static const char *const doc_flag_names[] = {"deprecated", "syscmd"};
+
+static void reply_args(client *c, const cmd_arg *args, int n) {
+    reply_array(c, n);
+    for (int i = 0; i < n; i++) {
+        const cmd_arg *a = &args[i];
+        int sub = a->type == ARG_ONEOF || a->type == ARG_BLOCK;
+        reply_map(c, 2 + (a->key_spec_index >= 0) + !!a->token + !!a->summary + !!a->since + !!a->deprecated_since +
+                         !!a->flags + sub);
+        reply_bulk_cstr(c, "name");
+        reply_bulk_cstr(c, a->name);
+        reply_bulk_cstr(c, "type");
+        reply_bulk_cstr(c, arg_type_names[a->type]);
+        if (a->key_spec_index >= 0) {
+            reply_bulk_cstr(c, "key_spec_index");
+            reply_int(c, a->key_spec_index);
+        }
+        const char *const texts[][2] = {{"token", a->token}, {"summary", a->summary}, {"since", a->since},
+                                        {"deprecated_since", a->deprecated_since}};
+        for (int t = 0; t < 4; t++)
+            if (texts[t][1]) {
+                reply_bulk_cstr(c, texts[t][0]);
+                reply_bulk_cstr(c, texts[t][1]);
+            }
+        if (a->flags) {
+            reply_bulk_cstr(c, "flags");
+            reply_bits(c, (uint32_t)a->flags, arg_flag_names, 3, 0);
+        }
+        if (sub) {
+            reply_bulk_cstr(c, "arguments");
+            reply_args(c, a->args, a->nargs);
+        }
+    }
+}
+
+static void reply_docs(client *c, const command *cmd) {
+    const cmd_def *d = cmd->def;
+    int nsub = count_subs(cmd);
+    const char *const texts[][2] = {{"summary", d->summary},       {"since", d->since},
+                                    {"group", d->group},           {"complexity", d->complexity},
+                                    {"deprecated_since", d->deprecated_since}, {"replaced_by", d->replaced_by}};
+    int n = 1 + !!d->summary + !!d->since + !!d->complexity + !!d->doc_flags + !!d->deprecated_since +
+            !!d->replaced_by + (d->nhistory > 0) + (d->nargs > 0) + (nsub > 0);
+    reply_map(c, n);
+    for (int t = 0; t < 4; t++)
+        if (texts[t][1]) {
+            reply_bulk_cstr(c, texts[t][0]);
+            reply_bulk_cstr(c, texts[t][1]);
+        }
+    if (d->doc_flags) {
+        reply_bulk_cstr(c, "doc_flags");
+        reply_bits(c, d->doc_flags, doc_flag_names, 2, 0);
+    }
+    for (int t = 4; t < 6; t++)
+        if (texts[t][1]) {
+            reply_bulk_cstr(c, texts[t][0]);
+            reply_bulk_cstr(c, texts[t][1]);
+        }
+    if (d->nhistory) {
+        reply_bulk_cstr(c, "history");
+        reply_set(c, d->nhistory);
+        for (int i = 0; i < d->nhistory; i++) {
+            reply_array(c, 2);
+            reply_bulk_cstr(c, d->history[2 * i]);
+            reply_bulk_cstr(c, d->history[2 * i + 1]);
+        }
+    }
+    if (d->nargs) {
+        reply_bulk_cstr(c, "arguments");
+        reply_args(c, d->args, d->nargs);
+    }
+    if (nsub) {
+        reply_bulk_cstr(c, "subcommands");
+        reply_map(c, nsub);
+        for (const command *s = cmd->subcmds; s->name; s++) {
+            reply_bulk_cstr(c, s->fullname);
+            reply_docs(c, s);
+        }
+    }
+}
+
+/* "get" or "config|get", any case; NULL when Sardine does not implement it. */
 static command *lookup_fullname(const arg *a) {
     const char *bar = memchr(a->p, '|', a->len);
     if (!bar) return command_lookup_name(a->p, a->len);
@@ -430,29 +546,7 @@ void cmd_command_info(client *c) {
     for (int j = 2; j < c->argc; j++) {
         command *cmd = lookup_fullname(&c->argv[j]);
         if (cmd) reply_command_info(c, cmd);
-        else reply_null_array(c);
-    }
-}
-
-static void reply_docs(client *c, const command *cmd) {
-    int nsub = 0;
-    for (const command *s = cmd->subcmds; s && s->name; s++) nsub++;
-    reply_map(c, 4 + (nsub > 0));
-    reply_bulk_cstr(c, "summary");
-    reply_bulk_cstr(c, cmd->summary ? cmd->summary : "");
-    reply_bulk_cstr(c, "since");
-    reply_bulk_cstr(c, cmd->since ? cmd->since : "1.0.0");
-    reply_bulk_cstr(c, "group");
-    reply_bulk_cstr(c, cmd->group ? cmd->group : "generic");
-    reply_bulk_cstr(c, "complexity");
-    reply_bulk_cstr(c, cmd->complexity ? cmd->complexity : "O(1)");
-    if (nsub) {
-        reply_bulk_cstr(c, "subcommands");
-        reply_map(c, nsub);
-        for (const command *s = cmd->subcmds; s->name; s++) {
-            reply_bulk_cstr(c, s->fullname);
-            reply_docs(c, s);
-        }
+        else reply_null(c);
     }
 }
 
@@ -479,16 +573,25 @@ void cmd_command_docs(client *c) {
     reply_defer_set(c, pos, found, '%');
 }
 
+/* COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]: commands and subcommands. */
 void cmd_command_list(client *c) {
-    const arg *pattern = NULL, *aclcat = NULL;
+    const arg *pattern = NULL;
+    uint32_t aclcat = 0;
     if (c->argc == 5 && arg_is(&c->argv[2], "filterby")) {
-        if (arg_is(&c->argv[3], "pattern")) pattern = &c->argv[4];
-        else if (arg_is(&c->argv[3], "aclcat")) aclcat = &c->argv[4];
-        else if (!arg_is(&c->argv[3], "module")) {
-            reply_syntax_error(c);
+        if (arg_is(&c->argv[3], "pattern")) {
+            pattern = &c->argv[4];
+        } else if (arg_is(&c->argv[3], "aclcat")) {
+            for (int i = 0; i < ACL_CATEGORIES; i++)
+                if (arg_is(&c->argv[4], acl_category_names[i])) aclcat = 1u << i;
+            if (!aclcat) { /* an unknown category matches nothing */
+                reply_array(c, 0);
+                return;
+            }
+        } else if (arg_is(&c->argv[3], "module")) {
+            reply_array(c, 0); /* no modules */
             return;
         } else {
-            reply_array(c, 0);
+            reply_syntax_error(c);
             return;
         }
     } else if (c->argc != 2) {
@@ -500,16 +603,9 @@ void cmd_command_list(client *c) {
     size_t pos = reply_defer(c);
     long count = 0;
     for (int i = 0; i < n; i++) {
-        command *list[64];
-        int k = 0;
-        list[k++] = all[i];
-        for (command *s = all[i]->subcmds; s && s->name && k < 64; s++) list[k++] = s;
-        for (int j = 0; j < k; j++) {
-            command *cmd = list[j];
+        for (command *cmd = all[i]; cmd && cmd->name; cmd = cmd == all[i] ? cmd->subcmds : cmd + 1) {
             if (pattern && !glob_match(pattern->p, pattern->len, cmd->fullname, strlen(cmd->fullname), 1)) continue;
-            if (aclcat && !(cmd->acl && strlen(cmd->acl) == aclcat->len + 1 &&
-                            !strncasecmp(cmd->acl + 1, aclcat->p, aclcat->len)))
-                continue;
+            if (aclcat && !(cmd->def->acl & aclcat)) continue;
             reply_bulk_cstr(c, cmd->fullname);
             count++;
         }
@@ -517,7 +613,8 @@ void cmd_command_list(client *c) {
     reply_defer_set(c, pos, count, '*');
 }
 
-void cmd_command_getkeys(client *c) {
+/* COMMAND GETKEYS / GETKEYSANDFLAGS <full command>, with Redis 7.0's checks in its order. */
+static void getkeys_generic(client *c, int with_flags) {
     arg *argv = c->argv + 2;
     int argc = c->argc - 2;
     command *cmd = command_lookup(argv, argc);
@@ -525,20 +622,40 @@ void cmd_command_getkeys(client *c) {
         reply_error(c, "ERR Invalid command specified");
         return;
     }
+    if (!cmd_def_has_keys(cmd->def)) {
+        reply_error(c, "ERR The command has no key arguments");
+        return;
+    }
     if ((cmd->arity > 0 && argc != cmd->arity) || argc < -cmd->arity) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return;
     }
-    if (!cmd->firstkey) {
-        reply_error(c, "ERR The command has no key arguments");
-        return;
+    keyref small[16], *keys = small;
+    int n = command_get_keys(cmd, argv, argc, keys, 16);
+    if (n > 16) {
+        keys = s_malloc((size_t)n * sizeof(*keys));
+        command_get_keys(cmd, argv, argc, keys, n);
     }
-    int last = cmd->lastkey < 0 ? argc + cmd->lastkey : cmd->lastkey;
-    long n = 0;
-    for (int i = cmd->firstkey; i <= last && i < argc; i += cmd->keystep) n++;
-    reply_array(c, n);
-    for (int i = cmd->firstkey; i <= last && i < argc; i += cmd->keystep) reply_bulk(c, argv[i].p, argv[i].len);
+    if (n == 0 && !(cmd->flags & CMD_NO_MANDATORY_KEYS)) {
+        reply_error(c, "ERR Invalid arguments specified for command");
+    } else {
+        reply_array(c, n);
+        for (int i = 0; i < n; i++) {
+            const arg *k = &argv[keys[i].pos];
+            if (!with_flags) {
+                reply_bulk(c, k->p, k->len);
+                continue;
+            }
+            reply_array(c, 2);
+            reply_bulk(c, k->p, k->len);
+            reply_bits(c, keys[i].flags, key_spec_flag_names, KS_FLAG_COUNT, 0);
+        }
+    }
+    if (keys != small) s_free(keys);
 }
+
+void cmd_command_getkeys(client *c) { getkeys_generic(c, 0); }
+void cmd_command_getkeysandflags(client *c) { getkeys_generic(c, 1); }
 
 void cmd_command_help(client *c) {
     static const char *lines[] = {
@@ -558,6 +675,8 @@ void cmd_command_help(client *c) {
         "    commands are returned.",
         "GETKEYS <full-command>",
         "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
         NULL};
     reply_help(c, "COMMAND", lines);
 }

@@ -535,27 +535,23 @@ void cmd_sscan(client *c) {
     s_free(b.data);
 }
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define F CMD_FAST
 
 command set_commands[] = {
-    {"sadd", cmd_sadd, -3, W | M | F, "@set", 1, 1, 1, "set", "1.0.0", "Add one or more members to a set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."},
-    {"srem", cmd_srem, -3, W | F, "@set", 1, 1, 1, "set", "1.0.0", "Remove one or more members from a set", "O(N) where N is the number of members to be removed."},
-    {"sismember", cmd_sismember, 3, R | F, "@set", 1, 1, 1, "set", "1.0.0", "Determine if a given value is a member of a set", "O(1)"},
-    {"smismember", cmd_smismember, -3, R | F, "@set", 1, 1, 1, "set", "6.2.0", "Returns the membership associated with the given elements for a set", "O(N) where N is the number of elements being checked for membership"},
-    {"scard", cmd_scard, 2, R | F, "@set", 1, 1, 1, "set", "1.0.0", "Get the number of members in a set", "O(1)"},
-    {"smembers", cmd_smembers, 2, R, "@set", 1, 1, 1, "set", "1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality."},
-    {"srandmember", cmd_srandmember, -2, R, "@set", 1, 1, 1, "set", "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."},
-    {"spop", cmd_spop, -2, W | F, "@set", 1, 1, 1, "set", "1.0.0", "Remove and return one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."},
-    {"smove", cmd_smove, 4, W | F, "@set", 1, 2, 1, "set", "1.0.0", "Move a member from one set to another", "O(1)"},
-    {"sinter", cmd_sinter, -2, R, "@set", 1, -1, 1, "set", "1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."},
-    {"sintercard", cmd_sintercard, -3, R | CMD_MOVABLE_KEYS, "@set", 0, 0, 0, "set", "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."},
-    {"sunion", cmd_sunion, -2, R, "@set", 1, -1, 1, "set", "1.0.0", "Add multiple sets", "O(N) where N is the total number of elements in all given sets."},
-    {"sdiff", cmd_sdiff, -2, R, "@set", 1, -1, 1, "set", "1.0.0", "Subtract multiple sets", "O(N) where N is the total number of elements in all given sets."},
-    {"sinterstore", cmd_sinterstore, -3, W | M, "@set", 1, -1, 1, "set", "1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets."},
-    {"sunionstore", cmd_sunionstore, -3, W | M, "@set", 1, -1, 1, "set", "1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets."},
-    {"sdiffstore", cmd_sdiffstore, -3, W | M, "@set", 1, -1, 1, "set", "1.0.0", "Subtract multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets."},
-    {"sscan", cmd_sscan, -3, R, "@set", 1, 1, 1, "set", "2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."},
+    {"sadd", cmd_sadd},
+    {"srem", cmd_srem},
+    {"sismember", cmd_sismember},
+    {"smismember", cmd_smismember},
+    {"scard", cmd_scard},
+    {"smembers", cmd_smembers},
+    {"srandmember", cmd_srandmember},
+    {"spop", cmd_spop},
+    {"smove", cmd_smove},
+    {"sinter", cmd_sinter},
+    {"sintercard", cmd_sintercard},
+    {"sunion", cmd_sunion},
+    {"sdiff", cmd_sdiff},
+    {"sinterstore", cmd_sinterstore},
+    {"sunionstore", cmd_sunionstore},
+    {"sdiffstore", cmd_sdiffstore},
+    {"sscan", cmd_sscan},
     {0}};

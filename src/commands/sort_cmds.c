@@ -514,11 +514,7 @@ out:
 static void cmd_sort(client *c) { sort_generic(c, 0); }
 static void cmd_sort_ro(client *c) { sort_generic(c, 1); }
 
-#define SORT_COMPLEXITY                                                                                              \
-    "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned " \
-    "elements. When the elements are not sorted, complexity is O(N)."
-
 command sort_commands[] = {
-    {"sort", cmd_sort, -2, CMD_WRITE | CMD_DENYOOM | CMD_MOVABLE_KEYS, "@list", 1, 1, 1, "generic", "1.0.0", "Sort the elements in a list, set or sorted set", SORT_COMPLEXITY},
-    {"sort_ro", cmd_sort_ro, -2, CMD_READONLY | CMD_MOVABLE_KEYS, "@list", 1, 1, 1, "generic", "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", SORT_COMPLEXITY},
+    {"sort", cmd_sort},
+    {"sort_ro", cmd_sort_ro},
     {0}};

@@ -1544,42 +1544,37 @@ void cmd_xinfo_help(client *c) {
 
 /* ---- the command table ---- */
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define F CMD_FAST
-#define LS (CMD_LOADING | CMD_STALE)
 
 static command xgroup_subs[] = {
-    {"create", cmd_xgroup_create, -5, W | M, "@stream", 2, 2, 1, "stream", "5.0.0", "Create a consumer group.", "O(1)"},
-    {"setid", cmd_xgroup_setid, -5, W, "@stream", 2, 2, 1, "stream", "5.0.0", "Set a consumer group to an arbitrary last delivered ID value.", "O(1)"},
-    {"destroy", cmd_xgroup_destroy, 4, W, "@stream", 2, 2, 1, "stream", "5.0.0", "Destroy a consumer group.", "O(N) where N is the number of entries in the group's pending entries list (PEL)."},
-    {"createconsumer", cmd_xgroup_createconsumer, 5, W | M, "@stream", 2, 2, 1, "stream", "6.2.0", "Create a consumer in a consumer group.", "O(1)"},
-    {"delconsumer", cmd_xgroup_delconsumer, 5, W, "@stream", 2, 2, 1, "stream", "5.0.0", "Delete a consumer from a consumer group.", "O(1)"},
-    {"help", cmd_xgroup_help, 2, LS, "@stream", 0, 0, 0, "stream", "5.0.0", "Show helpful text about the different subcommands", "O(1)"},
+    {"create", cmd_xgroup_create},
+    {"setid", cmd_xgroup_setid},
+    {"destroy", cmd_xgroup_destroy},
+    {"createconsumer", cmd_xgroup_createconsumer},
+    {"delconsumer", cmd_xgroup_delconsumer},
+    {"help", cmd_xgroup_help},
     {0}};
 
 static command xinfo_subs[] = {
-    {"stream", cmd_xinfo_stream, -3, R, "@stream", 2, 2, 1, "stream", "5.0.0", "Get information about a stream", "O(1)"},
-    {"groups", cmd_xinfo_groups, 3, R, "@stream", 2, 2, 1, "stream", "5.0.0", "List the consumer groups of a stream", "O(1)"},
-    {"consumers", cmd_xinfo_consumers, 4, R, "@stream", 2, 2, 1, "stream", "5.0.0", "List the consumers in a consumer group", "O(1)"},
-    {"help", cmd_xinfo_help, 2, LS, "@stream", 0, 0, 0, "stream", "5.0.0", "Show helpful text about the different subcommands", "O(1)"},
+    {"stream", cmd_xinfo_stream},
+    {"groups", cmd_xinfo_groups},
+    {"consumers", cmd_xinfo_consumers},
+    {"help", cmd_xinfo_help},
     {0}};
 
 command stream_commands[] = {
-    {"xadd", cmd_xadd, -5, W | M | F, "@stream", 1, 1, 1, "stream", "5.0.0", "Appends a new entry to a stream", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted."},
-    {"xlen", cmd_xlen, 2, R | F, "@stream", 1, 1, 1, "stream", "5.0.0", "Return the number of entries in a stream", "O(1)"},
-    {"xrange", cmd_xrange, -4, R, "@stream", 1, 1, 1, "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."},
-    {"xrevrange", cmd_xrevrange, -4, R, "@stream", 1, 1, 1, "stream", "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."},
-    {"xdel", cmd_xdel, -3, W | F, "@stream", 1, 1, 1, "stream", "5.0.0", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "O(1) for each single item to delete in the stream, regardless of the stream size."},
-    {"xtrim", cmd_xtrim, -4, W, "@stream", 1, 1, 1, "stream", "5.0.0", "Trims the stream to (approximately if '~' is passed) a certain size", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation."},
-    {"xread", cmd_xread, -4, R | CMD_BLOCKING | CMD_MOVABLE_KEYS, "@stream", 0, 0, 0, "stream", "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data."},
-    {"xreadgroup", cmd_xreadgroup, -7, W | CMD_BLOCKING | CMD_MOVABLE_KEYS, "@stream", 0, 0, 0, "stream", "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data."},
-    {"xack", cmd_xack, -4, W | F, "@stream", 1, 1, 1, "stream", "5.0.0", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", "O(1) for each message ID processed."},
-    {"xpending", cmd_xpending, -3, R, "@stream", 1, 1, 1, "stream", "5.0.0", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer."},
-    {"xclaim", cmd_xclaim, -6, W | F, "@stream", 1, 1, 1, "stream", "5.0.0", "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", "O(log N) with N being the number of messages in the PEL of the consumer group."},
-    {"xautoclaim", cmd_xautoclaim, -6, W | F, "@stream", 1, 1, 1, "stream", "6.2.0", "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", "O(1) if COUNT is small."},
-    {"xsetid", cmd_xsetid, -3, W | M | F, "@stream", 1, 1, 1, "stream", "5.0.0", "An internal command for replicating stream values", "O(1)"},
-    {"xgroup", NULL, -2, 0, "@slow", 0, 0, 0, "stream", "5.0.0", "A container for consumer groups commands", "Depends on subcommand.", xgroup_subs},
-    {"xinfo", NULL, -2, 0, "@slow", 0, 0, 0, "stream", "5.0.0", "A container for stream introspection commands", "Depends on subcommand.", xinfo_subs},
+    {"xadd", cmd_xadd},
+    {"xlen", cmd_xlen},
+    {"xrange", cmd_xrange},
+    {"xrevrange", cmd_xrevrange},
+    {"xdel", cmd_xdel},
+    {"xtrim", cmd_xtrim},
+    {"xread", cmd_xread},
+    {"xreadgroup", cmd_xreadgroup},
+    {"xack", cmd_xack},
+    {"xpending", cmd_xpending},
+    {"xclaim", cmd_xclaim},
+    {"xautoclaim", cmd_xautoclaim},
+    {"xsetid", cmd_xsetid},
+    {"xgroup", NULL, xgroup_subs},
+    {"xinfo", NULL, xinfo_subs},
     {0}};

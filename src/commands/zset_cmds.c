@@ -19,6 +19,7 @@
 #include "protocol/reply.h"
 #include "server/blocking.h"
 #include "server/server.h"
+#include "types/tset.h" /* ZUNION/ZINTER/ZDIFF also read plain sets */
 #include "types/tzset.h"
 #include "util/glob.h"
 #include "util/mem.h"
@@ -31,12 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-/* The set type (types/tset.h), referenced weakly: a set key can only exist when it is linked. */
-typedef void zset_set_visit_fn(void *ud, const char *m, size_t len);
-extern unsigned long set_len(const void *s) __attribute__((weak));
-extern int set_has(const void *s, const char *m, size_t len) __attribute__((weak));
-extern void set_foreach(const void *s, zset_set_visit_fn *fn, void *ud) __attribute__((weak));
 
 #define NANERR "ERR resulting score is not a number (NaN)"
 #define FLOATERR "ERR value is not a valid float"
@@ -1102,48 +1097,41 @@ static void cmd_zscan(client *c) {
 
 /* ---- the command table ---- */
 
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define M CMD_DENYOOM
-#define F CMD_FAST
-#define MK CMD_MOVABLE_KEYS
-#define BL CMD_BLOCKING
-#define NS CMD_NOSCRIPT
 
 command zset_commands[] = {
-    {"zadd", cmd_zadd, -4, W | M | F, "@sortedset", 1, 1, 1, "sorted_set", "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", "O(log(N)) for each item added, where N is the number of elements in the sorted set."},
-    {"zincrby", cmd_zincrby, 4, W | M | F, "@sortedset", 1, 1, 1, "sorted_set", "1.2.0", "Increment the score of a member in a sorted set", "O(log(N)) where N is the number of elements in the sorted set."},
-    {"zrem", cmd_zrem, -3, W | F, "@sortedset", 1, 1, 1, "sorted_set", "1.2.0", "Remove one or more members from a sorted set", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."},
-    {"zcard", cmd_zcard, 2, R | F, "@sortedset", 1, 1, 1, "sorted_set", "1.2.0", "Get the number of members in a sorted set", "O(1)"},
-    {"zscore", cmd_zscore, 3, R | F, "@sortedset", 1, 1, 1, "sorted_set", "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)"},
-    {"zmscore", cmd_zmscore, -3, R | F, "@sortedset", 1, 1, 1, "sorted_set", "6.2.0", "Get the score associated with the given members in a sorted set", "O(N) where N is the number of members being requested."},
-    {"zrank", cmd_zrank, 3, R | F, "@sortedset", 1, 1, 1, "sorted_set", "2.0.0", "Determine the index of a member in a sorted set", "O(log(N))"},
-    {"zrevrank", cmd_zrevrank, 3, R | F, "@sortedset", 1, 1, 1, "sorted_set", "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low", "O(log(N))"},
-    {"zcount", cmd_zcount, 4, R | F, "@sortedset", 1, 1, 1, "sorted_set", "2.0.0", "Count the members in a sorted set with scores within the given values", "O(log(N)) with N being the number of elements in the sorted set."},
-    {"zlexcount", cmd_zlexcount, 4, R | F, "@sortedset", 1, 1, 1, "sorted_set", "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", "O(log(N)) with N being the number of elements in the sorted set."},
-    {"zrange", cmd_zrange, -4, R, "@sortedset", 1, 1, 1, "sorted_set", "1.2.0", "Return a range of members in a sorted set", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."},
-    {"zrangestore", cmd_zrangestore, -5, W | M, "@sortedset", 1, 2, 1, "sorted_set", "6.2.0", "Store a range of members from sorted set into another key", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."},
-    {"zrevrange", cmd_zrevrange, -4, R, "@sortedset", 1, 1, 1, "sorted_set", "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."},
-    {"zrangebyscore", cmd_zrangebyscore, -4, R, "@sortedset", 1, 1, 1, "sorted_set", "1.0.5", "Return a range of members in a sorted set, by score", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."},
-    {"zrevrangebyscore", cmd_zrevrangebyscore, -4, R, "@sortedset", 1, 1, 1, "sorted_set", "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."},
-    {"zrangebylex", cmd_zrangebylex, -4, R, "@sortedset", 1, 1, 1, "sorted_set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."},
-    {"zrevrangebylex", cmd_zrevrangebylex, -4, R, "@sortedset", 1, 1, 1, "sorted_set", "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N))."},
-    {"zremrangebyrank", cmd_zremrangebyrank, 4, W, "@sortedset", 1, 1, 1, "sorted_set", "2.0.0", "Remove all members in a sorted set within the given indexes", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."},
-    {"zremrangebyscore", cmd_zremrangebyscore, 4, W, "@sortedset", 1, 1, 1, "sorted_set", "1.2.0", "Remove all members in a sorted set within the given scores", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."},
-    {"zremrangebylex", cmd_zremrangebylex, 4, W, "@sortedset", 1, 1, 1, "sorted_set", "2.8.9", "Remove all members in a sorted set between the given lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation."},
-    {"zpopmin", cmd_zpopmin, -2, W | F, "@sortedset", 1, 1, 1, "sorted_set", "5.0.0", "Remove and return members with the lowest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."},
-    {"zpopmax", cmd_zpopmax, -2, W | F, "@sortedset", 1, 1, 1, "sorted_set", "5.0.0", "Remove and return members with the highest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."},
-    {"zmpop", cmd_zmpop, -4, W | MK, "@sortedset", 0, 0, 0, "sorted_set", "7.0.0", "Remove and return members with scores in a sorted set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped."},
-    {"bzpopmin", cmd_bzpopmin, -3, W | NS | BL | F, "@sortedset", 1, -2, 1, "sorted_set", "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set."},
-    {"bzpopmax", cmd_bzpopmax, -3, W | NS | BL | F, "@sortedset", 1, -2, 1, "sorted_set", "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set."},
-    {"bzmpop", cmd_bzmpop, -5, W | BL | MK, "@sortedset", 0, 0, 0, "sorted_set", "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped."},
-    {"zrandmember", cmd_zrandmember, -2, R, "@sortedset", 1, 1, 1, "sorted_set", "6.2.0", "Get one or multiple random elements from a sorted set", "O(N) where N is the number of elements returned"},
-    {"zunion", cmd_zunion, -3, R | MK, "@sortedset", 0, 0, 0, "sorted_set", "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."},
-    {"zinter", cmd_zinter, -3, R | MK, "@sortedset", 0, 0, 0, "sorted_set", "6.2.0", "Intersect multiple sorted sets", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."},
-    {"zdiff", cmd_zdiff, -3, R | MK, "@sortedset", 0, 0, 0, "sorted_set", "6.2.0", "Subtract multiple sorted sets", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."},
-    {"zintercard", cmd_zintercard, -3, R | MK, "@sortedset", 0, 0, 0, "sorted_set", "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."},
-    {"zunionstore", cmd_zunionstore, -4, W | M | MK, "@sortedset", 1, 1, 1, "sorted_set", "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."},
-    {"zinterstore", cmd_zinterstore, -4, W | M | MK, "@sortedset", 1, 1, 1, "sorted_set", "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set."},
-    {"zdiffstore", cmd_zdiffstore, -4, W | M | MK, "@sortedset", 1, 1, 1, "sorted_set", "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set."},
-    {"zscan", cmd_zscan, -3, R, "@sortedset", 1, 1, 1, "sorted_set", "2.8.0", "Incrementally iterate sorted sets elements and associated scores", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."},
+    {"zadd", cmd_zadd},
+    {"zincrby", cmd_zincrby},
+    {"zrem", cmd_zrem},
+    {"zcard", cmd_zcard},
+    {"zscore", cmd_zscore},
+    {"zmscore", cmd_zmscore},
+    {"zrank", cmd_zrank},
+    {"zrevrank", cmd_zrevrank},
+    {"zcount", cmd_zcount},
+    {"zlexcount", cmd_zlexcount},
+    {"zrange", cmd_zrange},
+    {"zrangestore", cmd_zrangestore},
+    {"zrevrange", cmd_zrevrange},
+    {"zrangebyscore", cmd_zrangebyscore},
+    {"zrevrangebyscore", cmd_zrevrangebyscore},
+    {"zrangebylex", cmd_zrangebylex},
+    {"zrevrangebylex", cmd_zrevrangebylex},
+    {"zremrangebyrank", cmd_zremrangebyrank},
+    {"zremrangebyscore", cmd_zremrangebyscore},
+    {"zremrangebylex", cmd_zremrangebylex},
+    {"zpopmin", cmd_zpopmin},
+    {"zpopmax", cmd_zpopmax},
+    {"zmpop", cmd_zmpop},
+    {"bzpopmin", cmd_bzpopmin},
+    {"bzpopmax", cmd_bzpopmax},
+    {"bzmpop", cmd_bzmpop},
+    {"zrandmember", cmd_zrandmember},
+    {"zunion", cmd_zunion},
+    {"zinter", cmd_zinter},
+    {"zdiff", cmd_zdiff},
+    {"zintercard", cmd_zintercard},
+    {"zunionstore", cmd_zunionstore},
+    {"zinterstore", cmd_zinterstore},
+    {"zdiffstore", cmd_zdiffstore},
+    {"zscan", cmd_zscan},
     {0}};

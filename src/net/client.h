@@ -124,6 +124,8 @@ void client_process_input(client *c);
 int client_write(client *c);
 void client_reset_argv(client *c);
 void client_install_write_handler(client *c);
+/* Puts the client on the list written before the event loop sleeps (reply.c, on its first pending byte). */
+void client_queue_write(client *c);
 /* The CLIENT LIST line of one client (heap string, free with s_free). */
 char *client_info_line(client *c);
 int client_class(const client *c);

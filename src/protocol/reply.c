@@ -32,7 +32,6 @@ static char *reserve(client *c, size_t n) {
 static void pending(client *c) {
     if (!(c->flags & CLIENT_PENDING_WRITE)) {
         c->flags |= CLIENT_PENDING_WRITE;
-        extern void client_queue_write(client * c);
         client_queue_write(c);
     }
 }
@@ -207,7 +206,7 @@ void reply_help(client *c, const char *cmd, const char **lines) {
     reply_status(c, buf);
     for (long i = 0; i < n; i++) reply_status(c, lines[i]);
     reply_status(c, "HELP");
-    reply_status(c, "    Print this help.");
+    reply_status(c, "    Prints this help.");
 }
 
 size_t reply_defer(client *c) { return c->olen; }

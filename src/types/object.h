@@ -1,8 +1,7 @@
 /* object: the per-type operations on a key's heap value (the VAL_PTR of an
  * entry).  Each data type defines one `obj_ops` under a fixed name
- * (hash_ops, set_ops, zset_ops, list_ops, stream_ops) in its own file; the
- * names are weak references here, so a type plugs in by existing, and the
- * server builds and runs without it.
+ * (hash_ops, set_ops, zset_ops, list_ops, stream_ops) in its own file, and
+ * obj_ops_of() names them all: a type that is missing is a link error.
  *
  * Freeing: a value whose free_effort is small is freed at once.  A big one is
  * freed off the critical path: with free_step (values holding arena entries,
@@ -22,13 +21,9 @@ typedef struct obj_ops {
     void *(*dup)(const void *ptr);           /* COPY */
 } obj_ops;
 
-extern const obj_ops hash_ops __attribute__((weak));
-extern const obj_ops set_ops __attribute__((weak));
-extern const obj_ops zset_ops __attribute__((weak));
-extern const obj_ops list_ops __attribute__((weak));
-extern const obj_ops stream_ops __attribute__((weak));
+extern const obj_ops hash_ops, set_ops, zset_ops, list_ops, stream_ops;
 
-const obj_ops *obj_ops_of(int type); /* NULL for strings (rstr) and absent types */
+const obj_ops *obj_ops_of(int type); /* NULL for strings (rstr) */
 void obj_free(int type, void *ptr);
 size_t obj_bytes(int type, void *ptr);
 size_t obj_free_effort(int type, void *ptr);
