@@ -111,6 +111,17 @@ typedef struct client {
     db *bdb;
 } client;
 
+/* What the layers above net/ do with clients, registered once at startup (server/main.c): net/
+ * hands every complete request upward through process, and tells of a client about to be freed
+ * through freeing (to leave MULTI, WATCH and wait queues), without calling up into them. */
+typedef struct client_hooks {
+    int (*process)(client *c);                         /* 1 handled, 0 held (CLIENT PAUSE): retried later */
+    void (*freeing)(client *c);
+    const char *(*command_name)(const struct command *cmd); /* CLIENT LIST's cmd= */
+} client_hooks;
+void clients_set_hooks(const client_hooks *h);
+const client_hooks *clients_hooks(void);
+
 /* Query/output buffer (re)allocation, counted in srv.client_buf_bytes: eviction does not count
  * these transient I/O buffers as data (Redis likewise leaves replica and AOF buffers out). */
 void *cbuf_realloc(void *p, size_t size);
@@ -126,6 +137,13 @@ void client_reset_argv(client *c);
 void client_install_write_handler(client *c);
 /* Puts the client on the list written before the event loop sleeps (reply.c, on its first pending byte). */
 void client_queue_write(client *c);
+/* That list, live (entries of clients freed meanwhile are NULL), and its reset once walked. */
+client **client_pending_writes(size_t *n);
+void client_pending_writes_done(void);
+/* The next client closed with client_close_async, NULL when none is left. */
+client *client_next_closing(void);
+/* Takes a client being freed off both lists. */
+void client_forget(client *c);
 /* The CLIENT LIST line of one client (heap string, free with s_free). */
 char *client_info_line(client *c);
 int client_class(const client *c);

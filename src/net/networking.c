@@ -4,14 +4,11 @@
  * before any command of it runs; everywhere else (QUIT, CLIENT KILL, output
  * limits) it is marked CLOSE_ASAP and freed in before-sleep, so no command
  * ever runs on a freed client. */
-#include "commands/dispatch.h"
 #include "net/client.h"
 #include "net/eventloop.h"
 #include "net/listen.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
-#include "server/blocking.h"
-#include "server/multi.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include <arpa/inet.h>
@@ -27,31 +24,6 @@
 #define IOBUF_LEN 16384
 #define IOBUF_MAX (64 * 1024) /* one read never carries more than ~1 ms of pipelined work */
 #define BIG_ARG 32768         /* bulks this big are read in place into a buffer grown for them */
-
-static client **pending_writes, **closing;
-static size_t npending, pending_cap, nclosing, closing_cap;
-
-static void push(client ***arr, size_t *n, size_t *cap, client *c) {
-    if (*n == *cap) {
-        *cap = *cap ? *cap * 2 : 64;
-        *arr = s_realloc(*arr, *cap * sizeof(client *));
-    }
-    (*arr)[(*n)++] = c;
-}
-
-void *cbuf_realloc(void *p, size_t size) {
-    srv.client_buf_bytes -= s_usable(p);
-    p = s_realloc(p, size);
-    srv.client_buf_bytes += s_usable(p);
-    return p;
-}
-
-void cbuf_free(void *p) {
-    srv.client_buf_bytes -= s_usable(p);
-    s_free(p);
-}
-
-void client_queue_write(client *c) { push(&pending_writes, &npending, &pending_cap, c); }
 
 static void read_handler(int fd, void *data, int mask);
 
@@ -120,16 +92,10 @@ client *client_create(int fd, int is_unix) {
     return c;
 }
 
-static void remove_from(client **arr, size_t *n, client *c) {
-    for (size_t i = 0; i < *n; i++)
-        if (arr[i] == c) arr[i] = NULL; /* compacted by the walkers */
-}
-
 void client_free(client *c) {
     if (srv.current_client == c) srv.current_client = NULL;
-    unwatch_all_keys(c);
-    multi_discard(c);
-    blocking_unblock(c);
+    const client_hooks *h = clients_hooks();
+    if (h && h->freeing) h->freeing(c);
     if (c->fd >= 0) {
         el_del(srv.el, c->fd, EL_READABLE | EL_WRITABLE);
         close(c->fd);
@@ -139,8 +105,7 @@ void client_free(client *c) {
         srv.clients[c->idx] = last;
         last->idx = c->idx;
     }
-    if (c->flags & CLIENT_PENDING_WRITE) remove_from(pending_writes, &npending, c);
-    if (c->flags & CLIENT_CLOSE_ASAP) remove_from(closing, &nclosing, c);
+    client_forget(c);
     cbuf_free(c->qbuf);
     cbuf_free(c->obuf);
     s_free(c->argv);
@@ -149,50 +114,12 @@ void client_free(client *c) {
     s_free(c);
 }
 
-void client_close_async(client *c) {
-    if (c->flags & CLIENT_CLOSE_ASAP) return;
-    c->flags |= CLIENT_CLOSE_ASAP;
-    push(&closing, &nclosing, &closing_cap, c);
-}
-
 void clients_free_closed(void) {
-    while (nclosing) {
-        client *c = closing[--nclosing];
-        if (!c) continue;
+    client *c;
+    while ((c = client_next_closing()) != NULL) {
         c->flags &= ~CLIENT_CLOSE_ASAP; /* already off the list */
         client_free(c);
     }
-}
-
-/* The client-output-buffer-limit class.  Sardine has no replicas or subscribers yet: when they land,
- * they answer COB_REPLICA / COB_PUBSUB here and every limit check follows. */
-int client_class(const client *c) {
-    (void)c;
-    return COB_NORMAL;
-}
-
-int client_check_output_limits(client *c) {
-    if (c->flags & CLIENT_CLOSE_ASAP) return 1;
-    if (c->fd < 0) return 0; /* internal clients (scripts, replayed commands) have no connection to close */
-    const cob_limit *l = &srv.cob[client_class(c)];
-    size_t used = c->olen - c->opos;
-    int hard = l->hard && used >= l->hard, soft = 0;
-    if (l->soft && used >= l->soft) {
-        /* As Redis: reached when first seen over, closed once over for more than soft-seconds (whole
-         * seconds of the clock). */
-        long long now_s = (srv.cmd_now_ms ? srv.cmd_now_ms : mstime()) / 1000;
-        if (!c->soft_limit_since) c->soft_limit_since = now_s;
-        else soft = now_s - c->soft_limit_since > l->soft_seconds;
-    } else {
-        c->soft_limit_since = 0;
-    }
-    if (!hard && !soft) return 0;
-    char *info = client_info_line(c);
-    serverLog(LL_WARNING, "Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", info);
-    s_free(info);
-    srv.stat_client_outbuf_limit_disconnections++;
-    client_close_async(c);
-    return 1;
 }
 
 static void write_handler(int fd, void *data, int mask);
@@ -251,6 +178,8 @@ static void write_handler(int fd, void *data, int mask) {
 }
 
 void clients_handle_pending_writes(void) {
+    size_t npending;
+    client **pending_writes = client_pending_writes(&npending); /* live: a client freed meanwhile is NULLed */
     for (size_t i = 0; i < npending; i++) {
         client *c = pending_writes[i];
         if (!c) continue;
@@ -259,7 +188,7 @@ void clients_handle_pending_writes(void) {
         if (c->flags & CLIENT_WRITE_HANDLER) continue; /* the socket is full; epoll will tell us */
         client_write(c);
     }
-    npending = 0;
+    client_pending_writes_done();
 }
 
 void client_reset_argv(client *c) { c->argc = 0; }
@@ -303,7 +232,7 @@ void client_process_input(client *c) {
         }
         if (r == PARSE_OK) {
             srv.current_client = c;
-            int done = process_command(c);
+            int done = clients_hooks()->process(c);
             srv.current_client = NULL;
             if (!done) { /* postponed by CLIENT PAUSE: kept parsed (argoff, ppos) for when it ends */
                 c->flags |= CLIENT_PENDING_COMMAND;
@@ -456,45 +385,6 @@ void accept_unix_handler(int fd, void *data, int mask) {
     (void)data;
     (void)mask;
     accept_common(fd, 1);
-}
-
-static const char *cmd_fullname(const client *c);
-
-char *client_info_line(client *c) {
-    char flags[16], *f = flags;
-    if (c->flags & CLIENT_MULTI) *f++ = 'x';
-    if (c->flags & CLIENT_BLOCKED) *f++ = 'b';
-    if (c->flags & CLIENT_DIRTY_CAS) *f++ = 'd';
-    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *f++ = 'c';
-    if (c->flags & CLIENT_UNIX) *f++ = 'U';
-    if (c->flags & CLIENT_CLOSE_ASAP) *f++ = 'A';
-    if (c->flags & CLIENT_NO_EVICT) *f++ = 'e';
-    if (c->flags & CLIENT_NO_TOUCH) *f++ = 'T';
-    if (f == flags) *f++ = 'N';
-    *f = 0;
-    char events[3], *ev = events;
-    int m = c->fd >= 0 ? el_mask(srv.el, c->fd) : 0;
-    if (m & EL_READABLE) *ev++ = 'r';
-    if (m & EL_WRITABLE) *ev++ = 'w';
-    *ev = 0;
-    long long now = mstime();
-    size_t tot = sizeof(client) + c->qcap + c->ocap + (size_t)c->argv_cap * (sizeof(arg) + 2 * sizeof(size_t));
-    size_t need = 512 + (c->name ? strlen(c->name) : 0);
-    char *s = s_malloc(need);
-    snprintf(s, need,
-             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
-             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%lld multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu "
-             "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
-             (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
-             (now - c->last_ms) / 1000, flags, c->db->id, (c->flags & CLIENT_MULTI) ? c->mcount : -1,
-             c->qlen - c->qstart, c->qcap - c->qlen, c->argv_bytes, c->qcap, c->qpeak, c->olen - c->opos,
-             c->olen > 16384 ? c->ocap : 0, tot, events, cmd_fullname(c), c->resp);
-    return s;
-}
-
-static const char *cmd_fullname(const client *c) {
-    extern const char *command_fullname(const struct command *cmd);
-    return c->lastcmd ? command_fullname(c->lastcmd) : "NULL";
 }
 
 void clients_cron(void) {

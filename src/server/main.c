@@ -3,6 +3,7 @@
  * opens the listeners, and runs the event loop until SIGTERM/SIGINT or
  * SHUTDOWN. */
 #include "commands/command.h"
+#include "commands/dispatch.h"
 #include "commands/propagate.h"
 #include "mem/arena.h"
 #include "net/eventloop.h"
@@ -55,6 +56,20 @@ static void write_pidfile(void) {
     }
 }
 
+/* A client going away leaves its transaction, its watched keys and the queues of keys it waited on. */
+static void client_leaving(client *c) {
+    unwatch_all_keys(c);
+    multi_discard(c);
+    blocking_unblock(c);
+}
+
+/* net/ hands requests up through these (net/client.h): it never calls the command layer itself. */
+static const client_hooks client_hooks_of_server = {
+    .process = process_command,
+    .freeing = client_leaving,
+    .command_name = command_fullname,
+};
+
 int main(int argc, char **argv) {
     if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
         printf("Sardine server v=%s redis_version=%s bits=64 malloc=%s\n", SARDINE_REAL_VERSION, SARDINE_VERSION,
@@ -103,6 +118,7 @@ int main(int argc, char **argv) {
     multi_init();
     prop_init();
     blocking_init();
+    clients_set_hooks(&client_hooks_of_server);
     unsigned int fit = listen_fit_maxclients(srv.maxclients, 1);
     if (!fit) return 1;
     srv.maxclients = fit;
