@@ -1,14 +1,11 @@
 /* dispatch: from a parsed request to a reply.  process_command applies, in
  * Redis 7's order, the checks a command must pass (exists, arity, auth,
  * MULTI restrictions, memory, CLIENT PAUSE), then queues it (MULTI) or calls
- * it.  call() runs one command with the time frozen and its statistics, and
- * hands what it changed to propagation (propagate.h).  call() is re-entrant:
- * EXEC and blocked clients' re-execution call it for each command. */
+ * it through call() (call.h). */
 #ifndef SARDINE_DISPATCH_H
 #define SARDINE_DISPATCH_H
 #include "commands/command.h"
 
 /* 1 when the command was handled, 0 when it must be retried later (paused). */
 int process_command(client *c);
-void call(client *c, command *cmd);
 #endif

@@ -3,7 +3,7 @@
 #include "keyspace/effects.h"
 #include "commands/command.h"
 #include "commands/commands.h"
-#include "commands/dispatch.h"
+#include "commands/call.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/dict.h"

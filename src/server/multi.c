@@ -2,7 +2,7 @@
 #include "server/multi.h"
 #include "keyspace/effects.h"
 #include "commands/command.h"
-#include "commands/dispatch.h"
+#include "commands/call.h"
 #include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/server.h"

@@ -1,0 +1,27 @@
+/* call: see call.h. */
+#include "commands/call.h"
+#include "commands/propagate.h"
+#include "server/server.h"
+#include "server/slowlog.h"
+
+void call(client *c, command *cmd) {
+    long long start = ustime();
+    if (!srv.in_exec) srv.cmd_now_ms = start / 1000;
+    long long errors = srv.stat_total_error_replies;
+    long long dirty = srv.dirty;
+    int keep_expired = srv.keep_expired;
+    if (c->flags & CLIENT_APPLY_STREAM) srv.keep_expired = 1;
+    c->cmd = cmd;
+    c->lastcmd = cmd;
+    prop_call_begin();
+    cmd->proc(c);
+    prop_call_end(c, srv.dirty != dirty);
+    srv.keep_expired = keep_expired;
+    long long dur = ustime() - start;
+    cmd->calls++;
+    cmd->usec += dur;
+    if (srv.stat_total_error_replies != errors) cmd->failed++;
+    srv.stat_numcommands++;
+    c->lastcmd = cmd;
+    if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);
+}

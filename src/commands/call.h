@@ -1,0 +1,16 @@
+/* call: runs one command that has passed its checks, and is the only way a
+ * command runs (a client's request, each command of an EXEC, a blocked
+ * client's command served again, later a script's redis.call).
+ *
+ * The time is frozen for it (srv.cmd_now_ms; a whole EXEC shares one), its
+ * statistics are counted, what it changed is handed to propagation
+ * (propagate.h) and it may enter the slow log.  call() is re-entrant: an
+ * EXEC calls it for each of its commands, and propagation wraps what a whole
+ * outermost call did.  A client applying a propagated stream
+ * (CLIENT_APPLY_STREAM) runs with expiry held (srv.keep_expired). */
+#ifndef SARDINE_CALL_H
+#define SARDINE_CALL_H
+#include "commands/command.h"
+
+void call(client *c, command *cmd);
+#endif
