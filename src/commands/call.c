@@ -2,7 +2,7 @@
 #include "commands/call.h"
 #include "commands/propagate.h"
 #include "server/server.h"
-#include "server/slowlog.h"
+#include "features/slowlog.h"
 
 void call(client *c, command *cmd) {
     long long start = ustime();

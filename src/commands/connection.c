@@ -3,7 +3,7 @@
 #include "commands/commands.h"
 #include "net/client.h"
 #include "protocol/reply.h"
-#include "server/multi.h"
+#include "features/multi.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numconv.h"

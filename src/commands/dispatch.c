@@ -2,7 +2,7 @@
 #include "commands/dispatch.h"
 #include "commands/call.h"
 #include "protocol/reply.h"
-#include "server/multi.h"
+#include "features/multi.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include <ctype.h>

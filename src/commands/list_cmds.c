@@ -11,7 +11,7 @@
 #include "commands/commands.h"
 #include "commands/propagate.h"
 #include "protocol/reply.h"
-#include "server/blocking.h"
+#include "features/blocking.h"
 #include "server/server.h"
 #include "types/tlist.h"
 #include "util/mem.h"

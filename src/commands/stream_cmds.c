@@ -5,7 +5,7 @@
  * A stream key may hold an empty stream (XDEL/XTRIM of everything, XGROUP
  * CREATE MKSTREAM): unlike other types, streams are not deleted when empty.
  *
- * Blocking (XREAD/XREADGROUP BLOCK) goes through server/blocking.h: a command
+ * Blocking (XREAD/XREADGROUP BLOCK) goes through features/blocking.h: a command
  * that cannot be served registers its keys and is executed again when XADD
  * signals one of them.  Before blocking, XREAD's "$" IDs are replaced in the
  * saved copy of the command by the stream's last ID at that moment, so the
@@ -19,7 +19,7 @@
 #include "commands/commands.h"
 #include "commands/propagate.h"
 #include "protocol/reply.h"
-#include "server/blocking.h"
+#include "features/blocking.h"
 #include "server/server.h"
 #include "types/limits.h"
 #include "types/tstream.h"

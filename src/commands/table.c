@@ -8,8 +8,8 @@
  * (commands_init), which every test run catches. */
 #include "commands/command.h"
 #include "commands/commands.h"
-#include "server/blocking.h"
-#include "server/multi.h"
+#include "features/blocking.h"
+#include "features/multi.h"
 #include "util/dict.h"
 #include "util/mem.h"
 #include <stdio.h>

@@ -17,7 +17,7 @@
 #include "commands/commands.h"
 #include "commands/propagate.h"
 #include "protocol/reply.h"
-#include "server/blocking.h"
+#include "features/blocking.h"
 #include "server/server.h"
 #include "types/tset.h" /* ZUNION/ZINTER/ZDIFF also read plain sets */
 #include "types/tzset.h"

@@ -44,7 +44,7 @@ enum {
     CLIENT_WRITE_HANDLER = 1 << 13,
     CLIENT_EXECUTING = 1 << 14,
     CLIENT_NO_TOUCH = 1 << 15,
-    CLIENT_BLOCKED = 1 << 16,       /* waiting on keys (server/blocking.h) */
+    CLIENT_BLOCKED = 1 << 16,       /* waiting on keys (features/blocking.h) */
     CLIENT_REPROCESSING = 1 << 17,  /* a blocked command being executed again */
     CLIENT_PENDING_COMMAND = 1 << 18, /* parsed, held by CLIENT PAUSE: run as it is, never parsed again */
     CLIENT_READ_PAUSED = 1 << 19,   /* unauthenticated with output pending: not reading until it drains */

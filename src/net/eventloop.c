@@ -22,6 +22,7 @@ struct eloop {
     el_timer_fn *timer;
     long long timer_due_us;
     el_hook_fn *before_sleep;
+    el_long_iteration_fn *long_iteration;
     long long max_iter_us, max_iter_cpu_us, iterations;
 };
 
@@ -87,6 +88,7 @@ void el_set_timer(eloop *el, el_timer_fn *fn, int first_ms) {
 }
 
 void el_set_before_sleep(eloop *el, el_hook_fn *fn) { el->before_sleep = fn; }
+void el_set_long_iteration(eloop *el, el_long_iteration_fn *fn) { el->long_iteration = fn; }
 void el_stop(eloop *el) { el->stop = 1; }
 void el_set_busy(eloop *el, int busy) { el->busy = busy; }
 void el_set_max_wait(eloop *el, int ms) { el->max_wait = ms; }
@@ -114,10 +116,8 @@ void el_run(eloop *el) {
                 if (cpu > el->max_iter_cpu_us) el->max_iter_cpu_us = cpu;
             }
             el->iterations++;
-            if (srv.latency_monitor_threshold && busy / 1000 >= srv.latency_monitor_threshold) {
-                extern void latency_add_sample(const char *event, long long ms);
-                latency_add_sample("eventloop", busy / 1000);
-            }
+            if (el->long_iteration && srv.latency_monitor_threshold && busy / 1000 >= srv.latency_monitor_threshold)
+                el->long_iteration(busy / 1000);
         }
         int timeout = -1;
         if (el->timer) {

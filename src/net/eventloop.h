@@ -27,6 +27,9 @@ int el_mask(eloop *el, int fd);
 void el_set_first(eloop *el, int fd);
 void el_set_timer(eloop *el, el_timer_fn *fn, int first_ms);
 void el_set_before_sleep(eloop *el, el_hook_fn *fn);
+/* Called after an iteration that kept the loop busy for at least threshold_ms (the latency monitor). */
+typedef void el_long_iteration_fn(long long ms);
+void el_set_long_iteration(eloop *el, el_long_iteration_fn *fn);
 void el_stop(eloop *el);
 void el_run(eloop *el);
 /* Whether the loop has something to do right away (timeout 0 for epoll). */

@@ -9,9 +9,10 @@
 #include "net/eventloop.h"
 #include "net/listen.h"
 #include "server/bio.h"
-#include "server/blocking.h"
+#include "features/blocking.h"
 #include "server/config.h"
-#include "server/multi.h"
+#include "features/latency.h"
+#include "features/multi.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -123,6 +124,7 @@ int main(int argc, char **argv) {
     if (!fit) return 1;
     srv.maxclients = fit;
     srv.el = el_create((int)(srv.maxclients < (1u << 20) ? srv.maxclients : (1u << 20)) + 1024);
+    el_set_long_iteration(srv.el, latency_eventloop_sample);
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;

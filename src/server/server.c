@@ -14,7 +14,7 @@
 #include "net/client.h"
 #include "net/eventloop.h"
 #include "server/bio.h"
-#include "server/blocking.h"
+#include "features/blocking.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <stdarg.h>

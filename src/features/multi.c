@@ -1,5 +1,5 @@
 /* multi: see multi.h. */
-#include "server/multi.h"
+#include "features/multi.h"
 #include "keyspace/effects.h"
 #include "commands/command.h"
 #include "commands/call.h"

@@ -7,7 +7,7 @@
 #include "protocol/reply.h"
 #include "net/eventloop.h"
 #include "server/bio.h"
-#include "server/blocking.h"
+#include "features/blocking.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"

@@ -1,5 +1,5 @@
 /* blocking: see blocking.h. */
-#include "server/blocking.h"
+#include "features/blocking.h"
 #include "keyspace/effects.h"
 #include "commands/command.h"
 #include "commands/commands.h"

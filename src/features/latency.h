@@ -1,0 +1,12 @@
+/* latency: the latency monitor: per event ("eventloop", "command" ...) the
+ * latest and the longest spikes and a history of 160 samples, as LATENCY
+ * LATEST/HISTORY/RESET/DOCTOR return them.  Fed when an event lasts at least
+ * latency-monitor-threshold ms; the event loop reports its long iterations
+ * through the hook main.c installs (net/eventloop.h). */
+#ifndef SARDINE_LATENCY_H
+#define SARDINE_LATENCY_H
+
+void latency_add_sample(const char *event, long long ms);
+/* The event loop's hook: an iteration of ms milliseconds. */
+void latency_eventloop_sample(long long ms);
+#endif
