@@ -476,15 +476,15 @@ void config_set_defaults(void) {
     srv.hz = srv.config_hz;
 }
 
-static void fatal(const char *origin, int linenum, const char *line, const char *msg) {
-    fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", SARDINE_VERSION);
-    if (origin) fprintf(stderr, "Reading the configuration file, at line %d\n", linenum);
-    fprintf(stderr, ">>> '%s'\n", line);
-    fprintf(stderr, "%s\n", msg);
-    exit(1);
+/* The body of every load error: Redis's FATAL CONFIG FILE ERROR report. */
+static void load_error(char *err, size_t errlen, const char *origin, int linenum, const char *line, const char *msg) {
+    char where[64] = "";
+    if (origin) snprintf(where, sizeof(where), "Reading the configuration file, at line %d\n", linenum);
+    snprintf(err, errlen, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n%s>>> '%s'\n%s\n", SARDINE_VERSION, where, line,
+             msg);
 }
 
-void config_load_text(const char *text, const char *origin) {
+int config_load_string(const char *text, const char *origin, char *err, size_t errlen) {
     int linenum = 0;
     const char *p = text;
     while (*p) {
@@ -505,7 +505,11 @@ void config_load_text(const char *text, const char *origin) {
         }
         int argc;
         arg *v = split_args(s, strlen(s), &argc);
-        if (!v) fatal(origin, linenum, s, "Unbalanced quotes in configuration line");
+        if (!v) {
+            load_error(err, errlen, origin, linenum, s, "Unbalanced quotes in configuration line");
+            s_free(line);
+            return -1;
+        }
         if (argc == 0) {
             free_split_args(v, argc);
             s_free(line);
@@ -518,14 +522,16 @@ void config_load_text(const char *text, const char *origin) {
             s_free(line);
             continue; /* not supported yet; accepted so that stock redis.conf files load */
         }
-        if (!c) fatal(origin, linenum, s, "Bad directive or wrong number of arguments");
+        const char *msg = NULL;
+        if (!c) msg = "Bad directive or wrong number of arguments";
         const char **words = s_malloc(sizeof(char *) * (size_t)argc);
         for (int i = 1; i < argc; i++) words[i - 1] = v[i].p;
-        const char *err = NULL;
-        int ok;
-        if (c->type == T_STR && argc == 1) {
+        const char *aerr = NULL;
+        int ok = 0;
+        if (!c) {
+        } else if (c->type == T_STR && argc == 1) {
             const char *empty = "";
-            ok = apply(c, &empty, 1, &err);
+            ok = apply(c, &empty, 1, &aerr);
         } else if (c->type == T_STR && argc > 2 && c->ptr) { /* multi-word text values, e.g. save "900 1 300 10" */
             char buf[1024] = "";
             for (int i = 1; i < argc; i++) {
@@ -533,18 +539,29 @@ void config_load_text(const char *text, const char *origin) {
                 strncat(buf, v[i].p, sizeof(buf) - strlen(buf) - 1);
             }
             const char *one = buf;
-            ok = apply(c, &one, 1, &err);
+            ok = apply(c, &one, 1, &aerr);
         } else {
-            ok = apply(c, words, argc - 1, &err);
+            ok = apply(c, words, argc - 1, &aerr);
         }
-        if (!ok) fatal(origin, linenum, s, err ? err : "Bad directive or wrong number of arguments");
+        if (c && !ok) msg = aerr ? aerr : "Bad directive or wrong number of arguments";
+        if (msg) load_error(err, errlen, origin, linenum, s, msg);
         s_free(words);
         free_split_args(v, argc);
         s_free(line);
+        if (msg) return -1;
     }
     if (srv.config_hz < 1) srv.config_hz = 1;
     if (srv.config_hz > 500) srv.config_hz = 500;
     srv.hz = srv.config_hz;
+    return 0;
+}
+
+void config_load_text(const char *text, const char *origin) {
+    char err[8192];
+    if (config_load_string(text, origin, err, sizeof(err)) != 0) {
+        fputs(err, stderr);
+        exit(1);
+    }
 }
 
 /* Quotes a value for the config file only when it needs it (empty, or not plain words). */
