@@ -4,6 +4,7 @@
 #include "protocol/reply.h"
 #include "protocol/request.h"
 #include "server/server.h"
+#include "server/supervise.h"
 #include "util/glob.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <unistd.h>
 
 enum { T_BOOL, T_INT, T_LL, T_MEM, T_ENUM, T_STR, T_SPECIAL };
@@ -30,6 +32,13 @@ static const enum_name policy_names[] = {
     {"allkeys-random", MM_ALLKEYS_RANDOM}, {"noeviction", MM_NOEVICTION}, {NULL, 0}};
 static const enum_name loglevel_names[] = {
     {"debug", LL_DEBUG}, {"verbose", LL_VERBOSE}, {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {"nothing", LL_NOTHING}, {NULL, 0}};
+
+static const enum_name syslog_facility_names[] = {
+    {"user", LOG_USER}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7}, {NULL, 0}};
+static const enum_name supervised_names[] = {{"upstart", SUPERVISED_UPSTART}, {"systemd", SUPERVISED_SYSTEMD},
+                                             {"auto", SUPERVISED_AUTODETECT}, {"no", SUPERVISED_NONE}, {NULL, 0}};
 
 /* Directives kept only as text until their feature exists (persistence, replication ...). */
 typedef struct stored {
@@ -49,13 +58,12 @@ typedef struct cfg {
 } cfg;
 
 static stored st_save, st_appendonly, st_appendfilename, st_dbfilename, st_appendfsync, st_notify, st_replicaof,
-    st_masterauth, st_io_threads, st_supervised, st_always_show_logo, st_set_proc_title, st_activerehashing,
+    st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
     st_lua_time_limit, st_stop_writes, st_rdbcompression, st_rdbchecksum, st_replica_ro,
    
     st_aof_preamble, st_active_defrag,
     st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
-    st_tracking_table, st_lazyfree_replica, st_busy_reply, st_shutdown_timeout, st_crash_log, st_syslog_ident,
-    st_syslog_facility, st_proc_title_template, st_locale, st_ignore_warnings, st_aof_rewrite_perc,
+    st_tracking_table, st_lazyfree_replica, st_busy_reply, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings, st_aof_rewrite_perc,
     st_aof_rewrite_min, st_aof_use_rdb_preamble, st_aof_timestamp, st_rdb_del_sync, st_sanitize_dump, st_acllog,
     st_aclfile, st_replica_priority;
 
@@ -98,6 +106,9 @@ static cfg table[] = {
     {"loglevel", NULL, T_ENUM, 0, &srv.verbosity, 0, 0, "notice", loglevel_names},
     {"logfile", NULL, T_STR, F_IMMUTABLE, &srv.logfile, 0, 0, ""},
     {"syslog-enabled", NULL, T_BOOL, F_IMMUTABLE, &srv.syslog_enabled, 0, 0, "no"},
+    {"syslog-ident", NULL, T_STR, F_IMMUTABLE, &srv.syslog_ident, 0, 0, "sardine"},
+    {"syslog-facility", NULL, T_ENUM, F_IMMUTABLE, &srv.syslog_facility, 0, 0, "local0", syslog_facility_names},
+    {"supervised", NULL, T_ENUM, F_IMMUTABLE, &srv.supervised_mode, 0, 0, "no", supervised_names},
     {"daemonize", NULL, T_BOOL, F_IMMUTABLE, &srv.daemonize, 0, 0, "no"},
     {"pidfile", NULL, T_STR, 0, &srv.pidfile, 0, 0, ""},
     {"dir", NULL, T_SPECIAL, 0, NULL, 0, 0, "", NULL, set_dir, get_dir},
@@ -122,7 +133,6 @@ static cfg table[] = {
     STORED("replicaof", st_replicaof, ""),
     STORED("masterauth", st_masterauth, ""),
     STORED("io-threads", st_io_threads, "1"),
-    STORED("supervised", st_supervised, "no"),
     STORED("always-show-logo", st_always_show_logo, "no"),
     STORED("set-proc-title", st_set_proc_title, "yes"),
     STORED("proc-title-template", st_proc_title_template, "{title} {listen-addr} {server-mode}"),
@@ -163,8 +173,6 @@ static cfg table[] = {
     STORED("tracking-table-max-keys", st_tracking_table, "1000000"),
     STORED("shutdown-timeout", st_shutdown_timeout, "10"),
     STORED("crash-log-enabled", st_crash_log, "yes"),
-    STORED("syslog-ident", st_syslog_ident, "redis"),
-    STORED("syslog-facility", st_syslog_facility, "local0"),
     STORED("locale-collate", st_locale, ""),
     STORED("ignore-warnings", st_ignore_warnings, ""),
     STORED("acllog-max-len", st_acllog, "128"),
