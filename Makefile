@@ -104,7 +104,7 @@ fuzz: fuzz-build
 	    mkdir -p $(FUZZ_BUILD)/corpus/$$t fuzz/crashes/$$t; \
 	    echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
 	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
-	        -artifact_prefix=fuzz/crashes/$$t/ $(FUZZ_FLAGS) $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t; \
+	        -dict=fuzz/$$t.dict -artifact_prefix=fuzz/crashes/$$t/ $(FUZZ_FLAGS) $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t; \
 	done
 	/usr/bin/python3 fuzz/net_fuzz.py --server build-asan/sardine-server --seconds $(FUZZ_SECONDS)
 

@@ -77,6 +77,10 @@ static int set_unixsocketperm(const char **argv, int argc, const char **err);
 static int set_safety(const char **argv, int argc, const char **err);
 static char *get_safety(void);
 static char *get_unixsocketperm(void);
+static int set_sigint_flags(const char **argv, int argc, const char **err);
+static char *get_sigint_flags(void);
+static int set_sigterm_flags(const char **argv, int argc, const char **err);
+static char *get_sigterm_flags(void);
 
 #define STORED(n, s, d) {n, NULL, T_STR, 0, &s.value, 0, 0, d, NULL, NULL, NULL}
 static cfg table[] = {
@@ -109,6 +113,8 @@ static cfg table[] = {
     {"syslog-ident", NULL, T_STR, F_IMMUTABLE, &srv.syslog_ident, 0, 0, "sardine"},
     {"syslog-facility", NULL, T_ENUM, F_IMMUTABLE, &srv.syslog_facility, 0, 0, "local0", syslog_facility_names},
     {"supervised", NULL, T_ENUM, F_IMMUTABLE, &srv.supervised_mode, 0, 0, "no", supervised_names},
+    {"shutdown-on-sigint", NULL, T_SPECIAL, 0, NULL, 0, 0, "default", NULL, set_sigint_flags, get_sigint_flags},
+    {"shutdown-on-sigterm", NULL, T_SPECIAL, 0, NULL, 0, 0, "default", NULL, set_sigterm_flags, get_sigterm_flags},
     {"daemonize", NULL, T_BOOL, F_IMMUTABLE, &srv.daemonize, 0, 0, "no"},
     {"pidfile", NULL, T_STR, 0, &srv.pidfile, 0, 0, ""},
     {"dir", NULL, T_SPECIAL, 0, NULL, 0, 0, "", NULL, set_dir, get_dir},
@@ -443,6 +449,53 @@ static char *get_cob(void) {
              srv.cob[COB_PUBSUB].soft, srv.cob[COB_PUBSUB].soft_seconds);
     return s_strdup(buf);
 }
+
+/* shutdown-on-sigint / shutdown-on-sigterm: Redis 7.0's flags for the shutdown a signal starts ("default",
+ * or any of save, nosave, now, force).  Kept and validated; without persistence or replicas they change
+ * nothing yet (a signal always shuts down at once, saving nothing). */
+static const char *const shutdown_flag_names[] = {"save", "nosave", "now", "force"};
+
+static int set_shutdown_flags(int *out, const char **argv, int argc, const char **err) {
+    int flags = 0;
+    for (int i = 0; i < argc; i++) {
+        int bit = -1;
+        for (int k = 0; k < 4; k++)
+            if (!strcasecmp(argv[i], shutdown_flag_names[k])) bit = k;
+        if (bit < 0 && strcasecmp(argv[i], "default")) argc = 0;
+        if (argc == 0) break;
+        if (bit >= 0) flags |= 1 << bit;
+    }
+    if (argc == 0) {
+        *err = "argument(s) must be one of the following: default, save, nosave, now, force";
+        return 0;
+    }
+    if ((flags & 3) == 3) {
+        *err = "shutdown options SAVE and NOSAVE can't be used simultaneously";
+        return 0;
+    }
+    *out = flags;
+    return 1;
+}
+
+static char *get_shutdown_flags(int flags) {
+    char buf[64] = "";
+    for (int k = 0; k < 4; k++)
+        if (flags & (1 << k)) {
+            if (buf[0]) strcat(buf, " ");
+            strcat(buf, shutdown_flag_names[k]);
+        }
+    return s_strdup(buf[0] ? buf : "default");
+}
+
+static int shutdown_on_sigint, shutdown_on_sigterm;
+static int set_sigint_flags(const char **argv, int argc, const char **err) {
+    return set_shutdown_flags(&shutdown_on_sigint, argv, argc, err);
+}
+static char *get_sigint_flags(void) { return get_shutdown_flags(shutdown_on_sigint); }
+static int set_sigterm_flags(const char **argv, int argc, const char **err) {
+    return set_shutdown_flags(&shutdown_on_sigterm, argv, argc, err);
+}
+static char *get_sigterm_flags(void) { return get_shutdown_flags(shutdown_on_sigterm); }
 
 /* ---- loading ---- */
 

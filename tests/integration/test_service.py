@@ -286,3 +286,16 @@ def test_bad_service_directives(args, error):
     proc = subprocess.run([SARDINE_SERVER, "--port", str(free_port())] + args, capture_output=True, timeout=30)
     assert proc.returncode == 1
     assert b"*** FATAL CONFIG FILE ERROR" in proc.stderr and error.encode() in proc.stderr
+
+
+def test_shutdown_on_signal_flags_match_redis(make_sardine, make_oracle):
+    rs = [make_sardine().client(decode_responses=True), make_oracle().client(decode_responses=True)]
+    for name in ("shutdown-on-sigterm", "shutdown-on-sigint"):
+        for value in ("nosave now", "save nosave", "bogus", "default now", "", "NOW force", "default", "save force"):
+            got = []
+            for r in rs:
+                try:
+                    got.append(("ok", r.config_set(name, value), r.config_get(name)))
+                except redis.ResponseError as e:
+                    got.append(("err", str(e), r.config_get(name)))
+            assert got[0] == got[1], (name, value)
