@@ -160,12 +160,13 @@ class Target:
 
 
 def save_crash(history, crashes):
+    """The last sessions, one file each, named so that --replay sends them in order on one server."""
     os.makedirs(crashes, exist_ok=True)
-    blob = b"".join(history)
-    path = os.path.join(crashes, "crash-" + hashlib.sha1(blob).hexdigest()[:16])
-    with open(path, "wb") as f:
-        f.write(blob)
-    return path
+    tag = hashlib.sha1(b"".join(history)).hexdigest()[:12]
+    for i, data in enumerate(history):
+        with open(os.path.join(crashes, f"crash-{tag}-{i}"), "wb") as f:
+            f.write(data)
+    return os.path.join(crashes, f"crash-{tag}-*")
 
 
 def main():
