@@ -30,7 +30,7 @@ MAIN_OBJ  := $(SERVER_MAIN:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all server cli unit test pytest clean format lint
+.PHONY: all server cli unit test pytest clean format lint fuzz fuzz-build fuzz-replay install uninstall
 all: server cli
 server: $(BUILD)/sardine-server
 cli: $(BUILD)/sardine-cli
@@ -60,11 +60,90 @@ pytest:
 
 test:
 	$(MAKE) all
-	$(MAKE) SAN=1 all unit
+	$(MAKE) SAN=1 all unit fuzz-replay
 	$(MAKE) pytest
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
+
+# ---- fuzzing (fuzz/README.md) ----
+# `make fuzz FUZZ_SECONDS=60` builds every target with clang's libFuzzer (ASan+UBSan) and runs each for
+# FUZZ_SECONDS, then sends mutated sessions to a running ASan server for as long.  New inputs go to
+# build-fuzz/corpus/<target>/, crashes to fuzz/crashes/<target>/.
+# `make SAN=1 fuzz-replay` (part of `make test`) runs the same entry points, built with gcc, over every
+# corpus file and every crash, and replays the network corpus against the ASan server.
+FUZZ_TARGETS := request config commands
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS   ?=
+FUZZ_BUILD   := build-fuzz
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=undefined -DSARDINE_NO_JEMALLOC -Wall -Wextra -Wno-missing-field-initializers \
+                -Isrc -I. $(shell pkg-config --cflags lua5.1)
+FUZZ_LIBS    := $(shell pkg-config --libs lua5.1) -lm -lpthread
+FUZZ_OBJS    := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+REPLAY_BINS  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(FUZZ_LIBS)
+
+$(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/fuzz.h tests/unit/fuzz_replay.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I. -o $@ $< tests/unit/fuzz_replay.c $(LIB_OBJS) $(LDFLAGS) $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(MAKE) SAN=1 all
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$t fuzz/crashes/$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
+	    $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	        -dict=fuzz/$$t.dict -artifact_prefix=fuzz/crashes/$$t/ $(FUZZ_FLAGS) $(FUZZ_BUILD)/corpus/$$t fuzz/corpus/$$t; \
+	done
+	/usr/bin/python3 fuzz/net_fuzz.py --server build-asan/sardine-server --seconds $(FUZZ_SECONDS)
+
+fuzz-replay: $(REPLAY_BINS)
+	@set -e; for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/replay_$$t fuzz/corpus/$$t fuzz/crashes/$$t; done
+	/usr/bin/python3 fuzz/net_fuzz.py --server $(BUILD)/sardine-server --replay
+
+# ---- install (PREFIX and DESTDIR as usual) ----
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+INSTALL    ?= install
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/sardine $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -m 0755 $(BUILD)/sardine-server $(BUILD)/sardine-cli $(DESTDIR)$(BINDIR)/
+	@# an operator's edited config is kept; the shipped one is installed beside it
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf ] && \
+	    ! cmp -s sardine.conf $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf; then \
+	    echo "keeping $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf; new default in sardine.conf.default"; \
+	    $(INSTALL) -m 0644 sardine.conf $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf.default; \
+	else \
+	    $(INSTALL) -m 0644 sardine.conf $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf; \
+	fi
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/sardine.service.in \
+	    > $(DESTDIR)$(UNITDIR)/sardine.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sardine.service
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sardine-server $(DESTDIR)$(BINDIR)/sardine-cli $(DESTDIR)$(UNITDIR)/sardine.service \
+	    $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf.default
+	@# the config goes only if it is the shipped one, unedited
+	@if cmp -s sardine.conf $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf; then \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf; \
+	elif [ -e $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf ]; then \
+	    echo "kept $(DESTDIR)$(SYSCONFDIR)/sardine/sardine.conf (edited)"; \
+	fi
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/sardine 2>/dev/null || true
 
 format:
 	clang-format -i $(SERVER_SRCS) $(CLI_SRCS) $(shell find src -name '*.h') $(UNIT_SRCS)
@@ -73,3 +152,4 @@ lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 -Isrc --suppress=missingIncludeSystem src
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,7 +1,9 @@
 /* dispatch: see dispatch.h. */
 #include "commands/dispatch.h"
 #include "commands/call.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
+#include "features/blocking.h"
 #include "features/multi.h"
 #include "server/server.h"
 #include "util/mem.h"
@@ -107,4 +109,27 @@ int process_command(client *c) {
         c->flags |= CLIENT_REPLY_SKIP;
     }
     return 1;
+}
+
+/* A client going away leaves its transaction, its watched keys and the queues of keys it waited on. */
+static void client_leaving(client *c) {
+    unwatch_all_keys(c);
+    multi_discard(c);
+    blocking_unblock(c);
+}
+
+static const client_hooks hooks = {
+    .process = process_command,
+    .freeing = client_leaving,
+    .command_name = command_fullname,
+};
+
+const client_hooks *dispatch_client_hooks(void) { return &hooks; }
+
+void dispatch_init(void) {
+    commands_init();
+    multi_init();     /* WATCH listens to the effects layer */
+    prop_init();      /* propagation: expiry and eviction as DEL */
+    blocking_init();  /* blocked clients: keys announced ready */
+    clients_set_hooks(&hooks);
 }

@@ -8,4 +8,9 @@
 
 /* 1 when the command was handled, 0 when it must be retried later (paused). */
 int process_command(client *c);
+/* The command layer's wiring at startup: the command table, the effects layer's listeners (WATCH,
+ * blocked clients, propagation) and net/'s hooks. */
+void dispatch_init(void);
+/* What net/ calls for every request and every client it frees (installed by main with clients_set_hooks). */
+const client_hooks *dispatch_client_hooks(void);
 #endif

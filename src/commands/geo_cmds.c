@@ -511,7 +511,7 @@ static void georadius_generic(client *c, int src, int flags) {
         return;
     }
     size_t n = (o.count == 0 || res.n < (size_t)o.count) ? res.n : (size_t)o.count;
-    if (o.sort != SORT_NONE) {
+    if (o.sort != SORT_NONE && n > 0) { /* nothing to sort (res.pts may be NULL) */
         int (*cmp)(const void *, const void *) = o.sort == SORT_ASC ? by_dist_asc : by_dist_desc;
         if (n == res.n) qsort(res.pts, res.n, sizeof(geo_pt), cmp);
         else sort_partial(res.pts, res.n, sizeof(geo_pt), cmp, 0, n - 1);

@@ -9,6 +9,7 @@
 #include "protocol/reply.h"
 #include "server/bio.h"
 #include "server/server.h"
+#include "server/supervise.h"
 #include "types/object.h"
 #include "types/tstring.h"
 #include "util/glob.h"
@@ -122,8 +123,12 @@ static void free_dataset_on_exit(void) {
 
 void shutdown_now(int exit_code) {
     serverLog(LL_WARNING, "User requested shutdown...");
+    supervise_stopping();
     free_dataset_on_exit();
-    if (srv.pidfile && srv.pidfile[0]) unlink(srv.pidfile);
+    if (srv.pidfile && srv.pidfile[0]) {
+        serverLog(LL_NOTICE, "Removing the pid file.");
+        unlink(srv.pidfile);
+    }
     if (srv.unixsocket && srv.unixsocket[0]) unlink(srv.unixsocket);
     serverLog(LL_WARNING, "%s is now ready to exit, bye bye...", "Sardine");
     exit(exit_code);

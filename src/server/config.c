@@ -5,6 +5,7 @@
 #include "protocol/reply.h"
 #include "protocol/request.h"
 #include "server/server.h"
+#include "server/supervise.h"
 #include "types/limits.h"
 #include "util/glob.h"
 #include "util/mem.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <syslog.h>
 #include <unistd.h>
 
 /* Value storage: T_INT int, T_UINT unsigned int, T_LL long long, T_MEM unsigned long long, T_NUMSTR a
@@ -41,6 +43,13 @@ static const enum_name policy_names[] = {
 static const enum_name loglevel_names[] = {
     {"debug", LL_DEBUG}, {"verbose", LL_VERBOSE}, {"notice", LL_NOTICE}, {"warning", LL_WARNING}, {"nothing", LL_NOTHING}, {NULL, 0}};
 
+static const enum_name syslog_facility_names[] = {
+    {"user", LOG_USER}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7}, {NULL, 0}};
+static const enum_name supervised_names[] = {{"upstart", SUPERVISED_UPSTART}, {"systemd", SUPERVISED_SYSTEMD},
+                                             {"auto", SUPERVISED_AUTODETECT}, {"no", SUPERVISED_NONE}, {NULL, 0}};
+
 /* Directives kept only as text until their feature exists (persistence, replication ...). */
 typedef struct stored {
     char *value;
@@ -59,13 +68,12 @@ typedef struct cfg {
 } cfg;
 
 static stored st_save, st_appendonly, st_appendfilename, st_dbfilename, st_appendfsync, st_notify, st_replicaof,
-    st_masterauth, st_io_threads, st_supervised, st_always_show_logo, st_set_proc_title, st_activerehashing,
+    st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
     st_lua_time_limit, st_stop_writes, st_rdbcompression, st_rdbchecksum, st_replica_ro,
    
     st_aof_preamble, st_active_defrag,
     st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
-    st_tracking_table, st_lazyfree_replica, st_busy_reply, st_shutdown_timeout, st_crash_log, st_syslog_ident,
-    st_syslog_facility, st_proc_title_template, st_locale, st_ignore_warnings, st_aof_rewrite_perc,
+    st_tracking_table, st_lazyfree_replica, st_busy_reply, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings, st_aof_rewrite_perc,
     st_aof_rewrite_min, st_aof_use_rdb_preamble, st_aof_timestamp, st_rdb_del_sync, st_sanitize_dump, st_acllog,
     st_aclfile, st_replica_priority;
 
@@ -79,6 +87,10 @@ static int set_unixsocketperm(const char **argv, int argc, const char **err);
 static int set_safety(const char **argv, int argc, const char **err);
 static char *get_safety(void);
 static char *get_unixsocketperm(void);
+static int set_sigint_flags(const char **argv, int argc, const char **err);
+static char *get_sigint_flags(void);
+static int set_sigterm_flags(const char **argv, int argc, const char **err);
+static char *get_sigterm_flags(void);
 
 static int enable_protected_configs; /* no / yes / local, as enable-debug-command */
 
@@ -114,6 +126,11 @@ static cfg table[] = {
     {"loglevel", NULL, T_ENUM, 0, &srv.verbosity, 0, 0, "notice", loglevel_names},
     {"logfile", NULL, T_STR, F_IMMUTABLE, &srv.logfile, 0, 0, ""},
     {"syslog-enabled", NULL, T_BOOL, F_IMMUTABLE, &srv.syslog_enabled, 0, 0, "no"},
+    {"syslog-ident", NULL, T_STR, F_IMMUTABLE, &srv.syslog_ident, 0, 0, "sardine"},
+    {"syslog-facility", NULL, T_ENUM, F_IMMUTABLE, &srv.syslog_facility, 0, 0, "local0", syslog_facility_names},
+    {"supervised", NULL, T_ENUM, F_IMMUTABLE, &srv.supervised_mode, 0, 0, "no", supervised_names},
+    {"shutdown-on-sigint", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "default", NULL, set_sigint_flags, get_sigint_flags},
+    {"shutdown-on-sigterm", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "default", NULL, set_sigterm_flags, get_sigterm_flags},
     {"daemonize", NULL, T_BOOL, F_IMMUTABLE, &srv.daemonize, 0, 0, "no"},
     {"pidfile", NULL, T_STR, F_IMMUTABLE, &srv.pidfile, 0, 0, ""},
     {"dir", NULL, T_SPECIAL, F_PROTECTED, NULL, 0, 0, "", NULL, set_dir, get_dir},
@@ -140,7 +157,6 @@ static cfg table[] = {
     STORED_F("replicaof", st_replicaof, "", F_IMMUTABLE),
     STORED("masterauth", st_masterauth, ""),
     STORED_NUM("io-threads", st_io_threads, "1", F_IMMUTABLE, 1, 128),
-    STORED_F("supervised", st_supervised, "no", F_IMMUTABLE),
     STORED_F("always-show-logo", st_always_show_logo, "no", F_IMMUTABLE),
     STORED_F("set-proc-title", st_set_proc_title, "yes", F_IMMUTABLE),
     STORED("proc-title-template", st_proc_title_template, "{title} {listen-addr} {server-mode}"),
@@ -181,8 +197,6 @@ static cfg table[] = {
     STORED_NUM("tracking-table-max-keys", st_tracking_table, "1000000", F_UNSIGNED, 0, LONG_MAX),
     STORED_NUM("shutdown-timeout", st_shutdown_timeout, "10", 0, 0, INT_MAX),
     STORED("crash-log-enabled", st_crash_log, "yes"),
-    STORED_F("syslog-ident", st_syslog_ident, "redis", F_IMMUTABLE),
-    STORED_F("syslog-facility", st_syslog_facility, "local0", F_IMMUTABLE),
     STORED("locale-collate", st_locale, ""),
     STORED("ignore-warnings", st_ignore_warnings, ""),
     STORED_NUM("acllog-max-len", st_acllog, "128", F_UNSIGNED, 0, LONG_MAX),
@@ -513,6 +527,53 @@ static char *get_cob(void) {
     return s_strdup(buf);
 }
 
+/* shutdown-on-sigint / shutdown-on-sigterm: Redis 7.0's flags for the shutdown a signal starts ("default",
+ * or any of save, nosave, now, force).  Kept and validated; without persistence or replicas they change
+ * nothing yet (a signal always shuts down at once, saving nothing). */
+static const char *const shutdown_flag_names[] = {"save", "nosave", "now", "force"};
+
+static int set_shutdown_flags(int *out, const char **argv, int argc, const char **err) {
+    int flags = 0;
+    for (int i = 0; i < argc; i++) {
+        int bit = -1;
+        for (int k = 0; k < 4; k++)
+            if (!strcasecmp(argv[i], shutdown_flag_names[k])) bit = k;
+        if (bit < 0 && strcasecmp(argv[i], "default")) argc = 0;
+        if (argc == 0) break;
+        if (bit >= 0) flags |= 1 << bit;
+    }
+    if (argc == 0) {
+        *err = "argument(s) must be one of the following: default, save, nosave, now, force";
+        return 0;
+    }
+    if ((flags & 3) == 3) {
+        *err = "shutdown options SAVE and NOSAVE can't be used simultaneously";
+        return 0;
+    }
+    *out = flags;
+    return 1;
+}
+
+static char *get_shutdown_flags(int flags) {
+    char buf[64] = "";
+    for (int k = 0; k < 4; k++)
+        if (flags & (1 << k)) {
+            if (buf[0]) strcat(buf, " ");
+            strcat(buf, shutdown_flag_names[k]);
+        }
+    return s_strdup(buf[0] ? buf : "default");
+}
+
+static int shutdown_on_sigint, shutdown_on_sigterm;
+static int set_sigint_flags(const char **argv, int argc, const char **err) {
+    return set_shutdown_flags(&shutdown_on_sigint, argv, argc, err);
+}
+static char *get_sigint_flags(void) { return get_shutdown_flags(shutdown_on_sigint); }
+static int set_sigterm_flags(const char **argv, int argc, const char **err) {
+    return set_shutdown_flags(&shutdown_on_sigterm, argv, argc, err);
+}
+static char *get_sigterm_flags(void) { return get_shutdown_flags(shutdown_on_sigterm); }
+
 /* ---- loading ---- */
 
 static int split_words(const char *def, const char ***out) {
@@ -578,15 +639,15 @@ void config_set_defaults(void) {
     srv.hz = srv.config_hz;
 }
 
-static void fatal(const char *origin, int linenum, const char *line, const char *msg) {
-    fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", SARDINE_VERSION);
-    if (origin) fprintf(stderr, "Reading the configuration file, at line %d\n", linenum);
-    fprintf(stderr, ">>> '%s'\n", line);
-    fprintf(stderr, "%s\n", msg);
-    exit(1);
+/* The body of every load error: Redis's FATAL CONFIG FILE ERROR report. */
+static void load_error(char *err, size_t errlen, const char *origin, int linenum, const char *line, const char *msg) {
+    char where[64] = "";
+    if (origin) snprintf(where, sizeof(where), "Reading the configuration file, at line %d\n", linenum);
+    snprintf(err, errlen, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n%s>>> '%s'\n%s\n", SARDINE_VERSION, where, line,
+             msg);
 }
 
-void config_load_text(const char *text, const char *origin) {
+int config_load_string(const char *text, const char *origin, char *err, size_t errlen) {
     int linenum = 0;
     const char *p = text;
     while (*p) {
@@ -607,7 +668,11 @@ void config_load_text(const char *text, const char *origin) {
         }
         int argc;
         arg *v = split_args(s, strlen(s), &argc);
-        if (!v) fatal(origin, linenum, s, "Unbalanced quotes in configuration line");
+        if (!v) {
+            load_error(err, errlen, origin, linenum, s, "Unbalanced quotes in configuration line");
+            s_free(line);
+            return -1;
+        }
         if (argc == 0) {
             free_split_args(v, argc);
             s_free(line);
@@ -620,14 +685,16 @@ void config_load_text(const char *text, const char *origin) {
             s_free(line);
             continue; /* not supported yet; accepted so that stock redis.conf files load */
         }
-        if (!c) fatal(origin, linenum, s, "Bad directive or wrong number of arguments");
+        const char *msg = NULL;
+        if (!c) msg = "Bad directive or wrong number of arguments";
         const char **words = s_malloc(sizeof(char *) * (size_t)argc);
         for (int i = 1; i < argc; i++) words[i - 1] = v[i].p;
-        const char *err = NULL;
-        int ok;
-        if (c->type == T_STR && argc == 1) {
+        const char *aerr = NULL;
+        int ok = 0;
+        if (!c) {
+        } else if (c->type == T_STR && argc == 1) {
             const char *empty = "";
-            ok = apply(c, &empty, 1, &err);
+            ok = apply(c, &empty, 1, &aerr);
         } else if (c->type == T_STR && argc > 2 && c->ptr) { /* multi-word text values, e.g. save "900 1 300 10" */
             char buf[1024] = "";
             for (int i = 1; i < argc; i++) {
@@ -635,18 +702,29 @@ void config_load_text(const char *text, const char *origin) {
                 strncat(buf, v[i].p, sizeof(buf) - strlen(buf) - 1);
             }
             const char *one = buf;
-            ok = apply(c, &one, 1, &err);
+            ok = apply(c, &one, 1, &aerr);
         } else {
-            ok = apply(c, words, argc - 1, &err);
+            ok = apply(c, words, argc - 1, &aerr);
         }
-        if (!ok) fatal(origin, linenum, s, err ? err : "Bad directive or wrong number of arguments");
+        if (c && !ok) msg = aerr ? aerr : "Bad directive or wrong number of arguments";
+        if (msg) load_error(err, errlen, origin, linenum, s, msg);
         s_free(words);
         free_split_args(v, argc);
         s_free(line);
+        if (msg) return -1;
     }
     if (srv.config_hz < 1) srv.config_hz = 1;
     if (srv.config_hz > 500) srv.config_hz = 500;
     srv.hz = srv.config_hz;
+    return 0;
+}
+
+void config_load_text(const char *text, const char *origin) {
+    char err[8192];
+    if (config_load_string(text, origin, err, sizeof(err)) != 0) {
+        fputs(err, stderr);
+        exit(1);
+    }
 }
 
 /* Quotes a value for the config file only when it needs it (empty, or not plain words). */

@@ -13,6 +13,9 @@ void config_set_defaults(void);
 /* Loads a config text (file contents plus "--name value" lines).  On an error
  * prints Redis's FATAL CONFIG FILE ERROR report and exits. */
 void config_load_text(const char *text, const char *origin);
+/* The same without exiting: 0 on success; -1 with the report in err.  Directives already
+ * applied stay applied (the caller starts again from config_set_defaults for a clean state). */
+int config_load_string(const char *text, const char *origin, char *err, size_t errlen);
 /* Builds the config text from argv (file, then --options), as Redis does. */
 char *config_from_args(int argc, char **argv, char **configfile);
 int config_rewrite(char *err, size_t errlen);

@@ -1,22 +1,34 @@
 /* main: startup and shutdown.  Parses the config (embedded defaults, then an
  * optional file, then --name value arguments), reserves the entry arena,
  * opens the listeners, and runs the event loop until SIGTERM/SIGINT or
- * SHUTDOWN. */
+ * SHUTDOWN.
+ *
+ * Running as a service, as Redis 7.0 does: `supervised` is resolved first
+ * (server/supervise.h); `daemonize yes` forks into the background unless a
+ * supervisor is in charge; the pidfile is written when daemonized or when
+ * `pidfile` is set (default /var/run/sardine.pid when daemonized) and removed
+ * at shutdown; the supervisor hears READY=1 once the listeners are open.
+ * SIGTERM and SIGINT schedule a graceful shutdown (the cron runs it: replies
+ * in flight go out, STOPPING=1, pidfile and unix socket removed); a second
+ * SIGINT while it is pending exits at once with status 1.  SIGHUP and
+ * SIGPIPE are ignored, as in Redis (SIGHUP neither stops the server nor
+ * reopens the log: logfile is opened for every line, so rotation needs no
+ * signal). */
 #include "commands/command.h"
 #include "commands/dispatch.h"
-#include "commands/propagate.h"
 #include "mem/arena.h"
 #include "net/eventloop.h"
 #include "net/listen.h"
 #include "server/bio.h"
-#include "features/blocking.h"
 #include "server/config.h"
 #include "features/latency.h"
-#include "features/multi.h"
 #include "server/server.h"
+#include "server/supervise.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include "util/siphash.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,13 +37,48 @@
 
 void server_install_loop_hooks(void);
 
+#define DEFAULT_PIDFILE "/var/run/sardine.pid"
+
+/* Async-signal-safe: the message goes out with write(2) (the cron logs the ordinary case later). */
 static void on_signal(int sig) {
-    (void)sig;
     if (srv.shutdown_asap && sig == SIGINT) {
-        fprintf(stderr, "You insist... exiting now.\n");
+        static const char msg[] = "You insist... exiting now.\n";
+        int fd = srv.logfile && srv.logfile[0] ? open(srv.logfile, O_WRONLY | O_APPEND | O_CREAT, 0644) : STDOUT_FILENO;
+        if (fd >= 0 && write(fd, msg, sizeof(msg) - 1) < 0) {
+        }
         _exit(1);
     }
+    srv.last_signal = sig;
     srv.shutdown_asap = 1;
+}
+
+static void install_signal_handlers(void) {
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* Forks into the background as Redis does: the parent exits 0, the child leaves the terminal's session
+ * and its standard streams point at /dev/null. */
+static void daemonize(void) {
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "fork: %s\n", strerror(errno));
+        exit(1);
+    }
+    if (pid > 0) _exit(0);
+    setsid();
+    int fd = open("/dev/null", O_RDWR, 0);
+    if (fd != -1) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO) close(fd);
+    }
 }
 
 static void usage(void) {
@@ -49,27 +96,18 @@ static void usage(void) {
 }
 
 static void write_pidfile(void) {
-    if (!srv.pidfile || !srv.pidfile[0]) return;
-    FILE *f = fopen(srv.pidfile, "w");
-    if (f) {
-        fprintf(f, "%d\n", (int)getpid());
-        fclose(f);
+    if (!srv.pidfile || !srv.pidfile[0]) {
+        s_free(srv.pidfile);
+        srv.pidfile = s_strdup(DEFAULT_PIDFILE);
     }
+    FILE *f = fopen(srv.pidfile, "w");
+    if (!f) {
+        serverLog(LL_WARNING, "Failed to write PID file: %s", strerror(errno));
+        return;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
 }
-
-/* A client going away leaves its transaction, its watched keys and the queues of keys it waited on. */
-static void client_leaving(client *c) {
-    unwatch_all_keys(c);
-    multi_discard(c);
-    blocking_unblock(c);
-}
-
-/* net/ hands requests up through these (net/client.h): it never calls the command layer itself. */
-static const client_hooks client_hooks_of_server = {
-    .process = process_command,
-    .freeing = client_leaving,
-    .command_name = command_fullname,
-};
 
 int main(int argc, char **argv) {
     if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
@@ -95,6 +133,16 @@ int main(int argc, char **argv) {
     serverLog(LL_WARNING, "oO0OoO0OoO0Oo Sardine is starting oO0OoO0OoO0Oo");
     config_load_text(text, configfile);
     s_free(text);
+    if (srv.logfile && srv.logfile[0]) { /* as Redis: a log that cannot be written is a config error */
+        FILE *lf = fopen(srv.logfile, "a");
+        if (!lf) {
+            fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n>>> 'logfile \"%s\"'\nCan't open the log file: %s\n",
+                    SARDINE_VERSION, srv.logfile, strerror(errno));
+            exit(1);
+        }
+        fclose(lf);
+    }
+    syslog_open();
     serverLog(LL_WARNING, "Sardine version=%s (redis_version=%s), bits=64, pid=%d, just started", SARDINE_REAL_VERSION,
               SARDINE_VERSION, (int)getpid());
     if (!srv.configfile)
@@ -102,12 +150,9 @@ int main(int argc, char **argv) {
                               "config file use %s /path/to/redis.conf", argv[0]);
     else
         serverLog(LL_WARNING, "Configuration loaded");
-    if (srv.daemonize) {
-        if (daemon(1, 0) != 0) {
-            perror("daemon");
-            return 1;
-        }
-    }
+    srv.supervised = supervise_start(srv.supervised_mode);
+    int background = srv.daemonize && !srv.supervised;
+    if (background) daemonize();
     ssize_t n = readlink("/proc/self/exe", srv.executable, sizeof(srv.executable) - 1);
     if (n > 0) srv.executable[n] = 0;
     if (arena_init((size_t)1 << 35) != 0) {
@@ -115,25 +160,17 @@ int main(int argc, char **argv) {
         return 1;
     }
     server_init_state();
-    commands_init();
-    multi_init();
-    prop_init();
-    blocking_init();
-    clients_set_hooks(&client_hooks_of_server);
+    dispatch_init();
     unsigned int fit = listen_fit_maxclients(srv.maxclients, 1);
     if (!fit) return 1;
     srv.maxclients = fit;
     srv.el = el_create((int)(srv.maxclients < (1u << 20) ? srv.maxclients : (1u << 20)) + 1024);
     el_set_long_iteration(srv.el, latency_eventloop_sample);
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    install_signal_handlers();
     if (listen_all() != 0) return 1;
     bio_init();
     s_allocator_init();
-    write_pidfile();
+    if (background || (srv.pidfile && srv.pidfile[0])) write_pidfile();
     serverLog(LL_NOTICE, "monotonic clock: POSIX clock_gettime");
     serverLog(LL_NOTICE, "Running mode=standalone, port=%d.", srv.port);
     if (srv.safety_limit) {
@@ -146,6 +183,7 @@ int main(int argc, char **argv) {
     }
     serverLog(LL_WARNING, "Server initialized");
     serverLog(LL_NOTICE, "Ready to accept connections");
+    supervise_ready();
     server_install_loop_hooks();
     el_run(srv.el);
     return 0;

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,12 +48,19 @@ void server_update_cached_time(void) {
     srv.lruclock = (unsigned int)((ms / 1000) & LRU_CLOCK_MAX);
 }
 
+/* Logging, as Redis: "pid:role date time.ms mark message" lines appended to logfile (stdout when it is
+ * empty; the file is opened for each line, so a rotated file is picked up at once), and, with
+ * syslog-enabled, the message also goes to syslog at the matching priority (syslog_open names it). */
 void log_msg(int level, const char *fmt, ...) {
     char msg[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (srv.syslog_enabled) {
+        static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING};
+        syslog(prio[level > 3 ? 3 : level], "%s", msg);
+    }
     FILE *f = (srv.logfile && srv.logfile[0]) ? fopen(srv.logfile, "a") : stdout;
     if (!f) return;
     struct timeval tv;
@@ -65,6 +74,11 @@ void log_msg(int level, const char *fmt, ...) {
     fprintf(f, "%d:%c %s %c %s\n", (int)getpid(), srv.el ? 'M' : 'C', ts, marks[level > 3 ? 3 : level], msg);
     fflush(f);
     if (f != stdout) fclose(f);
+}
+
+void syslog_open(void) {
+    if (srv.syslog_enabled) openlog(srv.syslog_ident ? srv.syslog_ident : "sardine", LOG_PID | LOG_NDELAY | LOG_NOWAIT,
+                                    srv.syslog_facility);
 }
 
 size_t server_used_memory(void) { return s_heap_used() + arena_live_bytes(); }
@@ -216,7 +230,9 @@ static int server_cron(void) {
     active_expire_cycle(EXPIRE_SLOW);
     arena_release_free_pages();
     if (srv.shutdown_asap) {
-        serverLog(LL_WARNING, "Received SIGTERM scheduling shutdown...");
+        serverLog(LL_WARNING, "%s", srv.last_signal == SIGINT    ? "Received SIGINT scheduling shutdown..."
+                                    : srv.last_signal == SIGTERM ? "Received SIGTERM scheduling shutdown..."
+                                                                 : "Received shutdown signal, scheduling shutdown...");
         shutdown_now(0);
     }
     return 1000 / (srv.hz > 0 ? srv.hz : 10);

@@ -57,6 +57,10 @@ typedef struct server {
     int verbosity;
     char *logfile;
     int syslog_enabled;
+    char *syslog_ident;
+    int syslog_facility;           /* LOG_LOCAL0 ... (syslog.h) */
+    int supervised_mode;           /* SUPERVISED_* (server/supervise.h) */
+    int supervised;                /* 1 when a supervisor was found at startup */
     int daemonize;
     char *pidfile;
     char *dir;
@@ -88,6 +92,7 @@ typedef struct server {
     long long cmd_now_ms;          /* "now" frozen for the running command */
     unsigned int lruclock;
     volatile int shutdown_asap;
+    volatile int last_signal;      /* the SIGTERM/SIGINT that asked for shutdown_asap */
     long long cronloops;
     long long dirty;
     int in_exec;                   /* executing a MULTI/EXEC body */
@@ -125,6 +130,8 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
         if ((level) >= srv.verbosity) log_msg(level, __VA_ARGS__);                                           \
     } while (0)
 
+/* Opens syslog with syslog-ident and syslog-facility when syslog-enabled (after the config is loaded). */
+void syslog_open(void);
 long long mstime(void);
 long long ustime(void);
 long long monotonic_us(void);
