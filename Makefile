@@ -20,7 +20,7 @@ LDFLAGS += $(OPT)
 LIBS    := $(MALLOC) $(shell pkg-config --libs lua5.1) -lm -lpthread
 
 SERVER_SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
-SERVER_MAIN := src/server/main.c
+SERVER_MAIN := src/app/main.c
 LIB_SRCS    := $(filter-out $(SERVER_MAIN),$(SERVER_SRCS))
 CLI_SRCS    := $(shell find src/cli -name '*.c' | sort)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)

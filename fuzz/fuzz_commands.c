@@ -15,6 +15,7 @@
  *
  * Checked: no memory error or undefined behaviour; every command produces a
  * reply (unless the client asked for none, or the server postponed it). */
+#include "app/loop.h"
 #include "commands/command.h"
 #include "commands/dispatch.h"
 #include "fuzz/fuzz.h"
@@ -23,7 +24,7 @@
 #include "net/client.h"
 #include "net/eventloop.h"
 #include "protocol/request.h"
-#include "server/config.h"
+#include "features/config.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include <fcntl.h>

@@ -10,7 +10,7 @@
  * Redis's FATAL CONFIG FILE ERROR report; a text that loaded once loads again
  * (the parser keeps no hidden state between loads). */
 #include "fuzz/fuzz.h"
-#include "server/config.h"
+#include "features/config.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include <fcntl.h>

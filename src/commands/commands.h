@@ -39,6 +39,9 @@ static inline void key_changed(client *c, const arg *k, int cls, const char *eve
     fx_key(c->db, k->p, k->len, cls, event);
 }
 
+/* Exits the process after SHUTDOWN's last steps (pid file, unix socket, supervisor notice). */
+void shutdown_now(int exit_code);
+
 /* Shared argument helpers for command implementations. */
 int arg_is(const arg *a, const char *word);                       /* case-insensitive */
 int arg_ll(client *c, const arg *a, long long *v, const char *err); /* replies err (or the default) on failure */

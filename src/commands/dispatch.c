@@ -5,6 +5,7 @@
 #include "protocol/reply.h"
 #include "features/blocking.h"
 #include "features/multi.h"
+#include "keyspace/evict.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include <ctype.h>

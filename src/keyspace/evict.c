@@ -6,6 +6,7 @@
 #include "net/client.h"
 #include "server/server.h"
 #include "util/mem.h"
+#include "util/numconv.h"
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,4 +209,23 @@ int evict_perform(void) {
     }
     srv.stat_evictions_time_us += ustime() - start;
     return EVICT_OK;
+}
+
+/* The gate a write passes before it runs: with maxmemory, eviction first; without, the safety limit. */
+int server_memory_refuses_writes(void) {
+    if (srv.maxmemory && evict_perform() == EVICT_FAIL) return 1;
+    if (server_over_safety_limit()) {
+        static long long last_warn;
+        long long now = mstime();
+        if (now - last_warn > 10000) {
+            char h[32];
+            bytes_human(h, sizeof(h), srv.safety_limit);
+            serverLog(LL_WARNING,
+                      "Memory reached the safety limit (%s) derived from physical/cgroup memory: refusing writes "
+                      "with -OOM, still serving reads. Set maxmemory and a policy to evict instead.", h);
+            last_warn = now;
+        }
+        return 1;
+    }
+    return 0;
 }

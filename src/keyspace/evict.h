@@ -12,7 +12,7 @@
 #define SARDINE_EVICT_H
 #include <stdint.h>
 
-#define LRU_CLOCK_MAX ((1u << 24) - 1)
+/* LRU_CLOCK_MAX (the 24-bit LRU clock) is in server/server.h, beside srv.lruclock. */
 #define LFU_INIT_VAL 5
 
 unsigned int lru_clock_now(void);
@@ -25,4 +25,7 @@ int policy_is_lru(void);
 
 enum { EVICT_OK = 0, EVICT_RUNNING = 1, EVICT_FAIL = 2 };
 int evict_perform(void);
+/* 1 when a write must be refused with -OOM: maxmemory is set and eviction could not make room, or no
+ * maxmemory is set and memory is past the safety limit (logged at most every 10 s). */
+int server_memory_refuses_writes(void);
 #endif

@@ -1,5 +1,6 @@
-/* server: process state, time, logging, the cron and the before-sleep hook,
- * memory accounting and the safety limit.
+/* server: the bottom layer of the server: process state (srv), time,
+ * logging, memory accounting and the safety limit.  It calls nothing above
+ * it; the loop's hooks (cron, before-sleep) are app/loop.c's.
  *
  * Memory: used_memory is heap bytes (every s_malloc'd block at its usable
  * size) plus the arena's live entry bytes; it is what maxmemory and eviction
@@ -8,13 +9,7 @@
  * of the physical memory or of the cgroup's limit, whichever is lower, so the
  * kernel's OOM killer never has to step in (the seed's failure). */
 #include "server/server.h"
-#include "keyspace/activeexpire.h"
-#include "keyspace/evict.h"
 #include "mem/arena.h"
-#include "net/client.h"
-#include "net/eventloop.h"
-#include "server/bio.h"
-#include "features/blocking.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <stdarg.h>
@@ -93,24 +88,6 @@ int server_over_safety_limit(void) {
            (srv.rss_cached > srv.safety_limit + srv.safety_limit / 20 && used > srv.safety_limit / 10 * 8);
 }
 
-int server_memory_refuses_writes(void) {
-    if (srv.maxmemory && evict_perform() == EVICT_FAIL) return 1;
-    if (server_over_safety_limit()) {
-        static long long last_warn;
-        long long now = mstime();
-        if (now - last_warn > 10000) {
-            char h[32];
-            bytes_human(h, sizeof(h), srv.safety_limit);
-            serverLog(LL_WARNING,
-                      "Memory reached the safety limit (%s) derived from physical/cgroup memory: refusing writes "
-                      "with -OOM, still serving reads. Set maxmemory and a policy to evict instead.", h);
-            last_warn = now;
-        }
-        return 1;
-    }
-    return 0;
-}
-
 static unsigned long long read_ull_file(const char *path) {
     FILE *f = fopen(path, "r");
     if (!f) return 0;
@@ -139,142 +116,4 @@ void server_compute_safety_limit(void) {
     }
     unsigned long long phys = physical_memory();
     if (phys) srv.safety_limit = phys / 10 * 9;
-}
-
-void server_init_state(void) {
-    srv.pid = getpid();
-    srv.start_time = time(NULL);
-    srv.start_ms = mstime();
-    srv.next_client_id = 1;
-    srv.unix_fd = -1;
-    srv.active_expire_enabled = 1;
-    static const char hex[] = "0123456789abcdef";
-    FILE *f = fopen("/dev/urandom", "r");
-    for (int i = 0; i < 40; i++) {
-        int ch = f ? fgetc(f) : rand();
-        srv.runid[i] = hex[(ch < 0 ? rand() : ch) & 15];
-    }
-    srv.runid[40] = 0;
-    if (f) fclose(f);
-    srv.dbs = s_calloc(sizeof(db) * (size_t)srv.dbnum);
-    for (int i = 0; i < srv.dbnum; i++) db_init(&srv.dbs[i], i);
-    server_compute_safety_limit();
-    server_update_cached_time();
-}
-
-void server_reset_stats(void) {
-    extern void commands_reset_stats(void);
-    srv.stat_numcommands = srv.stat_numconnections = srv.stat_rejected_conn = srv.stat_expiredkeys = 0;
-    srv.stat_evictedkeys = srv.stat_keyspace_hits = srv.stat_keyspace_misses = 0;
-    srv.stat_net_input_bytes = srv.stat_net_output_bytes = srv.stat_total_error_replies = 0;
-    srv.stat_expired_time_cap_reached = srv.stat_expired_stale_perc_x100 = 0;
-    srv.stat_client_qbuf_limit_disconnections = srv.stat_client_outbuf_limit_disconnections = 0;
-    srv.stat_oom_rejections = srv.stat_evictions_time_us = srv.stat_lazyfreed_objects = 0;
-    srv.stat_io_reads = srv.stat_io_writes = 0;
-    srv.peak_memory = server_used_memory();
-    el_reset_stats(srv.el);
-    if (srv.errorstats) {
-        extern void dict_free(struct dict *, void (*)(void *));
-        dict_free(srv.errorstats, NULL);
-        srv.errorstats = NULL;
-    }
-    commands_reset_stats();
-}
-
-/* Samples for instantaneous_ops_per_sec & co (one every 100 ms, 16 kept). */
-static void track_metrics(void) {
-    long long now = mstime();
-    if (now - srv.stat_last_sample_ms < 100) return;
-    long long dt = now - srv.stat_last_sample_ms;
-    if (srv.stat_last_sample_ms) {
-        int i = srv.stat_sample_idx % 16;
-        srv.stat_ops_samples[i] = (srv.stat_numcommands - srv.stat_last_ops) * 1000 / dt;
-        srv.stat_in_samples[i] = (srv.stat_net_input_bytes - srv.stat_last_in) * 1000 / dt;
-        srv.stat_out_samples[i] = (srv.stat_net_output_bytes - srv.stat_last_out) * 1000 / dt;
-        srv.stat_sample_idx++;
-    }
-    srv.stat_last_sample_ms = now;
-    srv.stat_last_ops = srv.stat_numcommands;
-    srv.stat_last_in = srv.stat_net_input_bytes;
-    srv.stat_last_out = srv.stat_net_output_bytes;
-}
-
-static long long last_rss_us;
-
-static void sample_memory(void) {
-    long long now = monotonic_us();
-    if (now - last_rss_us >= 10000) {
-        srv.rss_cached = s_process_rss();
-        last_rss_us = now;
-    }
-    size_t used = server_used_memory();
-    if (used > srv.peak_memory) {
-        srv.peak_memory = used;
-        srv.peak_time = mstime();
-    }
-}
-
-extern void shutdown_now(int exit_code);
-
-static int server_cron(void) {
-    server_update_cached_time();
-    srv.cronloops++;
-    track_metrics();
-    sample_memory();
-    if (srv.paused_until_ms && mstime() >= srv.paused_until_ms) {
-        srv.paused_until_ms = 0;
-        srv.pause_all = 0;
-        clients_resume_paused();
-    }
-    clients_cron();
-    active_expire_cycle(EXPIRE_SLOW);
-    arena_release_free_pages();
-    if (srv.shutdown_asap) {
-        serverLog(LL_WARNING, "%s", srv.last_signal == SIGINT    ? "Received SIGINT scheduling shutdown..."
-                                    : srv.last_signal == SIGTERM ? "Received SIGTERM scheduling shutdown..."
-                                                                 : "Received shutdown signal, scheduling shutdown...");
-        shutdown_now(0);
-    }
-    return 1000 / (srv.hz > 0 ? srv.hz : 10);
-}
-
-static void before_sleep(void) {
-    sample_memory();
-    if (srv.maxmemory && srv.maxmemory_policy != MM_NOEVICTION) evict_perform();
-    active_expire_cycle(EXPIRE_FAST);
-    blocking_check_timeouts();
-    blocking_serve_ready();
-    clients_free_closed();
-    clients_handle_pending_writes();
-    clients_free_closed();
-    /* Replies are out first; then one short slice of background freeing (~0.1-0.3 ms). */
-    int busy = db_lazyfree_step(5000);
-    el_set_busy(srv.el, busy);
-    el_set_max_wait(srv.el, blocking_client_count() ? 10 : -1); /* timeouts of blocked clients to ~10 ms */
-}
-
-void server_install_loop_hooks(void) {
-    el_set_timer(srv.el, server_cron, 1);
-    el_set_before_sleep(srv.el, before_sleep);
-}
-
-/* Called by CONFIG SET after a directive changed. */
-void server_config_changed(const char *name) {
-    if (!strcmp(name, "maxmemory-safety-limit")) {
-        server_compute_safety_limit();
-    } else if (!strcmp(name, "maxmemory")) {
-        server_compute_safety_limit();
-        if (srv.maxmemory && server_used_memory() > srv.maxmemory)
-            serverLog(LL_WARNING, "WARNING: the new maxmemory value set via CONFIG SET (%llu) is smaller than the "
-                                  "current memory usage (%zu). This will result in key eviction and/or the inability "
-                                  "to accept new write commands depending on the maxmemory-policy.",
-                      srv.maxmemory, server_used_memory());
-        evict_perform();
-    } else if (!strcmp(name, "hz")) {
-        if (srv.config_hz < 1) srv.config_hz = 1;
-        if (srv.config_hz > 500) srv.config_hz = 500;
-        srv.hz = srv.config_hz;
-    } else if (!strcmp(name, "maxclients")) {
-        el_resize(srv.el, srv.maxclients + 1024);
-    }
 }

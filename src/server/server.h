@@ -11,6 +11,7 @@
 #define SARDINE_VERSION "7.0.15"
 #define SARDINE_REAL_VERSION "0.1.0"
 #define CONFIG_MAX_BIND 16
+#define LRU_CLOCK_MAX ((1u << 24) - 1)
 
 enum { LL_DEBUG = 0, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
 enum {
@@ -90,7 +91,7 @@ typedef struct server {
     int nlisten;
     int unix_fd;
     long long cmd_now_ms;          /* "now" frozen for the running command */
-    unsigned int lruclock;
+    unsigned int lruclock;         /* seconds, 24 bits: an entry's LRU field (keyspace/evict.h) */
     volatile int shutdown_asap;
     volatile int last_signal;      /* the SIGTERM/SIGINT that asked for shutdown_asap */
     long long cronloops;
@@ -138,7 +139,7 @@ long long monotonic_us(void);
 void server_update_cached_time(void);
 size_t server_used_memory(void);
 /* 1 when writes must be refused because memory is above maxmemory / the safety limit even after eviction. */
-int server_memory_refuses_writes(void);
 int server_over_safety_limit(void);
-void server_init_state(void);
+/* Derives the safety limit from maxmemory-safety-limit and the physical/cgroup memory. */
+void server_compute_safety_limit(void);
 #endif

@@ -1,5 +1,5 @@
 /* config: see config.h. */
-#include "server/config.h"
+#include "features/config.h"
 #include "commands/commands.h"
 #include "net/listen.h"
 #include "protocol/reply.h"
@@ -953,7 +953,9 @@ void cmd_config_get(client *c) {
     reply_defer_set(c, pos, n, '%');
 }
 
-extern void server_config_changed(const char *name);
+static const config_hooks *hooks;
+
+void config_set_hooks(const config_hooks *h) { hooks = h; }
 
 /* enable-protected-configs: "yes" everyone, "local" unix-socket and loopback clients only. */
 static int protected_allowed(const client *c) {
@@ -1052,7 +1054,8 @@ void cmd_config_set(client *c) {
             goto fail;
         }
     }
-    for (i = 0; i < n; i++) server_config_changed(set[i]->name);
+    for (i = 0; i < n; i++)
+        if (hooks && hooks->changed) hooks->changed(set[i]->name);
     reply_ok(c);
     goto out;
 fail:
@@ -1065,8 +1068,7 @@ out:
 }
 
 void cmd_config_resetstat(client *c) {
-    extern void server_reset_stats(void);
-    server_reset_stats();
+    if (hooks && hooks->reset_stats) hooks->reset_stats();
     reply_ok(c);
 }
 

@@ -19,4 +19,11 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
 /* Builds the config text from argv (file, then --options), as Redis does. */
 char *config_from_args(int argc, char **argv, char **configfile);
 int config_rewrite(char *err, size_t errlen);
+/* How the server reacts to CONFIG SET (each directive changed, by name) and to CONFIG RESETSTAT; installed
+ * by the top of the server (app/loop.c), so that this feature calls nothing above it. */
+typedef struct config_hooks {
+    void (*changed)(const char *name);
+    void (*reset_stats)(void);
+} config_hooks;
+void config_set_hooks(const config_hooks *h);
 #endif

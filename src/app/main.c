@@ -14,14 +14,14 @@
  * SIGPIPE are ignored, as in Redis (SIGHUP neither stops the server nor
  * reopens the log: logfile is opened for every line, so rotation needs no
  * signal). */
+#include "app/loop.h"
 #include "commands/command.h"
 #include "commands/dispatch.h"
 #include "mem/arena.h"
 #include "net/eventloop.h"
 #include "net/listen.h"
 #include "server/bio.h"
-#include "server/config.h"
-#include "features/latency.h"
+#include "features/config.h"
 #include "server/server.h"
 #include "server/supervise.h"
 #include "util/mem.h"
@@ -35,7 +35,6 @@
 #include <string.h>
 #include <unistd.h>
 
-void server_install_loop_hooks(void);
 
 #define DEFAULT_PIDFILE "/var/run/sardine.pid"
 
@@ -165,7 +164,6 @@ int main(int argc, char **argv) {
     if (!fit) return 1;
     srv.maxclients = fit;
     srv.el = el_create((int)(srv.maxclients < (1u << 20) ? srv.maxclients : (1u << 20)) + 1024);
-    el_set_long_iteration(srv.el, latency_eventloop_sample);
     install_signal_handlers();
     if (listen_all() != 0) return 1;
     bio_init();
