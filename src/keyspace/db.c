@@ -4,7 +4,7 @@
  * values are handed to the background free thread (bio.h). */
 #include "keyspace/db.h"
 #include "keyspace/effects.h"
-#include "keyspace/evict.h"
+#include "keyspace/lru.h"
 #include "server/bio.h"
 #include "server/server.h"
 #include "types/object.h"

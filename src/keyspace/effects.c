@@ -27,7 +27,7 @@ void fx_ready(db *d, const char *key, size_t klen) {
 }
 
 void fx_flushing(db *d) {
-    srv.dirty += (long long)db_size(d);
+    srv.dirty += (long long)d->t.count;
     for (int i = 0; i < nlisteners; i++)
         if (listeners[i]->db_flushing) listeners[i]->db_flushing(listeners[i]->ud, d);
 }

@@ -98,6 +98,7 @@ typedef struct server {
     long long dirty;
     int in_exec;                   /* executing a MULTI/EXEC body */
     int keep_expired;              /* applying a propagated stream: lookups never expire keys (db.h) */
+    int no_touch;                  /* the running command's client is in CLIENT NO-TOUCH mode (lru.h) */
     size_t watched_keys;           /* total watched keys over all dbs */
     int active_expire_running;
     long long paused_until_ms;     /* CLIENT PAUSE deadline; 0 when not paused */

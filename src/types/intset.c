@@ -23,7 +23,7 @@ static inline uint32_t len_of(const intset *is) {
     return v;
 }
 static inline void set_enc(intset *is, uint32_t v) { memcpy(is->b, &v, 4); }
-static inline void set_len(intset *is, uint32_t v) { memcpy(is->b + 4, &v, 4); }
+static inline void store_len(intset *is, uint32_t v) { memcpy(is->b + 4, &v, 4); }
 static inline unsigned char *contents(const intset *is) { return (unsigned char *)is + IS_HDR; }
 
 static inline uint32_t value_encoding(int64_t v) {
@@ -95,7 +95,7 @@ static intset *resize(intset *is, size_t size) {
 intset *is_new(void) {
     intset *is = alloc(IS_HDR);
     set_enc(is, 2);
-    set_len(is, 0);
+    store_len(is, 0);
     return is;
 }
 
@@ -155,7 +155,7 @@ intset *is_add(intset *is, int64_t v, int *added) {
         set_enc(is, venc);
         for (uint32_t i = len; i-- > 0;) set_at(is, i + (uint32_t)prepend, get_enc(is, i, oenc));
         set_at(is, prepend ? 0 : len, v);
-        set_len(is, len + 1);
+        store_len(is, len + 1);
         DBG_ASSERT(len == 0 || (prepend ? get_enc(is, 1, venc) > v : get_enc(is, len - 1, venc) < v));
         *added = 1;
         return is;
@@ -166,7 +166,7 @@ intset *is_add(intset *is, int64_t v, int *added) {
     size_t e = enc_of(is);
     memmove(contents(is) + (pos + 1) * e, contents(is) + pos * e, (len_of(is) - pos) * e);
     set_at(is, pos, v);
-    set_len(is, len_of(is) + 1);
+    store_len(is, len_of(is) + 1);
     /* sorted and unique around the new member */
     DBG_ASSERT(pos == 0 || get_enc(is, pos - 1, enc_of(is)) < v);
     DBG_ASSERT(pos + 1 == len_of(is) || get_enc(is, pos + 1, enc_of(is)) > v);
@@ -180,7 +180,7 @@ intset *is_remove(intset *is, int64_t v, int *removed) {
     if (value_encoding(v) > enc_of(is) || !search(is, v, &pos)) return is;
     size_t e = enc_of(is);
     memmove(contents(is) + pos * e, contents(is) + (pos + 1) * e, (len_of(is) - pos - 1) * e);
-    set_len(is, len_of(is) - 1);
+    store_len(is, len_of(is) - 1);
     *removed = 1;
     return resize(is, is_blob_len(is));
 }
