@@ -63,9 +63,10 @@ def make_sardine():
     yield make
     for s in servers:
         rc = s.proc.poll()
+        log = s.read_log() if rc not in (None, 0) else ""
         s.stop()
         # A sardine that died on its own during the test is a failure (crash, sanitizer report).
-        assert rc is None or rc == 0, f"sardine-server exited with {rc}"
+        assert rc is None or rc == 0, f"sardine-server exited with {rc}; the end of its log:\n{log[-3000:]}"
 
 
 @pytest.fixture

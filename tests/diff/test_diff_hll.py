@@ -8,7 +8,8 @@ bytes: registers, opcodes and cached cardinality), and every key at the end.
 from hypothesis import given
 from hypothesis import strategies as st
 
-from diffharness import Side, run_sequence, settings_for, sides_fixture
+import diffharness
+from diffharness import Side, settings_for, sides_fixture
 
 EXAMPLES, SETTINGS = settings_for(300)
 
@@ -84,10 +85,14 @@ class HllSide(Side):
 sides = sides_fixture(HllSide)
 
 
+def run_sequence(sides, limit, seq):
+    diffharness.run_sequence(sides, seq, config=[("hll-sparse-max-bytes", limit)])
+
+
 @SETTINGS
 @given(limit=sparse_max, seq=st.lists(st.one_of(*HLL_CMDS), min_size=3, max_size=25))
 def test_diff_hll_commands(sides, limit, seq):
-    run_sequence(sides, seq, config=[("hll-sparse-max-bytes", limit)])
+    run_sequence(sides, limit, seq)
 
 
 @SETTINGS
@@ -96,4 +101,4 @@ def test_diff_hll_commands(sides, limit, seq):
     cat(c("PFMERGE", key), st.lists(key, max_size=3)),
 ), min_size=5, max_size=30))
 def test_diff_hll_growth_and_merges(sides, limit, seq):
-    run_sequence(sides, seq, config=[("hll-sparse-max-bytes", limit)])
+    run_sequence(sides, limit, seq)

@@ -208,7 +208,7 @@ class StringSide(Side):
         return out
 
 
-sides = sides_fixture(StringSide)
+pairs = sides_fixture(StringSide, name="pairs")
 
 
 def sequences(cmds, max_size=30):
@@ -217,27 +217,27 @@ def sequences(cmds, max_size=30):
 
 @SETTINGS
 @given(seq=sequences(STRING_CMDS + BAD_CMDS))
-def test_diff_string_commands(sides, seq):
-    run_sequence(sides, seq)
+def test_diff_string_commands(pairs, seq):
+    run_sequence(pairs, seq)
 
 
 @SETTINGS
 @given(seq=sequences(STRING_CMDS + KEYSPACE_CMDS + EXPIRE_CMDS + INFO_CMDS))
-def test_diff_keyspace_and_expiry(sides, seq):
-    run_sequence(sides, seq)
+def test_diff_keyspace_and_expiry(pairs, seq):
+    run_sequence(pairs, seq)
 
 
 @SETTINGS
 @given(seq=sequences(STRING_CMDS[:14] + KEYSPACE_CMDS[:8] + EXPIRE_CMDS[:5] + TX_CMDS * 2 + BAD_CMDS,
                      max_size=40))
-def test_diff_transactions(sides, seq):
-    run_sequence(sides, seq)
+def test_diff_transactions(pairs, seq):
+    run_sequence(pairs, seq)
 
 
 @SETTINGS
 @given(seq=sequences(STRING_CMDS + ENCODING_CMDS * 4 + [c("COPY", key, key), c("RENAME", key, key)]))
-def test_diff_object_encoding(sides, seq):
-    run_sequence(sides, seq)
+def test_diff_object_encoding(pairs, seq):
+    run_sequence(pairs, seq)
 
 
 # ---------------------------------------------------------------------------------------------
