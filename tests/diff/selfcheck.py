@@ -1,6 +1,6 @@
 """Self-check of the differential harness: SARDINE_DIFF_BREAK=reply|observe|state makes the sardine side
-lie a little (every integer reply +1 and every bulk string reply with a "!" appended / an extra item
-after each step / an extra item in the end state),
+lie a little (every integer +1 and every bulk string with a "!" appended, inside arrays too / an extra
+item after each step / an extra item in the end state),
 so that running the suite shows the comparisons can fail.  Loaded by tests/diff/conftest.py only when
 that variable is set; never part of a normal run.
 
@@ -20,6 +20,8 @@ def lie(value):
         return value + 1
     if MODE == "reply" and isinstance(value, bytes):
         return value + b"!"
+    if MODE == "reply" and isinstance(value, list):
+        return [lie(v) for v in value]
     if MODE in ("observe", "state") and value is not None:
         return list(value) + ["<sabotaged>"]
     return value
