@@ -52,11 +52,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-# pytest runs against whichever build SARDINE_BUILD names (default: the ASan build).
+# pytest runs against whichever build SARDINE_BUILD names (default: the ASan build, which is also what
+# tests/harness.py picks when pytest is run by hand without SARDINE_SERVER/SARDINE_CLI).
+# PYTEST_ARGS narrows the run, e.g. make pytest PYTEST_ARGS=tests/diff/test_diff_hash.py
 SARDINE_BUILD ?= build-asan
+PYTEST_ARGS   ?= tests
 pytest:
 	SARDINE_SERVER=$(CURDIR)/$(SARDINE_BUILD)/sardine-server SARDINE_CLI=$(CURDIR)/$(SARDINE_BUILD)/sardine-cli \
-	    /usr/bin/python3 -m pytest -q -p no:cacheprovider tests
+	    /usr/bin/python3 -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test:
 	$(MAKE) all

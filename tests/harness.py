@@ -2,6 +2,15 @@
 
 Imported by tests/conftest.py and re-exported by every conftest.py below it, so `from conftest import X`
 works whichever conftest module pytest loaded last.
+
+Which build is tested: $SARDINE_SERVER / $SARDINE_CLI when set (a path relative to the repository root
+is taken from there), else the ASan build (build-asan/), the same default as `make pytest`
+(SARDINE_BUILD=build-asan).  `missing_binaries()` names what is absent so that conftest.py can stop the
+session with one clear message instead of a failure per test.
+
+The oracle is Debian's redis-server (first redis-server on $PATH, else /usr/bin/redis-server, or
+$SARDINE_ORACLE).  `check_oracle(server)` asks a running one for INFO server redis_version and fails the
+test unless it is ORACLE_SERIES (7.0.x): every expected reply and error text in the suite is 7.0's.
 """
 import os
 import shutil
@@ -10,12 +19,58 @@ import subprocess
 import tempfile
 import time
 
+import pytest
 import redis
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SARDINE_SERVER = os.environ.get("SARDINE_SERVER", os.path.join(ROOT, "build", "sardine-server"))
-SARDINE_CLI = os.environ.get("SARDINE_CLI", os.path.join(ROOT, "build", "sardine-cli"))
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+DEFAULT_BUILD = "build-asan"   # keep in step with SARDINE_BUILD in the Makefile
+ORACLE_SERIES = "7.0."
+
+
+def _binary(env, name):
+    path = os.environ.get(env) or os.path.join(ROOT, DEFAULT_BUILD, name)
+    return path if os.path.isabs(path) else os.path.join(ROOT, path)
+
+
+SARDINE_SERVER = _binary("SARDINE_SERVER", "sardine-server")
+SARDINE_CLI = _binary("SARDINE_CLI", "sardine-cli")
+REDIS_SERVER = os.environ.get("SARDINE_ORACLE") or shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def missing_binaries(need_cli=True):
+    """[(variable, path)] of the binaries under test that do not exist or cannot be run."""
+    wanted = [("SARDINE_SERVER", SARDINE_SERVER)] + ([("SARDINE_CLI", SARDINE_CLI)] if need_cli else [])
+    return [(var, path) for var, path in wanted if not os.access(path, os.X_OK)]
+
+
+def binary_version(path):
+    """First line of `path --version`, or why there is none."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"cannot run: {e}"
+    text = (out.stdout or out.stderr).decode(errors="replace").strip()
+    return text.splitlines()[0] if text else f"exit {out.returncode}, no output"
+
+
+_oracle_version = None
+
+
+def check_oracle(server):
+    """Fails (loudly, without a traceback) unless the running oracle reports redis_version 7.0.x."""
+    global _oracle_version
+    if _oracle_version is None:
+        c = server.client()
+        try:
+            _oracle_version = str(c.info("server").get("redis_version", "unknown"))
+        finally:
+            c.close()
+    if not _oracle_version.startswith(ORACLE_SERIES):
+        pytest.fail(f"ORACLE IS NOT REDIS {ORACLE_SERIES}x: {server.argv[0]} reports redis_version "
+                    f"{_oracle_version}. The differential and cli tests compare against Redis 7.0's replies and "
+                    f"error texts; install Debian's redis-server 7.0 or point SARDINE_ORACLE at one.",
+                    pytrace=False)
+    return _oracle_version
 
 
 def free_port():

@@ -3,10 +3,7 @@ redis-cli with the same arguments and capture (returncode, stdout, stderr)."""
 import os
 import subprocess
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SARDINE_CLI = os.environ.get("SARDINE_CLI", os.path.join(ROOT, "build", "sardine-cli"))
-if not os.path.isabs(SARDINE_CLI):
-    SARDINE_CLI = os.path.join(ROOT, SARDINE_CLI)
+from harness import ROOT, SARDINE_CLI  # noqa: F401  (one default build for every suite: tests/harness.py)
 REDIS_CLI = "/usr/bin/redis-cli"
 
 

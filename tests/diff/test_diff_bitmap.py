@@ -4,24 +4,12 @@ mixed with plain string writes, run on sardine and on the Debian redis-server or
 identical (errors by full message), OBJECT ENCODING of every key after every step, and every key's type and
 bytes at the end. Nothing here is random on the server side, so nothing is normalized.
 """
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from sardine_resp import Raw
-from harness import assert_keyspace_ok
+from diffharness import Side, run_sequence, settings_for, sides_fixture
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "400"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(400)
 
 KEYS = ["a", "b", "c", "l"]
 key = st.sampled_from(KEYS)
@@ -104,14 +92,12 @@ def encoding(conn, k):
     return conn.cmd("OBJECT", "ENCODING", k)
 
 
-class Side:
-    def __init__(self, server):
-        self.main = Raw(server.port)
-        self.aux = Raw(server.port)
+class BitmapSide(Side):
+    """Commands on main, encodings and the end state through aux; replies compared raw."""
 
-    def reset(self):
-        assert self.main.cmd("FLUSHALL") == "OK"
-        assert self.main.cmd("CONFIG", "SET", "proto-max-bulk-len", "1mb") == "OK"
+    TWO_CONNECTIONS = True
+    CONFIG = (("proto-max-bulk-len", "1mb"),)
+    OBSERVED_KEYS = KEYS
 
     def state(self):
         out = []
@@ -120,32 +106,8 @@ class Side:
             out.append((k, t, self.aux.cmd("GET", k) if t == "string" else None, encoding(self.aux, k)))
         return out
 
-    def close(self):
-        self.main.close()
-        self.aux.close()
 
-
-@pytest.fixture
-def sides(sardine, oracle):
-    s, o = Side(sardine), Side(oracle)
-    yield s, o
-    s.close()
-    o.close()
-
-
-def run_sequence(sides, seq):
-    s, o = sides
-    s.reset()
-    o.reset()
-    for i, args in enumerate(seq):
-        got, want = s.main.cmd(*args), o.main.cmd(*args)
-        note(f"{i}: {args!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {args!r}: sardine replied {got!r}, redis replied {want!r}"
-        for k in KEYS:
-            ge, we = encoding(s.aux, k), encoding(o.aux, k)
-            assert ge == we, f"step {i} {args!r}: OBJECT ENCODING {k}: sardine {ge!r}, redis {we!r}"
-    assert s.state() == o.state()
-    assert_keyspace_ok(s.aux)
+sides = sides_fixture(BitmapSide)
 
 
 @SETTINGS

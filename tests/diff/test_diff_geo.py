@@ -8,24 +8,14 @@ comes from its sort algorithms, which sardine reproduces.
 
 Deterministic (fixed seeds); SARDINE_DIFF_RANDOM=1 explores, SARDINE_DIFF_EXAMPLES=N sets the count.
 """
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from diffharness import Side, run_sequence, settings_for, sides_fixture
 from sardine_resp import Raw
 from harness import assert_keyspace_ok
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "60"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(60)
 
 GEO_KEYS = ["g", "h"]
 ALL_KEYS = GEO_KEYS + ["d", "s"]
@@ -143,23 +133,13 @@ class ExactRaw(Raw):
         return super().reply()
 
 
-class Side:
-    def __init__(self, server, resp):
-        self.conn = ExactRaw(server.port)
-        self.resp = resp
+class GeoSide(Side):
+    """One connection that keeps RESP3 doubles as text, RESP2 or RESP3; listpack limits reset before every
+    sequence; replies compared raw."""
 
-    def reset(self):
-        assert self.conn.cmd("FLUSHALL") == "OK"
-        assert self.conn.cmd("CONFIG", "SET", "zset-max-listpack-entries", "128") == "OK"
-        assert self.conn.cmd("CONFIG", "SET", "zset-max-listpack-value", "64") == "OK"
-        if self.resp == 3:
-            self.conn.cmd("HELLO", "3")
-
-    def run(self, args):
-        return self.conn.cmd(*args)
-
-    def encodings(self):
-        return [self.conn.cmd("OBJECT", "ENCODING", k) for k in ALL_KEYS]
+    CONN = ExactRaw
+    CONFIG = (("zset-max-listpack-entries", "128"), ("zset-max-listpack-value", "64"))
+    OBSERVED_KEYS = ALL_KEYS
 
     def state(self):
         out = []
@@ -169,26 +149,7 @@ class Side:
         return out
 
 
-@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
-def sides(request, sardine, oracle):
-    s, o = Side(sardine, request.param), Side(oracle, request.param)
-    yield s, o
-    s.conn.close()
-    o.conn.close()
-
-
-def run_sequence(sides, seq):
-    s, o = sides
-    s.reset()
-    o.reset()
-    for i, args in enumerate(seq):
-        got, want = s.run(args), o.run(args)
-        note(f"{i}: {args!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {args!r}: sardine replied {got!r}, redis replied {want!r}"
-        ge, we = s.encodings(), o.encodings()
-        assert ge == we, f"step {i} {args!r}: encodings sardine {ge!r} / redis {we!r}"
-    assert s.state() == o.state()
-    assert_keyspace_ok(s.conn)
+sides = sides_fixture(GeoSide, resps=(2, 3))
 
 
 @SETTINGS

@@ -10,24 +10,13 @@ Only what Redis itself leaves unspecified is normalized:
   * HSCAN cursors of hashtables (each server's full iteration is compared at the end through HGETALL).
 Small thresholds (hash-max-listpack-entries 4, -value 8) make conversions happen in short sequences.
 """
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from sardine_resp import Err, Raw
-from harness import assert_keyspace_ok
+from diffharness import Side, run_sequence, settings_for, sides_fixture
+from sardine_resp import Err
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "200"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(200)
 
 KEYS = ["a", "b", "s"]
 FIELDS = ["f", "g", "h", "1", "-2", "", "long-field-x", "f\x00"]
@@ -97,28 +86,27 @@ def pairs_of(flat):
     return sorted(zip(flat[::2], flat[1::2]))
 
 
-class Side:
-    def __init__(self, server):
-        self.main = Raw(server.port)
-        self.aux = Raw(server.port)
+class HashSide(Side):
+    """Commands on main; encodings, contents and the end state read through aux."""
 
-    def reset(self):
-        assert self.main.cmd("FLUSHALL") == "OK"
-        for name, v in (("hash-max-listpack-entries", "4"), ("hash-max-listpack-value", "8")):
-            assert self.main.cmd("CONFIG", "SET", name, v) == "OK"
+    TWO_CONNECTIONS = True
+    CONFIG = (("hash-max-listpack-entries", "4"), ("hash-max-listpack-value", "8"))
+    OBSERVED_KEYS = KEYS
 
     def content(self, k):
         """field -> value of the hash at k (empty if missing or not a hash)."""
         flat = self.aux.cmd("HGETALL", k)
         return dict(zip(flat[::2], flat[1::2])) if isinstance(flat, list) else {}
 
-    def run(self, args):
+    def before(self, args):
         name = args[0].upper()
         k = args[1] if len(args) > 1 else None
         enc = encoding(self.aux, k) if k is not None else None
-        hashtable = enc == b"hashtable"
-        content = self.content(k) if name == "HRANDFIELD" else None
-        reply = self.main.cmd(*args)
+        return enc == b"hashtable", self.content(k) if name == "HRANDFIELD" else None
+
+    def normalize(self, args, reply, hint):
+        name = args[0].upper()
+        hashtable, content = hint or (False, None)  # no hint for replies inside EXEC: compared raw
         if isinstance(reply, Err) or not isinstance(reply, list):
             if name == "HRANDFIELD" and len(args) == 2 and reply is not None and not isinstance(reply, Err):
                 return ("one", reply in content)
@@ -151,32 +139,8 @@ class Side:
                 out.append((k, t, self.aux.cmd("GET", k)))
         return out
 
-    def close(self):
-        self.main.close()
-        self.aux.close()
 
-
-@pytest.fixture
-def sides(sardine, oracle):
-    s, o = Side(sardine), Side(oracle)
-    yield s, o
-    s.close()
-    o.close()
-
-
-def run_sequence(sides, seq):
-    s, o = sides
-    s.reset()
-    o.reset()
-    for i, args in enumerate(seq):
-        got, want = s.run(args), o.run(args)
-        note(f"{i}: {args!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {args!r}: sardine replied {got!r}, redis replied {want!r}"
-        for k in KEYS:
-            ge, we = encoding(s.aux, k), encoding(o.aux, k)
-            assert ge == we, f"step {i} {args!r}: OBJECT ENCODING {k}: sardine {ge!r}, redis {we!r}"
-    assert s.state() == o.state()
-    assert_keyspace_ok(s.aux)
+sides = sides_fixture(HashSide)
 
 
 @SETTINGS

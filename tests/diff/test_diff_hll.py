@@ -5,24 +5,14 @@ sequences, run on sardine and on the Debian redis-server oracle. Every reply mus
 full message), OBJECT ENCODING of every key after every step, GET of every HLL key after every step (the same
 bytes: registers, opcodes and cached cardinality), and every key at the end.
 """
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from sardine_resp import Raw
+import diffharness
 from harness import assert_keyspace_ok
+from diffharness import Side, settings_for, sides_fixture
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "300"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(300)
 
 KEYS = ["a", "b", "c", "s"]
 EMPTY = b"HYLL\x01\x00\x00\x00" + b"\x00" * 8 + b"\x7f\xff"
@@ -77,44 +67,28 @@ def encoding(conn, k):
     return conn.cmd("OBJECT", "ENCODING", k)
 
 
-class Side:
-    def __init__(self, server):
-        self.main = Raw(server.port)
-        self.aux = Raw(server.port)
+class HllSide(Side):
+    """Commands on main; after every step each key's type, encoding and bytes (GET) through aux.
+    hll-sparse-max-bytes is given per sequence; there is no separate end state (the last step's
+    observation is it)."""
+    CHECK_STRUCTURE = False  # some tests write corrupt HLLs on purpose; the one that does not checks itself
 
-    def reset(self, limit):
-        assert self.main.cmd("FLUSHALL") == "OK"
-        assert self.main.cmd("CONFIG", "SET", "hll-sparse-max-bytes", limit) == "OK"
+    TWO_CONNECTIONS = True
+    SHORTEN_ARGS = 12
 
     def snapshot(self, k):
         t = self.aux.cmd("TYPE", k)
         return (t, encoding(self.aux, k), self.aux.cmd("GET", k) if t == "string" else None)
 
-    def close(self):
-        self.main.close()
-        self.aux.close()
+    def observe(self):
+        return [(k, self.snapshot(k)) for k in KEYS]
 
 
-@pytest.fixture
-def sides(sardine, oracle):
-    s, o = Side(sardine), Side(oracle)
-    yield s, o
-    s.close()
-    o.close()
+sides = sides_fixture(HllSide)
 
 
 def run_sequence(sides, limit, seq):
-    s, o = sides
-    s.reset(limit)
-    o.reset(limit)
-    for i, args in enumerate(seq):
-        got, want = s.main.cmd(*args), o.main.cmd(*args)
-        short = args if len(args) < 12 else args[:4] + (f"... {len(args)} args",)
-        note(f"{i}: {short!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {short!r}: sardine replied {got!r}, redis replied {want!r}"
-        for k in KEYS:
-            gs, ws = s.snapshot(k), o.snapshot(k)
-            assert gs == ws, f"step {i} {short!r}: key {k}: sardine {gs!r}, redis {ws!r}"
+    diffharness.run_sequence(sides, seq, config=[("hll-sparse-max-bytes", limit)])
 
 
 @SETTINGS

@@ -7,24 +7,12 @@ makes lists created afterwards keep their interior nodes compressed.
 
 Deterministic (fixed seeds); SARDINE_DIFF_RANDOM=1 explores, SARDINE_DIFF_EXAMPLES=N sets the count.
 """
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from sardine_resp import Raw
-from harness import assert_keyspace_ok
+from diffharness import Side, run_sequence, settings_for, sides_fixture
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "120"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(120)
 
 KEYS = ["a", "b", "s"]
 VALUES = ["x", "y", "z", "0", "1", "-1", "127", "128", "4095", "-4096", "9223372036854775807",
@@ -89,31 +77,11 @@ OTHER_CMDS = [
 ]
 
 
-class Side:
-    def __init__(self, server):
-        self.conn = Raw(server.port)
-        self.in_multi = False
+class ListSide(Side):
+    """One connection; node size and compression reset to the defaults before every sequence."""
 
-    def reset(self):
-        self.conn.cmd("DISCARD")
-        assert self.conn.cmd("FLUSHALL") == "OK"
-        assert self.conn.cmd("CONFIG", "SET", "list-max-listpack-size", "-2") == "OK"
-        assert self.conn.cmd("CONFIG", "SET", "list-compress-depth", "0") == "OK"
-        self.in_multi = False
-
-    def run(self, args):
-        reply = self.conn.cmd(*args)
-        name = args[0].upper()
-        if name == "MULTI" and reply == "OK":
-            self.in_multi = True
-        elif name in ("EXEC", "DISCARD"):
-            self.in_multi = False
-        return reply
-
-    def encodings(self):
-        if self.in_multi:
-            return None
-        return [self.conn.cmd("OBJECT", "ENCODING", k) for k in KEYS]
+    CONFIG = (("list-max-listpack-size", "-2"), ("list-compress-depth", "0"))
+    OBSERVED_KEYS = KEYS
 
     def state(self):
         out = []
@@ -123,28 +91,7 @@ class Side:
         return out
 
 
-@pytest.fixture
-def sides(sardine, oracle):
-    s, o = Side(sardine), Side(oracle)
-    yield s, o
-    s.conn.close()
-    o.conn.close()
-
-
-def run_sequence(sides, seq):
-    s, o = sides
-    s.reset()
-    o.reset()
-    for i, args in enumerate(seq):
-        got, want = s.run(args), o.run(args)
-        note(f"{i}: {args!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {args!r}: sardine replied {got!r}, redis replied {want!r}"
-        ge, we = s.encodings(), o.encodings()
-        assert ge == we, f"step {i} {args!r}: encodings sardine {ge!r} / redis {we!r}"
-    s.run(["DISCARD"])
-    o.run(["DISCARD"])
-    assert s.state() == o.state()
-    assert_keyspace_ok(s.conn)
+sides = sides_fixture(ListSide)
 
 
 @SETTINGS

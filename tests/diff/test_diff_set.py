@@ -10,24 +10,13 @@ Only what Redis itself leaves unspecified is normalized:
   * SSCAN of hashtables (cursor positions differ by design).
 Small thresholds (set-max-intset-entries 5) make conversions happen in short sequences.
 """
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from sardine_resp import Err, Raw
-from harness import assert_keyspace_ok
+from diffharness import Side, run_sequence, settings_for, sides_fixture
+from sardine_resp import Err
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "200"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(200)
 
 KEYS = ["a", "b", "c", "s"]
 MEMBERS = ["1", "2", "3", "10", "-5", "0", "65536", "-2147483649", "9223372036854775807", "x", "y", "",
@@ -92,14 +81,12 @@ def encoding(conn, k):
     return conn.cmd("OBJECT", "ENCODING", k)
 
 
-class Side:
-    def __init__(self, server):
-        self.main = Raw(server.port)
-        self.aux = Raw(server.port)
+class SetSide(Side):
+    """Commands on main; encodings, contents and the end state read through aux."""
 
-    def reset(self):
-        assert self.main.cmd("FLUSHALL") == "OK"
-        assert self.main.cmd("CONFIG", "SET", "set-max-intset-entries", "5") == "OK"
+    TWO_CONNECTIONS = True
+    CONFIG = (("set-max-intset-entries", "5"),)
+    OBSERVED_KEYS = KEYS
 
     def involved(self, args):
         name = args[0].upper()
@@ -111,13 +98,17 @@ class Side:
             return list(args[1:])
         return [args[1]] if len(args) > 1 else []
 
-    def run(self, args):
+    def before(self, args):
         name = args[0].upper()
         ks = self.involved(args)
         hashtable = any(encoding(self.aux, k) == b"hashtable" for k in ks)
         content = self.aux.cmd("SMEMBERS", args[1]) if name == "SRANDMEMBER" and len(args) > 1 else None
         content = set(content) if isinstance(content, list) else None
-        reply = self.main.cmd(*args)
+        return hashtable, content
+
+    def normalize(self, args, reply, hint):
+        name = args[0].upper()
+        hashtable, content = hint or (False, None)  # no hint for replies inside EXEC: compared raw
         if isinstance(reply, Err) or not isinstance(reply, list):
             if name == "SRANDMEMBER" and reply is not None and not isinstance(reply, Err):
                 return ("one", reply in content)
@@ -144,32 +135,8 @@ class Side:
                 out.append((k, t, self.aux.cmd("GET", k)))
         return out
 
-    def close(self):
-        self.main.close()
-        self.aux.close()
 
-
-@pytest.fixture
-def sides(sardine, oracle):
-    s, o = Side(sardine), Side(oracle)
-    yield s, o
-    s.close()
-    o.close()
-
-
-def run_sequence(sides, seq):
-    s, o = sides
-    s.reset()
-    o.reset()
-    for i, args in enumerate(seq):
-        got, want = s.run(args), o.run(args)
-        note(f"{i}: {args!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {args!r}: sardine replied {got!r}, redis replied {want!r}"
-        for k in KEYS:
-            ge, we = encoding(s.aux, k), encoding(o.aux, k)
-            assert ge == we, f"step {i} {args!r}: OBJECT ENCODING {k}: sardine {ge!r}, redis {we!r}"
-    assert s.state() == o.state()
-    assert_keyspace_ok(s.aux)
+sides = sides_fixture(SetSide)
 
 
 @SETTINGS

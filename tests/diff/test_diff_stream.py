@@ -7,24 +7,12 @@ each step, and the whole keyspace (type, entries, XINFO STREAM FULL) at the end.
 
 Deterministic (fixed seeds); SARDINE_DIFF_RANDOM=1 explores, SARDINE_DIFF_EXAMPLES=N sets the count.
 """
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from sardine_resp import Err, Raw
-from harness import assert_keyspace_ok
+from diffharness import Side, run_sequence, settings_for, sides_fixture
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "120"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(120)
 
 KEYS = ["s", "t", "x"]
 MS = ["0", "1", "2", "3", "5", "8", "13", "100", "256", "70000"]
@@ -153,40 +141,15 @@ def mask(args, reply):
     return reply
 
 
-class Side:
-    def __init__(self, server):
-        self.conn = Raw(server.port)
-        self.queued = None
+class StreamSide(Side):
+    """One connection; node limits reset before every sequence; clock-dependent numbers masked, inside
+    EXEC too."""
 
-    def reset(self):
-        self.conn.cmd("DISCARD")
-        assert self.conn.cmd("FLUSHALL") == "OK"
-        assert self.conn.cmd("CONFIG", "SET", "stream-node-max-entries", "100") == "OK"
-        assert self.conn.cmd("CONFIG", "SET", "stream-node-max-bytes", "4096") == "OK"
-        self.queued = None
+    CONFIG = (("stream-node-max-entries", "100"), ("stream-node-max-bytes", "4096"))
+    OBSERVED_KEYS = KEYS
 
-    def run(self, args):
-        reply = self.conn.cmd(*args)
-        name = args[0].upper()
-        if name == "MULTI" and reply == "OK":
-            self.queued = []
-        elif name == "EXEC":
-            if isinstance(reply, list) and self.queued is not None:
-                reply = [mask(a, r) for a, r in zip(self.queued, reply)]
-            self.queued = None
-        elif name == "DISCARD":
-            self.queued = None
-        elif self.queued is not None:
-            if reply == "QUEUED":
-                self.queued.append(args)
-        else:
-            reply = mask(args, reply)
-        return reply
-
-    def encodings(self):
-        if self.queued is not None:
-            return None
-        return [self.conn.cmd("OBJECT", "ENCODING", k) for k in KEYS]
+    def normalize(self, args, reply, hint):
+        return mask(args, reply)
 
     def state(self):
         out = []
@@ -200,28 +163,7 @@ class Side:
         return out
 
 
-@pytest.fixture
-def sides(sardine, oracle):
-    s, o = Side(sardine), Side(oracle)
-    yield s, o
-    s.conn.close()
-    o.conn.close()
-
-
-def run_sequence(sides, seq):
-    s, o = sides
-    s.reset()
-    o.reset()
-    for i, args in enumerate(seq):
-        got, want = s.run(args), o.run(args)
-        note(f"{i}: {args!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {args!r}: sardine replied {got!r}, redis replied {want!r}"
-        ge, we = s.encodings(), o.encodings()
-        assert ge == we, f"step {i} {args!r}: encodings sardine {ge!r} / redis {we!r}"
-    s.run(["DISCARD"])
-    o.run(["DISCARD"])
-    assert s.state() == o.state()
-    assert_keyspace_ok(s.conn)
+sides = sides_fixture(StreamSide)
 
 
 @SETTINGS

@@ -14,22 +14,13 @@ examples and SARDINE_DIFF_EXAMPLES=N to change the example count.
 """
 import os
 
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
-from sardine_resp import Err, Raw, encode, parse_info
-from harness import assert_keyspace_ok
+from diffharness import Side, run_sequence, settings_for, sides_fixture
+from sardine_resp import Raw, encode, parse_info
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "150"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(150)
 
 KEYS = ["a", "b", "c", "n"]
 VALUES = ["", "0", "1", "-1", "10", "42", "abc", "3.5", "-2.25", "9223372036854775807",
@@ -184,80 +175,40 @@ def normalize(name, reply):
     return reply
 
 
-class Pair:
-    """One connection (plus a helper connection) to a server, tracking MULTI state."""
+class StringSide(Side):
+    """A main connection plus a second one (`aux`) for __OTHER writes/reads and __KEYSPACE; both leave
+    MULTI, forget WATCHes and go back to db 0 at reset.  The end state is every key of dbs 0-2 with its
+    value and TTL class."""
 
-    def __init__(self, server):
-        self.main = Raw(server.port)
-        self.other = Raw(server.port)
-        self.queue = None  # names of queued commands while in MULTI
+    TWO_CONNECTIONS = True
+    RESET_COMMANDS = (("DISCARD",), ("UNWATCH",), ("SELECT", "0"))
 
-    def reset(self):
-        for conn in (self.main, self.other):
-            conn.send(encode("DISCARD") + encode("UNWATCH") + encode("SELECT", "0"))
-            conn.reply(), conn.reply(), conn.reply()
-        assert self.main.cmd("FLUSHALL") == "OK"
-        self.queue = None
+    def normalize(self, args, reply, hint):
+        return normalize(args[0], reply)
 
     def run(self, args):
         name = args[0]
         if name == "__OTHER":
-            return ("other", normalize(args[1], self.other.cmd(*args[1:])))
+            return ("other", normalize(args[1], self.aux.cmd(*args[1:])))
         if name == "__KEYSPACE":
-            ks = parse_info(self.other.cmd("INFO", "keyspace"))
+            ks = parse_info(self.aux.cmd("INFO", "keyspace"))
             return {db: (v["keys"], v["expires"]) for db, v in ks.items()}
-        reply = self.main.cmd(*args)
-        upper = name.upper()
-        if self.queue is not None:
-            if upper == "EXEC" and len(args) == 1 or upper == "DISCARD" and len(args) == 1:
-                queued, self.queue = self.queue, None
-                if upper == "EXEC" and isinstance(reply, list):
-                    return [normalize(n, r) for n, r in zip(queued, reply)]
-                return reply
-            if upper == "EXEC":  # EXEC with args: EXECABORT, transaction gone
-                self.queue = None
-                return reply
-            if reply == "QUEUED":
-                self.queue.append(upper)
-            return reply
-        if upper == "MULTI" and reply == "OK":
-            self.queue = []
-        return normalize(name, reply)
+        return super().run(args)
 
-    def close(self):
-        self.main.close()
-        self.other.close()
-
-
-@pytest.fixture
-def pairs(sardine, oracle):
-    s, o = Pair(sardine), Pair(oracle)
-    yield s, o
-    s.close()
-    o.close()
-
-
-def run_sequence(pairs, seq):
-    s, o = pairs
-    s.reset()
-    o.reset()
-    for i, args in enumerate(seq):
-        got, want = s.run(args), o.run(args)
-        note(f"{i}: {args!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {args!r}: sardine replied {got!r}, redis replied {want!r}"
-    # final state comparison: every key in every touched database, value and TTL class
-    for dbi in ("0", "1", "2"):
-        state = []
-        for p in (s, o):
-            conn = p.other
+    def state(self):
+        out = []
+        conn = self.aux
+        for dbi in ("0", "1", "2"):
             conn.cmd("SELECT", dbi)
             keys = sorted(conn.cmd("KEYS", "*"))
             vals = [conn.cmd("GET", k) for k in keys]
             ttls = [norm_int_ttl(conn.cmd("TTL", k)) for k in keys]
-            state.append((keys, vals, ttls))
+            out.append((f"db{dbi}", keys, vals, ttls))
             conn.cmd("SELECT", "0")
-        assert state[0] == state[1], f"db{dbi} differs at the end: sardine {state[0]!r} / redis {state[1]!r}"
-    assert_keyspace_ok(s.other)
+        return out
+
+
+pairs = sides_fixture(StringSide, name="pairs")
 
 
 def sequences(cmds, max_size=30):

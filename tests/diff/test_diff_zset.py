@@ -13,24 +13,12 @@ Nondeterminism is kept out by construction:
 
 Deterministic (fixed seeds); SARDINE_DIFF_RANDOM=1 explores, SARDINE_DIFF_EXAMPLES=N sets the count.
 """
-import os
-
-import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from sardine_resp import Err, Raw
-from harness import assert_keyspace_ok
+from diffharness import Side, run_sequence, settings_for, sides_fixture
 
-EXAMPLES = int(os.environ.get("SARDINE_DIFF_EXAMPLES", "100"))
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=not os.environ.get("SARDINE_DIFF_RANDOM"),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)
+EXAMPLES, SETTINGS = settings_for(100)
 
 KEYS = ["a", "b", "s"]          # scored sets (and the odd string)
 LEX = "l"                       # lexicographic set: every score is 0
@@ -146,34 +134,16 @@ def normalize(args, reply):
     return reply
 
 
-class Side:
-    def __init__(self, server, resp):
-        self.conn = Raw(server.port)
-        self.resp = resp
-        self.in_multi = False
+class ZsetSide(Side):
+    """One connection, RESP2 or RESP3; listpack limits reset to the defaults before every sequence.
+    Replies inside EXEC are compared raw."""
 
-    def reset(self):
-        self.conn.cmd("DISCARD")
-        assert self.conn.cmd("FLUSHALL") == "OK"
-        assert self.conn.cmd("CONFIG", "SET", "zset-max-listpack-entries", "128") == "OK"
-        assert self.conn.cmd("CONFIG", "SET", "zset-max-listpack-value", "64") == "OK"
-        if self.resp == 3:
-            self.conn.cmd("HELLO", "3")
-        self.in_multi = False
+    CONFIG = (("zset-max-listpack-entries", "128"), ("zset-max-listpack-value", "64"))
+    OBSERVED_KEYS = ALL_KEYS
+    NORMALIZE_QUEUED = False
 
-    def run(self, args):
-        reply = self.conn.cmd(*args)
-        name = args[0].upper()
-        if name == "MULTI" and reply == "OK":
-            self.in_multi = True
-        elif name in ("EXEC", "DISCARD"):
-            self.in_multi = False
+    def normalize(self, args, reply, hint):
         return normalize(args, reply)
-
-    def encodings(self):
-        if self.in_multi:
-            return None
-        return [self.conn.cmd("OBJECT", "ENCODING", k) for k in ALL_KEYS]
 
     def state(self):
         out = []
@@ -183,28 +153,7 @@ class Side:
         return out
 
 
-@pytest.fixture(params=[2, 3], ids=["resp2", "resp3"])
-def sides(request, sardine, oracle):
-    s, o = Side(sardine, request.param), Side(oracle, request.param)
-    yield s, o
-    s.conn.close()
-    o.conn.close()
-
-
-def run_sequence(sides, seq):
-    s, o = sides
-    s.reset()
-    o.reset()
-    for i, args in enumerate(seq):
-        got, want = s.run(args), o.run(args)
-        note(f"{i}: {args!r} -> sardine {got!r} / redis {want!r}")
-        assert got == want, f"step {i} {args!r}: sardine replied {got!r}, redis replied {want!r}"
-        ge, we = s.encodings(), o.encodings()
-        assert ge == we, f"step {i} {args!r}: encodings sardine {ge!r} / redis {we!r}"
-    s.run(["DISCARD"])
-    o.run(["DISCARD"])
-    assert s.state() == o.state()
-    assert_keyspace_ok(s.conn)
+sides = sides_fixture(ZsetSide, resps=(2, 3))
 
 
 @SETTINGS
