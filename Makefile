@@ -6,13 +6,19 @@ SAN     ?= 0
 ifeq ($(SAN),1)
   BUILD   := build-asan
   OPT     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-  DEFS    := -DSARDINE_NO_JEMALLOC
+  DEFS    := -DSARDINE_NO_JEMALLOC -DSARDINE_DEBUG
   MALLOC  :=
 else
   BUILD   := build
   OPT     := -O2 -g
   DEFS    :=
   MALLOC  := -ljemalloc
+endif
+# ARENA_MAX_MB=n caps the entry arena at n MiB (to test running out of it) and builds into its own
+# directory, e.g. `make SAN=1 ARENA_MAX_MB=64` -> build-asan-arena64/.
+ifneq ($(ARENA_MAX_MB),)
+  BUILD   := $(BUILD)-arena$(ARENA_MAX_MB)
+  DEFS    += -DARENA_MAX_MB=$(ARENA_MAX_MB)
 endif
 WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(DEFS) -Isrc $(shell pkg-config --cflags lua5.1)
