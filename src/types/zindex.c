@@ -723,16 +723,19 @@ static void collect_rec(const void *x, int level, int height, handle_t *out, siz
 }
 
 int zindex_check(const zindex *t) {
+    /* The handles first: zi_check reads every member's entry. */
+    if (t->root) {
+        handle_t *hs = s_malloc(sizeof(handle_t) * (t->count ? t->count : 1));
+        size_t n = 0;
+        collect_rec(t->root, 0, (int)t->height, hs, &n, t->count);
+        int ok = arena_check_handles(hs, n);
+        s_free(hs);
+        if (!ok) return 0;
+    }
     const char *why;
     if (!zi_check(t, &why)) {
         dbg_check_why = why;
         return 0;
     }
-    if (!t->root) return 1;
-    handle_t *hs = s_malloc(sizeof(handle_t) * t->count);
-    size_t n = 0;
-    collect_rec(t->root, 0, (int)t->height, hs, &n, t->count);
-    int ok = arena_check_handles(hs, n);
-    s_free(hs);
-    return ok;
+    return 1;
 }

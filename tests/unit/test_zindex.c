@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mem/arena.h"
+#include "mem/dbg.h"
 #include "types/zelem.h"
 #include "types/zindex.h"
 #include "util/siphash.h"
@@ -62,6 +63,8 @@ static void check(const zindex *t) {
 
 static void check_all(const zindex *t) {
     check(t);
+    if (!zindex_check(t)) fail_msg("zindex_check: %s", dbg_check_why);
+    if (!arena_check()) fail_msg("arena_check: %s", dbg_check_why);
     zi_iter it;
     zi_iter_init(&it, t, 0);
     for (size_t i = 0; i < mn; i++) {
@@ -256,6 +259,29 @@ static void test_random_fill(void **state) {
     assert_int_equal(t.bytes, 0);
 }
 
+/* The checks are not vacuous: a member whose score changed behind the index's back breaks the order. */
+static void test_check_sees_corruption(void **state) {
+    (void)state;
+    zindex t;
+    zi_init(&t);
+    const int n = 5000;
+    for (int i = 0; i < n; i++) {
+        char m[24];
+        int l = snprintf(m, sizeof(m), "member:%d", i);
+        zi_insert(&t, zel_new(m, (size_t)l, i));
+    }
+    assert_true(zindex_check(&t));
+    handle_t h = zi_at(&t, 2500);
+    zel_set_score(h, -1);
+    const char *why;
+    assert_false(zi_check(&t, &why));
+    assert_false(zindex_check(&t));
+    zel_set_score(h, 2500);
+    assert_true(zindex_check(&t));
+    zi_delete_range(&t, 0, t.count, free_visit, NULL);
+    assert_int_equal(t.bytes, 0);
+}
+
 static void test_member_entries(void **state) {
     (void)state;
     /* 14-byte member: one 24-byte slot */
@@ -298,6 +324,7 @@ int main(void) {
         cmocka_unit_test(test_lex_bounds),
         cmocka_unit_test(test_sequential_fill),
         cmocka_unit_test(test_random_fill),
+        cmocka_unit_test(test_check_sees_corruption),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
