@@ -76,9 +76,21 @@ static inline uint64_t bucket_end(const kseg *s, uint32_t b) {
 }
 static inline uint32_t max_count(uint32_t nb) { return nb * BUCKET_SLOTS - nb * BUCKET_SLOTS / 16; }
 
+/* A zeroed bucket array of at least *nb buckets; *nb becomes every bucket the allocator's size class
+ * holds (jemalloc rounds large sizes up by as much as 25%: the table uses that room instead of wasting it). */
+static kbucket *buckets_new(uint32_t *nb) {
+    kbucket *b = s_aligned(64, (size_t)*nb * sizeof(kbucket));
+    size_t got = s_usable(b) / sizeof(kbucket);
+    if (got > *nb) {
+        memset(&b[*nb], 0, (got - *nb) * sizeof(kbucket));
+        *nb = (uint32_t)got;
+    }
+    return b;
+}
+
 static kseg *seg_new(ktable *t, uint32_t nb, uint8_t depth, uint32_t prefix) {
     kseg *s = s_calloc(sizeof(*s));
-    s->b = s_aligned(64, (size_t)nb * sizeof(kbucket));
+    s->b = buckets_new(&nb);
     s->nb = nb;
     s->depth = depth;
     s->prefix = prefix;
@@ -167,7 +179,7 @@ static void dir_point(ktable *t, kseg *s) {
     for (size_t i = 0; i < span; i++) t->dir[first + i] = s;
 }
 
-/* Keys that fill nb buckets to 75% (a segment's fill after growing). */
+/* Keys that fill nb buckets to 75% (what the halves of an uneven split are sized for). */
 static inline uint32_t fill75(uint32_t nb) { return nb * BUCKET_SLOTS * 3 / 4; }
 /* Buckets for n keys at that fill. */
 static uint32_t buckets_for(uint32_t n) {
@@ -175,17 +187,17 @@ static uint32_t buckets_for(uint32_t n) {
     return nb ? nb : 1;
 }
 
-/* Grows a segment 1.25x, or splits it in two when it is at its maximum size or `split` asks for it
+/* Grows a segment 1.15x, or splits it in two when it is at its maximum size or `split` asks for it
  * (keys crowding one part of the segment: see kt_insert). */
 static void seg_grow(ktable *t, kseg *s, int split) {
-    uint32_t nb = s->nb + (s->nb >> 2);
+    uint32_t nb = s->nb + s->nb * 3 / 20;
     if (nb == s->nb) nb++;
     moving *v = seg_collect(s);
     uint32_t n = s->count;
     if ((nb <= SEG_MAX_BUCKETS && !split) || s->depth >= 32) {
         t->bytes -= s_usable(s->b);
         s_free(s->b);
-        s->b = s_aligned(64, (size_t)nb * sizeof(kbucket));
+        s->b = buckets_new(&nb);
         s->nb = nb;
         s->count = s->nttl = 0;
         t->bytes += s_usable(s->b);

@@ -6,15 +6,17 @@
 #include <limits.h>
 #include <string.h>
 
-#define ZL_CAP 101
+#define ZL_CAP 112
 #define ZN_CAP 54
 #define ZI_MAXH 24
+#define HWORDS 7 /* 64-bit words of a leaf's high nibbles: 112 x 4 bits */
 
-/* A leaf's handles are split: the low 32 bits in lo[], the high bits (36-bit handles) in hi[]. */
+/* A leaf's handles are split: the low 32 bits in lo[], the high 4 bits (handles have 36) packed as
+ * nibbles in hw[] (nibble i at bits 4i of the 448-bit little-endian string). */
 typedef struct zleaf {
     uint32_t n;
     uint32_t lo[ZL_CAP];
-    uint8_t hi[ZL_CAP];
+    uint64_t hw[HWORDS];
 } zleaf;
 
 typedef struct znode {
@@ -28,16 +30,50 @@ typedef struct znode {
 _Static_assert(sizeof(zleaf) == 512, "a leaf fills one allocator class");
 _Static_assert(sizeof(znode) <= 1536, "a node fits one allocator class");
 
-static inline handle_t lh(const zleaf *l, uint32_t i) { return (handle_t)l->hi[i] << 32 | l->lo[i]; }
+static inline handle_t lh(const zleaf *l, uint32_t i) {
+    return ((l->hw[i >> 4] >> ((i & 15) << 2)) & 15) << 32 | l->lo[i];
+}
 static inline void lset(zleaf *l, uint32_t i, handle_t h) {
-    DBG_ASSERT(h != 0 && h >> 40 == 0);
+    DBG_ASSERT(h != 0 && h >> ARENA_HANDLE_BITS == 0);
     l->lo[i] = (uint32_t)h;
-    l->hi[i] = (uint8_t)(h >> 32);
+    uint64_t *w = &l->hw[i >> 4];
+    uint32_t sh = (i & 15) << 2;
+    *w = (*w & ~((uint64_t)15 << sh)) | (h >> 32 & 15) << sh;
+}
+
+/* out = in >> bits and out = in << bits over HWORDS words. */
+static inline void nib_shr(uint64_t *out, const uint64_t *in, uint32_t bits) {
+    uint32_t q = bits >> 6, r = bits & 63;
+    for (uint32_t i = 0; i < HWORDS; i++) {
+        uint64_t a = i + q < HWORDS ? in[i + q] : 0, b = i + q + 1 < HWORDS ? in[i + q + 1] : 0;
+        out[i] = r ? (a >> r) | (b << (64 - r)) : a;
+    }
+}
+static inline void nib_shl(uint64_t *out, const uint64_t *in, uint32_t bits) {
+    uint32_t q = bits >> 6, r = bits & 63;
+    for (uint32_t i = HWORDS; i-- > 0;) {
+        uint64_t a = i >= q ? in[i - q] : 0, b = i >= q + 1 ? in[i - q - 1] : 0;
+        out[i] = r ? (a << r) | (b >> (64 - r)) : a;
+    }
+}
+/* Copies nibbles [s, s+k) of src to [d, d+k) of dst; src and dst may be the same array. */
+static inline void nib_move(uint64_t *dst, uint32_t d, const uint64_t *src, uint32_t s, uint32_t k) {
+    uint64_t t[HWORDS], u[HWORDS];
+    nib_shr(t, src, s << 2);
+    nib_shl(u, t, d << 2);
+    uint32_t from = d << 2, to = (d + k) << 2;
+    for (uint32_t i = 0; i < HWORDS; i++) {
+        uint32_t a = i << 6, lo = from > a ? from : a, hi = to < a + 64 ? to : a + 64;
+        if (lo >= hi) continue;
+        uint64_t m = (hi - lo == 64 ? ~(uint64_t)0 : (((uint64_t)1 << (hi - lo)) - 1)) << (lo - a);
+        dst[i] = (dst[i] & ~m) | (u[i] & m);
+    }
 }
 /* Moves k handles from src[si] to dst[di] (the ranges may overlap). */
 static inline void lmove(zleaf *dst, uint32_t di, const zleaf *src, uint32_t si, uint32_t k) {
+    if (!k) return;
     memmove(&dst->lo[di], &src->lo[si], (size_t)k * sizeof(uint32_t));
-    memmove(&dst->hi[di], &src->hi[si], (size_t)k);
+    nib_move(dst->hw, di, src->hw, si, k);
 }
 
 /* Search keys: the bound kinds of zindex.h plus exact element positions. */
@@ -61,6 +97,7 @@ typedef struct zpath {
 static zleaf *leaf_new(zindex *t) {
     zleaf *l = s_malloc(sizeof(zleaf));
     l->n = 0;
+    memset(l->hw, 0, sizeof(l->hw));
     t->bytes += s_usable(l);
     return l;
 }

@@ -1,10 +1,10 @@
 /* zindex: the order of a big sorted set, an order-statistic B+tree of
  * member handles (zelem.h) sorted by (score, member).
  *
- * Leaves are 512-byte arrays of up to 101 handles, each split into a 32-bit
- * low word and a byte of high bits (handles are 36 bits): 5 bytes per member,
- * no score copy, no pointers, so the index costs ~5.5-7.5 bytes per member
- * (Redis's skiplist node costs ~50).  Comparisons inside a leaf read the
+ * Leaves are 512-byte arrays of up to 112 handles, each split into a 32-bit
+ * low word and a nibble of high bits (handles are 36 bits): 4.5 bytes per
+ * member, no score copy, no pointers, so the index costs ~4.6-6 bytes per
+ * member (Redis's skiplist node costs ~50).  Comparisons inside a leaf read the
  * member's entry.  Internal nodes hold, for each child, its pointer, its
  * element count (rank in O(log n)) and its smallest element as a copy of the
  * score plus the handle, so a descent compares scores without touching

@@ -143,29 +143,45 @@ static void free_entry(void *ud, handle_t h) {
  * sorted-set members there: the table and the index must carry all 36 bits. */
 static void test_handles_past_4g(void **state) {
     (void)state;
+    zindex z;
+    zi_init(&z);
+    const int n = 20000;
+    /* members below 2^32 first, so that leaves mix high nibbles 0 and 1 (random scores interleave them) */
+    srand(11);
+    for (int i = 0; i < n; i++) {
+        char k[32];
+        int l = snprintf(k, sizeof(k), "low:%d", i);
+        handle_t m = zel_new(k, (size_t)l, (double)(rand() % 1000));
+        assert_true(m >> 32 == 0);
+        zi_insert(&z, m);
+    }
     size_t pages = ((size_t)1 << 20) + 8;
     for (size_t i = 0; i < pages * (ARENA_PAGE_SIZE / ARENA_MAX_ALLOC); i++) assert_true(arena_alloc(ARENA_MAX_ALLOC) != 0);
     ktable t;
     kt_init(&t);
-    zindex z;
-    zi_init(&z);
-    const int n = 20000;
+    int high = 0, high_keys = 0;
     for (int i = 0; i < n; i++) {
         char k[32];
         int l = snprintf(k, sizeof(k), "key:%d", i);
         entry_value v = {.type = OBJ_STRING, .store = VAL_INT, .ival = i};
         handle_t h = entry_build(k, (size_t)l, i % 2 ? 1000 : -1, 0, &v);
-        assert_true(h >> 32 != 0);
+        high_keys += h >> 32 != 0;
         kt_insert(&t, kt_hash(k, (size_t)l), h, i % 2);
-        handle_t m = zel_new(k, (size_t)l, (double)(i % 100));
-        assert_true(m >> 32 != 0);
+        handle_t m = zel_new(k, (size_t)l, (double)(rand() % 1000));
+        high += m >> 32 != 0; /* most: deleted low members' slots are reused first */
         zi_insert(&z, m);
+        if (i % 2 == 0) { /* and delete some low ones, shifting mixed leaves */
+            handle_t d = zi_at(&z, (size_t)rand() % z.count);
+            zi_delete(&z, d);
+            zel_free(d);
+        }
     }
+    printf("handles past 2^32: %d of %d members, %d of %d keys\n", high, n, high_keys, n);
+    assert_true(high > n / 4 && high_keys > n / 4);
     for (int i = 0; i < n; i++) {
         char k[32];
         int l = snprintf(k, sizeof(k), "key:%d", i);
         handle_t h = kt_find(&t, k, (size_t)l, kt_hash(k, (size_t)l), NULL);
-        assert_true(h >> 32 != 0);
         assert_int_equal(e_int(arena_ptr(h)), i);
     }
     if (!kt_check(&t)) fail_msg("kt_check: %s", dbg_check_why);
@@ -173,7 +189,8 @@ static void test_handles_past_4g(void **state) {
     zi_iter it;
     zi_iter_init(&it, &z, 0);
     double prev = -1;
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < z.count; i++) {
+        assert_int_equal(zi_rank(&z, zi_iter_get(&it)), i);
         double s = zel_score(zi_iter_get(&it));
         assert_true(s >= prev);
         prev = s;
