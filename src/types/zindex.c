@@ -69,11 +69,17 @@ static inline void nib_move(uint64_t *dst, uint32_t d, const uint64_t *src, uint
         dst[i] = (dst[i] & ~m) | (u[i] & m);
     }
 }
-/* Moves k handles from src[si] to dst[di] (the ranges may overlap). */
+static inline int nib_zero(const uint64_t *w) {
+    uint64_t o = 0;
+    for (uint32_t i = 0; i < HWORDS; i++) o |= w[i];
+    return o == 0;
+}
+/* Moves k handles from src[si] to dst[di] (the ranges may overlap).  While the arena is under 16 GiB
+ * every high nibble is 0: moving zeros over zeros is skipped. */
 static inline void lmove(zleaf *dst, uint32_t di, const zleaf *src, uint32_t si, uint32_t k) {
     if (!k) return;
     memmove(&dst->lo[di], &src->lo[si], (size_t)k * sizeof(uint32_t));
-    nib_move(dst->hw, di, src->hw, si, k);
+    if (!nib_zero(src->hw) || !nib_zero(dst->hw)) nib_move(dst->hw, di, src->hw, si, k);
 }
 
 /* Search keys: the bound kinds of zindex.h plus exact element positions. */
