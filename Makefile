@@ -14,6 +14,12 @@ else
   DEFS    :=
   MALLOC  := -ljemalloc
 endif
+# ARENA_MAX_MB=n caps the entry arena at n MiB (to test running out of it) and builds into its own
+# directory, e.g. `make SAN=1 ARENA_MAX_MB=64` -> build-asan-arena64/.
+ifneq ($(ARENA_MAX_MB),)
+  BUILD   := $(BUILD)-arena$(ARENA_MAX_MB)
+  DEFS    += -DARENA_MAX_MB=$(ARENA_MAX_MB)
+endif
 WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(DEFS) -Isrc $(shell pkg-config --cflags lua5.1)
 LDFLAGS += $(OPT)

@@ -154,7 +154,7 @@ int main(int argc, char **argv) {
     if (background) daemonize();
     ssize_t n = readlink("/proc/self/exe", srv.executable, sizeof(srv.executable) - 1);
     if (n > 0) srv.executable[n] = 0;
-    if (arena_init((size_t)1 << 35) != 0) {
+    if (arena_init(0) != 0) { /* the default reservation: see mem/arena.h */
         serverLog(LL_WARNING, "Could not reserve address space for the key arena");
         return 1;
     }

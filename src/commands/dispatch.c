@@ -2,6 +2,7 @@
 #include "commands/dispatch.h"
 #include "commands/call.h"
 #include "commands/propagate.h"
+#include "mem/arena.h"
 #include "protocol/reply.h"
 #include "features/blocking.h"
 #include "features/multi.h"
@@ -78,7 +79,7 @@ int process_command(client *c) {
         reject(c, cmd, "ERR Command not allowed inside a transaction");
         return 1;
     }
-    if (srv.maxmemory || srv.safety_limit) {
+    if (srv.maxmemory || srv.safety_limit || arena_low()) {
         int deny = (cmd->flags & CMD_DENYOOM) != 0;
         if (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_DENYOOM)) deny = 1;
         if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) deny = 1;

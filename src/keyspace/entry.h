@@ -1,6 +1,6 @@
 /* entry: the one allocation that holds a key.
  *
- * An entry lives in the arena (see mem/arena.h) and is addressed by a 32-bit
+ * An entry lives in the arena (see mem/arena.h) and is addressed by a 36-bit
  * handle.  Its bytes, packed with no padding:
  *
  *   [0]      flags: type (bits 0-2, Redis's numbering: string 0, list 1,

@@ -3,6 +3,7 @@
  * looked up again when its turn comes. */
 #include "keyspace/evict.h"
 #include "keyspace/db.h"
+#include "mem/arena.h"
 #include "net/client.h"
 #include "server/server.h"
 #include "util/mem.h"
@@ -162,6 +163,19 @@ int evict_perform(void) {
 /* The gate a write passes before it runs: with maxmemory, eviction first; without, the safety limit. */
 int server_memory_refuses_writes(void) {
     if (srv.maxmemory && evict_perform() == EVICT_FAIL) return 1;
+    if (arena_low()) { /* the entry arena's address space, not memory, is running out */
+        static long long last_arena_warn;
+        long long now = mstime();
+        if (now - last_arena_warn > 10000) {
+            char h[32];
+            bytes_human(h, sizeof(h), arena_reserved_bytes());
+            serverLog(LL_WARNING,
+                      "The entry arena (%s reserved) is nearly exhausted: refusing writes with -OOM, still serving "
+                      "reads. Delete keys to make room, or raise SARDINE_ARENA_MB if it was set.", h);
+            last_arena_warn = now;
+        }
+        return 1;
+    }
     if (server_over_safety_limit()) {
         static long long last_warn;
         long long now = mstime();

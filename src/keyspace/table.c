@@ -3,6 +3,7 @@
 #include "keyspace/entry.h"
 #include "util/mem.h"
 #include "util/siphash.h"
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,14 @@
 #endif
 
 _Static_assert(sizeof(kbucket) == 64, "a bucket is one cache line");
+_Static_assert(offsetof(kbucket, lo) == 20, "the low words' SSE loads below assume this layout");
+
+static inline void kb_set(kbucket *b, int i, handle_t h) {
+    DBG_ASSERT(h >> ARENA_HANDLE_BITS == 0 && (h == 0 || (uint32_t)h != 0));
+    b->lo[i] = (uint32_t)h;
+    int sh = (i & 1) << 2;
+    b->hi[i >> 1] = (uint8_t)((b->hi[i >> 1] & ~(15 << sh)) | (int)((h >> 32) & 15) << sh);
+}
 
 uint64_t kt_hash(const char *key, size_t len) { return siphash(key, len); }
 
@@ -23,7 +32,7 @@ static inline uint64_t entry_hash(handle_t h) {
 static inline uint32_t match_tags(const kbucket *b, uint8_t tag) {
 #ifdef __SSE2__
     __m128i t = _mm_loadu_si128((const __m128i *)(const void *)b->tag);
-    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(t, _mm_set1_epi8((char)tag))) & 0xfffu;
+    return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(t, _mm_set1_epi8((char)tag))) & BUCKET_MASK;
 #else
     uint32_t m = 0;
     for (int i = 0; i < BUCKET_SLOTS; i++) m |= (uint32_t)(b->tag[i] == tag) << i;
@@ -33,15 +42,18 @@ static inline uint32_t match_tags(const kbucket *b, uint8_t tag) {
 
 static inline uint32_t used_mask(const kbucket *b) {
 #ifdef __SSE2__
+    /* lo[] sits at bytes 20-63: words 0-3 unaligned, words 3-6 and 7-10 on 16-byte boundaries. */
     __m128i z = _mm_setzero_si128();
-    const __m128i *h = (const __m128i *)(const void *)b->h;
-    uint32_t m0 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(h), z)));
-    uint32_t m1 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(h + 1), z)));
-    uint32_t m2 = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128(h + 2), z)));
-    return ~(m0 | m1 << 4 | m2 << 8) & 0xfffu;
+    uint32_t m0 = (uint32_t)_mm_movemask_ps(
+        _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(const void *)&b->lo[0]), z)));
+    uint32_t m1 = (uint32_t)_mm_movemask_ps(
+        _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)&b->lo[3]), z)));
+    uint32_t m2 = (uint32_t)_mm_movemask_ps(
+        _mm_castsi128_ps(_mm_cmpeq_epi32(_mm_load_si128((const __m128i *)(const void *)&b->lo[7]), z)));
+    return ~(m0 | m1 << 3 | m2 << 7) & BUCKET_MASK;
 #else
     uint32_t m = 0;
-    for (int i = 0; i < BUCKET_SLOTS; i++) m |= (uint32_t)(b->h[i] != 0) << i;
+    for (int i = 0; i < BUCKET_SLOTS; i++) m |= (uint32_t)(b->lo[i] != 0) << i;
     return m;
 #endif
 }
@@ -64,9 +76,21 @@ static inline uint64_t bucket_end(const kseg *s, uint32_t b) {
 }
 static inline uint32_t max_count(uint32_t nb) { return nb * BUCKET_SLOTS - nb * BUCKET_SLOTS / 16; }
 
+/* A zeroed bucket array of at least *nb buckets; *nb becomes every bucket the allocator's size class
+ * holds (jemalloc rounds large sizes up by as much as 25%: the table uses that room instead of wasting it). */
+static kbucket *buckets_new(uint32_t *nb) {
+    kbucket *b = s_aligned(64, (size_t)*nb * sizeof(kbucket));
+    size_t got = s_usable(b) / sizeof(kbucket);
+    if (got > *nb) {
+        memset(&b[*nb], 0, (got - *nb) * sizeof(kbucket));
+        *nb = (uint32_t)got;
+    }
+    return b;
+}
+
 static kseg *seg_new(ktable *t, uint32_t nb, uint8_t depth, uint32_t prefix) {
     kseg *s = s_calloc(sizeof(*s));
-    s->b = s_aligned(64, (size_t)nb * sizeof(kbucket));
+    s->b = buckets_new(&nb);
     s->nb = nb;
     s->depth = depth;
     s->prefix = prefix;
@@ -92,10 +116,10 @@ static uint32_t seg_place(kseg *s, uint64_t hash, handle_t h, int ttl) {
             abort();
         }
         kbucket *bk = &s->b[b];
-        uint32_t free = ~used_mask(bk) & 0xfffu;
+        uint32_t free = ~used_mask(bk) & BUCKET_MASK;
         if (free) {
             int j = __builtin_ctz(free);
-            bk->h[j] = h;
+            kb_set(bk, j, h);
             bk->tag[j] = (uint8_t)hash;
             if (ttl) {
                 bk->ttlmask |= (uint16_t)(1u << j);
@@ -124,14 +148,14 @@ static moving *seg_collect(const kseg *src) {
         if (b + 1 < src->nb) {
             const kbucket *nx = &src->b[b + 1];
             for (int j = 0; j < BUCKET_SLOTS; j++)
-                if (nx->h[j]) __builtin_prefetch(arena_ptr(nx->h[j]));
+                if (nx->lo[j]) __builtin_prefetch(arena_ptr(kb_get(nx, j)));
         }
         uint32_t m = used_mask(bk);
         while (m) {
             int j = __builtin_ctz(m);
             m &= m - 1;
-            v[n].hash = entry_hash(bk->h[j]);
-            v[n].h = bk->h[j];
+            v[n].h = kb_get(bk, j);
+            v[n].hash = entry_hash(v[n].h);
             v[n].ttl = (bk->ttlmask >> j) & 1;
             n++;
         }
@@ -155,23 +179,25 @@ static void dir_point(ktable *t, kseg *s) {
     for (size_t i = 0; i < span; i++) t->dir[first + i] = s;
 }
 
-/* Buckets for n keys at the fill a segment starts with after growing (75%). */
+/* Keys that fill nb buckets to 75% (what the halves of an uneven split are sized for). */
+static inline uint32_t fill75(uint32_t nb) { return nb * BUCKET_SLOTS * 3 / 4; }
+/* Buckets for n keys at that fill. */
 static uint32_t buckets_for(uint32_t n) {
-    uint32_t nb = (n + 8) / 9; /* 9 = 75% of 12 slots */
+    uint32_t nb = (uint32_t)(((uint64_t)n * 4 + BUCKET_SLOTS * 3 - 1) / (BUCKET_SLOTS * 3));
     return nb ? nb : 1;
 }
 
-/* Grows a segment 1.25x, or splits it in two when it is at its maximum size or `split` asks for it
+/* Grows a segment 1.15x, or splits it in two when it is at its maximum size or `split` asks for it
  * (keys crowding one part of the segment: see kt_insert). */
 static void seg_grow(ktable *t, kseg *s, int split) {
-    uint32_t nb = s->nb + (s->nb >> 2);
+    uint32_t nb = s->nb + s->nb * 3 / 20;
     if (nb == s->nb) nb++;
     moving *v = seg_collect(s);
     uint32_t n = s->count;
     if ((nb <= SEG_MAX_BUCKETS && !split) || s->depth >= 32) {
         t->bytes -= s_usable(s->b);
         s_free(s->b);
-        s->b = s_aligned(64, (size_t)nb * sizeof(kbucket));
+        s->b = buckets_new(&nb);
         s->nb = nb;
         s->count = s->nttl = 0;
         t->bytes += s_usable(s->b);
@@ -186,8 +212,8 @@ static void seg_grow(ktable *t, kseg *s, int split) {
     for (uint32_t i = 0; i < n; i++) nhi += (uint32_t)((v[i].hash >> bit) & 1);
     uint32_t nlo = n - nhi, half = (nb + 1) / 2;
     if (s->depth == t->gdepth) dir_double(t);
-    kseg *lo = seg_new(t, nlo > half * 9 ? buckets_for(nlo) : half, (uint8_t)(s->depth + 1), s->prefix << 1);
-    kseg *hi = seg_new(t, nhi > half * 9 ? buckets_for(nhi) : half, (uint8_t)(s->depth + 1), (s->prefix << 1) | 1);
+    kseg *lo = seg_new(t, nlo > fill75(half) ? buckets_for(nlo) : half, (uint8_t)(s->depth + 1), s->prefix << 1);
+    kseg *hi = seg_new(t, nhi > fill75(half) ? buckets_for(nhi) : half, (uint8_t)(s->depth + 1), (s->prefix << 1) | 1);
     for (uint32_t i = 0; i < n; i++) seg_place(((v[i].hash >> bit) & 1) ? hi : lo, v[i].hash, v[i].h, (int)v[i].ttl);
     s_free(v);
     dir_point(t, lo);
@@ -215,7 +241,7 @@ int kt_drain(ktable *t, size_t max, kt_visit_fn *free_entry, void *ud) {
                 while (m) {
                     int j = __builtin_ctz(m);
                     m &= m - 1;
-                    if (free_entry) free_entry(ud, s->b[b].h[j]);
+                    if (free_entry) free_entry(ud, kb_get(&s->b[b], j));
                     done++;
                 }
             }
@@ -246,8 +272,8 @@ handle_t kt_find(const ktable *t, const char *key, size_t klen, uint64_t hash, k
         while (m) {
             int j = __builtin_ctz(m);
             m &= m - 1;
-            handle_t h = bk->h[j];
-            if (!h) continue;
+            if (!bk->lo[j]) continue;
+            handle_t h = kb_get(bk, j);
             size_t len;
             const char *k = e_key(arena_ptr(h), &len);
             if (len == klen && memcmp(k, key, klen) == 0) {
@@ -266,6 +292,7 @@ handle_t kt_find(const ktable *t, const char *key, size_t klen, uint64_t hash, k
 }
 
 void kt_insert(ktable *t, uint64_t hash, handle_t h, int has_ttl) {
+    DBG_ASSERT(h != 0);
     if (!t->dir) {
         t->dir = s_malloc(sizeof(*t->dir));
         t->bytes += s_usable(t->dir);
@@ -289,7 +316,8 @@ void kt_replace(ktable *t, const kslot *w, handle_t h, int has_ttl) {
     kbucket *bk = &w->seg->b[w->bi];
     uint16_t bit = (uint16_t)(1u << w->si);
     int had = (bk->ttlmask & bit) != 0;
-    bk->h[w->si] = h;
+    DBG_ASSERT(h != 0 && bk->lo[w->si] != 0);
+    kb_set(bk, (int)w->si, h);
     if (had && !has_ttl) {
         bk->ttlmask &= (uint16_t)~bit;
         w->seg->nttl--;
@@ -305,7 +333,8 @@ void kt_delete(ktable *t, const kslot *w, uint64_t hash) {
     kseg *s = w->seg;
     kbucket *bk = &s->b[w->bi];
     uint16_t bit = (uint16_t)(1u << w->si);
-    bk->h[w->si] = 0;
+    DBG_ASSERT(bk->lo[w->si] != 0 && bk->tag[w->si] == (uint8_t)hash);
+    kb_set(bk, (int)w->si, 0);
     bk->tag[w->si] = 0;
     if (bk->ttlmask & bit) {
         bk->ttlmask &= (uint16_t)~bit;
@@ -334,9 +363,10 @@ uint64_t kt_scan(const ktable *t, uint64_t cursor, long count, kt_visit_fn *fn, 
             while (m) {
                 int k = __builtin_ctz(m);
                 m &= m - 1;
-                uint64_t hash = entry_hash(bk->h[k]);
+                handle_t h = kb_get(bk, k);
+                uint64_t hash = entry_hash(h);
                 if (hash >= p && (end == 0 || hash < end)) {
-                    fn(ud, bk->h[k]);
+                    fn(ud, h);
                     emitted++;
                 }
             }
@@ -367,7 +397,7 @@ uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visi
         while (m) {
             int k = __builtin_ctz(m);
             m &= m - 1;
-            fn(ud, bk->h[k]);
+            fn(ud, kb_get(bk, k));
         }
         visited++;
         p = bucket_end(s, b);
@@ -388,12 +418,89 @@ handle_t kt_random(const ktable *t, uint64_t rnd, int ttl_only) {
                 if (m) {
                     int pick = (int)((rnd >> 7) % (uint64_t)__builtin_popcount(m));
                     while (pick--) m &= m - 1;
-                    return bk->h[__builtin_ctz(m)];
+                    return kb_get(bk, __builtin_ctz(m));
                 }
                 if (++b == s->nb) b = 0;
             }
         }
         p = s->depth ? seg_start(s) + ((uint64_t)1 << (64 - s->depth)) : 0;
     }
+    return 0;
+}
+
+/* ---- debug check ---- */
+
+#define CHECK(cond, msg)           \
+    do {                           \
+        if (!(cond)) {             \
+            dbg_check_why = (msg); \
+            goto fail;             \
+        }                          \
+    } while (0)
+
+int kt_check(const ktable *t) {
+    handle_t *hs = NULL;
+    uint32_t *passed = NULL;
+    if (!t->dir) {
+        CHECK(t->count == 0 && t->nttl == 0 && t->nsegs == 0 && t->gdepth == 0, "table: empty table with counts");
+        return 1;
+    }
+    hs = s_malloc(sizeof(handle_t) * (t->count ? t->count : 1));
+    size_t nh = 0, count = 0, nttl = 0, nsegs = 0, ndir = (size_t)1 << t->gdepth;
+    for (size_t i = 0; i < ndir;) {
+        const kseg *s = t->dir[i];
+        CHECK(s && s->depth <= t->gdepth, "table: directory entry missing or too deep");
+        size_t span = (size_t)1 << (t->gdepth - s->depth);
+        CHECK(i == (size_t)s->prefix * span, "table: segment prefix does not match its directory slots");
+        for (size_t k = 0; k < span; k++) CHECK(t->dir[i + k] == s, "table: directory slots of a segment differ");
+        CHECK(s->nb > 0 && s->count <= s->nb * BUCKET_SLOTS, "table: segment size");
+        s_free(passed);
+        passed = s_calloc(sizeof(uint32_t) * s->nb);
+        uint32_t scount = 0, sttl = 0;
+        for (uint32_t b = 0; b < s->nb; b++) {
+            const kbucket *bk = &s->b[b];
+            uint32_t used = used_mask(bk);
+            CHECK((bk->ttlmask & ~used) == 0, "table: TTL mask bit on an empty slot");
+            for (int j = 0; j < BUCKET_SLOTS; j++) {
+                if (!(used >> j & 1)) {
+                    CHECK(kb_get(bk, j) == 0, "table: empty slot with high handle bits");
+                    continue;
+                }
+                handle_t h = kb_get(bk, j);
+                CHECK(nh < t->count, "table: more keys than the count");
+                hs[nh++] = h;
+                CHECK((h >> ARENA_SLOT_BITS) * ARENA_PAGE_SIZE < arena_reserved_bytes(), "table: handle out of range");
+                const uint8_t *e = arena_ptr(h);
+                CHECK((e[0] & E_KEY_EXT) || e_key_end(e) <= arena_usable(h), "table: key overruns its slot");
+                uint64_t hash = entry_hash(h);
+                CHECK(bk->tag[j] == (uint8_t)hash, "table: tag does not match the entry's hash");
+                CHECK(s->depth == 0 || hash >> (64 - s->depth) == s->prefix, "table: key in the wrong segment");
+                int ttl = bk->ttlmask >> j & 1;
+                CHECK(ttl == e_has_ttl(e), "table: TTL mask bit does not match the entry");
+                scount++;
+                sttl += (uint32_t)ttl;
+                for (uint32_t x = home_bucket(s, hash), n = 0; x != b; n++) {
+                    CHECK(n < s->nb, "table: probe loop");
+                    passed[x]++;
+                    if (++x == s->nb) x = 0;
+                }
+            }
+        }
+        for (uint32_t b = 0; b < s->nb; b++)
+            CHECK(s->b[b].overflow == 255 || s->b[b].overflow == passed[b], "table: overflow counter");
+        CHECK(scount == s->count && sttl == s->nttl, "table: segment counts");
+        count += scount;
+        nttl += sttl;
+        nsegs++;
+        i += span;
+    }
+    CHECK(count == t->count && nttl == t->nttl && nsegs == t->nsegs, "table: table counts");
+    CHECK(arena_check_handles(hs, nh), dbg_check_why);
+    s_free(hs);
+    s_free(passed);
+    return 1;
+fail:
+    s_free(hs);
+    s_free(passed);
     return 0;
 }

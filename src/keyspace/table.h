@@ -3,10 +3,20 @@
  * Shape: extendible hashing.  A directory indexed by the top G bits of the
  * 64-bit key hash points to segments; a segment of local depth d owns every
  * hash whose top d bits equal its prefix.  A segment is an array of 64-byte
- * buckets, each with 12 slots: 12 tag bytes (low 8 hash bits, compared 12 at
- * a time with SSE2), a 12-bit mask of slots whose key has a TTL, an overflow
- * counter, and 12 32-bit arena handles.  That is 5.33 bytes per slot, about
- * 6.3 bytes per key at the table's typical load.
+ * buckets, each with 11 slots:
+ *
+ *   bytes  0-10  11 tag bytes (low 8 hash bits per slot, compared at once
+ *                with SSE2; 0 in an empty slot, but 0 is also a valid tag)
+ *   byte   11    overflow counter: keys that probed past this bucket
+ *                (saturates at 255 and then stays)
+ *   bytes 12-13  TTL mask: bit i set when slot i holds a key with a TTL
+ *   bytes 14-19  high nibbles of the 11 handles (slot i: byte i/2, low
+ *                nibble for even i)
+ *   bytes 20-63  11 low 32-bit handle words (0 = empty slot: the arena never
+ *                makes a handle whose low word is 0)
+ *
+ * so a slot holds a 36-bit arena handle in 5.8 bytes, about 6.9 bytes per
+ * key at the table's typical load.
  *
  * Placement: a key's home bucket is the 32 hash bits after the segment's
  * prefix scaled onto [0, nb) (monotone in the hash, so bucket order is hash
@@ -15,11 +25,14 @@
  * so a lookup stops at the first bucket whose counter is zero.  Deletion
  * clears the slot and decrements the counters on the way; nothing moves.
  *
- * Growth, one segment at a time: a segment past 15/16 full is rebuilt 1.25x
+ * Growth, one segment at a time: a segment past 15/16 full is rebuilt 1.15x
  * larger, and a segment that would pass SEG_MAX_BUCKETS splits into two
- * segments of depth d+1, each 1.25x half the size.  So every segment stays
- * between 75% and 94% full, the table never holds two copies of itself, and
- * the longest pause is one segment's rebuild (~12k keys).
+ * segments of depth d+1, each 1.15x half the size.  So every segment stays
+ * between 81% and 94% full (6.2 to 7.1 bytes per key), the table never holds
+ * two copies of itself, and the longest pause is one segment's rebuild (~11k
+ * keys).  (1.15x rather than 1.25x: each key is rebuilt ~7 times instead of 4
+ * over the table's growth, which buys back most of what the 11th-slot
+ * layout costs; 12 slots with 1.25x ranged over 5.7 to 7.1.)
  *
  * Cursors are hash positions: kt_scan returns c such that every key with a
  * hash below c has been emitted.  Because positions do not depend on the
@@ -32,17 +45,24 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mem/arena.h"
+#include "util/debug.h"
 
-#define BUCKET_SLOTS 12
+#define BUCKET_SLOTS 11
+#define BUCKET_MASK 0x7ffu
 #define SEG_MAX_BUCKETS 1024
 
 typedef struct kbucket {
     uint8_t tag[BUCKET_SLOTS];
-    uint16_t ttlmask;
     uint8_t overflow;
-    uint8_t pad;
-    uint32_t h[BUCKET_SLOTS];
+    uint16_t ttlmask;
+    uint8_t hi[(BUCKET_SLOTS + 1) / 2];
+    uint32_t lo[BUCKET_SLOTS];
 } kbucket;
+
+/* The handle in slot i of a bucket (0 when empty). */
+static inline handle_t kb_get(const kbucket *b, int i) {
+    return (handle_t)((b->hi[i >> 1] >> ((i & 1) << 2)) & 15) << 32 | b->lo[i];
+}
 
 typedef struct kseg {
     kbucket *b;
@@ -79,4 +99,12 @@ uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visi
 handle_t kt_random(const ktable *t, uint64_t rnd, int ttl_only);
 /* Frees up to max entries of a table being emptied; returns 1 when done. */
 int kt_drain(ktable *t, size_t max, kt_visit_fn *free_entry, void *ud);
+/* Debug check, for tests and the DEBUG command (walks the whole table and reads every entry): the
+ * directory points each hash prefix at the segment that owns it; every tag is the low byte of its
+ * entry's hash and every entry's hash has its segment's prefix; TTL mask bits are set exactly for
+ * used slots whose entry has a TTL; every overflow counter below 255 equals the number of keys that
+ * probed past its bucket; the segment and table counts match; every handle is a live arena slot that
+ * holds its key, and none appears twice.  Returns 1 when consistent, else 0 with the reason in
+ * dbg_check_why (mem/dbg.h). */
+int kt_check(const ktable *t);
 #endif

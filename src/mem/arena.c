@@ -1,7 +1,9 @@
 /* arena: see arena.h for the design.  Page metadata lives in side arrays
  * reserved as lazily as the region itself. */
 #include "mem/arena.h"
+#include "util/debug.h"
 #include "util/mem.h"
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -9,6 +11,12 @@
 #define NO_SLOT 0xffffu
 #define KEEP_FREE_PAGES 64 /* at least this many empty pages stay committed for reuse */
 #define MAX_CLASSES 256
+#define MAX_SLOTS (1u << ARENA_SLOT_BITS)
+#define MIN_RESERVE ((size_t)16 << 20)
+#define MIN_HEADROOM 16 /* pages */
+/* A page whose number is a multiple of 2^20 would give slot 0 a handle with its low 32 bits zero. */
+#define SKIP_MASK ((1u << (32 - ARENA_SLOT_BITS)) - 1)
+#define SKIPPED(pg) (((pg) & SKIP_MASK) == 0)
 
 typedef struct page_meta {
     uint8_t cls;        /* size class + 1; 0 = page not assigned */
@@ -27,6 +35,7 @@ typedef struct size_class {
 
 uint8_t *arena_base;
 uint16_t *arena_slot_size;
+size_t arena_pages_left, arena_headroom;
 static page_meta *pages;
 static uint32_t npages_reserved, npages_touched; /* pages [1, npages_touched) have been handed out once */
 static uint32_t *free_pages;     /* stack of empty pages; [0, nreleased) were given back to the kernel */
@@ -41,7 +50,7 @@ static void build_classes(void) {
     nclasses = 0;
     while (size <= ARENA_MAX_ALLOC) {
         classes[nclasses].size = size;
-        classes[nclasses].slots = ARENA_PAGE_SIZE / size;
+        classes[nclasses].slots = ARENA_PAGE_SIZE / size < MAX_SLOTS ? ARENA_PAGE_SIZE / size : MAX_SLOTS;
         classes[nclasses].partial = NO_PAGE;
         nclasses++;
         size += size < 128 ? 1 : size < 256 ? 8 : size < 1024 ? 32 : 128;
@@ -58,17 +67,49 @@ static void *reserve(size_t bytes) {
     return p == MAP_FAILED ? NULL : p;
 }
 
-int arena_init(size_t reserve_bytes) {
-    if (arena_base) return 0;
-    size_t max = (size_t)1 << (32 - ARENA_SLOT_BITS + ARENA_PAGE_SHIFT); /* 2^19 pages of 64 KiB */
-    if (reserve_bytes > max) reserve_bytes = max;
-    reserve_bytes &= ~((size_t)ARENA_PAGE_SIZE - 1);
-    npages_reserved = (uint32_t)(reserve_bytes >> ARENA_PAGE_SHIFT);
-    arena_base = reserve(reserve_bytes);
+/* The reservation asked for by the build and the environment. */
+static size_t default_reserve(void) {
+    size_t r = ARENA_MAX_BYTES;
+#ifdef ARENA_MAX_MB
+    r = (size_t)ARENA_MAX_MB << 20;
+#endif
+    const char *env = getenv("SARDINE_ARENA_MB");
+    if (env && *env) {
+        char *end;
+        unsigned long long mb = strtoull(env, &end, 10);
+        if (*end == 0 && mb > 0 && mb < (r >> 20)) r = (size_t)mb << 20;
+    }
+    return r;
+}
+
+static int try_reserve(size_t bytes) {
+    npages_reserved = (uint32_t)(bytes >> ARENA_PAGE_SHIFT);
+    arena_base = reserve(bytes);
     pages = reserve((size_t)npages_reserved * sizeof(page_meta));
     arena_slot_size = reserve((size_t)npages_reserved * sizeof(uint16_t));
-    if (!arena_base || !pages || !arena_slot_size) return -1;
+    if (arena_base && pages && arena_slot_size) return 0;
+    if (arena_base) munmap(arena_base, bytes);
+    if (pages) munmap(pages, (size_t)npages_reserved * sizeof(page_meta));
+    if (arena_slot_size) munmap(arena_slot_size, (size_t)npages_reserved * sizeof(uint16_t));
+    arena_base = NULL;
+    pages = NULL;
+    arena_slot_size = NULL;
+    return -1;
+}
+
+int arena_init(size_t reserve_bytes) {
+    if (arena_base) return 0;
+    if (reserve_bytes == 0) reserve_bytes = default_reserve();
+    if (reserve_bytes > ARENA_MAX_BYTES) reserve_bytes = ARENA_MAX_BYTES;
+    if (reserve_bytes < 2 * (size_t)ARENA_PAGE_SIZE) reserve_bytes = 2 * (size_t)ARENA_PAGE_SIZE;
+    reserve_bytes &= ~((size_t)ARENA_PAGE_SIZE - 1);
+    while (try_reserve(reserve_bytes) != 0) {
+        if (reserve_bytes / 2 < MIN_RESERVE) return -1;
+        reserve_bytes = (reserve_bytes / 2) & ~((size_t)ARENA_PAGE_SIZE - 1);
+    }
     npages_touched = 1; /* page 0 reserved: handle 0 means "none" */
+    arena_pages_left = npages_reserved - ((npages_reserved + SKIP_MASK) >> (32 - ARENA_SLOT_BITS));
+    arena_headroom = npages_reserved / 32 > MIN_HEADROOM ? npages_reserved / 32 : MIN_HEADROOM;
     build_classes();
     return 0;
 }
@@ -91,13 +132,22 @@ static void partial_unlink(uint32_t c, uint32_t pg) {
     m->next = m->prev = NO_PAGE;
 }
 
-static uint32_t page_get(void) {
+/* An empty page for class c: the pool's most recent, else a never-used one. */
+static uint32_t page_get(uint32_t c) {
     if (nfree_pages) {
         uint32_t pg = free_pages[--nfree_pages];
-        if (nreleased > nfree_pages) nreleased = nfree_pages;
+        int released = nreleased > nfree_pages;
+        if (released) nreleased = nfree_pages;
+        size_t used = (size_t)classes[c].slots * classes[c].size, tail = (used + 4095) & ~(size_t)4095;
+        /* A small class leaves the page's tail untouched: give back what a previous class committed there. */
+        if (!released && tail < ARENA_PAGE_SIZE)
+            madvise(arena_base + ((size_t)pg << ARENA_PAGE_SHIFT) + tail, ARENA_PAGE_SIZE - tail, MADV_DONTNEED);
+        arena_pages_left--;
         return pg;
     }
+    if (npages_touched < npages_reserved && SKIPPED(npages_touched)) npages_touched++;
     if (npages_touched >= npages_reserved) return NO_PAGE;
+    arena_pages_left--;
     return npages_touched++;
 }
 
@@ -108,6 +158,7 @@ static void page_put(uint32_t pg) {
         free_pages = s_realloc(free_pages, free_pages_cap * sizeof(*free_pages));
     }
     free_pages[nfree_pages++] = pg;
+    arena_pages_left++;
 }
 
 static inline uint8_t *slot_addr(uint32_t pg, uint32_t idx) {
@@ -119,7 +170,7 @@ handle_t arena_alloc(size_t size) {
     uint32_t c = class_of_size[size < 8 ? 8 : size];
     uint32_t pg = classes[c].partial;
     if (pg == NO_PAGE) {
-        pg = page_get();
+        pg = page_get(c);
         if (pg == NO_PAGE) return 0;
         page_meta *m = &pages[pg];
         m->cls = (uint8_t)(c + 1);
@@ -136,20 +187,23 @@ handle_t arena_alloc(size_t size) {
         idx = m->free_head;
         uint16_t next;
         memcpy(&next, slot_addr(pg, idx), sizeof(next));
+        DBG_ASSERT(next == NO_SLOT || next < m->bump);
         m->free_head = next;
     } else {
         idx = m->bump++;
     }
     m->live++;
+    DBG_ASSERT(m->live <= m->bump && m->bump <= classes[c].slots);
     if (m->live == classes[c].slots) partial_unlink(c, pg);
     live_bytes += classes[c].size;
     live_count++;
-    return (handle_t)((pg << ARENA_SLOT_BITS) | idx);
+    return ((handle_t)pg << ARENA_SLOT_BITS) | idx;
 }
 
 void arena_free(handle_t h) {
-    uint32_t pg = h >> ARENA_SLOT_BITS, idx = h & ((1u << ARENA_SLOT_BITS) - 1);
+    uint32_t pg = (uint32_t)(h >> ARENA_SLOT_BITS), idx = (uint32_t)h & (MAX_SLOTS - 1);
     page_meta *m = &pages[pg];
+    DBG_ASSERT(h != 0 && pg < npages_touched && m->cls != 0 && idx < m->bump && m->live > 0);
     uint32_t c = (uint32_t)m->cls - 1;
     int was_full = m->live == classes[c].slots;
     uint16_t next = m->free_head;
@@ -171,7 +225,7 @@ void arena_release_free_pages(void) {
     uint32_t keep = (uint32_t)(pages_in_use / 16);
     if (keep < KEEP_FREE_PAGES) keep = KEEP_FREE_PAGES;
     /* The bottom of the stack holds the pages emptied longest ago: release those first, 32 per call
-     * (~0.2 ms; 320 pages, 20 MB, a second at hz 10). */
+     * (~0.2 ms; 320 pages, 40 MB, a second at hz 10). */
     uint32_t budget = 32;
     while (nreleased + keep < nfree_pages && budget--) {
         madvise(arena_base + ((size_t)free_pages[nreleased] << ARENA_PAGE_SHIFT), ARENA_PAGE_SIZE, MADV_DONTNEED);
@@ -184,3 +238,112 @@ size_t arena_live_bytes(void) { return live_bytes; }
 size_t arena_live_count(void) { return live_count; }
 size_t arena_pages_bytes(void) { return pages_in_use * (size_t)ARENA_PAGE_SIZE; }
 size_t arena_reserved_bytes(void) { return (size_t)npages_reserved << ARENA_PAGE_SHIFT; }
+
+/* ---- debug checks ---- */
+
+#define FAIL(msg)                  \
+    do {                           \
+        dbg_check_why = (msg);     \
+        ok = 0;                    \
+        goto out;                  \
+    } while (0)
+
+/* Marks the free slots of a page in `bits` (MAX_SLOTS bits); 0 if the list is malformed. */
+static int free_slots(uint32_t pg, uint64_t *bits, uint32_t *nfree) {
+    const page_meta *m = &pages[pg];
+    memset(bits, 0, MAX_SLOTS / 8);
+    uint32_t n = 0;
+    for (uint32_t s = m->free_head; s != NO_SLOT;) {
+        if (s >= m->bump || n >= m->bump || (bits[s >> 6] >> (s & 63) & 1)) return 0;
+        bits[s >> 6] |= (uint64_t)1 << (s & 63);
+        n++;
+        uint16_t next;
+        memcpy(&next, slot_addr(pg, s), sizeof(next));
+        s = next;
+    }
+    *nfree = n;
+    return 1;
+}
+
+int arena_check(void) {
+    int ok = 1;
+    if (!arena_base) return 1;
+    uint64_t slots[MAX_SLOTS / 64];
+    uint8_t *pooled = s_calloc(npages_touched / 8 + 1);
+    uint32_t *npartial = s_calloc(sizeof(uint32_t) * nclasses);
+    size_t lbytes = 0, lcount = 0, inuse = 0, usable_touched = 0;
+    if (npages_touched > npages_reserved || nreleased > nfree_pages) FAIL("arena: page counters out of range");
+    for (uint32_t i = 0; i < nfree_pages; i++) {
+        uint32_t pg = free_pages[i];
+        if (pg == 0 || pg >= npages_touched || SKIPPED(pg)) FAIL("arena: free pool holds an invalid page");
+        if (pages[pg].cls != 0) FAIL("arena: a pooled page is assigned to a class");
+        if (pooled[pg >> 3] >> (pg & 7) & 1) FAIL("arena: a page is in the free pool twice");
+        pooled[pg >> 3] |= (uint8_t)(1u << (pg & 7));
+    }
+    for (uint32_t pg = 1; pg < npages_touched; pg++) {
+        if (SKIPPED(pg)) continue;
+        usable_touched++;
+        const page_meta *m = &pages[pg];
+        if (m->cls == 0) {
+            if (!(pooled[pg >> 3] >> (pg & 7) & 1)) FAIL("arena: an unassigned page is not in the free pool");
+            continue;
+        }
+        uint32_t c = (uint32_t)m->cls - 1, nfree;
+        if (c >= nclasses) FAIL("arena: page class out of range");
+        if (arena_slot_size[pg] != classes[c].size) FAIL("arena: slot size does not match the page's class");
+        if (m->live == 0 || m->live > m->bump || m->bump > classes[c].slots) FAIL("arena: page slot counters");
+        if (!free_slots(pg, slots, &nfree)) FAIL("arena: malformed free list");
+        if (nfree != (uint32_t)(m->bump - m->live)) FAIL("arena: free list length != bump - live");
+        if (m->live < classes[c].slots) npartial[c]++;
+        lbytes += (size_t)m->live * classes[c].size;
+        lcount += m->live;
+        inuse++;
+    }
+    for (uint32_t c = 0; c < nclasses; c++) {
+        uint32_t n = 0, prev = NO_PAGE;
+        for (uint32_t pg = classes[c].partial; pg != NO_PAGE; pg = pages[pg].next) {
+            if (pg >= npages_touched || ++n > npartial[c]) FAIL("arena: partial list too long or invalid");
+            if (pages[pg].cls != c + 1) FAIL("arena: a partial list holds another class's page");
+            if (pages[pg].prev != prev) FAIL("arena: partial list back link");
+            prev = pg;
+        }
+        if (n != npartial[c]) FAIL("arena: a page with room is missing from its partial list");
+    }
+    if (lbytes != live_bytes || lcount != live_count) FAIL("arena: live counters do not match the pages");
+    if (inuse != pages_in_use) FAIL("arena: pages_in_use does not match the pages");
+    if (inuse + nfree_pages != usable_touched) FAIL("arena: touched pages are neither in use nor pooled");
+    size_t usable = npages_reserved - ((npages_reserved + SKIP_MASK) >> (32 - ARENA_SLOT_BITS));
+    if (arena_pages_left != usable - inuse) FAIL("arena: pages_left does not match");
+out:
+    s_free(pooled);
+    s_free(npartial);
+    return ok;
+}
+
+static int cmp_handle(const void *a, const void *b) {
+    handle_t x = *(const handle_t *)a, y = *(const handle_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int arena_check_handles(handle_t *hs, size_t n) {
+    int ok = 1;
+    uint64_t slots[MAX_SLOTS / 64];
+    uint32_t cur = NO_PAGE, nfree;
+    qsort(hs, n, sizeof(*hs), cmp_handle);
+    for (size_t i = 0; i < n; i++) {
+        handle_t h = hs[i];
+        if (i && hs[i - 1] == h) FAIL("arena: a handle is referenced twice");
+        uint64_t pg64 = h >> ARENA_SLOT_BITS;
+        uint32_t idx = (uint32_t)h & (MAX_SLOTS - 1);
+        if (h == 0 || pg64 >= npages_touched) FAIL("arena: handle outside the pages in use");
+        uint32_t pg = (uint32_t)pg64;
+        if (pages[pg].cls == 0 || idx >= pages[pg].bump) FAIL("arena: handle to a slot never allocated");
+        if (pg != cur) {
+            if (!free_slots(pg, slots, &nfree)) FAIL("arena: malformed free list");
+            cur = pg;
+        }
+        if (slots[idx >> 6] >> (idx & 63) & 1) FAIL("arena: handle to a freed slot");
+    }
+out:
+    return ok;
+}

@@ -1,19 +1,31 @@
 /* arena: the slab allocator that holds every key's entry.
  *
  * Why: a key's entry (header, key, TTL, small value) is one allocation, and
- * the table refers to it by a 32-bit handle instead of a 64-bit pointer, which
- * saves 4 bytes per key in the table; and slots come in exact sizes, so an
- * entry of 38 bytes takes 38 bytes, not the 48 of a general-purpose
- * allocator's size class.
+ * the table refers to it by a 36-bit handle instead of a 64-bit pointer,
+ * which saves bytes per key in the table (keyspace/table.h packs a handle in
+ * 4.5 bytes); and slots come in exact sizes, so an entry of 38 bytes takes
+ * 38 bytes, not the 48 of a general-purpose allocator's size class.
  *
- * Layout: one large reserved (not committed) virtual region cut into 64 KiB
- * pages; the kernel commits a page on first touch and we return empty pages
- * with madvise.  A page serves one size class: every byte size from 8 to 128,
- * then 8-byte steps to 256, 32-byte steps to 1 KiB and 128-byte steps to
- * ARENA_MAX_ALLOC.  A handle is (page number << 13 | slot index); the slot's
- * address is the page start plus index times the page's slot size, looked up
- * in a 2-byte-per-page side array that stays in cache.  Entries are therefore
- * unaligned: read their fields with memcpy.
+ * Layout: one large virtual region (mapped MAP_NORESERVE, committed by the
+ * kernel page by page on first touch) cut into 128 KiB pages.  A page serves
+ * one size class: every byte size from 8 to 128, then 8-byte steps to 256,
+ * 32-byte steps to 1 KiB and 128-byte steps to ARENA_MAX_ALLOC.  A page holds
+ * at most 4096 slots (ARENA_SLOT_BITS = 12): classes of 32 bytes and more
+ * fill it, smaller classes use its first 4096 x size bytes (always a whole
+ * number of 4 KiB OS pages, so the untouched tail costs no memory).
+ *
+ * A handle is (page number << 12 | slot index), 36 bits: 2^24 pages of
+ * 128 KiB = 2 TiB of address space, and 2^36 slots, so the ceiling is 2 TiB
+ * of entries of 32 bytes or more and 2^36 x size below that (1 TiB of
+ * 16-byte entries).  The slot's address is the page start plus index times
+ * the page's slot size, looked up in a 2-byte-per-page side array that stays
+ * in cache.  Entries are therefore unaligned: read their fields with memcpy.
+ *
+ * The reservation is ARENA_MAX_BYTES (2 TiB) unless the environment variable
+ * SARDINE_ARENA_MB names a smaller size (valgrind runs, small machines) or
+ * the build sets ARENA_MAX_MB (the small-arena test build); if the kernel
+ * refuses the mapping (overcommit disabled, ulimit -v) it is halved until it
+ * succeeds.
  *
  * Free slots of a page form a list threaded through the slots themselves
  * (16-bit slot indices); untouched slots are handed out from a bump index, so
@@ -23,41 +35,64 @@
  * committed page is reused first), and the cron gives the kernel back the
  * pool's pages beyond a reserve of 1/16 of the pages in use.
  *
- * Invariants: handle 0 is never returned (page 0 is reserved), so 0 means
- * "empty slot" in the table.  arena_live_bytes() is the sum of the slot sizes
- * of live allocations, which is what eviction must drive down.  Not thread
- * safe: only the event loop thread allocates and frees entries. */
+ * Exhaustion: arena_low() turns true while fewer than a headroom of pages
+ * (1/32 of the reservation, at least 64) remain unused; the dispatcher then
+ * refuses writes with -OOM (and logs why), so the commands that do run never
+ * find the arena empty.  arena_alloc still returns 0 when it is.
+ *
+ * Invariants (checked by arena_check):
+ * - handle 0 is never returned, and no handle has its low 32 bits zero
+ *   (pages whose number is a multiple of 2^20 are never used), so the table
+ *   can test a slot's low word alone for "empty";
+ * - a page is either unassigned (class 0: never used, or in the free pool
+ *   exactly once) or serves one class, with slot_size[page] its size,
+ *   0 < live <= bump <= slots, and bump - live slots on its free list;
+ * - a class's partial list holds exactly its pages with 0 < live < slots;
+ * - arena_live_bytes() is the sum of the slot sizes of live allocations
+ *   (what eviction must drive down), arena_live_count() their number.
+ * Not thread safe: only the event loop thread allocates and frees entries. */
 #ifndef SARDINE_ARENA_H
 #define SARDINE_ARENA_H
 #include <stddef.h>
 #include <stdint.h>
 
-typedef uint32_t handle_t;
+typedef uint64_t handle_t; /* 36 significant bits; 0 = none */
 
 #define ARENA_MAX_ALLOC 4096
-#define ARENA_PAGE_SHIFT 16
+#define ARENA_PAGE_SHIFT 17
 #define ARENA_PAGE_SIZE (1u << ARENA_PAGE_SHIFT)
-#define ARENA_SLOT_BITS 13 /* 8-byte slots: 8192 per page */
+#define ARENA_SLOT_BITS 12 /* at most 4096 slots per page */
+#define ARENA_HANDLE_BITS 36
+#define ARENA_MAX_PAGES ((uint64_t)1 << (ARENA_HANDLE_BITS - ARENA_SLOT_BITS))
+#define ARENA_MAX_BYTES (ARENA_MAX_PAGES << ARENA_PAGE_SHIFT) /* 2 TiB */
 
 extern uint8_t *arena_base;
 extern uint16_t *arena_slot_size; /* per page */
+extern size_t arena_pages_left;   /* pages not in use (never touched or in the free pool) */
+extern size_t arena_headroom;     /* arena_low() below this many */
 
-int arena_init(size_t reserve_bytes); /* 0 ok, -1 could not reserve */
+/* Reserves the region: reserve_bytes, or when 0 the default (SARDINE_ARENA_MB, ARENA_MAX_MB or
+ * ARENA_MAX_BYTES).  0 ok, -1 could not reserve even a small region. */
+int arena_init(size_t reserve_bytes);
 handle_t arena_alloc(size_t size);   /* size 1..ARENA_MAX_ALLOC; 0 when the region is exhausted */
 void arena_free(handle_t h);
 size_t arena_usable(handle_t h);     /* the slot size of the allocation */
 size_t arena_class_size(size_t size);
 static inline void *arena_ptr(handle_t h) {
-    uint32_t pg = h >> ARENA_SLOT_BITS;
-    return arena_base + ((size_t)pg << ARENA_PAGE_SHIFT) + (size_t)(h & ((1u << ARENA_SLOT_BITS) - 1)) * arena_slot_size[pg];
+    uint64_t pg = h >> ARENA_SLOT_BITS;
+    return arena_base + (pg << ARENA_PAGE_SHIFT) + (size_t)(h & ((1u << ARENA_SLOT_BITS) - 1)) * arena_slot_size[pg];
 }
 
 /* The handle of an allocation from a pointer to its first byte. */
 static inline handle_t arena_handle_of(const void *p) {
     size_t off = (size_t)((const uint8_t *)p - arena_base);
-    uint32_t pg = (uint32_t)(off >> ARENA_PAGE_SHIFT);
-    return (handle_t)((pg << ARENA_SLOT_BITS) | (uint32_t)((off & (ARENA_PAGE_SIZE - 1)) / arena_slot_size[pg]));
+    uint64_t pg = off >> ARENA_PAGE_SHIFT;
+    return (pg << ARENA_SLOT_BITS) | (uint64_t)((off & (ARENA_PAGE_SIZE - 1)) / arena_slot_size[pg]);
 }
+
+/* 1 while the arena is nearly exhausted: writes must be refused. */
+static inline int arena_low(void) { return arena_pages_left < arena_headroom; }
+
 /* Returns empty pages to the kernel beyond a reserve (called from the cron, so that pages emptied and
  * refilled in quick succession are not unmapped and faulted back in each time). */
 void arena_release_free_pages(void);
@@ -66,4 +101,12 @@ size_t arena_live_bytes(void);      /* sum of live allocations' slot sizes */
 size_t arena_pages_bytes(void);     /* bytes of pages in use (partial or full) */
 size_t arena_reserved_bytes(void);
 size_t arena_live_count(void);
+
+/* Debug checks, for tests and the DEBUG command (slow: they walk every page in use).  Each returns 1
+ * when the structure is consistent, else 0 with dbg_check_why (mem/dbg.h) naming the first violation.
+ * arena_check verifies the invariants above (page classes, free lists, partial lists, free pool,
+ * counters).  arena_check_handles verifies that every handle of hs[0..n) is a live allocation and
+ * that none appears twice; it sorts hs. */
+int arena_check(void);
+int arena_check_handles(handle_t *hs, size_t n);
 #endif

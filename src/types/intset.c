@@ -67,11 +67,7 @@ static inline void set_at(intset *is, uint32_t pos, int64_t v) {
 static inline int in_arena(const void *p) {
     return arena_base && (const uint8_t *)p >= arena_base && (const uint8_t *)p < arena_base + arena_reserved_bytes();
 }
-static inline handle_t handle_of(const void *p) {
-    size_t off = (size_t)((const uint8_t *)p - arena_base);
-    uint32_t pg = (uint32_t)(off >> ARENA_PAGE_SHIFT);
-    return (handle_t)(pg << ARENA_SLOT_BITS | (uint32_t)((off & (ARENA_PAGE_SIZE - 1)) / arena_slot_size[pg]));
-}
+static inline handle_t handle_of(const void *p) { return arena_handle_of(p); }
 
 static void *alloc(size_t size) {
     if (arena_base && size <= ARENA_MAX_ALLOC) {

@@ -63,11 +63,7 @@ size_t lp_bytes(const unsigned char *lp) { return rd32(lp); }
 static inline int in_arena(const unsigned char *p) {
     return arena_base && p >= arena_base && p < arena_base + arena_reserved_bytes();
 }
-static inline handle_t handle_of(const unsigned char *p) {
-    size_t off = (size_t)(p - arena_base);
-    uint32_t pg = (uint32_t)(off >> ARENA_PAGE_SHIFT);
-    return (handle_t)(pg << ARENA_SLOT_BITS | (uint32_t)((off & (ARENA_PAGE_SIZE - 1)) / arena_slot_size[pg]));
-}
+static inline handle_t handle_of(const unsigned char *p) { return arena_handle_of(p); }
 
 /* Resizes to exactly `size` bytes, keeping the first min(old, size) bytes. */
 static unsigned char *lp_resize(unsigned char *lp, size_t size) {

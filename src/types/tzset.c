@@ -639,7 +639,7 @@ const char *zs_check(const zset *z) {
     }
     const zbig *b = BIG(z);
     if (b->npend) return "zset: accumulator members left out of the index";
-    const char *why = zindex_check(&b->ix);
+    const char *why = zindex_check(&b->ix) ? NULL : dbg_check_why;
     if (why) return why;
     zcheck_ctx cc = {&b->t, 0, NULL};
     uint64_t cur = 0;

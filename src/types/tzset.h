@@ -12,7 +12,7 @@
  *              (keyspace/table.h) of member entries (zelem.h: member as the
  *              key, the score packed around it, 24 bytes for a 14-byte
  *              member) for O(1) member -> score, plus a zindex (zindex.h),
- *              a B+tree of the same 32-bit handles in (score, member) order
+ *              a B+tree of the same 36-bit handles in (score, member) order
  *              with subtree counts for ranks.  ~35 bytes per member in all,
  *              against ~110 for Redis's dict + skiplist.
  *

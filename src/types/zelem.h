@@ -2,7 +2,7 @@
  *
  * A member is stored once, in an arena slot that both the member table
  * (keyspace/table.h, member -> entry) and the order index (zindex.h, handles
- * ordered by score then member) refer to by its 32-bit handle.  The bytes
+ * ordered by score then member) refer to by its 36-bit handle.  The bytes
  * keep the keyspace entry's key layout, because the table reads the key
  * through e_key():
  *

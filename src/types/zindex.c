@@ -1,17 +1,22 @@
 /* zindex: see zindex.h for the design and invariants. */
 #include "types/zindex.h"
 #include "types/zelem.h"
+#include "util/debug.h"
 #include "util/mem.h"
 #include <limits.h>
 #include <string.h>
 
-#define ZL_CAP 127
-#define ZN_CAP 63
+#define ZL_CAP 112
+#define ZN_CAP 54
 #define ZI_MAXH 24
+#define HWORDS 7 /* 64-bit words of a leaf's high nibbles: 112 x 4 bits */
 
+/* A leaf's handles are split: the low 32 bits in lo[], the high 4 bits (handles have 36) packed as
+ * nibbles in hw[] (nibble i at bits 4i of the 448-bit little-endian string). */
 typedef struct zleaf {
     uint32_t n;
-    handle_t h[ZL_CAP];
+    uint32_t lo[ZL_CAP];
+    uint64_t hw[HWORDS];
 } zleaf;
 
 typedef struct znode {
@@ -24,6 +29,58 @@ typedef struct znode {
 
 _Static_assert(sizeof(zleaf) == 512, "a leaf fills one allocator class");
 _Static_assert(sizeof(znode) <= 1536, "a node fits one allocator class");
+
+static inline handle_t lh(const zleaf *l, uint32_t i) {
+    return ((l->hw[i >> 4] >> ((i & 15) << 2)) & 15) << 32 | l->lo[i];
+}
+static inline void lset(zleaf *l, uint32_t i, handle_t h) {
+    DBG_ASSERT(h != 0 && h >> ARENA_HANDLE_BITS == 0);
+    l->lo[i] = (uint32_t)h;
+    uint64_t *w = &l->hw[i >> 4];
+    uint32_t sh = (i & 15) << 2;
+    *w = (*w & ~((uint64_t)15 << sh)) | (h >> 32 & 15) << sh;
+}
+
+/* out = in >> bits and out = in << bits over HWORDS words. */
+static inline void nib_shr(uint64_t *out, const uint64_t *in, uint32_t bits) {
+    uint32_t q = bits >> 6, r = bits & 63;
+    for (uint32_t i = 0; i < HWORDS; i++) {
+        uint64_t a = i + q < HWORDS ? in[i + q] : 0, b = i + q + 1 < HWORDS ? in[i + q + 1] : 0;
+        out[i] = r ? (a >> r) | (b << (64 - r)) : a;
+    }
+}
+static inline void nib_shl(uint64_t *out, const uint64_t *in, uint32_t bits) {
+    uint32_t q = bits >> 6, r = bits & 63;
+    for (uint32_t i = HWORDS; i-- > 0;) {
+        uint64_t a = i >= q ? in[i - q] : 0, b = i >= q + 1 ? in[i - q - 1] : 0;
+        out[i] = r ? (a << r) | (b >> (64 - r)) : a;
+    }
+}
+/* Copies nibbles [s, s+k) of src to [d, d+k) of dst; src and dst may be the same array. */
+static inline void nib_move(uint64_t *dst, uint32_t d, const uint64_t *src, uint32_t s, uint32_t k) {
+    uint64_t t[HWORDS], u[HWORDS];
+    nib_shr(t, src, s << 2);
+    nib_shl(u, t, d << 2);
+    uint32_t from = d << 2, to = (d + k) << 2;
+    for (uint32_t i = 0; i < HWORDS; i++) {
+        uint32_t a = i << 6, lo = from > a ? from : a, hi = to < a + 64 ? to : a + 64;
+        if (lo >= hi) continue;
+        uint64_t m = (hi - lo == 64 ? ~(uint64_t)0 : (((uint64_t)1 << (hi - lo)) - 1)) << (lo - a);
+        dst[i] = (dst[i] & ~m) | (u[i] & m);
+    }
+}
+static inline int nib_zero(const uint64_t *w) {
+    uint64_t o = 0;
+    for (uint32_t i = 0; i < HWORDS; i++) o |= w[i];
+    return o == 0;
+}
+/* Moves k handles from src[si] to dst[di] (the ranges may overlap).  While the arena is under 16 GiB
+ * every high nibble is 0: moving zeros over zeros is skipped. */
+static inline void lmove(zleaf *dst, uint32_t di, const zleaf *src, uint32_t si, uint32_t k) {
+    if (!k) return;
+    memmove(&dst->lo[di], &src->lo[si], (size_t)k * sizeof(uint32_t));
+    if (!nib_zero(src->hw) || !nib_zero(dst->hw)) nib_move(dst->hw, di, src->hw, si, k);
+}
 
 /* Search keys: the bound kinds of zindex.h plus exact element positions. */
 enum { K_LT = 4, K_LE = 5 };
@@ -46,6 +103,7 @@ typedef struct zpath {
 static zleaf *leaf_new(zindex *t) {
     zleaf *l = s_malloc(sizeof(zleaf));
     l->n = 0;
+    memset(l->hw, 0, sizeof(l->hw));
     t->bytes += s_usable(l);
     return l;
 }
@@ -99,7 +157,7 @@ static inline int node_child(const znode *x, const zkey *k) {
 static inline void prefetch_search(const zleaf *l, int lo, int hi, int levels) {
     if (lo >= hi || levels == 0) return;
     int mid = (lo + hi) >> 1;
-    __builtin_prefetch(arena_ptr(l->h[mid]));
+    __builtin_prefetch(arena_ptr(lh(l, (uint32_t)mid)));
     prefetch_search(l, lo, mid, levels - 1);
     prefetch_search(l, mid + 1, hi, levels - 1);
 }
@@ -116,7 +174,7 @@ static inline int leaf_pos(const zleaf *l, const zkey *k) {
             prefetch_search(l, lo, mid, 2);
             prefetch_search(l, mid + 1, hi, 2);
         }
-        if (before_h(k, l->h[mid])) lo = mid + 1;
+        if (before_h(k, lh(l, (uint32_t)mid))) lo = mid + 1;
         else hi = mid;
     }
     return lo;
@@ -170,8 +228,9 @@ static int at_edge(const zpath *p, int level, int right) {
 }
 
 static void leaf_put(zleaf *l, int pos, handle_t h) {
-    memmove(&l->h[pos + 1], &l->h[pos], (size_t)(l->n - (uint32_t)pos) * sizeof(handle_t));
-    l->h[pos] = h;
+    DBG_ASSERT(l->n < ZL_CAP && pos >= 0 && (uint32_t)pos <= l->n);
+    lmove(l, (uint32_t)pos + 1, l, (uint32_t)pos, l->n - (uint32_t)pos);
+    lset(l, (uint32_t)pos, h);
     l->n++;
 }
 
@@ -222,8 +281,8 @@ static void insert_child(zindex *t, zpath *p, int level, void *nw, uint32_t ncnt
         void *old = t->root;
         if (t->height == 0) {
             zleaf *l = old;
-            r->ks[0] = zel_score(l->h[0]);
-            r->kh[0] = l->h[0];
+            r->ks[0] = zel_score(lh(l, 0));
+            r->kh[0] = lh(l, 0);
         } else {
             znode *o = old;
             r->ks[0] = o->ks[0];
@@ -262,7 +321,7 @@ static void split_leaf(zindex *t, zpath *p, handle_t h, double s) {
     int sp = (pos == n && at_edge(p, d, 1)) ? n : (pos == 0 && at_edge(p, d, 0)) ? 0 : (n + 1) / 2;
     zleaf *nl = leaf_new(t);
     nl->n = (uint32_t)(n - sp);
-    memcpy(nl->h, &l->h[sp], (size_t)(n - sp) * sizeof(handle_t));
+    lmove(nl, 0, l, (uint32_t)sp, (uint32_t)(n - sp));
     l->n = (uint32_t)sp;
     if (pos < sp || (pos == sp && sp < n)) {
         leaf_put(l, pos, h);
@@ -270,7 +329,7 @@ static void split_leaf(zindex *t, zpath *p, handle_t h, double s) {
     } else {
         leaf_put(nl, pos - sp, h);
     }
-    insert_child(t, p, d, nl, nl->n, nl->h[0] == h ? s : zel_score(nl->h[0]), nl->h[0], l->n);
+    insert_child(t, p, d, nl, nl->n, lh(nl, 0) == h ? s : zel_score(lh(nl, 0)), lh(nl, 0), l->n);
 }
 
 /* Inserts into a full leaf: first try to shift elements into a sibling with room, else split. */
@@ -288,8 +347,8 @@ static void leaf_insert(zindex *t, zpath *p, handle_t h, double s) {
         if (pi + 1 < (int)x->n && ((zleaf *)x->c[pi + 1])->n <= ZL_CAP - 4) {
             zleaf *r = x->c[pi + 1];
             int k = (int)(ZL_CAP - r->n) / 2;
-            memmove(&r->h[k], &r->h[0], r->n * sizeof(handle_t));
-            memcpy(&r->h[0], &l->h[l->n - (uint32_t)k], (size_t)k * sizeof(handle_t));
+            lmove(r, (uint32_t)k, r, 0, r->n);
+            lmove(r, 0, l, l->n - (uint32_t)k, (uint32_t)k);
             r->n += (uint32_t)k;
             l->n -= (uint32_t)k;
             if (pos <= (int)l->n) {
@@ -298,8 +357,8 @@ static void leaf_insert(zindex *t, zpath *p, handle_t h, double s) {
             } else {
                 leaf_put(r, pos - (int)l->n, h);
             }
-            x->ks[pi + 1] = r->h[0] == h ? s : zel_score(r->h[0]);
-            x->kh[pi + 1] = r->h[0];
+            x->ks[pi + 1] = lh(r, 0) == h ? s : zel_score(lh(r, 0));
+            x->kh[pi + 1] = lh(r, 0);
             x->cnt[pi] = l->n;
             x->cnt[pi + 1] = r->n;
             return;
@@ -307,14 +366,14 @@ static void leaf_insert(zindex *t, zpath *p, handle_t h, double s) {
         if (pi > 0 && ((zleaf *)x->c[pi - 1])->n <= ZL_CAP - 4) {
             zleaf *lf = x->c[pi - 1];
             int k = (int)(ZL_CAP - lf->n) / 2;
-            memcpy(&lf->h[lf->n], &l->h[0], (size_t)k * sizeof(handle_t));
+            lmove(lf, lf->n, l, 0, (uint32_t)k);
             lf->n += (uint32_t)k;
-            memmove(&l->h[0], &l->h[k], (l->n - (uint32_t)k) * sizeof(handle_t));
+            lmove(l, 0, l, (uint32_t)k, l->n - (uint32_t)k);
             l->n -= (uint32_t)k;
             if (pos <= k) leaf_put(lf, (int)lf->n - k + pos, h);
             else leaf_put(l, pos - k, h);
-            x->ks[pi] = l->h[0] == h ? s : zel_score(l->h[0]);
-            x->kh[pi] = l->h[0];
+            x->ks[pi] = lh(l, 0) == h ? s : zel_score(lh(l, 0));
+            x->kh[pi] = lh(l, 0);
             x->cnt[pi - 1] = lf->n;
             x->cnt[pi] = l->n;
             return;
@@ -337,7 +396,7 @@ void zi_insert(zindex *t, handle_t h) {
     t->count++;
     if (!t->root) {
         zleaf *l = leaf_new(t);
-        l->h[0] = h;
+        lset(l, 0, h);
         l->n = 1;
         t->root = l;
         t->height = 0;
@@ -359,7 +418,7 @@ static void try_merge_leaf(zindex *t, zpath *p) {
     if (pi + 1 < (int)x->n) {
         zleaf *r = x->c[pi + 1];
         if (l->n + r->n <= ZL_CAP * 3 / 4) {
-            memcpy(&l->h[l->n], r->h, r->n * sizeof(handle_t));
+            lmove(l, l->n, r, 0, r->n);
             l->n += r->n;
             x->cnt[pi] = l->n;
             leaf_free(t, r);
@@ -371,7 +430,7 @@ static void try_merge_leaf(zindex *t, zpath *p) {
     if (pi > 0) {
         zleaf *lf = x->c[pi - 1];
         if (lf->n + l->n <= ZL_CAP * 3 / 4) {
-            memcpy(&lf->h[lf->n], l->h, l->n * sizeof(handle_t));
+            lmove(lf, lf->n, l, 0, l->n);
             lf->n += l->n;
             x->cnt[pi - 1] = lf->n;
             leaf_free(t, l);
@@ -442,7 +501,7 @@ static void remove_child(zindex *t, zpath *p, int level) {
 static void leaf_remove(zindex *t, zpath *p, int idx, int k) {
     zleaf *l = p->leaf;
     int d = p->depth;
-    memmove(&l->h[idx], &l->h[idx + k], (l->n - (uint32_t)(idx + k)) * sizeof(handle_t));
+    lmove(l, (uint32_t)idx, l, (uint32_t)(idx + k), l->n - (uint32_t)(idx + k));
     l->n -= (uint32_t)k;
     t->count -= (size_t)k;
     for (int lv = 0; lv < d; lv++) p->n[lv]->cnt[p->i[lv]] -= (uint32_t)k;
@@ -456,7 +515,7 @@ static void leaf_remove(zindex *t, zpath *p, int idx, int k) {
         }
         return;
     }
-    if (idx == 0) fix_min(p, d, zel_score(l->h[0]), l->h[0]);
+    if (idx == 0) fix_min(p, d, zel_score(lh(l, 0)), lh(l, 0));
     if (d > 0 && l->n < ZL_CAP / 4) try_merge_leaf(t, p);
 }
 
@@ -483,8 +542,8 @@ void zi_rescore(zindex *t, handle_t h, double score) {
     descend(t, &k, &p);
     zleaf *l = p.leaf;
     int idx = p.li - 1;
-    if (idx > 0 && idx + 1 < (int)l->n && elem_cmp(score, k.m, k.len, l->h[idx - 1]) > 0 &&
-        elem_cmp(score, k.m, k.len, l->h[idx + 1]) < 0) {
+    if (idx > 0 && idx + 1 < (int)l->n && elem_cmp(score, k.m, k.len, lh(l, (uint32_t)(idx - 1))) > 0 &&
+        elem_cmp(score, k.m, k.len, lh(l, (uint32_t)(idx + 1))) < 0) {
         zel_set_score(h, score);
         return;
     }
@@ -496,7 +555,7 @@ void zi_rescore(zindex *t, handle_t h, double score) {
 handle_t zi_at(const zindex *t, size_t r) {
     zpath p;
     descend_rank(t, r, &p);
-    return p.leaf->h[p.li];
+    return lh(p.leaf, (uint32_t)p.li);
 }
 
 static size_t count_before(const zindex *t, const zkey *k) {
@@ -531,7 +590,7 @@ void zi_delete_range(zindex *t, size_t start, size_t n, zi_visit_fn *fn, void *u
         size_t k = l->n - (uint32_t)p.li;
         if (k > n) k = n;
         if (fn)
-            for (size_t j = 0; j < k; j++) fn(ud, l->h[(size_t)p.li + j]);
+            for (size_t j = 0; j < k; j++) fn(ud, lh(l, (uint32_t)((size_t)p.li + j)));
         leaf_remove(t, &p, p.li, (int)k);
         n -= k;
     }
@@ -549,7 +608,7 @@ void zi_iter_init(zi_iter *it, const zindex *t, size_t rank) {
     it->idx = p.li;
 }
 
-handle_t zi_iter_get(const zi_iter *it) { return ((const zleaf *)it->leaf)->h[it->idx]; }
+handle_t zi_iter_get(const zi_iter *it) { return lh(it->leaf, (uint32_t)it->idx); }
 
 int zi_iter_move(zi_iter *it, int dir) {
     if (!it->leaf) return 0;
@@ -587,10 +646,10 @@ static long free_last_leaves(zindex *t, zi_visit_fn *fn, void *ud) {
     for (uint32_t i = 0; i < last->n; i++) {
         zleaf *lf = last->c[i];
         if (fn) {
-            for (uint32_t j = 0; j < lf->n && j < 8; j++) __builtin_prefetch(arena_ptr(lf->h[j]), 1);
+            for (uint32_t j = 0; j < lf->n && j < 8; j++) __builtin_prefetch(arena_ptr(lh(lf, j)), 1);
             for (uint32_t j = 0; j < lf->n; j++) {
-                if (j + 8 < lf->n) __builtin_prefetch(arena_ptr(lf->h[j + 8]), 1);
-                fn(ud, lf->h[j]);
+                if (j + 8 < lf->n) __builtin_prefetch(arena_ptr(lh(lf, (uint32_t)(j + 8))), 1);
+                fn(ud, lh(lf, j));
             }
         }
         done += lf->n;
@@ -610,7 +669,7 @@ int zi_free_step(zindex *t, long budget, zi_visit_fn *fn, void *ud) {
         if (t->height == 0) {
             zleaf *lf = t->root;
             if (fn)
-                for (uint32_t j = 0; j < lf->n; j++) fn(ud, lf->h[j]);
+                for (uint32_t j = 0; j < lf->n; j++) fn(ud, lh(lf, j));
             leaf_free(t, lf);
             t->root = NULL;
             break;
@@ -627,8 +686,8 @@ int zi_free_step(zindex *t, long budget, zi_visit_fn *fn, void *ud) {
         zleaf *lf = x->c[x->n - 1];
         if (fn)
             for (uint32_t j = 0; j < lf->n; j++) {
-                if (j + 8 < lf->n) __builtin_prefetch(arena_ptr(lf->h[j + 8]), 1);
-                fn(ud, lf->h[j]);
+                if (j + 8 < lf->n) __builtin_prefetch(arena_ptr(lh(lf, (uint32_t)(j + 8))), 1);
+                fn(ud, lh(lf, j));
             }
         budget -= lf->n;
         leaf_free(t, lf);
@@ -656,13 +715,13 @@ static int check_rec(const void *x, int level, int height, size_t *count, handle
         const zleaf *l = x;
         if (l->n == 0 || l->n > ZL_CAP) return *why = "leaf size", 0;
         for (uint32_t i = 0; i < l->n; i++) {
-            if (*has_prev && cmp_h(*prev, l->h[i]) >= 0) return *why = "order", 0;
-            *prev = l->h[i];
+            if (*has_prev && cmp_h(*prev, lh(l, i)) >= 0) return *why = "order", 0;
+            *prev = lh(l, i);
             *has_prev = 1;
         }
         *count = l->n;
-        *mins = zel_score(l->h[0]);
-        *minh = l->h[0];
+        *mins = zel_score(lh(l, 0));
+        *minh = lh(l, 0);
         return 1;
     }
     const znode *nd = x;
@@ -693,5 +752,33 @@ int zi_check(const zindex *t, const char **why) {
     int has_prev = 0;
     if (!check_rec(t->root, 0, (int)t->height, &c, &prev, &has_prev, &s, &h, why)) return 0;
     if (c != t->count) return *why = "total count", 0;
+    return 1;
+}
+
+static void collect_rec(const void *x, int level, int height, handle_t *out, size_t *n, size_t cap) {
+    if (level == height) {
+        const zleaf *l = x;
+        for (uint32_t i = 0; i < l->n && *n < cap; i++) out[(*n)++] = lh(l, i);
+        return;
+    }
+    const znode *nd = x;
+    for (uint32_t i = 0; i < nd->n; i++) collect_rec(nd->c[i], level + 1, height, out, n, cap);
+}
+
+int zindex_check(const zindex *t) {
+    /* The handles first: zi_check reads every member's entry. */
+    if (t->root) {
+        handle_t *hs = s_malloc(sizeof(handle_t) * (t->count ? t->count : 1));
+        size_t n = 0;
+        collect_rec(t->root, 0, (int)t->height, hs, &n, t->count);
+        int ok = arena_check_handles(hs, n);
+        s_free(hs);
+        if (!ok) return 0;
+    }
+    const char *why;
+    if (!zi_check(t, &why)) {
+        dbg_check_why = why;
+        return 0;
+    }
     return 1;
 }

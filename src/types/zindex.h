@@ -1,9 +1,10 @@
 /* zindex: the order of a big sorted set, an order-statistic B+tree of
  * member handles (zelem.h) sorted by (score, member).
  *
- * Leaves are 512-byte arrays of up to 127 handles: 4 bytes per member, no
- * score copy, no pointers, so the index costs ~4.5-6 bytes per member
- * (Redis's skiplist node costs ~50).  Comparisons inside a leaf read the
+ * Leaves are 512-byte arrays of up to 112 handles, each split into a 32-bit
+ * low word and a nibble of high bits (handles are 36 bits): 4.5 bytes per
+ * member, no score copy, no pointers, so the index costs ~4.6-6 bytes per
+ * member (Redis's skiplist node costs ~50).  Comparisons inside a leaf read the
  * member's entry.  Internal nodes hold, for each child, its pointer, its
  * element count (rank in O(log n)) and its smallest element as a copy of the
  * score plus the handle, so a descent compares scores without touching
@@ -27,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "mem/arena.h"
+#include "util/debug.h"
 
 typedef struct zindex {
     void *root;       /* a leaf when height == 0; NULL when empty */
@@ -71,8 +73,10 @@ int zi_iter_move(zi_iter *it, int dir);
  * zi_free_step/zi_destroy may touch the index. */
 int zi_free_step(zindex *t, long budget, zi_visit_fn *fn, void *ud);
 void zi_destroy(zindex *t, zi_visit_fn *fn, void *ud);
-/* Checks every invariant (tests); returns 0 and says which on failure. */
+/* Checks every invariant above (ordering, subtree counts and separators, member count); returns 0 and
+ * says which on failure. */
 int zi_check(const zindex *t, const char **why);
-/* Checks every invariant (DEBUG CHECK-KEY, tests): NULL, or what is wrong. */
-const char *zindex_check(const zindex *t);
+/* Debug check for tests and the DEBUG command: zi_check plus "every handle is a live arena slot, none
+ * twice".  Returns 1 when consistent, else 0 with the reason in dbg_check_why (mem/dbg.h). */
+int zindex_check(const zindex *t);
 #endif

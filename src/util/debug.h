@@ -6,9 +6,13 @@
  * the condition and its place to stderr and aborts (ASan then prints the
  * stack).  Only O(1) checks belong here, at the points where a header's
  * invariant must hold; the full structure checks are the xxx_check()
- * functions (DEBUG CHECK-KEY). */
+ * functions (DEBUG CHECK-KEY) and arena_check, kt_check, zindex_check. */
 #ifndef SARDINE_DEBUG_H
 #define SARDINE_DEBUG_H
+
+/* The reason the last failed structure check that returns 0/1 gave (arena_check, kt_check,
+ * zindex_check); the xxx_check() functions of the types return their reason instead. */
+extern const char *dbg_check_why;
 
 #ifdef SARDINE_DEBUG
 void dbg_assert_fail(const char *cond, const char *file, int line, const char *func) __attribute__((noreturn));

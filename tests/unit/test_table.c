@@ -11,6 +11,7 @@
 #include "keyspace/entry.h"
 #include "keyspace/table.h"
 #include "mem/arena.h"
+#include "util/debug.h"
 #include "util/siphash.h"
 
 #define N 60000
@@ -32,6 +33,11 @@ static void free_entry(void *ud, handle_t h) {
 }
 
 static void key_of(int i, char *buf) { snprintf(buf, 32, "key:%d", i); }
+
+static void assert_table_ok(const ktable *t) {
+    if (!kt_check(t)) fail_msg("kt_check: %s", dbg_check_why);
+    if (!arena_check()) fail_msg("arena_check: %s", dbg_check_why);
+}
 
 static void test_random_ops_against_model(void **state) {
     (void)state;
@@ -60,7 +66,9 @@ static void test_random_ops_against_model(void **state) {
             count--;
         }
         assert_int_equal(t.count, count);
+        if (step % 50000 == 0) assert_table_ok(&t);
     }
+    assert_table_ok(&t);
     for (int i = 0; i < N; i++) {
         char k[32];
         key_of(i, k);
@@ -169,6 +177,7 @@ static void test_ttl_bits_and_random(void **state) {
     handle_t old = kt_find(&t, k, strlen(k), h, &w);
     assert_true(old != 0);
     kt_replace(&t, &w, make(k, 0), 0);
+    assert_table_ok(&t);
     entry_free(old);
     assert_int_equal(t.nttl, 4999);
     for (int r = 0; r < 1000; r++) {
@@ -210,6 +219,7 @@ static void test_copy_in_hash_order(void **state) {
         key_of(i, k);
         assert_true(kt_find(&b, k, strlen(k), kt_hash(k, strlen(k)), NULL) != 0);
     }
+    assert_table_ok(&b);
     /* the copy is about as compact as the original */
     assert_true(b.bytes < a.bytes * 2);
     kt_destroy(&a, free_entry, NULL);
@@ -229,6 +239,42 @@ static void test_drain_in_slices(void **state) {
     while (!kt_drain(&t, 5000, free_entry, NULL)) steps++;
     assert_true(steps > 3);
     assert_int_equal(t.count, 0);
+    assert_int_equal(arena_live_count(), 0);
+}
+
+/* kt_check is not vacuous: it sees a wrong tag, a wrong TTL bit, a wrong overflow counter, a wrong count. */
+static void test_check_sees_corruption(void **state) {
+    (void)state;
+    ktable t;
+    kt_init(&t);
+    for (int i = 0; i < 5000; i++) {
+        char k[32];
+        key_of(i, k);
+        kt_insert(&t, kt_hash(k, strlen(k)), make(k, i % 2), i % 2);
+    }
+    assert_table_ok(&t);
+    kseg *s = t.dir[0];
+    uint32_t b = 0;
+    while (!s->b[b].lo[0]) b++;
+    kbucket *bk = &s->b[b];
+    bk->tag[0] ^= 1;
+    assert_false(kt_check(&t));
+    assert_non_null(strstr(dbg_check_why, "tag"));
+    bk->tag[0] ^= 1;
+    bk->ttlmask ^= 1;
+    assert_false(kt_check(&t));
+    assert_non_null(strstr(dbg_check_why, "TTL"));
+    bk->ttlmask ^= 1;
+    uint8_t ov = bk->overflow;
+    bk->overflow = (uint8_t)(ov + 1);
+    assert_false(kt_check(&t));
+    assert_non_null(strstr(dbg_check_why, "overflow"));
+    bk->overflow = ov;
+    t.count++;
+    assert_false(kt_check(&t));
+    t.count--;
+    assert_table_ok(&t);
+    kt_destroy(&t, free_entry, NULL);
     assert_int_equal(arena_live_count(), 0);
 }
 
@@ -255,6 +301,7 @@ int main(void) {
         cmocka_unit_test(test_ttl_bits_and_random),
         cmocka_unit_test(test_copy_in_hash_order),
         cmocka_unit_test(test_drain_in_slices),
+        cmocka_unit_test(test_check_sees_corruption),
     };
     return cmocka_run_group_tests_name("table", tests, setup, NULL);
 }
