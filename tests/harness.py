@@ -189,3 +189,20 @@ def assert_same_digest(a, b):
     same dataset: equal DEBUG DIGEST, which covers every key, value, database and TTL flag."""
     da, db = digest(a), digest(b)
     assert da == db, f"DEBUG DIGEST differs: {da} != {db}"
+
+
+def parse_commands(data):
+    """The commands of a RESP stream of multibulks, as lists of bytes (what DEBUG PROPAGATION-LOG writes,
+    an AOF's body, a replication stream's commands)."""
+    cmds, i = [], 0
+    while i < len(data):
+        assert data[i:i + 1] == b"*", data[i:i + 40]
+        j = data.index(b"\r\n", i)
+        n, i, args = int(data[i + 1:j]), j + 2, []
+        for _ in range(n):
+            j = data.index(b"\r\n", i)
+            ln = int(data[i + 1:j])
+            args.append(data[j + 2:j + 2 + ln])
+            i = j + 4 + ln
+        cmds.append(args)
+    return cmds

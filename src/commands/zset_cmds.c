@@ -179,24 +179,6 @@ static void reply_range(client *c, const zset *z, size_t first, size_t n, int di
     for (size_t i = 0; i < n && zs_iter_next(&it, &e); i++) reply_elem(c, &e, withscores);
 }
 
-/* A timeout in seconds as Redis 7.0 reads it (a long double; ms rounded up); an absolute deadline in ms, 0 = none. */
-static int parse_timeout(client *c, const arg *a, long long *deadline) {
-    long double secs;
-    if (!str2ld(a->p, a->len, &secs)) {
-        reply_error(c, "ERR timeout is not a float or out of range");
-        return 0;
-    }
-    long double ms = ceill(secs * 1000.0L);
-    long long t = (ms < 9223372036854775808.0L && ms >= -9223372036854775808.0L) ? (long long)ms : LLONG_MIN;
-    if (t < 0) {
-        reply_error(c, "ERR timeout is negative");
-        return 0;
-    }
-    long long now = mstime();
-    *deadline = t == 0 || t > LLONG_MAX - now ? 0 : now + t;
-    return 1;
-}
-
 /* ---- ZADD / ZINCRBY ---- */
 
 static void zadd_generic(client *c, int flags) {
@@ -674,7 +656,7 @@ static void cmd_zmpop(client *c) {
 
 static void bzpop_generic(client *c, int max) {
     long long deadline;
-    if (!parse_timeout(c, &c->argv[c->argc - 1], &deadline)) return;
+    if (!parse_block_timeout(c, &c->argv[c->argc - 1], &deadline)) return;
     int nkeys = c->argc - 2;
     for (int j = 1; j <= nkeys; j++) {
         const arg *k = &c->argv[j];
@@ -703,7 +685,7 @@ static void cmd_bzmpop(client *c) {
     long long numkeys, count, deadline;
     int max;
     if (!parse_mpop(c, 2, &numkeys, &max, &count)) return;
-    if (!parse_timeout(c, &c->argv[1], &deadline)) return;
+    if (!parse_block_timeout(c, &c->argv[1], &deadline)) return;
     if (mpop_keys(c, &c->argv[3], numkeys, max, count)) return;
     if (!blocking_allowed(c)) {
         reply_null_array(c);

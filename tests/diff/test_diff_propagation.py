@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from harness import parse_commands
 from propagation_cases import CASES
 
 MS = re.compile(rb"^1\d{12}$")        # an absolute time in ms (PXAT, PEXPIREAT, TIME, stream IDs' ms part)
@@ -90,20 +91,6 @@ class ReplicaStream:
         self.s.close()
 
 
-def parse_log(data):
-    cmds, i = [], 0
-    while i < len(data):
-        j = data.index(b"\r\n", i)
-        n, i, args = int(data[i + 1:j]), j + 2, []
-        for _ in range(n):
-            j = data.index(b"\r\n", i)
-            ln = int(data[i + 1:j])
-            args.append(data[j + 2:j + 2 + ln])
-            i = j + 4 + ln
-        cmds.append(args)
-    return cmds
-
-
 def normalise(cmds):
     """(db, command) pairs: SELECT folded into the db, absolute times and stream IDs made tokens."""
     out, db = [], b"0"
@@ -152,7 +139,7 @@ def test_same_propagated_commands(make_sardine, make_oracle, name):
     link.close()
     ss.execute_command("DEBUG", "PROPAGATION-LOG", "OFF")
     with open(log, "rb") as f:
-        from_sardine = normalise(parse_log(f.read()))
+        from_sardine = normalise(parse_commands(f.read()))
     # Commands Sardine propagates on purpose where Redis 7.0 does not (each case says why).
     from_sardine = [c for c in from_sardine if not any(c[1][:len(e)] == e for e in extra)]
     shown = "\n".join(["sardine:"] + [repr(c) for c in from_sardine] + ["redis:"] + [repr(c) for c in from_redis])

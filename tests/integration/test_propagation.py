@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from conftest import IS_REAL_REDIS
+from harness import parse_commands
 
 pytestmark = pytest.mark.skipif(IS_REAL_REDIS, reason="DEBUG PROPAGATION-LOG is Sardine's own test sink")
 
@@ -155,29 +156,13 @@ def any_cmd(rnd, now_ms):
     return rnd.choice(gens)(rnd, now_ms)
 
 
-def parse_stream(data):
-    """The commands of a RESP stream of multibulks (what DEBUG PROPAGATION-LOG writes)."""
-    cmds, i = [], 0
-    while i < len(data):
-        assert data[i:i + 1] == b"*", data[i:i + 40]
-        j = data.index(b"\r\n", i)
-        n, i, args = int(data[i + 1:j]), j + 2, []
-        for _ in range(n):
-            j = data.index(b"\r\n", i)
-            ln = int(data[i + 1:j])
-            args.append(data[j + 2:j + 2 + ln])
-            i = j + 4 + ln
-        cmds.append(args)
-    return cmds
-
-
 def apply_stream(server, data):
     """Applies a propagated stream to a server over one connection; returns [(command, error)]."""
     c = server.client()
     c.response_callbacks.clear()
     c.execute_command("DEBUG", "APPLY-STREAM", "1")
     errors = []
-    for cmd in parse_stream(data):
+    for cmd in parse_commands(data):
         try:
             c.execute_command(*cmd)
         except redis.ResponseError as e:
