@@ -769,6 +769,8 @@ def phase_b(args, stats, seconds, keep_dir):
                 ops += 1
                 recent.append(a)
                 recent = recent[-20:]
+                if args.break_phase_b and ops == 100:        # self-check: one write Redis never sees
+                    call_raw(sconn, ["SET", "str:0", "soak-selfcheck"])
                 if rb == b"QUEUED":
                     queued.append(a)
                 na, nb = normalize(a, ra, queued), normalize(a, rb, queued)
@@ -826,6 +828,8 @@ def main():
     ap.add_argument("--oracle", default=harness.REDIS_SERVER)
     ap.add_argument("--det-fraction", type=float, default=0.2)
     ap.add_argument("--keep-dir", default=None, help="where failing servers' logs go")
+    ap.add_argument("--break-phase-b", action="store_true",
+                    help="self-check: send one extra write to Sardine only in phase B; the run must FAIL")
     args = ap.parse_args()
     if args.seed is None:
         args.seed = int(time.time()) % 100000
