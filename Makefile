@@ -36,7 +36,7 @@ MAIN_OBJ  := $(SERVER_MAIN:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all server cli unit test pytest clean format lint fuzz fuzz-build fuzz-replay install uninstall
+.PHONY: all server cli unit test pytest clean format lint fuzz fuzz-build fuzz-replay install uninstall soak
 all: server cli
 server: $(BUILD)/sardine-server
 cli: $(BUILD)/sardine-cli
@@ -120,6 +120,17 @@ fuzz: fuzz-build
 fuzz-replay: $(REPLAY_BINS)
 	@set -e; for t in $(FUZZ_TARGETS); do $(BUILD)/fuzz/replay_$$t fuzz/corpus/$$t fuzz/crashes/$$t; done
 	/usr/bin/python3 fuzz/net_fuzz.py --server $(BUILD)/sardine-server --replay
+
+# ---- soak test (tests/soak/soak.py; tests/README.md, "Soak test"); not part of `make test` ----
+# `make soak SOAK_SECONDS=600` builds the ASan server and runs the soak against it for SOAK_SECONDS
+# (the last 20% deterministic, against redis-server); SOAK_BUILD=build runs it on the release build.
+# SOAK_ARGS passes more options (--clients N, --seed S, --keep-dir D).
+SOAK_SECONDS ?= 600
+SOAK_BUILD   ?= build-asan
+SOAK_ARGS    ?=
+soak:
+	$(MAKE) $(if $(filter build-asan,$(SOAK_BUILD)),SAN=1) -j2 all
+	/usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS) --server $(SOAK_BUILD)/sardine-server $(SOAK_ARGS)
 
 # ---- install (PREFIX and DESTDIR as usual) ----
 PREFIX     ?= /usr/local
