@@ -6,7 +6,7 @@
  * encoding (an integer reads as its decimal text, as in Redis); a command
  * that writes bits first makes the value raw (an rstr), zero-extends it to
  * the highest byte written (to the allocator's size class: amortised growth
- * without doubling) and changes it in place, then db_touch.  Offsets follow
+ * without doubling) and changes it in place, then key_changed.  Offsets follow
  * Redis's limit: the byte must be below proto-max-bulk-len.  Counting and
  * searching go a 64-bit word at a time (hardware popcount when the CPU has it).
  *
@@ -14,7 +14,7 @@
  * key up before parsing the range, so a missing key answers 0 (or -1/0) even
  * with bad arguments; BITFIELD parses every operation before touching the key
  * and creates/extends it even when every write fails with OVERFLOW FAIL.  A
- * write is a change (db_touch: WATCH, dirty) only if it created or grew the
+ * write is a change (key_changed: WATCH, dirty, propagation) only if it created or grew the
  * string or changed a bit: SETBIT of the bit already there, a BITFIELD SET of
  * the same value or a failed write leave watchers alone. */
 #include "commands/command.h"

@@ -1,7 +1,7 @@
 /* commands: every command implementation, one function per command named
  * cmd_<name>.  Grouped by file: strings.c, keys.c, expire.c, connection.c,
  * server_cmds.c (CONFIG/INFO/DEBUG/MEMORY/COMMAND/SHUTDOWN...), and
- * server/multi.c (MULTI/EXEC/WATCH). */
+ * features/multi.c (MULTI/EXEC/WATCH). */
 #ifndef SARDINE_COMMANDS_H
 #define SARDINE_COMMANDS_H
 #include "keyspace/effects.h"

@@ -2,7 +2,7 @@
  * argument order of checks, replies and error texts.  The value and its
  * encodings live in types/thash.c; this file parses, looks keys up, and
  * replies.  Every command that changes a hash stores the (possibly moved)
- * value pointer back into the key's entry, calls db_touch, and deletes the
+ * value pointer back into the key's entry, calls key_changed, and deletes the
  * key when the hash becomes empty. */
 #include "commands/command.h"
 #include "commands/commands.h"

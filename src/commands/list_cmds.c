@@ -3,7 +3,7 @@
  * is kept, since it decides which error a client sees).
  *
  * A list key always holds a non-empty quicklist: a command that empties a
- * list deletes the key.  Commands that change a list in place call db_touch;
+ * list deletes the key.  Commands that change a list in place call key_changed;
  * commands that create a list key announce it to clients blocked on it
  * (key_ready): a list that already existed had no one waiting for it, since
  * blocking commands only wait on missing keys. */

@@ -6,7 +6,7 @@
  * A sorted set key always holds a non-empty set (types/tzset.h): a command
  * that empties one deletes the key.  Commands that change a set in place
  * store the value's (possibly moved) pointer back into the key's entry and
- * call db_touch.  Commands that create a zset key announce it to clients
+ * announce it with key_changed (keyspace/effects.h).  Commands that create a zset key announce it to clients
  * blocked on it (fx_ready): blocking commands only wait on keys that
  * hold nothing, so an existing set had no one waiting for it.
  *

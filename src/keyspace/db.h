@@ -29,7 +29,7 @@ typedef struct db {
     uint64_t expire_cursor;   /* active expiry's position in hash order */
     long long avg_ttl;        /* running estimate, ms (INFO keyspace) */
     struct dict *watched;     /* key -> list of watching clients (multi.c) */
-    struct dict *blocking;    /* key -> queue of clients blocked on it (server/blocking.c) */
+    struct dict *blocking;    /* key -> queue of clients blocked on it (features/blocking.c) */
 } db;
 
 typedef struct kref {

@@ -103,7 +103,7 @@ typedef struct client {
     int wcount, wcap;
     struct command *cmd, *lastcmd;
     long long argv_bytes;
-    /* blocking (server/blocking.c) */
+    /* blocking (features/blocking.c) */
     struct command *bcmd;
     arg *bargv, *bkeys;
     int bargc, bkeys_n, btimeout_reply, reblocked;
@@ -111,7 +111,7 @@ typedef struct client {
     db *bdb;
 } client;
 
-/* What the layers above net/ do with clients, registered once at startup (server/main.c): net/
+/* What the layers above net/ do with clients, registered once at startup (app/main.c): net/
  * hands every complete request upward through process, and tells of a client about to be freed
  * through freeing (to leave MULTI, WATCH and wait queues), without calling up into them. */
 typedef struct client_hooks {

@@ -3,7 +3,7 @@
  * hll-sparse-max-bytes).
  *
  * The types read their thresholds from this one parameter block, which
- * belongs to the types layer: the configuration (server/config.c) writes it,
+ * belongs to the types layer: the configuration (features/config.c) writes it,
  * and a unit test, a loader or a tool sets it directly.  No module of types/
  * reads the server's state. */
 #ifndef SARDINE_TYPES_LIMITS_H
