@@ -3,6 +3,40 @@
 #include "commands/propagate.h"
 #include "server/server.h"
 #include "features/slowlog.h"
+#include "keyspace/db.h"
+#include "keyspace/effects.h"
+#include "util/mem.h"
+#include "util/numconv.h"
+#include <strings.h>
+
+/* The database a MOVE or COPY ... DB n writes to besides the current one, or NULL. */
+static db *other_db(client *c, command *cmd) {
+    long long id = -1;
+    if (!strcasecmp(cmd->name, "move") && c->argc == 3) str2ll(c->argv[2].p, c->argv[2].len, &id);
+    if (!strcasecmp(cmd->name, "copy"))
+        for (int i = 3; i + 1 < c->argc; i++)
+            if (c->argv[i].len == 2 && !strncasecmp(c->argv[i].p, "db", 2)) str2ll(c->argv[i + 1].p, c->argv[i + 1].len, &id);
+    return id >= 0 && id < srv.dbnum ? &srv.dbs[id] : NULL;
+}
+
+/* Announces every key a write command names before it runs (effects.h: fx_before). */
+static void announce_before(client *c, command *cmd) {
+    keyref stack[16], *keys = stack;
+    int n = command_get_keys(cmd, c->argv, c->argc, keys, 16);
+    if (n > 16) {
+        int max = n;
+        keys = s_malloc(sizeof(keyref) * (size_t)max);
+        n = command_get_keys(cmd, c->argv, c->argc, keys, max);
+        if (n > max) n = max;
+    }
+    db *other = other_db(c, cmd);
+    for (int i = 0; i < n; i++) {
+        const arg *k = &c->argv[keys[i].pos];
+        fx_before(c->db, k->p, k->len);
+        if (other) fx_before(other, k->p, k->len);
+    }
+    if (keys != stack) s_free(keys);
+}
 
 void call(client *c, command *cmd) {
     long long start = ustime();
@@ -15,6 +49,7 @@ void call(client *c, command *cmd) {
     c->cmd = cmd;
     c->lastcmd = cmd;
     prop_call_begin();
+    if ((cmd->flags & CMD_WRITE) && fx_before_wanted()) announce_before(c, cmd);
     cmd->proc(c);
     prop_call_end(c, srv.dirty != dirty);
     srv.keep_expired = keep_expired;

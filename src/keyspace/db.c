@@ -113,12 +113,21 @@ static void delete_announced(kref *r, int lazy, int cls, const char *event) {
 
 void db_delete(kref *r) { delete_announced(r, srv.lazyfree_lazy_server_del, FX_GENERIC, "del"); }
 
+/* Tells the effects layer a key is about to go (it still holds its value). */
+static void announce_before(kref *r) {
+    size_t klen;
+    const char *key = e_key(r->e, &klen);
+    fx_before(r->db, key, klen);
+}
+
 void db_evict(kref *r) {
+    announce_before(r);
     srv.stat_evictedkeys++;
     delete_announced(r, srv.lazyfree_lazy_eviction, FX_EVICTED, "evicted");
 }
 
 void db_expire_now(kref *r) {
+    announce_before(r);
     srv.stat_expiredkeys++;
     delete_announced(r, srv.lazyfree_lazy_expire, FX_EXPIRED, "expired");
 }

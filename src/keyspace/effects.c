@@ -8,10 +8,19 @@
 
 static const fx_listener *listeners[FX_MAX_LISTENERS];
 static int nlisteners;
+static int before_wanted;
+
+int fx_before_wanted(void) { return before_wanted; }
+void fx_before_want(int on) { before_wanted = on; }
 
 void fx_listen(const fx_listener *l) {
     assert(nlisteners < FX_MAX_LISTENERS);
     listeners[nlisteners++] = l;
+}
+
+void fx_before(db *d, const char *key, size_t klen) {
+    for (int i = 0; i < nlisteners; i++)
+        if (listeners[i]->key_before) listeners[i]->key_before(listeners[i]->ud, d, key, klen);
 }
 
 void fx_key(db *d, const char *key, size_t klen, int cls, const char *event) {

@@ -20,6 +20,11 @@
  *   invalidate WATCH and are propagated as DEL, but are not counted as the
  *   running command's own writes (srv.dirty), so a read that meets an
  *   expired key is not itself propagated.
+ * - fx_before is called before a key may change, while it still holds its
+ *   old state: by call() for every key a write command names (its key
+ *   specs) and by db.c before expiry and eviction delete a key.  A listener
+ *   that needs a key's state before a change (the snapshot) reads it there.
+ *   Announcing a key that then does not change is harmless.
  * - Listeners run synchronously, in registration order, and must not change
  *   the keyspace themselves. */
 #ifndef SARDINE_EFFECTS_H
@@ -44,6 +49,8 @@ enum {
 };
 
 typedef struct fx_listener {
+    /* A key may be about to change (it holds its old state now). */
+    void (*key_before)(void *ud, struct db *d, const char *key, size_t klen);
     /* A key changed (event may be NULL: "modified", its event named by a separate call). */
     void (*key_changed)(void *ud, struct db *d, const char *key, size_t klen, int cls, const char *event);
     /* A key received elements a blocked client may be waiting for. */
@@ -58,6 +65,10 @@ typedef struct fx_listener {
 /* Registers a listener (kept by pointer: it must outlive the process's use of it). */
 void fx_listen(const fx_listener *l);
 
+void fx_before(struct db *d, const char *key, size_t klen);
+/* Whether any listener wants fx_before now (callers skip finding the keys otherwise). */
+int fx_before_wanted(void);
+void fx_before_want(int on);
 void fx_key(struct db *d, const char *key, size_t klen, int cls, const char *event);
 void fx_ready(struct db *d, const char *key, size_t klen);
 void fx_flushing(struct db *d);

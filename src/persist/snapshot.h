@@ -1,0 +1,45 @@
+/* snapshot: a point-in-time RDB image of every database, taken without
+ * fork() and without stopping the server (BGSAVE, SAVE, the base of an AOF
+ * rewrite, a replica's full sync).
+ *
+ * The event loop serializes the keyspace in small time slices, database by
+ * database in hash order (keyspace/table.h's position cursor), while commands
+ * keep running.  The image stays the one of the moment the snapshot started
+ * because nothing is changed before it is saved: every change is announced
+ * beforehand to the effects layer (fx_before), and a key at or past the
+ * cursor that has not been saved yet is serialized right then, in its old
+ * state, and remembered so the scan skips it; a key that did not exist when
+ * the snapshot started is remembered the same way and never saved.  A flush
+ * or SWAPDB of a database not yet finished serializes its remaining keys
+ * first.  Bytes go to a background thread that checksums, writes and fsyncs
+ * them into a temporary file, renamed over the target only when complete.
+ *
+ * Memory: the copies made before writes (bounded by what the write load
+ * touches during the snapshot) and the writer's queue; never a second copy
+ * of the dataset.  One snapshot at a time. */
+#ifndef SARDINE_SNAPSHOT_H
+#define SARDINE_SNAPSHOT_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* ok: 1 when the file is complete and renamed into place; err: why not. */
+typedef void snap_done_fn(void *ud, int ok, const char *err);
+
+typedef struct snap_req {
+    const char *path;     /* target file (a temporary file beside it is renamed over it) */
+    int aof_base;         /* aux aof-base 1 (the base of an AOF) */
+    int foreground;       /* SAVE: complete before snapshot_start returns */
+    snap_done_fn *done;   /* called once, from the event loop (foreground: before snapshot_start returns) */
+    void *ud;
+} snap_req;
+
+/* Registers the effects listener; called once at startup. */
+void snapshot_init(void);
+/* Starts a snapshot; 0, or -1 with a reason in err (one already running, file not creatable). */
+int snapshot_start(const snap_req *r, char *err, size_t errlen);
+int snapshot_running(void);
+/* Stops a running snapshot (its done callback reports failure; the target file is untouched). */
+void snapshot_abort(void);
+/* Called by the event loop: serializes one slice; 1 while work remains. */
+int snapshot_step(void);
+#endif
