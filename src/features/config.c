@@ -77,6 +77,17 @@ static stored st_save, st_appendonly, st_appendfilename, st_dbfilename, st_appen
     st_aof_rewrite_min, st_aof_use_rdb_preamble, st_aof_timestamp, st_rdb_del_sync, st_sanitize_dump, st_acllog,
     st_aclfile, st_replica_priority;
 
+int config_sanitize_dump(void) {
+    const char *v = st_sanitize_dump.value;
+    if (!v) return SANITIZE_NO;
+    return !strcasecmp(v, "yes") ? SANITIZE_YES : !strcasecmp(v, "clients") ? SANITIZE_CLIENTS : SANITIZE_NO;
+}
+
+int config_rdbchecksum(void) {
+    const char *v = st_rdbchecksum.value;
+    return !v || strcasecmp(v, "no") != 0;
+}
+
 static int set_bind(const char **argv, int argc, const char **err);
 static char *get_bind(void);
 static int set_cob(const char **argv, int argc, const char **err);

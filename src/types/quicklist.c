@@ -27,6 +27,7 @@
 #include "types/quicklist.h"
 #include "util/mem.h"
 #include "util/debug.h"
+#include "util/numconv.h"
 #include <string.h>
 #include <lzf.h>
 
@@ -264,6 +265,28 @@ void ql_push(quicklist *ql, const char *s, size_t len, int where) {
     ql->count++;
     DBG_ASSERT(lp_length(n->lp) == n->count); /* the node's count is its listpack's */
     if (created || (n->flags & QLN_RECOMPRESS)) settle(ql, n); /* a new end node pushes one out of the window */
+}
+
+void ql_append_lp(quicklist *ql, unsigned char *lp) {
+    size_t count = lp_length(lp);
+    DBG_ASSERT(count > 0);
+    if (count > UINT32_MAX || !fits(ql, lp_bytes(lp), count)) {
+        unsigned char buf[LL_STR_SIZE];
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
+            uint32_t len;
+            const unsigned char *s = lp_get_str(p, buf, &len);
+            ql_push(ql, (const char *)s, len, QL_TAIL);
+        }
+        lp_free(lp);
+        return;
+    }
+    qlnode *n = s_malloc(sizeof(*n));
+    n->lp = lp;
+    n->count = (uint32_t)count;
+    n->flags = 0;
+    node_link(ql, ql->tail, n, 1);
+    ql->count += count;
+    settle(ql, n);
 }
 
 int ql_peek(quicklist *ql, int where, lp_val *v) {
