@@ -2,7 +2,7 @@
 """bgsave: a background save under a write load, side by side on redis-server and sardine-server.
 
   bench/bgsave.py [--keys 10000000] [--server build/sardine-server] [--which both|redis|sardine]
-                  [--clients 50] [--pipeline 1] [--window 3]
+                  [--clients 50] [--pipeline 1] [--window 3] [--fork-too]
 
 For each server: start it fresh on an empty temporary --dir (no save points), load N keys 'key:%012d' ->
 i % 1000 with EX 3600 through `redis-cli --pipe`, then start `redis-benchmark -t set,incr -r N` (the same
@@ -102,12 +102,13 @@ def feed(path, n):
         f.write(b''.join(chunk))
 
 
-def run(kind, argv0, args, respfile):
+def run(kind, argv0, args, respfile, extra=()):
     d = tempfile.mkdtemp(prefix=f'bgsave-{kind}-')
     port = free_port()
     argv = [argv0, '--port', str(port), '--bind', '127.0.0.1', '--dir', d, '--save', '']
     if kind == 'redis':
         argv += ['--appendonly', 'no']
+    argv += list(extra)
     log = open(os.path.join(d, 'server.log'), 'wb')
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -177,6 +178,7 @@ def main():
     ap.add_argument('--keys', type=int, default=10_000_000)
     ap.add_argument('--server', default='build/sardine-server')
     ap.add_argument('--which', default='both', choices=['both', 'redis', 'sardine'])
+    ap.add_argument('--fork-too', action='store_true', help="also run sardine with bgsave-fork yes (Redis's design)")
     ap.add_argument('--clients', type=int, default=50)
     ap.add_argument('--pipeline', type=int, default=1)
     ap.add_argument('--window', type=float, default=3.0)
@@ -187,10 +189,13 @@ def main():
         feed(respfile + '.tmp', args.keys)
         os.rename(respfile + '.tmp', respfile)
     results = {}
-    for kind, argv0 in (('redis', shutil.which('redis-server') or '/usr/bin/redis-server'), ('sardine', args.server)):
-        if args.which in ('both', kind):
+    runs = [('redis', shutil.which('redis-server') or '/usr/bin/redis-server', ()), ('sardine', args.server, ())]
+    if args.fork_too:
+        runs.append(('sardine-fork', args.server, ('--bgsave-fork', 'yes')))
+    for kind, argv0, extra in runs:
+        if args.which in ('both', kind.split('-')[0]):
             print(f'{kind} ...', file=sys.stderr)
-            results[kind] = run(kind, argv0, args, respfile)
+            results[kind] = run(kind.split('-')[0], argv0, args, respfile, extra)
     keys = list(next(iter(results.values())).keys())
     print(f'{"figure":22s}' + ''.join(f'{k:>16s}' for k in results))
     for k in keys:

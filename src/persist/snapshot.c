@@ -51,7 +51,7 @@
 #define QUEUE_HIGH (8ull * 1024 * 1024)
 #define SLICE_MAX_US 1000      /* scanning time per loop iteration, at most... */
 #define SLICE_MIN_US 50        /* ...and at least */
-#define SLICE_SHARE 3          /* while clients keep the loop busy: 1/3 of the time they take */
+#define SLICE_SHARE 4          /* while clients keep the loop busy: 1/4 of the time they take */
 #define SCAN_BATCH 64          /* keys per kt_scan call between clock reads */
 
 /* ---- the writer thread ---- */
@@ -502,8 +502,8 @@ int snapshot_step(void) {
         return 1;
     }
     if (!S.req.foreground && writer_queued(&S.wr) > QUEUE_HIGH) return 1;
-    /* The slice: up to 1 ms when the loop has nothing else to do; while commands keep it busy, a third of
-     * the time the rest of the iteration took, so a write load keeps ~3/4 of its throughput. */
+    /* The slice: up to 1 ms when the loop has nothing else to do; while commands keep it busy, a quarter of
+     * the time the rest of the iteration took, so a write load keeps ~4/5 of its throughput. */
     long long now = ustime(), deadline = 0;
     if (!S.req.foreground) {
         long long other = S.last_slice_end ? now - S.last_slice_end : 0;
