@@ -65,6 +65,8 @@ void rdbw_init(rdbw *w, int compress, size_t flush_at, rdbw_flush_fn *flush, voi
     w->buf = s_malloc(w->cap);
 }
 
+int rdbw_policy_lru_mode(void) { return policy_is_lru() ? RDBW_LRU_IDLE : policy_is_lfu() ? RDBW_LRU_FREQ : RDBW_LRU_NONE; }
+
 void rdbw_free(rdbw *w) {
     s_free(w->buf);
     w->buf = NULL;

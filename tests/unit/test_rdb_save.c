@@ -234,6 +234,12 @@ static void test_key_records(void **state) {
     w.len = 0;
     entry_free(h);
     rdbw_free(&w);
+    srv.maxmemory_policy = MM_ALLKEYS_LFU;
+    assert_int_equal(rdbw_policy_lru_mode(), RDBW_LRU_FREQ);
+    srv.maxmemory_policy = MM_VOLATILE_LRU;
+    assert_int_equal(rdbw_policy_lru_mode(), RDBW_LRU_IDLE);
+    srv.maxmemory_policy = MM_NOEVICTION;
+    assert_int_equal(rdbw_policy_lru_mode(), RDBW_LRU_NONE);
 }
 
 /* Flushing in pieces hands out exactly the bytes one buffer would hold. */
