@@ -256,6 +256,23 @@ static void put_bulk_ll(rdbw *b, long long v) {
     put_bulk(b, s, (size_t)ll2str(s, v));
 }
 
+/* A DUMP payload sent in the middle of the pipeline: after the first `at` bytes of the command text. */
+typedef struct payload {
+    size_t at, len;
+    unsigned char *p;
+} payload;
+
+/* Sends the command text with the payloads spliced in at their places. */
+static int send_pipeline(int fd, const rdbw *cmd, const payload *pls, int npl, long long timeout) {
+    size_t pos = 0;
+    for (int k = 0; k < npl; k++) {
+        if (sync_write(fd, cmd->buf + pos, pls[k].at - pos, timeout) < 0 || sync_write(fd, pls[k].p, pls[k].len, timeout) < 0)
+            return -1;
+        pos = pls[k].at;
+    }
+    return sync_write(fd, cmd->buf + pos, cmd->len - pos, timeout);
+}
+
 static void cmd_migrate(client *c) {
     int copy = 0, replace = 0, first = 3, nkeys = 1;
     const arg *user = NULL, *pass = NULL;
@@ -299,7 +316,8 @@ static void cmd_migrate(client *c) {
         return;
     }
 
-    int may_retry = 1;
+    int may_retry = 1, npl = 0;
+    payload *pls = s_malloc(sizeof(*pls) * (size_t)found);
     rdbw cmd;
     rdbw_init(&cmd, 0, 0, NULL, NULL);
     for (;;) {
@@ -334,17 +352,20 @@ static void cmd_migrate(client *c) {
             put_bulk(&cmd, "RESTORE", 7);
             put_bulk(&cmd, keys[j]->p, keys[j]->len);
             put_bulk_ll(&cmd, ttl);
-            size_t plen;
-            unsigned char *payload = rdb_dump_payload(r.e, &plen);
-            put_bulk(&cmd, payload, plen);
-            s_free(payload);
+            /* the payload is sent from its own buffer, not copied into cmd (big values are big) */
+            payload *pl = &pls[npl++];
+            pl->p = rdb_dump_payload(r.e, &pl->len);
+            char hdr[32];
+            rdbw_raw(&cmd, hdr, (size_t)snprintf(hdr, sizeof(hdr), "$%zu\r\n", pl->len));
+            pl->at = cmd.len;
+            rdbw_raw(&cmd, "\r\n", 2);
             if (replace) put_bulk(&cmd, "REPLACE", 7);
         }
         found = sent;
 
         char b0[1024] = "", b1[1024] = "", b2[1024];
         errno = 0;
-        if (sync_write(m->fd, cmd.buf, cmd.len, timeout) < 0) {
+        if (send_pipeline(m->fd, &cmd, pls, npl, timeout) < 0) {
             write_error = 1;
         } else if ((pass && sync_readline(m->fd, b0, sizeof(b0), timeout) <= 0) ||
                    (select && sync_readline(m->fd, b1, sizeof(b1), timeout) <= 0)) {
@@ -371,6 +392,9 @@ static void cmd_migrate(client *c) {
                 }
             }
         }
+        int io_errno = errno; /* before anything else can change it */
+        for (int k = 0; k < npl; k++) s_free(pls[k].p);
+        npl = 0;
         /* a connection that failed before anything was processed is retried once, unless it timed out */
         int early = write_error || (socket_error && j == 0 && !target_error);
         if (acked) {
@@ -388,7 +412,7 @@ static void cmd_migrate(client *c) {
         }
         if (write_error || socket_error) {
             drop_conn(m);
-            if (early && may_retry && errno != ETIMEDOUT && !acked) {
+            if (early && may_retry && io_errno != ETIMEDOUT && !acked) {
                 may_retry = 0;
                 continue;
             }
@@ -403,6 +427,7 @@ static void cmd_migrate(client *c) {
         break;
     }
     rdbw_free(&cmd);
+    s_free(pls);
     s_free(keys);
 }
 

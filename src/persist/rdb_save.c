@@ -35,6 +35,7 @@
 #include "server/server.h"
 #include "types/intset.h"
 #include "types/listpack.h"
+#include "types/object.h"
 #include "types/quicklist.h"
 #include "types/rstr.h"
 #include "types/thash.h"
@@ -470,9 +471,19 @@ void rdbw_key(rdbw *w, const uint8_t *e) {
     maybe_flush(w);
 }
 
+/* Room for a value's serialized bytes, so that a big one is written into one allocation instead of being
+ * copied at every doubling (on a VM each copy also faults in fresh pages): the value's memory size, which
+ * exceeds its serialized size for every encoding but compressed stream nodes (those grow the buffer). */
+static size_t size_hint(const uint8_t *e) {
+    if (e_store(e) != VAL_PTR) return 64;
+    if (e_type(e) == OBJ_STRING) return ((const rstr *)e_ptr(e))->len + 64;
+    return obj_bytes(e_type(e), e_ptr(e)) + 64;
+}
+
 unsigned char *rdb_dump_payload(const uint8_t *entry, size_t *len) {
     rdbw w;
     rdbw_init(&w, srv.rdb_compression, 0, NULL, NULL);
+    reserve(&w, size_hint(entry));
     rdbw_value(&w, entry);
     unsigned char *p = reserve(&w, 2 + 8);
     p[0] = RDB_VERSION & 0xff;
