@@ -68,6 +68,13 @@ def values():
     v["l:small"] = ([("RPUSH", "l:small", "a", "1", "-700", "x" * 70, str(2 ** 40))], "quicklist")
     v["l:big"] = ([("RPUSH", "l:big", *[f"element-{i}" if i % 3 else str(i * 1001) for i in range(5000)])],
                   "quicklist")
+    # LINSERT into full nodes: split, then merged around as Redis's _quicklistInsert does
+    v["l:linsert"] = ([("RPUSH", "l:linsert", *[f"e{i}" for i in range(3000)]),
+                       ("LINSERT", "l:linsert", "BEFORE", "e1500", "new1"),
+                       ("LINSERT", "l:linsert", "AFTER", "e700", "new2" * 20),
+                       ("LINSERT", "l:linsert", "AFTER", "e2999", "last"),
+                       ("LINSERT", "l:linsert", "BEFORE", "e0", "first"),
+                       ("LINSERT", "l:linsert", "BEFORE", "new1", "x" * 300)], "quicklist")
     v["l:bigelems"] = ([("RPUSH", "l:bigelems", *[rnd_bytes(3000) for _ in range(10)])], "quicklist")
     return v
 
@@ -167,6 +174,8 @@ def test_list_compress_depth(pair):
     cmds = [("RPUSH", "l:compressed", *[f"compressible-element-{i % 50}" for i in range(3000)]),
             ("LPUSH", "l:compressed", *[str(i) for i in range(500)]),
             ("LSET", "l:compressed", 1000, "changed"),
+            ("LINSERT", "l:compressed", "BEFORE", "compressible-element-7", "inserted"),
+            ("LINSERT", "l:compressed", "AFTER", "changed", "inserted-after"),
             ("RPUSH", "l:mixed", *[rnd_bytes(40) if i % 2 else "z" * 40 for i in range(2000)])]
     build(s, cmds)
     build(o, cmds)
