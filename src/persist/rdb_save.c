@@ -95,7 +95,9 @@ static inline unsigned char *reserve(rdbw *w, size_t n) {
 }
 
 static inline void maybe_flush(rdbw *w) {
+    DBG_ASSERT(w->len <= w->cap);
     if (w->flush && w->len >= w->flush_at) rdbw_flush(w);
+    DBG_ASSERT(!w->flush || w->len < w->flush_at);
 }
 
 /* ---- primitives ---- */
@@ -175,6 +177,7 @@ static int lzf_string(rdbw *w, const char *s, size_t len) {
     unsigned char *p = reserve(w, LZF_HDR_MAX + len);
     unsigned clen = lzf_compress(s, (unsigned)len, p + LZF_HDR_MAX, (unsigned)(len - 4));
     if (!clen) return 0;
+    DBG_ASSERT(clen <= len - 4);
     size_t h = 1;
     p[0] = RDB_ENCVAL << 6 | RDB_ENC_LZF;
     h += put_len(p + h, clen);
