@@ -111,6 +111,7 @@ static int server_cron(void) {
         clients_resume_paused();
     }
     clients_cron();
+    migrate_close_idle();
     active_expire_cycle(EXPIRE_SLOW);
     saving_cron();
     arena_release_free_pages();

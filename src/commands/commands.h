@@ -41,6 +41,9 @@ static inline void key_changed(client *c, const arg *k, int cls, const char *eve
     fx_key(c->db, k->p, k->len, cls, event);
 }
 
+/* MIGRATE's connection cache: closes the connections unused for more than 10 seconds (the cron calls it). */
+void migrate_close_idle(void);
+
 /* Exits the process after SHUTDOWN's last steps (pid file, unix socket, supervisor notice). */
 void shutdown_now(int exit_code);
 

@@ -35,6 +35,7 @@
 #include "server/server.h"
 #include "types/intset.h"
 #include "types/listpack.h"
+#include "types/object.h"
 #include "types/quicklist.h"
 #include "types/rstr.h"
 #include "types/thash.h"
@@ -65,6 +66,8 @@ void rdbw_init(rdbw *w, int compress, size_t flush_at, rdbw_flush_fn *flush, voi
     w->buf = s_malloc(w->cap);
 }
 
+int rdbw_policy_lru_mode(void) { return policy_is_lru() ? RDBW_LRU_IDLE : policy_is_lfu() ? RDBW_LRU_FREQ : RDBW_LRU_NONE; }
+
 void rdbw_free(rdbw *w) {
     s_free(w->buf);
     w->buf = NULL;
@@ -92,7 +95,9 @@ static inline unsigned char *reserve(rdbw *w, size_t n) {
 }
 
 static inline void maybe_flush(rdbw *w) {
+    DBG_ASSERT(w->len <= w->cap);
     if (w->flush && w->len >= w->flush_at) rdbw_flush(w);
+    DBG_ASSERT(!w->flush || w->len < w->flush_at);
 }
 
 /* ---- primitives ---- */
@@ -172,6 +177,7 @@ static int lzf_string(rdbw *w, const char *s, size_t len) {
     unsigned char *p = reserve(w, LZF_HDR_MAX + len);
     unsigned clen = lzf_compress(s, (unsigned)len, p + LZF_HDR_MAX, (unsigned)(len - 4));
     if (!clen) return 0;
+    DBG_ASSERT(clen <= len - 4);
     size_t h = 1;
     p[0] = RDB_ENCVAL << 6 | RDB_ENC_LZF;
     h += put_len(p + h, clen);
@@ -468,9 +474,19 @@ void rdbw_key(rdbw *w, const uint8_t *e) {
     maybe_flush(w);
 }
 
+/* Room for a value's serialized bytes, so that a big one is written into one allocation instead of being
+ * copied at every doubling (on a VM each copy also faults in fresh pages): the value's memory size, which
+ * exceeds its serialized size for every encoding but compressed stream nodes (those grow the buffer). */
+static size_t size_hint(const uint8_t *e) {
+    if (e_store(e) != VAL_PTR) return 64;
+    if (e_type(e) == OBJ_STRING) return ((const rstr *)e_ptr(e))->len + 64;
+    return obj_bytes(e_type(e), e_ptr(e)) + 64;
+}
+
 unsigned char *rdb_dump_payload(const uint8_t *entry, size_t *len) {
     rdbw w;
     rdbw_init(&w, srv.rdb_compression, 0, NULL, NULL);
+    reserve(&w, size_hint(entry));
     rdbw_value(&w, entry);
     unsigned char *p = reserve(&w, 2 + 8);
     p[0] = RDB_VERSION & 0xff;

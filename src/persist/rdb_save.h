@@ -31,6 +31,8 @@ typedef struct rdbw {
 } rdbw;
 
 void rdbw_init(rdbw *w, int compress, size_t flush_at, rdbw_flush_fn *flush, void *ud);
+/* The lru_mode Redis 7.0 saves under the current maxmemory-policy: IDLE for *-lru, FREQ for *-lfu. */
+int rdbw_policy_lru_mode(void);
 void rdbw_free(rdbw *w);
 void rdbw_flush(rdbw *w); /* hands out whatever is buffered (no-op without a flush function) */
 

@@ -391,6 +391,18 @@ static qlnode *merge_around(quicklist *ql, qlnode *n) {
     return n;
 }
 
+/* Redis's _quicklistMergeNodes after a split: the two nodes before center, the two after it, center with
+ * its predecessor, then the result with its successor, each pair when it fits in one node. */
+static void merge_nodes(quicklist *ql, qlnode *center) {
+    qlnode *prev = center->prev, *next = center->next;
+    if (prev && prev->prev) merge(ql, prev->prev, prev);
+    if (next && next->next) merge(ql, next, next->next);
+    qlnode *cp = center->prev;
+    qlnode *target = cp ? merge(ql, cp, center) : NULL; /* center is gone when this merges */
+    if (!target) target = center;
+    merge(ql, target, target->next);
+}
+
 void ql_del_range(quicklist *ql, size_t start, size_t count) {
     if (!count) return;
     size_t off;
@@ -459,14 +471,26 @@ static void insert_at(quicklist *ql, qlnode *n, unsigned char *p, const char *s,
         settle(ql, nb);
         return;
     }
-    /* A full node, inserting inside it: split it and append the element to the first half. */
-    qlnode *m = split(ql, n, offset_of(n, p) + (after ? 1 : 0));
-    n->lp = lp_append(n->lp, s, (uint32_t)len);
-    n->count++;
-    qlnode *mm = merge(ql, m, m->next);
-    qlnode *nn = merge(ql, n->prev, n);
-    settle(ql, nn ? nn : n);
-    settle(ql, mm ? mm : m);
+    /* A full node, inserting inside it: as Redis's _quicklistInsert, split it, give the element to the
+     * half that does not hold the reference element (before: the first half gets it at its tail; after:
+     * the second half at its head), then merge around the half that holds it (merge_nodes), so the nodes
+     * come out as Redis's do. */
+    size_t off = offset_of(n, p);
+    qlnode *m = split(ql, n, after ? off + 1 : off), *center;
+    if (after) {
+        m->lp = lp_prepend(m->lp, s, (uint32_t)len);
+        m->count++;
+        center = n;
+    } else {
+        n->lp = lp_append(n->lp, s, (uint32_t)len);
+        n->count++;
+        center = m;
+    }
+    if (ql->compress) n->flags |= QLN_RECOMPRESS, m->flags |= QLN_RECOMPRESS;
+    merge_nodes(ql, center);
+    if (ql->compress)
+        for (qlnode *k = ql->head; k; k = k->next)
+            if (k->flags & QLN_RECOMPRESS) settle(ql, k);
 }
 
 /* ---- iteration ---- */

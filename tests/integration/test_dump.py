@@ -22,6 +22,7 @@ import random
 import subprocess
 
 import pytest
+import redis
 
 from harness import REDIS_SERVER, Server
 
@@ -67,6 +68,13 @@ def values():
     v["l:small"] = ([("RPUSH", "l:small", "a", "1", "-700", "x" * 70, str(2 ** 40))], "quicklist")
     v["l:big"] = ([("RPUSH", "l:big", *[f"element-{i}" if i % 3 else str(i * 1001) for i in range(5000)])],
                   "quicklist")
+    # LINSERT into full nodes: split, then merged around as Redis's _quicklistInsert does
+    v["l:linsert"] = ([("RPUSH", "l:linsert", *[f"e{i}" for i in range(3000)]),
+                       ("LINSERT", "l:linsert", "BEFORE", "e1500", "new1"),
+                       ("LINSERT", "l:linsert", "AFTER", "e700", "new2" * 20),
+                       ("LINSERT", "l:linsert", "AFTER", "e2999", "last"),
+                       ("LINSERT", "l:linsert", "BEFORE", "e0", "first"),
+                       ("LINSERT", "l:linsert", "BEFORE", "new1", "x" * 300)], "quicklist")
     v["l:bigelems"] = ([("RPUSH", "l:bigelems", *[rnd_bytes(3000) for _ in range(10)])], "quicklist")
     return v
 
@@ -133,6 +141,7 @@ def check_key(s, o, key, expect_enc=None):
 @pytest.fixture
 def pair(sardine, oracle):
     s, o = sardine.client(), oracle.client()
+    o.config_set("sanitize-dump-payload", "yes")  # the oracle deep-checks every listpack, intset and stream
     yield s, o
     s.close()
     o.close()
@@ -165,6 +174,8 @@ def test_list_compress_depth(pair):
     cmds = [("RPUSH", "l:compressed", *[f"compressible-element-{i % 50}" for i in range(3000)]),
             ("LPUSH", "l:compressed", *[str(i) for i in range(500)]),
             ("LSET", "l:compressed", 1000, "changed"),
+            ("LINSERT", "l:compressed", "BEFORE", "compressible-element-7", "inserted"),
+            ("LINSERT", "l:compressed", "AFTER", "changed", "inserted-after"),
             ("RPUSH", "l:mixed", *[rnd_bytes(40) if i % 2 else "z" * 40 for i in range(2000)])]
     build(s, cmds)
     build(o, cmds)
@@ -205,6 +216,90 @@ def test_missing_key_and_arity(pair):
         with pytest.raises(Exception) as e:
             c.execute_command("DUMP")
         assert "wrong number of arguments for 'dump' command" in str(e.value)
+
+
+def has_restore(c):
+    try:
+        c.execute_command("RESTORE", "probe", 0, b"not a payload")
+    except redis.ResponseError as e:
+        return "unknown command" not in str(e)
+    return True
+
+
+def test_sardine_to_sardine(make_sardine):
+    """Payloads restore on another Sardine to the same digests and bytes (hash-table order aside: each
+    process seeds its own hash function).  Skipped until Sardine has RESTORE."""
+    a, b = make_sardine().client(), make_sardine().client()
+    if not has_restore(b):
+        pytest.skip("RESTORE is not implemented in this build")
+    for key, (cmds, expect) in values().items():
+        build(a, cmds)
+    for key, cmds in stream_values().items():
+        build(a, cmds)
+    for key in sorted(k.decode() for k in a.keys()):
+        payload = a.dump(key)
+        b.restore(key, 0, payload)
+        assert dv(b, key) == dv(a, key), key
+        assert enc(b, key) == RESTORED_ENCODING.get(key, enc(a, key)), key
+        if key not in ORDER_DIFFERS:
+            assert b.dump(key) == payload, key
+    if a.execute_command("XINFO", "STREAM", "x:groups", "FULL") != b.execute_command("XINFO", "STREAM", "x:groups",
+                                                                                      "FULL"):
+        pytest.fail("stream groups differ after the round trip")
+
+
+SMALL = ["--list-max-listpack-size", "4", "--hash-max-listpack-entries", "4", "--set-max-intset-entries", "4",
+         "--zset-max-listpack-entries", "4", "--stream-node-max-entries", "3", "--list-compress-depth", "1"]
+
+
+def random_workload(rnd, c, n):
+    keys = [f"r{i}" for i in range(8)]
+    elems = ["a", "b", "1", "2", "-3", "70000", "x" * 30, "y" * 80, str(2 ** 50)]
+    for _ in range(n):
+        k, e, e2 = rnd.choice(keys), rnd.choice(elems), rnd.choice(elems)
+        t = int(k[1:]) % 5
+        if t == 0:
+            cmd = rnd.choice([("RPUSH", k, e, e2), ("LPUSH", k, e), ("LREM", k, 0, e), ("LPOP", k),
+                              ("LSET", k, 1, e2), ("LINSERT", k, "BEFORE", e, e2), ("LTRIM", k, 1, -2)])
+        elif t == 1:
+            cmd = rnd.choice([("HSET", k, e, e2), ("HDEL", k, e), ("HINCRBY", k, "n", 3)])
+        elif t == 2:
+            cmd = rnd.choice([("SADD", k, e, e2), ("SREM", k, e), ("SADD", k, rnd.randrange(100))])
+        elif t == 3:
+            cmd = rnd.choice([("ZADD", k, rnd.choice(["1", "-2.5", "inf", "3"]), e), ("ZREM", k, e),
+                              ("ZINCRBY", k, "1.5", e2)])
+        else:
+            cmd = rnd.choice([("XADD", k, "*", "f", e, "g", e2), ("XDEL", k, f"0-{rnd.randrange(1, 30)}"),
+                              ("XTRIM", k, "MAXLEN", rnd.randrange(5, 20))])
+        try:
+            c.execute_command(*cmd)
+        except redis.ResponseError:
+            pass
+
+
+def test_random_workloads_small_limits(make_sardine, make_oracle):
+    """Values reshaped by random commands under tiny encoding limits (conversions, node splits and merges,
+    compressed list nodes, stream nodes with tombstones): every key's payload restores on the oracle
+    (sanitized) to the same digest, and a restored copy in our encoding re-serializes to the same bytes
+    except for hashtable sets and hashes (hash-table order).  Byte equality with the oracle's own
+    value is not asserted here: after interior list deletes Sardine merges nodes and Redis 7.0 does not,
+    and XADD * ids are clock readings."""
+    s = make_sardine(*SMALL).client()
+    o = make_oracle(*SMALL).client()
+    o.config_set("sanitize-dump-payload", "yes")
+    for seed in range(4):
+        rnd = random.Random(seed)
+        s.flushall()
+        o.flushall()
+        random_workload(rnd, s, 400)
+        for key in sorted(s.keys()):
+            payload = s.dump(key)
+            o.restore(key, 0, payload, replace=True)
+            assert dv(o, key) == dv(s, key), (seed, key)
+            # RESTORE re-chooses the encoding by size (a hashtable hash shrunk to 2 fields loads as a
+            # listpack, in Redis as here); where it kept ours, the bytes must come back unchanged
+            if enc(o, key) == enc(s, key) != b"hashtable":
+                assert o.dump(key) == payload, (seed, key)
 
 
 def crc64(data, _table=[]):

@@ -11,13 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "keyspace/entry.h"
 #include "keyspace/lru.h"
 #include "mem/arena.h"
 #include "persist/rdb_format.h"
 #include "persist/rdb_save.h"
 #include "server/server.h"
+#include "types/quicklist.h"
+#include "types/thash.h"
 #include "types/tset.h"
+#include "types/tzset.h"
 #include "util/crc64.h"
 #include "util/mem.h"
 
@@ -234,6 +238,12 @@ static void test_key_records(void **state) {
     w.len = 0;
     entry_free(h);
     rdbw_free(&w);
+    srv.maxmemory_policy = MM_ALLKEYS_LFU;
+    assert_int_equal(rdbw_policy_lru_mode(), RDBW_LRU_FREQ);
+    srv.maxmemory_policy = MM_VOLATILE_LRU;
+    assert_int_equal(rdbw_policy_lru_mode(), RDBW_LRU_IDLE);
+    srv.maxmemory_policy = MM_NOEVICTION;
+    assert_int_equal(rdbw_policy_lru_mode(), RDBW_LRU_NONE);
 }
 
 /* Flushing in pieces hands out exactly the bytes one buffer would hold. */
@@ -311,12 +321,99 @@ static void test_dump_payloads(void **state) {
     set_free(s);
 }
 
+/* A whole file written with the file-structure calls (header with its aux fields, SELECTDB/RESIZEDB,
+ * key records with EXPIRETIME_MS, IDLE and FREQ, EOF, CRC64): redis-check-rdb 7.0 must accept it. */
+static handle_t ptr_entry(const char *key, int type, void *ptr, long long ttl) {
+    return entry_build(key, strlen(key), ttl, 0, &(entry_value){.type = type, .store = VAL_PTR, .ptr = ptr});
+}
+
+static void test_whole_file_passes_redis_check_rdb(void **state) {
+    (void)state;
+    if (system("command -v redis-check-rdb > /dev/null 2>&1") != 0) skip();
+    srv.rdb_compression = 1;
+    handle_t hs[8];
+    int n = 0;
+    entry_value iv = {.type = OBJ_STRING, .store = VAL_INT, .ival = -5};
+    hs[n++] = entry_build("int", 3, 4102444800000LL, 0, &iv);
+    hs[n++] = str_entry("str", -1, 0, "a string value that is long enough to be compressed by lzf lzf lzf");
+    quicklist *ql = ql_new(-2, 1);
+    char buf[64];
+    for (int i = 0; i < 5000; i++) {
+        int l = snprintf(buf, sizeof(buf), "element-%d", i % 100);
+        ql_push(ql, buf, (size_t)l, QL_TAIL);
+    }
+    assert_true(ql_compressed_nodes(ql) > 0);
+    hs[n++] = ptr_entry("list", OBJ_LIST, ql, -1);
+    void *set = set_create_for("1", 1);
+    set_add(&set, "1", 1);
+    set_add(&set, "300000", 6);
+    hs[n++] = ptr_entry("intset", OBJ_SET, set, 4102444800000LL);
+    void *hash = hash_new();
+    hash_set(&hash, "f", 1, "v", 1);
+    hash_set(&hash, "n", 1, "12", 2);
+    hs[n++] = ptr_entry("hash", OBJ_HASH, hash, -1);
+    zset *z = zs_new(1000, 10);
+    int out;
+    double ns;
+    for (int i = 0; i < 1000; i++) {
+        int l = snprintf(buf, sizeof(buf), "m%d", i);
+        zs_add(&z, i / 7.0, buf, (size_t)l, 0, &out, &ns);
+    }
+    hs[n++] = ptr_entry("zset", OBJ_ZSET, z, -1);
+
+    sink k = {0};
+    rdbw w;
+    rdbw_init(&w, 1, 4096, to_sink, &k);
+    rdbw_header(&w, 0);
+    rdbw_select_db(&w, 0, (uint64_t)n, 2);
+    for (int i = 0; i < n; i++) {
+        w.lru_mode = i % 3; /* none, IDLE, FREQ */
+        rdbw_key(&w, arena_ptr(hs[i]));
+    }
+    rdbw_select_db(&w, 3, 1, 0);
+    rdbw_key(&w, arena_ptr(hs[0]));
+    rdbw_eof(&w);
+    rdbw_flush(&w);
+    uint64_t crc = crc64(0, k.p, k.n);
+    unsigned char foot[8];
+    for (int i = 0; i < 8; i++) foot[i] = (unsigned char)(crc >> (8 * i));
+    to_sink(&k, foot, 8);
+
+    char path[] = "/tmp/test_rdb_save_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, k.p, k.n), (ssize_t)k.n);
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "redis-check-rdb %s > %s.out 2>&1", path, path);
+    int rc = system(cmd);
+    if (rc != 0) {
+        snprintf(cmd, sizeof(cmd), "cat %s.out", path);
+        assert_int_equal(system(cmd), 0);
+    }
+    assert_int_equal(rc, 0);
+    snprintf(cmd, sizeof(cmd), "grep -q 'RDB looks OK' %s.out", path);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "%s.out", path);
+    unlink(cmd);
+    unlink(path);
+
+    s_free(k.p);
+    rdbw_free(&w);
+    for (int i = 0; i < n; i++) entry_free(hs[i]);
+    ql_free(ql);
+    set_free(set);
+    hash_free(hash);
+    zs_free(z);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lengths),         cmocka_unit_test(test_integer_strings),
         cmocka_unit_test(test_lzf_strings),     cmocka_unit_test(test_doubles_and_times),
         cmocka_unit_test(test_file_structure),  cmocka_unit_test(test_key_records),
         cmocka_unit_test(test_flush_pieces),    cmocka_unit_test(test_dump_payloads),
+        cmocka_unit_test(test_whole_file_passes_redis_check_rdb),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
