@@ -18,6 +18,7 @@
 #include "mem/arena.h"
 #include "net/client.h"
 #include "net/eventloop.h"
+#include "persist/aof.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -111,6 +112,7 @@ static int server_cron(void) {
     }
     clients_cron();
     active_expire_cycle(EXPIRE_SLOW);
+    aof_cron();
     arena_release_free_pages();
     if (srv.shutdown_asap) {
         serverLog(LL_WARNING, "%s", srv.last_signal == SIGINT    ? "Received SIGINT scheduling shutdown..."
@@ -128,6 +130,7 @@ static void before_sleep(void) {
     blocking_check_timeouts();
     blocking_serve_ready();
     clients_free_closed();
+    aof_flush(0); /* the AOF before any reply of the commands it holds (appendfsync always: fsynced too) */
     clients_handle_pending_writes();
     clients_free_closed();
     /* Replies are out first; then one short slice of background freeing (~0.1-0.3 ms). */

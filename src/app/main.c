@@ -16,6 +16,8 @@
  * signal). */
 #include "app/loop.h"
 #include "commands/command.h"
+#include "commands/debug_cmds.h"
+#include "features/aof_load.h"
 #include "commands/dispatch.h"
 #include "mem/arena.h"
 #include "net/eventloop.h"
@@ -168,6 +170,8 @@ int main(int argc, char **argv) {
     if (listen_all() != 0) return 1;
     bio_init();
     s_allocator_init();
+    debug_set_loadaof(aof_debug_loadaof);
+    if (aof_load_startup() != 0) return 1; /* appendonly yes: the AOF is the dataset (the RDB is not read) */
     if (background || (srv.pidfile && srv.pidfile[0])) write_pidfile();
     serverLog(LL_NOTICE, "monotonic clock: POSIX clock_gettime");
     serverLog(LL_NOTICE, "Running mode=standalone, port=%d.", srv.port);
