@@ -70,7 +70,7 @@ typedef struct cfg {
 
 static stored st_save, st_dbfilename, st_notify, st_replicaof,
     st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
-    st_lua_time_limit, st_stop_writes, st_rdbcompression, st_rdbchecksum, st_replica_ro,
+    st_lua_time_limit, st_stop_writes, st_rdbchecksum, st_replica_ro,
    
     st_aof_preamble, st_active_defrag,
     st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
@@ -175,7 +175,7 @@ static cfg table[] = {
     STORED_NUM("lua-time-limit", st_lua_time_limit, "5000", 0, 0, LONG_MAX),
     STORED_NUM("busy-reply-threshold", st_busy_reply, "5000", 0, 0, LONG_MAX),
     STORED("stop-writes-on-bgsave-error", st_stop_writes, "yes"),
-    STORED("rdbcompression", st_rdbcompression, "yes"),
+    {"rdbcompression", NULL, T_BOOL, 0, &srv.rdb_compression, 0, 0, "yes"},
     STORED_F("rdbchecksum", st_rdbchecksum, "yes", F_IMMUTABLE),
     STORED("rdb-del-sync-files", st_rdb_del_sync, "no"),
     STORED("sanitize-dump-payload", st_sanitize_dump, "no"),

@@ -52,6 +52,7 @@ typedef struct server {
     int lfu_decay_time;
     int hz, config_hz;
     int dynamic_hz;
+    int rdb_compression; /* rdbcompression: LZF for strings in RDB files and DUMP payloads */
     long long proto_max_bulk_len;
     unsigned long long client_max_querybuf_len;
     cob_limit cob[COB_CLASSES];

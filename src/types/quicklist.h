@@ -93,6 +93,10 @@ void ql_iter_delete(qliter *it);
 void ql_iter_insert(qliter *it, const char *s, size_t len, int after);
 void ql_iter_done(qliter *it);
 
+/* A compressed node's LZF bytes (liblzf's, as Redis's compressed nodes hold them), for RDB and DUMP to
+ * write without decompressing: 1 and data/clen/raw (listpack bytes), or 0 when n->lp is a plain listpack. */
+int ql_node_lzf(const qlnode *n, const unsigned char **data, size_t *clen, size_t *raw);
+
 /* Consistency check (tests, DEBUG CHECK-KEY): counts, links, each node's
  * listpack, compressed payloads, the raw end nodes, nothing left
  * decompressed; NULL if consistent, else what is wrong. */

@@ -143,6 +143,8 @@ static unsigned char *node_view(const snode *n, unsigned char **buf, size_t *cap
     return *buf;
 }
 
+const unsigned char *stream_node_lp(const snode *n, unsigned char **buf, size_t *cap) { return node_view(n, buf, cap); }
+
 /* A view for short-lived reads that never nest (one shared buffer). */
 static unsigned char *scratch;
 static size_t scratch_cap;

@@ -148,6 +148,10 @@ spel *stream_pel_add(sgroup *g, const sid *id, int *existed);
 void stream_pel_assign(sgroup *g, spel *p, sconsumer *c); /* p may move: re-find after */
 void stream_pel_remove(sgroup *g, const sid *id);
 
+/* A node's listpack for reading (RDB, DUMP): the node's own bytes, or its compressed blob decompressed
+ * into *buf (grown as needed; the caller frees it with s_free). */
+const unsigned char *stream_node_lp(const snode *n, unsigned char **buf, size_t *cap);
+
 /* ---- the value as the keyspace sees it ---- */
 size_t stream_bytes(const stream *s);
 stream *stream_dup(const stream *s);
