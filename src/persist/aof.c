@@ -12,6 +12,7 @@
 #include "persist/aof.h"
 #include "commands/propagate.h"
 #include "keyspace/db.h"
+#include "persist/rdb_save.h"
 #include "persist/snapshot.h"
 #include "server/bio.h"
 #include "server/server.h"
@@ -634,37 +635,21 @@ int aof_write_error(void) {
 
 /* ---- base files ---- */
 
-static void rdb_string(unsigned char *p, size_t *n, const char *s) {
-    size_t l = strlen(s); /* < 64: a 6-bit length */
-    p[(*n)++] = (unsigned char)l;
-    memcpy(p + *n, s, l);
-    *n += l;
-}
-
 /* An RDB image of an empty dataset with aof-base 1 (what a base of nothing is). */
 static int write_empty_rdb(const char *path) {
-    unsigned char p[512];
-    size_t n = 0;
-    memcpy(p, "REDIS0010", 9);
-    n = 9;
-    char num[32];
-    const char *aux[][2] = {{"redis-ver", SARDINE_VERSION}, {"redis-bits", "64"}, {"ctime", NULL},
-                            {"used-mem", NULL}, {"aof-base", "1"}};
-    for (size_t i = 0; i < sizeof(aux) / sizeof(aux[0]); i++) {
-        p[n++] = 250; /* RDB_OPCODE_AUX */
-        rdb_string(p, &n, aux[i][0]);
-        if (i == 2) snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-        else if (i == 3) snprintf(num, sizeof(num), "%zu", server_used_memory());
-        rdb_string(p, &n, aux[i][1] ? aux[i][1] : num);
-    }
-    p[n++] = 255; /* RDB_OPCODE_EOF */
-    uint64_t crc = crc64(0, p, n);
-    for (int i = 0; i < 8; i++) p[n++] = (unsigned char)(crc >> (8 * i));
+    rdbw w;
+    rdbw_init(&w, 0, 0, NULL, NULL);
+    rdbw_header(&w, 1);
+    rdbw_eof(&w);
+    uint64_t crc = crc64(0, w.buf, w.len);
+    unsigned char tail[8];
+    for (int i = 0; i < 8; i++) tail[i] = (unsigned char)(crc >> (8 * i));
+    rdbw_raw(&w, tail, 8);
     int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (f == -1) return -1;
-    int ok = write_all(f, (const char *)p, n) == (ssize_t)n && fsync(f) == 0;
+    int ok = f != -1 && write_all(f, (const char *)w.buf, w.len) == (ssize_t)w.len && fsync(f) == 0;
     int e = errno;
-    close(f);
+    if (f != -1) close(f);
+    rdbw_free(&w);
     errno = e;
     return ok ? 0 : -1;
 }
