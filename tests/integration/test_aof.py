@@ -27,7 +27,7 @@ import pytest
 
 from conftest import IS_REAL_REDIS, REDIS_SERVER, SARDINE_SERVER, Server
 from harness import check_oracle, digest, parse_commands
-from sardine_resp import wait_until
+from sardine_resp import Raw, wait_until
 
 pytestmark = pytest.mark.skipif(IS_REAL_REDIS, reason="Sardine's AOF tests (they start redis-server themselves)")
 
@@ -56,7 +56,14 @@ def start(wd, *args, kind="sardine"):
 
 
 def stop(s):
-    """A clean SIGTERM shutdown; a Sardine that did not exit with 0 fails the test."""
+    """A clean SIGTERM shutdown; a Sardine that did not exit with 0 fails the test.  The AOF is turned off
+    first (it is flushed and fsynced, the files stay) and the dataset emptied: LeakSanitizer does not scan
+    the arena, so values still held at exit would be reported as leaks."""
+    if s.kind == "sardine":
+        r = s.client()
+        r.config_set("appendonly", "no")
+        r.flushall()
+        r.close()
     s.proc.terminate()
     rc = s.proc.wait(20)
     assert rc == 0, s.read_log()[-3000:]
@@ -390,6 +397,7 @@ def test_kill9_keeps_acknowledged_writes(workdir, fsync):
     stop(s)
 
 
+@pytest.mark.parametrize("preamble", ["no", "yes"])
 def test_failed_or_interrupted_rewrite_leaves_loadable_files(workdir, preamble):
     d, _ = workdir
     s = start(workdir, "--appendonly", "yes", "--aof-use-rdb-preamble", preamble)
@@ -504,7 +512,9 @@ def test_config_directives(workdir):
 def test_bgrewriteaof_replies(workdir):
     s = start(workdir, "--appendonly", "yes")
     r = s.client()
-    assert r.execute_command("BGREWRITEAOF") == b"Background append only file rewriting started"
+    c = Raw(s.port)
+    assert c.cmd("BGREWRITEAOF") == "Background append only file rewriting started"
+    c.close()
     wait_until(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0, msg="the rewrite")
     info = r.info("persistence")
     assert info["aof_rewrites"] == 1 and info["aof_last_bgrewrite_status"] == "ok"
