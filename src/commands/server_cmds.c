@@ -4,6 +4,8 @@
 #include "commands/commands.h"
 #include "commands/debug_cmds.h"
 #include "commands/propagate.h"
+#include "features/config.h"
+#include "persist/rdb_load.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
 #include "persist/aof.h"
@@ -65,6 +67,8 @@ void cmd_debug(client *c) {
             "    Write every propagated command to <file> as RESP (a replica's view of the stream).",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
+            "LOAD-RDB <path>",
+            "    (Sardine's own) Empty every database and load the RDB file at <path>; reply OK or the error.",
             NULL};
         reply_help(c, "DEBUG", lines);
     } else if (arg_is(sub, "digest") && c->argc == 2) {
@@ -94,6 +98,23 @@ void cmd_debug(client *c) {
         if (atoi(c->argv[2].p)) c->flags |= CLIENT_APPLY_STREAM;
         else c->flags &= ~CLIENT_APPLY_STREAM;
         reply_ok(c);
+    } else if (arg_is(sub, "load-rdb") && c->argc == 3) {
+        /* Sardine's own: a test hook for the RDB reader until startup loading and DEBUG RELOAD exist. */
+        char path[4096], err[512];
+        snprintf(path, sizeof(path), "%.*s", (int)c->argv[2].len, c->argv[2].p);
+        for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], 0);
+        rdb_load_opts o = {.deep = config_sanitize_dump() == SANITIZE_YES, .no_checksum = !config_rdbchecksum()};
+        rdb_load_info info;
+        if (rdb_load_file(path, &o, &info, err, sizeof(err)) < 0) {
+            for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], 0); /* nothing half-loaded stays */
+            serverLog(LL_WARNING, "DEBUG LOAD-RDB %s: %s", path, err);
+            reply_errorf(c, "ERR %s", err);
+        } else {
+            serverLog(LL_NOTICE, "DEBUG LOAD-RDB %s: %llu keys loaded, %llu expired skipped, %llu empty skipped", path,
+                      (unsigned long long)info.keys, (unsigned long long)info.expired_skipped,
+                      (unsigned long long)info.empty_skipped);
+            reply_ok(c);
+        }
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         srv.active_expire_enabled = atoi(c->argv[2].p) != 0;
         reply_ok(c);

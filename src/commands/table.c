@@ -155,6 +155,8 @@ command core_commands[] = {
     {"config", NULL, config_subs},
     {"info", cmd_info},
     {"debug", cmd_debug},
+    {"restore", cmd_restore},
+    {"restore-asking", cmd_restore_asking},
     {"shutdown", cmd_shutdown},
     {"lastsave", cmd_lastsave},
     {"memory", NULL, memory_subs},

@@ -78,6 +78,17 @@ static stored st_save, st_dbfilename, st_notify, st_replicaof,
     st_rdb_del_sync, st_sanitize_dump, st_acllog,
     st_aclfile, st_replica_priority;
 
+int config_sanitize_dump(void) {
+    const char *v = st_sanitize_dump.value;
+    if (!v) return SANITIZE_NO;
+    return !strcasecmp(v, "yes") ? SANITIZE_YES : !strcasecmp(v, "clients") ? SANITIZE_CLIENTS : SANITIZE_NO;
+}
+
+int config_rdbchecksum(void) {
+    const char *v = st_rdbchecksum.value;
+    return !v || strcasecmp(v, "no") != 0;
+}
+
 static int set_bind(const char **argv, int argc, const char **err);
 static char *get_bind(void);
 static int set_cob(const char **argv, int argc, const char **err);

@@ -122,6 +122,13 @@ unsigned char *lp_dup(const unsigned char *lp) {
     return d;
 }
 
+unsigned char *lp_from_bytes(const unsigned char *p, size_t n, int compact) {
+    handle_t h = (compact && arena_base && n <= ARENA_MAX_ALLOC) ? arena_alloc(n) : 0;
+    unsigned char *lp = h ? arena_ptr(h) : s_malloc(n);
+    memcpy(lp, p, n);
+    return lp;
+}
+
 unsigned char *lp_move(unsigned char *lp, int to_arena) {
     size_t n = lp_bytes(lp);
     if (in_arena(lp) == !!to_arena) return lp;

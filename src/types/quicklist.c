@@ -3,8 +3,9 @@
  * Fill rule (Redis 7.0's): with a negative fill a node may grow while its
  * listpack stays within 4, 8, 16, 32 or 64 KiB (-1 .. -5); with a positive
  * fill while it holds at most `fill` elements and stays within 8 KiB (the
- * safety limit).  The size an element adds is estimated from its length as a
- * string (an integer encodes smaller, so the estimate is an upper bound).  A
+ * safety limit).  The sizes are Redis's estimates, so that nodes split where
+ * Redis's do and RDB/DUMP carry the same node listpacks: an element adds its
+ * length plus 8 bytes, and two merged nodes take their sizes minus 11.  A
  * new node accepts any first element, so an element bigger than the limit
  * lives alone in its node.
  *
@@ -26,6 +27,7 @@
 #include "types/quicklist.h"
 #include "util/mem.h"
 #include "util/debug.h"
+#include "util/numconv.h"
 #include <string.h>
 #include <lzf.h>
 
@@ -33,6 +35,8 @@
 #define FILL_MAX 32767
 #define COMPRESS_MAX 65535
 #define LP_OVERHEAD 7      /* header (6) + terminator (1) */
+#define SIZE_ESTIMATE_OVERHEAD 8 /* Redis's estimate of an element's bytes beyond its length */
+#define MERGE_ESTIMATE_LESS 11   /* and of the bytes two merged listpacks save */
 #define MIN_COMPRESS 48    /* smaller listpacks are not compressed */
 #define MIN_IMPROVE 8      /* nor those that would not shrink by more */
 
@@ -134,7 +138,7 @@ static int fits(const quicklist *ql, size_t bytes, size_t count) {
 }
 
 static int allow_insert(const quicklist *ql, const qlnode *n, size_t len) {
-    return fits(ql, node_bytes(n) + entry_est(len), (size_t)n->count + 1);
+    return fits(ql, node_bytes(n) + len + SIZE_ESTIMATE_OVERHEAD, (size_t)n->count + 1);
 }
 
 static qlnode *node_new(size_t cap) {
@@ -263,6 +267,28 @@ void ql_push(quicklist *ql, const char *s, size_t len, int where) {
     if (created || (n->flags & QLN_RECOMPRESS)) settle(ql, n); /* a new end node pushes one out of the window */
 }
 
+void ql_append_lp(quicklist *ql, unsigned char *lp) {
+    size_t count = lp_length(lp);
+    DBG_ASSERT(count > 0);
+    if (count > UINT32_MAX || !fits(ql, lp_bytes(lp), count)) {
+        unsigned char buf[LL_STR_SIZE];
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
+            uint32_t len;
+            const unsigned char *s = lp_get_str(p, buf, &len);
+            ql_push(ql, (const char *)s, len, QL_TAIL);
+        }
+        lp_free(lp);
+        return;
+    }
+    qlnode *n = s_malloc(sizeof(*n));
+    n->lp = lp;
+    n->count = (uint32_t)count;
+    n->flags = 0;
+    node_link(ql, ql->tail, n, 1);
+    ql->count += count;
+    settle(ql, n);
+}
+
 int ql_peek(quicklist *ql, int where, lp_val *v) {
     qlnode *n = where == QL_HEAD ? ql->head : ql->tail;
     if (!n) return 0;
@@ -342,7 +368,7 @@ void ql_replace(quicklist *ql, qlpos *pos, const char *s, size_t len) {
 static qlnode *merge(quicklist *ql, qlnode *a, qlnode *b) {
     if (!a || !b) return a ? a : b;
     size_t bytes = node_bytes(a) + node_bytes(b) - LP_OVERHEAD;
-    if (!fits(ql, bytes, (size_t)a->count + b->count)) return NULL;
+    if (!fits(ql, node_bytes(a) + node_bytes(b) - MERGE_ESTIMATE_LESS, (size_t)a->count + b->count)) return NULL;
     node_raw(a);
     node_raw(b);
     unsigned char *lp = lp_new(bytes);

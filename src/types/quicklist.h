@@ -54,6 +54,9 @@ size_t ql_compressed_nodes(const quicklist *ql);
 static inline size_t ql_count(const quicklist *ql) { return ql->count; }
 
 void ql_push(quicklist *ql, const char *s, size_t len, int where);
+/* Appends the elements of a non-empty, validated heap listpack (RDB, RESTORE), taking ownership: as one
+ * node when it is within the fill limit (a memcpy'd node stays as it came), else element by element. */
+void ql_append_lp(quicklist *ql, unsigned char *lp);
 /* The first (QL_HEAD) or last (QL_TAIL) element; 0 if the list is empty. */
 int ql_peek(quicklist *ql, int where, lp_val *v);
 /* Drops the first or last element (the list must not be empty). */
