@@ -16,9 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The RDB reader comes from persist/rdb_load.c; until it is linked in, an RDB base cannot be loaded. */
-#pragma weak rdb_load_fd
-
 enum { AOF_OK, AOF_NOT_EXIST, AOF_EMPTY, AOF_OPEN_ERR, AOF_FAILED, AOF_TRUNCATED };
 
 #define ANNOTATION_LINE_MAX 1024
@@ -129,9 +126,7 @@ static int load_file(const char *name) {
         rdb_load_info info;
         rdb_load_opts o = {.keep_expired = 1};
         int ok = 0;
-        if (!rdb_load_fd) {
-            snprintf(err, sizeof(err), "this build has no RDB reader");
-        } else if (lseek(f, 0, SEEK_SET) == 0) {
+        if (lseek(f, 0, SEEK_SET) == 0) {
             ok = rdb_load_fd(f, &o, &info, err, sizeof(err)) == 0;
         }
         if (!ok || lseek(f, (off_t)info.end_offset, SEEK_SET) == -1) {

@@ -62,6 +62,9 @@ void aof_path(char *out, size_t n, const char *name) {
 
 /* ---- background jobs ---- */
 
+/* b: close the file after the fsync.  Only fsyncs of the file being written count as "an fsync in
+ * progress" (fsync_pending, which makes everysec postpone writes): a retired file's fsync-and-close does
+ * not hold up writes to the new one. */
 static void fsync_job(void *a, void *b) {
     int f = (int)(intptr_t)a;
     if (fdatasync(f) == -1 && errno != EBADF && errno != EINVAL) {
@@ -71,11 +74,11 @@ static void fsync_job(void *a, void *b) {
         atomic_store(&bio_fsync_ok, 1);
     }
     if (b) close(f);
-    atomic_fetch_sub(&fsync_pending, 1);
+    else atomic_fetch_sub(&fsync_pending, 1);
 }
 
 static void bg_fsync(int f, int close_after) {
-    atomic_fetch_add(&fsync_pending, 1);
+    if (!close_after) atomic_fetch_add(&fsync_pending, 1);
     bio_submit(fsync_job, (void *)(intptr_t)f, (void *)(intptr_t)close_after);
 }
 
