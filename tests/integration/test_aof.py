@@ -311,14 +311,42 @@ def test_malformed_incr_is_refused(workdir, tail, message):
     assert "ERROR: AddressSanitizer" not in str(e.value)
 
 
-def test_bad_manifest_is_refused(workdir):
+@pytest.mark.parametrize("text,message", [
+    ("file appendonly.aof.1.incr.aof seq 2 type i\nfile appendonly.aof.2.incr.aof seq 1 type i\n",
+     "Found a non-monotonic sequence number"),
+    ("", "Found an empty AOF manifest"),
+    ("file a seq 1 type b\nfile b seq 2 type b\n", "Found duplicate base file information"),
+    ("file a seq 1 type x\n", "Unknown AOF file type"),
+    ("file ../a seq 1 type b\n", "File can't be a path, just a filename"),
+    ("file a seq 1\n", "Invalid AOF manifest file format"),
+    ("file a seq 0 type b\n", "Invalid AOF manifest file format"),
+    ("file \"a seq 1 type b\n", "Invalid AOF manifest file format"),
+    ("\n", "Invalid AOF manifest file format"),
+    ("file " + "x" * 1100 + " seq 1 type b\n", "The AOF manifest file contains too long line"),
+])
+def test_bad_manifest_is_refused(workdir, text, message):
     d, _ = workdir
     os.mkdir(os.path.join(d, "appendonlydir"))
     with open(os.path.join(d, "appendonlydir", "appendonly.aof.manifest"), "w") as f:
-        f.write("file appendonly.aof.1.incr.aof seq 2 type i\nfile appendonly.aof.2.incr.aof seq 1 type i\n")
+        f.write(text)
     with pytest.raises(RuntimeError) as e:
         start(workdir, "--appendonly", "yes")
-    assert "Found a non-monotonic sequence number" in str(e.value)
+    assert message in str(e.value) and "FATAL AOF MANIFEST FILE ERROR" in str(e.value)
+
+
+def test_manifest_comments_and_quoted_names(workdir):
+    d, _ = workdir
+    os.mkdir(os.path.join(d, "appendonlydir"))
+    with open(os.path.join(d, "appendonlydir", "appendonly.aof.manifest"), "w") as f:
+        f.write('# a comment\nfile "odd name.aof" seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n')
+    with open(os.path.join(d, "appendonlydir", "odd name.aof"), "wb") as f:
+        f.write(b"*3\r\n$3\r\nset\r\n$1\r\nq\r\n$1\r\n1\r\n")
+    open(os.path.join(d, "appendonlydir", "appendonly.aof.1.incr.aof"), "w").close()
+    s = start(workdir, "--appendonly", "yes")
+    assert s.client().get("q") == b"1"
+    assert manifest(d)[0] == ["file", '"odd', 'name.aof"', "seq", "1", "type", "b"]
+    stop(s)
+    check_aof(d)
 
 
 def test_upgrade_from_single_file(workdir):
