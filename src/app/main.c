@@ -14,10 +14,12 @@
  * SIGPIPE are ignored, as in Redis (SIGHUP neither stops the server nor
  * reopens the log: logfile is opened for every line, so rotation needs no
  * signal). */
+#include "features/saving.h"
 #include "app/loop.h"
 #include "commands/command.h"
 #include "commands/debug_cmds.h"
 #include "features/aof_load.h"
+#include "persist/aof.h"
 #include "commands/dispatch.h"
 #include "mem/arena.h"
 #include "net/eventloop.h"
@@ -171,7 +173,6 @@ int main(int argc, char **argv) {
     bio_init();
     s_allocator_init();
     debug_set_loadaof(aof_debug_loadaof);
-    if (aof_load_startup() != 0) return 1; /* appendonly yes: the AOF is the dataset (the RDB is not read) */
     if (background || (srv.pidfile && srv.pidfile[0])) write_pidfile();
     serverLog(LL_NOTICE, "monotonic clock: POSIX clock_gettime");
     serverLog(LL_NOTICE, "Running mode=standalone, port=%d.", srv.port);
@@ -184,6 +185,9 @@ int main(int argc, char **argv) {
                   h);
     }
     serverLog(LL_WARNING, "Server initialized");
+    /* As Redis: with appendonly yes the AOF is the dataset and the RDB file is not read. */
+    if (aof_load_startup() != 0) return 1;
+    if (!aofc.enabled && saving_load_at_startup() != 0) return 1;
     serverLog(LL_NOTICE, "Ready to accept connections");
     supervise_ready();
     server_install_loop_hooks();

@@ -7,7 +7,9 @@
 #include "protocol/reply.h"
 #include "features/blocking.h"
 #include "features/multi.h"
+#include "features/saving.h"
 #include "keyspace/evict.h"
+#include "persist/snapshot.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include <ctype.h>
@@ -76,6 +78,10 @@ int process_command(client *c) {
         reject(c, cmd, "NOAUTH Authentication required.");
         return 1;
     }
+    if (srv.loading && !(cmd->flags & CMD_LOADING)) {
+        reject(c, cmd, "LOADING Redis is loading the dataset in memory");
+        return 1;
+    }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reject(c, cmd, "ERR Command not allowed inside a transaction");
         return 1;
@@ -89,6 +95,14 @@ int process_command(client *c) {
         if (refuse && deny) {
             srv.stat_oom_rejections++;
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
+            return 1;
+        }
+    }
+    if (saving_refuses_writes()) {
+        int writes = (cmd->flags & CMD_WRITE) || (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE)) ||
+                     !strcmp(cmd->name, "ping");
+        if (writes) {
+            reject(c, cmd, saving_misconf_error);
             return 1;
         }
     }
@@ -142,5 +156,6 @@ void dispatch_init(void) {
     multi_init();     /* WATCH listens to the effects layer */
     prop_init();      /* propagation: expiry and eviction as DEL */
     blocking_init();  /* blocked clients: keys announced ready */
+    snapshot_init();  /* snapshots: keys announced before they change */
     clients_set_hooks(&hooks);
 }

@@ -1,5 +1,7 @@
 /* server_cmds: introspection and administration: DEBUG, SHUTDOWN, LASTSAVE,
  * the MEMORY container and the COMMAND container. */
+#include "persist/snapshot.h"
+#include "features/saving.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "commands/debug_cmds.h"
@@ -65,12 +67,23 @@ void cmd_debug(client *c) {
             "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "PROPAGATION-LOG <file>|OFF",
             "    Write every propagated command to <file> as RESP (a replica's view of the stream).",
+            "SNAPSHOT-THROTTLE <keys>",
+            "    Scan at most <keys> keys per event loop iteration in background saves (0: by time). Sardine's, for tests.",
+            "RELOAD",
+            "    Save the RDB on disk, empty the dataset and reload it from the file.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
             "LOAD-RDB <path>",
             "    (Sardine's own) Empty every database and load the RDB file at <path>; reply OK or the error.",
             NULL};
         reply_help(c, "DEBUG", lines);
+    } else if (arg_is(sub, "snapshot-throttle") && c->argc == 3) {
+        long long n;
+        if (!arg_ll(c, &c->argv[2], &n, NULL)) return;
+        snapshot_set_throttle((long)n);
+        reply_ok(c);
+    } else if (arg_is(sub, "reload") && c->argc == 2) {
+        if (saving_debug_reload(c) == 0) reply_ok(c);
     } else if (arg_is(sub, "digest") && c->argc == 2) {
         debug_digest(c);
     } else if (arg_is(sub, "digest-value") && c->argc >= 2) {
@@ -170,13 +183,15 @@ void shutdown_now(int exit_code) {
 }
 
 void cmd_shutdown(client *c) {
-    int save = 0, nosave = 0, abort_ = 0;
+    int save = 0, nosave = 0, abort_ = 0, flags = 0;
     for (int j = 1; j < c->argc; j++) {
         const arg *a = &c->argv[j];
         if (arg_is(a, "abort")) abort_ = 1;
-        else if (arg_is(a, "nosave")) nosave = 1;
-        else if (arg_is(a, "save")) save = 1;
-        else if (!arg_is(a, "now") && !arg_is(a, "force")) {
+        else if (arg_is(a, "nosave")) nosave = 1, flags |= SHUTDOWN_NOSAVE;
+        else if (arg_is(a, "save")) save = 1, flags |= SHUTDOWN_SAVE;
+        else if (arg_is(a, "now")) flags |= SHUTDOWN_NOW;
+        else if (arg_is(a, "force")) flags |= SHUTDOWN_FORCE;
+        else {
             reply_syntax_error(c);
             return;
         }
@@ -189,10 +204,13 @@ void cmd_shutdown(client *c) {
         reply_error(c, "ERR No shutdown in progress.");
         return;
     }
+    if (saving_before_shutdown(flags) != 0) {
+        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     shutdown_now(0);
 }
 
-void cmd_lastsave(client *c) { reply_int(c, (long long)srv.start_time); }
 
 /* ---- MEMORY ---- */
 

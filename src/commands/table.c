@@ -10,6 +10,7 @@
 #include "commands/commands.h"
 #include "features/blocking.h"
 #include "features/multi.h"
+#include "features/saving.h"
 #include "util/dict.h"
 #include "util/mem.h"
 #include <stdio.h>
@@ -159,6 +160,8 @@ command core_commands[] = {
     {"restore-asking", cmd_restore_asking},
     {"shutdown", cmd_shutdown},
     {"lastsave", cmd_lastsave},
+    {"save", cmd_save},
+    {"bgsave", cmd_bgsave},
     {"memory", NULL, memory_subs},
     {"command", cmd_command, command_subs},
     {"slowlog", NULL, slowlog_subs},

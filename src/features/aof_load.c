@@ -2,7 +2,9 @@
 #include "features/aof_load.h"
 #include "commands/call.h"
 #include "commands/command.h"
+#include "features/config.h"
 #include "features/multi.h"
+#include "net/eventloop.h"
 #include "keyspace/db.h"
 #include "persist/aof.h"
 #include "persist/rdb_load.h"
@@ -76,6 +78,29 @@ static int read_exact(reader *r, char *out, size_t n) {
     return 1;
 }
 
+/* At startup the listeners are open: clients are answered while the files load (-LOADING to all but the
+ * commands flagged `loading`), every 1024 commands and on the RDB reader's progress, at most every 2 ms. */
+static int serve_clients;
+
+static void serve_while_loading(void) {
+    if (!serve_clients || !srv.el) return;
+    static long long last;
+    long long now = mstime();
+    if (now - last < 2) return;
+    last = now;
+    struct client *current = srv.current_client;
+    el_poll(srv.el);
+    clients_free_closed();
+    clients_handle_pending_writes();
+    clients_free_closed();
+    srv.current_client = current;
+}
+
+static void rdb_progress(void *ud, uint64_t bytes) {
+    (void)ud, (void)bytes;
+    serve_while_loading();
+}
+
 static client *fake_client(void) {
     client *c = client_create(-2, 0); /* fd -2: replies are never built */
     c->flags |= CLIENT_APPLY_STREAM | CLIENT_AUTHENTICATED;
@@ -124,7 +149,8 @@ static int load_file(const char *name) {
         serverLog(LL_NOTICE, old_style ? "Reading RDB preamble from AOF file..." : "Reading RDB base file on AOF loading...");
         char err[256] = "";
         rdb_load_info info;
-        rdb_load_opts o = {.keep_expired = 1};
+        rdb_load_opts o = {.progress = rdb_progress, .keep_expired = 1, .deep = config_sanitize_dump() == SANITIZE_YES,
+                           .no_checksum = !srv.rdb_checksum};
         int ok = 0;
         if (lseek(f, 0, SEEK_SET) == 0) {
             ok = rdb_load_fd(f, &o, &info, err, sizeof(err)) == 0;
@@ -148,8 +174,9 @@ static int load_file(const char *name) {
         r->eof = 0;
     }
 
-    for (;;) {
+    for (long loops = 0;; loops++) {
         char line[ANNOTATION_LINE_MAX];
+        if (loops % 1024 == 0) serve_while_loading();
         if (!read_line(r, line, sizeof(line))) {
             if (r->err) goto readerr;
             break;
@@ -323,7 +350,11 @@ int aof_load_startup(void) {
     if (!aofc.enabled) return aof_open_on_start();
     if (aof_upgrade_if_needed() != 0) return -1;
     long long start = ustime();
+    srv.loading = 1;
+    serve_clients = 1;
     int ret = load_all();
+    serve_clients = 0;
+    srv.loading = 0;
     if (ret == AOF_FAILED || ret == AOF_OPEN_ERR) return -1;
     if (ret != AOF_NOT_EXIST)
         serverLog(LL_NOTICE, "DB loaded from append only file: %.3f seconds", (double)(ustime() - start) / 1e6);

@@ -1,6 +1,7 @@
 /* info: the INFO command's sections, with the field names and formats that
  * tools parse (redis-cli, exporters, kvbench).  Sardine adds a few fields of
  * its own (prefixed sardine_ or keyspace_ / arena_), after Redis's. */
+#include "features/saving.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "mem/arena.h"
@@ -168,14 +169,28 @@ char *server_info_text(int argc, arg *argv) {
     }
     if (want("persistence", argc, argv, &d)) {
         section(&b, "Persistence");
+        const saving_stats *ss = saving_get_stats();
+        char loading[512] = "";
+        if (srv.loading) { /* Redis's extra fields while loading */
+            long long total = ss->loading_total_bytes, done = ss->loading_loaded_bytes;
+            long long elapsed = time(NULL) - ss->loading_start_time;
+            double perc = total ? (double)done * 100 / (double)total : 0;
+            long long eta = done && elapsed ? (long long)((double)(total - done) * (double)elapsed / (double)done) : 1;
+            snprintf(loading, sizeof(loading),
+                     "loading_start_time:%lld\r\nloading_total_bytes:%lld\r\nloading_rdb_used_mem:0\r\n"
+                     "loading_loaded_bytes:%lld\r\nloading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n",
+                     ss->loading_start_time, total, done, perc, eta);
+        }
         sb_printf(&b,
-                  "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+                  "loading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
                   "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
-                  "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
-                  "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
-                  "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n"
-                  "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n",
-                  srv.dirty, (long long)srv.start_time);
+                  "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
+                  "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
+                  "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\n"
+                  "rdb_last_load_keys_expired:%lld\r\nrdb_last_load_keys_loaded:%lld\r\n",
+                  srv.loading, srv.dirty, saving_bgsave_running(), ss->lastsave, ss->last_bgsave_ok ? "ok" : "err",
+                  ss->last_bgsave_time_sec, ss->bgsave_start_ms ? (mstime() - ss->bgsave_start_ms) / 1000 : -1,
+                  ss->saves, ss->last_load_keys_expired, ss->last_load_keys_loaded);
         aof_status as;
         aof_get_status(&as);
         sb_printf(&b,
@@ -193,6 +208,7 @@ char *server_info_text(int argc, arg *argv) {
                       "aof_buffer_length:%zu\r\naof_pending_bio_fsync:%llu\r\naof_delayed_fsync:%lu\r\n",
                       as.current_size, as.base_size, as.rewrite_scheduled, as.buffer_length, as.pending_bio_fsync,
                       as.delayed_fsync);
+        sb_printf(&b, "%s", loading);
     }
     if (want("stats", argc, argv, &d)) {
         long long ops = 0, in = 0, out = 0;

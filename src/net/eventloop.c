@@ -104,6 +104,45 @@ static long long thread_cpu_us(void) {
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Runs the handlers of the n events epoll_wait reported. */
+static void dispatch_fired(eloop *el, int n) {
+    /* Within a batch: hang-ups first (a closed connection frees its slot), then listening sockets (a
+     * connection made before a command was sent exists when the command runs), then the rest. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            int fd = el->fired[i].data.fd;
+            uint32_t evs = el->fired[i].events;
+            fevent *fe = &el->ev[fd];
+            int hup = (evs & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+            if (!(fe->mask & EL_READABLE) || !(pass == 0 ? hup && !fe->first : fe->first)) continue;
+            fe->rfn(fd, fe->data, EL_READABLE);
+            el->fired[i].events = 0; /* handled (a pending write fires next iteration) */
+        }
+    for (int i = 0; i < n; i++) {
+        int fd = el->fired[i].data.fd;
+        uint32_t evs = el->fired[i].events;
+        if (!evs) continue;
+        fevent *fe = &el->ev[fd];
+        int rfired = 0;
+        if ((fe->mask & EL_READABLE) && (evs & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))) {
+            fe->rfn(fd, fe->data, EL_READABLE);
+            rfired = 1;
+        }
+        fe = &el->ev[fd]; /* the handler may have changed the table */
+        if ((fe->mask & EL_WRITABLE) && (evs & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+            if (!rfired || fe->wfn != fe->rfn) fe->wfn(fd, fe->data, EL_WRITABLE);
+        }
+    }
+}
+
+int el_poll(eloop *el) {
+    int n = epoll_wait(el->epfd, el->fired, el->setsize, 0);
+    if (n <= 0) return 0;
+    server_update_cached_time();
+    dispatch_fired(el, n);
+    return n;
+}
+
 void el_run(eloop *el) {
     long long woke = 0, woke_cpu = 0;
     while (!el->stop) {
@@ -131,33 +170,7 @@ void el_run(eloop *el) {
         woke = monotonic_us();
         woke_cpu = thread_cpu_us();
         server_update_cached_time();
-        /* Within a batch: hang-ups first (a closed connection frees its slot), then listening sockets (a
-         * connection made before a command was sent exists when the command runs), then the rest. */
-        for (int pass = 0; pass < 2; pass++)
-            for (int i = 0; i < n; i++) {
-                int fd = el->fired[i].data.fd;
-                uint32_t evs = el->fired[i].events;
-                fevent *fe = &el->ev[fd];
-                int hup = (evs & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-                if (!(fe->mask & EL_READABLE) || !(pass == 0 ? hup && !fe->first : fe->first)) continue;
-                fe->rfn(fd, fe->data, EL_READABLE);
-                el->fired[i].events = 0; /* handled (a pending write fires next iteration) */
-            }
-        for (int i = 0; i < n; i++) {
-            int fd = el->fired[i].data.fd;
-            uint32_t evs = el->fired[i].events;
-            if (!evs) continue;
-            fevent *fe = &el->ev[fd];
-            int rfired = 0;
-            if ((fe->mask & EL_READABLE) && (evs & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))) {
-                fe->rfn(fd, fe->data, EL_READABLE);
-                rfired = 1;
-            }
-            fe = &el->ev[fd]; /* the handler may have changed the table */
-            if ((fe->mask & EL_WRITABLE) && (evs & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-                if (!rfired || fe->wfn != fe->rfn) fe->wfn(fd, fe->data, EL_WRITABLE);
-            }
-        }
+        dispatch_fired(el, n);
         if (el->timer && monotonic_us() >= el->timer_due_us) {
             int next = el->timer();
             el->timer_due_us = monotonic_us() + (long long)next * 1000;

@@ -32,6 +32,9 @@ typedef void el_long_iteration_fn(long long ms);
 void el_set_long_iteration(eloop *el, el_long_iteration_fn *fn);
 void el_stop(eloop *el);
 void el_run(eloop *el);
+/* Handles the file events ready now, without waiting, timers or the before-sleep hook (for work that
+ * holds the loop for long, such as loading the dataset, to keep accepting and answering clients). */
+int el_poll(eloop *el);
 /* Whether the loop has something to do right away (timeout 0 for epoll). */
 void el_set_busy(eloop *el, int busy);
 /* Caps how long epoll_wait may sleep (ms; -1 = no cap). */

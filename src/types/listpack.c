@@ -507,7 +507,9 @@ int lp_validate(const unsigned char *lp, size_t size, int deep) {
     if (p != end) return 0;
     unsigned n = hdr_count(lp);
     if (n != LP_UNKNOWN && n != count) return 0;
-    return 1;
+    /* Deep: also the invariants the code relies on (minimal encodings, integers stored as integers),
+     * which every listpack Redis writes has; a payload crafted otherwise is refused, not half-trusted. */
+    return lp_check(lp) == NULL;
 }
 
 /* ---- structure check ---- */
