@@ -27,7 +27,7 @@ import pytest
 
 from conftest import IS_REAL_REDIS, REDIS_SERVER, SARDINE_SERVER, Server
 from harness import check_oracle, digest, parse_commands
-from sardine_resp import Raw, wait_until
+from sardine_resp import Raw, encode, wait_until
 
 pytestmark = pytest.mark.skipif(IS_REAL_REDIS, reason="Sardine's AOF tests (they start redis-server themselves)")
 
@@ -553,3 +553,124 @@ def test_bgrewriteaof_replies(workdir):
                                     "appendonly.aof.manifest"], msg="the history files deleted")
     stop(s)
     check_aof(d)
+
+
+# ---- rewrites through the forkless snapshot ----
+
+def pipe(c, cmds):
+    """Commands sent in one write, so the server reads and runs them in one go (before the loop sleeps
+    and a snapshot slice runs); their replies."""
+    c.send(b"".join(encode(*cmd) for cmd in cmds))
+    return [c.reply() for _ in cmds]
+
+
+def big_fill(r, n=60000):
+    p = r.pipeline(transaction=False)
+    for i in range(0, n, 1000):
+        p.mset({f"key:{j}": f"value:{j}" for j in range(i, i + 1000)})
+    p.hset("bigh", mapping={f"f{j}": j for j in range(3000)})
+    p.zadd("bigz", {f"m{j}": j for j in range(3000)})
+    p.execute()
+    fill(r)
+
+
+def test_bgrewriteaof_with_writes_during_it(workdir):
+    """BGREWRITEAOF on a dataset big enough for several snapshot slices; writes made while it runs land in
+    the new incr file; the new base plus that file are the dataset, in Sardine and in redis-server."""
+    d, _ = workdir
+    s = start(workdir, "--appendonly", "yes")
+    r = s.client()
+    big_fill(r)
+    c = Raw(s.port)
+    replies = pipe(c, [("BGREWRITEAOF",), ("BGREWRITEAOF",), ("BGSAVE",), ("SET", "key:1", "changed"),
+                          ("DEL", "key:2"), ("HSET", "bigh", "new", "1"), ("ZREM", "bigz", "m5"), ("SET", "fresh", "1"),
+                          ("INFO", "persistence")])
+    assert replies[0] == "Background append only file rewriting started"
+    assert replies[1].msg == "ERR Background append only file rewriting already in progress"
+    assert replies[2].msg.startswith("ERR Another child process is active (AOF?): can't BGSAVE right now.")
+    assert b"aof_rewrite_in_progress:1" in replies[8]
+    wait_until(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0, msg="the rewrite")
+    r.set("after", "1")
+    info = r.info("persistence")
+    assert info["aof_rewrites"] == 1 and info["aof_last_bgrewrite_status"] == "ok"
+    assert info["aof_base_size"] > 0 and info["aof_current_size"] >= info["aof_base_size"]
+    assert manifest(d) == [["file", "appendonly.aof.2.base.rdb", "seq", "2", "type", "b"],
+                           ["file", "appendonly.aof.2.incr.aof", "seq", "2", "type", "i"]]
+    wait_until(lambda: files(d) == ["appendonly.aof.2.base.rdb", "appendonly.aof.2.incr.aof",
+                                    "appendonly.aof.manifest"], msg="the history files deleted")
+    assert ["SET", "key:1", "changed"] in incr_commands(d)
+    before = digest(r)
+    stop(s)
+    check_aof(d)
+    s = start(workdir, "--appendonly", "yes")
+    assert digest(s.client()) == before
+    stop(s)
+    o = start(workdir, "--appendonly", "yes", kind="redis")
+    assert digest(o.client()) == before
+
+
+def test_bgrewriteaof_during_bgsave_is_scheduled(workdir):
+    s = start(workdir, "--appendonly", "yes")
+    r = s.client()
+    big_fill(r)
+    c = Raw(s.port)
+    replies = pipe(c, [("BGSAVE",), ("BGREWRITEAOF",), ("INFO", "persistence")])
+    assert replies[:2] == ["Background saving started", "Background append only file rewriting scheduled"]
+    assert b"aof_rewrite_scheduled:1" in replies[2]
+    wait_until(lambda: r.info("persistence")["aof_rewrites"] == 1
+               and r.info("persistence")["aof_rewrite_in_progress"] == 0, msg="the scheduled rewrite")
+    info = r.info("persistence")
+    assert info["aof_rewrite_scheduled"] == 0 and info["aof_last_bgrewrite_status"] == "ok"
+    assert info["rdb_last_bgsave_status"] == "ok"
+
+
+def test_kill9_during_rewrite(workdir):
+    """A crash while the base is being written: the manifest still names the old base and both incr files."""
+    d, _ = workdir
+    s = start(workdir, "--appendonly", "yes")
+    r = s.client()
+    big_fill(r)
+    c = Raw(s.port)
+    replies = pipe(c, [("BGREWRITEAOF",), ("SET", "during", "1"), ("DEL", "key:7"), ("INFO", "persistence"),
+                          ("DEBUG", "DIGEST")])
+    assert b"aof_rewrite_in_progress:1" in replies[3]
+    kill9(s)
+    s = start(workdir, "--appendonly", "yes")
+    assert digest(s.client()) == replies[4]
+    stop(s)
+    check_aof(d)
+
+
+def test_config_set_appendonly_yes_with_data(workdir):
+    """Turned on at runtime, the AOF starts with a rewrite; writes made meanwhile are kept (temporary incr
+    file renamed when the base is done)."""
+    d, _ = workdir
+    s = start(workdir, "--appendonly", "no")
+    r = s.client()
+    big_fill(r)
+    c = Raw(s.port)
+    replies = pipe(c, [("CONFIG", "SET", "appendonly", "yes"), ("SET", "during", "1"), ("INFO", "persistence")])
+    assert replies[0] == "OK"
+    assert b"aof_rewrite_in_progress:1" in replies[2] and b"aof_enabled:1" in replies[2]
+    wait_until(lambda: r.info("persistence")["aof_rewrite_in_progress"] == 0, msg="the first rewrite")
+    r.set("after", "1")
+    assert [m[5] for m in manifest(d)] == ["b", "i"]
+    assert not any(f.startswith("temp-") for f in files(d))
+    before = digest(r)
+    stop(s)
+    s = start(workdir, "--appendonly", "yes")
+    assert digest(s.client()) == before
+
+
+def test_automatic_rewrite_on_growth(workdir):
+    s = start(workdir, "--appendonly", "yes", "--auto-aof-rewrite-min-size", "100kb",
+              "--auto-aof-rewrite-percentage", "100")
+    r = s.client()
+    p = r.pipeline(transaction=False)
+    for i in range(3000):
+        p.set(f"k{i % 10}", "x" * 100)
+    p.execute()
+    wait_until(lambda: r.info("persistence")["aof_rewrites"] >= 1
+               and r.info("persistence")["aof_rewrite_in_progress"] == 0, msg="an automatic rewrite")
+    assert "Starting automatic rewriting of AOF on" in s.read_log()
+    assert r.info("persistence")["aof_current_size"] < 100 * 1024
