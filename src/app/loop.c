@@ -121,7 +121,7 @@ static int server_cron(void) {
                                     : srv.last_signal == SIGTERM ? "Received SIGTERM scheduling shutdown..."
                                                                  : "Received shutdown signal, scheduling shutdown...");
         int flags = srv.last_signal == SIGINT ? srv.shutdown_on_sigint : srv.shutdown_on_sigterm;
-        if (saving_before_shutdown(flags) == 0) shutdown_now(0);
+        if (aof_before_shutdown(flags & SHUTDOWN_FORCE) == 0 && saving_before_shutdown(flags) == 0) shutdown_now(0);
         serverLog(LL_WARNING, "SIGTERM received but errors trying to shut down the server, check the logs for more information");
         srv.shutdown_asap = 0;
     }

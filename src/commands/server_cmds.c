@@ -204,7 +204,7 @@ void cmd_shutdown(client *c) {
         reply_error(c, "ERR No shutdown in progress.");
         return;
     }
-    if (saving_before_shutdown(flags) != 0) {
+    if (aof_before_shutdown(flags & SHUTDOWN_FORCE) != 0 || saving_before_shutdown(flags) != 0) {
         reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }

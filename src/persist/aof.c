@@ -1051,6 +1051,18 @@ int aof_enable_runtime(const char **err) {
     return 0;
 }
 
+/* Stops the running rewrite's snapshot and drops its partial base. */
+static void rewrite_abort(void) {
+    rewriting = 0; /* snapshot_done ignores the outcome now */
+    snapshot_abort();
+    if (rewrite_base_name) {
+        char path[4096];
+        aof_path(path, sizeof(path), rewrite_base_name);
+        bg_unlink(path);
+    }
+    rewrite_finished();
+}
+
 void aof_disable_runtime(void) {
     if (state == AOF_OFF) return;
     if (fd != -1) {
@@ -1067,14 +1079,7 @@ void aof_disable_runtime(void) {
     incr_size = fsynced_size = 0;
     if (rewriting) {
         serverLog(LL_NOTICE, "Killing running AOF rewrite");
-        rewriting = 0; /* snapshot_done ignores the outcome now */
-        snapshot_abort();
-        if (rewrite_base_name) {
-            char path[4096];
-            aof_path(path, sizeof(path), rewrite_base_name);
-            bg_unlink(path);
-        }
-        rewrite_finished();
+        rewrite_abort();
     }
     if (was_waiting) {
         char tmp[4096];
@@ -1083,6 +1088,20 @@ void aof_disable_runtime(void) {
     }
     buflen = 0;
     sink_unregister();
+}
+
+int aof_before_shutdown(int force) {
+    if (!rewriting) return 0;
+    if (state == AOF_WAIT_REWRITE) {
+        if (!force) {
+            serverLog(LL_WARNING, "Writing initial AOF, can't exit.");
+            return -1;
+        }
+        serverLog(LL_WARNING, "Writing initial AOF. Exit anyway.");
+    }
+    serverLog(LL_WARNING, "There is a child rewriting the AOF. Killing it!");
+    rewrite_abort();
+    return 0;
 }
 
 void aof_get_status(aof_status *s) {

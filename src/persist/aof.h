@@ -106,6 +106,10 @@ void aof_flush_and_sync(void);
 int aof_bgrewrite(void);
 int aof_rewrite_in_progress(void);
 
+/* Before a shutdown: a running rewrite is stopped; while the first AOF of a runtime CONFIG SET appendonly yes
+ * is still being written the shutdown is refused (-1) unless forced, as Redis. */
+int aof_before_shutdown(int force);
+
 /* Writes are refused while the last AOF write or background fsync failed: the errno, else 0. */
 int aof_write_error(void);
 
