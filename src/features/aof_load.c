@@ -355,7 +355,10 @@ int aof_load_startup(void) {
     int ret = load_all();
     serve_clients = 0;
     srv.loading = 0;
-    if (ret == AOF_FAILED || ret == AOF_OPEN_ERR) return -1;
+    if (ret == AOF_FAILED || ret == AOF_OPEN_ERR) {
+        for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], 0); /* the server exits: nothing half-loaded stays */
+        return -1;
+    }
     if (ret != AOF_NOT_EXIST)
         serverLog(LL_NOTICE, "DB loaded from append only file: %.3f seconds", (double)(ustime() - start) / 1e6);
     srv.dirty = 0;

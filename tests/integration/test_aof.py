@@ -690,3 +690,49 @@ def test_shutdown_while_writing_the_initial_aof(workdir):
     assert s.proc.wait(20) == 0  # (the replies do not outlive the exit)
     log = s.read_log()
     assert log.index("Writing initial AOF, can't exit.") < log.index("Writing initial AOF. Exit anyway.")
+
+
+def test_mutated_aof_never_crashes(workdir):
+    """Bounded fuzzing of the loader: a real incr file with random truncations, byte flips, duplicated and
+    deleted ranges.  Each start either loads (the keyspace passes its structure checks) or exits with
+    status 1 and Redis's messages; never a signal or a sanitizer report."""
+    d, servers = workdir
+    s = start(workdir, "--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    fill(s.client())
+    stop(s)
+    path = os.path.join(d, "appendonlydir", "appendonly.aof.1.incr.aof")
+    with open(path, "rb") as f:
+        original = f.read()
+    rnd = random.Random(7)
+    outcomes = {"loaded": 0, "refused": 0}
+    for i in range(20):
+        data = bytearray(original)
+        kind = i % 4
+        if kind == 0:
+            data = data[:rnd.randrange(len(data))]
+        elif kind == 1:
+            for _ in range(rnd.randint(1, 4)):
+                data[rnd.randrange(len(data))] = rnd.choice(b"*$\r\n0123456789-xX\x00\xff")
+        elif kind == 2:
+            a = rnd.randrange(len(data))
+            data[a:a] = data[a:a + rnd.randint(1, 60)]
+        else:
+            a = rnd.randrange(len(data))
+            del data[a:a + rnd.randint(1, 60)]
+        with open(path, "wb") as f:
+            f.write(bytes(data))
+        truncated = rnd.choice(["yes", "no"])
+        try:
+            s = start(workdir, "--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--aof-load-truncated", truncated)
+        except RuntimeError as e:
+            text = str(e)
+            assert "exited with 1" in text, text[-3000:]
+            assert "Sanitizer" not in text and "runtime error" not in text, text[-3000:]
+            outcomes["refused"] += 1
+            continue
+        r = s.client()
+        assert r.execute_command("DEBUG", "CHECK-KEYSPACE") == b"OK"
+        stop(s)
+        servers.remove(s)
+        outcomes["loaded"] += 1
+    assert outcomes["loaded"] and outcomes["refused"], outcomes
