@@ -998,8 +998,9 @@ static int rewrite_limited(void) {
 }
 
 void aof_cron(void) {
-    if (state == AOF_OFF) return;
+    /* a BGREWRITEAOF scheduled behind a BGSAVE runs even with appendonly no, as Redis */
     if (!rewriting && !snapshot_running() && rewrite_scheduled && !rewrite_limited()) rewrite_start();
+    if (state == AOF_OFF) return;
     if (state == AOF_ON && !rewriting && !snapshot_running() && aofc.rewrite_perc && current_size > aofc.rewrite_min_size) {
         long long base = base_size ? base_size : 1;
         long long growth = current_size * 100 / base - 100;

@@ -736,3 +736,20 @@ def test_mutated_aof_never_crashes(workdir):
         servers.remove(s)
         outcomes["loaded"] += 1
     assert outcomes["loaded"] and outcomes["refused"], outcomes
+
+
+@pytest.mark.parametrize("kind", ["sardine", "redis"])
+def test_bgrewriteaof_with_appendonly_no(workdir, kind):
+    """As Redis: BGREWRITEAOF with the AOF off writes a base and a manifest naming only it."""
+    d, _ = workdir
+    s = start(workdir, "--appendonly", "no", kind=kind)
+    r = s.client()
+    r.set("a", "1")
+    c = Raw(s.port)
+    assert c.cmd("BGREWRITEAOF") == "Background append only file rewriting started"
+    c.close()
+    wait_until(lambda: r.info("persistence")["aof_rewrites"] == 1
+               and r.info("persistence")["aof_rewrite_in_progress"] == 0, msg="the rewrite")
+    assert r.info("persistence")["aof_enabled"] == 0
+    assert manifest(d) == [["file", "appendonly.aof.1.base.rdb", "seq", "1", "type", "b"]]
+    assert files(d) == ["appendonly.aof.1.base.rdb", "appendonly.aof.manifest"]
