@@ -190,6 +190,7 @@ static cfg table[] = {
     {"stop-writes-on-bgsave-error", NULL, T_BOOL, 0, &srv.stop_writes_on_bgsave_err, 0, 0, "yes"},
     {"rdbcompression", NULL, T_BOOL, 0, &srv.rdb_compression, 0, 0, "yes"},
     {"rdbchecksum", NULL, T_BOOL, F_IMMUTABLE, &srv.rdb_checksum, 0, 0, "yes"},
+    {"bgsave-fork", NULL, T_BOOL, 0, &srv.bgsave_fork, 0, 0, "no"},
     {"rdb-del-sync-files", NULL, T_BOOL, 0, &srv.rdb_del_sync_files, 0, 0, "no"},
     STORED("sanitize-dump-payload", st_sanitize_dump, "no"),
     STORED("replica-read-only", st_replica_ro, "yes"),

@@ -230,7 +230,7 @@ char *server_info_text(int argc, arg *argv) {
                   "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:%lld\r\nevicted_clients:0\r\n"
                   "total_eviction_exceeded_time:%lld\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\n"
                   "keyspace_misses:%lld\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n"
-                  "latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
+                  "latest_fork_usec:%lld\r\ntotal_forks:%lld\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
                   "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
                   "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
                   "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n"
@@ -243,7 +243,8 @@ char *server_info_text(int argc, arg *argv) {
                   srv.stat_net_output_bytes, (double)in / 1024, (double)out / 1024, srv.stat_rejected_conn,
                   srv.stat_expiredkeys, (double)srv.stat_expired_stale_perc_x100 / 100,
                   srv.stat_expired_time_cap_reached, srv.stat_evictedkeys, srv.stat_evictions_time_us / 1000,
-                  srv.stat_keyspace_hits, srv.stat_keyspace_misses, srv.stat_unexpected_error_replies,
+                  srv.stat_keyspace_hits, srv.stat_keyspace_misses, saving_get_stats()->latest_fork_usec,
+                  saving_get_stats()->total_forks, srv.stat_unexpected_error_replies,
                   srv.stat_total_error_replies, srv.stat_io_reads, srv.stat_io_writes,
                   srv.stat_client_qbuf_limit_disconnections, srv.stat_client_outbuf_limit_disconnections,
                   srv.stat_oom_rejections, el_iterations(srv.el), el_max_iteration_us(srv.el),

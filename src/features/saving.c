@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,9 +60,73 @@ static void bgsave_done(void *ud, int ok, const char *err) {
     }
 }
 
+/* ---- the fork-based mode (bgsave-fork yes): Redis's way, kept for comparison ---- */
+
+static pid_t child_pid;
+static int child_ok;
+static void child_done(void *ud, int ok, const char *err) {
+    (void)ud, (void)err;
+    child_ok = ok;
+}
+
+/* The child: the snapshot engine in foreground mode on the forked copy of the dataset. */
+static void child_main(void) {
+    for (int i = 0; i < srv.nlisten; i++) close(srv.listen_fds[i]);
+    snap_req r = {.path = rdb_path(), .foreground = 1, .done = child_done};
+    char err[512];
+    child_ok = 0;
+    if (snapshot_start(&r, err, sizeof(err)) != 0) serverLog(LL_WARNING, "%s", err);
+    _exit(child_ok ? 0 : 1);
+}
+
+static int bgsave_fork(char *err, size_t errlen) {
+    long long start = ustime();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) child_main();
+    st.latest_fork_usec = ustime() - start;
+    st.total_forks++;
+    child_pid = pid;
+    serverLog(LL_NOTICE, "Background saving started by pid %d", (int)pid);
+    return 0;
+}
+
+/* Reaps the child when it is done. */
+static void check_child(void) {
+    if (!child_pid) return;
+    int status;
+    pid_t p = waitpid(child_pid, &status, WNOHANG);
+    if (p == 0) return;
+    child_pid = 0;
+    int ok = p > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    bgsave_done(NULL, ok, ok ? NULL : "the child failed");
+}
+
+static void kill_child(void) {
+    if (!child_pid) return;
+    kill(child_pid, SIGUSR1);
+    waitpid(child_pid, NULL, 0);
+    child_pid = 0;
+    bgsave_done(NULL, 0, "killed");
+}
+
 /* Starts a background save; 0, or -1 with the reason in err. */
 static int bgsave_start(char *err, size_t errlen) {
     st.last_bgsave_try = time(NULL);
+    if (srv.bgsave_fork) {
+        dirty_at_start = srv.dirty;
+        st.bgsave_start_ms = mstime();
+        bgsave_running = 1;
+        if (bgsave_fork(err, errlen) == 0) return 0;
+        bgsave_running = 0;
+        st.bgsave_start_ms = 0;
+        st.last_bgsave_ok = 0;
+        serverLog(LL_WARNING, "Can't save in background: %s", err);
+        return -1;
+    }
     snap_req r = {.path = rdb_path(), .done = bgsave_done};
     dirty_at_start = srv.dirty;
     st.bgsave_start_ms = mstime();
@@ -104,7 +170,7 @@ static int save_now(void) {
 }
 
 void cmd_save(client *c) {
-    if (snapshot_running()) {
+    if (snapshot_running() || child_pid) {
         reply_error(c, "ERR Background save already in progress");
         return;
     }
@@ -145,7 +211,8 @@ void cmd_lastsave(client *c) { reply_int(c, saving_get_stats()->lastsave); }
 int saving_refuses_writes(void) { return srv.stop_writes_on_bgsave_err && srv.nsaveparams > 0 && !st.last_bgsave_ok; }
 
 void saving_cron(void) {
-    if (snapshot_running()) return;
+    check_child();
+    if (snapshot_running() || child_pid) return;
     char err[512];
     if (st.bgsave_scheduled) {
         st.bgsave_scheduled = 0;
@@ -164,9 +231,13 @@ void saving_cron(void) {
     }
 }
 
-int saving_step(void) { return snapshot_step(); }
+int saving_step(void) {
+    check_child();
+    return snapshot_step();
+}
 
 int saving_before_shutdown(int flags) {
+    kill_child();
     if (snapshot_running()) {
         serverLog(LL_WARNING, "There is a snapshot in progress. Stopping it before shutting down.");
         snapshot_abort();
@@ -184,6 +255,7 @@ int saving_before_shutdown(int flags) {
 }
 
 void saving_flushall_begin(void) {
+    kill_child();
     if (bgsave_running) {
         serverLog(LL_NOTICE, "Background saving stopped by FLUSHALL");
         snapshot_abort();
@@ -246,6 +318,7 @@ int saving_load_at_startup(void) {
 }
 
 int saving_debug_reload(client *c) {
+    kill_child();
     if (snapshot_running()) snapshot_abort();
     if (save_now() != 0) {
         reply_error(c, "ERR Error trying to save the DB");

@@ -5,6 +5,10 @@
  * `dir`/`dbfilename` at startup and DEBUG RELOAD, and INFO persistence's
  * rdb_* fields.
  *
+ * `bgsave-fork yes` (Sardine's, off by default) makes BGSAVE fork as Redis
+ * does, the child running the same snapshot to completion on its copy of
+ * the dataset: it exists to compare the two designs (bench/bgsave.py).
+ *
  * State: one snapshot at a time.  A BGSAVE asked for while another snapshot
  * runs (an AOF rewrite's base) is refused or, with SCHEDULE, started by the
  * cron when the other one ends.  `srv.dirty` counts changes since the last
@@ -42,6 +46,7 @@ typedef struct saving_stats {
     long long last_load_keys_loaded, last_load_keys_expired;
     int bgsave_scheduled;
     long long loading_start_time, loading_total_bytes, loading_loaded_bytes;
+    long long latest_fork_usec, total_forks; /* bgsave-fork yes only */
 } saving_stats;
 const saving_stats *saving_get_stats(void);
 

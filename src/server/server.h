@@ -79,6 +79,7 @@ typedef struct server {
     int rdb_compression, rdb_checksum, stop_writes_on_bgsave_err, rdb_del_sync_files; /* rdbcompression: LZF for strings in RDB files and DUMP payloads */
     struct saveparam { long long seconds, changes; } *saveparams;
     int nsaveparams;
+    int bgsave_fork;               /* bgsave-fork: BGSAVE forks a child as Redis (comparison mode) */
     int shutdown_on_sigint, shutdown_on_sigterm; /* SHUTDOWN_* flags ("default" = 0) */
     int loading;                   /* loading the dataset at startup / DEBUG RELOAD */
     /* the data types' encoding thresholds live in types/limits.h (config.c writes them there) */
