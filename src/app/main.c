@@ -173,6 +173,7 @@ int main(int argc, char **argv) {
     bio_init();
     s_allocator_init();
     debug_set_loadaof(aof_debug_loadaof);
+    aof_set_other_save_check(saving_bgsave_running);
     if (background || (srv.pidfile && srv.pidfile[0])) write_pidfile();
     serverLog(LL_NOTICE, "monotonic clock: POSIX clock_gettime");
     serverLog(LL_NOTICE, "Running mode=standalone, port=%d.", srv.port);

@@ -56,6 +56,11 @@ static atomic_int bio_fsync_ok = 1, bio_fsync_errno;
 
 #define TEMP_PREFIX "temp-"
 
+/* Another background save (a BGSAVE, forked or not) keeps rewrites waiting, as Redis's one child at a time. */
+static int (*other_save_running)(void);
+void aof_set_other_save_check(int (*running)(void)) { other_save_running = running; }
+static int save_busy(void) { return snapshot_running() || (other_save_running && other_save_running()); }
+
 void aof_path(char *out, size_t n, const char *name) {
     snprintf(out, n, "%s/%s", aofc.dirname, name);
 }
@@ -604,7 +609,7 @@ void aof_flush(int force) {
         bufcap = 0;
     }
 try_fsync:
-    if (aofc.no_fsync_on_rewrite && snapshot_running()) return;
+    if (aofc.no_fsync_on_rewrite && save_busy()) return;
     if (aofc.fsync == AOF_FSYNC_ALWAYS) {
         if (fdatasync(fd) == -1) {
             serverLog(LL_WARNING, "Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...",
@@ -917,7 +922,7 @@ static int open_new_incr(void) {
 }
 
 static int rewrite_start(void) {
-    if (rewriting || snapshot_running()) return -1;
+    if (rewriting || save_busy()) return -1;
     if (dir_create_if_missing() == -1) {
         serverLog(LL_WARNING, "Can't open or create append-only dir %s: %s", aofc.dirname, strerror(errno));
         last_bgrewrite_ok = 0;
@@ -966,7 +971,7 @@ static int rewrite_start(void) {
 
 int aof_bgrewrite(void) {
     if (rewriting) return -2;
-    if (snapshot_running() || srv.in_exec) {
+    if (save_busy() || srv.in_exec) {
         rewrite_scheduled = 1;
         consecutive_failures = 0;
         return 1;
@@ -999,9 +1004,9 @@ static int rewrite_limited(void) {
 
 void aof_cron(void) {
     /* a BGREWRITEAOF scheduled behind a BGSAVE runs even with appendonly no, as Redis */
-    if (!rewriting && !snapshot_running() && rewrite_scheduled && !rewrite_limited()) rewrite_start();
+    if (!rewriting && !save_busy() && rewrite_scheduled && !rewrite_limited()) rewrite_start();
     if (state == AOF_OFF) return;
-    if (state == AOF_ON && !rewriting && !snapshot_running() && aofc.rewrite_perc && current_size > aofc.rewrite_min_size) {
+    if (state == AOF_ON && !rewriting && !save_busy() && aofc.rewrite_perc && current_size > aofc.rewrite_min_size) {
         long long base = base_size ? base_size : 1;
         long long growth = current_size * 100 / base - 100;
         if (growth >= aofc.rewrite_perc && !rewrite_limited()) {
@@ -1025,7 +1030,7 @@ int aof_enable_runtime(const char **err) {
     if (state != AOF_OFF) return 0;
     state = AOF_WAIT_REWRITE;
     sink_register();
-    if (snapshot_running()) {
+    if (save_busy()) {
         rewrite_scheduled = 1;
         serverLog(LL_WARNING, "AOF was enabled but there is already another background operation. An AOF background was "
                               "scheduled to start when possible.");

@@ -102,6 +102,10 @@ void aof_cron(void);
 /* Flushes and fsyncs synchronously (shutdown, DEBUG LOADAOF). */
 void aof_flush_and_sync(void);
 
+/* The top of the server tells whether a BGSAVE runs (forked or not): rewrites wait for it, as Redis runs one
+ * child at a time (and no-appendfsync-on-rewrite counts it). */
+void aof_set_other_save_check(int (*running)(void));
+
 /* BGREWRITEAOF: 0 started, 1 scheduled (another snapshot runs), -1 failed, -2 already in progress. */
 int aof_bgrewrite(void);
 int aof_rewrite_in_progress(void);

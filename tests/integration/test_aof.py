@@ -609,8 +609,9 @@ def test_bgrewriteaof_with_writes_during_it(workdir):
     assert digest(o.client()) == before
 
 
-def test_bgrewriteaof_during_bgsave_is_scheduled(workdir):
-    s = start(workdir, "--appendonly", "yes")
+@pytest.mark.parametrize("fork", ["no", "yes"])
+def test_bgrewriteaof_during_bgsave_is_scheduled(workdir, fork):
+    s = start(workdir, "--appendonly", "yes", "--bgsave-fork", fork)
     r = s.client()
     big_fill(r)
     c = Raw(s.port)
