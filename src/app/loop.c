@@ -19,6 +19,7 @@
 #include "mem/arena.h"
 #include "net/client.h"
 #include "net/eventloop.h"
+#include "persist/aof.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -113,6 +114,7 @@ static int server_cron(void) {
     clients_cron();
     migrate_close_idle();
     active_expire_cycle(EXPIRE_SLOW);
+    aof_cron();
     saving_cron();
     arena_release_free_pages();
     if (srv.shutdown_asap) {
@@ -120,7 +122,7 @@ static int server_cron(void) {
                                     : srv.last_signal == SIGTERM ? "Received SIGTERM scheduling shutdown..."
                                                                  : "Received shutdown signal, scheduling shutdown...");
         int flags = srv.last_signal == SIGINT ? srv.shutdown_on_sigint : srv.shutdown_on_sigterm;
-        if (saving_before_shutdown(flags) == 0) shutdown_now(0);
+        if (aof_before_shutdown(flags & SHUTDOWN_FORCE) == 0 && saving_before_shutdown(flags) == 0) shutdown_now(0);
         serverLog(LL_WARNING, "SIGTERM received but errors trying to shut down the server, check the logs for more information");
         srv.shutdown_asap = 0;
     }
@@ -134,6 +136,7 @@ static void before_sleep(void) {
     blocking_check_timeouts();
     blocking_serve_ready();
     clients_free_closed();
+    aof_flush(0); /* the AOF before any reply of the commands it holds (appendfsync always: fsynced too) */
     clients_handle_pending_writes();
     clients_free_closed();
     /* Replies are out first; then one short slice of background freeing (~0.1-0.3 ms). */

@@ -17,6 +17,9 @@
 #include "features/saving.h"
 #include "app/loop.h"
 #include "commands/command.h"
+#include "commands/debug_cmds.h"
+#include "features/aof_load.h"
+#include "persist/aof.h"
 #include "commands/dispatch.h"
 #include "mem/arena.h"
 #include "net/eventloop.h"
@@ -169,6 +172,8 @@ int main(int argc, char **argv) {
     if (listen_all() != 0) return 1;
     bio_init();
     s_allocator_init();
+    debug_set_loadaof(aof_debug_loadaof);
+    aof_set_other_save_check(saving_bgsave_running);
     if (background || (srv.pidfile && srv.pidfile[0])) write_pidfile();
     serverLog(LL_NOTICE, "monotonic clock: POSIX clock_gettime");
     serverLog(LL_NOTICE, "Running mode=standalone, port=%d.", srv.port);
@@ -181,7 +186,9 @@ int main(int argc, char **argv) {
                   h);
     }
     serverLog(LL_WARNING, "Server initialized");
-    if (saving_load_at_startup() != 0) return 1;
+    /* As Redis: with appendonly yes the AOF is the dataset and the RDB file is not read. */
+    if (aof_load_startup() != 0) return 1;
+    if (!aofc.enabled && saving_load_at_startup() != 0) return 1;
     serverLog(LL_NOTICE, "Ready to accept connections");
     supervise_ready();
     server_install_loop_hooks();

@@ -3,6 +3,7 @@
 #include "commands/call.h"
 #include "commands/propagate.h"
 #include "mem/arena.h"
+#include "persist/aof.h"
 #include "protocol/reply.h"
 #include "features/blocking.h"
 #include "features/multi.h"
@@ -104,6 +105,14 @@ int process_command(client *c) {
             reject(c, cmd, saving_misconf_error);
             return 1;
         }
+    }
+    int aof_errno = aof_write_error();
+    if (aof_errno && ((cmd->flags & CMD_WRITE) || !strcmp(cmd->name, "ping") ||
+                      (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE)))) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "MISCONF Errors writing to the AOF file: %s", strerror(aof_errno));
+        reject(c, cmd, msg);
+        return 1;
     }
     if (srv.paused_until_ms && !(c->flags & CLIENT_MULTI)) {
         int affected = srv.pause_all || (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) ||

@@ -10,6 +10,7 @@
 #include "persist/rdb_load.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
+#include "persist/aof.h"
 #include "protocol/reply.h"
 #include "server/bio.h"
 #include "server/server.h"
@@ -38,6 +39,10 @@ static int debug_allowed(client *c) {
     return 0;
 }
 
+/* DEBUG LOADAOF runs the AOF loader, which sits above the commands: the top of the server installs it. */
+static debug_loadaof_fn *loadaof_fn;
+void debug_set_loadaof(debug_loadaof_fn *fn) { loadaof_fn = fn; }
+
 void cmd_debug(client *c) {
     if (!debug_allowed(c)) return;
     const arg *sub = &c->argv[1];
@@ -58,6 +63,8 @@ void cmd_debug(client *c) {
             "    behavior). Setting it to 1 reenables back the default.",
             "APPLY-STREAM <0|1>",
             "    This connection applies a propagated stream: keys never expire under its commands.",
+            "LOADAOF",
+            "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "PROPAGATION-LOG <file>|OFF",
             "    Write every propagated command to <file> as RESP (a replica's view of the stream).",
             "SNAPSHOT-THROTTLE <keys>",
@@ -89,6 +96,9 @@ void cmd_debug(client *c) {
         double secs = strtod(c->argv[2].p, NULL);
         struct timespec ts = {(time_t)secs, (long)((secs - floor(secs)) * 1e9)};
         nanosleep(&ts, NULL);
+        reply_ok(c);
+    } else if (arg_is(sub, "loadaof") && c->argc == 2) {
+        if (!loadaof_fn || loadaof_fn() != 0) exit(1); /* as Redis: a reload that fails leaves nothing to serve */
         reply_ok(c);
     } else if (arg_is(sub, "propagation-log") && c->argc == 3) {
         /* Sardine's own: a test sink of the propagated stream (commands/propagate.h). */
@@ -158,6 +168,10 @@ static void free_dataset_on_exit(void) {
 void shutdown_now(int exit_code) {
     serverLog(LL_WARNING, "User requested shutdown...");
     supervise_stopping();
+    if (aof_state() != AOF_OFF) {
+        serverLog(LL_NOTICE, "Calling fsync() on the AOF file.");
+        aof_flush_and_sync();
+    }
     free_dataset_on_exit();
     if (srv.pidfile && srv.pidfile[0]) {
         serverLog(LL_NOTICE, "Removing the pid file.");
@@ -190,7 +204,7 @@ void cmd_shutdown(client *c) {
         reply_error(c, "ERR No shutdown in progress.");
         return;
     }
-    if (saving_before_shutdown(flags) != 0) {
+    if (aof_before_shutdown(flags & SHUTDOWN_FORCE) != 0 || saving_before_shutdown(flags) != 0) {
         reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
         return;
     }

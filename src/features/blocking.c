@@ -34,8 +34,7 @@ static dict *ready_set;   /* "<dbid>:<key>" of keys already in `ready` */
 size_t blocking_client_count(void) { return nblocked; }
 
 int blocking_allowed(const client *c) {
-    (void)c;
-    return !srv.in_exec;
+    return !srv.in_exec && !(c->flags & CLIENT_APPLY_STREAM); /* the AOF loader's client must never block */
 }
 
 /* Redis 7.0's rule: a long double of seconds, times 1000 rounded up to whole ms; a value too big for a

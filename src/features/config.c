@@ -2,6 +2,7 @@
 #include "features/config.h"
 #include "commands/commands.h"
 #include "net/listen.h"
+#include "persist/aof.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
 #include "server/server.h"
@@ -67,14 +68,14 @@ typedef struct cfg {
     char *(*get)(void);
 } cfg;
 
-static stored st_appendonly, st_appendfilename, st_appendfsync, st_notify, st_replicaof,
+static stored st_notify, st_replicaof,
     st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
     st_lua_time_limit, st_replica_ro,
    
     st_aof_preamble, st_active_defrag,
     st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
-    st_tracking_table, st_lazyfree_replica, st_busy_reply, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings, st_aof_rewrite_perc,
-    st_aof_rewrite_min, st_aof_use_rdb_preamble, st_aof_timestamp, st_sanitize_dump, st_acllog,
+    st_tracking_table, st_lazyfree_replica, st_busy_reply, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings,
+    st_sanitize_dump, st_acllog,
     st_aclfile, st_replica_priority;
 
 int config_sanitize_dump(void) {
@@ -90,6 +91,12 @@ static char *get_bind(void);
 static int set_cob(const char **argv, int argc, const char **err);
 static char *get_cob(void);
 static int set_dir(const char **argv, int argc, const char **err);
+static int set_appendonly(const char **argv, int argc, const char **err);
+static char *get_appendonly(void);
+static int set_appendfilename(const char **argv, int argc, const char **err);
+static char *get_appendfilename(void);
+static int set_appenddirname(const char **argv, int argc, const char **err);
+static char *get_appenddirname(void);
 static char *get_dir(void);
 static int set_unixsocketperm(const char **argv, int argc, const char **err);
 static int set_safety(const char **argv, int argc, const char **err);
@@ -162,9 +169,13 @@ static cfg table[] = {
     {"enable-protected-configs", NULL, T_ENUM, F_IMMUTABLE, &enable_protected_configs, 0, 0, "no",
      (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
     {"save", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "3600 1 300 100 60 10000", NULL, set_save, get_save},
-    STORED("appendonly", st_appendonly, "no"),
-    STORED_F("appendfilename", st_appendfilename, "appendonly.aof", F_IMMUTABLE),
-    STORED("appendfsync", st_appendfsync, "everysec"),
+    {"appendonly", NULL, T_SPECIAL, 0, NULL, 0, 0, "no", NULL, set_appendonly, get_appendonly},
+    {"appendfilename", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "appendonly.aof", NULL, set_appendfilename, get_appendfilename},
+    {"appenddirname", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "appendonlydir", NULL, set_appenddirname, get_appenddirname},
+    {"appendfsync", NULL, T_ENUM, 0, &aofc.fsync, 0, 0, "everysec",
+     (const enum_name[]){{"always", AOF_FSYNC_ALWAYS}, {"everysec", AOF_FSYNC_EVERYSEC}, {"no", AOF_FSYNC_NO}, {NULL, 0}}},
+    {"no-appendfsync-on-rewrite", NULL, T_BOOL, 0, &aofc.no_fsync_on_rewrite, 0, 0, "no"},
+    {"aof-load-truncated", NULL, T_BOOL, 0, &aofc.load_truncated, 0, 0, "yes"},
     {"dbfilename", NULL, T_SPECIAL, F_PROTECTED, NULL, 0, 0, "dump.rdb", NULL, set_dbfilename, get_dbfilename},
     STORED("notify-keyspace-events", st_notify, ""),
     STORED_F("replicaof", st_replicaof, "", F_IMMUTABLE),
@@ -197,10 +208,10 @@ static cfg table[] = {
     {"stream-node-max-bytes", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.stream_node_max_bytes, 0, LONG_MAX, "4096"},
     {"stream-node-max-entries", NULL, T_LL, 0, &limits.stream_node_max_entries, 0, LLONG_MAX, "100"},
     {"hll-sparse-max-bytes", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.hll_sparse_max_bytes, 0, LONG_MAX, "3000"},
-    STORED("aof-use-rdb-preamble", st_aof_use_rdb_preamble, "yes"),
-    STORED("aof-timestamp-enabled", st_aof_timestamp, "no"),
-    STORED_NUM("auto-aof-rewrite-percentage", st_aof_rewrite_perc, "100", 0, 0, INT_MAX),
-    STORED_NUM("auto-aof-rewrite-min-size", st_aof_rewrite_min, "67108864", F_MEMORY, 0, LLONG_MAX),
+    {"aof-use-rdb-preamble", NULL, T_BOOL, 0, &aofc.use_rdb_preamble, 0, 0, "yes"},
+    {"aof-timestamp-enabled", NULL, T_BOOL, 0, &aofc.timestamp_enabled, 0, 0, "no"},
+    {"auto-aof-rewrite-percentage", NULL, T_INT, 0, &aofc.rewrite_perc, 0, INT_MAX, "100"},
+    {"auto-aof-rewrite-min-size", NULL, T_LL, F_MEMORY, &aofc.rewrite_min_size, 0, LLONG_MAX, "67108864"},
     STORED("activedefrag", st_active_defrag, "no"),
     STORED("jemalloc-bg-thread", st_jemalloc_bg, "yes"),
     STORED("oom-score-adj", st_oom_score, "no"),
@@ -491,6 +502,60 @@ static int set_dir(const char **argv, int argc, const char **err) {
     }
     return 1;
 }
+
+/* appendonly: at startup only the flag; once running, CONFIG SET starts the AOF (rewriting first) or stops it. */
+static int set_appendonly(const char **argv, int argc, const char **err) {
+    int b;
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    if (!parse_bool(argv[0], &b)) {
+        *err = "argument must be 'yes' or 'no'";
+        return 0;
+    }
+    if (aof_runtime_started()) {
+        if (!b) aof_disable_runtime();
+        else if (aof_enable_runtime(err) != 0) return 0;
+    }
+    aofc.enabled = b;
+    return 1;
+}
+
+static char *get_appendonly(void) { return s_strdup(aofc.enabled ? "yes" : "no"); }
+
+/* appendfilename and appenddirname: a name inside dir, never a path. */
+static int set_aof_name(char **dst, const char **argv, int argc, const char **err, const char *empty, const char *path) {
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    if (!argv[0][0]) {
+        *err = empty;
+        return 0;
+    }
+    if (strchr(argv[0], '/')) {
+        *err = path;
+        return 0;
+    }
+    s_free(*dst);
+    *dst = s_strdup(argv[0]);
+    return 1;
+}
+
+static int set_appendfilename(const char **argv, int argc, const char **err) {
+    return set_aof_name(&aofc.filename, argv, argc, err, "appendfilename can't be empty",
+                        "appendfilename can't be a path, just a filename");
+}
+
+static char *get_appendfilename(void) { return s_strdup(aofc.filename ? aofc.filename : ""); }
+
+static int set_appenddirname(const char **argv, int argc, const char **err) {
+    return set_aof_name(&aofc.dirname, argv, argc, err, "appenddirname can't be empty",
+                        "appenddirname can't be a path, just a dirname");
+}
+
+static char *get_appenddirname(void) { return s_strdup(aofc.dirname ? aofc.dirname : ""); }
 
 static char *get_dir(void) {
     char buf[4096];

@@ -7,6 +7,7 @@
 #include "mem/arena.h"
 #include "protocol/reply.h"
 #include "net/eventloop.h"
+#include "persist/aof.h"
 #include "server/bio.h"
 #include "features/blocking.h"
 #include "server/server.h"
@@ -186,14 +187,28 @@ char *server_info_text(int argc, arg *argv) {
                   "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
                   "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
                   "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\n"
-                  "rdb_last_load_keys_expired:%lld\r\nrdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\n"
-                  "aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
-                  "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
-                  "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
-                  "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n%s",
+                  "rdb_last_load_keys_expired:%lld\r\nrdb_last_load_keys_loaded:%lld\r\n",
                   srv.loading, srv.dirty, saving_bgsave_running(), ss->lastsave, ss->last_bgsave_ok ? "ok" : "err",
                   ss->last_bgsave_time_sec, ss->bgsave_start_ms ? (mstime() - ss->bgsave_start_ms) / 1000 : -1,
-                  ss->saves, ss->last_load_keys_expired, ss->last_load_keys_loaded, loading);
+                  ss->saves, ss->last_load_keys_expired, ss->last_load_keys_loaded);
+        aof_status as;
+        aof_get_status(&as);
+        sb_printf(&b,
+                  "aof_enabled:%d\r\naof_rewrite_in_progress:%d\r\naof_rewrite_scheduled:%d\r\n"
+                  "aof_last_rewrite_time_sec:%lld\r\naof_current_rewrite_time_sec:%lld\r\n"
+                  "aof_last_bgrewrite_status:%s\r\naof_rewrites:%lld\r\naof_rewrites_consecutive_failures:%lld\r\n"
+                  "aof_last_write_status:%s\r\naof_last_cow_size:0\r\n"
+                  "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+                  as.enabled, as.rewrite_in_progress, as.rewrite_scheduled, as.last_rewrite_time_sec,
+                  as.current_rewrite_time_sec, as.last_bgrewrite_ok ? "ok" : "err", as.rewrites,
+                  as.rewrites_consecutive_failures, as.last_write_ok ? "ok" : "err");
+        if (as.enabled)
+            sb_printf(&b,
+                      "aof_current_size:%lld\r\naof_base_size:%lld\r\naof_pending_rewrite:%d\r\n"
+                      "aof_buffer_length:%zu\r\naof_pending_bio_fsync:%llu\r\naof_delayed_fsync:%lu\r\n",
+                      as.current_size, as.base_size, as.rewrite_scheduled, as.buffer_length, as.pending_bio_fsync,
+                      as.delayed_fsync);
+        sb_printf(&b, "%s", loading);
     }
     if (want("stats", argc, argv, &d)) {
         long long ops = 0, in = 0, out = 0;
