@@ -85,6 +85,9 @@ typedef void kt_visit_fn(void *ud, handle_t h);
 
 uint64_t kt_hash(const char *key, size_t len);
 void kt_init(ktable *t);
+/* Sizes an empty, never used table for about n keys at once (a load that knows its key count: RDB's
+ * RESIZEDB), so that the keys are placed once instead of being moved by every growth step. */
+void kt_reserve(ktable *t, size_t n);
 /* Frees the table's own memory, calling free_entry for each handle first. */
 void kt_destroy(ktable *t, kt_visit_fn *free_entry, void *ud);
 handle_t kt_find(const ktable *t, const char *key, size_t klen, uint64_t hash, kslot *where);

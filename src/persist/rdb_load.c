@@ -60,6 +60,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RD_CHUNK ((size_t)1 << 20)
@@ -1159,6 +1160,9 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
         } else if (type == RDB_OPCODE_RESIZEDB) {
             uint64_t a, b;
             if (!rd_len(&r, &a) || !rd_len(&r, &b)) goto bad;
+            /* Size the table at once; the hint is trusted only as far as the file could hold that many keys. */
+            struct stat sb;
+            if (d && db_size(d) == 0 && fstat(fd, &sb) == 0 && a <= (uint64_t)sb.st_size / 4) kt_reserve(&d->t, (size_t)a);
         } else if (type == RDB_OPCODE_AUX) {
             const char *k, *val;
             size_t kl, vl;
