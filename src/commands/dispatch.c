@@ -5,6 +5,7 @@
 #include "mem/arena.h"
 #include "protocol/reply.h"
 #include "features/blocking.h"
+#include "features/eval.h"
 #include "features/multi.h"
 #include "keyspace/evict.h"
 #include "server/server.h"
@@ -75,12 +76,16 @@ int process_command(client *c) {
         reject(c, cmd, "NOAUTH Authentication required.");
         return 1;
     }
+    if (eval_busy() && !(cmd->flags & CMD_ALLOW_BUSY)) { /* a script passed busy-reply-threshold */
+        reject(c, cmd, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        return 1;
+    }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reject(c, cmd, "ERR Command not allowed inside a transaction");
         return 1;
     }
-    if (srv.maxmemory || srv.safety_limit || arena_low()) {
-        int deny = (cmd->flags & CMD_DENYOOM) != 0;
+    if ((srv.maxmemory || srv.safety_limit || arena_low()) && !eval_busy()) {
+        int deny = (eval_command_flags(c, cmd) & CMD_DENYOOM) != 0; /* a script's shebang flags count */
         if (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_DENYOOM)) deny = 1;
         if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) deny = 1;
         /* With maxmemory, every command first evicts (as Redis does); the safety limit only gates writes. */
@@ -132,6 +137,7 @@ void dispatch_init(void) {
     commands_init();
     multi_init();     /* WATCH listens to the effects layer */
     prop_init();      /* propagation: expiry and eviction as DEL */
+    eval_init();      /* the Lua interpreter and the script cache */
     blocking_init();  /* blocked clients: keys announced ready */
     clients_set_hooks(&hooks);
 }

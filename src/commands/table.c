@@ -9,6 +9,7 @@
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "features/blocking.h"
+#include "features/eval.h"
 #include "features/multi.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -83,6 +84,15 @@ static command latency_subs[] = {
     {"help", cmd_latency_help},
     {0}};
 
+static command script_subs[] = {
+    {"load", cmd_script_load},
+    {"exists", cmd_script_exists},
+    {"flush", cmd_script_flush},
+    {"kill", cmd_script_kill},
+    {"debug", cmd_script_debug},
+    {"help", cmd_script_help},
+    {0}};
+
 command core_commands[] = {
     /* strings */
     {"get", cmd_get},
@@ -151,6 +161,12 @@ command core_commands[] = {
     {"discard", cmd_discard},
     {"watch", cmd_watch},
     {"unwatch", cmd_unwatch},
+    /* scripting */
+    {"eval", cmd_eval},
+    {"evalsha", cmd_evalsha},
+    {"eval_ro", cmd_eval_ro},
+    {"evalsha_ro", cmd_evalsha_ro},
+    {"script", NULL, script_subs},
     /* server */
     {"config", NULL, config_subs},
     {"info", cmd_info},
