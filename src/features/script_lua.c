@@ -496,7 +496,12 @@ static int lua_args(lua_State *L, int argc) {
 
 /* Redis's checks before a script's command runs; NULL when it may run, else the error. */
 static const char *check_command(command *cmd, int argc) {
-    if (!cmd) return "Unknown Redis command called from script";
+    if (!cmd) {
+        /* a Redis command Sardine does not have (SUBSCRIBE ...) is refused as Redis refuses it when it may not run */
+        const cmd_def *def = command_def_find(argv_buf[0].p, argv_buf[0].len);
+        if (def && !strchr(def->fullname, '|') && (def->flags & CMD_NOSCRIPT)) return "This Redis command is not allowed from script";
+        return "Unknown Redis command called from script";
+    }
     if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity)
         return "Wrong number of args calling Redis command from script";
     if (cmd->flags & CMD_NOSCRIPT) return "This Redis command is not allowed from script";
@@ -732,6 +737,20 @@ static int sb_rawset(lua_State *L) {
     return 1;
 }
 
+static int sb_setmetatable(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (is_proxy(L, 1)) {
+        lua_pushstring(L, "Attempt to modify a readonly table");
+        return lua_error(L);
+    }
+    int t = lua_type(L, 2);
+    luaL_argcheck(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table expected");
+    if (luaL_getmetafield(L, 1, "__metatable")) luaL_error(L, "cannot change a protected metatable");
+    lua_settop(L, 2);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
 static int sb_rawget(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checkany(L, 2);
@@ -832,7 +851,9 @@ static void build(void) {
     open_lib(L, LUA_TABLIBNAME, luaopen_table);
     open_lib(L, LUA_STRLIBNAME, luaopen_string);
     open_lib(L, LUA_MATHLIBNAME, luaopen_math);
-    open_lib(L, "cjson", luaopen_cjson);
+    lua_pushcfunction(L, luaopen_cjson); /* Debian's module returns its table without setting the global */
+    lua_call(L, 0, 1);
+    lua_setglobal(L, "cjson");
     open_lib(L, "struct", luaopen_struct);
     open_lib(L, "cmsgpack", luaopen_cmsgpack);
     open_lib(L, "bit", luaopen_bit);
@@ -849,6 +870,8 @@ static void build(void) {
     lua_setglobal(L, "rawset");
     lua_pushcfunction(L, sb_rawget);
     lua_setglobal(L, "rawget");
+    lua_pushcfunction(L, sb_setmetatable);
+    lua_setglobal(L, "setmetatable");
     lua_pushcfunction(L, sb_next);
     lua_setglobal(L, "next");
     lua_pushcfunction(L, sb_pairs);

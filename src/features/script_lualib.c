@@ -380,7 +380,10 @@ static void st_controloptions(lua_State *L, char opt, const char **f, st_header 
         h->align = (int)a;
         return;
     }
-    default: luaL_error(L, "invalid format option '%c'", opt);
+    default: {
+        const char *msg = lua_pushfstring(L, "invalid format option '%c'", opt);
+        luaL_argerror(L, 1, msg);
+    }
     }
 }
 
@@ -534,8 +537,8 @@ static int st_size(lua_State *L) {
         char opt = *fmt++;
         size_t size = st_optsize(L, opt, &fmt);
         pos += st_gettoalign(pos, &h, opt, size);
-        if (opt == 's') luaL_argerror(L, 1, "options 's' has no fixed size");
-        else if (opt == 'c' && size == 0) luaL_argerror(L, 1, "options 'c0' has no fixed size");
+        if (opt == 's') luaL_argerror(L, 1, "option 's' has no fixed size");
+        else if (opt == 'c' && size == 0) luaL_argerror(L, 1, "option 'c0' has no fixed size");
         if (!isalnum((unsigned char)opt)) st_controloptions(L, opt, &fmt, &h);
         pos += size;
     }
