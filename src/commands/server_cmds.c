@@ -1,5 +1,6 @@
 /* server_cmds: introspection and administration: DEBUG, SHUTDOWN, LASTSAVE,
  * the MEMORY container and the COMMAND container. */
+#include "features/eval.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "commands/debug_cmds.h"
@@ -152,6 +153,10 @@ void cmd_shutdown(client *c) {
     }
     if (abort_) {
         reply_error(c, "ERR No shutdown in progress.");
+        return;
+    }
+    if (!nosave && eval_busy()) { /* under a busy script only SHUTDOWN NOSAVE may stop the server */
+        reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
         return;
     }
     shutdown_now(0);

@@ -295,6 +295,7 @@ def test_busy_script_that_wrote_is_unkillable(make_sardine, raw):
     assert other.cmd("SCRIPT", "KILL") == Err(
         "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the "
         "script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+    assert other.cmd("SHUTDOWN") == Err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
     other.send(resp("SHUTDOWN", "NOSAVE"))
     assert s.proc.wait(timeout=10) == 0
 
