@@ -16,25 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-enum {
-    SF_NO_WRITES = 1 << 0,
-    SF_ALLOW_OOM = 1 << 1,
-    SF_ALLOW_STALE = 1 << 2,
-    SF_NO_CLUSTER = 1 << 3,
-    SF_ALLOW_CROSS_SLOT = 1 << 4,
-    SF_COMPAT = 1 << 5, /* no shebang: Redis 7.0's compatibility mode */
-};
-
-static const struct {
-    int flag;
-    const char *name;
-} flag_names[] = {{SF_NO_WRITES, "no-writes"},
-                  {SF_ALLOW_OOM, "allow-oom"},
-                  {SF_ALLOW_STALE, "allow-stale"},
-                  {SF_NO_CLUSTER, "no-cluster"},
-                  {SF_ALLOW_CROSS_SLOT, "allow-cross-slot-keys"},
-                  {0, NULL}};
-
 typedef struct script {
     int flags;
     size_t len;
@@ -94,14 +75,14 @@ static int parse_shebang(const char *body, size_t len, int *flags, size_t *sheba
             const char *fe = comma ? comma : p;
             size_t fl = (size_t)(fe - f);
             int i;
-            for (i = 0; flag_names[i].name; i++)
-                if (strlen(flag_names[i].name) == fl && !memcmp(flag_names[i].name, f, fl)) break;
-            if (!flag_names[i].name) {
+            for (i = 0; script_flags[i].name; i++)
+                if (strlen(script_flags[i].name) == fl && !memcmp(script_flags[i].name, f, fl)) break;
+            if (!script_flags[i].name) {
                 if (fl == 0 && !comma && f == s + 6) break; /* "flags=" alone: no flags */
                 snprintf(err, errlen, "Unexpected flag in script shebang: %.*s", (int)(fl > 200 ? 200 : fl), f);
                 return -1;
             }
-            *flags |= flag_names[i].flag;
+            *flags |= script_flags[i].flag;
             if (!comma) break;
             f = comma + 1;
         }

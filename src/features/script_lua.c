@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int luaopen_struct(lua_State *L);   /* script_lualib.c */
 int luaopen_cmsgpack(lua_State *L); /* script_lualib.c */
@@ -33,9 +34,25 @@ static int mem_limited;    /* the limit applies (not while building the environm
 static script_run *cur;    /* the running script */
 static client *fc;         /* the client redis.call runs commands as */
 static int in_call;        /* redis.call is not re-entrant */
+static int fg_meta_ref;    /* the metatable of the functions' globals: its __index is switched for loading */
+static int fg_ref;         /* the functions' globals (a proxy) */
+static int load_globals_ref; /* what a library sees while it loads: the load API only */
+static int real_globals_ref;
+/* while a library loads */
+static script_register_fn *reg_cb;
+static void *reg_ud;
+static int loading;
+static long long load_start_us;
 
 /* Registry keys (their addresses). */
 static char PROXIES; /* proxy -> real table */
+
+const script_flag script_flags[] = {{SF_NO_WRITES, "no-writes"},
+                                   {SF_ALLOW_OOM, "allow-oom"},
+                                   {SF_ALLOW_STALE, "allow-stale"},
+                                   {SF_NO_CLUSTER, "no-cluster"},
+                                   {SF_ALLOW_CROSS_SLOT, "allow-cross-slot-keys"},
+                                   {0, NULL}};
 
 script_run *script_lua_current(void) { return cur; }
 size_t script_lua_memory(void) { return lua_mem; }
@@ -839,6 +856,147 @@ static void open_lib(lua_State *L, const char *name, lua_CFunction f) {
     lua_call(L, 1, 0);
 }
 
+/* ---- function libraries ---- */
+
+static int read_flags(lua_State *L, int idx, int *flags) {
+    *flags = 0;
+    for (int j = 1;; j++) {
+        lua_rawgeti(L, idx, j);
+        if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            return 0;
+        }
+        if (!lua_isstring(L, -1)) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        const char *f = lua_tostring(L, -1);
+        int i;
+        for (i = 0; script_flags[i].name; i++)
+            if (!strcasecmp(script_flags[i].name, f)) break;
+        lua_pop(L, 1);
+        if (!script_flags[i].name) return -1;
+        *flags |= script_flags[i].flag;
+    }
+}
+
+static int redis_register_function(lua_State *L) {
+    if (!loading) return raise_error(L, "redis.register_function can only be called on FUNCTION LOAD command");
+    int argc = lua_gettop(L), flags = 0, ref;
+    const char *name = NULL, *desc = NULL;
+    if (argc < 1 || argc > 2) return raise_error(L, "wrong number of arguments to redis.register_function");
+    if (argc == 2) {
+        if (!lua_isstring(L, 1)) return raise_error(L, "first argument to redis.register_function must be a string");
+        if (!lua_isfunction(L, 2)) return raise_error(L, "second argument to redis.register_function must be a function");
+        name = lua_tostring(L, 1);
+        lua_pushvalue(L, 2);
+    } else {
+        if (!lua_istable(L, 1))
+            return raise_error(L, "calling redis.register_function with a single argument is only applicable to Lua "
+                                  "table (representing named arguments).");
+        int have_cb = 0;
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            if (lua_type(L, -2) != LUA_TSTRING && lua_type(L, -2) != LUA_TNUMBER)
+                return raise_error(L, "named argument key given to redis.register_function is not a string");
+            lua_pushvalue(L, -2);
+            const char *key = lua_tostring(L, -1);
+            lua_pop(L, 1);
+            if (!strcasecmp(key, "function_name")) {
+                if (!lua_isstring(L, -1))
+                    return raise_error(L, "function_name argument given to redis.register_function must be a string");
+                lua_pushvalue(L, -1);
+                lua_setfield(L, LUA_REGISTRYINDEX, "sardine.fname"); /* kept alive while we read */
+                name = lua_tostring(L, -1);
+            } else if (!strcasecmp(key, "description")) {
+                if (!lua_isstring(L, -1))
+                    return raise_error(L, "description argument given to redis.register_function must be a string");
+                desc = lua_tostring(L, -1);
+                lua_pushvalue(L, -1);
+                lua_setfield(L, LUA_REGISTRYINDEX, "sardine.fdesc");
+            } else if (!strcasecmp(key, "callback")) {
+                if (!lua_isfunction(L, -1))
+                    return raise_error(L, "callback argument given to redis.register_function must be a function");
+                lua_pushvalue(L, -1);
+                lua_setfield(L, LUA_REGISTRYINDEX, "sardine.fcb");
+                have_cb = 1;
+            } else if (!strcasecmp(key, "flags")) {
+                if (!lua_istable(L, -1))
+                    return raise_error(L, "flags argument to redis.register_function must be a table representing function flags");
+                if (read_flags(L, lua_gettop(L), &flags) < 0) return raise_error(L, "unknown flag given");
+            } else {
+                return raise_error(L, "unknown argument given to redis.register_function");
+            }
+            lua_pop(L, 1);
+        }
+        if (!name) return raise_error(L, "redis.register_function must get a function name argument");
+        if (!have_cb) return raise_error(L, "redis.register_function must get a callback argument");
+        lua_getfield(L, LUA_REGISTRYINDEX, "sardine.fcb");
+    }
+    ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    const char *err = reg_cb(reg_ud, name, desc, flags, ref);
+    if (err) {
+        luaL_unref(L, LUA_REGISTRYINDEX, ref);
+        return raise_error(L, err);
+    }
+    return 0;
+}
+
+static void load_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    if (monotonic_us() - load_start_us <= 500000) return;
+    lua_sethook(L, load_hook, LUA_MASKLINE, 0);
+    raise_error(L, "FUNCTION LOAD timeout");
+}
+
+static void set_fg_index(lua_State *L, int ref) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fg_meta_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}
+
+int script_lua_load_library(const char *code, size_t len, script_register_fn *cb, void *ud, char *err, size_t errlen) {
+    lua_State *L = thread;
+    if (luaL_loadbuffer(L, code, len, "@user_function")) {
+        snprintf(err, errlen, "Error compiling function: %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, fg_ref);
+    lua_setfenv(L, -2);
+    set_fg_index(L, load_globals_ref);
+    loading = 1;
+    reg_cb = cb;
+    reg_ud = ud;
+    load_start_us = monotonic_us();
+    lua_sethook(L, load_hook, LUA_MASKCOUNT, 100000);
+    mem_limited = 1;
+    int rc = lua_pcall(L, 0, 0, 0);
+    mem_limited = 0;
+    lua_sethook(L, NULL, 0, 0);
+    loading = 0;
+    set_fg_index(L, real_globals_ref);
+    if (rc) {
+        const char *msg = NULL;
+        if (lua_isstring(L, -1)) {
+            snprintf(err, errlen, "Error registering functions: ERR %s", lua_tostring(L, -1));
+        } else {
+            if (lua_istable(L, -1)) {
+                lua_getfield(L, -1, "err");
+                msg = lua_tostring(L, -1);
+            }
+            snprintf(err, errlen, "Error registering functions: %s", msg ? msg : "(null)");
+            if (lua_istable(L, -2)) lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+        return -1;
+    }
+    return 0;
+}
+
+void script_lua_unref(int ref) { luaL_unref(lua, LUA_REGISTRYINDEX, ref); }
+
 static void build(void) {
     lua_mem = 0;
     mem_limited = 0;
@@ -913,6 +1071,23 @@ static void build(void) {
     set_fn(L, "replicate_commands", redis_replicate_commands);
     lua_setglobal(L, "redis");
 
+    /* What a function library sees while it loads: redis.register_function, log, LOG_*, the version. */
+    lua_newtable(L);
+    lua_newtable(L);
+    set_fn(L, "register_function", redis_register_function);
+    set_fn(L, "log", redis_log);
+    set_num(L, "LOG_DEBUG", LL_DEBUG);
+    set_num(L, "LOG_VERBOSE", LL_VERBOSE);
+    set_num(L, "LOG_NOTICE", LL_NOTICE);
+    set_num(L, "LOG_WARNING", LL_WARNING);
+    set_num(L, "REDIS_VERSION_NUM", REDIS_VERSION_NUM);
+    lua_pushstring(L, REDIS_VERSION_STR);
+    lua_setfield(L, -2, "REDIS_VERSION");
+    make_proxy(L, 0);
+    lua_setfield(L, -2, "redis");
+    make_proxy(L, 1);
+    load_globals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+
     /* Every library table behind a proxy, then the globals themselves. */
     static const char *const libs[] = {"string", "table", "math", "coroutine", "cjson", "struct", "cmsgpack", "bit",
                                        "redis", NULL};
@@ -937,6 +1112,28 @@ static void build(void) {
     make_proxy(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_pop(L, 2);
+
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    real_globals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* The functions' globals: reads go to the load API while a library loads, to the globals after. */
+    lua_newtable(L);
+    lua_newtable(L);
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, readonly_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushvalue(L, -1);
+    fg_meta_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_setmetatable(L, -2);
+    lua_pushlightuserdata(L, &PROXIES);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, LUA_GLOBALSINDEX);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    fg_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
     lua_pushvalue(L, LUA_GLOBALSINDEX);
     make_proxy(L, 1);
@@ -983,34 +1180,13 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
     raise_error(L, "Script killed by user with SCRIPT KILL...");
 }
 
-static void set_array_global(lua_State *L, const char *name, const arg *v, int n) {
-    lua_pushstring(L, name);
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) {
-        lua_pushlstring(L, v[i].p, v[i].len);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_rawset(L, -3);
-}
-
-void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys, const arg *args, int nargs) {
-    lua_State *L = thread;
+/* Runs the function below its error handler on thread's stack with nargs arguments above it, then replies
+ * to r->caller with its result or error. */
+static void run_and_reply(script_run *r, lua_State *L, int nargs) {
     client *c = r->caller;
-    DBG_ASSERT(!cur);
-    cur = r;
-    fc->db = c->db;
-    fc->resp = 2;
-    lua_pushcfunction(L, error_handler);
-    lua_getfield(L, LUA_REGISTRYINDEX, fname);
-    /* KEYS and ARGV in the real globals table (the proxy's reads go there). */
-    lua_pushvalue(lua, LUA_GLOBALSINDEX);
-    lua_xmove(lua, L, 1);
-    set_array_global(L, "KEYS", keys, nkeys);
-    set_array_global(L, "ARGV", args, nargs);
-    lua_pop(L, 1);
     if (srv.busy_reply_threshold > 0) lua_sethook(L, count_hook, LUA_MASKCOUNT, 100000);
     mem_limited = 1;
-    int err = lua_pcall(L, 0, 1, -2);
+    int err = lua_pcall(L, nargs, 1, -2 - nargs);
     mem_limited = 0;
     if (lua_mem > SCRIPT_LUA_MEM_LIMIT / 2) lua_gc(L, LUA_GCCOLLECT, 0);
     static long gc_count;
@@ -1056,4 +1232,45 @@ void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys
     lua_pop(L, 1); /* the error handler */
     lua_sethook(L, NULL, 0, 0);
     cur = NULL;
+}
+
+static void push_array(lua_State *L, const arg *v, int n) {
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushlstring(L, v[i].p, v[i].len);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys, const arg *args, int nargs) {
+    lua_State *L = thread;
+    DBG_ASSERT(!cur);
+    cur = r;
+    fc->db = r->caller->db;
+    fc->resp = 2;
+    lua_pushcfunction(L, error_handler);
+    lua_getfield(L, LUA_REGISTRYINDEX, fname);
+    /* KEYS and ARGV in the real globals table (the proxy's reads go there). */
+    lua_rawgeti(L, LUA_REGISTRYINDEX, real_globals_ref);
+    lua_pushstring(L, "KEYS");
+    push_array(L, keys, nkeys);
+    lua_rawset(L, -3);
+    lua_pushstring(L, "ARGV");
+    push_array(L, args, nargs);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+    run_and_reply(r, L, 0);
+}
+
+void script_lua_call_function(script_run *r, int ref, const arg *keys, int nkeys, const arg *args, int nargs) {
+    lua_State *L = thread;
+    DBG_ASSERT(!cur);
+    cur = r;
+    fc->db = r->caller->db;
+    fc->resp = 2;
+    lua_pushcfunction(L, error_handler);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    push_array(L, keys, nkeys);
+    push_array(L, args, nargs);
+    run_and_reply(r, L, 2);
 }

@@ -45,8 +45,24 @@ enum {
     SR_TIMED_OUT = 1 << 4,   /* past busy-reply-threshold: other clients get -BUSY */
 };
 
+/* Script flags (shebang "#!lua flags=..." or a function's flags), in Redis's order. */
+enum {
+    SF_NO_WRITES = 1 << 0,
+    SF_ALLOW_OOM = 1 << 1,
+    SF_ALLOW_STALE = 1 << 2,
+    SF_NO_CLUSTER = 1 << 3,
+    SF_ALLOW_CROSS_SLOT = 1 << 4,
+    SF_COMPAT = 1 << 5, /* EVAL without a shebang: Redis 7.0's compatibility mode */
+};
+typedef struct script_flag {
+    int flag;
+    const char *name;
+} script_flag;
+extern const script_flag script_flags[]; /* ends with {0, NULL} */
+
 typedef struct script_run {
     client *caller;        /* the client whose EVAL runs */
+    int is_function;       /* FCALL (errors name FUNCTION KILL) rather than EVAL */
     const char *name;      /* the script's SHA1 (error messages, logs) */
     int flags;             /* SR_* */
     int oom_at_start;      /* used memory was past maxmemory when the script started */
@@ -64,6 +80,16 @@ size_t script_lua_memory(void);
 int script_lua_compile(const char *fname, const char *body, size_t len, char *err, size_t errlen);
 /* Runs the function fname with KEYS and ARGV, replying to r->caller. */
 void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys, const arg *args, int nargs);
+/* Function libraries (features/functions.c).  Loading runs the library's code with only the load API
+ * (redis.register_function, redis.log, LOG_*, REDIS_VERSION*) as globals, for at most 500 ms; each
+ * registered function goes to cb, which returns NULL to keep it or an error text.  0 ok; -1 with the error
+ * (Redis's text, without "ERR ") in err. */
+typedef const char *script_register_fn(void *ud, const char *name, const char *desc, int flags, int ref);
+int script_lua_load_library(const char *code, size_t len, script_register_fn *cb, void *ud, char *err, size_t errlen);
+/* Forgets a registered function (its registry reference). */
+void script_lua_unref(int ref);
+/* Calls a registered function with the KEYS and ARGV tables as its two arguments, replying to r->caller. */
+void script_lua_call_function(script_run *r, int ref, const arg *keys, int nkeys, const arg *args, int nargs);
 /* The running script, or NULL. */
 script_run *script_lua_current(void);
 /* The SHA1 of len bytes as 40 lower-case hex digits and a NUL. */
