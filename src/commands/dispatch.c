@@ -6,6 +6,7 @@
 #include "protocol/reply.h"
 #include "features/blocking.h"
 #include "features/eval.h"
+#include "features/functions.h"
 #include "features/multi.h"
 #include "keyspace/evict.h"
 #include "server/server.h"
@@ -77,7 +78,7 @@ int process_command(client *c) {
         return 1;
     }
     if (eval_busy() && !(cmd->flags & CMD_ALLOW_BUSY)) { /* a script passed busy-reply-threshold */
-        reject(c, cmd, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        reject(c, cmd, eval_busy_error());
         return 1;
     }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
@@ -85,7 +86,10 @@ int process_command(client *c) {
         return 1;
     }
     if ((srv.maxmemory || srv.safety_limit || arena_low()) && !eval_busy()) {
-        int deny = (eval_command_flags(c, cmd) & CMD_DENYOOM) != 0; /* a script's shebang flags count */
+        /* a script's shebang flags and a function's flags count */
+        uint32_t flags = cmd->proc == cmd_fcall || cmd->proc == cmd_fcall_ro ? fcall_command_flags(c, cmd)
+                                                                             : eval_command_flags(c, cmd);
+        int deny = (flags & CMD_DENYOOM) != 0;
         if (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_DENYOOM)) deny = 1;
         if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) deny = 1;
         /* With maxmemory, every command first evicts (as Redis does); the safety limit only gates writes. */
@@ -138,6 +142,7 @@ void dispatch_init(void) {
     multi_init();     /* WATCH listens to the effects layer */
     prop_init();      /* propagation: expiry and eviction as DEL */
     eval_init();      /* the Lua interpreter and the script cache */
+    functions_init(); /* function libraries */
     blocking_init();  /* blocked clients: keys announced ready */
     clients_set_hooks(&hooks);
 }

@@ -156,7 +156,7 @@ void cmd_shutdown(client *c) {
         return;
     }
     if (!nosave && eval_busy()) { /* under a busy script only SHUTDOWN NOSAVE may stop the server */
-        reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        reply_error(c, eval_busy_error());
         return;
     }
     shutdown_now(0);

@@ -10,6 +10,7 @@
 #include "commands/commands.h"
 #include "features/blocking.h"
 #include "features/eval.h"
+#include "features/functions.h"
 #include "features/multi.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -93,6 +94,16 @@ static command script_subs[] = {
     {"help", cmd_script_help},
     {0}};
 
+static command function_subs[] = {
+    {"load", cmd_function_load},
+    {"delete", cmd_function_delete},
+    {"flush", cmd_function_flush},
+    {"list", cmd_function_list},
+    {"stats", cmd_function_stats},
+    {"kill", cmd_function_kill},
+    {"help", cmd_function_help},
+    {0}};
+
 command core_commands[] = {
     /* strings */
     {"get", cmd_get},
@@ -167,6 +178,9 @@ command core_commands[] = {
     {"eval_ro", cmd_eval_ro},
     {"evalsha_ro", cmd_evalsha_ro},
     {"script", NULL, script_subs},
+    {"fcall", cmd_fcall},
+    {"fcall_ro", cmd_fcall_ro},
+    {"function", NULL, function_subs},
     /* server */
     {"config", NULL, config_subs},
     {"info", cmd_info},

@@ -3,6 +3,7 @@
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "commands/propagate.h"
+#include "features/functions.h"
 #include "features/script_lua.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
@@ -11,6 +12,7 @@
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
+#include "util/numconv.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -143,6 +145,7 @@ static void flush_scripts(void) {
     scripts = dict_new(1);
     scripts_bytes = 0;
     script_lua_reset();
+    functions_reload(); /* the libraries' functions lived in the old interpreter */
 }
 
 /* ---- running ---- */
@@ -168,17 +171,69 @@ static int memory_refuses(void) {
     return (srv.maxmemory || srv.safety_limit || arena_low()) && server_memory_refuses_writes();
 }
 
+int script_begin(client *c, script_run *r, int sf, int ro, const char *name, int is_function) {
+    int oom = memory_refuses();
+    if (!(sf & SF_COMPAT)) {
+        if (!(sf & SF_NO_WRITES) && ro) {
+            reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
+            return 0;
+        }
+        if (oom && !(sf & (SF_ALLOW_OOM | SF_NO_WRITES))) {
+            reply_error(c, "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+            return 0;
+        }
+    }
+    memset(r, 0, sizeof(*r));
+    r->caller = c;
+    r->name = name;
+    r->is_function = is_function;
+    r->oom_at_start = oom;
+    r->start_us = monotonic_us();
+    r->interrupt = interrupt;
+    if (ro || (!(sf & SF_COMPAT) && (sf & SF_NO_WRITES))) r->flags |= SR_READ_ONLY;
+    if (!(sf & SF_COMPAT) && (sf & SF_ALLOW_OOM)) r->flags |= SR_ALLOW_OOM;
+    prop_prevent(c); /* the script's commands record their own effects */
+    r->saved_in_exec = srv.in_exec;
+    srv.in_exec = 1; /* time frozen at the script's start; blocking commands do not block */
+    return 1;
+}
+
+void script_end(client *c, script_run *r) {
+    srv.in_exec = r->saved_in_exec;
+    if (r->flags & SR_TIMED_OUT) {
+        busy = NULL;
+        client_unprotect(c);
+    }
+}
+
+/* EVAL's numkeys: 0 after replying the error. */
+int script_numkeys(client *c, long long *numkeys, const char *bad) {
+    if (bad) {
+        if (!str2ll(c->argv[2].p, c->argv[2].len, numkeys)) {
+            reply_error(c, bad);
+            return 0;
+        }
+    } else if (!arg_ll(c, &c->argv[2], numkeys, NULL)) {
+        return 0;
+    }
+    if (*numkeys > c->argc - 3) {
+        reply_error(c, "ERR Number of keys can't be greater than number of args");
+        return 0;
+    }
+    if (*numkeys < 0) {
+        reply_error(c, "ERR Number of keys can't be negative");
+        return 0;
+    }
+    return 1;
+}
+
 static void eval_generic(client *c, int evalsha, int ro) {
     long long numkeys;
-    if (!arg_ll(c, &c->argv[2], &numkeys, NULL)) return;
-    if (numkeys > c->argc - 3) {
-        reply_error(c, "ERR Number of keys can't be greater than number of args");
+    if (evalsha && c->argv[1].len != 40) {
+        reply_error(c, "NOSCRIPT No matching script. Please use EVAL.");
         return;
     }
-    if (numkeys < 0) {
-        reply_error(c, "ERR Number of keys can't be negative");
-        return;
-    }
+    if (!script_numkeys(c, &numkeys, NULL)) return;
     char sha[41];
     script *s;
     if (evalsha) {
@@ -192,36 +247,42 @@ static void eval_generic(client *c, int evalsha, int ro) {
         s = create_script(c, c->argv[1].p, c->argv[1].len, sha);
         if (!s) return;
     }
-    int oom = memory_refuses();
-    if (!(s->flags & SF_COMPAT)) {
-        if (!(s->flags & SF_NO_WRITES) && ro) {
-            reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
-            return;
-        }
-        if (oom && !(s->flags & (SF_ALLOW_OOM | SF_NO_WRITES))) {
-            reply_error(c, "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
-            return;
-        }
-    }
-    script_run r = {0};
-    r.caller = c;
-    r.name = sha;
-    r.oom_at_start = oom;
-    r.start_us = monotonic_us();
-    r.interrupt = interrupt;
-    if (ro || (!(s->flags & SF_COMPAT) && (s->flags & SF_NO_WRITES))) r.flags |= SR_READ_ONLY;
-    if (!(s->flags & SF_COMPAT) && (s->flags & SF_ALLOW_OOM)) r.flags |= SR_ALLOW_OOM;
+    script_run r;
+    if (!script_begin(c, &r, s->flags, ro, sha, 0)) return;
     char fname[43];
     fname_of(fname, sha);
-    prop_prevent(c); /* the script's commands record their own effects */
-    int in_exec = srv.in_exec;
-    srv.in_exec = 1; /* time frozen at the script's start; blocking commands do not block */
     script_lua_run(&r, fname, c->argv + 3, (int)numkeys, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys);
-    srv.in_exec = in_exec;
-    if (r.flags & SR_TIMED_OUT) {
-        busy = NULL;
-        client_unprotect(c);
+    script_end(c, &r);
+}
+
+const char *eval_busy_error(void) {
+    return busy && busy->is_function
+               ? "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+               : "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+}
+
+void script_kill(client *c, int is_eval) {
+    script_run *r = script_lua_current();
+    if (!r) {
+        reply_error(c, "NOTBUSY No scripts in execution right now.");
+        return;
     }
+    if (r->flags & SR_WRITE_DIRTY) {
+        reply_error(c, "UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
+                       "either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE "
+                       "command.");
+        return;
+    }
+    if (is_eval && r->is_function) {
+        reply_error(c, "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
+        return;
+    }
+    if (!is_eval && !r->is_function) {
+        reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        return;
+    }
+    r->flags |= SR_KILLED;
+    reply_ok(c);
 }
 
 void cmd_eval(client *c) { eval_generic(c, 0, 0); }
@@ -230,7 +291,7 @@ void cmd_eval_ro(client *c) { eval_generic(c, 0, 1); }
 void cmd_evalsha_ro(client *c) { eval_generic(c, 1, 1); }
 
 /* Redis 7.0's evalGetCommandFlags: declared flags replace the command's write/denyoom/stale. */
-static uint32_t flags_from_script(uint32_t flags, int sf) {
+uint32_t script_flags_to_cmd_flags(uint32_t flags, int sf) {
     if (sf & SF_COMPAT) return flags;
     flags &= ~(uint32_t)(CMD_STALE | CMD_DENYOOM | CMD_WRITE | CMD_MAY_REPLICATE);
     if (!(sf & (SF_ALLOW_OOM | SF_NO_WRITES))) flags |= CMD_DENYOOM;
@@ -245,16 +306,16 @@ uint32_t eval_command_flags(client *c, const command *cmd) {
     script *s;
     if (evalsha) {
         s = c->argv[1].len == 40 ? dict_get(scripts, c->argv[1].p, 40) : NULL;
-        return s ? flags_from_script(cmd->flags, s->flags) : cmd->flags;
+        return s ? script_flags_to_cmd_flags(cmd->flags, s->flags) : cmd->flags;
     }
     char sha[41];
     sha1_hex(sha, c->argv[1].p, c->argv[1].len);
-    if ((s = dict_get(scripts, sha, 40)) != NULL) return flags_from_script(cmd->flags, s->flags);
+    if ((s = dict_get(scripts, sha, 40)) != NULL) return script_flags_to_cmd_flags(cmd->flags, s->flags);
     int sf;
     size_t sl;
     char err[256];
     if (parse_shebang(c->argv[1].p, c->argv[1].len, &sf, &sl, err, sizeof(err)) < 0) return cmd->flags;
-    return flags_from_script(cmd->flags, sf);
+    return script_flags_to_cmd_flags(cmd->flags, sf);
 }
 
 /* ---- SCRIPT ---- */
@@ -279,21 +340,7 @@ void cmd_script_flush(client *c) {
     reply_ok(c);
 }
 
-void cmd_script_kill(client *c) {
-    script_run *r = script_lua_current();
-    if (!r) {
-        reply_error(c, "NOTBUSY No scripts in execution right now.");
-        return;
-    }
-    if (r->flags & SR_WRITE_DIRTY) {
-        reply_error(c, "UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
-                       "either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE "
-                       "command.");
-        return;
-    }
-    r->flags |= SR_KILLED;
-    reply_ok(c);
-}
+void cmd_script_kill(client *c) { script_kill(c, 1); }
 
 void cmd_script_debug(client *c) {
     if (arg_is(&c->argv[2], "no")) {

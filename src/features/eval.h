@@ -34,6 +34,19 @@ struct command;
 void eval_init(void);
 /* A script has been running past busy-reply-threshold: only allow_busy commands may run. */
 int eval_busy(void);
+/* The -BUSY error for other clients (names SCRIPT KILL or FUNCTION KILL). */
+const char *eval_busy_error(void);
+
+/* Shared with FCALL (features/functions.c).  script_begin: Redis 7.0's checks for script flags sf (ro: a
+ * *_RO command), then the run set up (effects recorded by its commands, time frozen); 0 after replying an
+ * error.  script_end after the engine returned.  script_numkeys parses argv[2] (bad: the error text when
+ * it is not a number, NULL for the usual one).  script_kill: SCRIPT KILL (is_eval) or FUNCTION KILL. */
+struct script_run;
+int script_begin(client *c, struct script_run *r, int sf, int ro, const char *name, int is_function);
+void script_end(client *c, struct script_run *r);
+int script_numkeys(client *c, long long *numkeys, const char *bad);
+void script_kill(client *c, int is_eval);
+uint32_t script_flags_to_cmd_flags(uint32_t flags, int sf);
 /* The flags dispatch checks for an EVAL* command: the script's shebang flags turn into write/denyoom as
  * Redis 7.0's evalGetCommandFlags does; other commands keep their own. */
 uint32_t eval_command_flags(client *c, const struct command *cmd);

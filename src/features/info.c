@@ -9,6 +9,7 @@
 #include "server/bio.h"
 #include "features/blocking.h"
 #include "features/eval.h"
+#include "features/functions.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -148,9 +149,9 @@ char *server_info_text(int argc, arg *argv) {
                   "used_memory_dataset_perc:%.2f%%\r\nallocator_allocated:%zu\r\nallocator_active:%zu\r\n"
                   "allocator_resident:%zu\r\ntotal_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n"
                   "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\n"
-                  "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\nnumber_of_functions:0\r\n"
-                  "number_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:%zu\r\n"
-                  "used_memory_vm_total_human:%s\r\nused_memory_functions:0\r\nused_memory_scripts:%zu\r\n"
+                  "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\nnumber_of_functions:%zu\r\n"
+                  "number_of_libraries:%zu\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:%zu\r\n"
+                  "used_memory_vm_total_human:%s\r\nused_memory_functions:%zu\r\nused_memory_scripts:%zu\r\n"
                   "used_memory_scripts_human:%s\r\nmaxmemory:%llu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
                   "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%zd\r\nallocator_rss_ratio:%.2f\r\n"
                   "allocator_rss_bytes:%zd\r\nrss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%zd\r\n"
@@ -163,7 +164,8 @@ char *server_info_text(int argc, arg *argv) {
                   used, h1, rss, h2, srv.peak_memory, h3,
                   srv.peak_memory ? (double)used * 100 / (double)srv.peak_memory : 0.0, overhead, dataset,
                   used ? (double)dataset * 100 / (double)used : 0.0, allocated, active, resident, total, h4,
-                  lua_mem, lua_mem, hl1, scripts_mem, eval_scripts_count(), lua_mem + 32768, hl2, scripts_mem, hl3,
+                  lua_mem, lua_mem, hl1, scripts_mem, eval_scripts_count(), functions_count(), libraries_count(),
+                  lua_mem + 32768, hl2, functions_memory(), scripts_mem + functions_memory(), hl3,
                   srv.maxmemory, h5, policy_name(), allocated ? (double)active / (double)allocated : 0.0,
                   (ssize_t)(active - allocated), active ? (double)resident / (double)active : 0.0,
                   (ssize_t)(resident - active), resident ? (double)rss / (double)resident : 0.0,

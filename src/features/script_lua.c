@@ -1083,7 +1083,7 @@ static void build(void) {
     set_num(L, "REDIS_VERSION_NUM", REDIS_VERSION_NUM);
     lua_pushstring(L, REDIS_VERSION_STR);
     lua_setfield(L, -2, "REDIS_VERSION");
-    make_proxy(L, 0);
+    make_proxy(L, 1); /* as Redis: a missing name in it raises like a missing global */
     lua_setfield(L, -2, "redis");
     make_proxy(L, 1);
     load_globals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
