@@ -86,4 +86,12 @@ CASES = {
                   "redis.call('incrbyfloat', 'f', 1.5) redis.call('set', 'e', 'v', 'ex', 100) return 1", "0"],
          ["EVAL_RO", "return redis.call('get', 'n')", "0"]],
         "scripts propagate their effects, wrapped in MULTI/EXEC when there are several; EVAL itself is not"),
+    "functions": (
+        [],
+        [["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function(keys, args) "
+                              "redis.call('set', keys[1], args[1]) return redis.call('incr', keys[2]) end)"],
+         ["FCALL", "f", "2", "a", "n", "v"], ["FCALL", "f", "2", "a", "n", "w"], ["FUNCTION", "DELETE", "lib"],
+         ["FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('g', function() return 1 end)"],
+         ["FCALL", "g", "0"], ["FUNCTION", "FLUSH"]],
+        "FUNCTION LOAD/DELETE/FLUSH propagate as sent; FCALL as its effects"),
 }

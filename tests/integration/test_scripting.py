@@ -390,3 +390,89 @@ def test_redis_py_lock(sardine):
     assert incr(keys=["counter"], args=[5]) == 5
     r.script_flush()
     assert incr(keys=["counter"], args=[2]) == 7
+
+
+LIB = ("#!lua name=mylib\n"
+       "redis.register_function('incrby', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)\n"
+       "redis.register_function{function_name='echo', callback=function(keys, args) return {keys, args} end, "
+       "flags={'no-writes'}, description='keys and args'}\n"
+       "redis.register_function{function_name='oom', callback=function() return 1 end, flags={'allow-oom', 'allow-stale'}}\n"
+       "redis.register_function('fails', function(keys) return redis.call('incr', keys[1]) end)\n")
+
+FUNCTION_STEPS = [
+    ("FUNCTION", "LOAD", LIB), ("FUNCTION", "LOAD", LIB), ("FCALL", "incrby", "1", "k", "5"),
+    ("FCALL", "incrby", "1", "k", "x"), ("FCALL_RO", "incrby", "1", "k", "5"), ("FCALL_RO", "echo", "2", "a", "b", "c"),
+    ("FCALL", "echo", "0"), ("FCALL", "nope", "0"), ("FCALL", "echo", "x"), ("FCALL", "echo", "-1"),
+    ("FCALL", "echo", "3", "a"), ("FCALL", "oom", "0"), ("SET", "s", "str"), ("FCALL", "fails", "1", "s"),
+    ("FUNCTION", "LIST", "LIBRARYNAME", "nomatch*"), ("FUNCTION", "LIST", "LIBRARYNAME"), ("FUNCTION", "LIST", "BOGUS"),
+    ("FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('x', function() return 1 end)"),
+    ("FUNCTION", "LOAD", "REPLACE", "#!lua name=mylib\nredis.register_function('x', function() return 'new' end)"),
+    ("FCALL", "x", "0"), ("FCALL", "incrby", "1", "k", "1"),
+    ("FUNCTION", "LIST", "WITHCODE"), ("FUNCTION", "LIST", "LIBRARYNAME", "my*"),
+    ("FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('x', function() return 1 end)"),
+    ("FUNCTION", "LOAD", "#!lua name=other\nreturn string"), ("FUNCTION", "LOAD", "#!lua name=other\nredis.call('ping')"),
+    ("FUNCTION", "LOAD", "#!lua name=other\nlocal a = 1"), ("FUNCTION", "LOAD", "#!lua\nx"), ("FUNCTION", "LOAD", "no"),
+    ("FUNCTION", "LOAD", "#!lua name=other"), ("FUNCTION", "LOAD", "#!lua name=a-b\nx"),
+    ("FUNCTION", "LOAD", "#!lua name=o name=p\nx"), ("FUNCTION", "LOAD", "#!lua name=o x=1\nx"),
+    ("FUNCTION", "LOAD", "#!nope name=o\nx"), ("FUNCTION", "LOAD", "#!lua name=o\n(("),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function('a-b', function() end)"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function('f', function() end) redis.register_function('f', function() end)"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function{function_name='f'}"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function{callback=function() end}"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function{function_name='f', callback=function() end, flags={'bad'}}"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function{function_name='f', callback=function() end, flags='no-writes'}"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function{function_name='f', callback=1}"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function{function_name='f', callback=function() end, foo=1}"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function('f')"), ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function(1, 2)"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function('f', 2)"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function('f', function() end, 3)"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.register_function(3)"),
+    ("FUNCTION", "LOAD", "#!lua name=o\nredis.log(redis.LOG_NOTICE, 'loading') redis.register_function('f', function() return redis.REDIS_VERSION end)"),
+    ("FCALL", "f", "0"),
+    ("FUNCTION", "LOAD", "#!lua name=g\nlocal r = redis redis.register_function('g', function() return r.register_function('h', function() end) end)"),
+    ("FCALL", "g", "0"),
+    ("FUNCTION", "LOAD", "#!lua name=e\nredis.register_function('e', function() return x end)"), ("FCALL", "e", "0"),
+    ("FUNCTION", "LOAD", "#!lua name=w\nredis.register_function('w', function() x = 1 end)"), ("FCALL", "w", "0"),
+    ("EVAL", "return redis.register_function", "0"),
+    ("FUNCTION", "STATS"), ("FUNCTION", "KILL"), ("FUNCTION", "DELETE", "nope"), ("FUNCTION", "DELETE", "o"),
+    ("FCALL", "f", "0"), ("SCRIPT", "FLUSH"), ("FCALL", "x", "0"), ("FUNCTION", "FLUSH", "BAD"), ("FUNCTION", "FLUSH"),
+    ("FCALL", "x", "0"), ("FUNCTION", "LIST"), ("FUNCTION", "STATS"),
+]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_functions_match_redis(sardine, oracle, proto):
+    out = []
+    for s in (sardine, oracle):
+        r = Raw(s.port)
+        if proto == 3:
+            r.cmd("HELLO", "3")
+        replies = [r.cmd(*step) for step in FUNCTION_STEPS]
+        replies.append(r.cmd("DEBUG", "DIGEST"))
+        out.append(replies)
+        r.close()
+    bad = [(step, g, w) for step, g, w in zip(FUNCTION_STEPS + [("DEBUG", "DIGEST")], *out) if g != w]
+    assert not bad, "\n".join(f"{s!r}\n  sardine: {g!r}\n  redis:   {w!r}" for s, g, w in bad[:20])
+
+
+def test_busy_function_and_function_kill(make_sardine, raw):
+    s = make_sardine("--busy-reply-threshold", "100")
+    runner, other = raw(s), raw(s)
+    assert runner.cmd("FUNCTION", "LOAD", "#!lua name=spin\nredis.register_function{function_name='spin', "
+                      "callback=function() while true do end end, flags={'no-writes'}}") == b"spin"
+    runner.send(resp("FCALL", "spin", "0"))
+    wait_until(lambda: isinstance(other.cmd("PING"), Err), msg="-BUSY")
+    assert other.cmd("GET", "x") == Err("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
+    assert other.cmd("SCRIPT", "KILL") == Err("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.")
+    stats = other.cmd("FUNCTION", "STATS")
+    assert stats[1][:4] == [b"name", b"spin", b"command", [b"FCALL", b"spin", b"0"]]
+    assert other.cmd("FUNCTION", "KILL") == "OK"
+    reply = runner.reply()
+    assert isinstance(reply, Err) and reply.msg.startswith("ERR Script killed by user with SCRIPT KILL...")
+    assert other.cmd("PING") == "PONG"
+
+
+def test_function_load_timeout(c):
+    r = c.cmd("FUNCTION", "LOAD", "#!lua name=slow\nwhile true do end")
+    assert r == Err("ERR Error registering functions: ERR FUNCTION LOAD timeout")
+    assert c.cmd("FUNCTION", "LIST") == []
