@@ -359,9 +359,11 @@ static void lua_to_reply(client *c, lua_State *L, int script_resp) {
         if (field(L, "err") == LUA_TSTRING) {
             lua_pop(L, 1);
             size_t len;
+            int counted = field(L, "ignore_error_stats_update") != LUA_TNIL && lua_toboolean(L, -1);
+            lua_pop(L, 1);
             lua_getfield(L, -1, "err");
             const char *s = lua_tolstring(L, -1, &len);
-            reply_error_as_is(c, s, len, 1);
+            reply_error_as_is(c, s, len, !counted); /* a command's error returned by pcall was counted already */
             lua_pop(L, 2);
             return;
         }
@@ -549,6 +551,11 @@ static int redis_generic_call(lua_State *L, int raise) {
     if (err) {
         if (cmd) cmd->rejected++;
         push_error(L, err, strlen(err));
+        /* counted in the error stats now, as Redis counts a rejected command (the reply itself is dropped) */
+        lua_getfield(L, -1, "err");
+        reply_error_verbatim(fc, lua_tostring(L, -1), 1);
+        lua_pop(L, 1);
+        fc->olen = fc->opos = 0;
         lua_pushboolean(L, 1);
         lua_setfield(L, -2, "ignore_error_stats_update");
         return raise ? lua_error(L) : 1;

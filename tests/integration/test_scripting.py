@@ -476,3 +476,25 @@ def test_function_load_timeout(c):
     r = c.cmd("FUNCTION", "LOAD", "#!lua name=slow\nwhile true do end")
     assert r == Err("ERR Error registering functions: ERR FUNCTION LOAD timeout")
     assert c.cmd("FUNCTION", "LIST") == []
+
+
+def test_error_stats_match_redis(sardine, oracle):
+    """A command's error inside a script counts once (when the command fails, or is refused), whether the
+    script raises it, returns it from pcall or fails; errors the script makes itself count when replied."""
+    scripts = ["return redis.call('incr', 'str')", "return redis.pcall('incr', 'str')", "error('x')",
+               "return redis.call('nosuch')", "return {err='MY x'}", "return redis.pcall('nosuch')",
+               "return redis.call('get')", "return redis.error_reply('OWN code')", "return 1"]
+    out = []
+    for s in (sardine, oracle):
+        r = Raw(s.port)
+        r.cmd("SET", "str", "x")
+        r.cmd("CONFIG", "RESETSTAT")
+        for body in scripts:
+            r.cmd("EVAL", body, "0")
+        info = r.cmd("INFO", "all").decode()
+        keep = [l for l in info.split("\r\n") if l.startswith(("errorstat_", "total_error_replies"))
+                or (l.startswith("cmdstat_") and "usec" in l)]
+        out.append(sorted(l.split(",usec=")[0] + "," + l.split(",", 3)[-1] if l.startswith("cmdstat_") else l
+                          for l in keep))
+        r.close()
+    assert out[0] == out[1]
