@@ -60,6 +60,13 @@ static int is_tx_control(const command *cmd) {
            !strcmp(cmd->name, "quit") || !strcmp(cmd->name, "reset");
 }
 
+/* The command's flags, with a script's or function's declared flags for EVAL* and FCALL* (Redis 7.0's
+ * getCommandFlags). */
+static uint32_t script_aware_flags(client *c, command *cmd) {
+    if (cmd->proc == cmd_fcall || cmd->proc == cmd_fcall_ro) return fcall_command_flags(c, cmd);
+    return eval_command_flags(c, cmd);
+}
+
 int process_command(client *c) {
     command *cmd = command_lookup(c->argv, c->argc);
     c->cmd = cmd;
@@ -87,9 +94,7 @@ int process_command(client *c) {
     }
     if ((srv.maxmemory || srv.safety_limit || arena_low()) && !eval_busy()) {
         /* a script's shebang flags and a function's flags count */
-        uint32_t flags = cmd->proc == cmd_fcall || cmd->proc == cmd_fcall_ro ? fcall_command_flags(c, cmd)
-                                                                             : eval_command_flags(c, cmd);
-        int deny = (flags & CMD_DENYOOM) != 0;
+        int deny = (script_aware_flags(c, cmd) & CMD_DENYOOM) != 0;
         if (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_DENYOOM)) deny = 1;
         if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) deny = 1;
         /* With maxmemory, every command first evicts (as Redis does); the safety limit only gates writes. */
@@ -101,7 +106,7 @@ int process_command(client *c) {
         }
     }
     if (srv.paused_until_ms && !(c->flags & CLIENT_MULTI)) {
-        int affected = srv.pause_all || (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) ||
+        int affected = srv.pause_all || (script_aware_flags(c, cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)) ||
                        (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE | CMD_MAY_REPLICATE));
         if (affected && strcmp(cmd->fullname, "client|unpause") != 0) {
             c->flags |= CLIENT_PAUSED;
