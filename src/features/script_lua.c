@@ -1,5 +1,6 @@
 /* script_lua: see script_lua.h. */
 #include "features/script_lua.h"
+#include "features/script_lualib.h"
 #include "commands/call.h"
 #include "commands/command.h"
 #include "keyspace/evict.h"
@@ -20,8 +21,6 @@
 #include <string.h>
 #include <strings.h>
 
-int luaopen_struct(lua_State *L);   /* script_lualib.c */
-int luaopen_cmsgpack(lua_State *L); /* script_lualib.c */
 
 #define REDIS_VERSION_STR "7.0.15"
 #define REDIS_VERSION_NUM 0x0007000f
@@ -997,8 +996,10 @@ int script_lua_load_library(const char *code, size_t len, script_register_fn *cb
             if (lua_istable(L, -2)) lua_pop(L, 1);
         }
         lua_pop(L, 1);
+        DBG_ASSERT(lua_gettop(L) == 0);
         return -1;
     }
+    DBG_ASSERT(lua_gettop(L) == 0);
     return 0;
 }
 
@@ -1239,6 +1240,7 @@ static void run_and_reply(script_run *r, lua_State *L, int nargs) {
     lua_pop(L, 1); /* the error handler */
     lua_sethook(L, NULL, 0, 0);
     cur = NULL;
+    DBG_ASSERT(lua_gettop(L) == 0); /* nothing left on the thread's stack between scripts */
 }
 
 static void push_array(lua_State *L, const arg *v, int n) {

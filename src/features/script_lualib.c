@@ -11,14 +11,12 @@
  * formats of Roberto Ierusalimschy's struct library: < > = ! endianness and
  * alignment, x padding, b B h H l L T i[n] I[n] integers, f d floats,
  * s zero-terminated and c[n] fixed strings. */
+#include "features/script_lualib.h"
 #include <lauxlib.h>
 #include <lua.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
-
-int luaopen_struct(lua_State *L);
-int luaopen_cmsgpack(lua_State *L);
 
 /* ---------------- cmsgpack ---------------- */
 

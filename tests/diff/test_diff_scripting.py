@@ -92,3 +92,43 @@ sides = sides_fixture(ScriptSide, resps=(2, 3))
 @given(cmds=st.lists(command.map(to_args), min_size=1, max_size=6))
 def test_diff_generated_scripts(sides, cmds):
     run_sequence(sides, [a for group in cmds for a in group])
+
+
+# Values for the bundled libraries: numbers at every MessagePack/JSON boundary, strings of every length
+# class, booleans, arrays, maps, holes.
+NUMS = ["0", "1", "-1", "127", "128", "-32", "-33", "255", "256", "-128", "-129", "65535", "65536", "-32768",
+        "-32769", "4294967295", "4294967296", "-2147483648", "-2147483649", "2^53", "-2^53", "2^63", "0.5", "-0.1",
+        "1/3", "1e300", "-1e-300", "3.14159", "1e15", "123456789012"]
+lua_lit = st.recursive(
+    st.one_of(st.sampled_from(NUMS), st.sampled_from(["true", "false", "'s'", "''", "string.rep('x', 31)",
+                                                        "string.rep('y', 32)", "string.rep('z', 300)",
+                                                        "string.rep('w', 70000)", "'\\0\\1\"\\\\/\\n'"])),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4).map(lambda xs: "{" + ", ".join(xs) + "}"),
+        st.lists(st.tuples(st.sampled_from(["a", "b", "c", "[1]", "[3]", "[-1]", "[0.5]"]), inner), max_size=3)
+        .map(lambda kv: "{" + ", ".join(f"{k} = {v}" for k, v in kv) + "}")),
+    max_leaves=6)
+LIB_EXPRS = [
+    lua_lit.map(lambda v: f"return cmsgpack.pack({v})"),
+    lua_lit.map(lambda v: f"return {{cmsgpack.unpack(cmsgpack.pack({v}))}}"),
+    st.lists(lua_lit, min_size=1, max_size=3).map(lambda vs: f"return cmsgpack.pack({', '.join(vs)})"),
+    lua_lit.map(lambda v: f"return cjson.encode({v})"),
+    lua_lit.map(lambda v: f"return cjson.encode(cjson.decode(cjson.encode({v})))"),
+    st.tuples(st.sampled_from(["<", ">", "!", "=", ""]), st.lists(st.sampled_from(["b", "B", "h", "H", "i", "I", "l", "L",
+              "i3", "I5", "i8", "T"]), min_size=1, max_size=4), st.lists(st.sampled_from(NUMS[:20]), min_size=4, max_size=4))
+    .map(lambda t: f"local s = struct.pack('{t[0]}{''.join(t[1])}', {', '.join(t[2])}) "
+                   f"return {{s, struct.unpack('{t[0]}{''.join(t[1])}', s)}}"),
+]
+
+
+class LibSide(Side):
+    pass
+
+
+lib_sides = sides_fixture(LibSide, name="lib_sides")
+
+
+@SETTINGS
+@given(exprs=st.lists(st.one_of(*LIB_EXPRS), min_size=1, max_size=5))
+def test_diff_library_values(lib_sides, exprs):
+    run_sequence(lib_sides, [("EVAL", e, "0") for e in exprs])
