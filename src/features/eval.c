@@ -33,15 +33,24 @@ void eval_init(void) {
     script_lua_init();
 }
 
-int eval_busy(void) { return busy != NULL; }
-size_t eval_scripts_count(void) { return scripts ? scripts->count : 0; }
-size_t eval_scripts_memory(void) { return scripts_bytes; }
-size_t eval_lua_memory(void) { return script_lua_memory(); }
+int eval_busy(void) {
+    return busy != NULL;
+}
+size_t eval_scripts_count(void) {
+    return scripts ? scripts->count : 0;
+}
+size_t eval_scripts_memory(void) {
+    return scripts_bytes;
+}
+size_t eval_lua_memory(void) {
+    return script_lua_memory();
+}
 
 /* ---- shebang ---- */
 
 /* Parses a "#!" first line into *flags; 0 ok, -1 with the error in err.  *shebang_len: its length. */
-static int parse_shebang(const char *body, size_t len, int *flags, size_t *shebang_len, char *err, size_t errlen) {
+static int parse_shebang(const char *body, size_t len, int *flags, size_t *shebang_len, char *err,
+                         size_t errlen) {
     *flags = SF_COMPAT;
     *shebang_len = 0;
     if (len < 2 || body[0] != '#' || body[1] != '!') return 0;
@@ -62,7 +71,8 @@ static int parse_shebang(const char *body, size_t len, int *flags, size_t *sheba
         size_t n = (size_t)(p - s);
         if (part++ == 0) {
             if (n != 5 || memcmp(s, "#!lua", 5)) {
-                snprintf(err, errlen, "Unexpected engine in script shebang: %.*s", (int)(n > 200 ? 200 : n), s);
+                snprintf(err, errlen, "Unexpected engine in script shebang: %.*s", (int)(n > 200 ? 200 : n),
+                         s);
                 return -1;
             }
             continue;
@@ -81,7 +91,8 @@ static int parse_shebang(const char *body, size_t len, int *flags, size_t *sheba
                 if (strlen(script_flags[i].name) == fl && !memcmp(script_flags[i].name, f, fl)) break;
             if (!script_flags[i].name) {
                 if (fl == 0 && !comma && f == s + 6) break; /* "flags=" alone: no flags */
-                snprintf(err, errlen, "Unexpected flag in script shebang: %.*s", (int)(fl > 200 ? 200 : fl), f);
+                snprintf(err, errlen, "Unexpected flag in script shebang: %.*s", (int)(fl > 200 ? 200 : fl),
+                         f);
                 return -1;
             }
             *flags |= script_flags[i].flag;
@@ -157,7 +168,8 @@ static int interrupt(script_run *r) {
         r->flags |= SR_TIMED_OUT;
         busy = r;
         log_msg(LL_WARNING,
-                "Slow script detected: still in execution after %lld milliseconds. You can try killing the script "
+                "Slow script detected: still in execution after %lld milliseconds. You can try killing the "
+                "script "
                 "using the SCRIPT KILL command. Script name is: %s.",
                 elapsed, r->name);
         client_protect(r->caller);
@@ -181,7 +193,9 @@ int script_begin(client *c, script_run *r, int sf, int ro, const char *name, int
             return 0;
         }
         if (oom && !(sf & (SF_ALLOW_OOM | SF_NO_WRITES))) {
-            reply_error(c, "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+            reply_error(
+                c,
+                "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
             return 0;
         }
     }
@@ -270,27 +284,39 @@ void script_kill(client *c, int is_eval) {
         return;
     }
     if (r->flags & SR_WRITE_DIRTY) {
-        reply_error(c, "UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
-                       "either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE "
-                       "command.");
+        reply_error(
+            c,
+            "UNKILLABLE Sorry the script already executed write commands against the dataset. You can "
+            "either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE "
+            "command.");
         return;
     }
     if (is_eval && r->is_function) {
-        reply_error(c, "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
+        reply_error(
+            c, "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
         return;
     }
     if (!is_eval && !r->is_function) {
-        reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        reply_error(c,
+                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
         return;
     }
     r->flags |= SR_KILLED;
     reply_ok(c);
 }
 
-void cmd_eval(client *c) { eval_generic(c, 0, 0); }
-void cmd_evalsha(client *c) { eval_generic(c, 1, 0); }
-void cmd_eval_ro(client *c) { eval_generic(c, 0, 1); }
-void cmd_evalsha_ro(client *c) { eval_generic(c, 1, 1); }
+void cmd_eval(client *c) {
+    eval_generic(c, 0, 0);
+}
+void cmd_evalsha(client *c) {
+    eval_generic(c, 1, 0);
+}
+void cmd_eval_ro(client *c) {
+    eval_generic(c, 0, 1);
+}
+void cmd_evalsha_ro(client *c) {
+    eval_generic(c, 1, 1);
+}
 
 /* Redis 7.0's evalGetCommandFlags: declared flags replace the command's write/denyoom/stale. */
 uint32_t script_flags_to_cmd_flags(uint32_t flags, int sf) {
@@ -342,7 +368,9 @@ void cmd_script_flush(client *c) {
     reply_ok(c);
 }
 
-void cmd_script_kill(client *c) { script_kill(c, 1); }
+void cmd_script_kill(client *c) {
+    script_kill(c, 1);
+}
 
 void cmd_script_debug(client *c) {
     if (arg_is(&c->argv[2], "no")) {

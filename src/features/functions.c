@@ -40,9 +40,15 @@ void functions_init(void) {
     functions = dict_new(0);
 }
 
-size_t functions_count(void) { return functions ? functions->count : 0; }
-size_t libraries_count(void) { return libraries ? libraries->count : 0; }
-size_t functions_memory(void) { return fn_bytes; }
+size_t functions_count(void) {
+    return functions ? functions->count : 0;
+}
+size_t libraries_count(void) {
+    return libraries ? libraries->count : 0;
+}
+size_t functions_memory(void) {
+    return fn_bytes;
+}
 
 static int valid_name(const char *s, size_t n) {
     if (n == 0) return 0;
@@ -71,7 +77,8 @@ static void library_unlink(library *l) {
 }
 
 static void library_link(library *l) {
-    for (int i = 0; i < l->nfns; i++) dict_upsert(functions, l->fns[i]->name, strlen(l->fns[i]->name), NULL)->val = l->fns[i];
+    for (int i = 0; i < l->nfns; i++)
+        dict_upsert(functions, l->fns[i]->name, strlen(l->fns[i]->name), NULL)->val = l->fns[i];
     dict_upsert(libraries, l->name, strlen(l->name), NULL)->val = l;
     fn_bytes += l->len;
 }
@@ -141,8 +148,9 @@ static library *create_library(const char *code, size_t len, int replace, char *
         return NULL;
     }
     if (!valid_name(name, namelen)) {
-        snprintf(err, errlen, "Library names can only contain letters, numbers, or underscores(_) and must be at "
-                              "least one character long");
+        snprintf(err, errlen,
+                 "Library names can only contain letters, numbers, or underscores(_) and must be at "
+                 "least one character long");
         return NULL;
     }
     if (strcmp(engine, "lua") && strcasecmp(engine, "LUA")) {
@@ -216,12 +224,17 @@ static void fcall_generic(client *c, int ro) {
     if (!script_numkeys(c, &numkeys, "ERR Bad number of keys provided")) return;
     script_run r;
     if (!script_begin(c, &r, f->flags, ro, f->name, 1)) return;
-    script_lua_call_function(&r, f->ref, c->argv + 3, (int)numkeys, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys);
+    script_lua_call_function(&r, f->ref, c->argv + 3, (int)numkeys, c->argv + 3 + numkeys,
+                             c->argc - 3 - (int)numkeys);
     script_end(c, &r);
 }
 
-void cmd_fcall(client *c) { fcall_generic(c, 0); }
-void cmd_fcall_ro(client *c) { fcall_generic(c, 1); }
+void cmd_fcall(client *c) {
+    fcall_generic(c, 0);
+}
+void cmd_fcall_ro(client *c) {
+    fcall_generic(c, 1);
+}
 
 uint32_t fcall_command_flags(client *c, const command *cmd) {
     if ((cmd->proc != cmd_fcall && cmd->proc != cmd_fcall_ro) || c->argc < 2) return cmd->flags;
@@ -334,8 +347,10 @@ void cmd_function_list(client *c) {
                 reply_bulk_cstr(c, "name");
                 reply_bulk_cstr(c, f->name);
                 reply_bulk_cstr(c, "description");
-                if (f->desc) reply_bulk_cstr(c, f->desc);
-                else reply_null(c);
+                if (f->desc)
+                    reply_bulk_cstr(c, f->desc);
+                else
+                    reply_null(c);
                 reply_bulk_cstr(c, "flags");
                 reply_flags(c, f->flags);
             }
@@ -350,7 +365,8 @@ void cmd_function_list(client *c) {
 void cmd_function_stats(client *c) {
     script_run *r = script_lua_current();
     if (r && !r->is_function) {
-        reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+        reply_error(c,
+                    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
         return;
     }
     reply_map(c, 2);
@@ -377,7 +393,9 @@ void cmd_function_stats(client *c) {
     reply_int(c, (long long)functions->count);
 }
 
-void cmd_function_kill(client *c) { script_kill(c, 0); }
+void cmd_function_kill(client *c) {
+    script_kill(c, 0);
+}
 
 void cmd_function_help(client *c) {
     static const char *lines[] = {
@@ -409,14 +427,18 @@ void cmd_function_help(client *c) {
         "    * ASYNC: Asynchronously flush the libraries.",
         "    * SYNC: Synchronously flush the libraries.",
         "DUMP",
-        "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+        "    Return a serialized payload representing the current libraries, can be restored using FUNCTION "
+        "RESTORE command",
         "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
-        "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+        "    Restore the libraries represented by the given payload, it is possible to give a restore policy "
+        "to",
         "    control how to handle existing libraries (default APPEND):",
         "    * FLUSH: delete all existing libraries.",
         "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
-        "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
-        "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+        "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the "
+        "old",
+        "      libraries with the new libraries (notice that even on this option there is a chance of "
+        "failure",
         "      in case of functions name collision with another library).",
         NULL};
     reply_help(c, "FUNCTION", lines);

@@ -21,20 +21,19 @@
 #include <string.h>
 #include <strings.h>
 
-
 #define REDIS_VERSION_STR "7.0.15"
 #define REDIS_VERSION_NUM 0x0007000f
 
-static lua_State *lua;     /* the interpreter */
-static lua_State *thread;  /* where scripts compile and run: its globals are the globals' proxy */
-static int thread_ref;     /* keeps `thread` alive */
-static size_t lua_mem;     /* bytes the interpreter holds */
-static int mem_limited;    /* the limit applies (not while building the environment or closing) */
-static script_run *cur;    /* the running script */
-static client *fc;         /* the client redis.call runs commands as */
-static int in_call;        /* redis.call is not re-entrant */
-static int fg_meta_ref;    /* the metatable of the functions' globals: its __index is switched for loading */
-static int fg_ref;         /* the functions' globals (a proxy) */
+static lua_State *lua;    /* the interpreter */
+static lua_State *thread; /* where scripts compile and run: its globals are the globals' proxy */
+static int thread_ref;    /* keeps `thread` alive */
+static size_t lua_mem;    /* bytes the interpreter holds */
+static int mem_limited;   /* the limit applies (not while building the environment or closing) */
+static script_run *cur;   /* the running script */
+static client *fc;        /* the client redis.call runs commands as */
+static int in_call;       /* redis.call is not re-entrant */
+static int fg_meta_ref;   /* the metatable of the functions' globals: its __index is switched for loading */
+static int fg_ref;        /* the functions' globals (a proxy) */
 static int load_globals_ref; /* what a library sees while it loads: the load API only */
 static int real_globals_ref;
 /* while a library loads */
@@ -47,14 +46,18 @@ static long long load_start_us;
 static char PROXIES; /* proxy -> real table */
 
 const script_flag script_flags[] = {{SF_NO_WRITES, "no-writes"},
-                                   {SF_ALLOW_OOM, "allow-oom"},
-                                   {SF_ALLOW_STALE, "allow-stale"},
-                                   {SF_NO_CLUSTER, "no-cluster"},
-                                   {SF_ALLOW_CROSS_SLOT, "allow-cross-slot-keys"},
-                                   {0, NULL}};
+                                    {SF_ALLOW_OOM, "allow-oom"},
+                                    {SF_ALLOW_STALE, "allow-stale"},
+                                    {SF_NO_CLUSTER, "no-cluster"},
+                                    {SF_ALLOW_CROSS_SLOT, "allow-cross-slot-keys"},
+                                    {0, NULL}};
 
-script_run *script_lua_current(void) { return cur; }
-size_t script_lua_memory(void) { return lua_mem; }
+script_run *script_lua_current(void) {
+    return cur;
+}
+size_t script_lua_memory(void) {
+    return lua_mem;
+}
 
 void sha1_hex(char out[41], const void *p, size_t len) {
     static const char hex[] = "0123456789abcdef";
@@ -92,15 +95,15 @@ static int32_t lrand48_next(void) {
     return (int32_t)(rand48 >> 17);
 }
 
-static void srand48_seed(int32_t seed) { rand48 = ((uint64_t)(uint32_t)seed << 16) | 0x330E; }
+static void srand48_seed(int32_t seed) {
+    rand48 = ((uint64_t)(uint32_t)seed << 16) | 0x330E;
+}
 
 static int math_random(lua_State *L) {
     if (!cur) return luaL_error(L, "math.random can only be called inside a script invocation");
     lua_Number r = (lua_Number)(lrand48_next() % INT32_MAX) / (lua_Number)INT32_MAX;
     switch (lua_gettop(L)) {
-    case 0:
-        lua_pushnumber(L, r);
-        break;
+    case 0: lua_pushnumber(L, r); break;
     case 1: {
         int u = luaL_checkint(L, 1);
         luaL_argcheck(L, 1 <= u, 1, "interval is empty");
@@ -113,8 +116,7 @@ static int math_random(lua_State *L) {
         lua_pushnumber(L, floor(r * (u - l + 1)) + l);
         break;
     }
-    default:
-        return luaL_error(L, "wrong number of arguments");
+    default: return luaL_error(L, "wrong number of arguments");
     }
     return 1;
 }
@@ -169,9 +171,7 @@ static int error_handler(lua_State *L) {
         case LUA_TNUMBER: s = lua_tostring(L, 1); break;
         case LUA_TNIL: s = "nil"; break;
         case LUA_TBOOLEAN: s = lua_toboolean(L, 1) ? "true" : "false"; break;
-        default:
-            snprintf(tmp, sizeof(tmp), "%s: %p", luaL_typename(L, 1), lua_topointer(L, 1));
-            s = tmp;
+        default: snprintf(tmp, sizeof(tmp), "%s: %p", luaL_typename(L, 1), lua_topointer(L, 1)); s = tmp;
         }
         lua_newtable(L);
         lua_pushfstring(L, "ERR %s", s);
@@ -209,8 +209,10 @@ static const char *resp_aggregate(lua_State *L, const char *p, const char *end, 
         lua_newtable(L);
         for (long long i = 0; i < n && p < end; i++) {
             p = resp_to_lua(L, p, end);
-            if (kind == '%') p = resp_to_lua(L, p, end);
-            else lua_pushboolean(L, 1);
+            if (kind == '%')
+                p = resp_to_lua(L, p, end);
+            else
+                lua_pushboolean(L, 1);
             lua_settable(L, -3);
         }
         lua_setfield(L, -2, kind == '%' ? "map" : "set");
@@ -228,9 +230,7 @@ static const char *resp_to_lua(lua_State *L, const char *p, const char *end) {
     char t = *p++;
     const char *e = line_end(p, end), *next = e + 2 <= end ? e + 2 : end;
     switch (t) {
-    case ':':
-        lua_pushnumber(L, (lua_Number)line_ll(p, e));
-        return next;
+    case ':': lua_pushnumber(L, (lua_Number)line_ll(p, e)); return next;
     case '$': {
         long long n = line_ll(p, e);
         if (n < 0) {
@@ -260,8 +260,7 @@ static const char *resp_to_lua(lua_State *L, const char *p, const char *end) {
         }
         return resp_aggregate(L, next, end, n, t);
     }
-    case '>': /* push: an array */
-        return resp_aggregate(L, next, end, line_ll(p, e), '*');
+    case '>': /* push: an array */ return resp_aggregate(L, next, end, line_ll(p, e), '*');
     case '|': { /* attributes: skipped, the value follows */
         long long n = line_ll(p, e);
         p = next;
@@ -271,12 +270,8 @@ static const char *resp_to_lua(lua_State *L, const char *p, const char *end) {
         }
         return resp_to_lua(L, p, end);
     }
-    case '_':
-        lua_pushnil(L);
-        return next;
-    case '#':
-        lua_pushboolean(L, *p == 't');
-        return next;
+    case '_': lua_pushnil(L); return next;
+    case '#': lua_pushboolean(L, *p == 't'); return next;
     case ',': {
         char buf[128];
         size_t n = (size_t)(e - p) < sizeof(buf) - 1 ? (size_t)(e - p) : sizeof(buf) - 1;
@@ -303,9 +298,7 @@ static const char *resp_to_lua(lua_State *L, const char *p, const char *end) {
         lua_setfield(L, -2, "verbatim_string");
         return next + n + 2;
     }
-    default:
-        lua_pushnil(L);
-        return end;
+    default: lua_pushnil(L); return end;
     }
 }
 
@@ -345,15 +338,15 @@ static void lua_to_reply(client *c, lua_State *L, int script_resp) {
     }
     case LUA_TBOOLEAN:
         if (script_resp == 2) {
-            if (lua_toboolean(L, -1)) reply_int(c, 1);
-            else reply_null(c);
+            if (lua_toboolean(L, -1))
+                reply_int(c, 1);
+            else
+                reply_null(c);
         } else {
             reply_bool(c, lua_toboolean(L, -1));
         }
         break;
-    case LUA_TNUMBER:
-        reply_int(c, (long long)lua_tonumber(L, -1));
-        break;
+    case LUA_TNUMBER: reply_int(c, (long long)lua_tonumber(L, -1)); break;
     case LUA_TTABLE: {
         if (field(L, "err") == LUA_TSTRING) {
             lua_pop(L, 1);
@@ -362,7 +355,8 @@ static void lua_to_reply(client *c, lua_State *L, int script_resp) {
             lua_pop(L, 1);
             lua_getfield(L, -1, "err");
             const char *s = lua_tolstring(L, -1, &len);
-            reply_error_as_is(c, s, len, !counted); /* a command's error returned by pcall was counted already */
+            reply_error_as_is(c, s, len,
+                              !counted); /* a command's error returned by pcall was counted already */
             lua_pop(L, 2);
             return;
         }
@@ -460,15 +454,14 @@ static void lua_to_reply(client *c, lua_State *L, int script_resp) {
         reply_defer_set(c, pos, n, '*');
         break;
     }
-    default:
-        reply_null(c);
+    default: reply_null(c);
     }
     lua_pop(L, 1);
 }
 
 /* ---- redis.* ---- */
 
-static char *argbuf;    /* the arguments of redis.call, copied */
+static char *argbuf; /* the arguments of redis.call, copied */
 static size_t argbuf_cap;
 static arg *argv_buf;
 static int argv_cap;
@@ -480,9 +473,12 @@ static int lua_args(lua_State *L, int argc) {
     char num[64];
     for (int i = 1; i <= argc; i++) {
         int t = lua_type(L, i);
-        if (t == LUA_TNUMBER) total += 64;
-        else if (t == LUA_TSTRING) total += lua_objlen(L, i) + 1;
-        else return 0;
+        if (t == LUA_TNUMBER)
+            total += 64;
+        else if (t == LUA_TSTRING)
+            total += lua_objlen(L, i) + 1;
+        else
+            return 0;
     }
     if (total > argbuf_cap) {
         argbuf_cap = total < 4096 ? 4096 : total;
@@ -515,9 +511,11 @@ static int lua_args(lua_State *L, int argc) {
 /* Redis's checks before a script's command runs; NULL when it may run, else the error. */
 static const char *check_command(command *cmd, int argc) {
     if (!cmd) {
-        /* a Redis command Sardine does not have (SUBSCRIBE ...) is refused as Redis refuses it when it may not run */
+        /* a Redis command Sardine does not have (SUBSCRIBE ...) is refused as Redis refuses it when it may
+         * not run */
         const cmd_def *def = command_def_find(argv_buf[0].p, argv_buf[0].len);
-        if (def && !strchr(def->fullname, '|') && (def->flags & CMD_NOSCRIPT)) return "This Redis command is not allowed from script";
+        if (def && !strchr(def->fullname, '|') && (def->flags & CMD_NOSCRIPT))
+            return "This Redis command is not allowed from script";
         return "Unknown Redis command called from script";
     }
     if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity)
@@ -525,8 +523,8 @@ static const char *check_command(command *cmd, int argc) {
     if (cmd->flags & CMD_NOSCRIPT) return "This Redis command is not allowed from script";
     if ((cur->flags & SR_READ_ONLY) && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)))
         return "Write commands are not allowed from read-only scripts.";
-    if (!(cur->flags & SR_ALLOW_OOM) && srv.maxmemory && !(cur->flags & SR_WRITE_DIRTY) && cur->oom_at_start &&
-        (cmd->flags & CMD_DENYOOM))
+    if (!(cur->flags & SR_ALLOW_OOM) && srv.maxmemory && !(cur->flags & SR_WRITE_DIRTY) &&
+        cur->oom_at_start && (cmd->flags & CMD_DENYOOM))
         return "-OOM command not allowed when used memory > 'maxmemory'.";
     return NULL;
 }
@@ -544,7 +542,9 @@ static int redis_generic_call(lua_State *L, int raise) {
         return raise ? lua_error(L) : 1;
     }
     lua_settop(L, 0);
-    if (in_call) return raise_error(L, "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff with Lua debug hooks?");
+    if (in_call)
+        return raise_error(L, "luaRedisGenericCommand() recursive call detected. Are you doing funny stuff "
+                              "with Lua debug hooks?");
     command *cmd = command_lookup(argv_buf, argc);
     const char *err = check_command(cmd, argc);
     if (err) {
@@ -590,8 +590,12 @@ static int redis_generic_call(lua_State *L, int raise) {
     return 1;
 }
 
-static int redis_call(lua_State *L) { return redis_generic_call(L, 1); }
-static int redis_pcall(lua_State *L) { return redis_generic_call(L, 0); }
+static int redis_call(lua_State *L) {
+    return redis_generic_call(L, 1);
+}
+static int redis_pcall(lua_State *L) {
+    return redis_generic_call(L, 0);
+}
 
 /* The global pcall: an error that is a {err=...} table is given to the script as its message (Redis 7.0's
  * compatibility with scripts written when errors were strings). */
@@ -604,8 +608,10 @@ static int lua_pcall_compat(lua_State *L) {
         lua_remove(L, 1);
         if (lua_istable(L, -1)) {
             lua_getfield(L, -1, "err");
-            if (lua_isstring(L, -1)) lua_replace(L, -2);
-            else lua_pop(L, 1);
+            if (lua_isstring(L, -1))
+                lua_replace(L, -2);
+            else
+                lua_pop(L, 1);
         }
         lua_pushboolean(L, 0);
         lua_insert(L, 1);
@@ -690,7 +696,9 @@ static int redis_set_repl(lua_State *L) {
     if (!cur) return raise_error(L, "redis.set_repl can only be called inside a script invocation");
     if (lua_gettop(L) != 1) return raise_error(L, "redis.set_repl() requires two arguments.");
     int flags = (int)lua_tonumber(L, -1);
-    if (flags & ~REPL_ALL) return raise_error(L, "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
+    if (flags & ~REPL_ALL)
+        return raise_error(L,
+                           "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
     /* Accepted; effects always propagate (Sardine has no replicas or AOF of its own to leave out yet). */
     return 0;
 }
@@ -709,8 +717,10 @@ static int redis_acl_check_cmd(lua_State *L) {
     if (!cur) return raise_error(L, "redis.acl_check_cmd can only be called inside a script invocation");
     int argc = lua_gettop(L);
     if (argc == 0) return raise_error(L, "Please specify at least one argument for this redis lib call");
-    if (!lua_args(L, argc)) return raise_error(L, "Lua redis lib command arguments must be strings or integers");
-    if (!command_lookup(argv_buf, argc)) return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
+    if (!lua_args(L, argc))
+        return raise_error(L, "Lua redis lib command arguments must be strings or integers");
+    if (!command_lookup(argv_buf, argc))
+        return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
     lua_pushboolean(L, 1); /* no ACL users yet: the default user may run everything */
     return 1;
 }
@@ -724,7 +734,9 @@ static int nonexistent_global(lua_State *L) {
     return luaL_error(L, "Script attempted to access nonexistent global variable '%s'", lua_tostring(L, -1));
 }
 
-static int readonly_newindex(lua_State *L) { return luaL_error(L, "Attempt to modify a readonly table"); }
+static int readonly_newindex(lua_State *L) {
+    return luaL_error(L, "Attempt to modify a readonly table");
+}
 
 /* The real table behind proxy at idx, pushed (or the value itself when it is not a proxy). */
 static void push_real(lua_State *L, int idx) {
@@ -887,19 +899,23 @@ static int read_flags(lua_State *L, int idx, int *flags) {
 }
 
 static int redis_register_function(lua_State *L) {
-    if (!loading) return raise_error(L, "redis.register_function can only be called on FUNCTION LOAD command");
+    if (!loading)
+        return raise_error(L, "redis.register_function can only be called on FUNCTION LOAD command");
     int argc = lua_gettop(L), flags = 0, ref;
     const char *name = NULL, *desc = NULL;
     if (argc < 1 || argc > 2) return raise_error(L, "wrong number of arguments to redis.register_function");
     if (argc == 2) {
-        if (!lua_isstring(L, 1)) return raise_error(L, "first argument to redis.register_function must be a string");
-        if (!lua_isfunction(L, 2)) return raise_error(L, "second argument to redis.register_function must be a function");
+        if (!lua_isstring(L, 1))
+            return raise_error(L, "first argument to redis.register_function must be a string");
+        if (!lua_isfunction(L, 2))
+            return raise_error(L, "second argument to redis.register_function must be a function");
         name = lua_tostring(L, 1);
         lua_pushvalue(L, 2);
     } else {
         if (!lua_istable(L, 1))
-            return raise_error(L, "calling redis.register_function with a single argument is only applicable to Lua "
-                                  "table (representing named arguments).");
+            return raise_error(
+                L, "calling redis.register_function with a single argument is only applicable to Lua "
+                   "table (representing named arguments).");
         int have_cb = 0;
         lua_pushnil(L);
         while (lua_next(L, 1)) {
@@ -910,25 +926,29 @@ static int redis_register_function(lua_State *L) {
             lua_pop(L, 1);
             if (!strcasecmp(key, "function_name")) {
                 if (!lua_isstring(L, -1))
-                    return raise_error(L, "function_name argument given to redis.register_function must be a string");
+                    return raise_error(
+                        L, "function_name argument given to redis.register_function must be a string");
                 lua_pushvalue(L, -1);
                 lua_setfield(L, LUA_REGISTRYINDEX, "sardine.fname"); /* kept alive while we read */
                 name = lua_tostring(L, -1);
             } else if (!strcasecmp(key, "description")) {
                 if (!lua_isstring(L, -1))
-                    return raise_error(L, "description argument given to redis.register_function must be a string");
+                    return raise_error(
+                        L, "description argument given to redis.register_function must be a string");
                 desc = lua_tostring(L, -1);
                 lua_pushvalue(L, -1);
                 lua_setfield(L, LUA_REGISTRYINDEX, "sardine.fdesc");
             } else if (!strcasecmp(key, "callback")) {
                 if (!lua_isfunction(L, -1))
-                    return raise_error(L, "callback argument given to redis.register_function must be a function");
+                    return raise_error(
+                        L, "callback argument given to redis.register_function must be a function");
                 lua_pushvalue(L, -1);
                 lua_setfield(L, LUA_REGISTRYINDEX, "sardine.fcb");
                 have_cb = 1;
             } else if (!strcasecmp(key, "flags")) {
                 if (!lua_istable(L, -1))
-                    return raise_error(L, "flags argument to redis.register_function must be a table representing function flags");
+                    return raise_error(L, "flags argument to redis.register_function must be a table "
+                                          "representing function flags");
                 if (read_flags(L, lua_gettop(L), &flags) < 0) return raise_error(L, "unknown flag given");
             } else {
                 return raise_error(L, "unknown argument given to redis.register_function");
@@ -962,7 +982,8 @@ static void set_fg_index(lua_State *L, int ref) {
     lua_pop(L, 1);
 }
 
-int script_lua_load_library(const char *code, size_t len, script_register_fn *cb, void *ud, char *err, size_t errlen) {
+int script_lua_load_library(const char *code, size_t len, script_register_fn *cb, void *ud, char *err,
+                            size_t errlen) {
     lua_State *L = thread;
     if (luaL_loadbuffer(L, code, len, "@user_function")) {
         snprintf(err, errlen, "Error compiling function: %s", lua_tostring(L, -1));
@@ -1003,7 +1024,9 @@ int script_lua_load_library(const char *code, size_t len, script_register_fn *cb
     return 0;
 }
 
-void script_lua_unref(int ref) { luaL_unref(lua, LUA_REGISTRYINDEX, ref); }
+void script_lua_unref(int ref) {
+    luaL_unref(lua, LUA_REGISTRYINDEX, ref);
+}
 
 static void build(void) {
     lua_mem = 0;
@@ -1024,8 +1047,8 @@ static void build(void) {
     open_lib(L, "cmsgpack", luaopen_cmsgpack);
     open_lib(L, "bit", luaopen_bit);
     /* What Redis 7.0 (as Debian ships it) leaves out of the base library. */
-    static const char *const removed[] = {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy", "require",
-                                          "module", "package", NULL};
+    static const char *const removed[] = {"dofile",   "loadfile", "print",  "getfenv", "setfenv",
+                                          "newproxy", "require",  "module", "package", NULL};
     for (int i = 0; removed[i]; i++) {
         lua_pushnil(L);
         lua_setglobal(L, removed[i]);
@@ -1097,8 +1120,8 @@ static void build(void) {
     load_globals_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 
     /* Every library table behind a proxy, then the globals themselves. */
-    static const char *const libs[] = {"string", "table", "math", "coroutine", "cjson", "struct", "cmsgpack", "bit",
-                                       "redis", NULL};
+    static const char *const libs[] = {"string", "table",    "math", "coroutine", "cjson",
+                                       "struct", "cmsgpack", "bit",  "redis",     NULL};
     for (int i = 0; libs[i]; i++) {
         lua_getglobal(L, libs[i]);
         if (!lua_istable(L, -1)) {
@@ -1251,7 +1274,8 @@ static void push_array(lua_State *L, const arg *v, int n) {
     }
 }
 
-void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys, const arg *args, int nargs) {
+void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys, const arg *args,
+                    int nargs) {
     lua_State *L = thread;
     DBG_ASSERT(!cur);
     cur = r;
@@ -1271,7 +1295,8 @@ void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys
     run_and_reply(r, L, 0);
 }
 
-void script_lua_call_function(script_run *r, int ref, const arg *keys, int nkeys, const arg *args, int nargs) {
+void script_lua_call_function(script_run *r, int ref, const arg *keys, int nkeys, const arg *args,
+                              int nargs) {
     lua_State *L = thread;
     DBG_ASSERT(!cur);
     cur = r;

@@ -61,13 +61,13 @@ typedef struct script_flag {
 extern const script_flag script_flags[]; /* ends with {0, NULL} */
 
 typedef struct script_run {
-    client *caller;        /* the client whose EVAL runs */
-    int is_function;       /* FCALL (errors name FUNCTION KILL) rather than EVAL */
-    const char *name;      /* the script's SHA1 (error messages, logs) */
-    int flags;             /* SR_* */
-    int oom_at_start;      /* used memory was past maxmemory when the script started */
-    long long start_us;    /* monotonic */
-    int saved_in_exec;     /* srv.in_exec before the script */
+    client *caller;     /* the client whose EVAL runs */
+    int is_function;    /* FCALL (errors name FUNCTION KILL) rather than EVAL */
+    const char *name;   /* the script's SHA1 (error messages, logs) */
+    int flags;          /* SR_* */
+    int oom_at_start;   /* used memory was past maxmemory when the script started */
+    long long start_us; /* monotonic */
+    int saved_in_exec;  /* srv.in_exec before the script */
     /* Called from the count hook; returns 1 to kill the script. */
     int (*interrupt)(struct script_run *r);
 } script_run;
@@ -86,7 +86,8 @@ void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys
  * registered function goes to cb, which returns NULL to keep it or an error text.  0 ok; -1 with the error
  * (Redis's text, without "ERR ") in err. */
 typedef const char *script_register_fn(void *ud, const char *name, const char *desc, int flags, int ref);
-int script_lua_load_library(const char *code, size_t len, script_register_fn *cb, void *ud, char *err, size_t errlen);
+int script_lua_load_library(const char *code, size_t len, script_register_fn *cb, void *ud, char *err,
+                            size_t errlen);
 /* Forgets a registered function (its registry reference). */
 void script_lua_unref(int ref);
 /* Calls a registered function with the KEYS and ARGV tables as its two arguments, replying to r->caller. */

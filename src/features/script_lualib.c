@@ -27,18 +27,28 @@ static void mp_int(luaL_Buffer *b, int64_t n) {
     int l;
     if (n >= 0) {
         uint64_t u = (uint64_t)n;
-        if (u <= 127) h[0] = (unsigned char)u, l = 1;
-        else if (u <= 0xff) h[0] = 0xcc, h[1] = (unsigned char)u, l = 2;
-        else if (u <= 0xffff) h[0] = 0xcd, l = 3;
-        else if (u <= 0xffffffffULL) h[0] = 0xce, l = 5;
-        else h[0] = 0xcf, l = 9;
+        if (u <= 127)
+            h[0] = (unsigned char)u, l = 1;
+        else if (u <= 0xff)
+            h[0] = 0xcc, h[1] = (unsigned char)u, l = 2;
+        else if (u <= 0xffff)
+            h[0] = 0xcd, l = 3;
+        else if (u <= 0xffffffffULL)
+            h[0] = 0xce, l = 5;
+        else
+            h[0] = 0xcf, l = 9;
         for (int i = 1; i < l && l > 2; i++) h[i] = (unsigned char)(u >> (8 * (l - 1 - i)));
     } else {
-        if (n >= -32) h[0] = (unsigned char)(n & 0xff), l = 1;
-        else if (n >= -128) h[0] = 0xd0, h[1] = (unsigned char)(n & 0xff), l = 2;
-        else if (n >= -32768) h[0] = 0xd1, l = 3;
-        else if (n >= -2147483648LL) h[0] = 0xd2, l = 5;
-        else h[0] = 0xd3, l = 9;
+        if (n >= -32)
+            h[0] = (unsigned char)(n & 0xff), l = 1;
+        else if (n >= -128)
+            h[0] = 0xd0, h[1] = (unsigned char)(n & 0xff), l = 2;
+        else if (n >= -32768)
+            h[0] = 0xd1, l = 3;
+        else if (n >= -2147483648LL)
+            h[0] = 0xd2, l = 5;
+        else
+            h[0] = 0xd3, l = 9;
         for (int i = 1; i < l && l > 2; i++) h[i] = (unsigned char)((uint64_t)n >> (8 * (l - 1 - i)));
     }
     luaL_addlstring(b, (char *)h, (size_t)l);
@@ -65,9 +75,12 @@ static void mp_double(luaL_Buffer *b, double d) {
 static void mp_len(luaL_Buffer *b, size_t n, int fix, size_t fixmax, int c8, int c16, int c32) {
     unsigned char h[5];
     int l;
-    if (n <= fixmax) h[0] = (unsigned char)(fix | (int)n), l = 1;
-    else if (c8 && n <= 0xff) h[0] = (unsigned char)c8, h[1] = (unsigned char)n, l = 2;
-    else if (n <= 0xffff) h[0] = (unsigned char)c16, h[1] = (unsigned char)(n >> 8), h[2] = (unsigned char)n, l = 3;
+    if (n <= fixmax)
+        h[0] = (unsigned char)(fix | (int)n), l = 1;
+    else if (c8 && n <= 0xff)
+        h[0] = (unsigned char)c8, h[1] = (unsigned char)n, l = 2;
+    else if (n <= 0xffff)
+        h[0] = (unsigned char)c16, h[1] = (unsigned char)(n >> 8), h[2] = (unsigned char)n, l = 3;
     else {
         h[0] = (unsigned char)c32;
         for (int i = 0; i < 4; i++) h[1 + i] = (unsigned char)(n >> (24 - 8 * i));
@@ -116,7 +129,8 @@ static void mp_encode(lua_State *L, luaL_Buffer *b, int level) {
         double n = lua_tonumber(L, -1);
         if (n == n && n >= -9.2233720368547758e18 && n < 9.2233720368547758e18 && (double)(int64_t)n == n)
             mp_int(b, (int64_t)n);
-        else mp_double(b, n);
+        else
+            mp_double(b, n);
         break;
     }
     case LUA_TSTRING: {
@@ -189,12 +203,12 @@ static uint64_t mp_be(const unsigned char *p, int n) {
 
 static void mp_decode(lua_State *L, mp_cur *c);
 
-#define NEED(n)                                                                                                      \
-    do {                                                                                                             \
-        if (c->left < (size_t)(n)) {                                                                                 \
-            c->err = 1;                                                                                              \
-            return;                                                                                                  \
-        }                                                                                                            \
+#define NEED(n)                                                                                              \
+    do {                                                                                                     \
+        if (c->left < (size_t)(n)) {                                                                         \
+            c->err = 1;                                                                                      \
+            return;                                                                                          \
+        }                                                                                                    \
     } while (0)
 
 static void mp_decode_seq(lua_State *L, mp_cur *c, size_t n, int map) {
@@ -223,7 +237,8 @@ static void mp_decode(lua_State *L, mp_cur *c) {
         lua_pushnumber(L, t);
     } else if (t >= 0xe0) {
         lua_pushnumber(L, (int8_t)t);
-    } else if ((t & 0xe0) == 0xa0 || t == 0xd9 || t == 0xda || t == 0xdb || t == 0xc4 || t == 0xc5 || t == 0xc6) {
+    } else if ((t & 0xe0) == 0xa0 || t == 0xd9 || t == 0xda || t == 0xdb || t == 0xc4 || t == 0xc5 ||
+               t == 0xc6) {
         size_t len;
         int hl = (t & 0xe0) == 0xa0 ? 0 : (t == 0xd9 || t == 0xc4) ? 1 : (t == 0xda || t == 0xc5) ? 2 : 4;
         NEED(hl);
@@ -244,14 +259,46 @@ static void mp_decode(lua_State *L, mp_cur *c) {
         case 0xc0: lua_pushnil(L); break;
         case 0xc2: lua_pushboolean(L, 0); break;
         case 0xc3: lua_pushboolean(L, 1); break;
-        case 0xcc: NEED(1); lua_pushnumber(L, c->p[0]); c->p += 1, c->left -= 1; break;
-        case 0xcd: NEED(2); lua_pushnumber(L, (double)mp_be(c->p, 2)); c->p += 2, c->left -= 2; break;
-        case 0xce: NEED(4); lua_pushnumber(L, (double)mp_be(c->p, 4)); c->p += 4, c->left -= 4; break;
-        case 0xcf: NEED(8); lua_pushnumber(L, (double)mp_be(c->p, 8)); c->p += 8, c->left -= 8; break;
-        case 0xd0: NEED(1); lua_pushnumber(L, (int8_t)c->p[0]); c->p += 1, c->left -= 1; break;
-        case 0xd1: NEED(2); lua_pushnumber(L, (int16_t)mp_be(c->p, 2)); c->p += 2, c->left -= 2; break;
-        case 0xd2: NEED(4); lua_pushnumber(L, (int32_t)mp_be(c->p, 4)); c->p += 4, c->left -= 4; break;
-        case 0xd3: NEED(8); lua_pushnumber(L, (double)(int64_t)mp_be(c->p, 8)); c->p += 8, c->left -= 8; break;
+        case 0xcc:
+            NEED(1);
+            lua_pushnumber(L, c->p[0]);
+            c->p += 1, c->left -= 1;
+            break;
+        case 0xcd:
+            NEED(2);
+            lua_pushnumber(L, (double)mp_be(c->p, 2));
+            c->p += 2, c->left -= 2;
+            break;
+        case 0xce:
+            NEED(4);
+            lua_pushnumber(L, (double)mp_be(c->p, 4));
+            c->p += 4, c->left -= 4;
+            break;
+        case 0xcf:
+            NEED(8);
+            lua_pushnumber(L, (double)mp_be(c->p, 8));
+            c->p += 8, c->left -= 8;
+            break;
+        case 0xd0:
+            NEED(1);
+            lua_pushnumber(L, (int8_t)c->p[0]);
+            c->p += 1, c->left -= 1;
+            break;
+        case 0xd1:
+            NEED(2);
+            lua_pushnumber(L, (int16_t)mp_be(c->p, 2));
+            c->p += 2, c->left -= 2;
+            break;
+        case 0xd2:
+            NEED(4);
+            lua_pushnumber(L, (int32_t)mp_be(c->p, 4));
+            c->p += 4, c->left -= 4;
+            break;
+        case 0xd3:
+            NEED(8);
+            lua_pushnumber(L, (double)(int64_t)mp_be(c->p, 8));
+            c->p += 8, c->left -= 8;
+            break;
         case 0xca: {
             NEED(4);
             uint32_t u = (uint32_t)mp_be(c->p, 4);
@@ -278,8 +325,10 @@ static void mp_decode(lua_State *L, mp_cur *c) {
 static int mp_unpack_full(lua_State *L, int limit, int offset) {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    if (offset < 0 || limit < 0) return luaL_error(L, "Invalid request to unpack with offset of %d and limit of %d.", offset, limit);
-    if ((size_t)offset > len) return luaL_error(L, "Start offset %d greater than input length %d.", offset, (int)len);
+    if (offset < 0 || limit < 0)
+        return luaL_error(L, "Invalid request to unpack with offset of %d and limit of %d.", offset, limit);
+    if ((size_t)offset > len)
+        return luaL_error(L, "Start offset %d greater than input length %d.", offset, (int)len);
     mp_cur c = {(const unsigned char *)s + offset, len - (size_t)offset, 0};
     int cnt = 0, decode_all = !limit && !offset;
     lua_settop(L, 1);
@@ -298,8 +347,12 @@ static int mp_unpack_full(lua_State *L, int limit, int offset) {
     return cnt;
 }
 
-static int mp_unpack(lua_State *L) { return mp_unpack_full(L, 0, 0); }
-static int mp_unpack_one(lua_State *L) { return mp_unpack_full(L, 1, (int)luaL_optinteger(L, 2, 0)); }
+static int mp_unpack(lua_State *L) {
+    return mp_unpack_full(L, 0, 0);
+}
+static int mp_unpack_one(lua_State *L) {
+    return mp_unpack_full(L, 1, (int)luaL_optinteger(L, 2, 0));
+}
 static int mp_unpack_limit(lua_State *L) {
     return mp_unpack_full(L, (int)luaL_checkinteger(L, 2), (int)luaL_optinteger(L, 3, 0));
 }
@@ -325,7 +378,7 @@ int luaopen_cmsgpack(lua_State *L) {
 /* ---------------- struct ---------------- */
 
 #define ST_MAXINTSIZE 32
-#define ST_MAXALIGN 8
+#define ST_MAXALIGN   8
 
 typedef struct st_header {
     int little; /* little-endian */
@@ -343,17 +396,22 @@ static size_t st_num(const char **f, size_t df) {
 
 static size_t st_optsize(lua_State *L, char opt, const char **f) {
     switch (opt) {
-    case 'B': case 'b': return 1;
-    case 'H': case 'h': return sizeof(short);
-    case 'L': case 'l': return sizeof(long);
+    case 'B':
+    case 'b': return 1;
+    case 'H':
+    case 'h': return sizeof(short);
+    case 'L':
+    case 'l': return sizeof(long);
     case 'T': return sizeof(size_t);
     case 'f': return sizeof(float);
     case 'd': return sizeof(double);
     case 'x': return 1;
     case 'c': return st_num(f, 1);
-    case 'i': case 'I': {
+    case 'i':
+    case 'I': {
         size_t sz = st_num(f, sizeof(int));
-        if (sz > ST_MAXINTSIZE) luaL_error(L, "integral size %d is larger than limit of %d", (int)sz, ST_MAXINTSIZE);
+        if (sz > ST_MAXINTSIZE)
+            luaL_error(L, "integral size %d is larger than limit of %d", (int)sz, ST_MAXINTSIZE);
         return sz;
     }
     default: return 0;
@@ -421,9 +479,15 @@ static int st_pack(lua_State *L) {
         totalsize += toalign;
         while (toalign-- > 0) luaL_addchar(&b, '\0');
         switch (opt) {
-        case 'b': case 'B': case 'h': case 'H': case 'l': case 'L': case 'T': case 'i': case 'I':
-            st_putinteger(&b, luaL_checknumber(L, arg++), h.little, size);
-            break;
+        case 'b':
+        case 'B':
+        case 'h':
+        case 'H':
+        case 'l':
+        case 'L':
+        case 'T':
+        case 'i':
+        case 'I': st_putinteger(&b, luaL_checknumber(L, arg++), h.little, size); break;
         case 'x': luaL_addchar(&b, '\0'); break;
         case 'f': {
             float f = (float)luaL_checknumber(L, arg++);
@@ -437,7 +501,8 @@ static int st_pack(lua_State *L) {
             luaL_addlstring(&b, (char *)&d, size);
             break;
         }
-        case 'c': case 's': {
+        case 'c':
+        case 's': {
             size_t l;
             const char *s = luaL_checklstring(L, arg++, &l);
             if (size == 0) size = l;
@@ -484,7 +549,15 @@ static int st_unpack(lua_State *L) {
         luaL_argcheck(L, size <= ld && pos <= ld - size, 2, "data string too short");
         luaL_checkstack(L, 2, "too many results");
         switch (opt) {
-        case 'b': case 'B': case 'h': case 'H': case 'l': case 'L': case 'T': case 'i': case 'I':
+        case 'b':
+        case 'B':
+        case 'h':
+        case 'H':
+        case 'l':
+        case 'L':
+        case 'T':
+        case 'i':
+        case 'I':
             lua_pushnumber(L, st_getinteger(data + pos, h.little, islower((unsigned char)opt), size));
             break;
         case 'x': break;
@@ -504,7 +577,8 @@ static int st_unpack(lua_State *L) {
         }
         case 'c': {
             if (size == 0) {
-                if (lua_gettop(L) == 2 || !lua_isnumber(L, -1)) luaL_error(L, "format 'c0' needs a previous size");
+                if (lua_gettop(L) == 2 || !lua_isnumber(L, -1))
+                    luaL_error(L, "format 'c0' needs a previous size");
                 size = (size_t)lua_tonumber(L, -1);
                 lua_pop(L, 1);
                 luaL_argcheck(L, size <= ld && pos <= ld - size, 2, "data string too short");
@@ -535,8 +609,10 @@ static int st_size(lua_State *L) {
         char opt = *fmt++;
         size_t size = st_optsize(L, opt, &fmt);
         pos += st_gettoalign(pos, &h, opt, size);
-        if (opt == 's') luaL_argerror(L, 1, "option 's' has no fixed size");
-        else if (opt == 'c' && size == 0) luaL_argerror(L, 1, "option 'c0' has no fixed size");
+        if (opt == 's')
+            luaL_argerror(L, 1, "option 's' has no fixed size");
+        else if (opt == 'c' && size == 0)
+            luaL_argerror(L, 1, "option 'c0' has no fixed size");
         if (!isalnum((unsigned char)opt)) st_controloptions(L, opt, &fmt, &h);
         pos += size;
     }
