@@ -45,6 +45,8 @@ SCRIPTS = [
     ("return redis.call('incrbyfloat', 'n', 1.5)", 0), ("return redis.call('set', 'k', 3.5)", 0),
     ("redis.call('set', 'k', 1/3) return redis.call('get', 'k')", 0),
     ("redis.call('set', 'k', 12345678901234) return redis.call('get', 'k')", 0),
+    ("local r = {} for _, n in ipairs({12345678901234567, -0.0, 99999999999999999, -1e16, 1e17, -1e17, 2^63, 0.1, "
+     "-7, 1e-5}) do redis.call('set', 'k', n) r[#r+1] = redis.call('get', 'k') end return r", 0),
     ("return redis.call('type', 'list')", 0), ("return redis.call('type', 'list').ok", 0),
     ("return redis.call('ping')", 0), ("return redis.pcall('incr', 'str')", 0), ("return redis.call('incr', 'str')", 0),
     ("local r = redis.pcall('incr', 'str') return r.err", 0), ("return redis.pcall('lpush', 'str', 'x')", 0),
