@@ -116,9 +116,24 @@ static void fname_of(char out[43], const char *sha) {
     out[42] = 0;
 }
 
+/* The SHA1 of a body, remembered with a copy of the last body hashed: dispatch asks for an EVAL's flags
+ * (its script found by SHA1) just before EVAL runs, so the body is hashed once and compared once. */
+static void body_sha(const char *body, size_t len, char out[41]) {
+    static char *last;
+    static size_t last_len;
+    static char last_sha[41];
+    if (!last || len != last_len || memcmp(body, last, len) != 0) {
+        sha1_hex(last_sha, body, len);
+        s_free(last);
+        last = len > 65536 ? NULL : len ? s_memdup(body, len) : s_malloc(1); /* big bodies are not kept */
+        last_len = len;
+    }
+    memcpy(out, last_sha, 41);
+}
+
 /* The cached script of body, compiling it if new; NULL after replying the error.  sha_out: its SHA1. */
 static script *create_script(client *c, const char *body, size_t len, char sha_out[41]) {
-    sha1_hex(sha_out, body, len);
+    body_sha(body, len, sha_out);
     script *s = dict_get(scripts, sha_out, 40);
     if (s) return s;
     int flags;
@@ -337,7 +352,7 @@ uint32_t eval_command_flags(client *c, const command *cmd) {
         return s ? script_flags_to_cmd_flags(cmd->flags, s->flags) : cmd->flags;
     }
     char sha[41];
-    sha1_hex(sha, c->argv[1].p, c->argv[1].len);
+    body_sha(c->argv[1].p, c->argv[1].len, sha);
     if ((s = dict_get(scripts, sha, 40)) != NULL) return script_flags_to_cmd_flags(cmd->flags, s->flags);
     int sf;
     size_t sl;
