@@ -91,19 +91,27 @@ def main():
     ap.add_argument("--redis", default=shutil.which("redis-server") or "/usr/bin/redis-server")
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of both servers, alternating which goes first")
     args = ap.parse_args()
-    results = {}
-    for kind, binary, extra in (("sardine", args.server, []), ("redis", args.redis, ["--appendonly", "no"])):
-        proc, port, d = start(binary, extra)
-        try:
-            results[kind] = figures(port, kind, args)
-        finally:
-            proc.terminate()
-            proc.wait()
-            shutil.rmtree(d, ignore_errors=True)
-    print(f"{'figure':28} {'sardine':>12} {'redis':>12} {'ratio':>7}")
-    for k in results["sardine"]:
-        s, r = results["sardine"][k], results["redis"][k]
+    results = {"sardine": [], "redis": []}
+    servers = [("sardine", args.server, []), ("redis", args.redis, ["--appendonly", "no"])]
+    for rep in range(args.repeat):
+        for kind, binary, extra in servers if rep % 2 == 0 else servers[::-1]:
+            proc, port, d = start(binary, extra)
+            try:
+                results[kind].append(figures(port, kind, args))
+            finally:
+                proc.terminate()
+                proc.wait()
+                shutil.rmtree(d, ignore_errors=True)
+
+    def median(kind, k):
+        v = sorted(x[k] for x in results[kind])
+        return v[len(v) // 2]
+
+    print(f"{'figure (median of %d)' % args.repeat:28} {'sardine':>12} {'redis':>12} {'ratio':>7}")
+    for k in results["sardine"][0]:
+        s, r = median("sardine", k), median("redis", k)
         print(f"{k:28} {s:12.1f} {r:12.1f} {s / r:7.2f}")
 
 

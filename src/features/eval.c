@@ -18,10 +18,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* A cached script: only its flags (the body lives on compiled in the interpreter; effects replication
+ * never needs it again). */
 typedef struct script {
     int flags;
-    size_t len;
-    char body[];
 } script;
 
 static dict *scripts; /* sha (40 hex digits, any case) -> script */
@@ -143,11 +143,8 @@ static script *create_script(client *c, const char *body, size_t len, char sha_o
         reply_error(c, err);
         return NULL;
     }
-    s = s_malloc(sizeof(script) + len + 1);
+    s = s_malloc(sizeof(script));
     s->flags = flags;
-    s->len = len;
-    memcpy(s->body, body, len);
-    s->body[len] = 0;
     /* The shebang line is blanked (its newline kept) so that line numbers stay the user's. */
     char *code = s_malloc(len + 1);
     memcpy(code, body, len);

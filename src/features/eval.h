@@ -2,7 +2,7 @@
  * script_lua.h.
  *
  * The script cache maps the SHA1 of a body (exactly as sent, shebang
- * included, as Redis computes it) to the body and its shebang flags; the
+ * included, as Redis computes it) to its shebang flags (the body is not kept); the
  * compiled function lives in the interpreter as "f_<sha>".  SCRIPT FLUSH
  * empties both (a fresh interpreter).
  *
