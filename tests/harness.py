@@ -90,6 +90,10 @@ class Server:
         argv += ["--enable-debug-command", "yes"]
         if kind == "redis":
             argv += ["--save", "", "--appendonly", "no"]
+        else:
+            # No save points unless a test asks for them (a later --save replaces this one, as in a config
+            # file, where the first `save` line replaces the defaults and the next ones add to it).
+            argv += ["--save", ""]
         argv += [str(a) for a in args]
         self.argv = argv
         self.log = open(self.logfile, "wb")

@@ -6,6 +6,7 @@
  * and the server's reactions to CONFIG SET and CONFIG RESETSTAT.  Nothing
  * below calls into this file: it installs itself as the event loop's and
  * the config's hooks. */
+#include "features/saving.h"
 #include "app/loop.h"
 #include "commands/command.h"
 #include "commands/commands.h"
@@ -111,12 +112,16 @@ static int server_cron(void) {
     }
     clients_cron();
     active_expire_cycle(EXPIRE_SLOW);
+    saving_cron();
     arena_release_free_pages();
     if (srv.shutdown_asap) {
         serverLog(LL_WARNING, "%s", srv.last_signal == SIGINT    ? "Received SIGINT scheduling shutdown..."
                                     : srv.last_signal == SIGTERM ? "Received SIGTERM scheduling shutdown..."
                                                                  : "Received shutdown signal, scheduling shutdown...");
-        shutdown_now(0);
+        int flags = srv.last_signal == SIGINT ? srv.shutdown_on_sigint : srv.shutdown_on_sigterm;
+        if (saving_before_shutdown(flags) == 0) shutdown_now(0);
+        serverLog(LL_WARNING, "SIGTERM received but errors trying to shut down the server, check the logs for more information");
+        srv.shutdown_asap = 0;
     }
     return 1000 / (srv.hz > 0 ? srv.hz : 10);
 }
@@ -132,6 +137,7 @@ static void before_sleep(void) {
     clients_free_closed();
     /* Replies are out first; then one short slice of background freeing (~0.1-0.3 ms). */
     int busy = db_lazyfree_step(5000);
+    busy |= saving_step(); /* one slice of a running snapshot (~1 ms) */
     el_set_busy(srv.el, busy);
     el_set_max_wait(srv.el, blocking_client_count() ? 10 : -1); /* timeouts of blocked clients to ~10 ms */
 }

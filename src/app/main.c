@@ -14,6 +14,7 @@
  * SIGPIPE are ignored, as in Redis (SIGHUP neither stops the server nor
  * reopens the log: logfile is opened for every line, so rotation needs no
  * signal). */
+#include "features/saving.h"
 #include "app/loop.h"
 #include "commands/command.h"
 #include "commands/dispatch.h"
@@ -180,6 +181,7 @@ int main(int argc, char **argv) {
                   h);
     }
     serverLog(LL_WARNING, "Server initialized");
+    if (saving_load_at_startup() != 0) return 1;
     serverLog(LL_NOTICE, "Ready to accept connections");
     supervise_ready();
     server_install_loop_hooks();

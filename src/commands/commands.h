@@ -19,6 +19,8 @@ CMD(object_encoding) CMD(object_freq) CMD(object_idletime) CMD(object_refcount) 
 /* expiry */
 CMD(expire) CMD(pexpire) CMD(expireat) CMD(pexpireat) CMD(ttl) CMD(pttl) CMD(expiretime) CMD(pexpiretime)
 CMD(persist)
+/* DUMP payloads */
+CMD(restore) CMD(restore_asking)
 /* connection */
 CMD(ping) CMD(echo) CMD(quit) CMD(time) CMD(hello) CMD(auth) CMD(reset)
 CMD(client_id) CMD(client_setname) CMD(client_getname) CMD(client_list) CMD(client_info) CMD(client_kill)

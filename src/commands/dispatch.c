@@ -8,7 +8,9 @@
 #include "features/eval.h"
 #include "features/functions.h"
 #include "features/multi.h"
+#include "features/saving.h"
 #include "keyspace/evict.h"
+#include "persist/snapshot.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include <ctype.h>
@@ -84,6 +86,10 @@ int process_command(client *c) {
         reject(c, cmd, "NOAUTH Authentication required.");
         return 1;
     }
+    if (srv.loading && !(cmd->flags & CMD_LOADING)) {
+        reject(c, cmd, "LOADING Redis is loading the dataset in memory");
+        return 1;
+    }
     if (eval_busy() && !(cmd->flags & CMD_ALLOW_BUSY)) { /* a script passed busy-reply-threshold */
         reject(c, cmd, eval_busy_error());
         return 1;
@@ -102,6 +108,14 @@ int process_command(client *c) {
         if (refuse && deny) {
             srv.stat_oom_rejections++;
             reject(c, cmd, "OOM command not allowed when used memory > 'maxmemory'.");
+            return 1;
+        }
+    }
+    if (saving_refuses_writes()) {
+        int writes = (cmd->flags & CMD_WRITE) || (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE)) ||
+                     !strcmp(cmd->name, "ping");
+        if (writes) {
+            reject(c, cmd, saving_misconf_error);
             return 1;
         }
     }
@@ -149,5 +163,6 @@ void dispatch_init(void) {
     eval_init();      /* the Lua interpreter and the script cache */
     functions_init(); /* function libraries */
     blocking_init();  /* blocked clients: keys announced ready */
+    snapshot_init();  /* snapshots: keys announced before they change */
     clients_set_hooks(&hooks);
 }

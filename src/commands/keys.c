@@ -1,6 +1,7 @@
 /* keys: commands on the keyspace as a whole and on keys of any type:
  * DEL/UNLINK, EXISTS, TYPE, RENAME, COPY, MOVE, KEYS, SCAN, RANDOMKEY,
  * SELECT, SWAPDB, FLUSHDB/FLUSHALL and OBJECT. */
+#include "features/saving.h"
 #include "commands/commands.h"
 #include "keyspace/evict.h"
 #include "protocol/reply.h"
@@ -320,7 +321,9 @@ void cmd_flushdb(client *c) {
 void cmd_flushall(client *c) {
     int async = flush_flags(c);
     if (async < 0) return;
+    saving_flushall_begin();
     for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], async);
+    saving_flushall_end();
     reply_ok(c);
 }
 

@@ -1,10 +1,14 @@
 /* server_cmds: introspection and administration: DEBUG, SHUTDOWN, LASTSAVE,
  * the MEMORY container and the COMMAND container. */
 #include "features/eval.h"
+#include "persist/snapshot.h"
+#include "features/saving.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "commands/debug_cmds.h"
 #include "commands/propagate.h"
+#include "features/config.h"
+#include "persist/rdb_load.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
 #include "protocol/reply.h"
@@ -57,10 +61,23 @@ void cmd_debug(client *c) {
             "    This connection applies a propagated stream: keys never expire under its commands.",
             "PROPAGATION-LOG <file>|OFF",
             "    Write every propagated command to <file> as RESP (a replica's view of the stream).",
+            "SNAPSHOT-THROTTLE <keys>",
+            "    Scan at most <keys> keys per event loop iteration in background saves (0: by time). Sardine's, for tests.",
+            "RELOAD",
+            "    Save the RDB on disk, empty the dataset and reload it from the file.",
             "SLEEP <seconds>",
             "    Stop the server for <seconds>. Decimals allowed.",
+            "LOAD-RDB <path>",
+            "    (Sardine's own) Empty every database and load the RDB file at <path>; reply OK or the error.",
             NULL};
         reply_help(c, "DEBUG", lines);
+    } else if (arg_is(sub, "snapshot-throttle") && c->argc == 3) {
+        long long n;
+        if (!arg_ll(c, &c->argv[2], &n, NULL)) return;
+        snapshot_set_throttle((long)n);
+        reply_ok(c);
+    } else if (arg_is(sub, "reload") && c->argc == 2) {
+        if (saving_debug_reload(c) == 0) reply_ok(c);
     } else if (arg_is(sub, "digest") && c->argc == 2) {
         debug_digest(c);
     } else if (arg_is(sub, "digest-value") && c->argc >= 2) {
@@ -85,6 +102,23 @@ void cmd_debug(client *c) {
         if (atoi(c->argv[2].p)) c->flags |= CLIENT_APPLY_STREAM;
         else c->flags &= ~CLIENT_APPLY_STREAM;
         reply_ok(c);
+    } else if (arg_is(sub, "load-rdb") && c->argc == 3) {
+        /* Sardine's own: a test hook for the RDB reader until startup loading and DEBUG RELOAD exist. */
+        char path[4096], err[512];
+        snprintf(path, sizeof(path), "%.*s", (int)c->argv[2].len, c->argv[2].p);
+        for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], 0);
+        rdb_load_opts o = {.deep = config_sanitize_dump() == SANITIZE_YES, .no_checksum = !config_rdbchecksum()};
+        rdb_load_info info;
+        if (rdb_load_file(path, &o, &info, err, sizeof(err)) < 0) {
+            for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], 0); /* nothing half-loaded stays */
+            serverLog(LL_WARNING, "DEBUG LOAD-RDB %s: %s", path, err);
+            reply_errorf(c, "ERR %s", err);
+        } else {
+            serverLog(LL_NOTICE, "DEBUG LOAD-RDB %s: %llu keys loaded, %llu expired skipped, %llu empty skipped", path,
+                      (unsigned long long)info.keys, (unsigned long long)info.expired_skipped,
+                      (unsigned long long)info.empty_skipped);
+            reply_ok(c);
+        }
     } else if (arg_is(sub, "set-active-expire") && c->argc == 3) {
         srv.active_expire_enabled = atoi(c->argv[2].p) != 0;
         reply_ok(c);
@@ -136,13 +170,15 @@ void shutdown_now(int exit_code) {
 }
 
 void cmd_shutdown(client *c) {
-    int save = 0, nosave = 0, abort_ = 0;
+    int save = 0, nosave = 0, abort_ = 0, flags = 0;
     for (int j = 1; j < c->argc; j++) {
         const arg *a = &c->argv[j];
         if (arg_is(a, "abort")) abort_ = 1;
-        else if (arg_is(a, "nosave")) nosave = 1;
-        else if (arg_is(a, "save")) save = 1;
-        else if (!arg_is(a, "now") && !arg_is(a, "force")) {
+        else if (arg_is(a, "nosave")) nosave = 1, flags |= SHUTDOWN_NOSAVE;
+        else if (arg_is(a, "save")) save = 1, flags |= SHUTDOWN_SAVE;
+        else if (arg_is(a, "now")) flags |= SHUTDOWN_NOW;
+        else if (arg_is(a, "force")) flags |= SHUTDOWN_FORCE;
+        else {
             reply_syntax_error(c);
             return;
         }
@@ -159,10 +195,13 @@ void cmd_shutdown(client *c) {
         reply_error(c, eval_busy_error());
         return;
     }
+    if (saving_before_shutdown(flags) != 0) {
+        reply_error(c, "ERR Errors trying to SHUTDOWN. Check logs.");
+        return;
+    }
     shutdown_now(0);
 }
 
-void cmd_lastsave(client *c) { reply_int(c, (long long)srv.start_time); }
 
 /* ---- MEMORY ---- */
 

@@ -12,6 +12,7 @@
 #include "features/eval.h"
 #include "features/functions.h"
 #include "features/multi.h"
+#include "features/saving.h"
 #include "util/dict.h"
 #include "util/mem.h"
 #include <stdio.h>
@@ -185,8 +186,12 @@ command core_commands[] = {
     {"config", NULL, config_subs},
     {"info", cmd_info},
     {"debug", cmd_debug},
+    {"restore", cmd_restore},
+    {"restore-asking", cmd_restore_asking},
     {"shutdown", cmd_shutdown},
     {"lastsave", cmd_lastsave},
+    {"save", cmd_save},
+    {"bgsave", cmd_bgsave},
     {"memory", NULL, memory_subs},
     {"command", cmd_command, command_subs},
     {"slowlog", NULL, slowlog_subs},
@@ -194,7 +199,8 @@ command core_commands[] = {
     {0}};
 
 static command *const tables[] = {core_commands, hash_commands,   set_commands, zset_commands,   list_commands,
-                                  bitmap_commands, hll_commands, geo_commands, stream_commands, sort_commands};
+                                  bitmap_commands, hll_commands, geo_commands, stream_commands, sort_commands,
+                                  dump_commands};
 #define NTABLES ((int)(sizeof(tables) / sizeof(tables[0])))
 
 static dict *by_name;

@@ -67,15 +67,23 @@ typedef struct cfg {
     char *(*get)(void);
 } cfg;
 
-static stored st_save, st_appendonly, st_appendfilename, st_dbfilename, st_appendfsync, st_notify, st_replicaof,
+static stored st_appendonly, st_appendfilename, st_appendfsync, st_notify, st_replicaof,
     st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
-    st_stop_writes, st_rdbcompression, st_rdbchecksum, st_replica_ro,
+    st_replica_ro,
    
     st_aof_preamble, st_active_defrag,
     st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
     st_tracking_table, st_lazyfree_replica, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings, st_aof_rewrite_perc,
-    st_aof_rewrite_min, st_aof_use_rdb_preamble, st_aof_timestamp, st_rdb_del_sync, st_sanitize_dump, st_acllog,
+    st_aof_rewrite_min, st_aof_use_rdb_preamble, st_aof_timestamp, st_sanitize_dump, st_acllog,
     st_aclfile, st_replica_priority;
+
+int config_sanitize_dump(void) {
+    const char *v = st_sanitize_dump.value;
+    if (!v) return SANITIZE_NO;
+    return !strcasecmp(v, "yes") ? SANITIZE_YES : !strcasecmp(v, "clients") ? SANITIZE_CLIENTS : SANITIZE_NO;
+}
+
+int config_rdbchecksum(void) { return srv.rdb_checksum; }
 
 static int set_bind(const char **argv, int argc, const char **err);
 static char *get_bind(void);
@@ -91,6 +99,11 @@ static int set_sigint_flags(const char **argv, int argc, const char **err);
 static char *get_sigint_flags(void);
 static int set_sigterm_flags(const char **argv, int argc, const char **err);
 static char *get_sigterm_flags(void);
+
+static int set_save(const char **argv, int argc, const char **err);
+static char *get_save(void);
+static int set_dbfilename(const char **argv, int argc, const char **err);
+static char *get_dbfilename(void);
 
 static int enable_protected_configs; /* no / yes / local, as enable-debug-command */
 
@@ -148,11 +161,11 @@ static cfg table[] = {
      (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
     {"enable-protected-configs", NULL, T_ENUM, F_IMMUTABLE, &enable_protected_configs, 0, 0, "no",
      (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
-    STORED("save", st_save, "3600 1 300 100 60 10000"),
+    {"save", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "3600 1 300 100 60 10000", NULL, set_save, get_save},
     STORED("appendonly", st_appendonly, "no"),
     STORED_F("appendfilename", st_appendfilename, "appendonly.aof", F_IMMUTABLE),
     STORED("appendfsync", st_appendfsync, "everysec"),
-    STORED_F("dbfilename", st_dbfilename, "dump.rdb", F_PROTECTED),
+    {"dbfilename", NULL, T_SPECIAL, F_PROTECTED, NULL, 0, 0, "dump.rdb", NULL, set_dbfilename, get_dbfilename},
     STORED("notify-keyspace-events", st_notify, ""),
     STORED_F("replicaof", st_replicaof, "", F_IMMUTABLE),
     STORED("masterauth", st_masterauth, ""),
@@ -162,10 +175,11 @@ static cfg table[] = {
     STORED("proc-title-template", st_proc_title_template, "{title} {listen-addr} {server-mode}"),
     STORED("activerehashing", st_activerehashing, "yes"),
     {"busy-reply-threshold", NULL, T_LL, 0, &srv.busy_reply_threshold, 0, LONG_MAX, "5000"},
-    STORED("stop-writes-on-bgsave-error", st_stop_writes, "yes"),
-    STORED("rdbcompression", st_rdbcompression, "yes"),
-    STORED_F("rdbchecksum", st_rdbchecksum, "yes", F_IMMUTABLE),
-    STORED("rdb-del-sync-files", st_rdb_del_sync, "no"),
+    {"stop-writes-on-bgsave-error", NULL, T_BOOL, 0, &srv.stop_writes_on_bgsave_err, 0, 0, "yes"},
+    {"rdbcompression", NULL, T_BOOL, 0, &srv.rdb_compression, 0, 0, "yes"},
+    {"rdbchecksum", NULL, T_BOOL, F_IMMUTABLE, &srv.rdb_checksum, 0, 0, "yes"},
+    {"bgsave-fork", NULL, T_BOOL, 0, &srv.bgsave_fork, 0, 0, "no"},
+    {"rdb-del-sync-files", NULL, T_BOOL, 0, &srv.rdb_del_sync_files, 0, 0, "no"},
     STORED("sanitize-dump-payload", st_sanitize_dump, "no"),
     STORED("replica-read-only", st_replica_ro, "yes"),
     STORED_NUM("replica-priority", st_replica_priority, "100", 0, 0, INT_MAX),
@@ -527,8 +541,7 @@ static char *get_cob(void) {
 }
 
 /* shutdown-on-sigint / shutdown-on-sigterm: Redis 7.0's flags for the shutdown a signal starts ("default",
- * or any of save, nosave, now, force).  Kept and validated; without persistence or replicas they change
- * nothing yet (a signal always shuts down at once, saving nothing). */
+ * or any of save, nosave, now, force), in the SHUTDOWN_* bits of server.h, in that order. */
 static const char *const shutdown_flag_names[] = {"save", "nosave", "now", "force"};
 
 static int set_shutdown_flags(int *out, const char **argv, int argc, const char **err) {
@@ -563,15 +576,72 @@ static char *get_shutdown_flags(int flags) {
     return s_strdup(buf[0] ? buf : "default");
 }
 
-static int shutdown_on_sigint, shutdown_on_sigterm;
 static int set_sigint_flags(const char **argv, int argc, const char **err) {
-    return set_shutdown_flags(&shutdown_on_sigint, argv, argc, err);
+    return set_shutdown_flags(&srv.shutdown_on_sigint, argv, argc, err);
 }
-static char *get_sigint_flags(void) { return get_shutdown_flags(shutdown_on_sigint); }
+static char *get_sigint_flags(void) { return get_shutdown_flags(srv.shutdown_on_sigint); }
 static int set_sigterm_flags(const char **argv, int argc, const char **err) {
-    return set_shutdown_flags(&shutdown_on_sigterm, argv, argc, err);
+    return set_shutdown_flags(&srv.shutdown_on_sigterm, argv, argc, err);
 }
-static char *get_sigterm_flags(void) { return get_shutdown_flags(shutdown_on_sigterm); }
+static char *get_sigterm_flags(void) { return get_shutdown_flags(srv.shutdown_on_sigterm); }
+
+/* ---- save points and the RDB file name ---- */
+
+/* While a config file is read, its `save` lines add up (Redis: the first one replaces the defaults). */
+static int loading_file, save_lines_seen;
+
+static int set_save(const char **argv, int argc, const char **err) {
+    if (argc == 1 && !argv[0][0]) argc = 0; /* save "" */
+    if (argc % 2) {
+        *err = "Invalid save parameters";
+        return 0;
+    }
+    long long v[64];
+    if (argc > 64) {
+        *err = "Invalid save parameters";
+        return 0;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (!str2ll(argv[i], strlen(argv[i]), &v[i]) || v[i] < 0 || (i % 2 == 0 && v[i] < 1)) {
+            *err = "Invalid save parameters";
+            return 0;
+        }
+    }
+    int append = loading_file && save_lines_seen++ > 0 && argc > 0; /* save "" always empties the list */
+    int base = append ? srv.nsaveparams : 0;
+    srv.saveparams = s_realloc(srv.saveparams, sizeof(*srv.saveparams) * (size_t)(base + argc / 2 + 1));
+    for (int i = 0; i < argc; i += 2) {
+        srv.saveparams[base + i / 2].seconds = v[i];
+        srv.saveparams[base + i / 2].changes = v[i + 1];
+    }
+    srv.nsaveparams = base + argc / 2;
+    return 1;
+}
+
+static char *get_save(void) {
+    char *out = s_malloc((size_t)srv.nsaveparams * 44 + 1);
+    size_t n = 0;
+    out[0] = 0;
+    for (int i = 0; i < srv.nsaveparams; i++)
+        n += (size_t)sprintf(out + n, "%s%lld %lld", i ? " " : "", srv.saveparams[i].seconds, srv.saveparams[i].changes);
+    return out;
+}
+
+static int set_dbfilename(const char **argv, int argc, const char **err) {
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    if (strchr(argv[0], '/')) { /* Redis's isValidFilename */
+        *err = "dbfilename can't be a path, just a filename";
+        return 0;
+    }
+    s_free(srv.dbfilename);
+    srv.dbfilename = s_strdup(argv[0]);
+    return 1;
+}
+
+static char *get_dbfilename(void) { return s_strdup(srv.dbfilename ? srv.dbfilename : ""); }
 
 /* ---- loading ---- */
 
@@ -648,6 +718,8 @@ static void load_error(char *err, size_t errlen, const char *origin, int linenum
 
 int config_load_string(const char *text, const char *origin, char *err, size_t errlen) {
     int linenum = 0;
+    loading_file = 1;
+    save_lines_seen = 0;
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n');
@@ -710,8 +782,12 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
         s_free(words);
         free_split_args(v, argc);
         s_free(line);
-        if (msg) return -1;
+        if (msg) {
+            loading_file = 0;
+            return -1;
+        }
     }
+    loading_file = 0;
     if (srv.config_hz < 1) srv.config_hz = 1;
     if (srv.config_hz > 500) srv.config_hz = 500;
     srv.hz = srv.config_hz;

@@ -26,4 +26,8 @@ typedef struct config_hooks {
     void (*reset_stats)(void);
 } config_hooks;
 void config_set_hooks(const config_hooks *h);
+/* Directives kept as text that other modules act on. */
+enum { SANITIZE_NO = 0, SANITIZE_YES = 1, SANITIZE_CLIENTS = 2 };
+int config_sanitize_dump(void);  /* sanitize-dump-payload */
+int config_rdbchecksum(void);    /* rdbchecksum: 1 yes */
 #endif

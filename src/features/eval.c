@@ -187,7 +187,7 @@ static int interrupt(script_run *r) {
         client_protect(r->caller);
     }
     if (srv.el) { /* no loop in the fuzz harness */
-        el_process_nested(srv.el);
+        el_poll(srv.el);
         clients_handle_pending_writes();
     }
     return (r->flags & SR_KILLED) != 0;

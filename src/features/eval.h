@@ -18,7 +18,7 @@
  *
  * Busy scripts: past busy-reply-threshold (lua-time-limit) ms the script is
  * "timed out": the engine's hook lets the event loop handle other clients
- * (el_process_nested), dispatch answers them -BUSY except for the commands
+ * (el_poll), dispatch answers them -BUSY except for the commands
  * flagged allow_busy (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE ...), and
  * the calling client is protected (not read or freed) until the script ends.
  * SCRIPT KILL stops a script that has not written; one that wrote is

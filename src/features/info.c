@@ -1,6 +1,7 @@
 /* info: the INFO command's sections, with the field names and formats that
  * tools parse (redis-cli, exporters, kvbench).  Sardine adds a few fields of
  * its own (prefixed sardine_ or keyspace_ / arena_), after Redis's. */
+#include "features/saving.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "mem/arena.h"
@@ -176,18 +177,32 @@ char *server_info_text(int argc, arg *argv) {
     }
     if (want("persistence", argc, argv, &d)) {
         section(&b, "Persistence");
+        const saving_stats *ss = saving_get_stats();
+        char loading[512] = "";
+        if (srv.loading) { /* Redis's extra fields while loading */
+            long long total = ss->loading_total_bytes, done = ss->loading_loaded_bytes;
+            long long elapsed = time(NULL) - ss->loading_start_time;
+            double perc = total ? (double)done * 100 / (double)total : 0;
+            long long eta = done && elapsed ? (long long)((double)(total - done) * (double)elapsed / (double)done) : 1;
+            snprintf(loading, sizeof(loading),
+                     "loading_start_time:%lld\r\nloading_total_bytes:%lld\r\nloading_rdb_used_mem:0\r\n"
+                     "loading_loaded_bytes:%lld\r\nloading_loaded_perc:%.2f\r\nloading_eta_seconds:%lld\r\n",
+                     ss->loading_start_time, total, done, perc, eta);
+        }
         sb_printf(&b,
-                  "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
+                  "loading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
                   "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
-                  "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:0\r\n"
-                  "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n"
-                  "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n"
-                  "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\n"
+                  "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
+                  "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
+                  "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\n"
+                  "rdb_last_load_keys_expired:%lld\r\nrdb_last_load_keys_loaded:%lld\r\naof_enabled:0\r\n"
                   "aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n"
                   "aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
                   "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\n"
-                  "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-                  srv.dirty, (long long)srv.start_time);
+                  "module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n%s",
+                  srv.loading, srv.dirty, saving_bgsave_running(), ss->lastsave, ss->last_bgsave_ok ? "ok" : "err",
+                  ss->last_bgsave_time_sec, ss->bgsave_start_ms ? (mstime() - ss->bgsave_start_ms) / 1000 : -1,
+                  ss->saves, ss->last_load_keys_expired, ss->last_load_keys_loaded, loading);
     }
     if (want("stats", argc, argv, &d)) {
         long long ops = 0, in = 0, out = 0;
@@ -209,7 +224,7 @@ char *server_info_text(int argc, arg *argv) {
                   "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:%lld\r\nevicted_clients:0\r\n"
                   "total_eviction_exceeded_time:%lld\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\n"
                   "keyspace_misses:%lld\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n"
-                  "latest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
+                  "latest_fork_usec:%lld\r\ntotal_forks:%lld\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
                   "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
                   "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
                   "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n"
@@ -222,7 +237,8 @@ char *server_info_text(int argc, arg *argv) {
                   srv.stat_net_output_bytes, (double)in / 1024, (double)out / 1024, srv.stat_rejected_conn,
                   srv.stat_expiredkeys, (double)srv.stat_expired_stale_perc_x100 / 100,
                   srv.stat_expired_time_cap_reached, srv.stat_evictedkeys, srv.stat_evictions_time_us / 1000,
-                  srv.stat_keyspace_hits, srv.stat_keyspace_misses, srv.stat_unexpected_error_replies,
+                  srv.stat_keyspace_hits, srv.stat_keyspace_misses, saving_get_stats()->latest_fork_usec,
+                  saving_get_stats()->total_forks, srv.stat_unexpected_error_replies,
                   srv.stat_total_error_replies, srv.stat_io_reads, srv.stat_io_writes,
                   srv.stat_client_qbuf_limit_disconnections, srv.stat_client_outbuf_limit_disconnections,
                   srv.stat_oom_rejections, el_iterations(srv.el), el_max_iteration_us(srv.el),

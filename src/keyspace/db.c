@@ -58,6 +58,15 @@ void db_add(db *d, const char *key, size_t klen, uint64_t hash, handle_t h) {
     if (type == OBJ_LIST || type == OBJ_ZSET || type == OBJ_STREAM) fx_ready(d, key, klen);
 }
 
+int db_load_add(db *d, const char *key, size_t klen, long long ttl, uint32_t lru, const entry_value *v) {
+    uint64_t hash = kt_hash(key, klen);
+    if (kt_find(&d->t, key, klen, hash, NULL)) return 0;
+    handle_t h = entry_build(key, klen, ttl, lru, v);
+    if (!h) return -1;
+    kt_insert(&d->t, hash, h, ttl >= 0);
+    return 1;
+}
+
 void db_replace(kref *r, handle_t h) {
     entry_free(r->h);
     r->h = h;

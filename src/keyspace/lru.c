@@ -40,6 +40,17 @@ uint32_t lru_initial(void) {
     return lru_clock_now();
 }
 
+uint32_t lru_restored(long long idle_s, long long freq) {
+    if (policy_is_lfu()) {
+        if (freq >= 0 && freq <= 255) return (uint32_t)((lfu_minutes() << 8) | (unsigned long)freq);
+    } else if (idle_s >= 0) {
+        long long now = lru_clock_now(), abs = now - (idle_s > LRU_CLOCK_MAX ? LRU_CLOCK_MAX : idle_s);
+        if (abs < 0) abs += LRU_CLOCK_MAX;
+        return (uint32_t)abs;
+    }
+    return lru_initial();
+}
+
 void lru_touch(uint8_t *e) {
     if (srv.no_touch) return; /* the running command's client said CLIENT NO-TOUCH */
     if (policy_is_lfu()) {

@@ -12,6 +12,9 @@
 
 unsigned int lru_clock_now(void);
 uint32_t lru_initial(void);            /* a new key's LRU field under the current policy */
+/* The LRU field of a key restored with an idle time in seconds or an LFU frequency (-1: not given), as
+ * Redis's objectSetLRUOrLFU: the frequency counts under an LFU policy, the idle time under any other. */
+uint32_t lru_restored(long long idle_s, long long freq);
 void lru_touch(uint8_t *e);            /* record an access */
 unsigned long long lru_idle_ms(uint32_t lru);
 unsigned long lfu_decayed_counter(uint32_t lru);

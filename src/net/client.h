@@ -150,7 +150,7 @@ char *client_info_line(client *c);
 int client_class(const client *c);
 void clients_handle_pending_writes(void);
 /* A client whose command keeps running while the loop handles other clients (a busy script calls
- * el_process_nested) is protected meanwhile: its socket is neither read nor written, so nothing frees it
+ * el_poll) is protected meanwhile: its socket is neither read nor written, so nothing frees it
  * under the running command.  Unprotecting restores its handlers and queues its pending output. */
 void client_protect(client *c);
 void client_unprotect(client *c);

@@ -24,7 +24,7 @@ struct eloop {
     el_hook_fn *before_sleep;
     el_long_iteration_fn *long_iteration;
     long long max_iter_us, max_iter_cpu_us, iterations;
-    struct epoll_event *nested; /* el_process_nested's own array: the outer iteration's is still being walked */
+    struct epoll_event *nested; /* el_poll's own array: the outer iteration's is still being walked */
     int nested_size;
 };
 
@@ -172,14 +172,15 @@ void el_run(eloop *el) {
     }
 }
 
-void el_process_nested(eloop *el) {
+int el_poll(eloop *el) {
     if (!el->nested || el->nested_size < el->setsize) {
         s_free(el->nested);
         el->nested_size = el->setsize;
         el->nested = s_calloc((size_t)el->nested_size * sizeof(struct epoll_event));
     }
     int n = epoll_wait(el->epfd, el->nested, el->nested_size, 0);
-    if (n <= 0) return;
+    if (n <= 0) return 0;
     server_update_cached_time();
     dispatch(el, el->nested, n);
+    return n;
 }

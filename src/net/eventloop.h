@@ -31,11 +31,12 @@ void el_set_before_sleep(eloop *el, el_hook_fn *fn);
 typedef void el_long_iteration_fn(long long ms);
 void el_set_long_iteration(eloop *el, el_long_iteration_fn *fn);
 void el_stop(eloop *el);
-/* Handles the file events ready now, without waiting and without the timer or the before-sleep hook:
- * for a handler that runs for long (a busy script) and must let other clients be answered meanwhile.
- * Safe to call from inside a handler (the outer iteration's events are kept apart). */
-void el_process_nested(eloop *el);
 void el_run(eloop *el);
+/* Handles the file events ready now, without waiting, timers or the before-sleep hook (for work that
+ * holds the loop for long, such as loading the dataset or a busy script, to keep accepting and answering
+ * clients); returns how many there were.  Safe to call from inside a handler: it has its own array of
+ * events, so the outer iteration's are kept apart. */
+int el_poll(eloop *el);
 /* Whether the loop has something to do right away (timeout 0 for epoll). */
 void el_set_busy(eloop *el, int busy);
 /* Caps how long epoll_wait may sleep (ms; -1 = no cap). */

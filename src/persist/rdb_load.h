@@ -27,6 +27,12 @@ typedef struct rdbr {
     int deep;               /* sanitize-dump-payload: validate every element */
     int version;            /* the RDB version being read (payload or file header) */
     const char *err;        /* first error, static text */
+    /* reader's own */
+    size_t crc_pos;         /* window bytes before this one are in crc */
+    int crc_on;
+    int empty;              /* the error is an empty value (a file's load skips the key, as Redis) */
+    unsigned char *sb[3];   /* decoded or copied strings of the three string slots (2: the record's key) */
+    size_t sbcap[3];
 } rdbr;
 
 void rdbr_init_mem(rdbr *r, const void *p, size_t n, int deep);
@@ -50,12 +56,13 @@ typedef struct rdb_load_opts {
     void *ud;
     int keep_expired;    /* keep keys whose TTL has passed (a replica's load); else skip them (a master's) */
     int deep;
+    int no_checksum;     /* rdbchecksum no: the trailer is not checked */
 } rdb_load_opts;
 
 typedef struct rdb_load_info {
     int version;
     int aof_base;             /* aux aof-base was 1 */
-    uint64_t keys, expired_skipped;
+    uint64_t keys, expired_skipped, empty_skipped;
     uint64_t end_offset;      /* bytes of the RDB part (where an AOF tail starts) */
     long long ctime;          /* aux ctime, -1 if absent */
 } rdb_load_info;

@@ -1,15 +1,545 @@
-/* snapshot: see snapshot.h. */
+/* snapshot: see snapshot.h for the design.  The invariants, for a snapshot
+ * that started at time T (all state below is the loop thread's except the
+ * writer's queue):
+ *
+ * - Databases are taken in index order; `cur` is the one being scanned and
+ *   `cursor` its position in hash order (table.h: every key of `cur` whose
+ *   hash is below `cursor` has been visited).  Databases below `cur` are
+ *   complete in the image.
+ * - A key "is in the image" once its T-state has been serialized.  The T-state
+ *   of a key of database d is still needed exactly when d > cur, or d == cur
+ *   and hash >= cursor, and the key is not in done[d].
+ * - fx_before (the effects layer calls it before any change) serializes the
+ *   key's current state when it is still needed, which is its T-state since
+ *   nothing has changed it yet, and puts the key in done[d] either way: a key
+ *   absent at that moment did not exist at T (or was deleted after being
+ *   saved), so the scan must skip it later.
+ * - The scan skips keys in done[d].  So every key that existed at T is
+ *   serialized exactly once, with its T-state, and no other key is.
+ * - The stream must carry each key after the SELECTDB of its database: keys of
+ *   `cur` go straight to the main writer; keys saved early for a later
+ *   database wait in that database's side buffer, emitted right after its
+ *   SELECTDB when the scan gets there.
+ * - A flush or swap of a database still needed serializes what remains of
+ *   it first (db_flushing / db_swapping), then marks it finished (`frozen`).
+ *
+ * The writer thread owns the temporary file: it receives chunks through a
+ * queue, checksums them (CRC64, when rdbchecksum), writes, and at the end
+ * appends the checksum and fsyncs.  The loop renames the file over the
+ * target and fsyncs the directory once the thread is done.  When the queue
+ * holds more than QUEUE_HIGH bytes, slices do no scanning (the disk sets the
+ * pace; pre-images are still queued). */
 #include "persist/snapshot.h"
+#include "keyspace/db.h"
+#include "keyspace/effects.h"
+#include "keyspace/lru.h"
+#include "persist/rdb_save.h"
+#include "server/server.h"
+#include "util/crc64.h"
+#include "util/debug.h"
+#include "util/dict.h"
+#include "util/mem.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
-void snapshot_init(void) {}
+#define CHUNK_BYTES (256 * 1024)
+#define QUEUE_HIGH (8ull * 1024 * 1024)
+#define SLICE_MAX_US 1000      /* scanning time per loop iteration, at most... */
+#define SLICE_MIN_US 50        /* ...and at least */
+#define SLICE_SHARE 4          /* while clients keep the loop busy: 1/4 of the time they take */
+#define SCAN_BATCH 64          /* keys per kt_scan call between clock reads */
 
-int snapshot_start(const snap_req *r, char *err, size_t errlen) {
-    (void)r;
-    snprintf(err, errlen, "snapshots are not implemented yet");
-    return -1;
+/* ---- the writer thread ---- */
+
+typedef struct chunk {
+    struct chunk *next;
+    size_t len;
+    unsigned char data[];
+} chunk;
+
+typedef struct writer {
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    chunk *head, *tail;
+    size_t queued;        /* bytes waiting */
+    int closing;          /* no more chunks: finish the file */
+    int finished;         /* the thread is done (result in err / ok) */
+    int fd;
+    int checksum;
+    uint64_t crc;
+    uint64_t written;
+    char err[256];
+} writer;
+
+static int write_all(int fd, const unsigned char *p, size_t n) {
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }
 
-int snapshot_running(void) { return 0; }
-void snapshot_abort(void) {}
-int snapshot_step(void) { return 0; }
+static void *writer_main(void *arg) {
+    writer *w = arg;
+    int failed = 0;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->head && !w->closing) pthread_cond_wait(&w->cv, &w->mu);
+        chunk *c = w->head;
+        if (c) {
+            w->head = c->next;
+            if (!w->head) w->tail = NULL;
+        }
+        pthread_mutex_unlock(&w->mu);
+        if (!c) break; /* closing and drained */
+        if (!failed) {
+            if (w->checksum) w->crc = crc64(w->crc, c->data, c->len);
+            if (write_all(w->fd, c->data, c->len) < 0) {
+                failed = 1;
+                snprintf(w->err, sizeof(w->err), "%s", strerror(errno));
+            }
+            w->written += c->len;
+        }
+        pthread_mutex_lock(&w->mu);
+        w->queued -= c->len;
+        pthread_mutex_unlock(&w->mu);
+        s_free(c);
+    }
+    if (!failed) {
+        unsigned char trailer[8];
+        uint64_t crc = w->checksum ? w->crc : 0;
+        for (int i = 0; i < 8; i++) trailer[i] = (unsigned char)(crc >> (8 * i));
+        if (write_all(w->fd, trailer, 8) < 0 || fsync(w->fd) < 0) {
+            failed = 1;
+            snprintf(w->err, sizeof(w->err), "%s", strerror(errno));
+        }
+    }
+    if (close(w->fd) < 0 && !failed) {
+        failed = 1;
+        snprintf(w->err, sizeof(w->err), "%s", strerror(errno));
+    }
+    pthread_mutex_lock(&w->mu);
+    w->finished = failed ? -1 : 1;
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static void writer_push(writer *w, const unsigned char *p, size_t n) {
+    if (!n) return;
+    chunk *c = s_malloc(sizeof(chunk) + n);
+    c->next = NULL;
+    c->len = n;
+    memcpy(c->data, p, n);
+    pthread_mutex_lock(&w->mu);
+    if (w->tail) w->tail->next = c;
+    else w->head = c;
+    w->tail = c;
+    w->queued += n;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static size_t writer_queued(writer *w) {
+    pthread_mutex_lock(&w->mu);
+    size_t q = w->queued;
+    pthread_mutex_unlock(&w->mu);
+    return q;
+}
+
+static int writer_state(writer *w) {
+    pthread_mutex_lock(&w->mu);
+    int f = w->finished;
+    pthread_mutex_unlock(&w->mu);
+    return f;
+}
+
+static void writer_close(writer *w) {
+    pthread_mutex_lock(&w->mu);
+    w->closing = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- the snapshot ---- */
+
+static struct {
+    int running;
+    snap_req req;
+    char *path, *tmp;
+    writer wr;
+    rdbw out;           /* the main stream */
+    rdbw *side;         /* per database: keys saved early, waiting for their SELECTDB */
+    dict **done;        /* per database: keys saved early or born after T */
+    unsigned char *frozen; /* per database: nothing more to take from it */
+    size_t *start_keys, *start_expires;
+    int cur;            /* database being scanned (dbnum when the scan is over) */
+    int cur_begun;      /* its SELECTDB is out */
+    uint64_t cursor;
+    int closing;        /* scan over, EOF out, waiting for the writer */
+    uint64_t keys, early;
+    long long start_us;
+    long long last_slice_end; /* when the previous slice ended (the slice budget follows the loop's load) */
+} S;
+
+static void out_flush(void *ud, const unsigned char *p, size_t n) {
+    (void)ud;
+    writer_push(&S.wr, p, n);
+}
+
+static int lru_mode(void) {
+    if (policy_is_lfu()) return RDBW_LRU_FREQ;
+    if (policy_is_lru()) return RDBW_LRU_IDLE;
+    return RDBW_LRU_NONE;
+}
+
+/* Starts database i in the stream: SELECTDB + RESIZEDB, then what was saved early for it. */
+static void begin_db(int i) {
+    rdbw *sd = &S.side[i];
+    int has_early = sd->buf && sd->len;
+    if (S.start_keys[i] || has_early) {
+        rdbw_select_db(&S.out, i, S.start_keys[i], S.start_expires[i]);
+        if (has_early) rdbw_raw(&S.out, sd->buf, sd->len);
+    }
+    if (sd->buf || sd->cap) rdbw_free(sd);
+    memset(sd, 0, sizeof(*sd));
+    S.cur_begun = 1;
+    S.cursor = 0;
+}
+
+static void end_db(int i) {
+    if (S.done[i]) {
+        dict_free(S.done[i], NULL);
+        S.done[i] = NULL;
+    }
+    S.frozen[i] = 1;
+}
+
+static int in_done(int i, const char *key, size_t klen) { return S.done[i] && dict_find(S.done[i], key, klen); }
+
+static void mark_done(int i, const char *key, size_t klen) {
+    if (!S.done[i]) S.done[i] = dict_new(0);
+    int created;
+    dict_upsert(S.done[i], key, klen, &created);
+}
+
+/* The writer a key of database i saved now belongs to. */
+static rdbw *stream_for(int i) {
+    if (i == S.cur) {
+        if (!S.cur_begun) begin_db(i);
+        return &S.out;
+    }
+    rdbw *sd = &S.side[i];
+    if (!sd->buf && !sd->cap) rdbw_init(sd, srv.rdb_compression, 0, NULL, NULL);
+    sd->lru_mode = S.out.lru_mode;
+    return sd;
+}
+
+/* Whether database i's key with this hash still needs its T-state saved. */
+static int still_needed(int i, uint64_t hash) {
+    if (S.frozen[i] || i < S.cur) return 0;
+    if (i == S.cur && S.cur_begun && hash < S.cursor) return 0;
+    return 1;
+}
+
+static void save_entry(rdbw *w, const uint8_t *e) {
+    rdbw_key(w, e);
+    S.keys++;
+}
+
+static void on_key_before(void *ud, db *d, const char *key, size_t klen) {
+    (void)ud;
+    if (!S.running || S.closing) return;
+    int i = d->id;
+    uint64_t hash = kt_hash(key, klen);
+    if (!still_needed(i, hash) || in_done(i, key, klen)) return;
+    kslot slot;
+    handle_t h = kt_find(&d->t, key, klen, hash, &slot);
+    if (h) { /* present (expired or not: the image holds what the table holds) */
+        save_entry(stream_for(i), arena_ptr(h));
+        S.early++;
+    }
+    mark_done(i, key, klen);
+}
+
+#ifdef SARDINE_DEBUG
+/* After a change: a key that changed while still needed must have been announced first. */
+static void on_key_changed(void *ud, db *d, const char *key, size_t klen, int cls, const char *event) {
+    (void)ud, (void)cls, (void)event;
+    if (!S.running || S.closing) return;
+    int i = d->id;
+    if (still_needed(i, kt_hash(key, klen)) && !in_done(i, key, klen)) {
+        serverLog(LL_WARNING, "snapshot: key '%.*s' of db %d changed without fx_before", (int)klen, key, i);
+        DBG_ASSERT(!"a key changed during a snapshot without fx_before");
+    }
+}
+#endif
+
+/* A walk over database i's table writing to w, skipping keys in done[i]. */
+typedef struct walk {
+    rdbw *w;
+    int i;
+} walk;
+
+static void visit(void *ud, handle_t h) {
+    walk *k = ud;
+    const uint8_t *e = arena_ptr(h);
+    if (S.done[k->i]) {
+        size_t klen;
+        const char *key = e_key(e, &klen);
+        if (in_done(k->i, key, klen)) return;
+    }
+    save_entry(k->w, e);
+}
+
+/* Serializes what database i still owes the image, then marks it finished. */
+static void finish_db_now(int i) {
+    if (S.frozen[i] || i < S.cur) return;
+    walk k = {stream_for(i), i}; /* the main stream for the current database, else its side buffer */
+    uint64_t c = i == S.cur ? S.cursor : 0;
+    do c = kt_scan(&srv.dbs[i].t, c, 1024, visit, &k);
+    while (c);
+    if (S.done[i]) {
+        dict_free(S.done[i], NULL);
+        S.done[i] = NULL;
+    }
+    if (i == S.cur) {
+        S.frozen[i] = 1;
+        S.cur++;
+        S.cur_begun = 0;
+    } else {
+        S.frozen[i] = 2; /* finished; its side buffer goes out after its SELECTDB when the scan gets there */
+    }
+}
+
+static void on_flushing(void *ud, db *d) {
+    (void)ud;
+    if (S.running && !S.closing) finish_db_now(d->id);
+}
+
+static void on_swapping(void *ud, db *a, db *b) {
+    (void)ud;
+    if (!S.running || S.closing) return;
+    finish_db_now(a->id);
+    finish_db_now(b->id);
+}
+
+static const fx_listener listener = {
+    .key_before = on_key_before,
+#ifdef SARDINE_DEBUG
+    .key_changed = on_key_changed,
+#endif
+    .db_flushing = on_flushing,
+    .db_swapping = on_swapping,
+};
+
+void snapshot_init(void) {
+    crc64_init();
+    fx_listen(&listener);
+}
+
+int snapshot_running(void) { return S.running; }
+
+static long throttle;
+void snapshot_set_throttle(long n) { throttle = n > 0 ? n : 0; }
+
+static void cleanup(void) {
+    rdbw_free(&S.out);
+    for (int i = 0; i < srv.dbnum; i++) {
+        if (S.side[i].buf || S.side[i].cap) rdbw_free(&S.side[i]);
+        if (S.done[i]) dict_free(S.done[i], NULL);
+    }
+    s_free(S.side);
+    s_free(S.done);
+    s_free(S.frozen);
+    s_free(S.start_keys);
+    s_free(S.start_expires);
+    s_free(S.path);
+    s_free(S.tmp);
+    pthread_mutex_destroy(&S.wr.mu);
+    pthread_cond_destroy(&S.wr.cv);
+    memset(&S, 0, sizeof(S));
+    fx_before_want(0);
+}
+
+int snapshot_start(const snap_req *r, char *err, size_t errlen) {
+    if (S.running) {
+        snprintf(err, errlen, "Background save already in progress");
+        return -1;
+    }
+    size_t plen = strlen(r->path);
+    char *tmp = s_malloc(plen + 32);
+    /* temp-<pid>-<n>.rdb beside the target, like Redis's temp-<pid>.rdb */
+    char *dir = s_strdup(r->path);
+    char *slash = strrchr(dir, '/');
+    static unsigned seq;
+    if (slash) {
+        slash[1] = 0;
+        sprintf(tmp, "%stemp-%d-%u.rdb", dir, (int)getpid(), ++seq);
+    } else {
+        sprintf(tmp, "temp-%d-%u.rdb", (int)getpid(), ++seq);
+    }
+    s_free(dir);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "Failed opening the temp RDB file %s (in server root dir %s) for saving: %s", tmp,
+                 srv.dir && srv.dir[0] ? srv.dir : ".", strerror(errno));
+        s_free(tmp);
+        return -1;
+    }
+    memset(&S, 0, sizeof(S));
+    S.req = *r;
+    S.path = s_strdup(r->path);
+    S.req.path = S.path;
+    S.tmp = tmp;
+    S.side = s_calloc((size_t)srv.dbnum * sizeof(rdbw));
+    S.done = s_calloc((size_t)srv.dbnum * sizeof(dict *));
+    S.frozen = s_calloc((size_t)srv.dbnum * 1);
+    S.start_keys = s_calloc((size_t)srv.dbnum * sizeof(size_t));
+    S.start_expires = s_calloc((size_t)srv.dbnum * sizeof(size_t));
+    for (int i = 0; i < srv.dbnum; i++) {
+        S.start_keys[i] = srv.dbs[i].t.count;
+        S.start_expires[i] = srv.dbs[i].t.nttl;
+    }
+    pthread_mutex_init(&S.wr.mu, NULL);
+    pthread_cond_init(&S.wr.cv, NULL);
+    S.wr.fd = fd;
+    S.wr.checksum = srv.rdb_checksum;
+    rdbw_init(&S.out, srv.rdb_compression, CHUNK_BYTES, out_flush, NULL);
+    S.out.lru_mode = lru_mode();
+    rdbw_header(&S.out, r->aof_base);
+    S.start_us = ustime();
+    if (pthread_create(&S.wr.tid, NULL, writer_main, &S.wr) != 0) {
+        close(fd);
+        unlink(tmp);
+        snprintf(err, errlen, "can't start the snapshot writer thread");
+        cleanup();
+        return -1;
+    }
+    S.running = 1;
+    fx_before_want(1);
+    serverLog(LL_NOTICE, "Snapshot started (%s, without fork)", r->foreground ? "foreground" : "background");
+    if (r->foreground)
+        while (snapshot_step()) {
+            if (S.closing) usleep(200); /* waiting for the writer: the disk */
+        }
+    return 0;
+}
+
+/* Scan over: EOF, hand the rest to the writer, close it. */
+static void close_stream(void) {
+    rdbw_eof(&S.out);
+    rdbw_flush(&S.out);
+    writer_close(&S.wr);
+    S.closing = 1;
+}
+
+static void fsync_dir_of(const char *path) {
+    char *copy = s_strdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    s_free(copy);
+}
+
+static void finish(int ok, const char *why) {
+    pthread_join(S.wr.tid, NULL);
+    char err[512] = "";
+    if (ok && rename(S.tmp, S.path) < 0) {
+        ok = 0;
+        snprintf(err, sizeof(err), "Error moving temp DB file %s on the final destination %s: %s", S.tmp, S.path,
+                 strerror(errno));
+    }
+    if (ok) fsync_dir_of(S.path);
+    else {
+        unlink(S.tmp);
+        if (!err[0]) snprintf(err, sizeof(err), "%s", why);
+    }
+    snap_done_fn *done = S.req.done;
+    void *ud = S.req.ud;
+    long long us = ustime() - S.start_us;
+    if (ok)
+        serverLog(LL_NOTICE, "Snapshot done: %llu keys (%llu saved before a write), %llu bytes, %.3f s",
+                  (unsigned long long)S.keys, (unsigned long long)S.early, (unsigned long long)S.wr.written + 8,
+                  (double)us / 1e6);
+    else serverLog(LL_WARNING, "Snapshot failed: %s", err);
+    cleanup();
+    if (done) done(ud, ok, ok ? NULL : err);
+}
+
+void snapshot_abort(void) {
+    if (!S.running) return;
+    if (!S.closing) {
+        rdbw_flush(&S.out);
+        writer_close(&S.wr);
+    }
+    finish(0, "snapshot aborted");
+}
+
+int snapshot_step(void) {
+    if (!S.running) return 0;
+    if (S.closing) {
+        int st = writer_state(&S.wr);
+        if (!st) return 1;
+        finish(st > 0, S.wr.err[0] ? S.wr.err : "write error");
+        return 0;
+    }
+    if (writer_state(&S.wr) < 0) { /* the disk failed: stop early */
+        writer_close(&S.wr);
+        S.closing = 1;
+        return 1;
+    }
+    if (!S.req.foreground && writer_queued(&S.wr) > QUEUE_HIGH) return 1;
+    /* The slice: up to 1 ms when the loop has nothing else to do; while commands keep it busy, a quarter of
+     * the time the rest of the iteration took, so a write load keeps ~4/5 of its throughput. */
+    long long now = ustime(), deadline = 0;
+    if (!S.req.foreground) {
+        long long other = S.last_slice_end ? now - S.last_slice_end : 0;
+        long long budget = other < 2 * SLICE_MIN_US ? SLICE_MAX_US : other / SLICE_SHARE;
+        if (budget < SLICE_MIN_US) budget = SLICE_MIN_US;
+        if (budget > SLICE_MAX_US) budget = SLICE_MAX_US;
+        deadline = now + budget;
+    }
+    while (S.cur < srv.dbnum) {
+        int i = S.cur;
+        if (S.frozen[i]) { /* finished early (flush/swap): only its side buffer is left */
+            if (S.frozen[i] == 2) {
+                rdbw *sd = &S.side[i];
+                if (sd->buf && sd->len) {
+                    rdbw_select_db(&S.out, i, S.start_keys[i], S.start_expires[i]);
+                    rdbw_raw(&S.out, sd->buf, sd->len);
+                }
+                if (sd->buf || sd->cap) rdbw_free(sd);
+                memset(sd, 0, sizeof(*sd));
+            }
+            S.cur++;
+            S.cur_begun = 0;
+            continue;
+        }
+        if (!S.cur_begun) begin_db(i);
+        walk k = {&S.out, i};
+        S.cursor = kt_scan(&srv.dbs[i].t, S.cursor, throttle && !S.req.foreground ? throttle : SCAN_BATCH, visit, &k);
+        if (S.cursor == 0) {
+            end_db(i);
+            S.cur++;
+            S.cur_begun = 0;
+        }
+        if (throttle && !S.req.foreground) return 0; /* not urgent: the next event or the cron continues */
+        if (deadline && (S.last_slice_end = ustime()) >= deadline) return 1;
+        if (!S.req.foreground && writer_queued(&S.wr) > QUEUE_HIGH) return 1;
+    }
+    close_stream();
+    return 1;
+}

@@ -40,6 +40,10 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen);
 int snapshot_running(void);
 /* Stops a running snapshot (its done callback reports failure; the target file is untouched). */
 void snapshot_abort(void);
+/* Tests: at most n keys scanned per slice (0: by time, the default), and slices only when the loop wakes
+ * up anyway (an event, the cron), so a save lasts long enough to race writes against it, interleaved
+ * with them (DEBUG SNAPSHOT-THROTTLE). */
+void snapshot_set_throttle(long n);
 /* Called by the event loop: serializes one slice; 1 while work remains. */
 int snapshot_step(void);
 #endif

@@ -75,6 +75,14 @@ typedef struct server {
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
     int enable_debug_command;
+    /* RDB persistence (features/saving.c runs it) */
+    char *dbfilename;
+    int rdb_compression, rdb_checksum, stop_writes_on_bgsave_err, rdb_del_sync_files; /* rdbcompression: LZF for strings in RDB files and DUMP payloads */
+    struct saveparam { long long seconds, changes; } *saveparams;
+    int nsaveparams;
+    int bgsave_fork;               /* bgsave-fork: BGSAVE forks a child as Redis (comparison mode) */
+    int shutdown_on_sigint, shutdown_on_sigterm; /* SHUTDOWN_* flags ("default" = 0) */
+    int loading;                   /* loading the dataset at startup / DEBUG RELOAD */
     /* the data types' encoding thresholds live in types/limits.h (config.c writes them there) */
     /* runtime */
     pid_t pid;
@@ -126,6 +134,9 @@ typedef struct server {
 } server;
 
 extern server srv;
+
+/* SHUTDOWN's options and shutdown-on-sigint/sigterm's flags. */
+enum { SHUTDOWN_SAVE = 1, SHUTDOWN_NOSAVE = 2, SHUTDOWN_NOW = 4, SHUTDOWN_FORCE = 8 };
 
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define serverLog(level, ...)                                                                                \

@@ -181,6 +181,12 @@ intset *is_remove(intset *is, int64_t v, int *removed) {
     return resize(is, is_blob_len(is));
 }
 
+intset *is_from_blob(const unsigned char *p, size_t size) {
+    intset *is = alloc(size);
+    memcpy(is, p, size);
+    return is;
+}
+
 int is_validate(const unsigned char *p, size_t size) {
     if (size < IS_HDR) return 0;
     const intset *is = (const intset *)p;

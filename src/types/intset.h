@@ -29,6 +29,8 @@ size_t is_blob_len(const intset *is);    /* header + data: what DUMP carries */
 size_t is_alloc_size(const intset *is);  /* bytes of its allocation */
 /* Checks an intset received from outside: sizes, encoding, strictly increasing. */
 int is_validate(const unsigned char *p, size_t size);
+/* A copy of a validated intset blob (RDB, RESTORE), allocated as the intset functions allocate. */
+intset *is_from_blob(const unsigned char *p, size_t size);
 /* Checks the invariants of an intset in memory (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
 const char *is_check(const intset *is);
 #endif

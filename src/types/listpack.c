@@ -122,6 +122,13 @@ unsigned char *lp_dup(const unsigned char *lp) {
     return d;
 }
 
+unsigned char *lp_from_bytes(const unsigned char *p, size_t n, int compact) {
+    handle_t h = (compact && arena_base && n <= ARENA_MAX_ALLOC) ? arena_alloc(n) : 0;
+    unsigned char *lp = h ? arena_ptr(h) : s_malloc(n);
+    memcpy(lp, p, n);
+    return lp;
+}
+
 unsigned char *lp_move(unsigned char *lp, int to_arena) {
     size_t n = lp_bytes(lp);
     if (in_arena(lp) == !!to_arena) return lp;
@@ -500,7 +507,9 @@ int lp_validate(const unsigned char *lp, size_t size, int deep) {
     if (p != end) return 0;
     unsigned n = hdr_count(lp);
     if (n != LP_UNKNOWN && n != count) return 0;
-    return 1;
+    /* Deep: also the invariants the code relies on (minimal encodings, integers stored as integers),
+     * which every listpack Redis writes has; a payload crafted otherwise is refused, not half-trusted. */
+    return lp_check(lp) == NULL;
 }
 
 /* ---- structure check ---- */

@@ -61,4 +61,6 @@ unsigned char *lp_dup(const unsigned char *lp);  /* a copy that lives where the 
 /* Moves a listpack to the heap (to_arena 0: for a burst of changes, each then a cheap realloc) or into
  * the arena (1: when it fits; exact size); returns the new pointer (the same one if nothing moves). */
 unsigned char *lp_move(unsigned char *lp, int to_arena);
+/* A copy of a validated listpack (RDB, RESTORE): in the arena when compact and it fits, else on the heap. */
+unsigned char *lp_from_bytes(const unsigned char *p, size_t n, int compact);
 #endif

@@ -3,14 +3,18 @@
  * Fill rule (Redis 7.0's): with a negative fill a node may grow while its
  * listpack stays within 4, 8, 16, 32 or 64 KiB (-1 .. -5); with a positive
  * fill while it holds at most `fill` elements and stays within 8 KiB (the
- * safety limit).  The size an element adds is estimated from its length as a
- * string (an integer encodes smaller, so the estimate is an upper bound).  A
+ * safety limit).  The sizes are Redis's estimates, so that nodes split where
+ * Redis's do and RDB/DUMP carry the same node listpacks: an element adds its
+ * length plus 8 bytes, and two merged nodes take their sizes minus 11.  A
  * new node accepts any first element, so an element bigger than the limit
  * lives alone in its node.
  *
  * Compression (list-compress-depth = d > 0): the d nodes at each end stay
- * raw, the others are kept LZF-style compressed (a qlzf blob in place of the
- * listpack) when that saves at least 8 bytes.  Every access to a node goes
+ * raw, the others are kept LZF-compressed (a qlzf blob in place of the
+ * listpack) with liblzf, Redis's codec, under Redis's rule: listpacks of at
+ * least 48 bytes, kept compressed only when that saves more than 8 bytes.
+ * So a compressed node holds the very bytes Redis's would, and RDB/DUMP
+ * write them as they are (ql_node_lzf).  Every access to a node goes
  * through node_raw(), which decompresses it and marks it RECOMPRESS; settle()
  * re-establishes the rule around a node after an operation (as Redis's
  * __quicklistCompress does): the end nodes are made raw, the nodes just past
@@ -23,14 +27,18 @@
 #include "types/quicklist.h"
 #include "util/mem.h"
 #include "util/debug.h"
+#include "util/numconv.h"
 #include <string.h>
+#include <lzf.h>
 
 #define SAFETY_LIMIT 8192
 #define FILL_MAX 32767
 #define COMPRESS_MAX 65535
 #define LP_OVERHEAD 7      /* header (6) + terminator (1) */
+#define SIZE_ESTIMATE_OVERHEAD 8 /* Redis's estimate of an element's bytes beyond its length */
+#define MERGE_ESTIMATE_LESS 11   /* and of the bytes two merged listpacks save */
 #define MIN_COMPRESS 48    /* smaller listpacks are not compressed */
-#define MIN_IMPROVE 8      /* nor those that would shrink by less */
+#define MIN_IMPROVE 8      /* nor those that would not shrink by more */
 
 enum { QLN_COMPRESSED = 1, QLN_RECOMPRESS = 2 };
 
@@ -42,92 +50,6 @@ typedef struct qlzf {
 } qlzf;
 
 static const size_t level_bytes[] = {4096, 8192, 16384, 32768, 65536};
-
-/* ---- LZF-style codec ----
- * A stream of literal runs, ctrl 000LLLLL followed by L+1 bytes, and back
- * references, ctrl LLLOOOOO [L extension byte if LLL == 7] OOOOOOOO: copy
- * LLL(+ext)+2 bytes (3..264) from offset O+1 (1..8192) back in the output. */
-
-#define LZ_HBITS 13
-#define LZ_MAXOFF 8192
-#define LZ_MAXLEN 264
-
-static inline uint32_t lz_hash(const unsigned char *p) {
-    uint32_t v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
-    return (v * 2654435761u) >> (32 - LZ_HBITS);
-}
-
-/* Compresses n bytes into out (cap bytes); returns the length, or 0 if it does not fit. */
-static size_t lz_compress(const unsigned char *in, size_t n, unsigned char *out, size_t cap) {
-    uint32_t htab[1 << LZ_HBITS];
-    memset(htab, 0, sizeof(htab));
-    size_t ip = 0, op = 0, lit = 0; /* lit: start of the pending literal run */
-#define FLUSH_LITERALS(upto)                                                                                       \
-    while (lit < (upto)) {                                                                                         \
-        size_t run = (upto) - lit > 32 ? 32 : (upto) - lit;                                                        \
-        if (op + 1 + run > cap) return 0;                                                                          \
-        out[op++] = (unsigned char)(run - 1);                                                                      \
-        memcpy(out + op, in + lit, run);                                                                           \
-        op += run;                                                                                                 \
-        lit += run;                                                                                                \
-    }
-    while (ip + 2 < n) {
-        uint32_t h = lz_hash(in + ip);
-        size_t ref = htab[h];
-        htab[h] = (uint32_t)ip + 1;
-        if (ref && ip - (ref - 1) <= LZ_MAXOFF && !memcmp(in + ref - 1, in + ip, 3)) {
-            ref--;
-            size_t len = 3, max = n - ip < LZ_MAXLEN ? n - ip : LZ_MAXLEN;
-            while (len < max && in[ref + len] == in[ip + len]) len++;
-            FLUSH_LITERALS(ip);
-            size_t off = ip - ref - 1, l = len - 2;
-            if (op + 3 > cap) return 0;
-            if (l < 7) {
-                out[op++] = (unsigned char)(l << 5 | off >> 8);
-            } else {
-                out[op++] = (unsigned char)(7 << 5 | off >> 8);
-                out[op++] = (unsigned char)(l - 7);
-            }
-            out[op++] = (unsigned char)off;
-            size_t end = ip + len;
-            for (ip++; ip < end && ip + 2 < n; ip++) htab[lz_hash(in + ip)] = (uint32_t)ip + 1;
-            ip = end;
-            lit = ip;
-        } else {
-            ip++;
-        }
-    }
-    FLUSH_LITERALS(n);
-#undef FLUSH_LITERALS
-    return op;
-}
-
-/* Decompresses exactly outlen bytes; 1 on success. */
-static int lz_decompress(const unsigned char *in, size_t n, unsigned char *out, size_t outlen) {
-    size_t ip = 0, op = 0;
-    while (ip < n) {
-        unsigned c = in[ip++];
-        if (c < 32) {
-            size_t run = c + 1;
-            if (ip + run > n || op + run > outlen) return 0;
-            memcpy(out + op, in + ip, run);
-            ip += run;
-            op += run;
-        } else {
-            size_t len = c >> 5;
-            if (len == 7) {
-                if (ip >= n) return 0;
-                len += in[ip++];
-            }
-            len += 2;
-            if (ip >= n) return 0;
-            size_t off = ((size_t)(c & 31) << 8 | in[ip++]) + 1;
-            if (off > op || op + len > outlen) return 0;
-            for (size_t i = 0; i < len; i++, op++) out[op] = out[op - off]; /* may overlap */
-        }
-    }
-    return op == outlen;
-}
 
 /* ---- nodes ---- */
 
@@ -145,7 +67,7 @@ static void node_raw(qlnode *n) {
     if (!(n->flags & QLN_COMPRESSED)) return;
     qlzf *z = (qlzf *)(void *)n->lp;
     unsigned char *lp = lp_new(z->raw);
-    if (!lz_decompress(z->data, z->len, lp, z->raw)) __builtin_trap(); /* our own blob: cannot fail */
+    if (lzf_decompress(z->data, z->len, lp, z->raw) != z->raw) __builtin_trap(); /* our own blob: cannot fail */
     s_free(z);
     n->lp = lp;
     n->flags = (n->flags & ~(uint32_t)QLN_COMPRESSED) | QLN_RECOMPRESS;
@@ -156,9 +78,11 @@ static void node_compress(qlnode *n) {
     if (n->flags & QLN_COMPRESSED) return;
     size_t raw = lp_bytes(n->lp);
     if (raw < MIN_COMPRESS) return;
-    qlzf *z = s_malloc(sizeof(qlzf) + raw - MIN_IMPROVE);
-    size_t len = lz_compress(n->lp, raw, z->data, raw - MIN_IMPROVE);
-    if (!len) {
+    /* Redis's call exactly (output room = input size): liblzf's bound checks are conservative, so a
+     * smaller room could refuse a node Redis compresses. */
+    qlzf *z = s_malloc(sizeof(qlzf) + raw);
+    size_t len = lzf_compress(n->lp, (unsigned)raw, z->data, (unsigned)raw);
+    if (!len || len + MIN_IMPROVE >= raw) {
         s_free(z);
         return;
     }
@@ -214,7 +138,7 @@ static int fits(const quicklist *ql, size_t bytes, size_t count) {
 }
 
 static int allow_insert(const quicklist *ql, const qlnode *n, size_t len) {
-    return fits(ql, node_bytes(n) + entry_est(len), (size_t)n->count + 1);
+    return fits(ql, node_bytes(n) + len + SIZE_ESTIMATE_OVERHEAD, (size_t)n->count + 1);
 }
 
 static qlnode *node_new(size_t cap) {
@@ -343,6 +267,28 @@ void ql_push(quicklist *ql, const char *s, size_t len, int where) {
     if (created || (n->flags & QLN_RECOMPRESS)) settle(ql, n); /* a new end node pushes one out of the window */
 }
 
+void ql_append_lp(quicklist *ql, unsigned char *lp) {
+    size_t count = lp_length(lp);
+    DBG_ASSERT(count > 0);
+    if (count > UINT32_MAX || !fits(ql, lp_bytes(lp), count)) {
+        unsigned char buf[LL_STR_SIZE];
+        for (unsigned char *p = lp_first(lp); p; p = lp_next(lp, p)) {
+            uint32_t len;
+            const unsigned char *s = lp_get_str(p, buf, &len);
+            ql_push(ql, (const char *)s, len, QL_TAIL);
+        }
+        lp_free(lp);
+        return;
+    }
+    qlnode *n = s_malloc(sizeof(*n));
+    n->lp = lp;
+    n->count = (uint32_t)count;
+    n->flags = 0;
+    node_link(ql, ql->tail, n, 1);
+    ql->count += count;
+    settle(ql, n);
+}
+
 int ql_peek(quicklist *ql, int where, lp_val *v) {
     qlnode *n = where == QL_HEAD ? ql->head : ql->tail;
     if (!n) return 0;
@@ -422,7 +368,7 @@ void ql_replace(quicklist *ql, qlpos *pos, const char *s, size_t len) {
 static qlnode *merge(quicklist *ql, qlnode *a, qlnode *b) {
     if (!a || !b) return a ? a : b;
     size_t bytes = node_bytes(a) + node_bytes(b) - LP_OVERHEAD;
-    if (!fits(ql, bytes, (size_t)a->count + b->count)) return NULL;
+    if (!fits(ql, node_bytes(a) + node_bytes(b) - MERGE_ESTIMATE_LESS, (size_t)a->count + b->count)) return NULL;
     node_raw(a);
     node_raw(b);
     unsigned char *lp = lp_new(bytes);
@@ -628,7 +574,7 @@ void ql_iter_done(qliter *it) {
 
 /* The header's invariants: links both ways, no empty node, each node's count equal to its listpack's
  * (which must itself pass lp_check, compressed ones after decompression), compressed payloads that
- * decompress to their recorded size and saved at least MIN_IMPROVE bytes, nothing left decompressed,
+ * decompress to their recorded size and saved more than MIN_IMPROVE bytes, nothing left decompressed,
  * count and len the sums over the nodes, the `compress` end nodes raw, and with a positive fill no
  * multi-element node above `fill` elements.  Node byte sizes are not bounded: LSET replaces in place.
  * NULL if all hold, else what is wrong. */
@@ -644,9 +590,9 @@ const char *ql_check(const quicklist *ql) {
         const char *why = NULL;
         if (n->flags & QLN_COMPRESSED) {
             const qlzf *z = (const qlzf *)(const void *)n->lp;
-            if (z->len + MIN_IMPROVE > z->raw) return "quicklist: node compressed without saving MIN_IMPROVE bytes";
+            if (z->len + MIN_IMPROVE >= z->raw) return "quicklist: node compressed without saving more than MIN_IMPROVE bytes";
             unsigned char *lp = lp_new(z->raw);
-            if (!lz_decompress(z->data, z->len, lp, z->raw) || lp_bytes(lp) != z->raw) why = "quicklist: compressed node does not decompress to its size";
+            if (lzf_decompress(z->data, z->len, lp, z->raw) != z->raw || lp_bytes(lp) != z->raw) why = "quicklist: compressed node does not decompress to its size";
             else if (!(why = lp_check(lp)) && lp_length(lp) != n->count) why = "quicklist: node count differs from its listpack";
             lp_free(lp);
         } else if (!(why = lp_check(n->lp)) && lp_length(n->lp) != n->count) {
@@ -667,4 +613,13 @@ const char *ql_check(const quicklist *ql) {
             if ((f->flags | r->flags) & QLN_COMPRESSED) return "quicklist: a node within compress depth is compressed";
     }
     return NULL;
+}
+
+int ql_node_lzf(const qlnode *n, const unsigned char **data, size_t *clen, size_t *raw) {
+    if (!(n->flags & QLN_COMPRESSED)) return 0;
+    const qlzf *z = (const qlzf *)(const void *)n->lp;
+    *data = z->data;
+    *clen = z->len;
+    *raw = z->raw;
+    return 1;
 }

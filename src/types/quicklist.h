@@ -54,6 +54,9 @@ size_t ql_compressed_nodes(const quicklist *ql);
 static inline size_t ql_count(const quicklist *ql) { return ql->count; }
 
 void ql_push(quicklist *ql, const char *s, size_t len, int where);
+/* Appends the elements of a non-empty, validated heap listpack (RDB, RESTORE), taking ownership: as one
+ * node when it is within the fill limit (a memcpy'd node stays as it came), else element by element. */
+void ql_append_lp(quicklist *ql, unsigned char *lp);
 /* The first (QL_HEAD) or last (QL_TAIL) element; 0 if the list is empty. */
 int ql_peek(quicklist *ql, int where, lp_val *v);
 /* Drops the first or last element (the list must not be empty). */
@@ -92,6 +95,10 @@ int ql_iter_next(qliter *it, lp_val *v);
 void ql_iter_delete(qliter *it);
 void ql_iter_insert(qliter *it, const char *s, size_t len, int after);
 void ql_iter_done(qliter *it);
+
+/* A compressed node's LZF bytes (liblzf's, as Redis's compressed nodes hold them), for RDB and DUMP to
+ * write without decompressing: 1 and data/clen/raw (listpack bytes), or 0 when n->lp is a plain listpack. */
+int ql_node_lzf(const qlnode *n, const unsigned char **data, size_t *clen, size_t *raw);
 
 /* Consistency check (tests, DEBUG CHECK-KEY): counts, links, each node's
  * listpack, compressed payloads, the raw end nodes, nothing left

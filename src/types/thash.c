@@ -126,6 +126,18 @@ static hbig *convert(unsigned char *lp) {
     return b;
 }
 
+void *hash_from_listpack(unsigned char *lp, int check_len) {
+    int big = (unsigned long long)lp_length(lp) / 2 > (unsigned long long)limits.hash_max_listpack_entries;
+    if (!big && check_len) {
+        for (unsigned char *p = lp_first(lp); p && !big; p = lp_next(lp, p)) {
+            lp_val v;
+            lp_get(p, &v);
+            big = v.s && v.len > (unsigned long long)limits.hash_max_listpack_value;
+        }
+    }
+    return big ? (void *)convert(lp) : (void *)lp_move(lp, 1);
+}
+
 /* ---- access ---- */
 
 int hash_get(const void *h, const char *f, size_t flen, hval *out) {

@@ -49,6 +49,11 @@ uint64_t hash_scan(const void *h, uint64_t cursor, long count, hash_visit_fn *fn
 /* count random pairs: distinct (count < length) or with repetitions. */
 void hash_random(const void *h, unsigned long count, int distinct, hash_visit_fn *fn, void *ud);
 void hash_free(void *h);
+/* A hash made of a loaded field/value listpack (RDB, RESTORE; heap, validated, no duplicate fields),
+ * taken over: kept (moved into the arena) within the limits, else converted as Redis converts on load
+ * (more than hash-max-listpack-entries fields, or, when check_len, a field or value longer than
+ * hash-max-listpack-value bytes). */
+void *hash_from_listpack(unsigned char *lp, int check_len);
 /* Checks the encoding's invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
 const char *hash_check(const void *h);
 #endif

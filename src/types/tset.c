@@ -112,6 +112,11 @@ static sbig *convert(intset *is) {
     return b;
 }
 
+void *set_from_intset(intset *is) {
+    if (is_len(is) > (unsigned long long)limits.set_max_intset_entries) return convert(is);
+    return is;
+}
+
 /* ---- access ---- */
 
 int set_has(const void *s, const char *m, size_t len) {

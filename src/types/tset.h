@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct intset;
 typedef void set_visit_fn(void *ud, const char *m, size_t len);
 
 void *set_new_intset(void);
@@ -36,6 +37,8 @@ uint64_t set_scan(const void *s, uint64_t cursor, long count, set_visit_fn *fn, 
 /* count random members: distinct (count < length) or with repetitions. */
 void set_random(const void *s, unsigned long count, int distinct, set_visit_fn *fn, void *ud);
 void set_free(void *s);
+/* A set made of a loaded intset (RDB, RESTORE): kept when within set-max-intset-entries, else converted. */
+void *set_from_intset(struct intset *is);
 /* Checks the encoding's invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
 const char *set_check(const void *s);
 #endif

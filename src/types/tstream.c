@@ -143,6 +143,8 @@ static unsigned char *node_view(const snode *n, unsigned char **buf, size_t *cap
     return *buf;
 }
 
+const unsigned char *stream_node_lp(const snode *n, unsigned char **buf, size_t *cap) { return node_view(n, buf, cap); }
+
 /* A view for short-lived reads that never nest (one shared buffer). */
 static unsigned char *scratch;
 static size_t scratch_cap;
@@ -874,6 +876,33 @@ const obj_ops stream_ops = {
     .encoding = obj_stream_encoding,
     .dup = obj_stream_dup,
 };
+
+/* ---- loading ---- */
+
+const char *stream_load_node(stream *s, const sid *master, unsigned char *lp) {
+    if (!lp_first(lp)) return "Empty listpack inside stream";
+    int existed;
+    snode *n = sidx_insert(&s->nodes, master, &existed);
+    if (existed) return "Listpack re-added with existing key";
+    n->lp = lp;
+    return NULL;
+}
+
+const char *stream_load_finish(stream *s) {
+    const char *why = stream_check(s);
+    if (why) return why;
+    /* first_id as the commands keep it (the first live entry, 0-0 when empty) whatever the payload said */
+    if (!s->length || !stream_first_valid(s, &s->first_id)) s->first_id = (sid){0, 0};
+    /* as after appends: the tail raw, the one before it raw in the arena, older ones compressed */
+    sidx_cur cur;
+    if (!sidx_last(&s->nodes, &cur)) return NULL;
+    for (int d = 0; sidx_prev(&s->nodes, &cur); d++) {
+        snode *n = node_at(s, &cur);
+        if (d < NODE_RAW_DEPTH) n->lp = lp_move(n->lp, 1);
+        else node_compress(n);
+    }
+    return NULL;
+}
 
 /* ---- structure check ---- */
 

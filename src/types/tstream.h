@@ -148,6 +148,19 @@ spel *stream_pel_add(sgroup *g, const sid *id, int *existed);
 void stream_pel_assign(sgroup *g, spel *p, sconsumer *c); /* p may move: re-find after */
 void stream_pel_remove(sgroup *g, const sid *id);
 
+/* A node's listpack for reading (RDB, DUMP): the node's own bytes, or its compressed blob decompressed
+ * into *buf (grown as needed; the caller frees it with s_free). */
+const unsigned char *stream_node_lp(const snode *n, unsigned char **buf, size_t *cap);
+
+/* ---- loading (RDB, RESTORE) ---- */
+/* Adds a node received from outside, taking over lp (a heap listpack that passed lp_validate deep); NULL,
+ * or what is wrong (lp is then the caller's to free). */
+const char *stream_load_node(stream *s, const sid *master, unsigned char *lp);
+/* Once the nodes, fields and groups are in: checks every invariant (stream_check: node contents, length,
+ * last_id, PEL ownership), sets first_id from the entries and stores the nodes as appends would have (sealed ones compressed); NULL, or
+ * what is wrong (the caller frees the stream). */
+const char *stream_load_finish(stream *s);
+
 /* ---- the value as the keyspace sees it ---- */
 size_t stream_bytes(const stream *s);
 stream *stream_dup(const stream *s);

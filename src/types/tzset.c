@@ -490,6 +490,12 @@ uint64_t zs_scan(const zset *z, uint64_t cursor, long count, zs_scan_fn *fn, voi
     return kt_scan(&BIG(z)->t, cursor, count, scan_visit, &sc);
 }
 
+zset *zs_from_listpack(unsigned char *lp) {
+    if ((unsigned long long)lpz_card(lp) > (unsigned long long)limits.zset_max_listpack_entries)
+        return (zset *)big_from_lp(lp);
+    return (zset *)lp_move(lp, 1);
+}
+
 /* ---- accumulator ---- */
 
 zset *zs_acc_new(void) { return (zset *)big_new(); }
@@ -534,11 +540,52 @@ static int pend_cmp(const void *a, const void *b) {
     return zel_memcmp(xm, xl, ym, yl);
 }
 
+int zs_acc_add_new(zset *acc, const char *m, size_t len, double score) {
+    zbig *b = BIG(acc);
+    uint64_t hv = kt_hash(m, len);
+    if (kt_find(&b->t, m, len, hv, NULL)) return 0;
+    handle_t h = zel_new(m, len, score);
+    if (!h) arena_full();
+    kt_insert(&b->t, hv, h, 0);
+    b->ebytes += zel_bytes(h);
+    if (b->npend == b->cpend) {
+        b->cpend = b->cpend ? b->cpend * 2 : 64;
+        b->pend = s_realloc(b->pend, b->cpend * sizeof(zpend));
+    }
+    b->pend[b->npend].s = score;
+    b->pend[b->npend++].h = h;
+    return 1;
+}
+
+/* Sorts the pending members, recognising input already in order or in reverse order (DUMP and RDB
+ * write a skiplist from the greatest score down), then builds the index in bulk (zi_build).  Members
+ * are distinct, so pend_cmp never returns 0 for two of them. */
 void zs_acc_finish(zset *acc) {
     zbig *b = BIG(acc);
-    for (size_t i = 0; i < b->npend; i++) b->pend[i].s = zel_score(b->pend[i].h);
-    if (b->npend) qsort(b->pend, b->npend, sizeof(zpend), pend_cmp);
-    for (size_t i = 0; i < b->npend; i++) zi_insert(&b->ix, b->pend[i].h);
+    size_t n = b->npend;
+    for (size_t i = 0; i < n; i++) b->pend[i].s = zel_score(b->pend[i].h);
+    int asc = 1, desc = 1;
+    for (size_t i = 1; i < n && (asc || desc); i++) {
+        int c = pend_cmp(&b->pend[i - 1], &b->pend[i]);
+        if (c > 0) asc = 0;
+        else desc = 0;
+    }
+    if (!asc && desc) {
+        for (size_t i = 0, j = n - 1; i < j; i++, j--) {
+            zpend t = b->pend[i];
+            b->pend[i] = b->pend[j];
+            b->pend[j] = t;
+        }
+    } else if (!asc) {
+        qsort(b->pend, n, sizeof(zpend), pend_cmp);
+    }
+    if (b->ix.count == 0) {
+        handle_t *hs = (handle_t *)(void *)b->pend; /* in place: hs[i] (8 bytes) never passes pend[i] (16) */
+        for (size_t i = 0; i < n; i++) hs[i] = b->pend[i].h;
+        zi_build(&b->ix, hs, n);
+    } else {
+        for (size_t i = 0; i < n; i++) zi_insert(&b->ix, b->pend[i].h);
+    }
     s_free(b->pend);
     b->pend = NULL;
     b->npend = b->cpend = 0;

@@ -95,6 +95,11 @@ zset *zs_acc_new(void);
 void zs_acc_add(zset *acc, const char *m, size_t len, double score);
 void zs_acc_merge(zset *acc, const char *m, size_t len, double score, int aggr);
 void zs_acc_finish(zset *acc);
+/* A set made of a loaded member/score listpack (RDB, RESTORE; heap, validated, sorted, no duplicate
+ * members), taken over: kept within zset-max-listpack-entries, else converted (Redis's rule on load). */
+zset *zs_from_listpack(unsigned char *lp);
+/* zs_acc_add for a member that may be present (RDB, RESTORE): 0, adding nothing, when it is. */
+int zs_acc_add_new(zset *acc, const char *m, size_t len, double score);
 
 /* Checks the encoding's invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
 const char *zs_check(const zset *z);

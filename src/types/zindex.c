@@ -384,6 +384,53 @@ static void leaf_insert(zindex *t, zpath *p, handle_t h, double s) {
 
 void zi_init(zindex *t) { memset(t, 0, sizeof(*t)); }
 
+void zi_build(zindex *t, handle_t *hs, size_t n) {
+    DBG_ASSERT(t->count == 0 && !t->root);
+    if (!n) return;
+    /* Level 0: full leaves; then each level of nodes over the previous one's children, described in
+     * `kids` (pointer, count, smallest element), which each level overwrites from its start. */
+    size_t m = (n + ZL_CAP - 1) / ZL_CAP;
+    typedef struct kid {
+        void *c;
+        uint32_t cnt;
+        double ks;
+        handle_t kh;
+    } kid;
+    kid *kids = s_malloc(m * sizeof(kid));
+    for (size_t i = 0, j = 0; i < m; i++) {
+        zleaf *l = leaf_new(t);
+        uint32_t k = (uint32_t)(n - j < ZL_CAP ? n - j : ZL_CAP);
+        for (uint32_t x = 0; x < k; x++) lset(l, x, hs[j + x]);
+        l->n = k;
+        kids[i] = (kid){l, k, zel_score(hs[j]), hs[j]};
+        j += k;
+    }
+    uint32_t height = 0;
+    while (m > 1) {
+        size_t np = (m + ZN_CAP - 1) / ZN_CAP;
+        for (size_t i = 0, j = 0; i < np; i++) {
+            znode *x = node_new(t);
+            uint32_t k = (uint32_t)(m - j < ZN_CAP ? m - j : ZN_CAP), sum = 0;
+            for (uint32_t y = 0; y < k; y++) {
+                x->c[y] = kids[j + y].c;
+                x->cnt[y] = kids[j + y].cnt;
+                x->ks[y] = kids[j + y].ks;
+                x->kh[y] = kids[j + y].kh;
+                sum += kids[j + y].cnt;
+            }
+            x->n = k;
+            kids[i] = (kid){x, sum, x->ks[0], x->kh[0]};
+            j += k;
+        }
+        m = np;
+        height++;
+    }
+    t->root = kids[0].c;
+    t->height = height;
+    t->count = n;
+    s_free(kids);
+}
+
 static void key_of(handle_t h, int kind, zkey *k) {
     k->kind = kind;
     k->s = zel_score(h);

@@ -52,6 +52,9 @@ typedef void zi_visit_fn(void *ud, handle_t h);
 void zi_init(zindex *t);
 /* Inserts an element whose (score, member) is not in the index. */
 void zi_insert(zindex *t, handle_t h);
+/* Fills an empty index with n distinct elements given in ascending (score, member) order, in O(n):
+ * full leaves left to right, then each level of internal nodes above them.  hs may be overwritten. */
+void zi_build(zindex *t, handle_t *hs, size_t n);
 /* Deletes an element that is in the index (found by its score and member). */
 void zi_delete(zindex *t, handle_t h);
 /* Changes a present element's score, in place when its position stays the same. */

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""bgsave: a background save under a write load, side by side on redis-server and sardine-server.
+
+  bench/bgsave.py [--keys 10000000] [--server build/sardine-server] [--which both|redis|sardine]
+                  [--clients 50] [--pipeline 1] [--window 3] [--fork-too]
+
+For each server: start it fresh on an empty temporary --dir (no save points), load N keys 'key:%012d' ->
+i % 1000 with EX 3600 through `redis-cli --pipe`, then start `redis-benchmark -t set,incr -r N` (the same
+keys: its __rand_int__ keys are 'key:%012d') in the background for the whole run, and:
+
+  1. measure the write rate over --window seconds with no save (INFO total_commands_processed deltas);
+  2. send BGSAVE and, until rdb_bgsave_in_progress is 0 again: ping the server every millisecond on a
+     second connection (the longest round trip is the longest pause a client saw), sample the RSS of
+     the server and of its children (Redis's fork) every 10 ms, and count the commands processed;
+  3. report: save duration, longest ping round trip, write rate during the save / without it, RSS before
+     and peak RSS during the save (server + children) as a percentage of the RSS before, file size, and
+     Redis's own latest_fork_usec and rdb_last_cow_size.
+
+Needs redis-server, redis-cli and redis-benchmark (Debian's redis-server / redis-tools) and Python 3's
+standard library.  The machine is shared: compare the two servers' figures from the same run."""
+import argparse, os, shutil, socket, subprocess, sys, tempfile, threading, time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(('127.0.0.1', port))
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.f = self.s.makefile('rb')
+
+    def cmd(self, *args):
+        out = [b'*%d\r\n' % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b'$%d\r\n%s\r\n' % (len(a), a))
+        self.s.sendall(b''.join(out))
+        return self.read()
+
+    def read(self):
+        line = self.f.readline()
+        t, rest = line[:1], line[1:-2]
+        if t in (b'+', b'-'):
+            return rest.decode()
+        if t == b':':
+            return int(rest)
+        if t == b'$':
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.f.read(n + 2)[:-2]
+            return data.decode(errors='replace')
+        if t == b'*':
+            return [self.read() for _ in range(int(rest))]
+        raise RuntimeError(f'bad reply {line!r}')
+
+
+def info(c, section):
+    out = {}
+    for line in c.cmd('INFO', section).split('\r\n'):
+        if ':' in line:
+            k, v = line.split(':', 1)
+            out[k] = v
+    return out
+
+
+def rss_tree(pid):
+    """RSS of pid plus its children (a forking server's save child)."""
+    total = 0
+    pids = [pid]
+    try:
+        for tid in os.listdir(f'/proc/{pid}/task'):
+            with open(f'/proc/{pid}/task/{tid}/children') as f:
+                pids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            with open(f'/proc/{p}/status') as f:
+                for line in f:
+                    if line.startswith('VmRSS:'):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def feed(path, n):
+    with open(path, 'wb') as f:
+        chunk = []
+        for i in range(n):
+            k = b'key:%012d' % i
+            v = b'%d' % (i % 1000)
+            chunk.append(b'*5\r\n$3\r\nSET\r\n$16\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n$4\r\n3600\r\n' % (k, len(v), v))
+            if len(chunk) == 100000:
+                f.write(b''.join(chunk))
+                chunk = []
+        f.write(b''.join(chunk))
+
+
+def run(kind, argv0, args, respfile, extra=()):
+    d = tempfile.mkdtemp(prefix=f'bgsave-{kind}-')
+    port = free_port()
+    argv = [argv0, '--port', str(port), '--bind', '127.0.0.1', '--dir', d, '--save', '']
+    if kind == 'redis':
+        argv += ['--appendonly', 'no']
+    argv += list(extra)
+    log = open(os.path.join(d, 'server.log'), 'wb')
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(500):
+            try:
+                c = Conn(port)
+                if c.cmd('PING') == 'PONG':
+                    break
+            except OSError:
+                time.sleep(0.02)
+        with open(respfile, 'rb') as f:
+            subprocess.run(['redis-cli', '-p', str(port), '--pipe'], stdin=f, stdout=subprocess.DEVNULL, check=True)
+        n = c.cmd('DBSIZE')
+        assert n == args.keys, f'{kind}: DBSIZE {n}'
+        bench = subprocess.Popen(['redis-benchmark', '-p', str(port), '-t', 'set,incr', '-r', str(args.keys), '-n',
+                                  '1000000000', '-c', str(args.clients), '-P', str(args.pipeline), '-q'],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        ops0 = int(info(c, 'stats')['total_commands_processed'])
+        t0 = time.time()
+        time.sleep(args.window)
+        base_rate = (int(info(c, 'stats')['total_commands_processed']) - ops0) / (time.time() - t0)
+        rss_before = rss_tree(proc.pid)
+        worst = [0.0]
+        stop = threading.Event()
+
+        def pinger():
+            p = Conn(port)
+            while not stop.is_set():
+                s = time.perf_counter()
+                p.cmd('PING')
+                worst[0] = max(worst[0], time.perf_counter() - s)
+                time.sleep(0.001)
+
+        th = threading.Thread(target=pinger, daemon=True)
+        th.start()
+        ops1 = int(info(c, 'stats')['total_commands_processed'])
+        t1 = time.time()
+        assert 'started' in c.cmd('BGSAVE')
+        peak = rss_before
+        while info(c, 'persistence')['rdb_bgsave_in_progress'] == '1':
+            peak = max(peak, rss_tree(proc.pid))
+            time.sleep(0.01)
+        dur = time.time() - t1
+        save_rate = (int(info(c, 'stats')['total_commands_processed']) - ops1) / dur
+        stop.set()
+        th.join()
+        bench.kill()
+        bench.wait()
+        st, pe = info(c, 'stats'), info(c, 'persistence')
+        size = os.path.getsize(os.path.join(d, 'dump.rdb'))
+        return {
+            'save_s': dur, 'worst_ping_ms': worst[0] * 1000, 'rate_no_save': base_rate, 'rate_during_save': save_rate,
+            'rate_ratio': save_rate / base_rate if base_rate else 0, 'rss_before_mb': rss_before / 2**20,
+            'rss_peak_mb': peak / 2**20, 'rss_growth_pct': (peak - rss_before) * 100 / rss_before,
+            'file_mb': size / 2**20, 'status': pe['rdb_last_bgsave_status'],
+            'latest_fork_usec': st.get('latest_fork_usec', '-'), 'rdb_last_cow_size': pe.get('rdb_last_cow_size', '-'),
+        }
+    finally:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--keys', type=int, default=10_000_000)
+    ap.add_argument('--server', default='build/sardine-server')
+    ap.add_argument('--which', default='both', choices=['both', 'redis', 'sardine'])
+    ap.add_argument('--fork-too', action='store_true', help="also run sardine with bgsave-fork yes (Redis's design)")
+    ap.add_argument('--clients', type=int, default=50)
+    ap.add_argument('--pipeline', type=int, default=1)
+    ap.add_argument('--window', type=float, default=3.0)
+    args = ap.parse_args()
+    respfile = os.path.join(tempfile.gettempdir(), f'bgsave-{args.keys}.resp')
+    if not os.path.exists(respfile):
+        print(f'generating {respfile} ...', file=sys.stderr)
+        feed(respfile + '.tmp', args.keys)
+        os.rename(respfile + '.tmp', respfile)
+    results = {}
+    runs = [('redis', shutil.which('redis-server') or '/usr/bin/redis-server', ()), ('sardine', args.server, ())]
+    if args.fork_too:
+        runs.append(('sardine-fork', args.server, ('--bgsave-fork', 'yes')))
+    for kind, argv0, extra in runs:
+        if args.which in ('both', kind.split('-')[0]):
+            print(f'{kind} ...', file=sys.stderr)
+            results[kind] = run(kind.split('-')[0], argv0, args, respfile, extra)
+    keys = list(next(iter(results.values())).keys())
+    print(f'{"figure":22s}' + ''.join(f'{k:>16s}' for k in results))
+    for k in keys:
+        row = f'{k:22s}'
+        for r in results.values():
+            v = r[k]
+            row += f'{v:16.2f}' if isinstance(v, float) else f'{str(v):>16s}'
+        print(row)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,273 @@
+"""RESTORE and the RDB reader against the oracle: payloads made by redis-server 7.0's DUMP for every type
+and encoding are RESTOREd in Sardine and compared with DEBUG DIGEST-VALUE; an RDB file made by
+redis-server 7.0's SAVE is loaded with DEBUG LOAD-RDB (Sardine's own test hook) and compared with DEBUG
+DIGEST; RESTORE's options and errors are Redis 7.0's; corrupt payloads (truncations at every byte, flipped
+bytes, huge lengths) give an error and leave the server serving."""
+import os
+import random
+import shutil
+import time
+
+import pytest
+
+from harness import assert_keyspace_ok
+from sardine_resp import Err
+
+
+def fill_every_type(r, big=2000):
+    """One key per type and encoding Redis 7.0 has, on a redis-server (or Sardine)."""
+    r.set("s:int", 12345)
+    r.set("s:neg", -9000000000)
+    r.set("s:emb", "hello world")
+    r.set("s:raw", "x" * 100)                                # long and repetitive: LZF in DUMP/RDB
+    r.set("s:rnd", bytes(random.Random(1).randrange(256) for _ in range(300)))
+    r.set("s:empty", "")
+    r.rpush("l:small", "a", "b", 1, 2, -3, "c" * 70)
+    r.rpush("l:big", *[f"elem:{i}" for i in range(big)])
+    r.rpush("l:ints", *range(big))
+    r.sadd("set:int", 1, 2, 3, -5, 100000, 2 ** 40)
+    r.sadd("set:str", "a", "b", "c")
+    r.sadd("set:bigint", *range(big))
+    r.sadd("set:big", *[f"m{i}" for i in range(big)])
+    r.zadd("z:small", {"a": 1, "b": 2.5, "c": -3, "d": float("inf"), "e": 1e300})
+    r.zadd("z:big", {f"member:{i}": i * 0.5 for i in range(big)})
+    r.zadd("z:same", {f"m{i}": 7 for i in range(300)})
+    r.hset("h:small", mapping={"f1": "v1", "f2": 2, "f3": "x" * 30})
+    r.hset("h:big", mapping={f"field:{i}": f"value:{i}" for i in range(big)})
+    r.hset("h:long", mapping={"f": "y" * 100})
+    for i in range(50):
+        r.xadd("x:s", {"a": i, "b": "text"}, id=f"{1000 + i}-0")
+    for i in range(20):
+        r.xadd("x:s", {"other": i}, id=f"{2000 + i}-1")
+    r.xdel("x:s", "1003-0", "2005-1")
+    r.xgroup_create("x:s", "g1", id="0")
+    r.xgroup_create("x:s", "g2", id="1010-0")
+    r.xreadgroup("g1", "alice", {"x:s": ">"}, count=5)
+    r.xreadgroup("g1", "bob", {"x:s": ">"}, count=3)
+    r.xack("x:s", "g1", "1001-0")
+    r.xgroup_createconsumer("x:s", "g2", "idle")
+    r.xadd("x:empty", {"a": 1}, id="5-5")
+    r.xdel("x:empty", "5-5")
+    r.set("ttl:key", "v", px=3600_000)
+    r.hset("ttl:h", "a", "b")
+    r.expire("ttl:h", 1000)
+
+
+def crc64(data, crc=0):
+    """The CRC-64 of RDB files and DUMP payloads (Jones polynomial, reflected)."""
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x95AC9329AC4BC9B5 if crc & 1 else 0)
+    return crc
+
+
+def digest_value(r, key):
+    return r.execute_command("DEBUG", "DIGEST-VALUE", key)
+
+
+def test_restore_every_type_from_redis_dump(oracle, sardine):
+    o, s = oracle.client(), sardine.client()
+    fill_every_type(o)
+    keys = sorted(k.decode() for k in o.keys("*"))
+    assert len(keys) > 20
+    for k in keys:
+        payload = o.dump(k)
+        assert s.restore(k, max(o.pttl(k), 0), payload) == b"OK", k
+        assert digest_value(s, k) == digest_value(o, k), k
+        assert s.type(k) == o.type(k)
+        assert s.object("encoding", k) == o.object("encoding", k), k
+    assert s.execute_command("DEBUG", "DIGEST") != b"0" * 40
+    assert_keyspace_ok(s)
+    assert s.lrange("l:small", 0, -1) == o.lrange("l:small", 0, -1)
+    assert s.zrange("z:big", 0, 5, withscores=True) == o.zrange("z:big", 0, 5, withscores=True)
+    assert s.xinfo_stream("x:s")["length"] == o.xinfo_stream("x:s")["length"]
+    assert s.xpending("x:s", "g1") == o.xpending("x:s", "g1")
+
+
+def test_restore_with_small_limits_converts(oracle, make_sardine):
+    """Payloads of compact encodings beyond the target's limits are converted on load, as Redis does."""
+    o = oracle.client()
+    s = make_sardine("--hash-max-listpack-entries", "4", "--zset-max-listpack-entries", "4",
+                     "--set-max-intset-entries", "4", "--list-max-listpack-size", "2").client()
+    o.hset("h", mapping={f"f{i}": i for i in range(10)})
+    o.zadd("z", {f"m{i}": i for i in range(10)})
+    o.sadd("s", *range(10))
+    o.rpush("l", *range(10))
+    for k, enc in (("h", b"hashtable"), ("z", b"skiplist"), ("s", b"hashtable"), ("l", b"quicklist")):
+        s.restore(k, 0, o.dump(k))
+        assert s.object("encoding", k) == enc
+        assert digest_value(s, k) == digest_value(o, k)
+    assert_keyspace_ok(s)
+
+
+def test_load_rdb_file_from_redis(oracle, sardine):
+    o, s = oracle.client(), sardine.client()
+    fill_every_type(o)
+    o3 = oracle.client(db=3)
+    o3.set("in-db-3", "x")
+    o3.zadd("z3", {"a": 1})
+    o.save()
+    path = os.path.join(oracle.dir, "dump.rdb")
+    assert os.path.exists(path)
+    copy = os.path.join(sardine.dir, "from-redis.rdb")
+    shutil.copy(path, copy)
+    assert s.execute_command("DEBUG", "LOAD-RDB", copy) == b"OK"
+    assert s.execute_command("DEBUG", "DIGEST") == o.execute_command("DEBUG", "DIGEST")
+    assert s.dbsize() == o.dbsize()
+    assert sardine.client(db=3).get("in-db-3") == b"x"
+    assert 3590_000 < s.pttl("ttl:key") <= 3600_000
+    assert_keyspace_ok(s)
+
+
+def test_load_rdb_skips_expired_and_checks_crc(oracle, sardine):
+    o, s = oracle.client(), sardine.client()
+    o.set("gone", "v", px=50)
+    o.set("stays", "v")
+    o.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    o.save()
+    time.sleep(0.1)
+    path = os.path.join(oracle.dir, "dump.rdb")
+    data = open(path, "rb").read()
+    good = os.path.join(sardine.dir, "a.rdb")
+    open(good, "wb").write(data)
+    assert s.execute_command("DEBUG", "LOAD-RDB", good) == b"OK"
+    assert s.keys("*") == [b"stays"]
+    bad = bytearray(data)
+    bad[-1] ^= 1                                            # the CRC64 trailer
+    open(good, "wb").write(bytes(bad))
+    with pytest.raises(Exception, match="Wrong RDB checksum"):
+        s.execute_command("DEBUG", "LOAD-RDB", good)
+    assert s.dbsize() == 0                                  # nothing half-loaded stays
+    assert s.ping()
+
+
+def test_restore_errors_as_redis(oracle, sardine):
+    """Every error text and option rule, compared reply by reply with the oracle."""
+    o = oracle.client()
+    o.set("src", "value")
+    o.zadd("zsrc", {"a": 1})
+    good = o.dump("src")
+    cases = [
+        ["RESTORE", "k", "0", good],
+        ["RESTORE", "k", "0", good],                            # BUSYKEY
+        ["RESTORE", "k", "0", good, "REPLACE"],
+        ["RESTORE", "k2", "-1", good],
+        ["RESTORE", "k2", "abc", good],
+        ["RESTORE", "k2", "0", b"garbage"],
+        ["RESTORE", "k2", "0", good[:-1] + bytes([good[-1] ^ 1])],
+        ["RESTORE", "k2", "0", b""],
+        ["RESTORE", "k2", "0", good, "IDLETIME", "-1"],
+        ["RESTORE", "k2", "0", good, "IDLETIME", "x"],
+        ["RESTORE", "k2", "0", good, "FREQ", "256"],
+        ["RESTORE", "k2", "0", good, "FREQ", "-1"],
+        ["RESTORE", "k2", "0", good, "FREQ", "1", "IDLETIME", "1"],
+        ["RESTORE", "k2", "0", good, "IDLETIME", "1", "FREQ", "1"],
+        ["RESTORE", "k2", "0", good, "IDLETIME"],
+        ["RESTORE", "k2", "0", good, "BOGUS"],
+        ["RESTORE", "k3", "0", good, "IDLETIME", "100"],
+        ["OBJECT", "IDLETIME", "k3"],
+        ["RESTORE", "k4", "5000", good],
+        ["RESTORE", "k5", "1", good, "ABSTTL"],                 # a deadline in the past: not created
+        ["EXISTS", "k5"],
+        ["RESTORE", "k", "1", good, "ABSTTL", "REPLACE"],       # replaces with an expired key: deleted
+        ["EXISTS", "k"],
+        ["RESTORE-ASKING", "k6", "0", good],
+        ["GET", "k6"],
+        ["RESTORE", "k7", "0", o.dump("zsrc")],
+        ["ZSCORE", "k7", "a"],
+        ["RESTORE", "k7"],
+    ]
+    outs = []
+    for side in (oracle, sardine):
+        r = side.client()
+        got = []
+        for cmd in cases:
+            try:
+                got.append(r.execute_command(*cmd))
+            except Exception as e:  # noqa: BLE001
+                got.append(("ERR", str(e)))
+        outs.append(got)
+    for cmd, a, b in zip(cases, outs[0], outs[1]):
+        assert a == b, (cmd[:2], a, b)
+    assert 4000 < sardine.client().pttl("k4") <= 5000
+
+
+def corrupt_inputs(payload, seed):
+    rnd = random.Random(seed)
+    out = [payload[:i] for i in range(len(payload))]          # every truncation
+    for _ in range(200):
+        b = bytearray(payload)
+        for _ in range(rnd.randrange(1, 4)):
+            b[rnd.randrange(len(b))] = rnd.randrange(256)
+        out.append(bytes(b))
+    return out
+
+
+def test_corrupt_payloads_give_errors(oracle, sardine):
+    """Truncations at every byte, random byte changes (with the CRC fixed up so the value is parsed),
+    huge lengths: an error or a consistent key, never a crash; the server keeps serving."""
+    o, s = oracle.client(), sardine.client()
+    o.rpush("l", *range(20))
+    o.hset("h", mapping={f"f{i}": i for i in range(10)})
+    o.zadd("z", {f"m{i}": i for i in range(10)})
+    o.sadd("si", *range(10))
+    o.sadd("ss", *[f"m{i}" for i in range(200)])
+    o.set("str", "x" * 200)
+    for i in range(20):
+        o.xadd("x", {"a": i}, id=f"{i + 1}-0")
+    o.xgroup_create("x", "g", id="0")
+    o.xreadgroup("g", "c", {"x": ">"}, count=3)
+    payloads = [o.dump(k) for k in ("l", "h", "z", "si", "ss", "str", "x")]
+    for mode in ("no", "yes"):
+        s.config_set("sanitize-dump-payload", mode)
+        for n, p in enumerate(payloads):
+            for bad in corrupt_inputs(p, n):
+                body = bad[:-8] if len(bad) >= 10 else bad
+                fixed = body + crc64(body).to_bytes(8, "little") if len(bad) >= 10 else bad
+                for cand in (bad, fixed):
+                    try:
+                        s.restore("victim", 0, cand, replace=True)
+                    except Exception as e:  # noqa: BLE001
+                        assert "Bad data format" in str(e) or "checksum are wrong" in str(e), str(e)
+                        continue
+                    if mode == "yes":
+                        assert s.execute_command("DEBUG", "CHECK-KEY", "victim") == b"OK"
+                    s.delete("victim")
+    # huge declared lengths: a string claiming 2^62 bytes, a list of 2^60 elements
+    for body in (b"\x00\x81" + (1 << 62).to_bytes(8, "big") + b"abc",
+                 b"\x12\x81" + (1 << 60).to_bytes(8, "big") + b"\x02\x03abc",
+                 b"\x00\xc3\x81" + (1 << 40).to_bytes(8, "big") + b"\x10" + b"abc"):
+        body += (10).to_bytes(2, "little")
+        with pytest.raises(Exception, match="Bad data format"):
+            s.restore("huge", 0, body + crc64(body).to_bytes(8, "little"))
+    assert s.ping()
+    assert_keyspace_ok(s)
+
+
+def test_corrupt_rdb_files_give_errors(oracle, sardine):
+    o, s = oracle.client(), sardine.client()
+    fill_every_type(o, big=300)
+    o.save()
+    data = open(os.path.join(oracle.dir, "dump.rdb"), "rb").read()
+    path = os.path.join(sardine.dir, "c.rdb")
+    rnd = random.Random(5)
+    cuts = sorted(set(rnd.randrange(len(data)) for _ in range(150)))
+    for cut in cuts:
+        open(path, "wb").write(data[:cut])
+        with pytest.raises(Exception):
+            s.execute_command("DEBUG", "LOAD-RDB", path)
+        assert s.dbsize() == 0
+    s.config_set("sanitize-dump-payload", "yes")
+    for i in range(150):
+        b = bytearray(data)
+        b[rnd.randrange(9, len(b) - 9)] ^= 1 << rnd.randrange(8)
+        b[-8:] = b"\0" * 8                                      # checksum off: the flip reaches the parser
+        open(path, "wb").write(bytes(b))
+        try:
+            s.execute_command("DEBUG", "LOAD-RDB", path)
+        except Exception:  # noqa: BLE001
+            assert s.dbsize() == 0
+            continue
+        assert_keyspace_ok(s)
+    assert s.ping()

@@ -1,0 +1,252 @@
+"""RDB snapshots: SAVE, BGSAVE (forkless), LASTSAVE, save points, SHUTDOWN/SIGTERM saves, loading at
+startup, DEBUG RELOAD, MISCONF and FLUSHALL's dirty counter.
+
+The files Sardine writes are checked by the real thing: redis-check-rdb accepts them and redis-server
+7.0 loads them to the same DEBUG DIGEST.  The point-in-time test runs a BGSAVE slowed down to a few keys
+per loop iteration (DEBUG SNAPSHOT-THROTTLE) while a client overwrites, deletes, creates, expires,
+flushes and swaps databases, and checks that the file holds exactly the dataset of the moment the save
+started (its digest was taken in the same MULTI as the BGSAVE)."""
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+import redis
+
+from harness import digest
+
+CHECK_RDB = shutil.which("redis-check-rdb") or "/usr/bin/redis-check-rdb"
+
+
+def info_field(c, name, section="persistence"):
+    return str(c.info(section)[name])
+
+
+def wait_bgsave(c, timeout=60):
+    deadline = time.time() + timeout
+    while info_field(c, "rdb_bgsave_in_progress") != "0":
+        assert time.time() < deadline, "BGSAVE did not finish"
+        time.sleep(0.01)
+
+
+def fill(c, n=2000, seed=1):
+    """Every type and encoding, in three databases, some keys with TTLs."""
+    rnd = random.Random(seed)
+    p = c.pipeline(transaction=False)
+    for db in (0, 3, 9):
+        p.select(db)
+        for i in range(n):
+            p.set(f"s:{i}", rnd.choice([str(i), "x" * rnd.randint(1, 60), "y" * 300]))
+            if i % 7 == 0:
+                p.pexpire(f"s:{i}", 3_600_000 + i)
+        p.rpush("list:small", *range(10))
+        p.rpush("list:big", *[f"e{i}" for i in range(3000)])
+        p.sadd("set:int", *range(100))
+        p.sadd("set:str", *[f"m{i}" for i in range(600)])
+        p.zadd("zset:small", {f"m{i}": i / 3 for i in range(20)})
+        p.zadd("zset:big", {f"m{i}": rnd.random() for i in range(1000)})
+        p.hset("hash:small", mapping={f"f{i}": i for i in range(10)})
+        p.hset("hash:big", mapping={f"f{i}": "v" * (i % 90) for i in range(1000)})
+        p.xadd("stream", {"a": 1, "b": "two"}, id="1-1")
+        for i in range(300):
+            p.xadd("stream", {"f": i})
+        p.xgroup_create("stream", "g1", id="0")
+        p.xreadgroup("g1", "alice", {"stream": ">"}, count=5)
+        p.xdel("stream", "1-1")
+        p.pfadd("hll", *range(50))
+    p.select(0)
+    p.execute()
+
+
+def copy_rdb(src_dir, tmp_path, name="dump.rdb"):
+    d = tmp_path / f"copy{random.randrange(1 << 30)}"
+    d.mkdir()
+    shutil.copy(os.path.join(src_dir, name), d / "dump.rdb")
+    return str(d)
+
+
+def test_save_is_redis_compatible(make_sardine, make_oracle, tmp_path):
+    s = make_sardine()
+    c = s.client()
+    fill(c)
+    assert c.save()
+    path = os.path.join(s.dir, "dump.rdb")
+    out = subprocess.run([CHECK_RDB, path], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    o = make_oracle("--dir", copy_rdb(s.dir, tmp_path), "--dbfilename", "dump.rdb")
+    assert digest(o.client()) == digest(c)
+    # and back: Sardine restarted on the file has the same dataset
+    s2 = make_sardine("--dir", copy_rdb(s.dir, tmp_path))
+    assert digest(s2.client()) == digest(c)
+    assert s2.client().pttl("s:0") > 3_000_000
+
+
+def test_load_file_written_by_redis(make_sardine, make_oracle, tmp_path):
+    o = make_oracle()
+    c = o.client()
+    fill(c, n=500, seed=2)
+    assert c.save()
+    s = make_sardine("--dir", copy_rdb(o.dir, tmp_path))
+    assert digest(s.client()) == digest(c)
+    assert s.client().execute_command("DEBUG", "CHECK-KEYSPACE") == b"OK"
+
+
+def test_bgsave_is_point_in_time(make_sardine, make_oracle, tmp_path):
+    s = make_sardine()
+    c = s.client()
+    fill(c, n=1500, seed=3)
+    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 20)  # keys per loop iteration: the save takes a while
+    p = c.pipeline(transaction=True)
+    p.execute_command("DEBUG", "DIGEST")
+    p.execute_command("BGSAVE")
+    before, started = p.execute()
+    before = before.decode() if isinstance(before, bytes) else before
+    assert started in (True, b"Background saving started")
+    rnd = random.Random(4)
+    w = s.client()
+    rounds = 0
+    while info_field(c, "rdb_bgsave_in_progress") == "1" or rounds < 50:
+        rounds += 1
+        db = rnd.choice([0, 3, 9])
+        w.select(db)
+        k = rnd.randrange(1500)
+        op = rnd.randrange(10)
+        if op == 0:
+            w.delete(f"s:{k}")
+        elif op == 1:
+            w.set(f"new:{rounds}", "fresh")
+        elif op == 2:
+            w.rpush("list:big", "more")
+        elif op == 3:
+            w.zadd("zset:big", {f"m{k}": -1})
+        elif op == 4:
+            w.hset("hash:big", "f1", "changed")
+        elif op == 5:
+            w.xadd("stream", {"late": 1})
+        elif op == 6:
+            w.pexpire(f"s:{k}", 1)
+        elif op == 7 and rounds % 40 == 0:
+            w.execute_command("SWAPDB", 3, 9)
+        elif op == 8 and rounds % 60 == 0:
+            w.flushdb()
+        else:
+            w.set(f"s:{k}", f"overwritten{rounds}")
+        if rounds > 20000:
+            break
+    wait_bgsave(c)
+    assert info_field(c, "rdb_last_bgsave_status") == "ok"
+    assert rounds > 50
+    # the file holds the dataset of the moment BGSAVE started
+    o = make_oracle("--dir", copy_rdb(s.dir, tmp_path), "--dbfilename", "dump.rdb")
+    assert digest(o.client()) == before
+    s2 = make_sardine("--dir", copy_rdb(s.dir, tmp_path))
+    assert digest(s2.client()) == before
+
+
+def test_lastsave_dirty_and_info(sardine):
+    c = sardine.client()
+    assert info_field(c, "rdb_changes_since_last_save") == "0"
+    c.set("a", 1)
+    c.set("b", 2)
+    assert info_field(c, "rdb_changes_since_last_save") == "2"
+    t0 = c.lastsave()
+    time.sleep(1.1)
+    c.save()
+    assert c.lastsave() > t0
+    assert info_field(c, "rdb_changes_since_last_save") == "0"
+    assert info_field(c, "rdb_saves") == "1"
+    c.bgsave()
+    wait_bgsave(c)
+    assert info_field(c, "rdb_saves") == "2"
+    assert info_field(c, "rdb_last_bgsave_status") == "ok"
+
+
+def test_flushall_dirty_counter_as_redis(make_sardine, make_oracle):
+    got = []
+    for srv in (make_sardine("--save", "3600 1"), make_oracle("--save", "3600 1")):
+        c = srv.client()
+        c.mset({"a": 1, "b": 2, "c": 3})
+        before = info_field(c, "rdb_changes_since_last_save")
+        c.flushall()
+        got.append((before, info_field(c, "rdb_changes_since_last_save"), os.path.exists(os.path.join(srv.dir, "dump.rdb"))))
+    assert got[0] == got[1]
+
+
+def test_save_points_trigger_bgsave(make_sardine):
+    s = make_sardine("--save", "1 2")
+    c = s.client()
+    c.set("a", 1)
+    c.set("b", 2)
+    deadline = time.time() + 10
+    while info_field(c, "rdb_saves") == "0":
+        assert time.time() < deadline, "the save point never fired"
+        time.sleep(0.1)
+    assert os.path.exists(os.path.join(s.dir, "dump.rdb"))
+    assert "changes in 1 seconds. Saving..." in s.read_log()
+
+
+def test_shutdown_save_and_nosave(make_sardine, tmp_path):
+    s = make_sardine()
+    c = s.client()
+    c.set("k", "v")
+    with pytest.raises(Exception):
+        c.execute_command("SHUTDOWN", "NOSAVE")
+    s.proc.wait(10)
+    assert not os.path.exists(os.path.join(s.dir, "dump.rdb"))
+    s = make_sardine()
+    c = s.client()
+    c.set("k", "v")
+    with pytest.raises(Exception):
+        c.execute_command("SHUTDOWN", "SAVE")
+    s.proc.wait(10)
+    assert os.path.exists(os.path.join(s.dir, "dump.rdb"))
+
+
+def test_sigterm_saves_when_save_points_exist(make_sardine, tmp_path):
+    s = make_sardine("--save", "3600 1")
+    s.client().set("k", "v")
+    s.proc.send_signal(signal.SIGTERM)
+    assert s.proc.wait(20) == 0
+    assert os.path.exists(os.path.join(s.dir, "dump.rdb"))
+    s2 = make_sardine("--dir", copy_rdb(s.dir, tmp_path))
+    assert s2.client().get("k") == b"v"
+
+
+def test_debug_reload_keeps_the_dataset(sardine):
+    c = sardine.client()
+    fill(c, n=300, seed=5)
+    d = digest(c)
+    assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert digest(c) == d
+    assert c.execute_command("DEBUG", "CHECK-KEYSPACE") == b"OK"
+
+
+def test_misconf_when_bgsave_fails(make_sardine, tmp_path):
+    d = tmp_path / "gone"
+    d.mkdir()
+    s = make_sardine("--save", "3600 1", "--enable-protected-configs", "yes")
+    c = s.client()
+    c.config_set("dir", str(d))
+    d.rmdir()  # the temporary file cannot be created any more
+    c.set("a", 1)
+    with pytest.raises(redis.exceptions.ResponseError):  # the temporary file cannot be created: at once
+        c.execute_command("BGSAVE")
+    wait_bgsave(c)
+    assert info_field(c, "rdb_last_bgsave_status") == "err"
+    with pytest.raises(Exception) as e:
+        c.set("b", 2)
+    assert str(e.value).startswith("MISCONF Redis is configured to save RDB snapshots")
+    assert c.get("a") == b"1"  # reads still served
+    c.config_set("stop-writes-on-bgsave-error", "no")
+    assert c.set("b", 2)
+
+
+def test_corrupt_rdb_at_startup_is_refused(make_sardine, tmp_path):
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "dump.rdb").write_bytes(b"REDIS0010\xfa\x09redis-ver\x067.0.15\xff" + b"\x01" * 8)  # wrong checksum
+    with pytest.raises(RuntimeError):
+        make_sardine("--dir", str(d))
