@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Scripting figures, Sardine against Debian's redis-server, each started here on a free loopback port:
 
-  * redis-benchmark -n N -P 1 and -P 32 of EVALSHA of a small read-modify-write script (GET, INCR, EXPIRE);
+  * redis-benchmark -n N -P 1 and -P 32 of EVALSHA of a small read-modify-write script (GET, INCR, EXPIRE):
+    requests per second, and the server's CPU time per request (user + system, from /proc);
   * a script that touches 10k keys (SET and INCR of each): the best of R rounds of 5 EVALSHA, ms per call;
   * memory per cached script (SCRIPT LOAD of 10k distinct scripts) and per function library of one function
     (FUNCTION LOAD of 2k libraries): used_memory plus the Lua interpreters' memory, per item.
@@ -48,10 +49,22 @@ def rps(port, sha, n, pipeline):
     return float(out.strip().splitlines()[-1].split(",")[1].strip('"'))
 
 
-def figures(port, kind, args):
+def cpu_seconds(pid):
+    """The process's user + system CPU time (from /proc), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def figures(port, pid, kind, args):
     r = redis.Redis(port=port)
     sha = r.script_load(SMALL)
-    out = {f"evalsha -P {p}": rps(port, sha, args.requests, p) for p in (1, 32)}
+    out = {}
+    for p in (1, 32):
+        cpu = cpu_seconds(pid)
+        out[f"evalsha -P {p} rps"] = rps(port, sha, args.requests, p)
+        # the server's own CPU per request: steadier than rps on a machine shared with other work
+        out[f"evalsha -P {p} cpu us/req"] = (cpu_seconds(pid) - cpu) * 1e6 / args.requests
     tenk = r.script_load(TENK)
     best = 1e9
     for _ in range(args.rounds):
@@ -99,7 +112,7 @@ def main():
         for kind, binary, extra in servers if rep % 2 == 0 else servers[::-1]:
             proc, port, d = start(binary, extra)
             try:
-                results[kind].append(figures(port, kind, args))
+                results[kind].append(figures(port, proc.pid, kind, args))
             finally:
                 proc.terminate()
                 proc.wait()
