@@ -212,6 +212,30 @@ void functions_reload(void) {
     s_free(all);
 }
 
+int functions_codes(const char *const **codes, const size_t **lens) {
+    static const char **c;
+    static size_t *l;
+    int n = 0;
+    s_free(c);
+    s_free(l);
+    c = s_malloc(sizeof(char *) * (libraries->count + 1));
+    l = s_malloc(sizeof(size_t) * (libraries->count + 1));
+    for (size_t i = 0; i < libraries->size; i++)
+        for (dict_entry *e = libraries->tab[i]; e; e = e->next) {
+            library *lib = e->val;
+            c[n] = lib->code;
+            l[n++] = lib->len;
+        }
+    *codes = c;
+    *lens = l;
+    return n;
+}
+
+int functions_load_code(void *ud, const char *code, size_t len, char *err, size_t errlen) {
+    (void)ud;
+    return create_library(code, len, 1, err, errlen) ? 0 : -1;
+}
+
 /* ---- FCALL ---- */
 
 static void fcall_generic(client *c, int ro) {

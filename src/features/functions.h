@@ -10,7 +10,8 @@
  * FCALL runs a function as EVAL runs a script (eval.h's script_begin/script_end: the function's flags,
  * effects, busy handling), with KEYS and ARGV as its two arguments.
  *
- * Not yet: FUNCTION DUMP/RESTORE (an RDB-format payload) and functions in RDB/AOF files. */
+ * Libraries are saved in RDB files as FUNCTION2 records and loaded back (features/saving.c).
+ * Not yet: FUNCTION DUMP/RESTORE (an RDB-format payload) and AOF. */
 #ifndef SARDINE_FUNCTIONS_H
 #define SARDINE_FUNCTIONS_H
 #include <stddef.h>
@@ -24,6 +25,11 @@ void functions_init(void);
 void functions_reload(void);
 /* FCALL's flags as the function's flags make them (for dispatch's OOM and pause checks). */
 uint32_t fcall_command_flags(client *c, const struct command *cmd);
+/* Persistence (features/saving.c): every library's code, for the FUNCTION2 records of an RDB file (the
+ * arrays stay valid until the next call or change), and loading one such record (an existing library of
+ * the same name is replaced: DEBUG RELOAD); 0, or -1 with the error. */
+int functions_codes(const char *const **codes, const size_t **lens);
+int functions_load_code(void *ud, const char *code, size_t len, char *err, size_t errlen);
 size_t functions_count(void);
 size_t libraries_count(void);
 size_t functions_memory(void);

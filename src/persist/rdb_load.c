@@ -1183,6 +1183,15 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
         } else if (type == RDB_OPCODE_MODULE_AUX) {
             snprintf(err, errlen, "The RDB file contains AUX module data I can't load: no modules are loaded");
             goto out;
+        } else if (type == RDB_OPCODE_FUNCTION2 && o && o->function) {
+            const char *code;
+            size_t cl;
+            if (!rd_str(&r, 0, 0, &code, &cl)) goto bad;
+            char ferr[512];
+            if (o->function(o->ud, code, cl, ferr, sizeof(ferr)) != 0) {
+                snprintf(err, errlen, "Failed loading library: %s", ferr);
+                goto out;
+            }
         } else if (type == RDB_OPCODE_FUNCTION2 || type == RDB_OPCODE_FUNCTION_PRE_GA) {
             skip_function(&r, type);
             if (r.err) goto bad;

@@ -57,6 +57,9 @@ typedef struct rdb_load_opts {
     int keep_expired;    /* keep keys whose TTL has passed (a replica's load); else skip them (a master's) */
     int deep;
     int no_checksum;     /* rdbchecksum no: the trailer is not checked */
+    /* A function library record (FUNCTION2: its code): 0 loaded, -1 with err (the load fails).  NULL: the
+     * record is skipped with a warning. */
+    int (*function)(void *ud, const char *code, size_t len, char *err, size_t errlen);
 } rdb_load_opts;
 
 typedef struct rdb_load_info {

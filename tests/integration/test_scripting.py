@@ -509,3 +509,52 @@ def test_no_writes_script_runs_under_client_pause_write(c, raw):
     assert other.cmd("CLIENT", "PAUSE", "60000", "WRITE") == "OK"
     assert c.cmd("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', 'k')", "0") is None
     assert other.cmd("CLIENT", "UNPAUSE") == "OK"
+
+
+FLIB = ("#!lua name=persisted\nredis.register_function{function_name='pf', callback=function(keys, args) "
+        "return redis.call('incrby', keys[1], args[1]) end, flags={'allow-oom'}, description='kept'}")
+
+
+def test_functions_survive_a_restart(make_sardine):
+    """FUNCTION libraries are saved in the RDB file (FUNCTION2 records, as Redis 7.0) and loaded at startup."""
+    s = make_sardine()
+    r = Raw(s.port)
+    assert r.cmd("FUNCTION", "LOAD", FLIB) == b"persisted"
+    assert r.cmd("SET", "k", "1") == "OK"
+    assert r.cmd("SAVE") == "OK"
+    listing = r.cmd("FUNCTION", "LIST", "WITHCODE")
+    assert r.cmd("DEBUG", "RELOAD") == "OK"
+    assert r.cmd("FUNCTION", "LIST", "WITHCODE") == listing
+    assert r.cmd("FCALL", "pf", "1", "k", "2") == 3
+    r.close()
+    again = make_sardine("--dir", s.dir)
+    r = Raw(again.port)
+    assert r.cmd("FUNCTION", "LIST", "WITHCODE") == listing
+    assert r.cmd("FCALL", "pf", "1", "k", "2") == 3
+    r.close()
+
+
+@pytest.mark.skipif(IS_REAL_REDIS, reason="exchanges RDB files between the two servers")
+def test_function_records_are_redis_compatible(make_sardine, make_oracle):
+    import os
+    import shutil
+    import subprocess
+    s = make_sardine()
+    r = Raw(s.port)
+    assert r.cmd("FUNCTION", "LOAD", FLIB) == b"persisted"
+    assert r.cmd("SAVE") == "OK"
+    r.close()
+    rdb = os.path.join(s.dir, "dump.rdb")
+    check = subprocess.run(["redis-check-rdb", rdb], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    o = make_oracle()
+    shutil.copy(rdb, os.path.join(o.dir, "copy.rdb"))
+    o2 = make_oracle("--dbfilename", "copy.rdb", "--dir", o.dir)
+    ro = Raw(o2.port)
+    assert ro.cmd("FCALL", "pf", "1", "k", "2") == 2
+    assert ro.cmd("SAVE") == "OK"
+    ro.close()
+    back = make_sardine("--dir", o.dir, "--dbfilename", "copy.rdb")
+    r = Raw(back.port)
+    assert r.cmd("FCALL", "pf", "1", "k", "2") == 4
+    r.close()
