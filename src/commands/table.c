@@ -102,6 +102,8 @@ static command function_subs[] = {
     {"list", cmd_function_list},
     {"stats", cmd_function_stats},
     {"kill", cmd_function_kill},
+    {"dump", cmd_function_dump},
+    {"restore", cmd_function_restore},
     {"help", cmd_function_help},
     {0}};
 

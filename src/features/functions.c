@@ -4,6 +4,8 @@
 #include "commands/commands.h"
 #include "features/eval.h"
 #include "features/script_lua.h"
+#include "persist/rdb_load.h"
+#include "persist/rdb_save.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/dict.h"
@@ -57,6 +59,10 @@ static int valid_name(const char *s, size_t n) {
     return 1;
 }
 
+static void library_free(library *l, int unref);
+static void library_unlink(library *l);
+static void library_link(library *l);
+
 static void library_free(library *l, int unref) {
     for (int i = 0; i < l->nfns; i++) {
         if (unref) script_lua_unref(l->fns[i]->ref);
@@ -102,16 +108,18 @@ static const char *register_cb(void *ud, const char *name, const char *desc, int
     return NULL;
 }
 
-/* Parses "#!<engine> name=<lib>" and builds the library; NULL with the error in err. */
-static library *create_library(const char *code, size_t len, int replace, char *err, size_t errlen) {
+/* Parses the first line, "#!<engine> name=<lib>": the library's name (in code) and where the Lua code starts
+ * (the newline, kept so line numbers are the user's); -1 with the error in err. */
+static int parse_meta(const char *code, size_t len, const char **name_out, size_t *namelen_out,
+                      const char **body, char *err, size_t errlen) {
     if (len < 2 || code[0] != '#' || code[1] != '!') {
         snprintf(err, errlen, "Missing library metadata");
-        return NULL;
+        return -1;
     }
     const char *nl = memchr(code, '\n', len);
     if (!nl) {
         snprintf(err, errlen, "Invalid library metadata");
-        return NULL;
+        return -1;
     }
     const char *p = code, *end = nl, *name = NULL;
     size_t namelen = 0;
@@ -130,33 +138,44 @@ static library *create_library(const char *code, size_t len, int replace, char *
         if (n >= 5 && !strncasecmp(s, "name=", 5)) {
             if (name) {
                 snprintf(err, errlen, "Invalid metadata value, name argument was given multiple times");
-                return NULL;
+                return -1;
             }
             name = s + 5;
             namelen = n - 5;
             continue;
         }
         snprintf(err, errlen, "Invalid metadata value given: %.*s", (int)(n > 200 ? 200 : n), s);
-        return NULL;
+        return -1;
     }
     if (part == 0) {
         snprintf(err, errlen, "Invalid library metadata");
-        return NULL;
+        return -1;
     }
     if (!name) {
         snprintf(err, errlen, "Library name was not given");
-        return NULL;
+        return -1;
     }
     if (!valid_name(name, namelen)) {
         snprintf(err, errlen,
                  "Library names can only contain letters, numbers, or underscores(_) and must be at "
                  "least one character long");
-        return NULL;
+        return -1;
     }
     if (strcmp(engine, "lua") && strcasecmp(engine, "LUA")) {
         snprintf(err, errlen, "Engine '%s' not found", engine);
-        return NULL;
+        return -1;
     }
+    *name_out = name;
+    *namelen_out = namelen;
+    *body = nl;
+    return 0;
+}
+
+/* Builds the library of code (replacing one of the same name when replace); NULL with the error in err. */
+static library *create_library(const char *code, size_t len, int replace, char *err, size_t errlen) {
+    const char *name, *nl;
+    size_t namelen;
+    if (parse_meta(code, len, &name, &namelen, &nl, err, errlen) < 0) return NULL;
     library *old = dict_get(libraries, name, namelen);
     if (old && !replace) {
         snprintf(err, errlen, "Library '%.*s' already exists", (int)namelen, name);
@@ -419,6 +438,121 @@ void cmd_function_stats(client *c) {
 
 void cmd_function_kill(client *c) {
     script_kill(c, 0);
+}
+
+void cmd_function_dump(client *c) {
+    const char *const *codes;
+    const size_t *lens;
+    int n = functions_codes(&codes, &lens);
+    size_t len;
+    unsigned char *p = rdb_dump_functions(n, codes, lens, &len);
+    reply_bulk(c, p, len);
+    s_free(p);
+}
+
+typedef struct codes {
+    char **v;
+    size_t *len;
+    int n;
+} codes;
+
+static void collect(void *ud, const char *code, size_t len) {
+    codes *cs = ud;
+    cs->v = s_realloc(cs->v, sizeof(char *) * (size_t)(cs->n + 1));
+    cs->len = s_realloc(cs->len, sizeof(size_t) * (size_t)(cs->n + 1));
+    cs->v[cs->n] = s_malloc(len + 1);
+    memcpy(cs->v[cs->n], code, len);
+    cs->v[cs->n][len] = 0;
+    cs->len[cs->n++] = len;
+}
+
+/* The payload's library names: 1 when the library l is named in it. */
+static int named_in(const codes *cs, const library *l) {
+    for (int j = 0; j < cs->n; j++) {
+        const char *name, *body;
+        size_t nl;
+        char e[512];
+        if (parse_meta(cs->v[j], cs->len[j], &name, &nl, &body, e, sizeof(e)) == 0 && nl == strlen(l->name) &&
+            !memcmp(name, l->name, nl))
+            return 1;
+    }
+    return 0;
+}
+
+/* FUNCTION RESTORE: all of the payload's libraries or none.  The libraries it would remove (FLUSH: all;
+ * REPLACE: those of the same names) are set aside, the payload's are built, and on any error the built
+ * ones are dropped and the set-aside ones put back. */
+void cmd_function_restore(client *c) {
+    enum { APPEND, REPLACE, FLUSH } policy = APPEND;
+    if (c->argc == 4) {
+        if (arg_is(&c->argv[3], "append"))
+            policy = APPEND;
+        else if (arg_is(&c->argv[3], "replace"))
+            policy = REPLACE;
+        else if (arg_is(&c->argv[3], "flush"))
+            policy = FLUSH;
+        else {
+            reply_error(c,
+                        "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+            return;
+        }
+    } else if (c->argc > 4) {
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try FUNCTION HELP.",
+                     (int)(c->argv[1].len > 64 ? 64 : c->argv[1].len), c->argv[1].p);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)c->argv[2].p;
+    size_t n = c->argv[2].len;
+    if (!rdb_dump_verify(p, n)) {
+        reply_error(c, "ERR DUMP payload version or checksum are wrong");
+        return;
+    }
+    codes cs = {0};
+    const char *perr = NULL;
+    char err[1024] = "";
+    if (rdb_functions_payload(p, n, collect, &cs, &perr) < 0) snprintf(err, sizeof(err), "%s", perr);
+    for (int i = 0; i < cs.n && !err[0]; i++) {
+        const char *name, *body;
+        size_t nl;
+        if (parse_meta(cs.v[i], cs.len[i], &name, &nl, &body, err, sizeof(err)) < 0) break;
+        if (policy == APPEND && dict_get(libraries, name, nl))
+            snprintf(err, sizeof(err), "Library %.*s already exists", (int)nl, name);
+    }
+    library **aside = s_malloc(sizeof(library *) * (libraries->count + 1));
+    int naside = 0;
+    if (!err[0]) {
+        for (size_t i = 0; i < libraries->size; i++)
+            for (dict_entry *e = libraries->tab[i]; e; e = e->next)
+                if (policy == FLUSH || (policy == REPLACE && named_in(&cs, e->val))) aside[naside++] = e->val;
+        for (int i = 0; i < naside; i++) library_unlink(aside[i]);
+        library **built = s_malloc(sizeof(library *) * (size_t)(cs.n + 1));
+        int nbuilt = 0;
+        for (int i = 0; i < cs.n; i++) {
+            library *l = create_library(cs.v[i], cs.len[i], 0, err, sizeof(err));
+            if (!l) break;
+            built[nbuilt++] = l;
+        }
+        if (nbuilt < cs.n) { /* undo */
+            for (int i = 0; i < nbuilt; i++) {
+                library_unlink(built[i]);
+                library_free(built[i], 1);
+            }
+            for (int i = 0; i < naside; i++) library_link(aside[i]);
+        } else {
+            for (int i = 0; i < naside; i++) library_free(aside[i], 1);
+        }
+        s_free(built);
+    }
+    for (int i = 0; i < cs.n; i++) s_free(cs.v[i]);
+    s_free(cs.v);
+    s_free(cs.len);
+    s_free(aside);
+    if (err[0]) {
+        reply_errorf(c, "ERR %s", err);
+        return;
+    }
+    srv.dirty++;
+    reply_ok(c);
 }
 
 void cmd_function_help(client *c) {

@@ -10,8 +10,8 @@
  * FCALL runs a function as EVAL runs a script (eval.h's script_begin/script_end: the function's flags,
  * effects, busy handling), with KEYS and ARGV as its two arguments.
  *
- * Libraries are saved in RDB files as FUNCTION2 records and loaded back (features/saving.c).
- * Not yet: FUNCTION DUMP/RESTORE (an RDB-format payload) and AOF. */
+ * Libraries are saved in RDB files as FUNCTION2 records and loaded back (features/saving.c); FUNCTION
+ * DUMP/RESTORE use the same records with DUMP's footer.  Not yet: the AOF. */
 #ifndef SARDINE_FUNCTIONS_H
 #define SARDINE_FUNCTIONS_H
 #include <stddef.h>
@@ -43,4 +43,6 @@ void cmd_function_list(client *c);
 void cmd_function_stats(client *c);
 void cmd_function_kill(client *c);
 void cmd_function_help(client *c);
+void cmd_function_dump(client *c);
+void cmd_function_restore(client *c);
 #endif

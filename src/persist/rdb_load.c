@@ -1036,6 +1036,37 @@ int rdb_dump_verify(const unsigned char *p, size_t n) {
     return crc == le(footer + 2, 8);
 }
 
+int rdb_functions_payload(const unsigned char *p, size_t n, void (*each)(void *ud, const char *code, size_t len),
+                          void *ud, const char **err) {
+    rdbr r;
+    rdbr_init_mem(&r, p, n - 10, 0);
+    r.version = (int)le(p + n - 10, 2);
+    int rc = 0;
+    while (r.pos < r.len) {
+        int t;
+        const char *code;
+        size_t len;
+        if (!rd_byte(&r, &t)) {
+            *err = "can not read data type";
+            rc = -1;
+            break;
+        }
+        if (t != RDB_OPCODE_FUNCTION2) {
+            *err = "given type is not a function";
+            rc = -1;
+            break;
+        }
+        if (!rd_str(&r, 0, 0, &code, &len)) {
+            *err = "failed loading the given functions payload";
+            rc = -1;
+            break;
+        }
+        each(ud, code, len);
+    }
+    rdbr_free(&r);
+    return rc;
+}
+
 int rdb_dump_load(const unsigned char *p, size_t n, int deep, entry_value *v, const char **err) {
     static char inline_copy[EMBSTR_MAX + 1]; /* an embstr decoded from LZF: valid until the next call */
     rdbr r;

@@ -558,3 +558,34 @@ def test_function_records_are_redis_compatible(make_sardine, make_oracle):
     r = Raw(back.port)
     assert r.cmd("FCALL", "pf", "1", "k", "2") == 4
     r.close()
+
+
+def test_function_dump_and_restore_match_redis(sardine, oracle):
+    """FUNCTION DUMP's payload restores on the other server both ways; RESTORE's policies and errors."""
+    lib2 = "#!lua name=second\nredis.register_function('s2', function() return 'two' end)"
+    lib2b = "#!lua name=second\nredis.register_function('s2b', function() return 'two b' end)"
+    clash = "#!lua name=third\nredis.register_function('pf', function() return 'clash' end)"
+    conns = [Raw(sardine.port), Raw(oracle.port)]
+    payloads = []
+    for r in conns:
+        assert r.cmd("FUNCTION", "LOAD", FLIB) == b"persisted"
+        assert r.cmd("FUNCTION", "LOAD", lib2) == b"second"
+        payloads.append(r.cmd("FUNCTION", "DUMP"))
+    assert len(payloads[0]) > 20
+    out = []
+    for i, r in enumerate(conns):
+        theirs = payloads[1 - i]
+        steps = [
+            ("FUNCTION", "RESTORE", theirs), ("FUNCTION", "RESTORE", theirs, "APPEND"),
+            ("FUNCTION", "RESTORE", theirs, "BOGUS"), ("FUNCTION", "RESTORE", b"garbage"),
+            ("FUNCTION", "RESTORE", theirs, "APPEND", "x"), ("FUNCTION", "DUMP", "x"),
+            ("FUNCTION", "RESTORE", theirs[:-1] + bytes([theirs[-1] ^ 1])),
+            ("FUNCTION", "FLUSH"), ("FUNCTION", "RESTORE", theirs), ("FCALL", "pf", "1", "k", "3"), ("FCALL", "s2", "0"),
+            ("FUNCTION", "LOAD", "REPLACE", lib2b), ("FUNCTION", "RESTORE", theirs, "REPLACE"), ("FCALL", "s2", "0"),
+            ("FCALL", "s2b", "0"), ("FUNCTION", "DELETE", "persisted"), ("FUNCTION", "LOAD", clash),
+            ("FUNCTION", "RESTORE", theirs, "REPLACE"), ("FCALL", "s2", "0"), ("FUNCTION", "RESTORE", theirs, "FLUSH"),
+            ("FCALL", "pf", "1", "k", "3"), ("FCALL", "clash", "0"), ("FUNCTION", "LIST", "LIBRARYNAME", "third"),
+        ]
+        out.append([r.cmd(*s) for s in steps])
+        r.close()
+    assert out[0] == out[1]
