@@ -6,6 +6,8 @@
 #include "persist/aof.h"
 #include "protocol/reply.h"
 #include "features/blocking.h"
+#include "features/eval.h"
+#include "features/functions.h"
 #include "features/multi.h"
 #include "features/saving.h"
 #include "keyspace/evict.h"
@@ -61,6 +63,13 @@ static int is_tx_control(const command *cmd) {
            !strcmp(cmd->name, "quit") || !strcmp(cmd->name, "reset");
 }
 
+/* The command's flags, with a script's or function's declared flags for EVAL* and FCALL* (Redis 7.0's
+ * getCommandFlags). */
+static uint32_t script_aware_flags(client *c, command *cmd) {
+    if (cmd->proc == cmd_fcall || cmd->proc == cmd_fcall_ro) return fcall_command_flags(c, cmd);
+    return eval_command_flags(c, cmd);
+}
+
 int process_command(client *c) {
     command *cmd = command_lookup(c->argv, c->argc);
     c->cmd = cmd;
@@ -82,12 +91,17 @@ int process_command(client *c) {
         reject(c, cmd, "LOADING Redis is loading the dataset in memory");
         return 1;
     }
+    if (eval_busy() && !(cmd->flags & CMD_ALLOW_BUSY)) { /* a script passed busy-reply-threshold */
+        reject(c, cmd, eval_busy_error());
+        return 1;
+    }
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reject(c, cmd, "ERR Command not allowed inside a transaction");
         return 1;
     }
-    if (srv.maxmemory || srv.safety_limit || arena_low()) {
-        int deny = (cmd->flags & CMD_DENYOOM) != 0;
+    if ((srv.maxmemory || srv.safety_limit || arena_low()) && !eval_busy()) {
+        /* a script's shebang flags and a function's flags count */
+        int deny = (script_aware_flags(c, cmd) & CMD_DENYOOM) != 0;
         if (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_DENYOOM)) deny = 1;
         if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) deny = 1;
         /* With maxmemory, every command first evicts (as Redis does); the safety limit only gates writes. */
@@ -115,7 +129,7 @@ int process_command(client *c) {
         return 1;
     }
     if (srv.paused_until_ms && !(c->flags & CLIENT_MULTI)) {
-        int affected = srv.pause_all || (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)) ||
+        int affected = srv.pause_all || (script_aware_flags(c, cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)) ||
                        (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE | CMD_MAY_REPLICATE));
         if (affected && strcmp(cmd->fullname, "client|unpause") != 0) {
             c->flags |= CLIENT_PAUSED;
@@ -155,6 +169,8 @@ void dispatch_init(void) {
     commands_init();
     multi_init();     /* WATCH listens to the effects layer */
     prop_init();      /* propagation: expiry and eviction as DEL */
+    eval_init();      /* the Lua interpreter and the script cache */
+    functions_init(); /* function libraries */
     blocking_init();  /* blocked clients: keys announced ready */
     snapshot_init();  /* snapshots: keys announced before they change */
     clients_set_hooks(&hooks);

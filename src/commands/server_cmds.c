@@ -1,5 +1,6 @@
 /* server_cmds: introspection and administration: DEBUG, SHUTDOWN, LASTSAVE,
  * the MEMORY container and the COMMAND container. */
+#include "features/eval.h"
 #include "persist/snapshot.h"
 #include "features/saving.h"
 #include "commands/command.h"
@@ -202,6 +203,10 @@ void cmd_shutdown(client *c) {
     }
     if (abort_) {
         reply_error(c, "ERR No shutdown in progress.");
+        return;
+    }
+    if (!nosave && eval_busy()) { /* under a busy script only SHUTDOWN NOSAVE may stop the server */
+        reply_error(c, eval_busy_error());
         return;
     }
     if (aof_before_shutdown(flags & SHUTDOWN_FORCE) != 0 || saving_before_shutdown(flags) != 0) {

@@ -9,6 +9,8 @@
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "features/blocking.h"
+#include "features/eval.h"
+#include "features/functions.h"
 #include "features/multi.h"
 #include "features/saving.h"
 #include "util/dict.h"
@@ -84,6 +86,27 @@ static command latency_subs[] = {
     {"help", cmd_latency_help},
     {0}};
 
+static command script_subs[] = {
+    {"load", cmd_script_load},
+    {"exists", cmd_script_exists},
+    {"flush", cmd_script_flush},
+    {"kill", cmd_script_kill},
+    {"debug", cmd_script_debug},
+    {"help", cmd_script_help},
+    {0}};
+
+static command function_subs[] = {
+    {"load", cmd_function_load},
+    {"delete", cmd_function_delete},
+    {"flush", cmd_function_flush},
+    {"list", cmd_function_list},
+    {"stats", cmd_function_stats},
+    {"kill", cmd_function_kill},
+    {"dump", cmd_function_dump},
+    {"restore", cmd_function_restore},
+    {"help", cmd_function_help},
+    {0}};
+
 command core_commands[] = {
     /* strings */
     {"get", cmd_get},
@@ -152,6 +175,15 @@ command core_commands[] = {
     {"discard", cmd_discard},
     {"watch", cmd_watch},
     {"unwatch", cmd_unwatch},
+    /* scripting */
+    {"eval", cmd_eval},
+    {"evalsha", cmd_evalsha},
+    {"eval_ro", cmd_eval_ro},
+    {"evalsha_ro", cmd_evalsha_ro},
+    {"script", NULL, script_subs},
+    {"fcall", cmd_fcall},
+    {"fcall_ro", cmd_fcall_ro},
+    {"function", NULL, function_subs},
     /* server */
     {"config", NULL, config_subs},
     {"info", cmd_info},

@@ -70,11 +70,11 @@ typedef struct cfg {
 
 static stored st_notify, st_replicaof,
     st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
-    st_lua_time_limit, st_replica_ro,
+    st_replica_ro,
    
     st_aof_preamble, st_active_defrag,
     st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
-    st_tracking_table, st_lazyfree_replica, st_busy_reply, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings,
+    st_tracking_table, st_lazyfree_replica, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings,
     st_sanitize_dump, st_acllog,
     st_aclfile, st_replica_priority;
 
@@ -185,8 +185,7 @@ static cfg table[] = {
     STORED_F("set-proc-title", st_set_proc_title, "yes", F_IMMUTABLE),
     STORED("proc-title-template", st_proc_title_template, "{title} {listen-addr} {server-mode}"),
     STORED("activerehashing", st_activerehashing, "yes"),
-    STORED_NUM("lua-time-limit", st_lua_time_limit, "5000", 0, 0, LONG_MAX),
-    STORED_NUM("busy-reply-threshold", st_busy_reply, "5000", 0, 0, LONG_MAX),
+    {"busy-reply-threshold", NULL, T_LL, 0, &srv.busy_reply_threshold, 0, LONG_MAX, "5000"},
     {"stop-writes-on-bgsave-error", NULL, T_BOOL, 0, &srv.stop_writes_on_bgsave_err, 0, 0, "yes"},
     {"rdbcompression", NULL, T_BOOL, 0, &srv.rdb_compression, 0, 0, "yes"},
     {"rdbchecksum", NULL, T_BOOL, F_IMMUTABLE, &srv.rdb_checksum, 0, 0, "yes"},
@@ -233,7 +232,7 @@ static cfg table[] = {
 static const struct { const char *alias, *name; } aliases[] = {
     {"hash-max-ziplist-entries", "hash-max-listpack-entries"}, {"hash-max-ziplist-value", "hash-max-listpack-value"},
     {"zset-max-ziplist-entries", "zset-max-listpack-entries"}, {"zset-max-ziplist-value", "zset-max-listpack-value"},
-    {"list-max-ziplist-size", "list-max-listpack-size"}, {"slaveof", "replicaof"},
+    {"list-max-ziplist-size", "list-max-listpack-size"}, {"slaveof", "replicaof"}, {"lua-time-limit", "busy-reply-threshold"},
     {"slave-read-only", "replica-read-only"}, {"slave-priority", "replica-priority"},
     {"slave-lazy-flush", "replica-lazy-flush"}, {NULL, NULL}};
 

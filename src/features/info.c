@@ -10,6 +10,8 @@
 #include "persist/aof.h"
 #include "server/bio.h"
 #include "features/blocking.h"
+#include "features/eval.h"
+#include "features/functions.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -136,6 +138,11 @@ char *server_info_text(int argc, arg *argv) {
         size_t overhead = table + cl, dataset = used > overhead ? used - overhead : 0;
         size_t allocated = ms.allocated + arena_pages_bytes(), active = ms.active + arena_pages_bytes(),
                resident = ms.resident + arena_pages_bytes();
+        size_t lua_mem = eval_lua_memory(), scripts_mem = eval_scripts_memory();
+        char hl1[32], hl2[32], hl3[32];
+        bytes_human(hl1, sizeof(hl1), lua_mem);
+        bytes_human(hl2, sizeof(hl2), lua_mem + 32768);
+        bytes_human(hl3, sizeof(hl3), scripts_mem);
         section(&b, "Memory");
         sb_printf(&b,
                   "used_memory:%zu\r\nused_memory_human:%s\r\nused_memory_rss:%zu\r\nused_memory_rss_human:%s\r\n"
@@ -143,11 +150,11 @@ char *server_info_text(int argc, arg *argv) {
                   "used_memory_overhead:%zu\r\nused_memory_startup:0\r\nused_memory_dataset:%zu\r\n"
                   "used_memory_dataset_perc:%.2f%%\r\nallocator_allocated:%zu\r\nallocator_active:%zu\r\n"
                   "allocator_resident:%zu\r\ntotal_system_memory:%llu\r\ntotal_system_memory_human:%s\r\n"
-                  "used_memory_lua:31744\r\nused_memory_vm_eval:31744\r\nused_memory_lua_human:31.00K\r\n"
-                  "used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n"
-                  "number_of_libraries:0\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:64512\r\n"
-                  "used_memory_vm_total_human:63.00K\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n"
-                  "used_memory_scripts_human:0B\r\nmaxmemory:%llu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
+                  "used_memory_lua:%zu\r\nused_memory_vm_eval:%zu\r\nused_memory_lua_human:%s\r\n"
+                  "used_memory_scripts_eval:%zu\r\nnumber_of_cached_scripts:%zu\r\nnumber_of_functions:%zu\r\n"
+                  "number_of_libraries:%zu\r\nused_memory_vm_functions:32768\r\nused_memory_vm_total:%zu\r\n"
+                  "used_memory_vm_total_human:%s\r\nused_memory_functions:%zu\r\nused_memory_scripts:%zu\r\n"
+                  "used_memory_scripts_human:%s\r\nmaxmemory:%llu\r\nmaxmemory_human:%s\r\nmaxmemory_policy:%s\r\n"
                   "allocator_frag_ratio:%.2f\r\nallocator_frag_bytes:%zd\r\nallocator_rss_ratio:%.2f\r\n"
                   "allocator_rss_bytes:%zd\r\nrss_overhead_ratio:%.2f\r\nrss_overhead_bytes:%zd\r\n"
                   "mem_fragmentation_ratio:%.2f\r\nmem_fragmentation_bytes:%zd\r\nmem_not_counted_for_evict:0\r\n"
@@ -159,6 +166,8 @@ char *server_info_text(int argc, arg *argv) {
                   used, h1, rss, h2, srv.peak_memory, h3,
                   srv.peak_memory ? (double)used * 100 / (double)srv.peak_memory : 0.0, overhead, dataset,
                   used ? (double)dataset * 100 / (double)used : 0.0, allocated, active, resident, total, h4,
+                  lua_mem, lua_mem, hl1, scripts_mem, eval_scripts_count(), functions_count(), libraries_count(),
+                  lua_mem + 32768, hl2, functions_memory(), scripts_mem + functions_memory(), hl3,
                   srv.maxmemory, h5, policy_name(), allocated ? (double)active / (double)allocated : 0.0,
                   (ssize_t)(active - allocated), active ? (double)resident / (double)active : 0.0,
                   (ssize_t)(resident - active), resident ? (double)rss / (double)resident : 0.0,

@@ -3,6 +3,7 @@
 #include "features/saving.h"
 #include "commands/commands.h"
 #include "features/config.h"
+#include "features/functions.h"
 #include "keyspace/db.h"
 #include "keyspace/effects.h"
 #include "net/client.h"
@@ -73,6 +74,7 @@ static void child_done(void *ud, int ok, const char *err) {
 static void child_main(void) {
     for (int i = 0; i < srv.nlisten; i++) close(srv.listen_fds[i]);
     snap_req r = {.path = rdb_path(), .foreground = 1, .done = child_done};
+    r.nfunctions = functions_codes(&r.functions, &r.function_lens);
     char err[512];
     child_ok = 0;
     if (snapshot_start(&r, err, sizeof(err)) != 0) serverLog(LL_WARNING, "%s", err);
@@ -128,6 +130,7 @@ static int bgsave_start(char *err, size_t errlen) {
         return -1;
     }
     snap_req r = {.path = rdb_path(), .done = bgsave_done};
+    r.nfunctions = functions_codes(&r.functions, &r.function_lens);
     dirty_at_start = srv.dirty;
     st.bgsave_start_ms = mstime();
     bgsave_running = 1;
@@ -153,6 +156,7 @@ static void fg_done(void *ud, int ok, const char *err) {
 /* SAVE: the whole snapshot now, the loop blocked.  0 on success. */
 static int save_now(void) {
     snap_req r = {.path = rdb_path(), .foreground = 1, .done = fg_done};
+    r.nfunctions = functions_codes(&r.functions, &r.function_lens);
     char err[512];
     long long dirty = srv.dirty;
     fg_ok = 0;
@@ -286,7 +290,8 @@ static void load_progress(void *ud, uint64_t bytes) {
 
 static int load(const char *path, int serve_clients, char *err, size_t errlen) {
     rdb_load_opts o = {.progress = load_progress, .ud = serve_clients ? (void *)1 : NULL,
-                       .deep = config_sanitize_dump() == SANITIZE_YES, .no_checksum = !srv.rdb_checksum};
+                       .deep = config_sanitize_dump() == SANITIZE_YES, .no_checksum = !srv.rdb_checksum,
+                       .function = functions_load_code};
     rdb_load_info info = {0};
     long long start = ustime();
     struct stat sb;

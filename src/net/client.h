@@ -49,6 +49,7 @@ enum {
     CLIENT_PENDING_COMMAND = 1 << 18, /* parsed, held by CLIENT PAUSE: run as it is, never parsed again */
     CLIENT_READ_PAUSED = 1 << 19,   /* unauthenticated with output pending: not reading until it drains */
     CLIENT_APPLY_STREAM = 1 << 20,  /* applies a propagated stream: keys never expire under it */
+    CLIENT_PROTECTED = 1 << 21,     /* its command runs the loop from inside (a busy script): not read, written or freed */
 };
 
 typedef struct arg {
@@ -148,6 +149,11 @@ void client_forget(client *c);
 char *client_info_line(client *c);
 int client_class(const client *c);
 void clients_handle_pending_writes(void);
+/* A client whose command keeps running while the loop handles other clients (a busy script calls
+ * el_poll) is protected meanwhile: its socket is neither read nor written, so nothing frees it
+ * under the running command.  Unprotecting restores its handlers and queues its pending output. */
+void client_protect(client *c);
+void client_unprotect(client *c);
 /* Closes the client (async) when its class's hard limit is reached or it has stayed above the soft
  * limit for more than soft-seconds, as Redis; returns 1 if so. */
 int client_check_output_limits(client *c);

@@ -24,6 +24,8 @@ struct eloop {
     el_hook_fn *before_sleep;
     el_long_iteration_fn *long_iteration;
     long long max_iter_us, max_iter_cpu_us, iterations;
+    struct epoll_event *nested; /* el_poll's own array: the outer iteration's is still being walked */
+    int nested_size;
 };
 
 eloop *el_create(int setsize) {
@@ -104,23 +106,23 @@ static long long thread_cpu_us(void) {
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Runs the handlers of the n events epoll_wait reported. */
-static void dispatch_fired(eloop *el, int n) {
+/* Runs the handlers of n fired events (fired: epoll's array). */
+static void dispatch(eloop *el, struct epoll_event *fired, int n) {
     /* Within a batch: hang-ups first (a closed connection frees its slot), then listening sockets (a
      * connection made before a command was sent exists when the command runs), then the rest. */
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < n; i++) {
-            int fd = el->fired[i].data.fd;
-            uint32_t evs = el->fired[i].events;
+            int fd = fired[i].data.fd;
+            uint32_t evs = fired[i].events;
             fevent *fe = &el->ev[fd];
             int hup = (evs & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
             if (!(fe->mask & EL_READABLE) || !(pass == 0 ? hup && !fe->first : fe->first)) continue;
             fe->rfn(fd, fe->data, EL_READABLE);
-            el->fired[i].events = 0; /* handled (a pending write fires next iteration) */
+            fired[i].events = 0; /* handled (a pending write fires next iteration) */
         }
     for (int i = 0; i < n; i++) {
-        int fd = el->fired[i].data.fd;
-        uint32_t evs = el->fired[i].events;
+        int fd = fired[i].data.fd;
+        uint32_t evs = fired[i].events;
         if (!evs) continue;
         fevent *fe = &el->ev[fd];
         int rfired = 0;
@@ -133,14 +135,6 @@ static void dispatch_fired(eloop *el, int n) {
             if (!rfired || fe->wfn != fe->rfn) fe->wfn(fd, fe->data, EL_WRITABLE);
         }
     }
-}
-
-int el_poll(eloop *el) {
-    int n = epoll_wait(el->epfd, el->fired, el->setsize, 0);
-    if (n <= 0) return 0;
-    server_update_cached_time();
-    dispatch_fired(el, n);
-    return n;
 }
 
 void el_run(eloop *el) {
@@ -170,10 +164,23 @@ void el_run(eloop *el) {
         woke = monotonic_us();
         woke_cpu = thread_cpu_us();
         server_update_cached_time();
-        dispatch_fired(el, n);
+        dispatch(el, el->fired, n);
         if (el->timer && monotonic_us() >= el->timer_due_us) {
             int next = el->timer();
             el->timer_due_us = monotonic_us() + (long long)next * 1000;
         }
     }
+}
+
+int el_poll(eloop *el) {
+    if (!el->nested || el->nested_size < el->setsize) {
+        s_free(el->nested);
+        el->nested_size = el->setsize;
+        el->nested = s_calloc((size_t)el->nested_size * sizeof(struct epoll_event));
+    }
+    int n = epoll_wait(el->epfd, el->nested, el->nested_size, 0);
+    if (n <= 0) return 0;
+    server_update_cached_time();
+    dispatch(el, el->nested, n);
+    return n;
 }

@@ -33,7 +33,9 @@ void el_set_long_iteration(eloop *el, el_long_iteration_fn *fn);
 void el_stop(eloop *el);
 void el_run(eloop *el);
 /* Handles the file events ready now, without waiting, timers or the before-sleep hook (for work that
- * holds the loop for long, such as loading the dataset, to keep accepting and answering clients). */
+ * holds the loop for long, such as loading the dataset or a busy script, to keep accepting and answering
+ * clients); returns how many there were.  Safe to call from inside a handler: it has its own array of
+ * events, so the outer iteration's are kept apart. */
 int el_poll(eloop *el);
 /* Whether the loop has something to do right away (timeout 0 for epoll). */
 void el_set_busy(eloop *el, int busy);

@@ -186,9 +186,31 @@ void clients_handle_pending_writes(void) {
         c->flags &= ~CLIENT_PENDING_WRITE;
         if (c->flags & CLIENT_CLOSE_ASAP) continue;
         if (c->flags & CLIENT_WRITE_HANDLER) continue; /* the socket is full; epoll will tell us */
+        if (c->flags & CLIENT_PROTECTED) continue;     /* queued again when unprotected */
         client_write(c);
     }
     client_pending_writes_done();
+}
+
+void client_protect(client *c) {
+    if (c->flags & CLIENT_PROTECTED) return;
+    c->flags |= CLIENT_PROTECTED;
+    if (c->fd >= 0) el_del(srv.el, c->fd, EL_READABLE | EL_WRITABLE);
+}
+
+void client_unprotect(client *c) {
+    if (!(c->flags & CLIENT_PROTECTED)) return;
+    c->flags &= ~CLIENT_PROTECTED;
+    if (c->fd < 0) return;
+    if (!(c->flags & CLIENT_READ_PAUSED)) el_add(srv.el, c->fd, EL_READABLE, read_handler, c);
+    if (c->flags & CLIENT_WRITE_HANDLER) {
+        c->flags &= ~CLIENT_WRITE_HANDLER;
+        client_install_write_handler(c);
+    }
+    if (c->olen > c->opos) {
+        c->flags |= CLIENT_PENDING_WRITE;
+        client_queue_write(c);
+    }
 }
 
 void client_reset_argv(client *c) { c->argc = 0; }

@@ -1037,6 +1037,37 @@ int rdb_dump_verify(const unsigned char *p, size_t n) {
     return crc == le(footer + 2, 8);
 }
 
+int rdb_functions_payload(const unsigned char *p, size_t n, void (*each)(void *ud, const char *code, size_t len),
+                          void *ud, const char **err) {
+    rdbr r;
+    rdbr_init_mem(&r, p, n - 10, 0);
+    r.version = (int)le(p + n - 10, 2);
+    int rc = 0;
+    while (r.pos < r.len) {
+        int t;
+        const char *code;
+        size_t len;
+        if (!rd_byte(&r, &t)) {
+            *err = "can not read data type";
+            rc = -1;
+            break;
+        }
+        if (t != RDB_OPCODE_FUNCTION2) {
+            *err = "given type is not a function";
+            rc = -1;
+            break;
+        }
+        if (!rd_str(&r, 0, 0, &code, &len)) {
+            *err = "failed loading the given functions payload";
+            rc = -1;
+            break;
+        }
+        each(ud, code, len);
+    }
+    rdbr_free(&r);
+    return rc;
+}
+
 int rdb_dump_load(const unsigned char *p, size_t n, int deep, entry_value *v, const char **err) {
     static char inline_copy[EMBSTR_MAX + 1]; /* an embstr decoded from LZF: valid until the next call */
     rdbr r;
@@ -1187,6 +1218,15 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
         } else if (type == RDB_OPCODE_MODULE_AUX) {
             snprintf(err, errlen, "The RDB file contains AUX module data I can't load: no modules are loaded");
             goto out;
+        } else if (type == RDB_OPCODE_FUNCTION2 && o && o->function) {
+            const char *code;
+            size_t cl;
+            if (!rd_str(&r, 0, 0, &code, &cl)) goto bad;
+            char ferr[512];
+            if (o->function(o->ud, code, cl, ferr, sizeof(ferr)) != 0) {
+                snprintf(err, errlen, "Failed loading library: %s", ferr);
+                goto out;
+            }
         } else if (type == RDB_OPCODE_FUNCTION2 || type == RDB_OPCODE_FUNCTION_PRE_GA) {
             skip_function(&r, type);
             if (r.err) goto bad;

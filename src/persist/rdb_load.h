@@ -45,6 +45,10 @@ int rdbr_value(rdbr *r, int rdbtype, entry_value *v);
 /* Frees what rdbr_value built when it is not used after all. */
 void rdb_value_discard(entry_value *v);
 
+/* FUNCTION RESTORE's payload (verified first): each FUNCTION2 record's library code to each(); 0, or -1
+ * with Redis's error text in *err ("can not read data type", "given type is not a function" ...). */
+int rdb_functions_payload(const unsigned char *p, size_t n, void (*each)(void *ud, const char *code, size_t len),
+                          void *ud, const char **err);
 /* DUMP payloads: 1 when the footer's version is one we read and the CRC64 matches. */
 int rdb_dump_verify(const unsigned char *p, size_t n);
 /* The value of a verified payload; 0 with *err on failure. */
@@ -57,6 +61,9 @@ typedef struct rdb_load_opts {
     int keep_expired;    /* keep keys whose TTL has passed (a replica's load); else skip them (a master's) */
     int deep;
     int no_checksum;     /* rdbchecksum no: the trailer is not checked */
+    /* A function library record (FUNCTION2: its code): 0 loaded, -1 with err (the load fails).  NULL: the
+     * record is skipped with a warning. */
+    int (*function)(void *ud, const char *code, size_t len, char *err, size_t errlen);
 } rdb_load_opts;
 
 typedef struct rdb_load_info {

@@ -483,6 +483,23 @@ static size_t size_hint(const uint8_t *e) {
     return obj_bytes(e_type(e), e_ptr(e)) + 64;
 }
 
+unsigned char *rdb_dump_functions(int n, const char *const *codes, const size_t *lens, size_t *len) {
+    rdbw w;
+    rdbw_init(&w, srv.rdb_compression, 0, NULL, NULL);
+    for (int i = 0; i < n; i++) {
+        rdbw_byte(&w, RDB_OPCODE_FUNCTION2);
+        rdbw_string(&w, codes[i], lens[i]);
+    }
+    unsigned char *p = reserve(&w, 2 + 8);
+    p[0] = RDB_VERSION & 0xff;
+    p[1] = RDB_VERSION >> 8;
+    w.len += 2;
+    put_u64le(p + 2, crc64(0, w.buf, w.len));
+    w.len += 8;
+    *len = w.len;
+    return w.buf;
+}
+
 unsigned char *rdb_dump_payload(const uint8_t *entry, size_t *len) {
     rdbw w;
     rdbw_init(&w, srv.rdb_compression, 0, NULL, NULL);

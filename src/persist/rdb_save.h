@@ -58,4 +58,6 @@ void rdbw_value(rdbw *w, const uint8_t *entry);
 /* The DUMP payload of a key's value: value, RDB version (2 bytes LE), CRC64 (8 bytes LE).
  * Returns an s_malloc'd buffer of *len bytes. */
 unsigned char *rdb_dump_payload(const uint8_t *entry, size_t *len);
+/* FUNCTION DUMP's payload: a FUNCTION2 record per library code, then the same footer (heap, s_free). */
+unsigned char *rdb_dump_functions(int n, const char *const *codes, const size_t *lens, size_t *len);
 #endif

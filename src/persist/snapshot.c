@@ -33,6 +33,7 @@
 #include "keyspace/db.h"
 #include "keyspace/effects.h"
 #include "keyspace/lru.h"
+#include "persist/rdb_format.h"
 #include "persist/rdb_save.h"
 #include "server/server.h"
 #include "util/crc64.h"
@@ -418,6 +419,10 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
     rdbw_init(&S.out, srv.rdb_compression, CHUNK_BYTES, out_flush, NULL);
     S.out.lru_mode = lru_mode();
     rdbw_header(&S.out, r->aof_base);
+    for (int i = 0; i < r->nfunctions; i++) { /* before the databases, as Redis 7.0 */
+        rdbw_byte(&S.out, RDB_OPCODE_FUNCTION2);
+        rdbw_string(&S.out, r->functions[i], r->function_lens[i]);
+    }
     S.start_us = ustime();
     if (pthread_create(&S.wr.tid, NULL, writer_main, &S.wr) != 0) {
         close(fd);

@@ -31,6 +31,11 @@ typedef struct snap_req {
     int foreground;       /* SAVE: complete before snapshot_start returns */
     snap_done_fn *done;   /* called once, from the event loop (foreground: before snapshot_start returns) */
     void *ud;
+    /* Function libraries, written after the header as FUNCTION2 records (their code, as FUNCTION LOAD got
+     * it); read during snapshot_start only. */
+    int nfunctions;
+    const char *const *functions;
+    const size_t *function_lens;
 } snap_req;
 
 /* Registers the effects listener; called once at startup. */

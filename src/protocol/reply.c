@@ -102,6 +102,41 @@ void reply_error(client *c, const char *msg) {
     pending(c);
 }
 
+void reply_error_verbatim(client *c, const char *full, int count) {
+    if (count) count_error(full);
+    if (!reply_enabled(c)) return;
+    size_t n = strlen(full);
+    char *p = reserve(c, n + 3);
+    p[0] = '-';
+    memcpy(p + 1, full, n);
+    for (size_t i = 1; i <= n; i++)
+        if (p[i] == '\r' || p[i] == '\n') p[i] = ' ';
+    p[n + 1] = '\r';
+    p[n + 2] = '\n';
+    pending(c);
+}
+
+void reply_status_len(client *c, const char *s, size_t n) {
+    if (!reply_enabled(c)) return;
+    char *p = reserve(c, n + 3);
+    p[0] = '+';
+    memcpy(p + 1, s, n);
+    p[n + 1] = '\r';
+    p[n + 2] = '\n';
+    pending(c);
+}
+
+void reply_bignum(client *c, const char *s, size_t n) {
+    if (c->resp < 3) return reply_bulk(c, s, n);
+    if (!reply_enabled(c)) return;
+    char *p = reserve(c, n + 3);
+    p[0] = '(';
+    memcpy(p + 1, s, n);
+    p[n + 1] = '\r';
+    p[n + 2] = '\n';
+    pending(c);
+}
+
 void reply_errorf(client *c, const char *fmt, ...) {
     char buf[1024];
     va_list ap;

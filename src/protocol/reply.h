@@ -15,6 +15,10 @@ void reply_status(client *c, const char *s);
 void reply_ok(client *c);
 void reply_error(client *c, const char *msg);            /* msg without '-'; "ERR ..." added if no code */
 void reply_errorf(client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An error reply exactly as msg says, without adding "ERR" (a script's {err=...}); count: in the error stats. */
+void reply_error_verbatim(client *c, const char *msg, int count);
+void reply_status_len(client *c, const char *s, size_t len);
+void reply_bignum(client *c, const char *s, size_t len);   /* RESP3 '(', a bulk string under RESP2 */
 void reply_int(client *c, long long v);
 void reply_bulk(client *c, const void *p, size_t len);
 void reply_bulk_cstr(client *c, const char *s);

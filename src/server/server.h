@@ -71,6 +71,7 @@ typedef struct server {
     int lazyfree_lazy_eviction, lazyfree_lazy_expire, lazyfree_lazy_server_del, lazyfree_lazy_user_del,
         lazyfree_lazy_user_flush;
     long long slowlog_log_slower_than;
+    long long busy_reply_threshold;  /* ms a script runs before other clients get -BUSY (lua-time-limit) */
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
     int enable_debug_command;

@@ -73,4 +73,25 @@ CASES = {
          ["XTRIM", "s", "MAXLEN", "~", "5", "LIMIT", "100"], ["XADD", "s", "3-*", "x", "y"],
          ["XTRIM", "s", "MAXLEN", "=", "4"]],
         "approximate trims propagate as the exact trim they amounted to"),
+    "scripts": (
+        [["SET", "n", "1"], ["SCRIPT", "LOAD", "return redis.call('incr', KEYS[1])"]],
+        [["EVAL", "redis.call('set', KEYS[1], ARGV[1]) redis.call('incr', KEYS[2]) "
+                  "redis.call('expire', KEYS[1], 100) return 1", "2", "a", "n", "v"],
+         ["EVAL", "return redis.call('incr', KEYS[1])", "1", "n"],
+         ["EVALSHA", "2bab3b661081db58bd2341920e0ba7cf5dc77b25", "1", "n"],
+         ["EVAL", "return redis.call('get', KEYS[1])", "1", "n"],
+         ["EVAL", "redis.call('select', 2) redis.call('set', 'x', 'y') return 1", "0"],
+         ["EVAL", "redis.call('set', 'p', 'q') return redis.call('incr', 'p')", "0"],
+         ["EVAL", "redis.call('rpush', 'l', 1, 2, 3) redis.call('lpop', 'l') "
+                  "redis.call('incrbyfloat', 'f', 1.5) redis.call('set', 'e', 'v', 'ex', 100) return 1", "0"],
+         ["EVAL_RO", "return redis.call('get', 'n')", "0"]],
+        "scripts propagate their effects, wrapped in MULTI/EXEC when there are several; EVAL itself is not"),
+    "functions": (
+        [],
+        [["FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function(keys, args) "
+                              "redis.call('set', keys[1], args[1]) return redis.call('incr', keys[2]) end)"],
+         ["FCALL", "f", "2", "a", "n", "v"], ["FCALL", "f", "2", "a", "n", "w"], ["FUNCTION", "DELETE", "lib"],
+         ["FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('g', function() return 1 end)"],
+         ["FCALL", "g", "0"], ["FUNCTION", "FLUSH"]],
+        "FUNCTION LOAD/DELETE/FLUSH propagate as sent; FCALL as its effects"),
 }
