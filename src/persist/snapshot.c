@@ -38,7 +38,6 @@
 #include "server/server.h"
 #include "util/crc64.h"
 #include "util/debug.h"
-#include "util/dict.h"
 #include "util/mem.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -73,6 +72,8 @@ typedef struct writer {
     int finished;         /* the thread is done (result in err / ok) */
     int fd;
     int checksum;
+    int commit;           /* set before closing: rename the file into place once it is complete */
+    const char *tmp, *path;
     uint64_t crc;
     uint64_t written;
     char err[256];
@@ -89,6 +90,16 @@ static int write_all(int fd, const unsigned char *p, size_t n) {
         n -= (size_t)w;
     }
     return 0;
+}
+
+static void fsync_dir_of(const char *path) {
+    char *copy = s_strdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    s_free(copy);
 }
 
 static void *writer_main(void *arg) {
@@ -129,6 +140,16 @@ static void *writer_main(void *arg) {
     if (close(w->fd) < 0 && !failed) {
         failed = 1;
         snprintf(w->err, sizeof(w->err), "%s", strerror(errno));
+    }
+    /* The rename and the directory's fsync happen here too, so the loop never waits on the disk. */
+    if (!failed && w->commit) {
+        if (rename(w->tmp, w->path) < 0) {
+            failed = 1;
+            snprintf(w->err, sizeof(w->err), "Error moving temp DB file %s on the final destination %s: %s", w->tmp,
+                     w->path, strerror(errno));
+        } else {
+            fsync_dir_of(w->path);
+        }
     }
     pthread_mutex_lock(&w->mu);
     w->finished = failed ? -1 : 1;
@@ -181,7 +202,7 @@ static struct {
     writer wr;
     rdbw out;           /* the main stream */
     rdbw *side;         /* per database: keys saved early, waiting for their SELECTDB */
-    dict **done;        /* per database: keys saved early or born after T */
+    ktable **done;      /* per database: keys saved early or born after T (key-only arena entries) */
     unsigned char *frozen; /* per database: nothing more to take from it */
     size_t *start_keys, *start_expires;
     int cur;            /* database being scanned (dbnum when the scan is over) */
@@ -189,6 +210,7 @@ static struct {
     uint64_t cursor;
     int closing;        /* scan over, EOF out, waiting for the writer */
     uint64_t keys, early;
+    int inexact;        /* a done mark could not be recorded (arena exhausted) */
     long long start_us;
     long long last_slice_end; /* when the previous slice ended (the slice budget follows the loop's load) */
 } S;
@@ -218,20 +240,57 @@ static void begin_db(int i) {
     S.cursor = 0;
 }
 
-static void end_db(int i) {
-    if (S.done[i]) {
-        dict_free(S.done[i], NULL);
-        S.done[i] = NULL;
+/* Done sets are keyspace tables of key-only entries: they grow a segment at a time and are freed a
+ * slice at a time, so however many keys a write load touches during a snapshot, no single step over
+ * them holds the loop for long.  Finished ones wait here to be drained. */
+static ktable **draining;
+static size_t ndraining;
+
+static void free_done_entry(void *ud, handle_t h) {
+    (void)ud;
+    entry_free(h);
+}
+
+static void retire_done(int i) {
+    if (!S.done[i]) return;
+    draining = s_realloc(draining, sizeof(*draining) * (ndraining + 1));
+    draining[ndraining++] = S.done[i];
+    S.done[i] = NULL;
+}
+
+/* Frees a slice of retired done sets; 1 while some remain. */
+static int drain_step(void) {
+    if (!ndraining) return 0;
+    ktable *t = draining[ndraining - 1];
+    if (kt_drain(t, 5000, free_done_entry, NULL)) {
+        kt_destroy(t, free_done_entry, NULL);
+        s_free(t);
+        ndraining--;
     }
+    return ndraining > 0;
+}
+
+static void end_db(int i) {
+    retire_done(i);
     S.frozen[i] = 1;
 }
 
-static int in_done(int i, const char *key, size_t klen) { return S.done[i] && dict_find(S.done[i], key, klen); }
+static int in_done(int i, const char *key, size_t klen) {
+    return S.done[i] && kt_find(S.done[i], key, klen, kt_hash(key, klen), NULL);
+}
 
 static void mark_done(int i, const char *key, size_t klen) {
-    if (!S.done[i]) S.done[i] = dict_new(0);
-    int created;
-    dict_upsert(S.done[i], key, klen, &created);
+    if (!S.done[i]) {
+        S.done[i] = s_malloc(sizeof(ktable));
+        kt_init(S.done[i]);
+    }
+    static const entry_value none = {.type = OBJ_STRING, .store = VAL_INT, .ival = 0};
+    handle_t h = entry_build(key, klen, -1, 0, &none);
+    if (!h) {
+        S.inexact = 1; /* the arena is exhausted: the scan may save this key's later state */
+        return;
+    }
+    kt_insert(S.done[i], kt_hash(key, klen), h, 0);
 }
 
 /* The writer a key of database i saved now belongs to. */
@@ -310,10 +369,7 @@ static void finish_db_now(int i) {
     uint64_t c = i == S.cur ? S.cursor : 0;
     do c = kt_scan(&srv.dbs[i].t, c, 1024, visit, &k);
     while (c);
-    if (S.done[i]) {
-        dict_free(S.done[i], NULL);
-        S.done[i] = NULL;
-    }
+    retire_done(i);
     if (i == S.cur) {
         S.frozen[i] = 1;
         S.cur++;
@@ -358,7 +414,7 @@ static void cleanup(void) {
     rdbw_free(&S.out);
     for (int i = 0; i < srv.dbnum; i++) {
         if (S.side[i].buf || S.side[i].cap) rdbw_free(&S.side[i]);
-        if (S.done[i]) dict_free(S.done[i], NULL);
+        retire_done(i);
     }
     s_free(S.side);
     s_free(S.done);
@@ -404,7 +460,7 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
     S.req.path = S.path;
     S.tmp = tmp;
     S.side = s_calloc((size_t)srv.dbnum * sizeof(rdbw));
-    S.done = s_calloc((size_t)srv.dbnum * sizeof(dict *));
+    S.done = s_calloc((size_t)srv.dbnum * sizeof(ktable *));
     S.frozen = s_calloc((size_t)srv.dbnum * 1);
     S.start_keys = s_calloc((size_t)srv.dbnum * sizeof(size_t));
     S.start_expires = s_calloc((size_t)srv.dbnum * sizeof(size_t));
@@ -416,6 +472,8 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
     pthread_cond_init(&S.wr.cv, NULL);
     S.wr.fd = fd;
     S.wr.checksum = srv.rdb_checksum;
+    S.wr.tmp = S.tmp;
+    S.wr.path = S.path;
     rdbw_init(&S.out, srv.rdb_compression, CHUNK_BYTES, out_flush, NULL);
     S.out.lru_mode = lru_mode();
     rdbw_header(&S.out, r->aof_base);
@@ -441,34 +499,26 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
     return 0;
 }
 
-/* Scan over: EOF, hand the rest to the writer, close it. */
+/* Scan over: EOF, hand the rest to the writer, close it (it renames the file into place). */
 static void close_stream(void) {
     rdbw_eof(&S.out);
     rdbw_flush(&S.out);
+    pthread_mutex_lock(&S.wr.mu);
+    S.wr.commit = !S.inexact;
+    pthread_mutex_unlock(&S.wr.mu);
     writer_close(&S.wr);
     S.closing = 1;
 }
 
-static void fsync_dir_of(const char *path) {
-    char *copy = s_strdup(path);
-    int fd = open(dirname(copy), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    s_free(copy);
-}
 
 static void finish(int ok, const char *why) {
     pthread_join(S.wr.tid, NULL);
     char err[512] = "";
-    if (ok && rename(S.tmp, S.path) < 0) {
+    if (ok && S.inexact) {
         ok = 0;
-        snprintf(err, sizeof(err), "Error moving temp DB file %s on the final destination %s: %s", S.tmp, S.path,
-                 strerror(errno));
+        snprintf(err, sizeof(err), "out of memory recording the keys changed during the snapshot");
     }
-    if (ok) fsync_dir_of(S.path);
-    else {
+    if (!ok) {
         unlink(S.tmp);
         if (!err[0]) snprintf(err, sizeof(err), "%s", why);
     }
@@ -494,7 +544,7 @@ void snapshot_abort(void) {
 }
 
 int snapshot_step(void) {
-    if (!S.running) return 0;
+    if (!S.running) return drain_step();
     if (S.closing) {
         int st = writer_state(&S.wr);
         if (!st) return 1;
