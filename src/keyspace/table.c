@@ -291,6 +291,24 @@ handle_t kt_find(const ktable *t, const char *key, size_t klen, uint64_t hash, k
     return 0;
 }
 
+void kt_prefetch(const ktable *t, uint64_t hash) {
+    if (!t->dir) return;
+    const kseg *s = seg_of(t, hash);
+    __builtin_prefetch(&s->b[home_bucket(s, hash)]);
+}
+
+void kt_reserve(ktable *t, size_t n) {
+    if (t->dir || n < 4096) return;
+    uint32_t d = 0;
+    while ((n >> d) > (size_t)SEG_MAX_BUCKETS * BUCKET_SLOTS * 13 / 16 && d < 24) d++;
+    size_t nseg = (size_t)1 << d, per = (n + nseg - 1) >> d;
+    uint32_t nb = (uint32_t)(per * 20 / (BUCKET_SLOTS * 17) + 1); /* ~85% at n keys */
+    t->dir = s_malloc(nseg * sizeof(*t->dir));
+    t->bytes += s_usable(t->dir);
+    t->gdepth = d;
+    for (size_t i = 0; i < nseg; i++) t->dir[i] = seg_new(t, nb, (uint8_t)d, (uint32_t)i);
+}
+
 void kt_insert(ktable *t, uint64_t hash, handle_t h, int has_ttl) {
     DBG_ASSERT(h != 0);
     if (!t->dir) {

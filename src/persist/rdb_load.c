@@ -518,11 +518,18 @@ static int load_list_linked(rdbr *r, entry_value *v) {
     return 1;
 }
 
+/* How many elements of at least min_bytes each the rest of the input can hold (files: a guess). */
+static size_t plausible(const rdbr *r, uint64_t n, size_t min_bytes) {
+    uint64_t most = r->fd >= 0 ? ((uint64_t)1 << 20) : (uint64_t)(r->len - r->pos) / min_bytes;
+    return (size_t)(n < most ? n : most);
+}
+
 static int load_set(rdbr *r, entry_value *v) {
     uint64_t n;
     if (!rd_len(r, &n)) return 0;
     if (n == 0) return fail(r, ERR_EMPTY);
-    void *set = NULL;
+    /* Redis 7.0 makes a hashtable at once when the count is over set-max-intset-entries */
+    void *set = n > (unsigned long long)limits.set_max_intset_entries ? set_new_table(plausible(r, n, 1)) : NULL;
     while (n--) {
         const char *s;
         size_t len;
@@ -552,7 +559,8 @@ static int load_zset(rdbr *r, int bin, entry_value *v) {
     if (n == 0) return fail(r, ERR_EMPTY);
     if (n > (unsigned long long)limits.zset_max_listpack_entries) {
         /* big: member entries straight into the table, the index built once at the end */
-        zset *acc = zs_acc_new();
+        /* sized by the declared count only as far as the input can hold it (a member takes >= 9 bytes) */
+        zset *acc = zs_acc_new_sized(plausible(r, n, 9));
         while (n--) {
             const char *s;
             size_t len;
@@ -569,12 +577,12 @@ static int load_zset(rdbr *r, int bin, entry_value *v) {
                 fail(r, "Zset with NAN score detected");
                 goto big_err;
             }
-            if (!zs_acc_add_new(acc, s, len, d)) {
-                fail(r, "Duplicate zset fields detected");
-                goto big_err;
-            }
+            zs_acc_push(acc, s, len, d);
         }
-        zs_acc_finish(acc);
+        if (!zs_acc_commit(acc)) {
+            fail(r, "Duplicate zset fields detected");
+            goto big_err;
+        }
         set_ptr(v, OBJ_ZSET, acc);
         return 1;
     big_err:
@@ -626,7 +634,8 @@ static int load_hash(rdbr *r, entry_value *v) {
     uint64_t n;
     if (!rd_len(r, &n)) return 0;
     if (n == 0) return fail(r, ERR_EMPTY);
-    void *h = hash_new();
+    /* Redis 7.0 makes a hashtable at once when the count is over hash-max-listpack-entries */
+    void *h = n > (unsigned long long)limits.hash_max_listpack_entries ? hash_new_table(plausible(r, n, 2)) : hash_new();
     hash_batch_begin(&h);
     while (n--) {
         const char *f, *val;
