@@ -193,7 +193,7 @@ static int rd_len_enc(rdbr *r, uint64_t *len, int *enc) {
 static int rd_len(rdbr *r, uint64_t *len) { return rd_len_enc(r, len, NULL); }
 
 static unsigned char *slot_buf(rdbr *r, int slot, size_t n) {
-    if (r->sbcap[slot] < n) {
+    if (r->sbcap[slot] < n || !r->sb[slot]) { /* never NULL, even for an empty string */
         r->sbcap[slot] = n < 64 ? 64 : n;
         r->sb[slot] = s_realloc(r->sb[slot], r->sbcap[slot]);
     }
@@ -757,7 +757,8 @@ static unsigned char *rd_listpack(rdbr *r, const char *bad) {
     const char *s;
     size_t n;
     if (!rd_str(r, 0, 0, &s, &n)) return NULL;
-    if (n > UINT32_MAX || !lp_validate((const unsigned char *)s, n, 1)) {
+    /* deep: also the encodings Redis itself writes (narrowest integer and length forms, exact count) */
+    if (n > UINT32_MAX || !lp_validate((const unsigned char *)s, n, 1) || (r->deep && lp_check((const unsigned char *)s))) {
         fail(r, bad);
         return NULL;
     }
@@ -838,7 +839,8 @@ static int load_quicklist(rdbr *r, int v2, entry_value *v) {
             continue;
         }
         if (v2) {
-            if (len > UINT32_MAX || !lp_validate((const unsigned char *)s, len, 1)) {
+            if (len > UINT32_MAX || !lp_validate((const unsigned char *)s, len, 1) ||
+                (r->deep && lp_check((const unsigned char *)s))) {
                 fail(r, "Listpack integrity check failed.");
                 goto err;
             }
