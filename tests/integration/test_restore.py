@@ -307,3 +307,28 @@ def test_big_collections_and_duplicates(oracle, sardine):
     assert s.zscore("z2", "member:00010") == o.zscore("z", "member:00011")
     assert s.zrange("z2", 0, -1) == sorted(s.zrange("z2", 0, -1), key=lambda m: (s.zscore("z2", m), m))
     assert s.ping()
+
+
+def test_restore_propagation(oracle, sardine):
+    """A relative TTL goes out as an absolute one with ABSTTL; REPLACE of a key with an already expired
+    TTL goes out as DEL; a RESTORE that creates nothing goes out as nothing (Redis 7.0's forms)."""
+    from harness import parse_commands
+    o, s = oracle.client(), sardine.client()
+    o.set("src", "value")
+    p = o.dump("src")
+    log = os.path.join(sardine.dir, "prop.log")
+    assert s.execute_command("DEBUG", "PROPAGATION-LOG", log) == b"OK"
+    before = int(time.time() * 1000)
+    s.restore("a", 10000, p)
+    s.restore("b", 0, p, idletime=5)
+    s.restore("a", 1, p, replace=True, absttl=True)          # expired: the old key is deleted
+    s.restore("c", 1, p, absttl=True)                        # expired, nothing there: nothing happens
+    s.execute_command("DEBUG", "PROPAGATION-LOG", "OFF")
+    cmds = [c for c in parse_commands(open(log, "rb").read()) if c[0].upper() != b"SELECT"]
+    assert [c[0].upper() for c in cmds] == [b"RESTORE", b"RESTORE", b"DEL"]
+    a = cmds[0]
+    assert a[1] == b"a" and a[3] == p and a[-1].upper() == b"ABSTTL"
+    assert before + 10000 <= int(a[2]) <= int(time.time() * 1000) + 10000
+    assert cmds[1] == [b"RESTORE", b"b", b"0", p, b"IDLETIME", b"5"]
+    assert cmds[2] == [b"DEL", b"a"]
+    assert s.exists("a", "c") == 0 and s.object("idletime", "b") >= 5
