@@ -92,3 +92,30 @@ def test_version_12_is_refused(sardine, tmp_path):
     p.write_bytes(b"REDIS0012\xff" + b"\0" * 8)
     with pytest.raises(Exception, match="Can't handle RDB format version 12"):
         sardine.client().execute_command("DEBUG", "LOAD-RDB", str(p))
+
+
+def test_duplicate_keys_and_wrong_size_hints(sardine, tmp_path):
+    """A key twice in one database is an error (nothing stays loaded); RESIZEDB hints that are too
+    small or absurdly big do not matter; the same key in two databases is fine."""
+    s = sardine.client()
+    recs = [(rdbgen.T["STRING"], f"k{i}", rdbgen.string(i), None) for i in range(5000)]
+    ok = rdbgen.rdb_file(10, recs, dbs={1: recs[:10]})
+    ok = ok.replace(b"\xfb" + rdbgen.length(5000), b"\xfb" + rdbgen.length(1), 1)   # hint: 1 key
+    ok = ok[:-8] + rdbgen.crc64(ok[:-8]).to_bytes(8, "little")
+    p = tmp_path / "ok.rdb"
+    p.write_bytes(ok)
+    assert s.execute_command("DEBUG", "LOAD-RDB", str(p)) == b"OK"
+    assert s.dbsize() == 5000 and sardine.client(db=1).dbsize() == 10
+    assert_keyspace_ok(s)
+    huge = rdbgen.rdb_file(10, recs[:3])
+    huge = huge.replace(b"\xfb" + rdbgen.length(3), b"\xfb" + rdbgen.length(1 << 40), 1)
+    huge = huge[:-8] + rdbgen.crc64(huge[:-8]).to_bytes(8, "little")
+    p.write_bytes(huge)
+    assert s.execute_command("DEBUG", "LOAD-RDB", str(p)) == b"OK"
+    assert s.dbsize() == 3
+    for at in (3, 2000, 4999):                                   # the duplicate early, mid-batch, last
+        p.write_bytes(rdbgen.rdb_file(10, recs + [recs[at]]))
+        with pytest.raises(Exception, match=f"Duplicate key 'k{at}'"):
+            s.execute_command("DEBUG", "LOAD-RDB", str(p))
+        assert s.dbsize() == 0
+    assert s.ping()
