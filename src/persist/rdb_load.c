@@ -590,12 +590,18 @@ static int load_zset(rdbr *r, int bin, entry_value *v) {
         zs_free(acc); /* frees the pending members too */
         return 0;
     }
-    zmem *ms = s_calloc((size_t)n * sizeof(zmem));
-    size_t got = 0, maxlen = 0;
+    /* the array grows as members arrive: zset-max-listpack-entries may be configured huge */
+    size_t cap = plausible(r, n, 2), got = 0, maxlen = 0;
+    if (cap == 0) cap = 1;
+    zmem *ms = s_malloc(cap * sizeof(zmem));
     zset *z = NULL;
     for (; got < n; got++) {
         const char *s;
         size_t len;
+        if (got == cap) {
+            cap *= 2;
+            ms = s_realloc(ms, cap * sizeof(zmem));
+        }
         if (!rd_str(r, 0, 0, &s, &len)) goto err;
         ms[got].m = s_malloc(len ? len : 1);
         if (len) memcpy(ms[got].m, s, len);
