@@ -1153,6 +1153,7 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
     rdbr r;
     rdbr_init_fd(&r, fd, o ? o->deep : 0);
     r.crc_on = !(o && o->no_checksum);
+    kbatch batch = {.n = 0}; /* before any goto out */
     rdb_load_info local;
     if (!info) info = &local;
     memset(info, 0, sizeof(*info));
@@ -1177,7 +1178,6 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
     }
     r.version = info->version = ver;
     db *d = &srv.dbs[0];
-    kbatch batch = {.n = 0};
     long long expire = -1, idle = -1, freq = -1, now = mstime();
     uint64_t next_progress = RD_CHUNK;
     for (;;) {
