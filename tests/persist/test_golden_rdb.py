@@ -11,6 +11,10 @@ import pytest
 from harness import assert_keyspace_ok
 
 import rdbgen
+from harness import SARDINE_SERVER
+
+pytestmark = pytest.mark.skipif(os.path.basename(SARDINE_SERVER).startswith("redis-server"),
+                                reason="DEBUG LOAD-RDB is Sardine's own")
 
 ASSETS = os.path.join(os.path.dirname(__file__), "..", "assets", "rdb")
 OLD = sorted(n for n in os.listdir(ASSETS) if not n.startswith("v11"))
