@@ -58,12 +58,12 @@ void db_add(db *d, const char *key, size_t klen, uint64_t hash, handle_t h) {
     if (type == OBJ_LIST || type == OBJ_ZSET || type == OBJ_STREAM) fx_ready(d, key, klen);
 }
 
-int db_load_add(db *d, const char *key, size_t klen, long long ttl, uint32_t lru, const entry_value *v) {
-    uint64_t hash = kt_hash(key, klen);
+int db_load_insert(db *d, handle_t h, uint64_t hash) {
+    const uint8_t *e = arena_ptr(h);
+    size_t klen;
+    const char *key = e_key(e, &klen);
     if (kt_find(&d->t, key, klen, hash, NULL)) return 0;
-    handle_t h = entry_build(key, klen, ttl, lru, v);
-    if (!h) return -1;
-    kt_insert(&d->t, hash, h, ttl >= 0);
+    kt_insert(&d->t, hash, h, e_has_ttl(e));
     return 1;
 }
 

@@ -50,10 +50,10 @@ void db_init(db *d, int id);
 int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out);
 /* Adds a key known to be absent (hash from kt_hash). */
 void db_add(db *d, const char *key, size_t klen, uint64_t hash, handle_t h);
-/* Loading a dataset (RDB): adds a key with its TTL and LRU field straight into the table, announcing
- * nothing (there is nothing to tell while a dataset is loaded).  1 added; 0 the key already exists
- * (nothing done); -1 the arena is exhausted. */
-int db_load_add(db *d, const char *key, size_t klen, long long ttl, uint32_t lru, const entry_value *v);
+/* Loading a dataset (RDB): puts a key's entry, built by the loader with its TTL and LRU field, straight
+ * into the table, announcing nothing (there is nothing to tell while a dataset is loaded).  hash is
+ * kt_hash of its key.  1 inserted; 0 the key already exists (the entry is left to the caller). */
+int db_load_insert(db *d, handle_t h, uint64_t hash);
 /* Points the key at a new entry; frees the old entry but not its value. */
 void db_replace(kref *r, handle_t h);
 /* Takes the key out of the table without freeing its entry or value; returns the entry. */

@@ -223,21 +223,6 @@ static void seg_grow(ktable *t, kseg *s, int split) {
 
 void kt_init(ktable *t) { memset(t, 0, sizeof(*t)); }
 
-void kt_reserve(ktable *t, size_t n) {
-    if (t->dir || n < 4096) return; /* only a table that never had a key; small ones grow cheaply */
-    /* 2^g segments of at most 3/4 of the largest segment's slots each, filled to 88% by n keys (growth
-     * starts at 15/16: uniform hashes leave every segment well below) */
-    uint32_t g = 0;
-    while (g < 24 && (n >> g) > (size_t)SEG_MAX_BUCKETS * BUCKET_SLOTS * 3 / 4) g++;
-    size_t per = (n >> g) + 1;
-    uint32_t nb = (uint32_t)((per * 25 + BUCKET_SLOTS * 22 - 1) / (BUCKET_SLOTS * 22));
-    size_t nseg = (size_t)1 << g;
-    t->dir = s_malloc(nseg * sizeof(*t->dir));
-    t->bytes += s_usable(t->dir);
-    t->gdepth = g;
-    for (size_t i = 0; i < nseg; i++) t->dir[i] = seg_new(t, nb, (uint8_t)g, (uint32_t)i);
-}
-
 void kt_destroy(ktable *t, kt_visit_fn *free_entry, void *ud) {
     while (t->dir && !kt_drain(t, (size_t)-1, free_entry, ud)) {
     }
@@ -304,6 +289,24 @@ handle_t kt_find(const ktable *t, const char *key, size_t klen, uint64_t hash, k
         if (++b == s->nb) b = 0;
     }
     return 0;
+}
+
+void kt_prefetch(const ktable *t, uint64_t hash) {
+    if (!t->dir) return;
+    const kseg *s = seg_of(t, hash);
+    __builtin_prefetch(&s->b[home_bucket(s, hash)]);
+}
+
+void kt_reserve(ktable *t, size_t n) {
+    if (t->dir || n < 4096) return;
+    uint32_t d = 0;
+    while ((n >> d) > (size_t)SEG_MAX_BUCKETS * BUCKET_SLOTS * 13 / 16 && d < 24) d++;
+    size_t nseg = (size_t)1 << d, per = (n + nseg - 1) >> d;
+    uint32_t nb = (uint32_t)(per * 20 / (BUCKET_SLOTS * 17) + 1); /* ~85% at n keys */
+    t->dir = s_malloc(nseg * sizeof(*t->dir));
+    t->bytes += s_usable(t->dir);
+    t->gdepth = d;
+    for (size_t i = 0; i < nseg; i++) t->dir[i] = seg_new(t, nb, (uint8_t)d, (uint32_t)i);
 }
 
 void kt_insert(ktable *t, uint64_t hash, handle_t h, int has_ttl) {

@@ -85,13 +85,15 @@ typedef void kt_visit_fn(void *ud, handle_t h);
 
 uint64_t kt_hash(const char *key, size_t len);
 void kt_init(ktable *t);
-/* Sizes an empty, never used table for about n keys at once (a load that knows its key count: RDB's
- * RESIZEDB), so that the keys are placed once instead of being moved by every growth step. */
-void kt_reserve(ktable *t, size_t n);
 /* Frees the table's own memory, calling free_entry for each handle first. */
 void kt_destroy(ktable *t, kt_visit_fn *free_entry, void *ud);
 handle_t kt_find(const ktable *t, const char *key, size_t klen, uint64_t hash, kslot *where);
 void kt_insert(ktable *t, uint64_t hash, handle_t h, int has_ttl); /* the key must be absent */
+/* Sizes an empty table for about n keys at once (a restore or load that knows its count): the segments
+ * it will need, each ~85% full at n, so filling it rebuilds nothing.  No-op on a non-empty table. */
+void kt_reserve(ktable *t, size_t n);
+/* Asks the CPU for the bucket a probe for this hash starts at (bulk inserts prefetch a few ahead). */
+void kt_prefetch(const ktable *t, uint64_t hash);
 void kt_replace(ktable *t, const kslot *where, handle_t h, int has_ttl);
 void kt_delete(ktable *t, const kslot *where, uint64_t hash);
 uint64_t kt_scan(const ktable *t, uint64_t cursor, long count, kt_visit_fn *fn, void *ud);

@@ -300,7 +300,9 @@ static void read_handler(int fd, void *data, int mask) {
             want = left < step ? left : step;
         }
     }
-    if (c->qcap - c->qlen < want) {
+    /* A big argument's buffer grows only once the room left is under one read (a socket read returns
+     * less than asked, and growing after each one would copy the whole argument every time). */
+    if (c->qcap - c->qlen < want && !(big && c->qcap - c->qlen >= IOBUF_LEN)) {
         size_t cap = c->qcap ? c->qcap : IOBUF_LEN;
         if (big || !(c->flags & CLIENT_AUTHENTICATED)) cap = c->qlen + want; /* exact growth */
         else

@@ -194,7 +194,7 @@ static int rd_len_enc(rdbr *r, uint64_t *len, int *enc) {
 static int rd_len(rdbr *r, uint64_t *len) { return rd_len_enc(r, len, NULL); }
 
 static unsigned char *slot_buf(rdbr *r, int slot, size_t n) {
-    if (r->sbcap[slot] < n) {
+    if (r->sbcap[slot] < n || !r->sb[slot]) { /* never NULL, even for an empty string */
         r->sbcap[slot] = n < 64 ? 64 : n;
         r->sb[slot] = s_realloc(r->sb[slot], r->sbcap[slot]);
     }
@@ -519,11 +519,18 @@ static int load_list_linked(rdbr *r, entry_value *v) {
     return 1;
 }
 
+/* How many elements of at least min_bytes each the rest of the input can hold (files: a guess). */
+static size_t plausible(const rdbr *r, uint64_t n, size_t min_bytes) {
+    uint64_t most = r->fd >= 0 ? ((uint64_t)1 << 20) : (uint64_t)(r->len - r->pos) / min_bytes;
+    return (size_t)(n < most ? n : most);
+}
+
 static int load_set(rdbr *r, entry_value *v) {
     uint64_t n;
     if (!rd_len(r, &n)) return 0;
     if (n == 0) return fail(r, ERR_EMPTY);
-    void *set = NULL;
+    /* Redis 7.0 makes a hashtable at once when the count is over set-max-intset-entries */
+    void *set = n > (unsigned long long)limits.set_max_intset_entries ? set_new_table(plausible(r, n, 1)) : NULL;
     while (n--) {
         const char *s;
         size_t len;
@@ -553,7 +560,8 @@ static int load_zset(rdbr *r, int bin, entry_value *v) {
     if (n == 0) return fail(r, ERR_EMPTY);
     if (n > (unsigned long long)limits.zset_max_listpack_entries) {
         /* big: member entries straight into the table, the index built once at the end */
-        zset *acc = zs_acc_new();
+        /* sized by the declared count only as far as the input can hold it (a member takes >= 9 bytes) */
+        zset *acc = zs_acc_new_sized(plausible(r, n, 9));
         while (n--) {
             const char *s;
             size_t len;
@@ -570,24 +578,30 @@ static int load_zset(rdbr *r, int bin, entry_value *v) {
                 fail(r, "Zset with NAN score detected");
                 goto big_err;
             }
-            if (!zs_acc_add_new(acc, s, len, d)) {
-                fail(r, "Duplicate zset fields detected");
-                goto big_err;
-            }
+            zs_acc_push(acc, s, len, d);
         }
-        zs_acc_finish(acc);
+        if (!zs_acc_commit(acc)) {
+            fail(r, "Duplicate zset fields detected");
+            goto big_err;
+        }
         set_ptr(v, OBJ_ZSET, acc);
         return 1;
     big_err:
         zs_free(acc); /* frees the pending members too */
         return 0;
     }
-    zmem *ms = s_calloc((size_t)n * sizeof(zmem));
-    size_t got = 0, maxlen = 0;
+    /* the array grows as members arrive: zset-max-listpack-entries may be configured huge */
+    size_t cap = plausible(r, n, 2), got = 0, maxlen = 0;
+    if (cap == 0) cap = 1;
+    zmem *ms = s_malloc(cap * sizeof(zmem));
     zset *z = NULL;
     for (; got < n; got++) {
         const char *s;
         size_t len;
+        if (got == cap) {
+            cap *= 2;
+            ms = s_realloc(ms, cap * sizeof(zmem));
+        }
         if (!rd_str(r, 0, 0, &s, &len)) goto err;
         ms[got].m = s_malloc(len ? len : 1);
         if (len) memcpy(ms[got].m, s, len);
@@ -627,7 +641,8 @@ static int load_hash(rdbr *r, entry_value *v) {
     uint64_t n;
     if (!rd_len(r, &n)) return 0;
     if (n == 0) return fail(r, ERR_EMPTY);
-    void *h = hash_new();
+    /* Redis 7.0 makes a hashtable at once when the count is over hash-max-listpack-entries */
+    void *h = n > (unsigned long long)limits.hash_max_listpack_entries ? hash_new_table(plausible(r, n, 2)) : hash_new();
     hash_batch_begin(&h);
     while (n--) {
         const char *f, *val;
@@ -749,7 +764,8 @@ static unsigned char *rd_listpack(rdbr *r, const char *bad) {
     const char *s;
     size_t n;
     if (!rd_str(r, 0, 0, &s, &n)) return NULL;
-    if (n > UINT32_MAX || !lp_validate((const unsigned char *)s, n, 1)) {
+    /* deep: also the encodings Redis itself writes (narrowest integer and length forms, exact count) */
+    if (n > UINT32_MAX || !lp_validate((const unsigned char *)s, n, 1) || (r->deep && lp_check((const unsigned char *)s))) {
         fail(r, bad);
         return NULL;
     }
@@ -830,7 +846,8 @@ static int load_quicklist(rdbr *r, int v2, entry_value *v) {
             continue;
         }
         if (v2) {
-            if (len > UINT32_MAX || !lp_validate((const unsigned char *)s, len, 1)) {
+            if (len > UINT32_MAX || !lp_validate((const unsigned char *)s, len, 1) ||
+                (r->deep && lp_check((const unsigned char *)s))) {
                 fail(r, "Listpack integrity check failed.");
                 goto err;
             }
@@ -1119,6 +1136,42 @@ static void skip_function(rdbr *r, int type) {
               name);
 }
 
+/* Keys are built as they are read and inserted in batches: the table probes of a batch are prefetched
+ * together, so their cache misses overlap instead of costing one each (the table is much bigger than
+ * the caches: this is most of a load's time). */
+#define BATCH 16
+typedef struct kbatch {
+    db *d[BATCH];
+    handle_t h[BATCH];
+    uint64_t hash[BATCH];
+    int n;
+} kbatch;
+
+static void free_built(handle_t h) {
+    uint8_t *e = arena_ptr(h);
+    if (e_store(e) == VAL_PTR) {
+        if (e_type(e) == OBJ_STRING) s_free(e_ptr(e));
+        else obj_free(e_type(e), e_ptr(e));
+    }
+    entry_free(h);
+}
+
+/* Inserts the batch; on a duplicate key the rest is freed, the key named in err, and 0 returned. */
+static int batch_flush(kbatch *b, char *err, size_t errlen) {
+    int ok = 1;
+    for (int i = 0; i < b->n; i++) {
+        if (ok && !db_load_insert(b->d[i], b->h[i], b->hash[i])) {
+            size_t kl;
+            const char *k = e_key(arena_ptr(b->h[i]), &kl);
+            snprintf(err, errlen, "Duplicate key '%.*s' found in RDB file", (int)(kl < 128 ? kl : 128), k);
+            ok = 0;
+        }
+        if (!ok) free_built(b->h[i]);
+    }
+    b->n = 0;
+    return ok;
+}
+
 static void progress(const rdb_load_opts *o, rdbr *r, uint64_t *next) {
     uint64_t at = rd_tell(r);
     if (at >= *next) {
@@ -1131,6 +1184,7 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
     rdbr r;
     rdbr_init_fd(&r, fd, o ? o->deep : 0);
     r.crc_on = !(o && o->no_checksum);
+    kbatch batch = {.n = 0}; /* before any goto out */
     rdb_load_info local;
     if (!info) info = &local;
     memset(info, 0, sizeof(*info));
@@ -1176,6 +1230,7 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
             if (!rd_len(&r, &l)) goto bad;
             idle = (long long)(l > (uint64_t)LLONG_MAX ? LLONG_MAX : l);
         } else if (type == RDB_OPCODE_EOF) {
+            if (!batch_flush(&batch, err, errlen)) goto out;
             break;
         } else if (type == RDB_OPCODE_SELECTDB) {
             uint64_t id;
@@ -1191,9 +1246,12 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
         } else if (type == RDB_OPCODE_RESIZEDB) {
             uint64_t a, b;
             if (!rd_len(&r, &a) || !rd_len(&r, &b)) goto bad;
-            /* Size the table at once; the hint is trusted only as far as the file could hold that many keys. */
-            struct stat sb;
-            if (d && db_size(d) == 0 && fstat(fd, &sb) == 0 && a <= (uint64_t)sb.st_size / 4) kt_reserve(&d->t, (size_t)a);
+            /* the table sized at once (grown later as usual if the hint was short); a hint bigger than
+             * the file could hold (>= 3 bytes a key) is capped by the file's size */
+            struct stat st;
+            uint64_t most = fstat(fd, &st) == 0 && st.st_size > 0 ? (uint64_t)st.st_size / 3 : ((uint64_t)1 << 20);
+            if (!batch_flush(&batch, err, errlen)) goto out;
+            if (d->t.count == 0) kt_reserve(&d->t, (size_t)(a < most ? a : most));
         } else if (type == RDB_OPCODE_AUX) {
             const char *k, *val;
             size_t kl, vl;
@@ -1235,6 +1293,7 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
                 snprintf(err, errlen, "Unknown RDB encoding type %d", type);
                 goto out;
             }
+            if (batch.n == BATCH && !batch_flush(&batch, err, errlen)) goto out;
             const char *k;
             size_t kl;
             if (!rd_str(&r, 2, 1, &k, &kl)) goto bad;
@@ -1252,13 +1311,17 @@ static int load_stream_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, c
                 rdb_value_discard(&v);
                 info->expired_skipped++;
             } else {
-                int added = db_load_add(d, k, kl, expire, lru_restored(idle, freq), &v);
-                if (added <= 0) {
+                handle_t h = entry_build(k, kl, expire, lru_restored(idle, freq), &v);
+                if (!h) {
                     rdb_value_discard(&v);
-                    if (added == 0) snprintf(err, errlen, "Duplicate key '%.*s' found in RDB file", (int)(kl < 128 ? kl : 128), k);
-                    else snprintf(err, errlen, "the entry arena is exhausted");
+                    snprintf(err, errlen, "the entry arena is exhausted");
                     goto out;
                 }
+                uint64_t hash = kt_hash(k, kl);
+                kt_prefetch(&d->t, hash);
+                batch.d[batch.n] = d;
+                batch.h[batch.n] = h;
+                batch.hash[batch.n++] = hash;
                 info->keys++;
             }
             expire = idle = freq = -1;
@@ -1285,6 +1348,10 @@ bad:
     snprintf(err, errlen, "Short read or corrupt RDB at offset %llu: %s", (unsigned long long)rd_tell(&r),
              r.err ? r.err : "bad data");
 out:
+    if (batch.n) { /* an error with keys not yet inserted */
+        for (int i = 0; i < batch.n; i++) free_built(batch.h[i]);
+        batch.n = 0;
+    }
     rdbr_free(&r);
     return rc;
 }

@@ -138,6 +138,14 @@ void *hash_from_listpack(unsigned char *lp, int check_len) {
     return big ? (void *)convert(lp) : (void *)lp_move(lp, 1);
 }
 
+void *hash_new_table(size_t n) {
+    hbig *b = s_malloc(sizeof(*b));
+    b->zero = 0;
+    kt_init(&b->t);
+    kt_reserve(&b->t, n);
+    return b;
+}
+
 /* ---- access ---- */
 
 int hash_get(const void *h, const char *f, size_t flen, hval *out) {

@@ -33,6 +33,8 @@ typedef struct hval {
 typedef void hash_visit_fn(void *ud, const char *f, size_t flen, const char *v, size_t vlen);
 
 void *hash_new(void);
+/* An empty hashtable hash with its table sized for about n fields (loading a big hash). */
+void *hash_new_table(size_t n);
 int hash_is_listpack(const void *h);
 unsigned long hash_len(const void *h);
 int hash_get(const void *h, const char *f, size_t flen, hval *out); /* 1 found */

@@ -52,6 +52,12 @@ static sbig *big_new(void) {
 
 void *set_new_intset(void) { return is_new(); }
 
+void *set_new_table(size_t n) {
+    sbig *b = big_new();
+    kt_reserve(&b->t, n);
+    return b;
+}
+
 void *set_create_for(const char *m, size_t len) {
     long long v;
     return as_int(m, len, &v) ? (void *)is_new() : (void *)big_new();

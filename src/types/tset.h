@@ -25,6 +25,8 @@ typedef void set_visit_fn(void *ud, const char *m, size_t len);
 
 void *set_new_intset(void);
 void *set_create_for(const char *m, size_t len); /* Redis's setTypeCreate: intset if m is an integer */
+/* An empty hashtable set with its table sized for about n members (loading a big set). */
+void *set_new_table(size_t n);
 int set_is_intset(const void *s);
 unsigned long set_len(const void *s);
 int set_has(const void *s, const char *m, size_t len);

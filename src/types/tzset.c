@@ -500,6 +500,14 @@ zset *zs_from_listpack(unsigned char *lp) {
 
 zset *zs_acc_new(void) { return (zset *)big_new(); }
 
+zset *zs_acc_new_sized(size_t n) {
+    zbig *b = big_new();
+    kt_reserve(&b->t, n);
+    b->cpend = n;
+    b->pend = s_malloc(n * sizeof(zpend));
+    return (zset *)b;
+}
+
 void zs_acc_add(zset *acc, const char *m, size_t len, double score) {
     zbig *b = BIG(acc);
     handle_t h = zel_new(m, len, score);
@@ -540,20 +548,38 @@ static int pend_cmp(const void *a, const void *b) {
     return zel_memcmp(xm, xl, ym, yl);
 }
 
-int zs_acc_add_new(zset *acc, const char *m, size_t len, double score) {
+void zs_acc_push(zset *acc, const char *m, size_t len, double score) {
     zbig *b = BIG(acc);
     uint64_t hv = kt_hash(m, len);
-    if (kt_find(&b->t, m, len, hv, NULL)) return 0;
     handle_t h = zel_new(m, len, score);
     if (!h) arena_full();
-    kt_insert(&b->t, hv, h, 0);
     b->ebytes += zel_bytes(h);
     if (b->npend == b->cpend) {
         b->cpend = b->cpend ? b->cpend * 2 : 64;
         b->pend = s_realloc(b->pend, b->cpend * sizeof(zpend));
     }
-    b->pend[b->npend].s = score;
+    memcpy(&b->pend[b->npend].s, &hv, sizeof(hv)); /* the hash, until commit (finish rereads scores) */
     b->pend[b->npend++].h = h;
+}
+
+int zs_acc_commit(zset *acc) {
+    zbig *b = BIG(acc);
+    DBG_ASSERT(b->t.count == 0);
+    enum { AHEAD = 8 };
+    size_t n = b->npend;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t hv;
+        if (i + AHEAD < n) {
+            memcpy(&hv, &b->pend[i + AHEAD].s, sizeof(hv));
+            kt_prefetch(&b->t, hv);
+        }
+        memcpy(&hv, &b->pend[i].s, sizeof(hv));
+        size_t len;
+        const char *m = zel_member(b->pend[i].h, &len);
+        if (kt_find(&b->t, m, len, hv, NULL)) return 0;
+        kt_insert(&b->t, hv, b->pend[i].h, 0);
+    }
+    zs_acc_finish(acc);
     return 1;
 }
 

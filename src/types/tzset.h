@@ -92,14 +92,20 @@ uint64_t zs_scan(const zset *z, uint64_t cursor, long count, zs_scan_fn *fn, voi
  * is 0); zs_acc_add adds a member known to be absent.  zs_acc_finish makes it a regular set. */
 enum { ZS_AGG_SUM, ZS_AGG_MIN, ZS_AGG_MAX };
 zset *zs_acc_new(void);
+/* An accumulator for about n members (its member table sized at once). */
+zset *zs_acc_new_sized(size_t n);
 void zs_acc_add(zset *acc, const char *m, size_t len, double score);
 void zs_acc_merge(zset *acc, const char *m, size_t len, double score, int aggr);
 void zs_acc_finish(zset *acc);
 /* A set made of a loaded member/score listpack (RDB, RESTORE; heap, validated, sorted, no duplicate
  * members), taken over: kept within zset-max-listpack-entries, else converted (Redis's rule on load). */
 zset *zs_from_listpack(unsigned char *lp);
-/* zs_acc_add for a member that may be present (RDB, RESTORE): 0, adding nothing, when it is. */
-int zs_acc_add_new(zset *acc, const char *m, size_t len, double score);
+/* Loading (RDB, RESTORE) into an accumulator from zs_acc_new_sized, fed only this way: zs_acc_push
+ * builds a member's entry and defers everything else; zs_acc_commit puts the members into the member
+ * table all at once (each table probe prefetched a few members ahead) and then into the index as
+ * zs_acc_finish does.  0 when a member came twice: the set is then only fit for zs_free. */
+void zs_acc_push(zset *acc, const char *m, size_t len, double score);
+int zs_acc_commit(zset *acc);
 
 /* Checks the encoding's invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
 const char *zs_check(const zset *z);

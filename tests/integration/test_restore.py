@@ -10,8 +10,10 @@ import time
 
 import pytest
 
-from harness import assert_keyspace_ok
-from sardine_resp import Err
+from conftest import IS_REAL_REDIS
+from harness import assert_key_ok, assert_keyspace_ok
+
+SARDINE_ONLY = pytest.mark.skipif(IS_REAL_REDIS, reason="DEBUG LOAD-RDB / PROPAGATION-LOG are Sardine's own")
 
 
 def fill_every_type(r, big=2000):
@@ -101,6 +103,7 @@ def test_restore_with_small_limits_converts(oracle, make_sardine):
     assert_keyspace_ok(s)
 
 
+@SARDINE_ONLY
 def test_load_rdb_file_from_redis(oracle, sardine):
     o, s = oracle.client(), sardine.client()
     fill_every_type(o)
@@ -120,6 +123,7 @@ def test_load_rdb_file_from_redis(oracle, sardine):
     assert_keyspace_ok(s)
 
 
+@SARDINE_ONLY
 def test_load_rdb_skips_expired_and_checks_crc(oracle, sardine):
     o, s = oracle.client(), sardine.client()
     o.set("gone", "v", px=50)
@@ -204,6 +208,7 @@ def corrupt_inputs(payload, seed):
     return out
 
 
+@SARDINE_ONLY  # redis-server itself may crash on them (sanitize-dump-payload no)
 def test_corrupt_payloads_give_errors(oracle, sardine):
     """Truncations at every byte, random byte changes (with the CRC fixed up so the value is parsed),
     huge lengths: an error or a consistent key, never a crash; the server keeps serving."""
@@ -232,7 +237,7 @@ def test_corrupt_payloads_give_errors(oracle, sardine):
                         assert "Bad data format" in str(e) or "checksum are wrong" in str(e), str(e)
                         continue
                     if mode == "yes":
-                        assert s.execute_command("DEBUG", "CHECK-KEY", "victim") == b"OK"
+                        assert_key_ok(s, "victim")
                     s.delete("victim")
     # huge declared lengths: a string claiming 2^62 bytes, a list of 2^60 elements
     for body in (b"\x00\x81" + (1 << 62).to_bytes(8, "big") + b"abc",
@@ -245,6 +250,7 @@ def test_corrupt_payloads_give_errors(oracle, sardine):
     assert_keyspace_ok(s)
 
 
+@SARDINE_ONLY
 def test_corrupt_rdb_files_give_errors(oracle, sardine):
     o, s = oracle.client(), sardine.client()
     fill_every_type(o, big=300)
@@ -271,3 +277,80 @@ def test_corrupt_rdb_files_give_errors(oracle, sardine):
             continue
         assert_keyspace_ok(s)
     assert s.ping()
+
+
+def fix_crc(payload):
+    body = payload[:-8]
+    return body + crc64(body).to_bytes(8, "little")
+
+
+def test_big_collections_and_duplicates(oracle, sardine):
+    """Big sets, hashes and sorted sets (tables sized at once, the index built in bulk from DUMP's
+    descending order or sorted when the order is broken) match the oracle; a payload that names one
+    member twice is refused."""
+    o, s = oracle.client(), sardine.client()
+    n = 20000
+    o.zadd("z", {f"member:{i:05d}": (i * 7919) % 1000 / 10 for i in range(n)})    # many ties
+    o.hset("h", mapping={f"field:{i:05d}": i for i in range(n)})
+    o.sadd("s", *[f"member:{i:05d}" for i in range(n)])
+    for k in ("z", "h", "s"):
+        p = o.dump(k)
+        assert s.restore(k, 0, p) == b"OK"
+        assert digest_value(s, k) == digest_value(o, k)
+        assert_key_ok(s, k)
+        dup = fix_crc(p.replace(b"member:00001" if k != "h" else b"field:00001",
+                                b"member:00002" if k != "h" else b"field:00002", 1))
+        assert dup != p
+        with pytest.raises(Exception, match="Bad data format"):
+            s.restore(k + ":dup", 0, dup)
+    # scores out of order (a hand-made payload, not DUMP's order): sorted, same set
+    z = o.dump("z")
+    swapped = bytearray(z)
+    a, b = z.find(b"member:00010"), z.find(b"member:00011")
+    swapped[a:a + 12], swapped[b:b + 12] = z[b:b + 12], z[a:a + 12]
+    assert s.restore("z2", 0, fix_crc(bytes(swapped))) == b"OK"
+    assert_key_ok(s, "z2")
+    assert s.zscore("z2", "member:00010") == o.zscore("z", "member:00011")
+    assert s.zrange("z2", 0, -1) == sorted(s.zrange("z2", 0, -1), key=lambda m: (s.zscore("z2", m), m))
+    assert s.ping()
+
+
+@SARDINE_ONLY
+def test_restore_propagation(oracle, sardine):
+    """A relative TTL goes out as an absolute one with ABSTTL; REPLACE of a key with an already expired
+    TTL goes out as DEL; a RESTORE that creates nothing goes out as nothing (Redis 7.0's forms)."""
+    from harness import parse_commands
+    o, s = oracle.client(), sardine.client()
+    o.set("src", "value")
+    p = o.dump("src")
+    log = os.path.join(sardine.dir, "prop.log")
+    assert s.execute_command("DEBUG", "PROPAGATION-LOG", log) == b"OK"
+    before = int(time.time() * 1000)
+    s.restore("a", 10000, p)
+    s.restore("b", 0, p, idletime=5)
+    s.restore("a", 1, p, replace=True, absttl=True)          # expired: the old key is deleted
+    s.restore("c", 1, p, absttl=True)                        # expired, nothing there: nothing happens
+    s.execute_command("DEBUG", "PROPAGATION-LOG", "OFF")
+    cmds = [c for c in parse_commands(open(log, "rb").read()) if c[0].upper() != b"SELECT"]
+    assert [c[0].upper() for c in cmds] == [b"RESTORE", b"RESTORE", b"DEL"]
+    a = cmds[0]
+    assert a[1] == b"a" and a[3] == p and a[-1].upper() == b"ABSTTL"
+    assert before + 10000 <= int(a[2]) <= int(time.time() * 1000) + 10000
+    assert cmds[1] == [b"RESTORE", b"b", b"0", p, b"IDLETIME", b"5"]
+    assert cmds[2] == [b"DEL", b"a"]
+    assert s.exists("a", "c") == 0 and s.object("idletime", "b") >= 5
+
+
+def test_store_commands_build_their_index_in_bulk(oracle, sardine):
+    """ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE results go through the same bulk index build as RESTORE
+    (zs_acc_finish): big results with ties, compared with the oracle and structure-checked."""
+    o, s = oracle.client(), sardine.client()
+    for r in (o, s):
+        r.zadd("a", {f"m{i}": i % 50 for i in range(6000)})
+        r.zadd("b", {f"m{i}": -(i % 7) for i in range(3000, 9000)})
+        r.zunionstore("u", ["a", "b"])
+        r.zinterstore("i", ["a", "b"], aggregate="MAX")
+        r.zdiffstore("d", ["a", "b"])
+    for k in ("u", "i", "d"):
+        assert s.zrange(k, 0, -1, withscores=True) == o.zrange(k, 0, -1, withscores=True)
+        assert_key_ok(s, k)

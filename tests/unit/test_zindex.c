@@ -230,6 +230,45 @@ static void test_sequential_fill(void **state) {
     }
 }
 
+/* zi_build: any size (one leaf, one full level, several levels) gives a valid index whose ranks are the
+ * input order, which then takes inserts and deletes like any other. */
+static void test_bulk_build(void **state) {
+    (void)state;
+    const size_t sizes[] = {1, 2, 111, 112, 113, 112 * 54, 112 * 54 + 1, 200000};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t n = sizes[k];
+        handle_t *hs = malloc(n * sizeof(handle_t)), *copy = malloc(n * sizeof(handle_t));
+        for (size_t i = 0; i < n; i++) {
+            char m[24];
+            int l = snprintf(m, sizeof(m), "m:%08zu", i);
+            hs[i] = copy[i] = zel_new(m, (size_t)l, (double)(i / 3)); /* ties broken by member */
+        }
+        zindex t;
+        zi_init(&t);
+        zi_build(&t, hs, n);
+        const char *why;
+        if (!zi_check(&t, &why)) fail_msg("n=%zu: %s", n, why);
+        assert_int_equal(t.count, n);
+        for (size_t i = 0; i < n; i += 1 + n / 97) {
+            assert_true(zi_at(&t, i) == copy[i]);
+            assert_int_equal(zi_rank(&t, copy[i]), i);
+        }
+        if (n > 1000) printf("bulk %zu: %.2f index bytes per member\n", n, (double)t.bytes / n);
+        char m[24];
+        int l = snprintf(m, sizeof(m), "m:%08zu", n / 2);
+        handle_t extra = zel_new(m, (size_t)l, -1.0); /* before everything */
+        zi_insert(&t, extra);
+        assert_true(zi_at(&t, 0) == extra);
+        zi_delete(&t, copy[n - 1]);
+        zel_free(copy[n - 1]);
+        if (!zi_check(&t, &why)) fail_msg("n=%zu after changes: %s", n, why);
+        zi_delete_range(&t, 0, t.count, free_visit, NULL);
+        assert_int_equal(t.bytes, 0);
+        free(hs);
+        free(copy);
+    }
+}
+
 /* Random order: sibling shifts keep leaves well filled. */
 static void test_random_fill(void **state) {
     (void)state;
@@ -324,6 +363,7 @@ int main(void) {
         cmocka_unit_test(test_lex_bounds),
         cmocka_unit_test(test_sequential_fill),
         cmocka_unit_test(test_random_fill),
+        cmocka_unit_test(test_bulk_build),
         cmocka_unit_test(test_check_sees_corruption),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
