@@ -2,6 +2,7 @@
  * tools parse (redis-cli, exporters, kvbench).  Sardine adds a few fields of
  * its own (prefixed sardine_ or keyspace_ / arena_), after Redis's. */
 #include "features/saving.h"
+#include "persist/snapshot.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "mem/arena.h"
@@ -179,6 +180,8 @@ char *server_info_text(int argc, arg *argv) {
     if (want("persistence", argc, argv, &d)) {
         section(&b, "Persistence");
         const saving_stats *ss = saving_get_stats();
+        uint64_t done, total, early; /* a running snapshot: copies before writes stand for copy-on-write */
+        snapshot_progress(&done, &total, &early);
         char loading[512] = "";
         if (srv.loading) { /* Redis's extra fields while loading */
             long long total = ss->loading_total_bytes, done = ss->loading_loaded_bytes;
@@ -191,15 +194,17 @@ char *server_info_text(int argc, arg *argv) {
                      ss->loading_start_time, total, done, perc, eta);
         }
         sb_printf(&b,
-                  "loading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n"
-                  "current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\n"
-                  "current_save_keys_total:0\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
+                  "loading:%d\r\nasync_loading:0\r\ncurrent_cow_peak:%llu\r\ncurrent_cow_size:%llu\r\n"
+                  "current_cow_size_age:0\r\ncurrent_fork_perc:%.2f\r\ncurrent_save_keys_processed:%llu\r\n"
+                  "current_save_keys_total:%llu\r\nrdb_changes_since_last_save:%lld\r\nrdb_bgsave_in_progress:%d\r\n"
                   "rdb_last_save_time:%lld\r\nrdb_last_bgsave_status:%s\r\nrdb_last_bgsave_time_sec:%lld\r\n"
-                  "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:0\r\n"
+                  "rdb_current_bgsave_time_sec:%lld\r\nrdb_saves:%lld\r\nrdb_last_cow_size:%llu\r\n"
                   "rdb_last_load_keys_expired:%lld\r\nrdb_last_load_keys_loaded:%lld\r\n",
-                  srv.loading, srv.dirty, saving_bgsave_running(), ss->lastsave, ss->last_bgsave_ok ? "ok" : "err",
+                  srv.loading, (unsigned long long)early, (unsigned long long)early,
+                  total ? (double)done * 100 / (double)total : 0.0, (unsigned long long)done, (unsigned long long)total,
+                  srv.dirty, saving_bgsave_running(), ss->lastsave, ss->last_bgsave_ok ? "ok" : "err",
                   ss->last_bgsave_time_sec, ss->bgsave_start_ms ? (mstime() - ss->bgsave_start_ms) / 1000 : -1,
-                  ss->saves, ss->last_load_keys_expired, ss->last_load_keys_loaded);
+                  ss->saves, (unsigned long long)snapshot_last_early_bytes(), ss->last_load_keys_expired, ss->last_load_keys_loaded);
         aof_status as;
         aof_get_status(&as);
         sb_printf(&b,

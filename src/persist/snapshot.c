@@ -209,7 +209,7 @@ static struct {
     int cur_begun;      /* its SELECTDB is out */
     uint64_t cursor;
     int closing;        /* scan over, EOF out, waiting for the writer */
-    uint64_t keys, early;
+    uint64_t keys, early, early_bytes;
     int inexact;        /* a done mark could not be recorded (arena exhausted) */
     long long start_us;
     long long last_slice_end; /* when the previous slice ended (the slice budget follows the loop's load) */
@@ -326,8 +326,11 @@ static void on_key_before(void *ud, db *d, const char *key, size_t klen) {
     kslot slot;
     handle_t h = kt_find(&d->t, key, klen, hash, &slot);
     if (h) { /* present (expired or not: the image holds what the table holds) */
-        save_entry(stream_for(i), arena_ptr(h));
+        rdbw *w = stream_for(i);
+        uint64_t before = w->flushed + w->len;
+        save_entry(w, arena_ptr(h));
         S.early++;
+        S.early_bytes += w->flushed + w->len - before;
     }
     mark_done(i, key, klen);
 }
@@ -406,6 +409,18 @@ void snapshot_init(void) {
 }
 
 int snapshot_running(void) { return S.running; }
+
+static uint64_t last_early_bytes;
+uint64_t snapshot_last_early_bytes(void) { return last_early_bytes; }
+
+void snapshot_progress(uint64_t *processed, uint64_t *total, uint64_t *early_bytes) {
+    uint64_t t = 0;
+    if (S.running)
+        for (int i = 0; i < srv.dbnum; i++) t += S.start_keys[i];
+    *processed = S.running ? S.keys : 0;
+    *total = t;
+    *early_bytes = S.running ? S.early_bytes : 0;
+}
 
 static long throttle;
 void snapshot_set_throttle(long n) { throttle = n > 0 ? n : 0; }
@@ -522,6 +537,7 @@ static void finish(int ok, const char *why) {
         unlink(S.tmp);
         if (!err[0]) snprintf(err, sizeof(err), "%s", why);
     }
+    last_early_bytes = S.early_bytes;
     snap_done_fn *done = S.req.done;
     void *ud = S.req.ud;
     long long us = ustime() - S.start_us;

@@ -43,6 +43,11 @@ void snapshot_init(void);
 /* Starts a snapshot; 0, or -1 with a reason in err (one already running, file not creatable). */
 int snapshot_start(const snap_req *r, char *err, size_t errlen);
 int snapshot_running(void);
+/* A running snapshot's progress: keys written so far and keys the databases held when it started
+ * (INFO's current_save_keys_processed / current_save_keys_total); bytes of keys saved before a write
+ * (Sardine's counterpart of copy-on-write: INFO's current_cow_size and rdb_last_cow_size). */
+void snapshot_progress(uint64_t *processed, uint64_t *total, uint64_t *early_bytes);
+uint64_t snapshot_last_early_bytes(void);
 /* Stops a running snapshot (its done callback reports failure; the target file is untouched). */
 void snapshot_abort(void);
 /* Tests: at most n keys scanned per slice (0: by time, the default), and slices only when the loop wakes
