@@ -306,3 +306,36 @@ def test_bgsave_point_in_time_under_random_workload(make_sardine, tmp_path, seed
     assert info_field(c, "rdb_last_bgsave_status") == "ok"
     s2 = make_sardine("--dir", copy_rdb(s.dir, tmp_path), *small)
     assert digest(s2.client()) == before
+
+
+def test_bgsave_fork_mode_for_comparison(make_sardine, tmp_path):
+    """bgsave-fork yes: BGSAVE forks a child as Redis does (kept to compare the two designs); the child
+    writes the same file."""
+    s = make_sardine("--bgsave-fork", "yes")
+    c = s.client()
+    fill(c, n=300, seed=7)
+    d = digest(c)
+    assert c.bgsave()
+    wait_bgsave(c)
+    assert info_field(c, "rdb_last_bgsave_status") == "ok"
+    assert info_field(c, "total_forks", "stats") == "1"
+    assert int(info_field(c, "latest_fork_usec", "stats")) > 0
+    s2 = make_sardine("--dir", copy_rdb(s.dir, tmp_path))
+    assert digest(s2.client()) == d
+
+
+def test_info_shows_a_running_save(sardine):
+    c = sardine.client()
+    fill(c, n=1000, seed=8)
+    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 10)
+    c.bgsave()
+    i = c.info("persistence")
+    assert i["rdb_bgsave_in_progress"] == 1
+    assert i["current_save_keys_total"] == sum(sardine.client(db=db).dbsize() for db in (0, 3, 9))
+    assert 0 <= i["current_save_keys_processed"] <= i["current_save_keys_total"]
+    for k in range(200):  # writes to keys not saved yet are copied first: the counterpart of copy-on-write
+        c.set(f"s:{k}", "changed")
+    assert c.info("persistence")["current_cow_size"] > 0
+    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 0)
+    wait_bgsave(c)
+    assert c.info("persistence")["rdb_last_cow_size"] > 0
