@@ -85,7 +85,10 @@ int client_check_output_limits(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) return 1;
     if (c->fd < 0) return 0; /* internal clients (scripts, replayed commands) have no connection to close */
     const cob_limit *l = &srv.cob[client_class(c)];
+    /* As Redis counts it: output beyond the first 16 KiB (what its fixed per-client reply buffer holds
+     * never counts), so a small reply never trips even a tiny limit. */
     size_t used = c->olen - c->opos;
+    used = used > 16384 ? used - 16384 : 0;
     int hard = l->hard && used >= l->hard, soft = 0;
     if (l->soft && used >= l->soft) {
         /* As Redis: reached when first seen over, closed once over for more than soft-seconds (whole
