@@ -2,7 +2,11 @@
 """bgsave: a background save under a write load, side by side on redis-server and sardine-server.
 
   bench/bgsave.py [--keys 10000000] [--server build/sardine-server] [--which both|redis|sardine]
-                  [--clients 50] [--pipeline 1] [--window 3] [--fork-too]
+                  [--clients 50] [--pipeline 1] [--window 3] [--fork-too] [--aof rdb|commands]
+
+With --aof, the servers run with appendonly yes (aof-use-rdb-preamble yes for `rdb`, no for `commands`)
+and the save measured is a BGREWRITEAOF (its base: an RDB image or the commands that rebuild the
+dataset); the write load then also goes to the AOF.
 
 For each server: start it fresh on an empty temporary --dir (no save points), load N keys 'key:%012d' ->
 i % 1000 with EX 3600 through `redis-cli --pipe`, then start `redis-benchmark -t set,incr -r N` (the same
@@ -108,7 +112,9 @@ def run(kind, argv0, args, respfile, extra=()):
     d = tempfile.mkdtemp(prefix=f'bgsave-{kind}-')
     port = free_port()
     argv = [argv0, '--port', str(port), '--bind', '127.0.0.1', '--dir', d, '--save', '']
-    if kind == 'redis':
+    if args.aof:
+        argv += ['--appendonly', 'yes', '--aof-use-rdb-preamble', 'yes' if args.aof == 'rdb' else 'no']
+    elif kind == 'redis':
         argv += ['--appendonly', 'no']
     argv += list(extra)
     log = open(os.path.join(d, 'server.log'), 'wb')
@@ -150,9 +156,10 @@ def run(kind, argv0, args, respfile, extra=()):
         c.cmd('CONFIG', 'RESETSTAT')  # Sardine: eventloop_duration_max_usec from here on (Redis 7.0 has no such field)
         ops1 = int(info(c, 'stats')['total_commands_processed'])
         t1 = time.time()
-        assert 'started' in c.cmd('BGSAVE')
+        assert 'started' in c.cmd('BGREWRITEAOF' if args.aof else 'BGSAVE')
+        field = 'aof_rewrite_in_progress' if args.aof else 'rdb_bgsave_in_progress'
         peak = rss_before
-        while info(c, 'persistence')['rdb_bgsave_in_progress'] == '1':
+        while info(c, 'persistence')[field] == '1':
             peak = max(peak, rss_tree(proc.pid))
             time.sleep(0.01)
         dur = time.time() - t1
@@ -162,14 +169,19 @@ def run(kind, argv0, args, respfile, extra=()):
         bench.kill()
         bench.wait()
         st, pe = info(c, 'stats'), info(c, 'persistence')
-        size = os.path.getsize(os.path.join(d, 'dump.rdb'))
+        if args.aof:
+            aofdir = os.path.join(d, 'appendonlydir')
+            size = sum(os.path.getsize(os.path.join(aofdir, f)) for f in os.listdir(aofdir) if '.base.' in f)
+        else:
+            size = os.path.getsize(os.path.join(d, 'dump.rdb'))
         return {
             'save_s': dur, 'worst_ping_ms': worst[0] * 1000,
             'max_loop_iter_ms': int(st['eventloop_duration_max_usec']) / 1000 if 'eventloop_duration_max_usec' in st else '-',
             'max_loop_iter_cpu_ms': int(st['eventloop_duration_cpu_max_usec']) / 1000 if 'eventloop_duration_cpu_max_usec' in st else '-', 'rate_no_save': base_rate, 'rate_during_save': save_rate,
             'rate_ratio': save_rate / base_rate if base_rate else 0, 'rss_before_mb': rss_before / 2**20,
             'rss_peak_mb': peak / 2**20, 'rss_growth_pct': (peak - rss_before) * 100 / rss_before,
-            'file_mb': size / 2**20, 'status': pe['rdb_last_bgsave_status'],
+            'file_mb': size / 2**20,
+            'status': pe['aof_last_bgrewrite_status' if args.aof else 'rdb_last_bgsave_status'],
             'latest_fork_usec': st.get('latest_fork_usec', '-'), 'rdb_last_cow_size': pe.get('rdb_last_cow_size', '-'),
         }
     finally:
@@ -187,6 +199,7 @@ def main():
     ap.add_argument('--clients', type=int, default=50)
     ap.add_argument('--pipeline', type=int, default=1)
     ap.add_argument('--window', type=float, default=3.0)
+    ap.add_argument('--aof', choices=['rdb', 'commands'], help='measure BGREWRITEAOF with this base format instead of BGSAVE')
     args = ap.parse_args()
     respfile = os.path.join(tempfile.gettempdir(), f'bgsave-{args.keys}.resp')
     if not os.path.exists(respfile):

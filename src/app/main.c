@@ -19,6 +19,7 @@
 #include "commands/command.h"
 #include "commands/debug_cmds.h"
 #include "features/aof_load.h"
+#include "features/functions.h"
 #include "persist/aof.h"
 #include "commands/dispatch.h"
 #include "mem/arena.h"
@@ -174,6 +175,7 @@ int main(int argc, char **argv) {
     s_allocator_init();
     debug_set_loadaof(aof_debug_loadaof);
     aof_set_other_save_check(saving_bgsave_running);
+    aof_set_functions_source(functions_codes);
     if (background || (srv.pidfile && srv.pidfile[0])) write_pidfile();
     serverLog(LL_NOTICE, "monotonic clock: POSIX clock_gettime");
     serverLog(LL_NOTICE, "Running mode=standalone, port=%d.", srv.port);

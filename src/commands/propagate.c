@@ -4,6 +4,7 @@
 #include "commands/propagate.h"
 #include "keyspace/effects.h"
 #include "server/server.h"
+#include "util/debug.h"
 #include "util/mem.h"
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,10 @@ typedef struct frame {
 } frame;
 static frame *frames;
 static int depth, depth_cap;
+static int suspended; /* prop_suspend nesting: while > 0 nothing is recorded */
+
+/* Whether effects are recorded now. */
+static int recording(void) { return nsinks && !suspended; }
 
 void prop_add_sink(prop_sink_fn *fn, void *ud) {
     if (nsinks < MAX_SINKS) sinks[nsinks++] = (sink){fn, ud};
@@ -106,7 +111,7 @@ void prop_call_begin(void) {
 
 void prop_call_end(client *c, int wrote) {
     frame *f = &frames[--depth];
-    if (nsinks && wrote) {
+    if (recording() && wrote) {
         if (f->rewritten.argv) {
             append(f->rewritten);
             f->rewritten.argv = NULL;
@@ -132,22 +137,22 @@ static void set_rewritten(op o) {
 
 void prop_rewrite(client *c, int argc, const arg *argv) {
     if (depth) frames[depth - 1].prevented = 1;
-    if (nsinks) set_rewritten(make_op(c->db->id, argc, argv, NULL, NULL));
+    if (recording()) set_rewritten(make_op(c->db->id, argc, argv, NULL, NULL));
 }
 
 void prop_rewrite_strs(client *c, int argc, const char *const *argv, const size_t *lens) {
     if (depth) frames[depth - 1].prevented = 1;
-    if (nsinks) set_rewritten(make_op(c->db->id, argc, NULL, lens, argv));
+    if (recording()) set_rewritten(make_op(c->db->id, argc, NULL, lens, argv));
 }
 
 void prop_also(int dbid, int argc, const arg *argv) {
-    if (!nsinks) return;
+    if (!recording()) return;
     record(dbid, argc, argv, NULL, NULL);
     if (depth == 0) flush();
 }
 
 void prop_also_strs(int dbid, int argc, const char *const *argv, const size_t *lens) {
-    if (!nsinks) return;
+    if (!recording()) return;
     record(dbid, argc, NULL, lens, argv);
     if (depth == 0) flush();
 }
@@ -170,10 +175,15 @@ void prop_prevent(client *c) {
     if (depth) frames[depth - 1].prevented = 1;
 }
 
+void prop_suspend(int on) {
+    suspended += on ? 1 : -1;
+    DBG_ASSERT(suspended >= 0);
+}
+
 /* Expiry and eviction are propagated as the deletion they are. */
 static void on_key_changed(void *ud, db *d, const char *key, size_t klen, int cls, const char *event) {
     (void)ud, (void)event;
-    if (!nsinks || !(cls & (FX_EXPIRED | FX_EVICTED))) return;
+    if (!recording() || !(cls & (FX_EXPIRED | FX_EVICTED))) return;
     int lazy = (cls & FX_EXPIRED) ? srv.lazyfree_lazy_expire : srv.lazyfree_lazy_eviction;
     arg v[2] = {{(char *)(lazy ? "UNLINK" : "DEL"), lazy ? 6 : 3}, {(char *)key, klen}};
     prop_also(d->id, 2, v);

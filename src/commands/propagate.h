@@ -51,6 +51,9 @@ void prop_rewrite_pexpireat(client *c, const arg *key, long long when);
 void prop_rewrite_del(client *c, const arg *key);
 /* The running command records nothing of its own. */
 void prop_prevent(client *c);
+/* Nothing at all is recorded between prop_suspend(1) and prop_suspend(0) (nested): the AOF loader replays files
+ * through call(), also from inside DEBUG LOADAOF's own call, and what it replays is already in the files. */
+void prop_suspend(int on);
 
 /* A test sink: writes every propagated command to a file as RESP, with SELECT when the database changes
  * (DEBUG PROPAGATION-LOG).  path NULL closes it.  0 ok, -1 the file could not be opened. */

@@ -100,6 +100,7 @@ void cmd_debug(client *c) {
         reply_ok(c);
     } else if (arg_is(sub, "loadaof") && c->argc == 2) {
         if (!loadaof_fn || loadaof_fn() != 0) exit(1); /* as Redis: a reload that fails leaves nothing to serve */
+        prop_prevent(c); /* the dirty counter was reset: the reload itself is not a write to log */
         reply_ok(c);
     } else if (arg_is(sub, "propagation-log") && c->argc == 3) {
         /* Sardine's own: a test sink of the propagated stream (commands/propagate.h). */

@@ -2,7 +2,9 @@
 #include "features/aof_load.h"
 #include "commands/call.h"
 #include "commands/command.h"
+#include "commands/propagate.h"
 #include "features/config.h"
+#include "features/functions.h"
 #include "features/multi.h"
 #include "net/eventloop.h"
 #include "keyspace/db.h"
@@ -150,7 +152,7 @@ static int load_file(const char *name) {
         char err[256] = "";
         rdb_load_info info;
         rdb_load_opts o = {.progress = rdb_progress, .keep_expired = 1, .deep = config_sanitize_dump() == SANITIZE_YES,
-                           .no_checksum = !srv.rdb_checksum};
+                           .no_checksum = !srv.rdb_checksum, .function = functions_load_code};
         int ok = 0;
         if (lseek(f, 0, SEEK_SET) == 0) {
             ok = rdb_load_fd(f, &o, &info, err, sizeof(err)) == 0;
@@ -310,6 +312,7 @@ static int load_all(void) {
     }
     if (total_size == 0) return AOF_EMPTY;
     aof_sink_pause(1);
+    prop_suspend(1); /* what is replayed is in the files already (and DEBUG LOADAOF runs inside a call) */
     int ret = AOF_OK;
     if (m->base) {
         const char *name = m->base->name;
@@ -341,6 +344,7 @@ static int load_all(void) {
     }
     aof_set_loaded_sizes(total_size, base_size);
 out:
+    prop_suspend(0);
     aof_sink_pause(0);
     return ret;
 }
@@ -368,6 +372,7 @@ int aof_load_startup(void) {
 int aof_debug_loadaof(void) {
     if (aof_state() == AOF_ON) aof_flush(1);
     for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], 0);
+    functions_flush_all(); /* the files hold the libraries too (Redis's emptyData) */
     if (aof_manifest_load() != 0) return -1;
     int ret = load_all();
     if (ret != AOF_OK && ret != AOF_EMPTY) return -1;

@@ -2,7 +2,8 @@
  * as Redis 7.0 loads it.
  *
  * The manifest's base file is loaded first (an RDB image through
- * persist/rdb_load.h, possibly followed by commands, or commands only), then
+ * persist/rdb_load.h, its function libraries included, possibly followed by
+ * commands, or commands only: FUNCTION LOAD first, then the keys), then
  * each incr file in order.  Commands run through call() on a fake client
  * that gets no replies and is flagged CLIENT_APPLY_STREAM (no key expires
  * while loading; blocking commands never block); MULTI ... EXEC is queued and
@@ -19,7 +20,8 @@
 /* Startup: reads the manifest; with appendonly yes, upgrades an old single file, loads everything, and
  * opens the AOF for appending.  0, or -1 when the server must exit (the reason is logged). */
 int aof_load_startup(void);
-/* DEBUG LOADAOF: flushes the AOF, empties the databases and loads the files again.  0 ok, -1 failed
+/* DEBUG LOADAOF: flushes the AOF, empties the databases and the function libraries (as Redis's emptyData) and
+ * loads the files again.  0 ok, -1 failed
  * (the caller exits, as Redis does). */
 int aof_debug_loadaof(void);
 #endif

@@ -324,11 +324,7 @@ void cmd_function_delete(client *c) {
     reply_ok(c);
 }
 
-void cmd_function_flush(client *c) {
-    if (c->argc > 3 || (c->argc == 3 && !arg_is(&c->argv[2], "sync") && !arg_is(&c->argv[2], "async"))) {
-        reply_error(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
-        return;
-    }
+void functions_flush_all(void) {
     for (;;) {
         library *l = NULL;
         for (size_t i = 0; i < libraries->size && !l; i++)
@@ -337,6 +333,14 @@ void cmd_function_flush(client *c) {
         library_unlink(l);
         library_free(l, 1);
     }
+}
+
+void cmd_function_flush(client *c) {
+    if (c->argc > 3 || (c->argc == 3 && !arg_is(&c->argv[2], "sync") && !arg_is(&c->argv[2], "async"))) {
+        reply_error(c, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+        return;
+    }
+    functions_flush_all();
     srv.dirty++;
     reply_ok(c);
 }

@@ -11,7 +11,10 @@
  * effects, busy handling), with KEYS and ARGV as its two arguments.
  *
  * Libraries are saved in RDB files as FUNCTION2 records and loaded back (features/saving.c); FUNCTION
- * DUMP/RESTORE use the same records with DUMP's footer.  Not yet: the AOF. */
+ * DUMP/RESTORE use the same records with DUMP's footer.  In the AOF, as Redis 7.0: LOAD, DELETE, FLUSH and
+ * RESTORE are logged as sent (they count in srv.dirty), and a rewrite's base starts with every library
+ * (FUNCTION2 records in an RDB preamble, FUNCTION LOAD commands in command form: persist/aof.c takes them
+ * from functions_codes). */
 #ifndef SARDINE_FUNCTIONS_H
 #define SARDINE_FUNCTIONS_H
 #include <stddef.h>
@@ -30,6 +33,9 @@ uint32_t fcall_command_flags(client *c, const struct command *cmd);
  * the same name is replaced: DEBUG RELOAD); 0, or -1 with the error. */
 int functions_codes(const char *const **codes, const size_t **lens);
 int functions_load_code(void *ud, const char *code, size_t len, char *err, size_t errlen);
+/* Deletes every library (FUNCTION FLUSH without its reply and dirty count; DEBUG LOADAOF empties the data, functions
+ * included, as Redis's emptyData). */
+void functions_flush_all(void);
 size_t functions_count(void);
 size_t libraries_count(void);
 size_t functions_memory(void);

@@ -56,6 +56,10 @@ static atomic_int bio_fsync_ok = 1, bio_fsync_errno;
 
 #define TEMP_PREFIX "temp-"
 
+/* The function libraries a new base starts with (features/functions.h, above this layer). */
+static int (*functions_source)(const char *const **codes, const size_t **lens);
+void aof_set_functions_source(int (*codes)(const char *const **codes, const size_t **lens)) { functions_source = codes; }
+
 /* Another background save (a BGSAVE, forked or not) keeps rewrites waiting, as Redis's one child at a time. */
 static int (*other_save_running)(void);
 void aof_set_other_save_check(int (*running)(void)) { other_save_running = running; }
@@ -685,7 +689,8 @@ static void set_base(aof_manifest *m, const char *name) {
     *m->base = (aof_file){s_strdup(name), ++m->base_seq, AOF_TYPE_BASE};
 }
 
-/* Writes a base of the current dataset synchronously, only when it is empty (startup). */
+/* Writes a base of the current dataset synchronously, only when it is empty (startup, or a rewrite with
+ * nothing to snapshot): an empty RDB image, or in command form nothing but the #TS annotation. */
 static int write_base_now(const char *name) {
     char path[4096];
     aof_path(path, sizeof(path), name);
@@ -693,8 +698,12 @@ static int write_base_now(const char *name) {
     if (aofc.use_rdb_preamble) return write_empty_rdb(path);
     int f = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (f == -1) return -1;
-    int r = fsync(f);
+    char ts[48];
+    int n = aofc.timestamp_enabled ? snprintf(ts, sizeof(ts), "#TS:%lld\r\n", (long long)time(NULL)) : 0;
+    int r = write_all(f, ts, (size_t)n) == (ssize_t)n ? fsync(f) : -1;
+    int e = errno;
     close(f);
+    errno = e;
     return r;
 }
 
@@ -928,13 +937,6 @@ static int rewrite_start(void) {
         last_bgrewrite_ok = 0;
         return -1;
     }
-    if (!aofc.use_rdb_preamble && !dataset_empty()) {
-        serverLog(LL_WARNING, "Can't rewrite the append only file: Sardine writes AOF base files in RDB form only, "
-                              "and aof-use-rdb-preamble is no. Set aof-use-rdb-preamble yes.");
-        last_bgrewrite_ok = 0;
-        consecutive_failures++;
-        return -1;
-    }
     selected_db = -1;
     aof_flush(1);
     if (open_new_incr() != 0) {
@@ -946,7 +948,10 @@ static int rewrite_start(void) {
     rewrite_scheduled = 0;
     rewrite_time_start = time(NULL);
     rewrite_base_name = next_base_name(&man);
-    if (dataset_empty()) { /* nothing to snapshot: the base is written at once */
+    snap_req r = {.format = aofc.use_rdb_preamble ? SNAP_RDB : SNAP_COMMANDS, .aof_base = 1,
+                  .timestamp = aofc.timestamp_enabled, .foreground = 0, .done = snapshot_done, .ud = NULL};
+    if (functions_source) r.nfunctions = functions_source(&r.functions, &r.function_lens);
+    if (dataset_empty() && !r.nfunctions) { /* nothing to snapshot: the base is written at once */
         if (write_base_now(rewrite_base_name) == 0) {
             serverLog(LL_NOTICE, "Background append only file rewriting started");
             rewrite_succeeded();
@@ -959,7 +964,7 @@ static int rewrite_start(void) {
     }
     char path[4096], err[256];
     aof_path(path, sizeof(path), rewrite_base_name);
-    snap_req r = {.path = path, .aof_base = 1, .foreground = 0, .done = snapshot_done, .ud = NULL};
+    r.path = path;
     if (snapshot_start(&r, err, sizeof(err)) != 0) {
         serverLog(LL_WARNING, "Can't rewrite append only file in background: %s", err);
         rewrite_failed(err);

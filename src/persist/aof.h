@@ -23,7 +23,9 @@
  * Rewrite (BGREWRITEAOF, automatic growth, CONFIG SET appendonly yes): new
  * writes go at once to a new incr file; the base is a point-in-time snapshot
  * taken at the same moment (persist/snapshot.h, no fork), so the new base
- * plus the new incr file are the dataset.  When the snapshot completes the
+ * plus the new incr file are the dataset.  The base is an RDB image
+ * (aof-use-rdb-preamble yes) or the commands that rebuild the dataset
+ * (persist/cmd_form.h), function libraries first either way.  When the snapshot completes the
  * manifest is replaced and the old base and incr files are deleted; if it
  * fails the manifest still lists the old base and both incr files, which is
  * valid.
@@ -105,6 +107,10 @@ void aof_flush_and_sync(void);
 /* The top of the server tells whether a BGSAVE runs (forked or not): rewrites wait for it, as Redis runs one
  * child at a time (and no-appendfsync-on-rewrite counts it). */
 void aof_set_other_save_check(int (*running)(void));
+
+/* Where a rewrite gets the function libraries its base starts with (every library's code, arrays valid until
+ * the next call: features/functions.h's functions_codes), set once at startup. */
+void aof_set_functions_source(int (*codes)(const char *const **codes, const size_t **lens));
 
 /* BGREWRITEAOF: 0 started, 1 scheduled (another snapshot runs), -1 failed, -2 already in progress. */
 int aof_bgrewrite(void);

@@ -1131,8 +1131,8 @@ static void skip_function(rdbr *r, int type) {
         }
     }
     serverLog(LL_WARNING,
-              "WARNING: the RDB file holds the function library '%s', which is NOT loaded: Sardine does not support "
-              "functions yet. FCALL to its functions will fail.",
+              "WARNING: the RDB file holds the function library '%s', which is NOT loaded: this load takes keys "
+              "only (DEBUG LOAD-RDB). FCALL to its functions will fail.",
               name);
 }
 

@@ -100,6 +100,8 @@ static inline void maybe_flush(rdbw *w) {
     DBG_ASSERT(!w->flush || w->len < w->flush_at);
 }
 
+void rdbw_maybe_flush(rdbw *w) { maybe_flush(w); }
+
 /* ---- primitives ---- */
 
 static inline size_t put_len(unsigned char *p, uint64_t len) {

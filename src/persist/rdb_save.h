@@ -35,6 +35,9 @@ void rdbw_init(rdbw *w, int compress, size_t flush_at, rdbw_flush_fn *flush, voi
 int rdbw_policy_lru_mode(void);
 void rdbw_free(rdbw *w);
 void rdbw_flush(rdbw *w); /* hands out whatever is buffered (no-op without a flush function) */
+/* Hands out the buffer once it holds flush_at bytes (between records, or between the elements of a big value:
+ * writers of other formats over the same buffer call it as rdb_save does, persist/cmd_form.h). */
+void rdbw_maybe_flush(rdbw *w);
 
 /* primitives */
 void rdbw_raw(rdbw *w, const void *p, size_t n);

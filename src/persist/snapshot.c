@@ -23,9 +23,14 @@
  * - A flush or swap of a database still needed serializes what remains of
  *   it first (db_flushing / db_swapping), then marks it finished (`frozen`).
  *
+ * The format (RDB records or commands) is a table of four serializers (begin,
+ * select a database, one key, end) over rdb_save's buffer: everything above
+ * holds for both, since both write one key at a time, whole, after its
+ * database's SELECTDB / SELECT.
+ *
  * The writer thread owns the temporary file: it receives chunks through a
- * queue, checksums them (CRC64, when rdbchecksum), writes, and at the end
- * appends the checksum and fsyncs.  The loop renames the file over the
+ * queue, checksums them (CRC64, when rdbchecksum; RDB only), writes, and at
+ * the end appends the checksum (RDB only) and fsyncs.  The loop renames the file over the
  * target and fsyncs the directory once the thread is done.  When the queue
  * holds more than QUEUE_HIGH bytes, slices do no scanning (the disk sets the
  * pace; pre-images are still queued). */
@@ -33,6 +38,7 @@
 #include "keyspace/db.h"
 #include "keyspace/effects.h"
 #include "keyspace/lru.h"
+#include "persist/cmd_form.h"
 #include "persist/rdb_format.h"
 #include "persist/rdb_save.h"
 #include "server/server.h"
@@ -45,6 +51,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CHUNK_BYTES (256 * 1024)
@@ -71,7 +78,8 @@ typedef struct writer {
     int closing;          /* no more chunks: finish the file */
     int finished;         /* the thread is done (result in err / ok) */
     int fd;
-    int checksum;
+    int trailer;          /* end the file with the (RDB) checksum */
+    int checksum;         /* and compute it (else the trailer is zeros, as rdbchecksum no) */
     int commit;           /* set before closing: rename the file into place once it is complete */
     const char *tmp, *path;
     uint64_t crc;
@@ -128,7 +136,7 @@ static void *writer_main(void *arg) {
         pthread_mutex_unlock(&w->mu);
         s_free(c);
     }
-    if (!failed) {
+    if (!failed && w->trailer) {
         unsigned char trailer[8];
         uint64_t crc = w->checksum ? w->crc : 0;
         for (int i = 0; i < 8; i++) trailer[i] = (unsigned char)(crc >> (8 * i));
@@ -136,6 +144,9 @@ static void *writer_main(void *arg) {
             failed = 1;
             snprintf(w->err, sizeof(w->err), "%s", strerror(errno));
         }
+    } else if (!failed && fsync(w->fd) < 0) {
+        failed = 1;
+        snprintf(w->err, sizeof(w->err), "%s", strerror(errno));
     }
     if (close(w->fd) < 0 && !failed) {
         failed = 1;
@@ -193,11 +204,48 @@ static void writer_close(writer *w) {
     pthread_mutex_unlock(&w->mu);
 }
 
+/* ---- the formats ---- */
+
+typedef struct snap_format {
+    void (*begin)(rdbw *w, const snap_req *r); /* what comes before the databases */
+    void (*select_db)(rdbw *w, int dbid, uint64_t keys, uint64_t expires);
+    void (*key)(rdbw *w, const uint8_t *entry);
+    void (*end)(rdbw *w);
+    int trailer;     /* the file ends with the CRC64 */
+    const char *ext; /* of the temporary file */
+} snap_format;
+
+static void rdb_begin(rdbw *w, const snap_req *r) {
+    rdbw_header(w, r->aof_base);
+    for (int i = 0; i < r->nfunctions; i++) { /* before the databases, as Redis 7.0 */
+        rdbw_byte(w, RDB_OPCODE_FUNCTION2);
+        rdbw_string(w, r->functions[i], r->function_lens[i]);
+    }
+}
+
+static void cmd_begin(rdbw *w, const snap_req *r) {
+    if (r->timestamp) cmdf_timestamp(w, (long long)time(NULL));
+    for (int i = 0; i < r->nfunctions; i++) cmdf_function(w, r->functions[i], r->function_lens[i]);
+}
+
+static void cmd_select(rdbw *w, int dbid, uint64_t keys, uint64_t expires) {
+    (void)keys, (void)expires;
+    cmdf_select(w, dbid);
+}
+
+static void cmd_end(rdbw *w) { (void)w; }
+
+static const snap_format formats[] = {
+    [SNAP_RDB] = {rdb_begin, rdbw_select_db, rdbw_key, rdbw_eof, 1, "rdb"},
+    [SNAP_COMMANDS] = {cmd_begin, cmd_select, cmdf_key, cmd_end, 0, "aof"},
+};
+
 /* ---- the snapshot ---- */
 
 static struct {
     int running;
     snap_req req;
+    const snap_format *fmt;
     char *path, *tmp;
     writer wr;
     rdbw out;           /* the main stream */
@@ -231,7 +279,7 @@ static void begin_db(int i) {
     rdbw *sd = &S.side[i];
     int has_early = sd->buf && sd->len;
     if (S.start_keys[i] || has_early) {
-        rdbw_select_db(&S.out, i, S.start_keys[i], S.start_expires[i]);
+        S.fmt->select_db(&S.out, i, S.start_keys[i], S.start_expires[i]);
         if (has_early) rdbw_raw(&S.out, sd->buf, sd->len);
     }
     if (sd->buf || sd->cap) rdbw_free(sd);
@@ -313,7 +361,7 @@ static int still_needed(int i, uint64_t hash) {
 }
 
 static void save_entry(rdbw *w, const uint8_t *e) {
-    rdbw_key(w, e);
+    S.fmt->key(w, e);
     S.keys++;
 }
 
@@ -449,6 +497,7 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
         snprintf(err, errlen, "Background save already in progress");
         return -1;
     }
+    const snap_format *fmt = &formats[r->format == SNAP_COMMANDS ? SNAP_COMMANDS : SNAP_RDB];
     size_t plen = strlen(r->path);
     char *tmp = s_malloc(plen + 32);
     /* temp-<pid>-<n>.rdb beside the target, like Redis's temp-<pid>.rdb */
@@ -457,9 +506,9 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
     static unsigned seq;
     if (slash) {
         slash[1] = 0;
-        sprintf(tmp, "%stemp-%d-%u.rdb", dir, (int)getpid(), ++seq);
+        sprintf(tmp, "%stemp-%d-%u.%s", dir, (int)getpid(), ++seq, fmt->ext);
     } else {
-        sprintf(tmp, "temp-%d-%u.rdb", (int)getpid(), ++seq);
+        sprintf(tmp, "temp-%d-%u.%s", (int)getpid(), ++seq, fmt->ext);
     }
     s_free(dir);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -471,6 +520,7 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
     }
     memset(&S, 0, sizeof(S));
     S.req = *r;
+    S.fmt = fmt;
     S.path = s_strdup(r->path);
     S.req.path = S.path;
     S.tmp = tmp;
@@ -486,16 +536,13 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
     pthread_mutex_init(&S.wr.mu, NULL);
     pthread_cond_init(&S.wr.cv, NULL);
     S.wr.fd = fd;
-    S.wr.checksum = srv.rdb_checksum;
+    S.wr.trailer = fmt->trailer;
+    S.wr.checksum = fmt->trailer && srv.rdb_checksum;
     S.wr.tmp = S.tmp;
     S.wr.path = S.path;
     rdbw_init(&S.out, srv.rdb_compression, CHUNK_BYTES, out_flush, NULL);
     S.out.lru_mode = lru_mode();
-    rdbw_header(&S.out, r->aof_base);
-    for (int i = 0; i < r->nfunctions; i++) { /* before the databases, as Redis 7.0 */
-        rdbw_byte(&S.out, RDB_OPCODE_FUNCTION2);
-        rdbw_string(&S.out, r->functions[i], r->function_lens[i]);
-    }
+    fmt->begin(&S.out, r);
     S.start_us = ustime();
     if (pthread_create(&S.wr.tid, NULL, writer_main, &S.wr) != 0) {
         close(fd);
@@ -516,7 +563,7 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
 
 /* Scan over: EOF, hand the rest to the writer, close it (it renames the file into place). */
 static void close_stream(void) {
-    rdbw_eof(&S.out);
+    S.fmt->end(&S.out);
     rdbw_flush(&S.out);
     pthread_mutex_lock(&S.wr.mu);
     S.wr.commit = !S.inexact;
@@ -543,7 +590,8 @@ static void finish(int ok, const char *why) {
     long long us = ustime() - S.start_us;
     if (ok)
         serverLog(LL_NOTICE, "Snapshot done: %llu keys (%llu saved before a write), %llu bytes, %.3f s",
-                  (unsigned long long)S.keys, (unsigned long long)S.early, (unsigned long long)S.wr.written + 8,
+                  (unsigned long long)S.keys, (unsigned long long)S.early,
+                  (unsigned long long)S.wr.written + (S.wr.trailer ? 8 : 0),
                   (double)us / 1e6);
     else serverLog(LL_WARNING, "Snapshot failed: %s", err);
     cleanup();
@@ -589,7 +637,7 @@ int snapshot_step(void) {
             if (S.frozen[i] == 2) {
                 rdbw *sd = &S.side[i];
                 if (sd->buf && sd->len) {
-                    rdbw_select_db(&S.out, i, S.start_keys[i], S.start_expires[i]);
+                    S.fmt->select_db(&S.out, i, S.start_keys[i], S.start_expires[i]);
                     rdbw_raw(&S.out, sd->buf, sd->len);
                 }
                 if (sd->buf || sd->cap) rdbw_free(sd);

@@ -1,6 +1,7 @@
-/* snapshot: a point-in-time RDB image of every database, taken without
- * fork() and without stopping the server (BGSAVE, SAVE, the base of an AOF
- * rewrite, a replica's full sync).
+/* snapshot: a point-in-time image of every database, taken without fork()
+ * and without stopping the server (BGSAVE, SAVE, the base of an AOF rewrite,
+ * a replica's full sync), written as an RDB file or, for the base of an AOF
+ * with aof-use-rdb-preamble no, as the commands that rebuild it.
  *
  * The event loop serializes the keyspace in small time slices, database by
  * database in hash order (keyspace/table.h's position cursor), while commands
@@ -25,14 +26,23 @@
 /* ok: 1 when the file is complete and renamed into place; err: why not. */
 typedef void snap_done_fn(void *ud, int ok, const char *err);
 
+/* What the image is written as: the serializer is the snapshot's only format-specific part (the scan, the
+ * saves before writes, the side buffers and the writer thread are shared). */
+enum {
+    SNAP_RDB = 0,     /* an RDB file (persist/rdb_save.h): header, FUNCTION2, SELECTDB, key records, EOF, CRC64 */
+    SNAP_COMMANDS = 1 /* the commands that rebuild it (persist/cmd_form.h): an AOF base with aof-use-rdb-preamble no */
+};
+
 typedef struct snap_req {
     const char *path;     /* target file (a temporary file beside it is renamed over it) */
-    int aof_base;         /* aux aof-base 1 (the base of an AOF) */
+    int format;           /* SNAP_RDB or SNAP_COMMANDS */
+    int aof_base;         /* SNAP_RDB: aux aof-base 1 (the base of an AOF) */
+    int timestamp;        /* SNAP_COMMANDS: a #TS:<unix time> annotation first (aof-timestamp-enabled) */
     int foreground;       /* SAVE: complete before snapshot_start returns */
     snap_done_fn *done;   /* called once, from the event loop (foreground: before snapshot_start returns) */
     void *ud;
-    /* Function libraries, written after the header as FUNCTION2 records (their code, as FUNCTION LOAD got
-     * it); read during snapshot_start only. */
+    /* Function libraries, written before the databases (after the header as FUNCTION2 records, or as
+     * FUNCTION LOAD commands) with their code as FUNCTION LOAD got it; read during snapshot_start only. */
     int nfunctions;
     const char *const *functions;
     const size_t *function_lens;
