@@ -31,7 +31,6 @@ typedef struct size_class {
     uint32_t size;     /* slot size in bytes */
     uint32_t slots;    /* slots per page */
     uint32_t partial;  /* first page with room, NO_PAGE if none */
-    uint32_t busy;     /* a page of this class has been filled: its next fresh pages are faulted in at once */
 } size_class;
 
 uint8_t *arena_base;
@@ -45,6 +44,9 @@ static size_class classes[MAX_CLASSES];
 static uint32_t nclasses;
 static uint8_t class_of_size[ARENA_MAX_ALLOC + 1];
 static size_t live_bytes, live_count, pages_in_use;
+static int bulk; /* arena_bulk */
+
+void arena_bulk(int on) { bulk = on; }
 
 static void build_classes(void) {
     uint32_t size = 8;
@@ -152,10 +154,10 @@ static uint32_t page_get(uint32_t c) {
         fresh = 1;
     }
     arena_pages_left--;
-    /* A class that filled a page is being loaded in bulk (RESTORE, RDB, big writes): the part of the
-     * page it will use is faulted in with one call rather than one trap per 4 KiB (the traps cost more
-     * than the zeroing on a VM).  A quiet class still commits its pages 4 KiB at a time. */
-    if (fresh && classes[c].busy) s_map_populate(arena_base + ((size_t)pg << ARENA_PAGE_SHIFT), tail);
+    /* During a bulk load the part of the page its class will use is faulted in with one call rather
+     * than one trap per 4 KiB (on a VM the traps cost more than the zeroing); otherwise pages are
+     * committed 4 KiB at a time as they are written. */
+    if (fresh && bulk) s_map_populate(arena_base + ((size_t)pg << ARENA_PAGE_SHIFT), tail);
     return pg;
 }
 
@@ -202,10 +204,7 @@ handle_t arena_alloc(size_t size) {
     }
     m->live++;
     DBG_ASSERT(m->live <= m->bump && m->bump <= classes[c].slots);
-    if (m->live == classes[c].slots) {
-        partial_unlink(c, pg);
-        classes[c].busy = 1;
-    }
+    if (m->live == classes[c].slots) partial_unlink(c, pg);
     live_bytes += classes[c].size;
     live_count++;
     return ((handle_t)pg << ARENA_SLOT_BITS) | idx;
