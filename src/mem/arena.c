@@ -44,6 +44,9 @@ static size_class classes[MAX_CLASSES];
 static uint32_t nclasses;
 static uint8_t class_of_size[ARENA_MAX_ALLOC + 1];
 static size_t live_bytes, live_count, pages_in_use;
+static int bulk; /* arena_bulk */
+
+void arena_bulk(int on) { bulk = on; }
 
 static void build_classes(void) {
     uint32_t size = 8;
@@ -134,21 +137,28 @@ static void partial_unlink(uint32_t c, uint32_t pg) {
 
 /* An empty page for class c: the pool's most recent, else a never-used one. */
 static uint32_t page_get(uint32_t c) {
+    size_t used = (size_t)classes[c].slots * classes[c].size, tail = (used + 4095) & ~(size_t)4095;
+    uint32_t pg;
+    int fresh; /* no memory committed behind the page */
     if (nfree_pages) {
-        uint32_t pg = free_pages[--nfree_pages];
-        int released = nreleased > nfree_pages;
-        if (released) nreleased = nfree_pages;
-        size_t used = (size_t)classes[c].slots * classes[c].size, tail = (used + 4095) & ~(size_t)4095;
+        pg = free_pages[--nfree_pages];
+        fresh = nreleased > nfree_pages;
+        if (fresh) nreleased = nfree_pages;
         /* A small class leaves the page's tail untouched: give back what a previous class committed there. */
-        if (!released && tail < ARENA_PAGE_SIZE)
+        if (!fresh && tail < ARENA_PAGE_SIZE)
             madvise(arena_base + ((size_t)pg << ARENA_PAGE_SHIFT) + tail, ARENA_PAGE_SIZE - tail, MADV_DONTNEED);
-        arena_pages_left--;
-        return pg;
+    } else {
+        if (npages_touched < npages_reserved && SKIPPED(npages_touched)) npages_touched++;
+        if (npages_touched >= npages_reserved) return NO_PAGE;
+        pg = npages_touched++;
+        fresh = 1;
     }
-    if (npages_touched < npages_reserved && SKIPPED(npages_touched)) npages_touched++;
-    if (npages_touched >= npages_reserved) return NO_PAGE;
     arena_pages_left--;
-    return npages_touched++;
+    /* During a bulk load the part of the page its class will use is faulted in with one call rather
+     * than one trap per 4 KiB (on a VM the traps cost more than the zeroing); otherwise pages are
+     * committed 4 KiB at a time as they are written. */
+    if (fresh && bulk) s_map_populate(arena_base + ((size_t)pg << ARENA_PAGE_SHIFT), tail);
+    return pg;
 }
 
 static void page_put(uint32_t pg) {

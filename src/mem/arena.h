@@ -76,6 +76,11 @@ extern size_t arena_headroom;     /* arena_low() below this many */
 int arena_init(size_t reserve_bytes);
 handle_t arena_alloc(size_t size);   /* size 1..ARENA_MAX_ALLOC; 0 when the region is exhausted */
 void arena_free(handle_t h);
+/* Bulk loading on (RESTORE of a big payload, RDB files): the slots about to be written fill fresh pages,
+ * so each fresh page's used part is faulted in at once instead of 4 KiB at a time (one madvise against
+ * up to 32 traps).  Off again when the load ends: the last page of each class it used may then hold
+ * committed memory not yet written, at most one page (128 KiB) per class. */
+void arena_bulk(int on);
 size_t arena_usable(handle_t h);     /* the slot size of the allocation */
 size_t arena_class_size(size_t size);
 static inline void *arena_ptr(handle_t h) {

@@ -11,6 +11,7 @@
 #include "protocol/request.h"
 #include "server/server.h"
 #include "util/mem.h"
+#include "util/debug.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,6 +25,9 @@
 #define IOBUF_LEN 16384
 #define IOBUF_MAX (64 * 1024) /* one read never carries more than ~1 ms of pipelined work */
 #define BIG_ARG 32768         /* bulks this big are read in place into a buffer grown for them */
+#define QBUF_MAP_MIN (1 << 20) /* a query buffer this big is mapped (util/mem.h s_map_resize) */
+
+static void qbuf_release(client *c);
 
 static void read_handler(int fd, void *data, int mask);
 
@@ -106,7 +110,7 @@ void client_free(client *c) {
         last->idx = c->idx;
     }
     client_forget(c);
-    cbuf_free(c->qbuf);
+    qbuf_release(c);
     cbuf_free(c->obuf);
     s_free(c->argv);
     s_free(c->argoff);
@@ -272,6 +276,42 @@ void client_process_input(client *c) {
     }
 }
 
+/* The query buffer lives on the heap while under QBUF_MAP_MIN and is mapped from then on (invariant:
+ * mapped iff qcap >= QBUF_MAP_MIN, qcap then being the mapped size): a big argument's buffer, grown
+ * as its bytes arrive, is moved by the kernel rather than copied at each doubling, and the pages it
+ * held are not faulted in again. */
+static void qbuf_resize(client *c, size_t cap) {
+    if (cap < QBUF_MAP_MIN) {
+        DBG_ASSERT(c->qcap < QBUF_MAP_MIN);
+        c->qbuf = cbuf_realloc(c->qbuf, cap);
+        c->qcap = cap;
+        return;
+    }
+    cap = s_map_size(cap);
+    if (c->qcap >= QBUF_MAP_MIN) {
+        c->qbuf = s_map_resize(c->qbuf, c->qcap, cap);
+        srv.client_buf_bytes += cap - c->qcap;
+    } else {
+        char *m = s_map_resize(NULL, 0, cap);
+        if (c->qlen) memcpy(m, c->qbuf, c->qlen);
+        cbuf_free(c->qbuf);
+        c->qbuf = m;
+        srv.client_buf_bytes += cap;
+    }
+    c->qcap = cap;
+}
+
+static void qbuf_release(client *c) {
+    if (c->qcap >= QBUF_MAP_MIN) {
+        s_map_resize(c->qbuf, c->qcap, 0);
+        srv.client_buf_bytes -= c->qcap;
+    } else {
+        cbuf_free(c->qbuf);
+    }
+    c->qbuf = NULL;
+    c->qcap = 0;
+}
+
 static void read_handler(int fd, void *data, int mask) {
     (void)mask;
     client *c = data;
@@ -307,8 +347,10 @@ static void read_handler(int fd, void *data, int mask) {
         if (big || !(c->flags & CLIENT_AUTHENTICATED)) cap = c->qlen + want; /* exact growth */
         else
             while (cap - c->qlen < want) cap *= 2;
-        c->qbuf = cbuf_realloc(c->qbuf, cap);
-        c->qcap = cap;
+        qbuf_resize(c, cap);
+        /* the pages about to be read into are faulted in together (they are what the client has
+         * already sent or is sending: a stalled client holds at most twice what it sent, unfaulted) */
+        if (big && c->qcap >= QBUF_MAP_MIN) s_map_populate(c->qbuf + c->qlen, c->qcap - c->qlen);
     }
     ssize_t n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
     if (n == 0) {
@@ -337,8 +379,7 @@ static void read_handler(int fd, void *data, int mask) {
     }
     /* A full buffer means more is waiting: read bigger next time (not for the unauthenticated). */
     if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED)) {
-        c->qbuf = cbuf_realloc(c->qbuf, c->qcap * 2);
-        c->qcap *= 2;
+        qbuf_resize(c, c->qcap * 2);
     }
     client_process_input(c);
 }
@@ -432,9 +473,7 @@ void clients_cron(void) {
         }
         /* Give back an idle client's empty query buffer. */
         if (c->qlen == 0 && c->qbuf && (c->qcap > IOBUF_LEN || now - c->last_ms > 2000)) {
-            cbuf_free(c->qbuf);
-            c->qbuf = NULL;
-            c->qcap = 0;
+            qbuf_release(c);
             c->qpeak = 0;
         }
     }

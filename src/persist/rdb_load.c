@@ -249,8 +249,32 @@ static int rd_str(rdbr *r, int slot, int copy, const char **s, size_t *len) {
     return fail(r, "unknown string encoding");
 }
 
-/* A string kept in memory the caller owns (s_malloc'd), for payloads taken over whole. */
+/* A string kept in memory the caller owns (s_malloc'd), for payloads taken over whole: an LZF string
+ * is decompressed straight into it (one pass over the bytes, not a decompression and a copy). */
 static unsigned char *rd_blob(rdbr *r, size_t *len) {
+    size_t save = r->pos;
+    uint64_t l;
+    int enc;
+    if (!rd_len_enc(r, &l, &enc)) return NULL;
+    if (enc && l == RDB_ENC_LZF) {
+        uint64_t clen, ulen;
+        if (!rd_len(r, &clen) || !rd_len(r, &ulen)) return NULL;
+        if (clen == 0 || ulen == 0 || clen > SIZE_MAX / 128 || ulen > clen * 100 + 64) {
+            fail(r, "LZF string with an impossible length");
+            return NULL;
+        }
+        const unsigned char *q = take(r, (size_t)clen);
+        if (!q) return NULL;
+        unsigned char *b = s_malloc((size_t)ulen);
+        if (lzf_decompress(q, (unsigned)clen, b, (unsigned)ulen) != ulen) {
+            s_free(b);
+            fail(r, "LZF string does not decompress");
+            return NULL;
+        }
+        *len = (size_t)ulen;
+        return b;
+    }
+    r->pos = save; /* any other form: read again by rd_str */
     const char *s;
     if (!rd_str(r, 0, 0, &s, len)) return NULL;
     unsigned char *b = s_malloc(*len ? *len : 1);
@@ -759,17 +783,18 @@ static int load_intset(rdbr *r, entry_value *v) {
     return 1;
 }
 
-/* A listpack payload copied to the heap after validation; NULL with r->err. */
+/* A listpack payload taken to the heap (rd_blob), then validated (deeply: lp_validate includes the
+ * encodings Redis itself writes, narrowest integer and length forms, exact count); NULL with r->err. */
 static unsigned char *rd_listpack(rdbr *r, const char *bad) {
-    const char *s;
     size_t n;
-    if (!rd_str(r, 0, 0, &s, &n)) return NULL;
-    /* deep: also the encodings Redis itself writes (narrowest integer and length forms, exact count) */
-    if (n > UINT32_MAX || !lp_validate((const unsigned char *)s, n, 1) || (r->deep && lp_check((const unsigned char *)s))) {
+    unsigned char *lp = rd_blob(r, &n);
+    if (!lp) return NULL;
+    if (n > UINT32_MAX || !lp_validate(lp, n, 1)) {
+        lp_free(lp);
         fail(r, bad);
         return NULL;
     }
-    return lp_from_bytes((const unsigned char *)s, n, 0);
+    return lp;
 }
 
 static int load_pairs_listpack(rdbr *r, int zset, entry_value *v) {
@@ -834,6 +859,20 @@ static int load_quicklist(rdbr *r, int v2, entry_value *v) {
                 goto err;
             }
         }
+        if (v2 && container == QUICKLIST_NODE_CONTAINER_PACKED) {
+            /* the node is taken as it is: decompressed into its own buffer, validated deeply (one walk) */
+            size_t len;
+            unsigned char *lp = rd_blob(r, &len);
+            if (!lp) goto err;
+            if (len == 0 || len > UINT32_MAX || !lp_validate(lp, len, 1)) {
+                lp_free(lp);
+                fail(r, len ? "Listpack integrity check failed." : "empty quicklist node");
+                goto err;
+            }
+            if (lp_length(lp) == 0) lp_free(lp); /* skipped, as Redis does */
+            else ql_append_lp(ql, lp);
+            continue;
+        }
         const char *s;
         size_t len;
         if (!rd_str(r, 0, 0, &s, &len)) goto err;
@@ -844,15 +883,6 @@ static int load_quicklist(rdbr *r, int v2, entry_value *v) {
         if (container == QUICKLIST_NODE_CONTAINER_PLAIN) {
             ql_push(ql, s, len, QL_TAIL);
             continue;
-        }
-        if (v2) {
-            if (len > UINT32_MAX || !lp_validate((const unsigned char *)s, len, 1) ||
-                (r->deep && lp_check((const unsigned char *)s))) {
-                fail(r, "Listpack integrity check failed.");
-                goto err;
-            }
-            if (lp_length((const unsigned char *)s) == 0) continue; /* skipped, as Redis does */
-            ql_append_lp(ql, lp_from_bytes((const unsigned char *)s, len, 0));
         } else {
             if (!zl_walk((const unsigned char *)s, len, NULL, NULL, NULL)) {
                 fail(r, "Ziplist integrity check failed.");
@@ -1091,10 +1121,12 @@ int rdb_dump_load(const unsigned char *p, size_t n, int deep, entry_value *v, co
     rdbr_init_mem(&r, p, n - 10, deep);
     r.version = (int)le(p + n - 10, 2);
     int t, ok = 0;
+    if (n >= ((size_t)1 << 20)) arena_bulk(1); /* a big value: its entries fill fresh arena pages */
     if (rd_byte(&r, &t)) {
         if (!rdb_is_object_type(t) && t != RDB_TYPE_MODULE && t != RDB_TYPE_MODULE_2) fail(&r, "unknown value type");
         else ok = rdbr_value(&r, t, v);
     }
+    arena_bulk(0);
     if (ok && v->store == VAL_INLINE && !((const unsigned char *)v->sval >= p && (const unsigned char *)v->sval < p + n)) {
         memcpy(inline_copy, v->sval, v->slen);
         v->sval = inline_copy;
@@ -1357,7 +1389,10 @@ out:
 }
 
 int rdb_load_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, char *err, size_t errlen) {
-    return load_stream_fd(fd, o, info, err, errlen);
+    arena_bulk(1);
+    int rc = load_stream_fd(fd, o, info, err, errlen);
+    arena_bulk(0);
+    return rc;
 }
 
 int rdb_load_file(const char *path, const rdb_load_opts *o, rdb_load_info *info, char *err, size_t errlen) {

@@ -505,6 +505,7 @@ zset *zs_acc_new_sized(size_t n) {
     kt_reserve(&b->t, n);
     b->cpend = n;
     b->pend = s_malloc(n * sizeof(zpend));
+    s_map_populate(b->pend, n * sizeof(zpend)); /* n is bounded by the input's bytes (the caller's check) */
     return (zset *)b;
 }
 

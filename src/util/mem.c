@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #ifndef SARDINE_NO_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -35,6 +36,7 @@ void *s_calloc(size_t size) {
 void *s_aligned(size_t align, size_t size) {
     void *p = NULL;
     if (posix_memalign(&p, align, size ? size : 1) != 0 || !p) oom(size);
+    if (size >= ((size_t)1 << 20)) s_map_populate(p, size); /* big tables: one call, not a trap per page */
     memset(p, 0, size);
     atomic_fetch_add_explicit(&heap_used, malloc_usable_size(p), memory_order_relaxed);
     return p;
@@ -65,6 +67,41 @@ void *s_memdup(const void *src, size_t len) {
     void *p = s_malloc(len);
     memcpy(p, src, len);
     return p;
+}
+
+size_t s_map_size(size_t size) {
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    return (size + pg - 1) / pg * pg;
+}
+
+void *s_map_resize(void *ptr, size_t old, size_t size) {
+    old = ptr ? s_map_size(old) : 0;
+    size = s_map_size(size);
+    void *p = NULL;
+    if (!size) {
+        if (ptr) munmap(ptr, old);
+    } else if (!ptr) {
+        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) oom(size);
+    } else {
+        p = mremap(ptr, old, size, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED) oom(size);
+    }
+    if (size >= old)
+        atomic_fetch_add_explicit(&heap_used, size - old, memory_order_relaxed);
+    else
+        atomic_fetch_sub_explicit(&heap_used, old - size, memory_order_relaxed);
+    return p;
+}
+
+void s_map_populate(void *p, size_t len) {
+#ifdef MADV_POPULATE_WRITE
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), start = (size_t)p / pg * pg;
+    madvise((void *)start, (size_t)p + len - start, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)len;
+#endif
 }
 
 size_t s_usable(void *ptr) { return ptr ? malloc_usable_size(ptr) : 0; }

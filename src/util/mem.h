@@ -19,6 +19,15 @@ void s_free(void *ptr);
 char *s_strdup(const char *s);
 void *s_memdup(const void *p, size_t len);
 size_t s_usable(void *ptr);
+/* Big buffers mapped straight from the kernel, counted in s_heap_used like heap blocks: a resize
+ * moves the pages (mremap) instead of copying the bytes, so a buffer grown step by step to tens of
+ * megabytes costs neither copies nor a second round of page faults.  ptr NULL maps, size 0 unmaps;
+ * `old` is the size the block was mapped with; sizes are rounded up to whole pages (s_map_size). */
+void *s_map_resize(void *ptr, size_t old, size_t size);
+size_t s_map_size(size_t size);
+/* Faults in [p, p+len) at once (fewer, batched page faults than touching them one by one); a
+ * no-op where the kernel cannot. */
+void s_map_populate(void *p, size_t len);
 size_t s_heap_used(void);      /* bytes the server holds on the heap now */
 const char *s_allocator_name(void);
 /* Starts the allocator's background purge thread (jemalloc), as Redis does by default. */

@@ -226,6 +226,34 @@ def test_huge_declared_bulk_length_within_limit_waits(sardine):
         #  That is not asserted; a leaner server need not copy it.)
 
 
+def test_big_bulk_arriving_in_pieces_then_pipelined(sardine):
+    """A bulk of several MiB (past the size where the query buffer is mapped and grown by moving its
+    pages) arrives in pieces: while it is incomplete the server holds about what was sent, not what was
+    declared; once complete the value is exact and the command pipelined behind it in the same
+    buffer runs too."""
+    r = sardine.client()
+    value = bytes(range(256)) * (5 * 4096 + 7)  # ~5 MiB, not a multiple of a page
+    head = b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%d\r\n" % len(value)
+    tail = b"\r\n*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n"
+    before = r.info("memory")["used_memory"]
+    with Raw(sardine.port) as c:
+        c.send(head + value[:1500000])
+        assert c.nothing_pending(0.2)
+        held = r.info("memory")["used_memory"] - before
+        if not IS_REAL_REDIS:  # Redis reserves the declared length at once
+            assert held < 4 * 1500000 + (1 << 20)  # at most doubling what arrived, never the declared 5 MiB
+        for i in range(1500000, len(value), 700001):
+            c.send(value[i:i + 700001])
+        c.send(tail)
+        expect = b"+OK\r\n$%d\r\n" % len(value) + value + b"\r\n"
+        got = b""
+        while len(got) < len(expect):
+            got += c.read_raw(len(expect) - len(got))
+        assert got == expect
+        assert c.cmd("PING") == "PONG"
+    assert r.strlen("big") == len(value)
+
+
 # ---------------------------------------------------------------------------------------------
 # Command-level errors (the connection stays open)
 # ---------------------------------------------------------------------------------------------
