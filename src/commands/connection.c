@@ -4,6 +4,7 @@
 #include "net/client.h"
 #include "protocol/reply.h"
 #include "features/multi.h"
+#include "features/pubsub.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -15,6 +16,13 @@
 void cmd_ping(client *c) {
     if (c->argc > 2) {
         reply_error(c, "ERR wrong number of arguments for 'ping' command");
+        return;
+    }
+    if ((c->flags & CLIENT_PUBSUB) && c->resp == 2) { /* subscriber mode: ["pong", arg or ""] */
+        reply_array(c, 2);
+        reply_bulk(c, "pong", 4);
+        if (c->argc == 1) reply_bulk(c, "", 0);
+        else reply_bulk(c, c->argv[1].p, c->argv[1].len);
         return;
     }
     if (c->argc == 1) reply_raw(c, "+PONG\r\n", 7);
@@ -144,6 +152,7 @@ void cmd_hello(client *c) {
 void cmd_reset(client *c) {
     multi_discard(c);
     unwatch_all_keys(c);
+    pubsub_unsubscribe_all(c);
     c->db = &srv.dbs[0];
     c->resp = 2;
     s_free(c->name);
