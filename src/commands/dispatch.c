@@ -10,6 +10,7 @@
 #include "features/eval.h"
 #include "features/functions.h"
 #include "features/multi.h"
+#include "features/notify.h"
 #include "features/pubsub.h"
 #include "features/saving.h"
 #include "keyspace/evict.h"
@@ -192,5 +193,6 @@ void dispatch_init(void) {
     functions_init(); /* function libraries */
     blocking_init();  /* blocked clients: keys announced ready */
     snapshot_init();  /* snapshots: keys announced before they change */
+    notify_init();    /* keyspace notifications */
     clients_set_hooks(&hooks);
 }

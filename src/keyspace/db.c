@@ -36,7 +36,10 @@ int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out) {
         }
     }
     if (!r.h) {
-        if (!(flags & LOOKUP_NOSTATS)) srv.stat_keyspace_misses++;
+        if (!(flags & LOOKUP_NOSTATS)) {
+            srv.stat_keyspace_misses++;
+            fx_key_miss(d, key, klen);
+        }
         if (out) {
             out->db = d;
             out->h = 0;
