@@ -103,7 +103,7 @@ void cmd_pfadd(client *c) {
     if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     if (updated) {
         hll_invalidate((uint8_t *)s->data);
-        if (f) key_changed(c, k, FX_STRING, "pfadd");
+        key_changed(c, k, FX_STRING, "pfadd");
     }
     reply_int(c, updated ? 1 : 0);
 }

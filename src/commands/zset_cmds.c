@@ -50,10 +50,15 @@ static int get_zset(client *c, const arg *k, int flags, kref *r, zset **z) {
 }
 
 /* After an in-place change: the key keeps the (moved) value, or goes away when it is empty. */
-static void written(client *c, kref *r, const arg *k, zset *z) {
+static void written(client *c, kref *r, const arg *k, zset *z, const char *event) {
     e_set_ptr(r->e, z);
+    key_changed(c, k, FX_ZSET, event); /* Redis's order: the command's event, then "del" */
     if (zs_card(z) == 0) db_delete(r);
-    else key_changed(c, k, FX_ZSET, c->cmd->name);
+}
+
+/* A store command's event: its name, GEORADIUS[_RO|BYMEMBER] ... STORE announcing "georadiusstore". */
+static const char *store_event(const client *c) {
+    return strncmp(c->cmd->name, "georadius", 9) == 0 ? "georadiusstore" : c->cmd->name;
 }
 
 /* Stores a new set under a key found missing by r's lookup. */
@@ -70,6 +75,7 @@ static void store_result(client *c, const arg *k, zset *z, size_t maxlen) {
         zs_fit(&z, maxlen);
         entry_value v = {.type = OBJ_ZSET, .store = VAL_PTR, .ptr = z};
         db_set_value(c->db, k->p, k->len, &v, -1);
+        key_changed(c, k, FX_ZSET, store_event(c));
         fx_ready(c->db, k->p, k->len);
     } else {
         zs_free(z);
@@ -252,8 +258,8 @@ static void zadd_generic(client *c, int flags) {
         else zs_free(z);
     } else {
         e_set_ptr(r.e, z);
-        if (added || updated) key_changed(c, k, FX_ZSET, (incr ? "zincr" : "zadd"));
     }
+    if (added || updated) key_changed(c, k, FX_ZSET, (incr ? "zincr" : "zadd"));
     if (nan) {
         reply_error(c, NANERR);
         goto done;
@@ -288,7 +294,7 @@ static void cmd_zrem(client *c) {
         deleted += zs_del(&z, c->argv[j].p, c->argv[j].len);
         if (zs_card(z) == 0) break;
     }
-    if (deleted) written(c, &r, &c->argv[1], z);
+    if (deleted) written(c, &r, &c->argv[1], z, "zrem");
     else e_set_ptr(r.e, z);
     reply_int(c, deleted);
 }
@@ -525,7 +531,7 @@ static void zremrange_generic(client *c, int rt) {
     }
     if (hi > lo) {
         zs_delete_range(&z, lo, hi - lo);
-        written(c, &r, &c->argv[1], z);
+        written(c, &r, &c->argv[1], z, c->cmd->name);
     }
     reply_int(c, (long long)(hi - lo));
 }
@@ -559,7 +565,7 @@ static void pop_reply(client *c, kref *r, const arg *k, zset *z, long long count
         reply_double(c, e.score);
     }
     zs_delete_range(&z, max ? card - n : 0, n);
-    written(c, r, k, z);
+    written(c, r, k, z, max ? "zpopmax" : "zpopmin");
 }
 
 /* BZPOPMIN/MAX (count < 0), ZMPOP and BZMPOP propagate as the plain pop from the key they chose, as Redis. */

@@ -124,6 +124,7 @@ static void delete_announced(kref *r, int lazy, int cls, const char *event) {
 }
 
 void db_delete(kref *r) { delete_announced(r, srv.lazyfree_lazy_server_del, FX_GENERIC, "del"); }
+void db_delete_replaced(kref *r) { delete_announced(r, srv.lazyfree_lazy_server_del, FX_GENERIC, NULL); }
 
 /* Tells the effects layer a key is about to go (it still holds its value). */
 static void announce_before(kref *r) {
