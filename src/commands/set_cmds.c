@@ -352,10 +352,11 @@ void cmd_smove(client *c) {
 
 /* Looks up argv[first .. first+n-1]; sets[i] NULL when missing.  -1 after a WRONGTYPE reply, else the number missing. */
 static int load_sets(client *c, int first, int n, int write, void **sets) {
+    (void)write; /* the sources of a STORE form are read lookups too, as in Redis (misses counted, "keymiss") */
     int missing = 0;
     for (int i = 0; i < n; i++) {
         kref r;
-        int f = lookup_set(c, &c->argv[first + i], write ? LOOKUP_NOSTATS : 0, &r);
+        int f = lookup_set(c, &c->argv[first + i], 0, &r);
         if (f < 0) return -1;
         sets[i] = f ? e_ptr(r.e) : NULL;
         missing += !f;

@@ -926,7 +926,7 @@ static void setop_generic(client *c, const arg *dst, int numidx, int opk, int ca
     int j = numidx + 1;
     for (long long i = 0; i < setnum; i++, j++) {
         kref r;
-        if (db_lookup(c->db, c->argv[j].p, c->argv[j].len, dst ? LOOKUP_NOSTATS : 0, &r)) {
+        if (db_lookup(c->db, c->argv[j].p, c->argv[j].len, 0, &r)) {
             int t = e_type(r.e);
             if (t != OBJ_ZSET && t != OBJ_SET) {
                 s_free(src);
