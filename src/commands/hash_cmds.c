@@ -45,7 +45,8 @@ static void commit(client *c, kref *r, int found, void *h) {
     /* Redis's event: the command's name, HMSET and HSETNX announce "hset" */
     const char *ev = c->cmd->name;
     if (!strcmp(ev, "hmset") || !strcmp(ev, "hsetnx")) ev = "hset";
-    key_changed(c, k, FX_HASH, ev);
+    if (found) key_changed(c, k, FX_HASH, ev);
+    else key_event(c, k, FX_HASH, ev); /* the new key was counted */
 }
 
 static void reply_arity_error(client *c) {
@@ -127,8 +128,12 @@ void cmd_hdel(client *c) {
     }
     if (h != e_ptr(r.e)) e_set_ptr(r.e, h);
     if (deleted) {
-        key_changed(c, &c->argv[1], FX_HASH, "hdel");
-        if (hash_len(h) == 0) db_delete(&r);
+        if (hash_len(h) == 0) {
+            key_event(c, &c->argv[1], FX_HASH, "hdel"); /* the delete counts the change */
+            db_delete(&r);
+        } else {
+            key_changed(c, &c->argv[1], FX_HASH, "hdel");
+        }
     }
     reply_int(c, deleted);
 }

@@ -103,7 +103,8 @@ void cmd_pfadd(client *c) {
     if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     if (updated) {
         hll_invalidate((uint8_t *)s->data);
-        key_changed(c, k, FX_STRING, "pfadd");
+        if (f) key_changed(c, k, FX_STRING, "pfadd");
+        else key_event(c, k, FX_STRING, "pfadd"); /* the new key was counted */
     }
     reply_int(c, updated ? 1 : 0);
 }

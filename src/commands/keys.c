@@ -92,8 +92,8 @@ static void rename_generic(client *c, int nx) {
         db_delete_replaced(&d);
     }
     move_key(&r, c->db, dst);
-    key_changed(c, src, FX_GENERIC, "rename_from");
-    key_changed(c, dst, FX_GENERIC, "rename_to");
+    key_event(c, src, FX_GENERIC, "rename_from");
+    key_event(c, dst, FX_GENERIC, "rename_to");
     if (nx) reply_int(c, 1);
     else reply_ok(c);
 }
@@ -135,7 +135,7 @@ void cmd_copy(client *c) {
     }
     handle_t h = entry_build(dst->p, dst->len, ttl, lru_initial(), &v);
     db_add(target, dst->p, dst->len, kt_hash(dst->p, dst->len), h);
-    fx_key(target, dst->p, dst->len, FX_GENERIC, "copy_to");
+    fx_event(target, dst->p, dst->len, FX_GENERIC, "copy_to");
     reply_int(c, 1);
 }
 
@@ -165,8 +165,8 @@ void cmd_move(client *c) {
         return;
     }
     move_key(&r, target, k);
-    key_changed(c, k, FX_GENERIC, "move_from");
-    fx_key(target, k->p, k->len, FX_GENERIC, "move_to");
+    key_event(c, k, FX_GENERIC, "move_from");
+    fx_event(target, k->p, k->len, FX_GENERIC, "move_to");
     reply_int(c, 1);
 }
 

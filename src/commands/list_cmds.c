@@ -61,8 +61,12 @@ static void store_new(client *c, kref *r, const arg *k, quicklist *ql) {
 
 /* After removing elements: announces Redis's event, then deletes the key of an emptied list ("del"). */
 static void removed(client *c, kref *r, const arg *k, quicklist *ql, const char *event) {
-    key_changed(c, k, FX_LIST, event);
-    if (ql->count == 0) db_delete(r);
+    if (ql->count == 0) {
+        key_event(c, k, FX_LIST, event); /* the delete counts the change */
+        db_delete(r);
+    } else {
+        key_changed(c, k, FX_LIST, event);
+    }
 }
 
 /* Redis's events for the ends of a list. */
@@ -140,8 +144,12 @@ static void push_generic(client *c, int where, int only_existing) {
     if (!f) ql = tlist_new();
     for (int j = 2; j < c->argc; j++) ql_push(ql, c->argv[j].p, c->argv[j].len, where);
     long long n = (long long)ql->count;
-    if (!f) store_new(c, &r, k, ql);
-    key_changed(c, k, FX_LIST, push_event(where));
+    if (!f) {
+        store_new(c, &r, k, ql);
+        key_event(c, k, FX_LIST, push_event(where));
+    } else {
+        key_changed(c, k, FX_LIST, push_event(where));
+    }
     reply_int(c, n);
 }
 
@@ -450,12 +458,17 @@ static void move_generic(client *c, int from, int to) {
         dst = tlist_new();
         ql_push(dst, e.p, e.len, to);
         store_new(c, &rd, dk, dst);
+        key_event(c, dk, FX_LIST, push_event(to));
     } else {
         ql_push(dst, e.p, e.len, to);
+        key_changed(c, dk, FX_LIST, push_event(to));
     }
-    key_changed(c, dk, FX_LIST, push_event(to));
-    key_changed(c, sk, FX_LIST, pop_event(from));
-    if (src->count == 0) db_delete_key(c->db, sk->p, sk->len);
+    if (src->count == 0) {
+        key_event(c, sk, FX_LIST, pop_event(from));
+        db_delete_key(c->db, sk->p, sk->len);
+    } else {
+        key_changed(c, sk, FX_LIST, pop_event(from));
+    }
     reply_bulk(c, e.p, e.len);
     elem_copy_free(&e);
 }

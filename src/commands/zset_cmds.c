@@ -52,8 +52,12 @@ static int get_zset(client *c, const arg *k, int flags, kref *r, zset **z) {
 /* After an in-place change: the key keeps the (moved) value, or goes away when it is empty. */
 static void written(client *c, kref *r, const arg *k, zset *z, const char *event) {
     e_set_ptr(r->e, z);
-    key_changed(c, k, FX_ZSET, event); /* Redis's order: the command's event, then "del" */
-    if (zs_card(z) == 0) db_delete(r);
+    if (zs_card(z) == 0) { /* Redis's order: the command's event, then "del" (which counts the change) */
+        key_event(c, k, FX_ZSET, event);
+        db_delete(r);
+    } else {
+        key_changed(c, k, FX_ZSET, event);
+    }
 }
 
 /* A store command's event: its name, GEORADIUS[_RO|BYMEMBER] ... STORE announcing "georadiusstore". */
@@ -75,7 +79,7 @@ static void store_result(client *c, const arg *k, zset *z, size_t maxlen) {
         zs_fit(&z, maxlen);
         entry_value v = {.type = OBJ_ZSET, .store = VAL_PTR, .ptr = z};
         db_set_value(c->db, k->p, k->len, &v, -1);
-        key_changed(c, k, FX_ZSET, store_event(c));
+        key_event(c, k, FX_ZSET, store_event(c));
         fx_ready(c->db, k->p, k->len);
     } else {
         zs_free(z);
@@ -254,12 +258,16 @@ static void zadd_generic(client *c, int flags) {
         }
     }
     if (!found) {
-        if (zs_card(z)) store_new(c, &r, k, z);
-        else zs_free(z);
+        if (zs_card(z)) {
+            store_new(c, &r, k, z);
+            key_event(c, k, FX_ZSET, (incr ? "zincr" : "zadd")); /* the new key was counted */
+        } else {
+            zs_free(z);
+        }
     } else {
         e_set_ptr(r.e, z);
+        if (added || updated) key_changed(c, k, FX_ZSET, (incr ? "zincr" : "zadd"));
     }
-    if (added || updated) key_changed(c, k, FX_ZSET, (incr ? "zincr" : "zadd"));
     if (nan) {
         reply_error(c, NANERR);
         goto done;
