@@ -90,3 +90,31 @@ def test_lazy_expiry_events(sardine, oracle):
     compare(sides, [["SET", "e", "1", "PX", "1"], ["LPUSH", "el", "x"], ["PEXPIRE", "el", "1"]])
     time.sleep(0.02)
     compare(sides, [["GET", "e"], ["LLEN", "el"], ["EXISTS", "e"]])
+
+
+def test_evicted_and_expired_by_the_server(sardine):
+    """Sardine alone (which keys go is the server's choice): eviction and the active expiry cycle publish
+    "evicted" and "expired" as Redis does."""
+    r = Raw(sardine.port)
+    assert r.cmd("CONFIG", "SET", "notify-keyspace-events", "Eex") == "OK"
+    sub = Raw(sardine.port)
+    sub.send(encode("SUBSCRIBE", "__keyevent@0__:evicted", "__keyevent@0__:expired"))
+    sub.reply(), sub.reply()
+    r.cmd("SET", "short", "1", "PX", "1")
+    used = int([l for l in r.cmd("INFO", "memory").decode().split("\r\n") if l.startswith("used_memory:")][0][12:])
+    r.cmd("CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+    r.cmd("CONFIG", "SET", "maxmemory", str(used + 400 * 1024))
+    for i in range(2000):
+        r.cmd("SET", "big%d" % i, "x" * 1024)
+    r.cmd("CONFIG", "SET", "maxmemory", "0")
+    seen = set()
+    deadline = time.time() + 5
+    while seen != {b"evicted", b"expired"} and time.time() < deadline:
+        sub.send(encode("PING"))
+        while True:
+            m = sub.reply()
+            if m == [b"pong", b""]:
+                break
+            seen.add(m[1].split(b":")[1])
+        time.sleep(0.05)
+    assert seen == {b"evicted", b"expired"}
