@@ -298,3 +298,16 @@ def test_slow_subscriber_is_disconnected(make_sardine):
     r.set("still", "serving")
     assert r.get("still") == b"serving"
     slow.close()
+
+
+def test_client_list_and_kill_by_type(sardine):
+    s = Raw(sardine.port)
+    s.cmd("SUBSCRIBE", "x")
+    r = sardine.client()
+    pubsub = r.execute_command("CLIENT", "LIST", "TYPE", "pubsub").decode().splitlines()
+    normal = r.execute_command("CLIENT", "LIST", "TYPE", "normal").decode().splitlines()
+    assert len(pubsub) == 1 and " sub=1 " in pubsub[0] and " flags=P " in pubsub[0]
+    assert all(" sub=0 " in l for l in normal) and len(normal) == 1
+    assert r.execute_command("CLIENT", "KILL", "TYPE", "normal") == 0  # skips itself, spares the subscriber
+    assert r.execute_command("CLIENT", "KILL", "TYPE", "pubsub") == 1
+    assert r.pubsub_numsub("x") == [(b"x", 0)]
