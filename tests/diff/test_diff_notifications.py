@@ -118,3 +118,24 @@ def test_evicted_and_expired_by_the_server(sardine):
             seen.add(m[1].split(b":")[1])
         time.sleep(0.05)
     assert seen == {b"evicted", b"expired"}
+
+
+# Commands the generators do not reach, one after another on a few keys: SORT/GEO stores, stream groups,
+# emptied containers, TTL changes, COPY/RENAME, MOVE-like list moves.
+EVENT_TOUR = [["RPUSH","l","3","1","2"],["SORT","l","STORE","dst"],["SORT","nol","STORE","dst"],["DUMP","l"],
+ ["SET","s","v","GET"],["GETDEL","s"],["SET","e","1"],["EXPIRE","e","-5"],["MSET","a","1","b","2"],["DEL","a","b","zz"],
+ ["HSET","h","f","1","g","2"],["HDEL","h","f","g"],["RPUSH","q","a","a"],["LREM","q","0","a"],
+ ["ZADD","z","0","a","0","b"],["ZREMRANGEBYLEX","z","-","+"],["XADD","x","1-1","f","v"],["XGROUP","CREATE","x","g","0"],
+ ["XREADGROUP","GROUP","g","c","STREAMS","x",">"],["XACK","x","g","1-1"],["XGROUP","DESTROY","x","g"],["XDEL","x","1-1"],
+ ["SETRANGE","n","0",""],["SET","t","1","EX","100"],["PERSIST","t"],["EXPIRE","t","100"],["EXPIRE","t","50","LT"],
+ ["LPUSH","m","a"],["LSET","m","0","b"],["LINSERT","m","BEFORE","b","c"],["RPOPLPUSH","m","m"],["LMOVE","m","m2","LEFT","RIGHT"],
+ ["SADD","ss","1"],["SMOVE","ss","ss2","1"],["INCRBYFLOAT","f","1.5"],["HINCRBYFLOAT","h2","f","1.5"],
+ ["GEOADD","geo","13.36","38.11","pa"],["GEOSEARCHSTORE","gd","geo","FROMLONLAT","13","38","BYRADIUS","500","km"],
+ ["GEORADIUS","geo","13","38","500","km","STORE","gr"],["COPY","l","l2"],["COPY","l","l2","REPLACE"],["RENAME","l2","l3"],
+ ["PFADD","hl"],["PFMERGE","hl2","hl"],["SETBIT","bb","7","1"],["BITFIELD","bb","SET","u8","0","1"],["APPEND","ap","x"],
+ ["ZINCRBY","zz2","1","m"],["ZPOPMIN","zz2"],["XTRIM","x","MAXLEN","0"],["XSETID","x","5-5"],
+ ["UNLINK","l3"],["FLUSHALL"]]
+
+
+def test_event_tour(sardine, oracle):
+    compare([Side(sardine, "KEAnm"), Side(oracle, "KEAnm")], EVENT_TOUR)
