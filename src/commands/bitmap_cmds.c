@@ -380,6 +380,7 @@ void cmd_bitop(client *c) {
         }
         entry_value v = {.type = OBJ_STRING, .store = VAL_PTR, .ptr = res};
         db_set_value(c->db, dest->p, dest->len, &v, -1);
+        key_event(c, dest, FX_STRING, "set");
     } else {
         db_delete_key(c->db, dest->p, dest->len);
     }

@@ -41,6 +41,12 @@ static inline void key_changed(client *c, const arg *k, int cls, const char *eve
     fx_key(c->db, k->p, k->len, cls, event);
 }
 
+/* The event name of a change a generic write (db_set_value*, db_set_ttl, a new key, a delete) announces
+ * and counts itself: notified to listeners without counting the change twice. */
+static inline void key_event(client *c, const arg *k, int cls, const char *event) {
+    fx_event(c->db, k->p, k->len, cls, event);
+}
+
 /* MIGRATE's connection cache: closes the connections unused for more than 10 seconds (the cron calls it). */
 void migrate_close_idle(void);
 

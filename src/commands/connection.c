@@ -4,6 +4,7 @@
 #include "net/client.h"
 #include "protocol/reply.h"
 #include "features/multi.h"
+#include "features/pubsub.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -15,6 +16,13 @@
 void cmd_ping(client *c) {
     if (c->argc > 2) {
         reply_error(c, "ERR wrong number of arguments for 'ping' command");
+        return;
+    }
+    if ((c->flags & CLIENT_PUBSUB) && c->resp == 2) { /* subscriber mode: ["pong", arg or ""] */
+        reply_array(c, 2);
+        reply_bulk(c, "pong", 4);
+        if (c->argc == 1) reply_bulk(c, "", 0);
+        else reply_bulk(c, c->argv[1].p, c->argv[1].len);
         return;
     }
     if (c->argc == 1) reply_raw(c, "+PONG\r\n", 7);
@@ -144,6 +152,7 @@ void cmd_hello(client *c) {
 void cmd_reset(client *c) {
     multi_discard(c);
     unwatch_all_keys(c);
+    pubsub_unsubscribe_all(c);
     c->db = &srv.dbs[0];
     c->resp = 2;
     s_free(c->name);
@@ -190,7 +199,8 @@ void cmd_client_list(client *c) {
         if (arg_is(&c->argv[2], "type") && c->argc == 4) {
             const arg *t = &c->argv[3];
             if (arg_is(t, "normal")) type_filter = 1;
-            else if (arg_is(t, "replica") || arg_is(t, "slave") || arg_is(t, "master") || arg_is(t, "pubsub"))
+            else if (arg_is(t, "pubsub")) type_filter = 3;
+            else if (arg_is(t, "replica") || arg_is(t, "slave") || arg_is(t, "master"))
                 type_filter = 2;
             else {
                 reply_errorf(c, "ERR Unknown client type '%.*s'", (int)t->len, t->p);
@@ -217,6 +227,7 @@ void cmd_client_list(client *c) {
     for (size_t i = 0; i < srv.nclients; i++) {
         client *cl = srv.clients[i];
         if (type_filter == 2) continue;
+        if (type_filter && client_class(cl) != (type_filter == 3 ? COB_PUBSUB : COB_NORMAL)) continue;
         if (ids) {
             int hit = 0;
             for (int j = 0; j < nids; j++) hit |= ids[j] == cl->id;
@@ -267,7 +278,8 @@ void cmd_client_kill(client *c) {
             }
         } else if (arg_is(o, "type")) {
             if (arg_is(v, "normal")) type = 1;
-            else if (arg_is(v, "replica") || arg_is(v, "slave") || arg_is(v, "master") || arg_is(v, "pubsub")) type = 2;
+            else if (arg_is(v, "pubsub")) type = 3;
+            else if (arg_is(v, "replica") || arg_is(v, "slave") || arg_is(v, "master")) type = 2;
             else {
                 reply_errorf(c, "ERR Unknown client type '%.*s'", (int)v->len, v->p);
                 return;
@@ -297,6 +309,7 @@ void cmd_client_kill(client *c) {
         if (cl->flags & CLIENT_CLOSE_ASAP) continue;
         if (id && cl->id != (uint64_t)id) continue;
         if (type == 2) continue;
+        if (type && client_class(cl) != (type == 3 ? COB_PUBSUB : COB_NORMAL)) continue;
         if (addr && !(strlen(cl->addr) == addr->len && memcmp(cl->addr, addr->p, addr->len) == 0)) continue;
         if (laddr && !(strlen(cl->laddr) == laddr->len && memcmp(cl->laddr, laddr->p, laddr->len) == 0)) continue;
         if (cl == c && skipme) continue;

@@ -1,6 +1,7 @@
 /* dispatch: see dispatch.h. */
 #include "commands/dispatch.h"
 #include "commands/call.h"
+#include "commands/commands.h"
 #include "commands/propagate.h"
 #include "mem/arena.h"
 #include "persist/aof.h"
@@ -9,6 +10,8 @@
 #include "features/eval.h"
 #include "features/functions.h"
 #include "features/multi.h"
+#include "features/notify.h"
+#include "features/pubsub.h"
 #include "features/saving.h"
 #include "keyspace/evict.h"
 #include "persist/snapshot.h"
@@ -70,6 +73,13 @@ static uint32_t script_aware_flags(client *c, command *cmd) {
     return eval_command_flags(c, cmd);
 }
 
+/* What a RESP2 client in subscriber mode may run. */
+static int allowed_when_subscribed(const command *cmd) {
+    cmd_proc *p = cmd->proc;
+    return p == cmd_ping || p == cmd_subscribe || p == cmd_ssubscribe || p == cmd_unsubscribe || p == cmd_sunsubscribe ||
+           p == cmd_psubscribe || p == cmd_punsubscribe || p == cmd_quit || p == cmd_reset;
+}
+
 int process_command(client *c) {
     command *cmd = command_lookup(c->argv, c->argc);
     c->cmd = cmd;
@@ -128,6 +138,15 @@ int process_command(client *c) {
         reject(c, cmd, msg);
         return 1;
     }
+    if ((c->flags & CLIENT_PUBSUB) && c->resp == 2 && !allowed_when_subscribed(cmd)) {
+        char msg[256];
+        snprintf(msg, sizeof(msg),
+                 "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                 "this context",
+                 cmd->fullname);
+        reject(c, cmd, msg);
+        return 1;
+    }
     if (srv.paused_until_ms && !(c->flags & CLIENT_MULTI)) {
         int affected = srv.pause_all || (script_aware_flags(c, cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)) ||
                        (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE | CMD_MAY_REPLICATE));
@@ -155,6 +174,7 @@ static void client_leaving(client *c) {
     unwatch_all_keys(c);
     multi_discard(c);
     blocking_unblock(c);
+    pubsub_unsubscribe_all(c);
 }
 
 static const client_hooks hooks = {
@@ -173,5 +193,6 @@ void dispatch_init(void) {
     functions_init(); /* function libraries */
     blocking_init();  /* blocked clients: keys announced ready */
     snapshot_init();  /* snapshots: keys announced before they change */
+    notify_init();    /* keyspace notifications */
     clients_set_hooks(&hooks);
 }

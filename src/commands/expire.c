@@ -66,6 +66,7 @@ static void expire_generic(client *c, long long base, int seconds) {
         prop_rewrite_del(c, &c->argv[1]);
     } else {
         db_set_ttl(&r, when);
+        key_event(c, &c->argv[1], FX_GENERIC, "expire");
         /* as Redis: PEXPIREAT with the absolute time, the NX/XX/GT/LT flags kept */
         char ms[24];
         arg stackv[8], *v = c->argc <= 8 ? stackv : s_malloc(sizeof(arg) * (size_t)c->argc);
@@ -111,5 +112,6 @@ void cmd_persist(client *c) {
         return;
     }
     db_set_ttl(&r, -1);
+    key_event(c, &c->argv[1], FX_GENERIC, "persist");
     reply_int(c, 1);
 }

@@ -436,6 +436,7 @@ static void store_results(client *c, const arg *dst, const geo_res *res, size_t 
     zs_fit(&z, maxlen);
     entry_value v = {.type = OBJ_ZSET, .store = VAL_PTR, .ptr = z};
     db_set_value(c->db, dst->p, dst->len, &v, -1);
+    key_event(c, dst, FX_ZSET, strncmp(c->cmd->name, "georadius", 9) == 0 ? "georadiusstore" : "geosearchstore");
 }
 
 static void georadius_generic(client *c, int src, int flags) {

@@ -39,10 +39,14 @@ static void commit(client *c, kref *r, int found, void *h) {
     if (!found) {
         entry_value v = {.type = OBJ_HASH, .store = VAL_PTR, .ptr = h};
         db_set_value_at(r, k->p, k->len, &v, -1);
-        return;
+    } else if (e_ptr(r->e) != h) {
+        e_set_ptr(r->e, h);
     }
-    if (e_ptr(r->e) != h) e_set_ptr(r->e, h);
-    key_changed(c, k, FX_HASH, c->cmd->name);
+    /* Redis's event: the command's name, HMSET and HSETNX announce "hset" */
+    const char *ev = c->cmd->name;
+    if (!strcmp(ev, "hmset") || !strcmp(ev, "hsetnx")) ev = "hset";
+    if (found) key_changed(c, k, FX_HASH, ev);
+    else key_event(c, k, FX_HASH, ev); /* the new key was counted */
 }
 
 static void reply_arity_error(client *c) {
@@ -124,8 +128,12 @@ void cmd_hdel(client *c) {
     }
     if (h != e_ptr(r.e)) e_set_ptr(r.e, h);
     if (deleted) {
-        if (hash_len(h) == 0) db_delete(&r);
-        else key_changed(c, &c->argv[1], FX_HASH, "hdel");
+        if (hash_len(h) == 0) {
+            key_event(c, &c->argv[1], FX_HASH, "hdel"); /* the delete counts the change */
+            db_delete(&r);
+        } else {
+            key_changed(c, &c->argv[1], FX_HASH, "hdel");
+        }
     }
     reply_int(c, deleted);
 }

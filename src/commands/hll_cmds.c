@@ -104,6 +104,7 @@ void cmd_pfadd(client *c) {
     if (updated) {
         hll_invalidate((uint8_t *)s->data);
         if (f) key_changed(c, k, FX_STRING, "pfadd");
+        else key_event(c, k, FX_STRING, "pfadd"); /* the new key was counted */
     }
     reply_int(c, updated ? 1 : 0);
 }

@@ -89,9 +89,11 @@ static void rename_generic(client *c, int nx) {
             reply_int(c, 0);
             return;
         }
-        db_delete(&d);
+        db_delete_replaced(&d);
     }
     move_key(&r, c->db, dst);
+    key_event(c, src, FX_GENERIC, "rename_from");
+    key_event(c, dst, FX_GENERIC, "rename_to");
     if (nx) reply_int(c, 1);
     else reply_ok(c);
 }
@@ -129,10 +131,11 @@ void cmd_copy(client *c) {
             reply_int(c, 0);
             return;
         }
-        db_delete(&d);
+        db_delete_replaced(&d);
     }
     handle_t h = entry_build(dst->p, dst->len, ttl, lru_initial(), &v);
     db_add(target, dst->p, dst->len, kt_hash(dst->p, dst->len), h);
+    fx_event(target, dst->p, dst->len, FX_GENERIC, "copy_to");
     reply_int(c, 1);
 }
 
@@ -162,6 +165,8 @@ void cmd_move(client *c) {
         return;
     }
     move_key(&r, target, k);
+    key_event(c, k, FX_GENERIC, "move_from");
+    fx_event(target, k->p, k->len, FX_GENERIC, "move_to");
     reply_int(c, 1);
 }
 

@@ -59,11 +59,19 @@ static void store_new(client *c, kref *r, const arg *k, quicklist *ql) {
     key_ready(c, k);
 }
 
-/* After removing elements: deletes the key of an emptied list, or records the change. */
-static void removed(client *c, kref *r, const arg *k, quicklist *ql) {
-    if (ql->count == 0) db_delete(r);
-    else key_changed(c, k, FX_LIST, c->cmd->name);
+/* After removing elements: announces Redis's event, then deletes the key of an emptied list ("del"). */
+static void removed(client *c, kref *r, const arg *k, quicklist *ql, const char *event) {
+    if (ql->count == 0) {
+        key_event(c, k, FX_LIST, event); /* the delete counts the change */
+        db_delete(r);
+    } else {
+        key_changed(c, k, FX_LIST, event);
+    }
 }
+
+/* Redis's events for the ends of a list. */
+static const char *pop_event(int where) { return where == QL_HEAD ? "lpop" : "rpop"; }
+static const char *push_event(int where) { return where == QL_HEAD ? "lpush" : "rpush"; }
 
 static void reply_val(client *c, const lp_val *v) {
     if (v->s) reply_bulk(c, v->s, v->len);
@@ -136,8 +144,12 @@ static void push_generic(client *c, int where, int only_existing) {
     if (!f) ql = tlist_new();
     for (int j = 2; j < c->argc; j++) ql_push(ql, c->argv[j].p, c->argv[j].len, where);
     long long n = (long long)ql->count;
-    if (!f) store_new(c, &r, k, ql);
-    else key_changed(c, k, FX_LIST, c->cmd->name);
+    if (!f) {
+        store_new(c, &r, k, ql);
+        key_event(c, k, FX_LIST, push_event(where));
+    } else {
+        key_changed(c, k, FX_LIST, push_event(where));
+    }
     reply_int(c, n);
 }
 
@@ -210,7 +222,7 @@ static void pop_generic(client *c, int where) {
         reply_val(c, &v);
         ql_pop(ql, where);
     }
-    removed(c, &r, k, ql);
+    removed(c, &r, k, ql, pop_event(where));
 }
 
 void cmd_lpop(client *c) { pop_generic(c, QL_HEAD); }
@@ -389,7 +401,7 @@ void cmd_lrem(client *c) {
         }
     }
     ql_iter_done(&it);
-    if (n) removed(c, &r, k, ql);
+    if (n) removed(c, &r, k, ql, "lrem");
     reply_int(c, (long long)n);
 }
 
@@ -418,7 +430,7 @@ void cmd_ltrim(client *c) {
     }
     ql_del_range(ql, 0, (size_t)ltrim);
     ql_del_range(ql, ql->count - (size_t)rtrim, (size_t)rtrim);
-    removed(c, &r, k, ql);
+    removed(c, &r, k, ql, "ltrim");
     reply_ok(c);
 }
 
@@ -446,12 +458,17 @@ static void move_generic(client *c, int from, int to) {
         dst = tlist_new();
         ql_push(dst, e.p, e.len, to);
         store_new(c, &rd, dk, dst);
+        key_event(c, dk, FX_LIST, push_event(to));
     } else {
         ql_push(dst, e.p, e.len, to);
-        key_changed(c, dk, FX_LIST, c->cmd->name);
+        key_changed(c, dk, FX_LIST, push_event(to));
     }
-    if (src->count == 0) db_delete_key(c->db, sk->p, sk->len);
-    else key_changed(c, sk, FX_LIST, c->cmd->name);
+    if (src->count == 0) {
+        key_event(c, sk, FX_LIST, pop_event(from));
+        db_delete_key(c->db, sk->p, sk->len);
+    } else {
+        key_changed(c, sk, FX_LIST, pop_event(from));
+    }
     reply_bulk(c, e.p, e.len);
     elem_copy_free(&e);
 }
@@ -508,7 +525,7 @@ static int mpop_keys(client *c, const arg *keys, long long numkeys, int where, l
         reply_array(c, 2);
         reply_bulk(c, keys[j].p, keys[j].len);
         pop_range_reply(c, ql, where, count);
-        removed(c, &r, &keys[j], ql);
+        removed(c, &r, &keys[j], ql, pop_event(where));
         propagate_pop(c, where, &keys[j], count);
         return 1;
     }
@@ -542,7 +559,7 @@ static void bpop_generic(client *c, int where) {
         reply_bulk(c, k->p, k->len);
         reply_val(c, &v);
         ql_pop(ql, where);
-        removed(c, &r, k, ql);
+        removed(c, &r, k, ql, pop_event(where));
         propagate_pop(c, where, k, -1);
         return;
     }

@@ -53,6 +53,7 @@ void cmd_sadd(client *c) {
     for (int i = 2; i < c->argc; i++) added += set_add(&s, c->argv[i].p, c->argv[i].len);
     if (!f) {
         store_new(&r, k, s);
+        key_event(c, k, FX_SET, "sadd"); /* the new key was counted */
     } else {
         if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
         if (added) key_changed(c, k, FX_SET, "sadd");
@@ -77,8 +78,12 @@ void cmd_srem(client *c) {
     }
     if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     if (removed) {
-        if (set_len(s) == 0) db_delete(&r);
-        else key_changed(c, k, FX_SET, "srem");
+        if (set_len(s) == 0) {
+            key_event(c, k, FX_SET, "srem"); /* the delete counts the change */
+            db_delete(&r);
+        } else {
+            key_changed(c, k, FX_SET, "srem");
+        }
     }
     reply_int(c, removed);
 }
@@ -246,8 +251,12 @@ void cmd_spop(client *c) {
         pop_one(c, &s, pp);
         popped_done(pp);
         if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
-        if (set_len(s) == 0) db_delete(&r);
-        else key_changed(c, k, FX_SET, "spop");
+        if (set_len(s) == 0) {
+            key_event(c, k, FX_SET, "spop");
+            db_delete(&r);
+        } else {
+            key_changed(c, k, FX_SET, "spop");
+        }
         return;
     }
     long long count;
@@ -274,6 +283,7 @@ void cmd_spop(client *c) {
         } else {
             set_foreach(s, emit_bulk, c);
         }
+        key_event(c, k, FX_SET, "spop");
         db_delete(&r);
         prop_rewrite_del(c, k);
         return;
@@ -329,13 +339,18 @@ void cmd_smove(client *c) {
         return;
     }
     if (s != e_ptr(rs.e)) e_set_ptr(rs.e, s);
-    if (set_len(s) == 0) db_delete(&rs);
-    else key_changed(c, src, FX_SET, "srem");
+    if (set_len(s) == 0) {
+        key_event(c, src, FX_SET, "srem");
+        db_delete(&rs);
+    } else {
+        key_changed(c, src, FX_SET, "srem");
+    }
     fd = lookup_set(c, dst, LOOKUP_NOSTATS | LOOKUP_NOTOUCH, &rd); /* after the delete above */
     if (!fd) {
         void *d = set_create_for(ele->p, ele->len);
         set_add(&d, ele->p, ele->len);
         store_new(&rd, dst, d);
+        key_event(c, dst, FX_SET, "sadd");
     } else {
         void *d = e_ptr(rd.e);
         if (set_add(&d, ele->p, ele->len)) {
@@ -350,10 +365,11 @@ void cmd_smove(client *c) {
 
 /* Looks up argv[first .. first+n-1]; sets[i] NULL when missing.  -1 after a WRONGTYPE reply, else the number missing. */
 static int load_sets(client *c, int first, int n, int write, void **sets) {
+    (void)write; /* the sources of a STORE form are read lookups too, as in Redis (misses counted, "keymiss") */
     int missing = 0;
     for (int i = 0; i < n; i++) {
         kref r;
-        int f = lookup_set(c, &c->argv[first + i], write ? LOOKUP_NOSTATS : 0, &r);
+        int f = lookup_set(c, &c->argv[first + i], 0, &r);
         if (f < 0) return -1;
         sets[i] = f ? e_ptr(r.e) : NULL;
         missing += !f;
@@ -397,6 +413,7 @@ static void store_result(client *c, void *res) {
     if (n) {
         entry_value v = {.type = OBJ_SET, .store = VAL_PTR, .ptr = res};
         db_set_value(c->db, dst->p, dst->len, &v, -1);
+        key_event(c, dst, FX_SET, c->cmd->name);
     } else {
         if (res) set_free(res);
         kref r;

@@ -498,6 +498,7 @@ static void sort_generic(client *c, int readonly) {
         if (outlen) {
             entry_value ev = {.type = OBJ_LIST, .store = VAL_PTR, .ptr = dst};
             db_set_value(c->db, o.storekey->p, o.storekey->len, &ev, -1);
+            key_event(c, o.storekey, FX_LIST, "sortstore");
             dst = NULL;
         } else {
             db_delete_key(c->db, o.storekey->p, o.storekey->len);

@@ -127,6 +127,8 @@ static void set_generic(client *c, const arg *key, const arg *val, int flags, lo
     if (!found) r.h = 0;
     entry_value v = str_value(val->p, val->len);
     db_set_value_at(&r, key->p, key->len, &v, (flags & SET_KEEPTTL) ? -2 : (flags & SET_ANY_EXPIRE) ? when : -1);
+    key_event(c, key, FX_STRING, "set");
+    if (flags & SET_ANY_EXPIRE) key_event(c, key, FX_GENERIC, "expire");
     if (flags & SET_ANY_EXPIRE) { /* relative and second-based expiries propagate as one absolute form */
         char ms[24];
         int n = snprintf(ms, sizeof(ms), "%lld", when);
@@ -154,6 +156,7 @@ void cmd_setnx(client *c) {
     }
     entry_value v = str_value(c->argv[2].p, c->argv[2].len);
     db_set_value(c->db, c->argv[1].p, c->argv[1].len, &v, -1);
+    key_event(c, &c->argv[1], FX_STRING, "set");
     reply_int(c, 1);
 }
 
@@ -199,9 +202,11 @@ void cmd_getex(client *c) {
         prop_rewrite_del(c, &c->argv[1]);
     } else if (flags & SET_ANY_EXPIRE) {
         db_set_ttl(&r, when);
+        key_event(c, &c->argv[1], FX_GENERIC, "expire");
         prop_rewrite_pexpireat(c, &c->argv[1], when);
     } else if ((flags & SET_PERSIST) && e_has_ttl(r.e)) {
         db_set_ttl(&r, -1);
+        key_event(c, &c->argv[1], FX_GENERIC, "persist");
         arg pv[2] = {{(char *)"PERSIST", 7}, c->argv[1]};
         prop_rewrite(c, 2, pv);
     }
@@ -233,6 +238,7 @@ static void mset_generic(client *c, int nx) {
     for (int i = 1; i < c->argc; i += 2) {
         entry_value v = str_value(c->argv[i + 1].p, c->argv[i + 1].len);
         db_set_value(c->db, c->argv[i].p, c->argv[i].len, &v, -1);
+        key_event(c, &c->argv[i], FX_STRING, "set");
     }
     if (nx) reply_int(c, 1);
     else reply_ok(c);
@@ -248,6 +254,7 @@ void cmd_append(client *c) {
     if (!f) {
         entry_value v = str_value(add->p, add->len);
         db_set_value(c->db, k->p, k->len, &v, -1);
+        key_event(c, k, FX_STRING, "append");
         reply_int(c, (long long)add->len);
         return;
     }
@@ -271,6 +278,7 @@ void cmd_append(client *c) {
     s->data[s->len] = 0;
     entry_value v = {.type = OBJ_STRING, .store = VAL_PTR, .ptr = s};
     db_set_value(c->db, k->p, k->len, &v, -2);
+    key_event(c, k, FX_STRING, "append");
     reply_int(c, (long long)s->len);
 }
 
@@ -315,6 +323,7 @@ static void incr_generic(client *c, long long by) {
     entry_value nv = {.type = OBJ_STRING, .store = VAL_INT, .ival = v};
     if (!f) r.h = 0;
     db_set_value_at(&r, k->p, k->len, &nv, -2);
+    key_event(c, k, FX_STRING, "incrby");
     reply_int(c, v);
 }
 
@@ -365,6 +374,7 @@ void cmd_incrbyfloat(client *c) {
     if (n > EMBSTR_MAX) nv = str_raw_value(out, (size_t)n);
     if (!f) r.h = 0;
     db_set_value_at(&r, k->p, k->len, &nv, -2);
+    key_event(c, k, FX_STRING, "incrbyfloat");
     /* The sum as text, so that a replica does not redo the floating-point arithmetic. */
     const char *pv[4] = {"SET", k->p, out, "KEEPTTL"};
     size_t pl[4] = {3, k->len, (size_t)n, 7};
@@ -420,6 +430,7 @@ void cmd_setrange(client *c) {
         memcpy(s->data + off, val->p, val->len);
         entry_value v = {.type = OBJ_STRING, .store = VAL_PTR, .ptr = s};
         db_set_value(c->db, k->p, k->len, &v, -1);
+        key_event(c, k, FX_STRING, "setrange");
         reply_int(c, (long long)s->len);
         return;
     }
@@ -448,6 +459,7 @@ void cmd_setrange(client *c) {
     memcpy(s->data + off, val->p, val->len);
     entry_value v = {.type = OBJ_STRING, .store = VAL_PTR, .ptr = s};
     db_set_value(c->db, k->p, k->len, &v, -2);
+    key_event(c, k, FX_STRING, "setrange");
     reply_int(c, (long long)newlen);
 }
 

@@ -12,6 +12,7 @@
 #include "features/eval.h"
 #include "features/functions.h"
 #include "features/multi.h"
+#include "features/pubsub.h"
 #include "features/saving.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -107,6 +108,15 @@ static command function_subs[] = {
     {"help", cmd_function_help},
     {0}};
 
+static command pubsub_subs[] = {
+    {"channels", cmd_pubsub_channels},
+    {"numsub", cmd_pubsub_numsub},
+    {"numpat", cmd_pubsub_numpat},
+    {"shardchannels", cmd_pubsub_shardchannels},
+    {"shardnumsub", cmd_pubsub_shardnumsub},
+    {"help", cmd_pubsub_help},
+    {0}};
+
 command core_commands[] = {
     /* strings */
     {"get", cmd_get},
@@ -175,6 +185,16 @@ command core_commands[] = {
     {"discard", cmd_discard},
     {"watch", cmd_watch},
     {"unwatch", cmd_unwatch},
+    /* pub/sub */
+    {"subscribe", cmd_subscribe},
+    {"unsubscribe", cmd_unsubscribe},
+    {"psubscribe", cmd_psubscribe},
+    {"punsubscribe", cmd_punsubscribe},
+    {"ssubscribe", cmd_ssubscribe},
+    {"sunsubscribe", cmd_sunsubscribe},
+    {"publish", cmd_publish},
+    {"spublish", cmd_spublish},
+    {"pubsub", NULL, pubsub_subs},
     /* scripting */
     {"eval", cmd_eval},
     {"evalsha", cmd_evalsha},

@@ -50,10 +50,19 @@ static int get_zset(client *c, const arg *k, int flags, kref *r, zset **z) {
 }
 
 /* After an in-place change: the key keeps the (moved) value, or goes away when it is empty. */
-static void written(client *c, kref *r, const arg *k, zset *z) {
+static void written(client *c, kref *r, const arg *k, zset *z, const char *event) {
     e_set_ptr(r->e, z);
-    if (zs_card(z) == 0) db_delete(r);
-    else key_changed(c, k, FX_ZSET, c->cmd->name);
+    if (zs_card(z) == 0) { /* Redis's order: the command's event, then "del" (which counts the change) */
+        key_event(c, k, FX_ZSET, event);
+        db_delete(r);
+    } else {
+        key_changed(c, k, FX_ZSET, event);
+    }
+}
+
+/* A store command's event: its name, GEORADIUS[_RO|BYMEMBER] ... STORE announcing "georadiusstore". */
+static const char *store_event(const client *c) {
+    return strncmp(c->cmd->name, "georadius", 9) == 0 ? "georadiusstore" : c->cmd->name;
 }
 
 /* Stores a new set under a key found missing by r's lookup. */
@@ -70,6 +79,7 @@ static void store_result(client *c, const arg *k, zset *z, size_t maxlen) {
         zs_fit(&z, maxlen);
         entry_value v = {.type = OBJ_ZSET, .store = VAL_PTR, .ptr = z};
         db_set_value(c->db, k->p, k->len, &v, -1);
+        key_event(c, k, FX_ZSET, store_event(c));
         fx_ready(c->db, k->p, k->len);
     } else {
         zs_free(z);
@@ -248,8 +258,12 @@ static void zadd_generic(client *c, int flags) {
         }
     }
     if (!found) {
-        if (zs_card(z)) store_new(c, &r, k, z);
-        else zs_free(z);
+        if (zs_card(z)) {
+            store_new(c, &r, k, z);
+            key_event(c, k, FX_ZSET, (incr ? "zincr" : "zadd")); /* the new key was counted */
+        } else {
+            zs_free(z);
+        }
     } else {
         e_set_ptr(r.e, z);
         if (added || updated) key_changed(c, k, FX_ZSET, (incr ? "zincr" : "zadd"));
@@ -288,7 +302,7 @@ static void cmd_zrem(client *c) {
         deleted += zs_del(&z, c->argv[j].p, c->argv[j].len);
         if (zs_card(z) == 0) break;
     }
-    if (deleted) written(c, &r, &c->argv[1], z);
+    if (deleted) written(c, &r, &c->argv[1], z, "zrem");
     else e_set_ptr(r.e, z);
     reply_int(c, deleted);
 }
@@ -525,7 +539,7 @@ static void zremrange_generic(client *c, int rt) {
     }
     if (hi > lo) {
         zs_delete_range(&z, lo, hi - lo);
-        written(c, &r, &c->argv[1], z);
+        written(c, &r, &c->argv[1], z, c->cmd->name);
     }
     reply_int(c, (long long)(hi - lo));
 }
@@ -559,7 +573,7 @@ static void pop_reply(client *c, kref *r, const arg *k, zset *z, long long count
         reply_double(c, e.score);
     }
     zs_delete_range(&z, max ? card - n : 0, n);
-    written(c, r, k, z);
+    written(c, r, k, z, max ? "zpopmax" : "zpopmin");
 }
 
 /* BZPOPMIN/MAX (count < 0), ZMPOP and BZMPOP propagate as the plain pop from the key they chose, as Redis. */
@@ -920,7 +934,7 @@ static void setop_generic(client *c, const arg *dst, int numidx, int opk, int ca
     int j = numidx + 1;
     for (long long i = 0; i < setnum; i++, j++) {
         kref r;
-        if (db_lookup(c->db, c->argv[j].p, c->argv[j].len, dst ? LOOKUP_NOSTATS : 0, &r)) {
+        if (db_lookup(c->db, c->argv[j].p, c->argv[j].len, 0, &r)) {
             int t = e_type(r.e);
             if (t != OBJ_ZSET && t != OBJ_SET) {
                 s_free(src);

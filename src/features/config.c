@@ -1,5 +1,6 @@
 /* config: see config.h. */
 #include "features/config.h"
+#include "features/notify.h"
 #include "commands/commands.h"
 #include "net/listen.h"
 #include "persist/aof.h"
@@ -68,7 +69,7 @@ typedef struct cfg {
     char *(*get)(void);
 } cfg;
 
-static stored st_notify, st_replicaof,
+static stored st_replicaof,
     st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
     st_replica_ro,
    
@@ -89,6 +90,8 @@ int config_rdbchecksum(void) { return srv.rdb_checksum; }
 static int set_bind(const char **argv, int argc, const char **err);
 static char *get_bind(void);
 static int set_cob(const char **argv, int argc, const char **err);
+static int set_notify(const char **argv, int argc, const char **err);
+static char *get_notify(void);
 static char *get_cob(void);
 static int set_dir(const char **argv, int argc, const char **err);
 static int set_appendonly(const char **argv, int argc, const char **err);
@@ -177,7 +180,7 @@ static cfg table[] = {
     {"no-appendfsync-on-rewrite", NULL, T_BOOL, 0, &aofc.no_fsync_on_rewrite, 0, 0, "no"},
     {"aof-load-truncated", NULL, T_BOOL, 0, &aofc.load_truncated, 0, 0, "yes"},
     {"dbfilename", NULL, T_SPECIAL, F_PROTECTED, NULL, 0, 0, "dump.rdb", NULL, set_dbfilename, get_dbfilename},
-    STORED("notify-keyspace-events", st_notify, ""),
+    {"notify-keyspace-events", NULL, T_SPECIAL, 0, NULL, 0, 0, "", NULL, set_notify, get_notify},
     STORED_F("replicaof", st_replicaof, "", F_IMMUTABLE),
     STORED("masterauth", st_masterauth, ""),
     STORED_NUM("io-threads", st_io_threads, "1", F_IMMUTABLE, 1, 128),
@@ -559,6 +562,27 @@ static char *get_appenddirname(void) { return s_strdup(aofc.dirname ? aofc.dirna
 static char *get_dir(void) {
     char buf[4096];
     if (!getcwd(buf, sizeof(buf))) buf[0] = 0;
+    return s_strdup(buf);
+}
+
+/* notify-keyspace-events: the classes' letters, Redis's flags and canonical text (features/notify.h). */
+static int set_notify(const char **argv, int argc, const char **err) {
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    int f = notify_flags_parse(argv[0]);
+    if (f < 0) {
+        *err = "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+        return 0;
+    }
+    srv.notify_keyspace_events = f;
+    return 1;
+}
+
+static char *get_notify(void) {
+    char buf[32];
+    notify_flags_string(srv.notify_keyspace_events, buf);
     return s_strdup(buf);
 }
 

@@ -13,6 +13,7 @@
 #include "features/blocking.h"
 #include "features/eval.h"
 #include "features/functions.h"
+#include "features/pubsub.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -243,7 +244,7 @@ char *server_info_text(int argc, arg *argv) {
                   "expired_keys:%lld\r\nexpired_stale_perc:%.2f\r\nexpired_time_cap_reached_count:%lld\r\n"
                   "expire_cycle_cpu_milliseconds:0\r\nevicted_keys:%lld\r\nevicted_clients:0\r\n"
                   "total_eviction_exceeded_time:%lld\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\n"
-                  "keyspace_misses:%lld\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\n"
+                  "keyspace_misses:%lld\r\npubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n"
                   "latest_fork_usec:%lld\r\ntotal_forks:%lld\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
                   "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
                   "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
@@ -257,7 +258,8 @@ char *server_info_text(int argc, arg *argv) {
                   srv.stat_net_output_bytes, (double)in / 1024, (double)out / 1024, srv.stat_rejected_conn,
                   srv.stat_expiredkeys, (double)srv.stat_expired_stale_perc_x100 / 100,
                   srv.stat_expired_time_cap_reached, srv.stat_evictedkeys, srv.stat_evictions_time_us / 1000,
-                  srv.stat_keyspace_hits, srv.stat_keyspace_misses, saving_get_stats()->latest_fork_usec,
+                  srv.stat_keyspace_hits, srv.stat_keyspace_misses, pubsub_channels_count(), pubsub_patterns_count(),
+                  pubsub_shard_channels_count(), saving_get_stats()->latest_fork_usec,
                   saving_get_stats()->total_forks, srv.stat_unexpected_error_replies,
                   srv.stat_total_error_replies, srv.stat_io_reads, srv.stat_io_writes,
                   srv.stat_client_qbuf_limit_disconnections, srv.stat_client_outbuf_limit_disconnections,

@@ -36,7 +36,10 @@ int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out) {
         }
     }
     if (!r.h) {
-        if (!(flags & LOOKUP_NOSTATS)) srv.stat_keyspace_misses++;
+        if (!(flags & LOOKUP_NOSTATS)) {
+            srv.stat_keyspace_misses++;
+            fx_key_miss(d, key, klen);
+        }
         if (out) {
             out->db = d;
             out->h = 0;
@@ -121,6 +124,7 @@ static void delete_announced(kref *r, int lazy, int cls, const char *event) {
 }
 
 void db_delete(kref *r) { delete_announced(r, srv.lazyfree_lazy_server_del, FX_GENERIC, "del"); }
+void db_delete_replaced(kref *r) { delete_announced(r, srv.lazyfree_lazy_server_del, FX_GENERIC, NULL); }
 
 /* Tells the effects layer a key is about to go (it still holds its value). */
 static void announce_before(kref *r) {

@@ -60,6 +60,9 @@ void db_replace(kref *r, handle_t h);
 handle_t db_detach(kref *r);
 /* Deletes the key with its value. */
 void db_delete(kref *r);
+/* The same for a key about to be replaced by the running command (RENAME, COPY REPLACE): announced without
+ * an event name, as Redis notifies no "del" there (the command names its own events). */
+void db_delete_replaced(kref *r);
 int db_delete_key(db *d, const char *key, size_t klen);
 /* Deletes a key chosen by eviction (stats, WATCH, lazyfree-lazy-eviction). */
 void db_evict(kref *r);

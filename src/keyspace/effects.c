@@ -30,6 +30,16 @@ void fx_key(db *d, const char *key, size_t klen, int cls, const char *event) {
         if (listeners[i]->key_changed) listeners[i]->key_changed(listeners[i]->ud, d, key, klen, cls, event);
 }
 
+void fx_event(db *d, const char *key, size_t klen, int cls, const char *event) {
+    for (int i = 0; i < nlisteners; i++)
+        if (listeners[i]->key_changed) listeners[i]->key_changed(listeners[i]->ud, d, key, klen, cls, event);
+}
+
+void fx_key_miss(db *d, const char *key, size_t klen) {
+    for (int i = 0; i < nlisteners; i++)
+        if (listeners[i]->key_miss) listeners[i]->key_miss(listeners[i]->ud, d, key, klen);
+}
+
 void fx_ready(db *d, const char *key, size_t klen) {
     for (int i = 0; i < nlisteners; i++)
         if (listeners[i]->key_ready) listeners[i]->key_ready(listeners[i]->ud, d, key, klen);

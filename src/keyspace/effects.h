@@ -53,6 +53,8 @@ typedef struct fx_listener {
     void (*key_before)(void *ud, struct db *d, const char *key, size_t klen);
     /* A key changed (event may be NULL: "modified", its event named by a separate call). */
     void (*key_changed)(void *ud, struct db *d, const char *key, size_t klen, int cls, const char *event);
+    /* A lookup of a key found nothing (keyspace_misses counted): keyspace notifications' "keymiss". */
+    void (*key_miss)(void *ud, struct db *d, const char *key, size_t klen);
     /* A key received elements a blocked client may be waiting for. */
     void (*key_ready)(void *ud, struct db *d, const char *key, size_t klen);
     /* A database is about to be emptied (FLUSHDB/FLUSHALL). */
@@ -71,6 +73,12 @@ int fx_before_wanted(void);
 void fx_before_want(int on);
 void fx_key(struct db *d, const char *key, size_t klen, int cls, const char *event);
 void fx_ready(struct db *d, const char *key, size_t klen);
+/* Names the event of a change already announced (and counted in srv.dirty) by a generic write of db.c
+ * (db_set_value, db_set_ttl, db_add ...) or about to be by a delete: listeners see it, srv.dirty does not
+ * move again. */
+void fx_event(struct db *d, const char *key, size_t klen, int cls, const char *event);
+/* A lookup missed (no change: not counted in srv.dirty, WATCH unaffected). */
+void fx_key_miss(struct db *d, const char *key, size_t klen);
 void fx_flushing(struct db *d);
 void fx_swapping(struct db *a, struct db *b);
 #endif

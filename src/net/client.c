@@ -5,6 +5,7 @@
  * layers above are told of requests and of clients going away (net/ never
  * calls up into commands/). */
 #include "net/client.h"
+#include "util/dict.h"
 #include "net/eventloop.h"
 #include "server/server.h"
 #include "util/mem.h"
@@ -74,12 +75,9 @@ void client_forget(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) remove_from(closing, nclosing, c);
 }
 
-/* The client-output-buffer-limit class.  Sardine has no replicas or subscribers yet: when they land,
- * they answer COB_REPLICA / COB_PUBSUB here and every limit check follows. */
-int client_class(const client *c) {
-    (void)c;
-    return COB_NORMAL;
-}
+/* The client-output-buffer-limit class: a client with subscriptions is a pubsub client, as in Redis.
+ * Sardine has no replicas yet: when they land, they answer COB_REPLICA here. */
+int client_class(const client *c) { return (c->flags & CLIENT_PUBSUB) ? COB_PUBSUB : COB_NORMAL; }
 
 int client_check_output_limits(client *c) {
     if (c->flags & CLIENT_CLOSE_ASAP) return 1;
@@ -108,8 +106,11 @@ int client_check_output_limits(client *c) {
     return 1;
 }
 
+static size_t set_count(const dict *d) { return d ? d->count : 0; }
+
 char *client_info_line(client *c) {
     char flags[16], *f = flags;
+    if (c->flags & CLIENT_PUBSUB) *f++ = 'P';
     if (c->flags & CLIENT_MULTI) *f++ = 'x';
     if (c->flags & CLIENT_BLOCKED) *f++ = 'b';
     if (c->flags & CLIENT_DIRTY_CAS) *f++ = 'd';
@@ -130,11 +131,12 @@ char *client_info_line(client *c) {
     size_t need = 512 + (c->name ? strlen(c->name) : 0);
     char *s = s_malloc(need);
     snprintf(s, need,
-             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=0 psub=0 ssub=0 "
+             "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%lld multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu "
              "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
-             (now - c->last_ms) / 1000, flags, c->db->id, (c->flags & CLIENT_MULTI) ? c->mcount : -1,
+             (now - c->last_ms) / 1000, flags, c->db->id, set_count(c->ps_sets[0]), set_count(c->ps_sets[1]),
+             set_count(c->ps_sets[2]), (c->flags & CLIENT_MULTI) ? c->mcount : -1,
              c->qlen - c->qstart, c->qcap - c->qlen, c->argv_bytes, c->qcap, c->qpeak, c->olen - c->opos,
              c->olen > 16384 ? c->ocap : 0, tot, events, cmd_fullname(c), c->resp);
     return s;

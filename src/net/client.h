@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include "keyspace/db.h"
 
+struct dict;
+
 enum {
     CLIENT_CLOSE_ASAP = 1 << 0,
     CLIENT_CLOSE_AFTER_REPLY = 1 << 1,
@@ -50,6 +52,8 @@ enum {
     CLIENT_READ_PAUSED = 1 << 19,   /* unauthenticated with output pending: not reading until it drains */
     CLIENT_APPLY_STREAM = 1 << 20,  /* applies a propagated stream: keys never expire under it */
     CLIENT_PROTECTED = 1 << 21,     /* its command runs the loop from inside (a busy script): not read, written or freed */
+    CLIENT_PUBSUB = 1 << 22,        /* has subscriptions (features/pubsub.h): the pubsub output class, RESP2 subscriber mode */
+    CLIENT_PUSHING = 1 << 23,       /* a push message is being written: sent even under CLIENT REPLY OFF/SKIP, as Redis */
 };
 
 typedef struct arg {
@@ -110,6 +114,8 @@ typedef struct client {
     int bargc, bkeys_n, btimeout_reply, reblocked;
     long long bdeadline;
     db *bdb;
+    /* pub/sub (features/pubsub.c): the client's channels, patterns and shard channels, NULL when none */
+    struct dict *ps_sets[3];
 } client;
 
 /* What the layers above net/ do with clients, registered once at startup (app/main.c): net/

@@ -9,6 +9,7 @@
 #include <string.h>
 
 int reply_enabled(const client *c) {
+    if (c->flags & CLIENT_PUSHING) return !(c->flags & CLIENT_CLOSE_ASAP) && c->fd != -2;
     return !(c->flags & (CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_CLOSE_ASAP)) && c->fd != -2;
 }
 

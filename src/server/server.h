@@ -106,6 +106,7 @@ typedef struct server {
     long long cronloops;
     long long dirty;
     int in_exec;                   /* executing a MULTI/EXEC body */
+    int notify_keyspace_events;    /* notify-keyspace-events: the enabled classes (features/notify.h) */
     int keep_expired;              /* applying a propagated stream: lookups never expire keys (db.h) */
     int no_touch;                  /* the running command's client is in CLIENT NO-TOUCH mode (lru.h) */
     size_t watched_keys;           /* total watched keys over all dbs */

@@ -1,0 +1,46 @@
+/* pubsub: channels, patterns and shard channels; PUBLISH and the subscriber commands.
+ *
+ * Registries (see pubsub.c for the layout):
+ * - channels and shard channels: a map name -> channel; a channel holds its
+ *   subscribers in an array, so PUBLISH costs the subscribers it reaches;
+ * - each client keeps its own subscriptions as a set (client->ps_sets[]),
+ *   keyed by the channel object, whose value is the client's slot in the
+ *   channel's array: unsubscribing one is O(1), all of them is linear in the
+ *   client's own subscriptions;
+ * - patterns: the same map and arrays, and a byte trie of each pattern's
+ *   literal prefix (the bytes before its first glob metacharacter), so a
+ *   message tests only the patterns whose prefix its channel starts with,
+ *   found in O(length of the channel).
+ * A client with any subscription carries CLIENT_PUBSUB: in RESP2 it may then
+ * only run (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET, and its
+ * output limit is the pubsub class's. */
+#ifndef SARDINE_PUBSUB_H
+#define SARDINE_PUBSUB_H
+#include <stddef.h>
+#include "net/client.h"
+
+/* Delivers message to the subscribers of channel (and of matching patterns unless shard);
+ * returns how many clients received it. */
+long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen, int shard);
+/* Drops every subscription of c (RESET, disconnect), without replies. */
+void pubsub_unsubscribe_all(client *c);
+/* INFO: pubsub_channels, pubsub_patterns, pubsubshard_channels. */
+size_t pubsub_channels_count(void);
+size_t pubsub_patterns_count(void);
+size_t pubsub_shard_channels_count(void);
+
+void cmd_subscribe(client *c);
+void cmd_unsubscribe(client *c);
+void cmd_psubscribe(client *c);
+void cmd_punsubscribe(client *c);
+void cmd_ssubscribe(client *c);
+void cmd_sunsubscribe(client *c);
+void cmd_publish(client *c);
+void cmd_spublish(client *c);
+void cmd_pubsub_channels(client *c);
+void cmd_pubsub_numsub(client *c);
+void cmd_pubsub_numpat(client *c);
+void cmd_pubsub_shardchannels(client *c);
+void cmd_pubsub_shardnumsub(client *c);
+void cmd_pubsub_help(client *c);
+#endif
