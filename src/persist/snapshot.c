@@ -65,15 +65,23 @@
 
 typedef struct chunk {
     struct chunk *next;
-    size_t len;
+    size_t len, cap;
     unsigned char data[];
 } chunk;
+
+/* Chunks of POOL_CAP bytes go back to a pool once written instead of being freed: allocating and freeing
+ * a quarter megabyte per slice made the allocator return and re-fault pages on the loop thread (pauses of
+ * several ms on a VM where page faults are dear).  The pool holds what the queue can hold. */
+#define POOL_CAP (CHUNK_BYTES * 2)
+#define POOL_MAX (QUEUE_HIGH / POOL_CAP + 4)
 
 typedef struct writer {
     pthread_t tid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     chunk *head, *tail;
+    chunk *pool;          /* written chunks of POOL_CAP bytes, for reuse */
+    size_t npool;
     size_t queued;        /* bytes waiting */
     int closing;          /* no more chunks: finish the file */
     int finished;         /* the thread is done (result in err / ok) */
@@ -133,8 +141,14 @@ static void *writer_main(void *arg) {
         }
         pthread_mutex_lock(&w->mu);
         w->queued -= c->len;
+        int keep = c->cap == POOL_CAP && w->npool < POOL_MAX;
+        if (keep) {
+            c->next = w->pool;
+            w->pool = c;
+            w->npool++;
+        }
         pthread_mutex_unlock(&w->mu);
-        s_free(c);
+        if (!keep) s_free(c);
     }
     if (!failed && w->trailer) {
         unsigned char trailer[8];
@@ -170,7 +184,20 @@ static void *writer_main(void *arg) {
 
 static void writer_push(writer *w, const unsigned char *p, size_t n) {
     if (!n) return;
-    chunk *c = s_malloc(sizeof(chunk) + n);
+    chunk *c = NULL;
+    if (n <= POOL_CAP) {
+        pthread_mutex_lock(&w->mu);
+        if ((c = w->pool)) {
+            w->pool = c->next;
+            w->npool--;
+        }
+        pthread_mutex_unlock(&w->mu);
+    }
+    if (!c) {
+        size_t cap = n <= POOL_CAP ? POOL_CAP : n;
+        c = s_malloc(sizeof(chunk) + cap);
+        c->cap = cap;
+    }
     c->next = NULL;
     c->len = n;
     memcpy(c->data, p, n);
@@ -486,6 +513,11 @@ static void cleanup(void) {
     s_free(S.start_expires);
     s_free(S.path);
     s_free(S.tmp);
+    while (S.wr.pool) {
+        chunk *c = S.wr.pool;
+        S.wr.pool = c->next;
+        s_free(c);
+    }
     pthread_mutex_destroy(&S.wr.mu);
     pthread_cond_destroy(&S.wr.cv);
     memset(&S, 0, sizeof(S));
