@@ -485,6 +485,19 @@ static size_t size_hint(const uint8_t *e) {
     return obj_bytes(e_type(e), e_ptr(e)) + 64;
 }
 
+/* A DUMP payload's footer: the RDB version (2 bytes LE) and the CRC64 of everything before it (8 bytes
+ * LE).  Hands the writer's buffer over as the payload. */
+static unsigned char *dump_footer(rdbw *w, size_t *len) {
+    unsigned char *p = reserve(w, 2 + 8);
+    p[0] = RDB_VERSION & 0xff;
+    p[1] = RDB_VERSION >> 8;
+    w->len += 2;
+    put_u64le(p + 2, crc64(0, w->buf, w->len));
+    w->len += 8;
+    *len = w->len;
+    return w->buf;
+}
+
 unsigned char *rdb_dump_functions(int n, const char *const *codes, const size_t *lens, size_t *len) {
     rdbw w;
     rdbw_init(&w, srv.rdb_compression, 0, NULL, NULL);
@@ -492,14 +505,7 @@ unsigned char *rdb_dump_functions(int n, const char *const *codes, const size_t 
         rdbw_byte(&w, RDB_OPCODE_FUNCTION2);
         rdbw_string(&w, codes[i], lens[i]);
     }
-    unsigned char *p = reserve(&w, 2 + 8);
-    p[0] = RDB_VERSION & 0xff;
-    p[1] = RDB_VERSION >> 8;
-    w.len += 2;
-    put_u64le(p + 2, crc64(0, w.buf, w.len));
-    w.len += 8;
-    *len = w.len;
-    return w.buf;
+    return dump_footer(&w, len);
 }
 
 unsigned char *rdb_dump_payload(const uint8_t *entry, size_t *len) {
@@ -507,12 +513,5 @@ unsigned char *rdb_dump_payload(const uint8_t *entry, size_t *len) {
     rdbw_init(&w, srv.rdb_compression, 0, NULL, NULL);
     reserve(&w, size_hint(entry));
     rdbw_value(&w, entry);
-    unsigned char *p = reserve(&w, 2 + 8);
-    p[0] = RDB_VERSION & 0xff;
-    p[1] = RDB_VERSION >> 8;
-    w.len += 2;
-    put_u64le(p + 2, crc64(0, w.buf, w.len));
-    w.len += 8;
-    *len = w.len;
-    return w.buf;
+    return dump_footer(&w, len);
 }
