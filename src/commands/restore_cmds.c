@@ -8,17 +8,107 @@
  * REPLACE the old value is dropped first.  A TTL already in the past creates
  * nothing (and, with REPLACE of an existing key, deletes it: propagated as
  * DEL); a relative TTL is propagated as an absolute one with ABSTTL, so a
- * replica or the AOF gets the same deadline. */
+ * replica or the AOF gets the same deadline.
+ *
+ * Big payloads (restore_bg_min bytes and more, of a type persist/bgbuild.h builds) are checked and
+ * built on a worker thread: the client waits (CLIENT_BGWAIT; its later input is read, not run) while
+ * the event loop serves everyone else, and when the value is ready the command is run again from the
+ * start with that value in hand.  Everything the command decides from the keyspace (BUSYKEY, the old
+ * value under REPLACE, the TTL against the clock) is decided at that second run, so the RESTORE takes
+ * effect atomically at that moment, as if it had arrived then.  The arguments point into the query
+ * buffer the client held when the command was parsed, taken over whole (client_take_qbuf) so that the
+ * payload is never copied; a client that leaves meanwhile leaves the buffer to the wait record, freed
+ * when the worker is done.  Inside MULTI/EXEC, scripts and applied streams the value is built inline. */
 #include "commands/commands.h"
+#include "commands/call.h"
+#include "commands/restore_cmds.h"
 #include "features/config.h"
 #include "commands/propagate.h"
 #include "keyspace/db.h"
 #include "keyspace/lru.h"
+#include "features/blocking.h"
+#include "persist/bgbuild.h"
 #include "persist/rdb_load.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numconv.h"
+
+static size_t restore_bg_min = (size_t)256 << 10;
+
+void restore_set_bg_min(size_t n) { restore_bg_min = n; }
+
+/* Drops a value not used after all: a big one is freed in the background, as a deleted key's. */
+static void discard(entry_value *v) {
+    if (v->store == VAL_PTR && v->ptr && v->type != OBJ_STRING) {
+        value_free(v->type, v->ptr);
+        v->ptr = NULL;
+    }
+    rdb_value_discard(v);
+}
+
+typedef struct restore_wait {
+    client *c; /* NULL once the client is gone */
+    qblock block;
+    arg *argv;
+    int argc;
+    struct command *cmd;
+    db *db;
+} restore_wait;
+
+static bgbuild *resumed; /* the finished build, during the command's second run */
+
+static void restore_resume(bgbuild *b, void *ud) {
+    restore_wait *w = ud;
+    client *c = w->c;
+    if (c) {
+        arg *saved = c->argv;
+        int saved_argc = c->argc;
+        db *saved_db = c->db;
+        c->argv = w->argv;
+        c->argc = w->argc;
+        c->db = w->db;
+        c->bgwait = NULL;
+        c->flags &= ~CLIENT_BGWAIT;
+        resumed = b;
+        client *prev = srv.current_client;
+        srv.current_client = c;
+        call(c, w->cmd);
+        srv.current_client = prev;
+        resumed = NULL;
+        c->argv = saved;
+        c->argc = saved_argc;
+        c->db = saved_db;
+    }
+    bgbuild_free(b);
+    s_free(w->argv);
+    qblock_free(w->block);
+    s_free(w);
+    if (c && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) client_process_input(c);
+}
+
+void restore_client_gone(client *c) {
+    restore_wait *w = c->bgwait;
+    if (!w) return;
+    w->c = NULL;
+    c->bgwait = NULL;
+    c->flags &= ~CLIENT_BGWAIT;
+}
+
+/* Hands the payload to the worker and leaves the client waiting (see the top of the file). */
+static void restore_in_background(client *c, const arg *payload, int deep) {
+    restore_wait *w = s_calloc(sizeof(*w));
+    w->c = c;
+    w->cmd = c->cmd;
+    w->db = c->db;
+    w->argc = c->argc;
+    w->argv = s_malloc(sizeof(arg) * (size_t)c->argc);
+    memcpy(w->argv, c->argv, sizeof(arg) * (size_t)c->argc);
+    w->block = client_take_qbuf(c);
+    c->bgwait = w;
+    c->flags |= CLIENT_BGWAIT;
+    bgbuild_start((const unsigned char *)payload->p, payload->len, deep, restore_resume, w);
+}
 
 static void restore_generic(client *c) {
     long long ttl, freq = -1, idle = -1;
@@ -61,18 +151,34 @@ static void restore_generic(client *c) {
         return;
     }
     const unsigned char *p = (const unsigned char *)payload->p;
-    if (!rdb_dump_verify(p, payload->len)) {
-        reply_error(c, "ERR DUMP payload version or checksum are wrong");
-        return;
-    }
     int mode = config_sanitize_dump();
     int deep = mode == SANITIZE_YES || (mode == SANITIZE_CLIENTS && !(c->flags & CLIENT_APPLY_STREAM));
     entry_value v;
     const char *why;
-    if (!rdb_dump_load(p, payload->len, deep, &v, &why)) {
-        serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
-        reply_error(c, "ERR Bad data format");
+    if (resumed) { /* the second run: the worker verified and built it */
+        int rc = bgbuild_take(resumed, &v, &why);
+        if (rc < 0) {
+            reply_error(c, "ERR DUMP payload version or checksum are wrong");
+            return;
+        }
+        if (rc == 0) {
+            serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
+            reply_error(c, "ERR Bad data format");
+            return;
+        }
+    } else if (payload->len >= restore_bg_min && c->fd >= 0 && blocking_allowed(c) && bgbuild_accepts(p, payload->len)) {
+        restore_in_background(c, payload, deep);
         return;
+    } else {
+        if (!rdb_dump_verify(p, payload->len)) {
+            reply_error(c, "ERR DUMP payload version or checksum are wrong");
+            return;
+        }
+        if (!rdb_dump_load(p, payload->len, deep, &v, &why)) {
+            serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
+            reply_error(c, "ERR Bad data format");
+            return;
+        }
     }
 
     int deleted = 0;
@@ -88,7 +194,7 @@ static void restore_generic(client *c) {
     }
     if (ttl && !absttl) ttl += srv.cmd_now_ms;
     if (ttl && ttl <= srv.cmd_now_ms && !srv.keep_expired) {
-        rdb_value_discard(&v);
+        discard(&v);
         if (deleted) {
             key_changed(c, key, FX_GENERIC, "del");
             prop_rewrite_del(c, key);
@@ -99,7 +205,7 @@ static void restore_generic(client *c) {
     uint32_t lru = (idle >= 0 || freq >= 0) ? lru_restored(idle, freq) : lru_initial();
     handle_t h = entry_build(key->p, key->len, ttl ? ttl : -1, lru, &v);
     if (!h) {
-        rdb_value_discard(&v);
+        discard(&v);
         reply_error(c, "OOM command not allowed when used memory > 'maxmemory'.");
         return;
     }

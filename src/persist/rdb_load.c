@@ -1116,7 +1116,7 @@ int rdb_functions_payload(const unsigned char *p, size_t n, void (*each)(void *u
 }
 
 int rdb_dump_load(const unsigned char *p, size_t n, int deep, entry_value *v, const char **err) {
-    static char inline_copy[EMBSTR_MAX + 1]; /* an embstr decoded from LZF: valid until the next call */
+    static _Thread_local char inline_copy[EMBSTR_MAX + 1]; /* an embstr decoded from LZF: valid until the next call */
     rdbr r;
     rdbr_init_mem(&r, p, n - 10, deep);
     r.version = (int)le(p + n - 10, 2);
