@@ -183,6 +183,8 @@ static const client_hooks hooks = {
     .process = process_command,
     .freeing = client_leaving,
     .command_name = command_fullname,
+    .arriving = restore_arriving,
+    .qbuf_released = restore_qbuf_released,
 };
 
 const client_hooks *dispatch_client_hooks(void) { return &hooks; }

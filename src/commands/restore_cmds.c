@@ -35,6 +35,9 @@
 #include "util/numconv.h"
 
 static size_t restore_bg_min = (size_t)256 << 10;
+/* payloads at least this big are built as they arrive (below it, once whole) */
+static size_t restore_arrive_min = (size_t)1 << 20;
+#define RESTORE_TAIL 4096 /* room pinned past a payload arriving for the rest of its command (options) */
 
 void restore_set_bg_min(size_t n) { restore_bg_min = n; }
 
@@ -47,20 +50,43 @@ static void discard(entry_value *v) {
     rdb_value_discard(v);
 }
 
+/* A RESTORE whose value is built on another thread.  Two ways in: the command ran and found its payload
+ * big (restore_in_background: it waits, `claimed`), or the payload was seen arriving before the command
+ * was complete (restore_arriving: the client's pinned query buffer is read as it fills); such a record
+ * is claimed when its command runs, unless the build finished first (`finished`: the command then takes
+ * the value at once), or is dropped (`c` NULL) when its command turns out to be something else or the
+ * client goes. */
 typedef struct restore_wait {
-    client *c; /* NULL once the client is gone */
-    qblock block;
+    client *c; /* NULL once the client is gone or the command did not take the build */
+    bgbuild *b;
+    qblock block; /* the query buffer holding the payload, once taken from the client */
+    int has_block, claimed, finished;
+    /* claimed: the command, run again when the value is ready */
     arg *argv;
     int argc;
     struct command *cmd;
     db *db;
+    /* arriving: where the payload lies in the client's pinned qbuf */
+    const unsigned char *payload;
+    size_t start, plen;
 } restore_wait;
 
 static bgbuild *resumed; /* the finished build, during the command's second run */
 
+static void wait_free(restore_wait *w) {
+    if (w->b) bgbuild_free(w->b);
+    s_free(w->argv);
+    if (w->has_block) qblock_free(w->block);
+    s_free(w);
+}
+
 static void restore_resume(bgbuild *b, void *ud) {
     restore_wait *w = ud;
     client *c = w->c;
+    if (c && !w->claimed) { /* arrived and built before its command was complete: the command takes it */
+        w->finished = 1;
+        return;
+    }
     if (c) {
         arg *saved = c->argv;
         int saved_argc = c->argc;
@@ -80,34 +106,135 @@ static void restore_resume(bgbuild *b, void *ud) {
         c->argc = saved_argc;
         c->db = saved_db;
     }
-    bgbuild_free(b);
-    s_free(w->argv);
-    qblock_free(w->block);
-    s_free(w);
+    wait_free(w);
     if (c && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) client_process_input(c);
+}
+
+/* The record is no longer the client's: the build is dropped when it ends (now, if it has). */
+static void wait_orphan(client *c, restore_wait *w) {
+    c->bgwait = NULL;
+    c->flags &= ~CLIENT_BGWAIT;
+    w->c = NULL;
+    if (w->finished) wait_free(w);
+    else if (!w->claimed) bgbuild_cancel(w->b);
 }
 
 void restore_client_gone(client *c) {
     restore_wait *w = c->bgwait;
-    if (!w) return;
-    w->c = NULL;
-    c->bgwait = NULL;
-    c->flags &= ~CLIENT_BGWAIT;
+    if (w) wait_orphan(c, w);
 }
 
-/* Hands the payload to the worker and leaves the client waiting (see the top of the file). */
-static void restore_in_background(client *c, const arg *payload, int deep) {
-    restore_wait *w = s_calloc(sizeof(*w));
+void restore_qbuf_released(client *c, qblock b) {
+    restore_wait *w = c->bgwait;
+    if (!w || w->claimed || w->has_block) { /* not ours: nothing reads it */
+        qblock_free(b);
+        return;
+    }
+    w->block = b;
+    w->has_block = 1;
+    wait_orphan(c, w);
+}
+
+static int sanitize_deep(const client *c) {
+    int mode = config_sanitize_dump();
+    return mode == SANITIZE_YES || (mode == SANITIZE_CLIENTS && !(c->flags & CLIENT_APPLY_STREAM));
+}
+
+void restore_arriving(client *c) {
+    restore_wait *w = c->bgwait;
+    if (w) {
+        if (!w->claimed && (c->flags & CLIENT_QBUF_PINNED) && c->qlen > w->start)
+            bgbuild_feed(w->b, c->qlen - w->start < w->plen ? c->qlen - w->start : w->plen);
+        return;
+    }
+    /* RESTORE key ttl <payload...: a client's own command, its payload big and begun */
+    if (c->argc != 3 || c->bulklen < (long long)restore_arrive_min || (size_t)c->bulklen < restore_bg_min || c->fd < 0 ||
+        (c->flags & (CLIENT_MULTI | CLIENT_APPLY_STREAM | CLIENT_BLOCKED | CLIENT_PAUSED)) || c->qstart != 0)
+        return;
+    arg name = {c->qbuf + c->argoff[0], c->argoff[1]};
+    if (!arg_is(&name, "restore") && !arg_is(&name, "restore-asking")) return;
+    size_t start = c->ppos, n = (size_t)c->bulklen;
+    if (c->qlen <= start || !bgbuild_accepts((const unsigned char *)c->qbuf + start, n)) return;
+    client_pin_qbuf(c, start + n + 2 + RESTORE_TAIL);
+    w = s_calloc(sizeof(*w));
     w->c = c;
+    w->start = start;
+    w->plen = n;
+    w->payload = (const unsigned char *)c->qbuf + start;
+    w->b = bgbuild_arriving(w->payload, n, c->qlen - start, sanitize_deep(c), restore_resume, w);
+    if (!w->b) {
+        client_unpin_qbuf(c);
+        s_free(w);
+        return;
+    }
+    c->bgwait = w;
+}
+
+static void wait_for_value(client *c, restore_wait *w) {
     w->cmd = c->cmd;
     w->db = c->db;
     w->argc = c->argc;
     w->argv = s_malloc(sizeof(arg) * (size_t)c->argc);
     memcpy(w->argv, c->argv, sizeof(arg) * (size_t)c->argc);
     w->block = client_take_qbuf(c);
+    w->has_block = 1;
+    w->claimed = 1;
     c->bgwait = w;
     c->flags |= CLIENT_BGWAIT;
-    bgbuild_start((const unsigned char *)payload->p, payload->len, deep, restore_resume, w);
+}
+
+/* The value of the command's payload: 1 in *v; 0 an error was replied; 2 the client now waits for it. */
+static int restore_value(client *c, const arg *payload, entry_value *v) {
+    const unsigned char *p = (const unsigned char *)payload->p;
+    const char *why;
+    bgbuild *b = resumed;
+    restore_wait *w = c->bgwait;
+    int deep = sanitize_deep(c);
+    if (!b && w && !w->claimed && w->payload == p && w->plen == payload->len) { /* it arrived being built */
+        if (!w->finished) {
+            bgbuild_feed(w->b, w->plen);
+            wait_for_value(c, w);
+            return 2;
+        }
+        c->bgwait = NULL; /* built already: take it now */
+        client_unpin_qbuf(c);
+        int rc = bgbuild_take(w->b, v, &why);
+        wait_free(w);
+        if (rc == 1) return 1;
+        if (rc < 0) reply_error(c, "ERR DUMP payload version or checksum are wrong");
+        else {
+            serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
+            reply_error(c, "ERR Bad data format");
+        }
+        return 0;
+    }
+    if (b) { /* the second run: the worker verified and built it */
+        int rc = bgbuild_take(b, v, &why);
+        if (rc == 1) return 1;
+        if (rc < 0) reply_error(c, "ERR DUMP payload version or checksum are wrong");
+        else {
+            serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
+            reply_error(c, "ERR Bad data format");
+        }
+        return 0;
+    }
+    if (payload->len >= restore_bg_min && c->fd >= 0 && blocking_allowed(c) && bgbuild_accepts(p, payload->len)) {
+        w = s_calloc(sizeof(*w));
+        w->c = c;
+        wait_for_value(c, w);
+        w->b = bgbuild_start(p, payload->len, deep, restore_resume, w);
+        return 2;
+    }
+    if (!rdb_dump_verify(p, payload->len)) {
+        reply_error(c, "ERR DUMP payload version or checksum are wrong");
+        return 0;
+    }
+    if (!rdb_dump_load(p, payload->len, deep, v, &why)) {
+        serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
+        reply_error(c, "ERR Bad data format");
+        return 0;
+    }
+    return 1;
 }
 
 static void restore_generic(client *c) {
@@ -150,36 +277,8 @@ static void restore_generic(client *c) {
         reply_error(c, "ERR Invalid TTL value, must be >= 0");
         return;
     }
-    const unsigned char *p = (const unsigned char *)payload->p;
-    int mode = config_sanitize_dump();
-    int deep = mode == SANITIZE_YES || (mode == SANITIZE_CLIENTS && !(c->flags & CLIENT_APPLY_STREAM));
     entry_value v;
-    const char *why;
-    if (resumed) { /* the second run: the worker verified and built it */
-        int rc = bgbuild_take(resumed, &v, &why);
-        if (rc < 0) {
-            reply_error(c, "ERR DUMP payload version or checksum are wrong");
-            return;
-        }
-        if (rc == 0) {
-            serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
-            reply_error(c, "ERR Bad data format");
-            return;
-        }
-    } else if (payload->len >= restore_bg_min && c->fd >= 0 && blocking_allowed(c) && bgbuild_accepts(p, payload->len)) {
-        restore_in_background(c, payload, deep);
-        return;
-    } else {
-        if (!rdb_dump_verify(p, payload->len)) {
-            reply_error(c, "ERR DUMP payload version or checksum are wrong");
-            return;
-        }
-        if (!rdb_dump_load(p, payload->len, deep, &v, &why)) {
-            serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
-            reply_error(c, "ERR Bad data format");
-            return;
-        }
-    }
+    if (restore_value(c, payload, &v) != 1) return;
 
     int deleted = 0;
     if (replace && exists) {

@@ -35,6 +35,7 @@
 static void qbuf_release(client *c);
 
 static void read_handler(int fd, void *data, int mask);
+static void qbuf_hand_over(client *c, size_t keep);
 
 static void format_addr(const struct sockaddr_storage *sa, char *out, size_t size) {
     char ip[INET6_ADDRSTRLEN] = "?";
@@ -103,6 +104,7 @@ client *client_create(int fd, int is_unix) {
 
 void client_free(client *c) {
     if (srv.current_client == c) srv.current_client = NULL;
+    if (c->flags & CLIENT_QBUF_PINNED) qbuf_hand_over(c, 0);
     const client_hooks *h = clients_hooks();
     if (h && h->freeing) h->freeing(c);
     if (c->fd >= 0) {
@@ -265,6 +267,12 @@ void client_process_input(client *c) {
             srv.current_client = c;
             int done = clients_hooks()->process(c);
             srv.current_client = NULL;
+            if (done && (c->flags & CLIENT_QBUF_PINNED)) { /* its command ran without taking the buffer */
+                qblock b = client_take_qbuf(c);
+                const client_hooks *h = clients_hooks();
+                if (h->qbuf_released) h->qbuf_released(c, b);
+                else qblock_free(b);
+            }
             if (!done) { /* postponed by CLIENT PAUSE: kept parsed (argoff, ppos) for when it ends */
                 c->flags |= CLIENT_PENDING_COMMAND;
                 break;
@@ -325,7 +333,33 @@ static void qbuf_release(client *c) {
     c->qcap = c->qpop = 0;
 }
 
+void client_pin_qbuf(client *c, size_t cap) {
+    if (cap > c->qcap) qbuf_resize(c, cap);
+    c->flags |= CLIENT_QBUF_PINNED;
+}
+
+void client_unpin_qbuf(client *c) { c->flags &= ~CLIENT_QBUF_PINNED; }
+
+/* Gives a pinned qbuf to the pinner; the client keeps a copy of its first `keep` bytes. */
+static void qbuf_hand_over(client *c, size_t keep) {
+    qblock b = {c->qbuf, c->qcap};
+    size_t len = c->qlen;
+    c->flags &= ~CLIENT_QBUF_PINNED;
+    c->qbuf = NULL;
+    c->qcap = c->qlen = c->qpop = 0;
+    if (keep) {
+        qbuf_resize(c, keep * 2 > IOBUF_LEN ? keep * 2 : IOBUF_LEN);
+        memcpy(c->qbuf, b.p, keep);
+        c->qlen = keep;
+    }
+    (void)len;
+    const client_hooks *h = clients_hooks();
+    if (h && h->qbuf_released) h->qbuf_released(c, b);
+    else qblock_free(b);
+}
+
 qblock client_take_qbuf(client *c) {
+    c->flags &= ~CLIENT_QBUF_PINNED;
     qblock b = {c->qbuf, c->qcap};
     size_t end = c->qstart + c->ppos, rest = c->qlen > end ? c->qlen - end : 0;
     c->qbuf = NULL;
@@ -372,7 +406,10 @@ static void read_handler(int fd, void *data, int mask) {
     }
     /* A big argument's buffer grows only once the room left is under one read (a socket read returns
      * less than asked, and growing after each one would copy the whole argument every time). */
-    if (c->qcap - c->qlen < want && !(big && c->qcap - c->qlen >= IOBUF_LEN)) {
+    if ((c->flags & CLIENT_QBUF_PINNED) && c->qcap == c->qlen) qbuf_hand_over(c, c->qlen); /* outgrown */
+    if (c->flags & CLIENT_QBUF_PINNED) {
+        /* read into the room there is, no more */
+    } else if (c->qcap - c->qlen < want && !(big && c->qcap - c->qlen >= IOBUF_LEN)) {
         size_t cap = c->qcap ? c->qcap : IOBUF_LEN;
         if (big || !(c->flags & CLIENT_AUTHENTICATED)) cap = c->qlen + want; /* exact growth */
         else
@@ -420,10 +457,15 @@ static void read_handler(int fd, void *data, int mask) {
         return;
     }
     /* A full buffer means more is waiting: read bigger next time (not for the unauthenticated). */
-    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED)) {
+    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED) &&
+        !(c->flags & CLIENT_QBUF_PINNED)) {
         qbuf_resize(c, c->qcap * 2);
     }
     client_process_input(c);
+    if ((c->flags & CLIENT_QBUF_PINNED) || (c->reqtype == '*' && c->bulklen >= BIG_ARG && c->qstart == 0)) {
+        const client_hooks *h = clients_hooks();
+        if (h && h->arriving && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) h->arriving(c);
+    }
 }
 
 static int is_loopback(const struct sockaddr_storage *sa) {

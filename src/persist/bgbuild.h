@@ -29,6 +29,13 @@ int bgbuild_accepts(const unsigned char *p, size_t n);
 /* Starts a build of the payload p[0..n) (footer included, not yet verified); done(b, ud) is called on
  * the event loop thread when it finished.  p must stay valid and unchanged until then. */
 bgbuild *bgbuild_start(const unsigned char *p, size_t n, int deep, bgbuild_done_fn *done, void *ud);
+/* The same for a payload of n bytes of which only avail have arrived at p (where the rest will arrive:
+ * p must not move): built as it arrives, on a thread of its own, the checksum taken while it waits.
+ * bgbuild_feed tells it of more bytes; bgbuild_cancel (the bytes will never come) makes it end soon
+ * with an error, done() still being called.  NULL when too many are under way (build it whole later). */
+bgbuild *bgbuild_arriving(const unsigned char *p, size_t n, size_t avail, int deep, bgbuild_done_fn *done, void *ud);
+void bgbuild_feed(bgbuild *b, size_t avail);
+void bgbuild_cancel(bgbuild *b);
 /* In done(): 1 with the value moved to *v (the caller owns it), 0 with *err (a bad payload: "Bad data
  * format" to the client, err to the log), -1 when the footer's version or checksum is wrong. */
 int bgbuild_take(bgbuild *b, entry_value *v, const char **err);

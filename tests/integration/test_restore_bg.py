@@ -202,3 +202,159 @@ def test_threshold_keeps_small_payloads_inline(oracle, sardine):
     finally:
         r.execute_command("DEBUG", "RESTORE-BG-HOLD", 0)
         a.close()
+
+
+# ---- payloads built as they arrive (restore_arriving: 1 MiB and more, sent in parts) ----
+
+_CRC_TABLE = []
+for _i in range(256):
+    _c = _i
+    for _ in range(8):
+        _c = (_c >> 1) ^ (0x95AC9329AC4BC9B5 if _c & 1 else 0)
+    _CRC_TABLE.append(_c)
+
+
+def crc64(data, crc=0):
+    for b in data:
+        crc = _CRC_TABLE[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc
+
+
+def with_footer(body, version=10):
+    """A DUMP payload for an RDB value `body`: version and CRC64 appended."""
+    data = body + version.to_bytes(2, "little")
+    return data + crc64(data).to_bytes(8, "little")
+
+
+@pytest.fixture
+def big(oracle):
+    """A sorted set of 60k members: a payload well over the 1 MiB from which it is built as it arrives."""
+    o = oracle.client()
+    o.zadd("z", {f"member:{i:08d}:" + "x" * 8: i * 0.5 for i in range(60000)})
+    payload = o.dump("z")
+    assert len(payload) > (1 << 20) + 100000
+    return payload, o.execute_command("DEBUG", "DIGEST-VALUE", "z")
+
+
+def send_in_parts(conn, parts, pause=0.3):
+    for i, part in enumerate(parts):
+        conn.s.sendall(part)
+        if i + 1 < len(parts):
+            assert conn.pending(pause)  # nothing answered while the payload is still arriving
+
+
+def restore_parts(key, payload, *options, cut=None):
+    whole = resp("RESTORE", key, 0, payload, *options)
+    cut = cut if cut is not None else len(whole) // 2
+    return [whole[:cut], whole[cut:]]
+
+
+def test_arriving_payload_restored(sardine, big):
+    payload, digest = big
+    r = sardine.client()
+    a = Conn(sardine.port)
+    parts = restore_parts("z", payload)
+    send_in_parts(a, parts[:1] + [parts[1] + resp("ZCARD", "z")])
+    assert a.line() == b"+OK"
+    assert a.line() == b":60000"
+    assert r.execute_command("DEBUG", "DIGEST-VALUE", "z") == digest
+    assert_keyspace_ok(r)
+    a.close()
+
+
+def test_arriving_payload_in_many_parts_with_options(sardine, big):
+    payload, digest = big
+    r = sardine.client()
+    a = Conn(sardine.port)
+    whole = resp("RESTORE", "z", 5000, payload, "REPLACE", "IDLETIME", 7)
+    step = len(whole) // 7
+    send_in_parts(a, [whole[i:i + step] for i in range(0, len(whole), step)], pause=0.05)
+    assert a.line() == b"+OK"
+    assert 0 < r.pttl("z") <= 5000 and r.object("idletime", "z") >= 7
+    r.persist("z")  # DIGEST-VALUE counts a TTL, as Redis's does
+    assert r.execute_command("DEBUG", "DIGEST-VALUE", "z") == digest
+    a.close()
+
+
+def test_arriving_then_busykey(sardine, big):
+    payload, _ = big
+    r = sardine.client()
+    a = Conn(sardine.port)
+    parts = restore_parts("z", payload)
+    send_in_parts(a, parts[:1])
+    r.set("z", "taken meanwhile")
+    a.s.sendall(parts[1] + resp("PING"))
+    assert a.line() == b"-BUSYKEY Target key name already exists."
+    assert a.line() == b"+PONG"
+    assert r.get("z") == b"taken meanwhile"
+    a.close()
+
+
+def test_arriving_then_bad_options_or_checksum(sardine, big):
+    payload, digest = big
+    r = sardine.client()
+    a = Conn(sardine.port)
+    parts = restore_parts("z", payload, "NOSUCHOPTION")
+    send_in_parts(a, parts[:1] + [parts[1] + resp("PING")])
+    assert a.line() == b"-ERR syntax error"
+    assert a.line() == b"+PONG"
+    bad = payload[:-1] + bytes([payload[-1] ^ 1])
+    parts = restore_parts("z", bad)
+    send_in_parts(a, parts[:1] + [parts[1] + resp("PING")])
+    assert a.line() == b"-ERR DUMP payload version or checksum are wrong"
+    assert a.line() == b"+PONG"
+    newer = payload[:-10] + (12).to_bytes(2, "little") + payload[-8:]
+    send_in_parts(a, restore_parts("z", newer))
+    assert a.line() == b"-ERR DUMP payload version or checksum are wrong"
+    truncated = with_footer(payload[:-10][:-50])  # the last member cut short, its CRC right
+    send_in_parts(a, restore_parts("z", truncated))
+    assert a.line() == b"-ERR Bad data format"
+    assert r.exists("z") == 0
+    # and the connection goes on
+    send_in_parts(a, restore_parts("z", payload))
+    assert a.line() == b"+OK"
+    assert r.execute_command("DEBUG", "DIGEST-VALUE", "z") == digest
+    assert_keyspace_ok(r)
+    a.close()
+
+
+def test_arriving_then_long_tail_or_other_command(sardine, big):
+    """Arguments after the payload longer than the room kept for them, and a payload that is not a
+    RESTORE's after all (an argument of SET): each goes on as an ordinary command."""
+    payload, _ = big
+    r = sardine.client()
+    a = Conn(sardine.port)
+    send_in_parts(a, restore_parts("z", payload, "REPLACE", "x" * 20000))
+    assert a.line() == b"-ERR syntax error"
+    send_in_parts(a, [resp("SET", "plain", payload)[:600000], resp("SET", "plain", payload)[600000:]])
+    assert a.line() == b"+OK"
+    assert r.get("plain") == payload
+    a.close()
+
+
+def test_client_leaving_while_its_payload_arrives(sardine, big):
+    payload, digest = big
+    r = sardine.client()
+    for cut in (200000, 1000000):
+        a = Conn(sardine.port)
+        send_in_parts(a, restore_parts("z", payload, cut=cut)[:1])
+        a.close()
+    r.ping()
+    assert r.exists("z") == 0
+    assert r.restore("z", 0, payload) == b"OK"
+    assert r.execute_command("DEBUG", "DIGEST-VALUE", "z") == digest
+    assert_keyspace_ok(r)
+
+
+def test_arriving_in_multi_is_queued_not_built(sardine, big):
+    payload, digest = big
+    r = sardine.client()
+    a = Conn(sardine.port)
+    a.send(("MULTI",))
+    assert a.line() == b"+OK"
+    send_in_parts(a, restore_parts("z", payload))
+    assert a.line() == b"+QUEUED"
+    a.send(("EXEC",))
+    assert a.line() == b"*1" and a.line() == b"+OK"
+    assert r.execute_command("DEBUG", "DIGEST-VALUE", "z") == digest
+    a.close()
