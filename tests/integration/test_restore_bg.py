@@ -30,6 +30,21 @@ def resp(*args):
     return b"".join(out)
 
 
+def settled_memory(r):
+    """used_memory once lazy freeing is done and the probe connection's buffers are small."""
+    for _ in range(200):
+        if r.info("memory")["lazyfree_pending_objects"] == 0:
+            break
+        r.ping()
+    return r.info("memory")["used_memory"]
+
+
+def assert_no_growth(r, before, what):
+    # a value dropped without being freed would keep megabytes (a 50k-member set is ~2 MB here)
+    after = settled_memory(r)
+    assert after - before < 512 * 1024, f"{what}: used_memory grew by {after - before} bytes"
+
+
 class Conn:
     """A raw connection whose replies can be awaited one line at a time."""
 
@@ -145,6 +160,9 @@ def test_client_leaving_while_its_restore_waits(oracle, sardine):
     (ASan checks nothing leaks), and the server goes on."""
     payload, digest = big_zset_payload(oracle)
     r = bg_all(sardine)
+    assert r.restore("probe", 0, payload) == b"OK"  # the worker and its first arena pages exist
+    r.delete("probe")
+    before = settled_memory(r)
     r.execute_command("DEBUG", "RESTORE-BG-HOLD", 1)
     try:
         a = Conn(sardine.port)
@@ -164,6 +182,8 @@ def test_client_leaving_while_its_restore_waits(oracle, sardine):
         assert r.execute_command("DEBUG", "DIGEST-VALUE", "probe") == digest
         assert_keyspace_ok(r)
         killed.close()
+        r.delete("probe")
+        assert_no_growth(r, before, "values of clients that left")
     finally:
         r.execute_command("DEBUG", "RESTORE-BG-HOLD", 0)
 
@@ -335,6 +355,9 @@ def test_arriving_then_long_tail_or_other_command(sardine, big):
 def test_client_leaving_while_its_payload_arrives(sardine, big):
     payload, digest = big
     r = sardine.client()
+    assert r.restore("probe", 0, payload) == b"OK"
+    r.delete("probe")
+    before = settled_memory(r)
     for cut in (200000, 1000000):
         a = Conn(sardine.port)
         send_in_parts(a, restore_parts("z", payload, cut=cut)[:1])
@@ -344,6 +367,8 @@ def test_client_leaving_while_its_payload_arrives(sardine, big):
     assert r.restore("z", 0, payload) == b"OK"
     assert r.execute_command("DEBUG", "DIGEST-VALUE", "z") == digest
     assert_keyspace_ok(r)
+    r.delete("z")
+    assert_no_growth(r, before, "payloads of clients that left")
 
 
 def test_arriving_in_multi_is_queued_not_built(sardine, big):
