@@ -10,6 +10,7 @@ CPU part) is printed too.  Prints medians and Sardine/Redis ratios.
 
     bench/restore_big.py --members 2000000 --types zset,hash,set,list --repeat 3
     bench/restore_big.py --members 5000000 --types zset
+    bench/restore_big.py --members 2000000 --types zset --migrate   (MIGRATE between two servers of each kind)
 """
 import argparse
 import multiprocessing
@@ -120,6 +121,23 @@ def one_run(argv0, payload, is_sardine):
         stop(p)
 
 
+def migrate_run(argv0, payload):
+    """MIGRATE of the key from one fresh server to another of the same kind: wall time of the command."""
+    p1, port1, r1 = start(argv0)
+    p2, port2, r2 = start(argv0)
+    try:
+        r1.restore("k", 0, payload)
+        t0 = time.monotonic()
+        reply = r1.execute_command("MIGRATE", "127.0.0.1", port2, "k", 0, 600000)
+        wall = time.monotonic() - t0
+        if reply not in (b"OK", "OK") or r2.exists("k") != 1 or r1.exists("k") != 0:
+            raise RuntimeError(f"MIGRATE replied {reply!r}")
+        return wall
+    finally:
+        stop(p1)
+        stop(p2)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--members", type=int, default=2000000)
@@ -127,6 +145,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sardine", default=os.path.join(ROOT, "build", "sardine-server"))
     ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--migrate", action="store_true", help="also time MIGRATE of the key between two servers")
     a = ap.parse_args()
     for kind in a.types.split(","):
         p, port, r = start(a.redis)
@@ -142,12 +161,20 @@ def main():
                 res[name].append((wall, worst))
                 if loop:
                     loops.append(loop)
+        mig = {"redis": [], "sardine": []}
+        if a.migrate:
+            for _ in range(a.repeat):
+                for name, argv0 in (("redis", a.redis), ("sardine", a.sardine)):
+                    mig[name].append(migrate_run(argv0, payload))
         med = {k: (statistics.median(w for w, _ in v), statistics.median(x for _, x in v)) for k, v in res.items()}
         print(f"{kind} {a.members} elements, payload {len(payload):,} bytes:")
         print(f"  RESTORE wall   redis {med['redis'][0]:.3f} s  sardine {med['sardine'][0]:.3f} s  "
               f"ratio {med['sardine'][0] / med['redis'][0]:.3f}")
         print(f"  worst PING     redis {med['redis'][1] * 1000:.1f} ms  sardine {med['sardine'][1] * 1000:.1f} ms")
         print(f"  sardine longest loop iteration (wall, cpu usec): {loops}")
+        if a.migrate:
+            mr, ms = statistics.median(mig["redis"]), statistics.median(mig["sardine"])
+            print(f"  MIGRATE wall   redis {mr:.3f} s  sardine {ms:.3f} s  ratio {ms / mr:.3f}")
         sys.stdout.flush()
 
 
