@@ -49,7 +49,7 @@ $(BUILD)/sardine-server: $(LIB_OBJS) $(MAIN_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/sardine-cli: $(CLI_OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ -ledit -lm
+	$(CC) $(LDFLAGS) -o $@ $^ -ledit -lm $(shell pkg-config --libs openssl)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
