@@ -426,6 +426,18 @@ static int tls_handshake_step(client *c) {
     return 0;
 }
 
+/* TLS records are decrypted whole: bytes OpenSSL already holds are never signalled by the socket again, so
+ * they are read now, one buffer at a time.  A client that is not being read (unauthenticated with output
+ * waiting, or protected) keeps them until the cron comes back.  -1 if the client was freed. */
+static int tls_read_all(client *c) {
+    int r;
+    do {
+        r = read_once(c);
+    } while (r == 1 && conn_pending(c) &&
+             !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)));
+    return r < 0 ? -1 : 0;
+}
+
 static void read_handler(int fd, void *data, int mask) {
     (void)fd;
     (void)mask;
@@ -435,11 +447,7 @@ static void read_handler(int fd, void *data, int mask) {
         return;
     }
     if (!tls_conn_ready(c->tls) && tls_handshake_step(c)) return;
-    /* TLS records are decrypted whole: bytes OpenSSL already holds are never signalled by the socket again,
-     * so they are read now (each read is at most one buffer; a client not being read keeps them). */
-    while (read_once(c) == 1 && conn_pending(c) &&
-           !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED))) {
-    }
+    tls_read_all(c);
 }
 
 /* Redis's "local client" (protected mode, enable-*-command local): a unix socket, or a TCP peer whose
@@ -550,6 +558,13 @@ void clients_cron(void) {
             (now - c->last_ms) / 1000 > srv.timeout) {
             serverLog(LL_VERBOSE, "Closing idle client");
             client_close_async(c);
+            continue;
+        }
+        /* Bytes a TLS client sent while it was not being read wait inside OpenSSL, unseen by epoll. */
+        if (c->tls && tls_conn_ready(c->tls) && conn_pending(c) &&
+            !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)) &&
+            tls_read_all(c) < 0) {
+            i--; /* freed: the last client took its place (i wraps to SIZE_MAX and back for the first) */
             continue;
         }
         /* Input left over when an unauthenticated client's output drained with nothing more to read. */

@@ -47,6 +47,7 @@ int tls_conn_handshake(tls_conn *t);
 int tls_conn_ready(const tls_conn *t);
 ssize_t tls_conn_read(tls_conn *t, void *buf, size_t len);
 ssize_t tls_conn_write(tls_conn *t, const void *buf, size_t len);
+/* Whether OpenSSL holds bytes of this connection, decrypted or not yet (read-ahead). */
 int tls_conn_pending(const tls_conn *t);
 /* The last error of this connection (a handshake's), for the log. */
 const char *tls_conn_error(const tls_conn *t);

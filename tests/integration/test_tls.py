@@ -14,7 +14,7 @@ import pytest
 import redis
 
 from harness import SARDINE_SERVER, free_port
-from sardine_resp import Raw, wait_until
+from sardine_resp import Err, Raw, wait_until
 from tlscerts import make_certs, server_args
 
 IS_REAL_REDIS = os.path.basename(SARDINE_SERVER).startswith("redis-server")
@@ -374,3 +374,17 @@ def test_protected_mode_refuses_remote_tls_client_after_handshake(make_sardine, 
         data += chunk
     assert data.startswith(b"-DENIED Redis is running in protected mode")
     t.close()
+
+
+def test_unauthenticated_pipeline_larger_than_a_read(make_sardine, certs):
+    """An unauthenticated client is not read while its replies wait (client.h); bytes it sent meanwhile may sit
+    inside OpenSSL, where epoll does not see them: every command must still be answered."""
+    s = start(make_sardine, certs, "--requirepass", "pw")
+    r = tls_raw(certs, s.tls_port)
+    n = 5000
+    r.send(b"PING\r\n" * n)
+    replies = [r.reply() for _ in range(n)]
+    assert replies == [Err("NOAUTH Authentication required.")] * n
+    r.send(b"AUTH pw\r\nPING\r\n")
+    assert r.reply() == "OK"
+    assert r.reply() == "PONG"
