@@ -1262,13 +1262,17 @@ void cmd_config_set(client *c) {
     }
     err = NULL;
     for (i = 0; i < n; i++) { /* as Redis's applyTlsCfg / applyTLSPort */
+        static int tls_stale; /* a tls-* directive changed while no TLS was in use: rebuild when it is */
+        if ((set[i]->flags & F_TLS) && !tls_wanted()) tls_stale = 1;
         if ((set[i]->flags & F_TLS) && tls_wanted() && tls_configure() != 0) {
             err = "Unable to update TLS configuration. Check server logs.";
         } else if (set[i]->flags & F_TLS_PORT) {
-            if (!tls_configured() && tlsc.port && tls_configure() != 0)
+            if ((!tls_configured() || tls_stale) && tlsc.port && tls_configure() != 0)
                 err = "Unable to update TLS configuration. Check server logs.";
             else if (listen_tls_port(tlsc.port) != 0)
                 err = "Unable to listen on this port. Check server logs.";
+            else if (tlsc.port)
+                tls_stale = 0;
         }
         if (err) {
             failed = i;
