@@ -382,6 +382,7 @@ def test_protected_mode_refuses_remote_tls_client_after_handshake(make_sardine, 
     t.close()
 
 
+@pytest.mark.skipif(IS_REAL_REDIS, reason="Redis 7.0 disconnects such a client; Sardine stops reading it")
 def test_unauthenticated_pipeline_larger_than_a_read(make_sardine, certs):
     """An unauthenticated client is not read while its replies wait (client.h); bytes it sent meanwhile may sit
     inside OpenSSL, where epoll does not see them: every command must still be answered."""
