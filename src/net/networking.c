@@ -3,7 +3,13 @@
  * Freeing: a client is freed synchronously only from its own I/O handlers
  * before any command of it runs; everywhere else (QUIT, CLIENT KILL, output
  * limits) it is marked CLOSE_ASAP and freed in before-sleep, so no command
- * ever runs on a freed client. */
+ * ever runs on a freed client.
+ *
+ * TLS clients (accepted on tls-port) read and write through net/conn.h; their
+ * handshake runs from the socket events before the first read (want-read /
+ * want-write), protected mode is applied once it is done, and the cron closes
+ * one still unfinished after tls-handshake-timeout.  Bytes OpenSSL already
+ * holds are read before returning to epoll, which cannot see them. */
 #include "net/client.h"
 #include "net/conn.h"
 #include "net/eventloop.h"
