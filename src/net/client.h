@@ -28,6 +28,7 @@
 #include "keyspace/db.h"
 
 struct dict;
+struct tls_conn;
 
 enum {
     CLIENT_CLOSE_ASAP = 1 << 0,
@@ -81,6 +82,7 @@ typedef struct watched_key {
 typedef struct client {
     uint64_t id;
     int fd;
+    struct tls_conn *tls; /* NULL on a plain connection (net/conn.h) */
     int flags;
     int resp;
     int idx; /* position in srv.clients */
@@ -194,4 +196,8 @@ void clients_resume_paused(void);
 /* Accept handlers, installed on listening sockets by net/listen.c. */
 void accept_tcp_handler(int fd, void *data, int mask);
 void accept_unix_handler(int fd, void *data, int mask);
+void accept_tls_handler(int fd, void *data, int mask);
+/* Redis's "local client" (protected mode, enable-debug-command local ...): a unix socket, or a TCP
+ * peer at exactly 127.0.0.1 or ::1. */
+int client_is_local(const client *c);
 #endif

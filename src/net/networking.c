@@ -3,8 +3,15 @@
  * Freeing: a client is freed synchronously only from its own I/O handlers
  * before any command of it runs; everywhere else (QUIT, CLIENT KILL, output
  * limits) it is marked CLOSE_ASAP and freed in before-sleep, so no command
- * ever runs on a freed client. */
+ * ever runs on a freed client.
+ *
+ * TLS clients (accepted on tls-port) read and write through net/conn.h; their
+ * handshake runs from the socket events before the first read (want-read /
+ * want-write), protected mode is applied once it is done, and the cron closes
+ * one still unfinished after tls-handshake-timeout.  Bytes OpenSSL already
+ * holds are read before returning to epoll, which cannot see them. */
 #include "net/client.h"
+#include "net/conn.h"
 #include "net/eventloop.h"
 #include "net/listen.h"
 #include "protocol/reply.h"
@@ -109,7 +116,7 @@ void client_free(client *c) {
     if (h && h->freeing) h->freeing(c);
     if (c->fd >= 0) {
         el_del(srv.el, c->fd, EL_READABLE | EL_WRITABLE);
-        close(c->fd);
+        conn_close(c);
     }
     if (c->idx >= 0) {
         client *last = srv.clients[--srv.nclients];
@@ -142,7 +149,7 @@ void client_install_write_handler(client *c) {
 
 int client_write(client *c) {
     while (c->opos < c->olen) {
-        ssize_t n = write(c->fd, c->obuf + c->opos, c->olen - c->opos);
+        ssize_t n = conn_write(c, c->obuf + c->opos, c->olen - c->opos);
         if (n > 0) {
             c->opos += (size_t)n;
             srv.stat_net_output_bytes += n;
@@ -181,10 +188,13 @@ int client_write(client *c) {
     return 0;
 }
 
+static int tls_handshake_step(client *c);
+
 static void write_handler(int fd, void *data, int mask) {
     (void)fd;
     (void)mask;
     client *c = data;
+    if (c->tls && !tls_conn_ready(c->tls) && tls_handshake_step(c)) return;
     client_write(c);
 }
 
@@ -376,21 +386,24 @@ void qblock_free(qblock b) {
     else cbuf_free(b.p);
 }
 
-static void read_handler(int fd, void *data, int mask) {
-    (void)mask;
-    client *c = data;
+/* One read from the client and the commands it completes: 1 bytes were read, 0 nothing was (the socket
+ * had nothing, or the client is not read now), -1 the client was freed. */
+static int read_once(client *c) {
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) {
         /* Drain and ignore: the client is going away. */
         char sink[4096];
-        ssize_t n = read(fd, sink, sizeof(sink));
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) client_free(c);
-        return;
+        ssize_t n = conn_read(c, sink, sizeof(sink));
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            client_free(c);
+            return -1;
+        }
+        return 0;
     }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !c->reqtype && c->qlen > c->qstart) {
         /* Unauthenticated, with input left from before its output filled up: work through that
          * before reading more (epoll calls again while the socket has data), so qbuf stays one read. */
         client_process_input(c);
-        return;
+        return 0;
     }
     size_t want = IOBUF_LEN;
     int big = c->reqtype == '*' && c->bulklen >= BIG_ARG;
@@ -431,17 +444,17 @@ static void read_handler(int fd, void *data, int mask) {
      * ms per MB on a busy VM, and other clients are served between reads */
     size_t room = c->qcap - c->qlen;
     if (big && room > BIG_READ_MAX) room = BIG_READ_MAX;
-    ssize_t n = read(fd, c->qbuf + c->qlen, room);
+    ssize_t n = conn_read(c, c->qbuf + c->qlen, room);
     if (n == 0) {
         serverLog(LL_VERBOSE, "Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
         client_free(c);
-        return;
+        return -1;
     }
     if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
         serverLog(LL_VERBOSE, "Reading from client: %s", strerror(errno));
         client_free(c);
-        return;
+        return -1;
     }
     c->qlen += (size_t)n;
     c->last_ms = srv.cmd_now_ms ? mstime() : mstime();
@@ -454,7 +467,7 @@ static void read_handler(int fd, void *data, int mask) {
         s_free(info);
         srv.stat_client_qbuf_limit_disconnections++;
         client_free(c);
-        return;
+        return -1;
     }
     /* A full buffer means more is waiting: read bigger next time (not for the unauthenticated). */
     if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED) &&
@@ -466,17 +479,72 @@ static void read_handler(int fd, void *data, int mask) {
         const client_hooks *h = clients_hooks();
         if (h && h->arriving && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) h->arriving(c);
     }
+    return 1;
 }
 
-static int is_loopback(const struct sockaddr_storage *sa) {
-    if (sa->ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-    if (sa->ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(a)) return 1;
-        if (IN6_IS_ADDR_V4MAPPED(a)) return a->s6_addr[12] == 127;
+/* The TLS handshake's next step, from either socket event: returns 1 when the caller must stop there (the
+ * handshake waits for the socket, failed, or the client was refused: it is then freed), 0 once the
+ * connection is established.  Protected mode is applied here for TLS clients, as Redis applies it once
+ * the transport is accepted, so the refusal is readable by the client. */
+static int protected_refuses(client *c);
+
+static int tls_handshake_step(client *c) {
+    int r = tls_conn_handshake(c->tls);
+    if (r == TLS_HS_WANT_READ) {
+        if (c->flags & CLIENT_WRITE_HANDLER) {
+            el_del(srv.el, c->fd, EL_WRITABLE);
+            c->flags &= ~CLIENT_WRITE_HANDLER;
+        }
+        return 1;
     }
+    if (r == TLS_HS_WANT_WRITE) {
+        client_install_write_handler(c);
+        return 1;
+    }
+    if (r == TLS_HS_ERROR) {
+        serverLog(LL_WARNING, "Error accepting a client connection: %s (addr=%s laddr=%s)", tls_conn_error(c->tls),
+                  c->addr, c->laddr);
+        client_free(c);
+        return 1;
+    }
+    if (c->flags & CLIENT_WRITE_HANDLER) {
+        el_del(srv.el, c->fd, EL_WRITABLE);
+        c->flags &= ~CLIENT_WRITE_HANDLER;
+    }
+    if (protected_refuses(c)) return 1;
+    srv.stat_numconnections++;
     return 0;
+}
+
+/* TLS records are decrypted whole: bytes OpenSSL already holds are never signalled by the socket again, so
+ * they are read now, one buffer at a time.  A client that is not being read (unauthenticated with output
+ * waiting, or protected) keeps them until the cron comes back.  -1 if the client was freed. */
+static int tls_read_all(client *c) {
+    int r;
+    do {
+        r = read_once(c);
+    } while (r == 1 && conn_pending(c) &&
+             !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)));
+    return r < 0 ? -1 : 0;
+}
+
+static void read_handler(int fd, void *data, int mask) {
+    (void)fd;
+    (void)mask;
+    client *c = data;
+    if (__builtin_expect(c->tls == NULL, 1)) {
+        read_once(c);
+        return;
+    }
+    if (!tls_conn_ready(c->tls) && tls_handshake_step(c)) return;
+    tls_read_all(c);
+}
+
+/* Redis's "local client" (protected mode, enable-*-command local): a unix socket, or a TCP peer whose
+ * address is exactly 127.0.0.1 or ::1 (not the rest of 127/8, nor an IPv4-mapped address). */
+int client_is_local(const client *c) {
+    if (c->flags & CLIENT_UNIX) return 1;
+    return !strncmp(c->addr, "127.0.0.1:", 10) || !strncmp(c->addr, "::1:", 4);
 }
 
 static const char *protected_msg =
@@ -488,52 +556,78 @@ static const char *protected_msg =
     "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
     "Alternatively you can just disable the protected mode by editing the Redis configuration file, and "
     "setting the protected mode option to 'no', and then restarting the server. 3) If you started the server "
-    "manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication "
+    "manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication "
     "password for the default user. NOTE: You only need to do one of the above things in order for the server "
     "to start accepting connections from the outside.\r\n";
 
-static void accept_common(int fd, int is_unix) {
+/* Protected mode, as Redis 7.0: with protected-mode yes and no password for the default user, a client
+ * that is not local gets the -DENIED explanation and is closed (counted as rejected).  1 if refused
+ * (the client is then freed). */
+static int protected_refuses(client *c) {
+    if (!srv.protected_mode || (srv.requirepass && srv.requirepass[0]) || client_is_local(c)) return 0;
+    if (conn_write(c, protected_msg, strlen(protected_msg)) < 0) { /* best effort */
+    }
+    srv.stat_rejected_conn++;
+    client_free(c);
+    return 1;
+}
+
+enum { ACCEPT_TCP, ACCEPT_UNIX, ACCEPT_TLS };
+
+static void accept_common(int fd, int kind) {
     for (int i = 0; i < 1000; i++) {
-        struct sockaddr_storage sa;
-        socklen_t len = sizeof(sa);
-        int cfd = accept4(fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
             if ((errno == EMFILE || errno == ENFILE) && listen_out_of_fds(fd, errno)) continue;
             return;
         }
-        srv.stat_numconnections++;
         if (srv.nclients >= (size_t)srv.maxclients) {
+            /* best effort; on the TLS port nothing is negotiated yet, so the connection just drops */
             static const char msg[] = "-ERR max number of clients reached\r\n";
-            if (write(cfd, msg, sizeof(msg) - 1) < 0) { /* best effort */
+            if (kind != ACCEPT_TLS && write(cfd, msg, sizeof(msg) - 1) < 0) {
             }
             srv.stat_rejected_conn++;
             close(cfd);
             continue;
         }
-        if (!is_unix && srv.protected_mode && (!srv.requirepass || !srv.requirepass[0]) &&
-            !is_loopback(&sa)) {
-            if (write(cfd, protected_msg, strlen(protected_msg)) < 0) { /* best effort */
-            }
-            srv.stat_rejected_conn++;
+        tls_conn *t = NULL;
+        if (kind == ACCEPT_TLS && !(t = tls_conn_accept(cfd))) {
+            serverLog(LL_WARNING, "Error accepting a client connection: no TLS context");
             close(cfd);
             continue;
         }
-        client *c = client_create(cfd, is_unix);
-        if (c)
-            serverLog(LL_VERBOSE, "Accepted %s", c->addr);
+        client *c = client_create(cfd, kind == ACCEPT_UNIX);
+        if (!c) {
+            tls_conn_free(t);
+            continue;
+        }
+        c->tls = t;
+        if (t) { /* the handshake starts when the client's first bytes arrive; refusals come after it */
+            serverLog(LL_VERBOSE, "Accepted %s (TLS)", c->addr);
+            continue;
+        }
+        if (protected_refuses(c)) continue;
+        srv.stat_numconnections++;
+        serverLog(LL_VERBOSE, "Accepted %s", c->addr);
     }
 }
 
 void accept_tcp_handler(int fd, void *data, int mask) {
     (void)data;
     (void)mask;
-    accept_common(fd, 0);
+    accept_common(fd, ACCEPT_TCP);
 }
 
 void accept_unix_handler(int fd, void *data, int mask) {
     (void)data;
     (void)mask;
-    accept_common(fd, 1);
+    accept_common(fd, ACCEPT_UNIX);
+}
+
+void accept_tls_handler(int fd, void *data, int mask) {
+    (void)data;
+    (void)mask;
+    accept_common(fd, ACCEPT_TLS);
 }
 
 void clients_cron(void) {
@@ -542,11 +636,25 @@ void clients_cron(void) {
     for (size_t i = 0; i < srv.nclients; i++) {
         client *c = srv.clients[i];
         if (c->olen > c->opos && client_check_output_limits(c)) continue;
+        /* A TLS handshake that stalls or trickles holds a client slot: it gets tls-handshake-timeout ms. */
+        if (c->tls && !tls_conn_ready(c->tls) && !(c->flags & CLIENT_CLOSE_ASAP) &&
+            now - c->ctime_ms > tlsc.handshake_timeout_ms) {
+            serverLog(LL_VERBOSE, "Closing client whose TLS handshake did not complete in time: addr=%s", c->addr);
+            client_close_async(c);
+            continue;
+        }
         /* As Redis: clients waiting on keys or held by CLIENT PAUSE are never idle-timed-out. */
         if (srv.timeout && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_BGWAIT | CLIENT_PAUSED)) &&
             (now - c->last_ms) / 1000 > srv.timeout) {
             serverLog(LL_VERBOSE, "Closing idle client");
             client_close_async(c);
+            continue;
+        }
+        /* Bytes a TLS client sent while it was not being read wait inside OpenSSL, unseen by epoll. */
+        if (c->tls && tls_conn_ready(c->tls) && conn_pending(c) &&
+            !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)) &&
+            tls_read_all(c) < 0) {
+            i--; /* freed: the last client took its place (i wraps to SIZE_MAX and back for the first) */
             continue;
         }
         /* Input left over when an unauthenticated client's output drained with nothing more to read. */
