@@ -103,6 +103,7 @@ static void sample_memory(void) {
 
 static int server_cron(void) {
     server_update_cached_time();
+    if (srv.pause_cron) return 1000 / (srv.hz > 0 ? srv.hz : 10); /* DEBUG PAUSE-CRON 1 */
     srv.cronloops++;
     track_metrics();
     sample_memory();

@@ -67,6 +67,7 @@ typedef struct server {
     char *dir;
     int protected_mode;
     int active_expire_enabled;
+    int pause_cron;                /* DEBUG PAUSE-CRON: the cron does nothing while set */
     int active_expire_effort;
     int lazyfree_lazy_eviction, lazyfree_lazy_expire, lazyfree_lazy_server_del, lazyfree_lazy_user_del,
         lazyfree_lazy_user_flush;
