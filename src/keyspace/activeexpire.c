@@ -21,7 +21,7 @@ static void collect(void *ud, handle_t h) {
 }
 
 void active_expire_cycle(int type) {
-    if (!srv.active_expire_enabled) return;
+    if (!srv.active_expire_enabled || server_paused()) return; /* CLIENT PAUSE keeps the dataset still */
     int effort = srv.active_expire_effort - 1;
     long long start = ustime();
     long long limit;

@@ -31,7 +31,7 @@ int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out) {
     if (r.h) {
         r.e = arena_ptr(r.h);
         if (db_is_expired(r.e)) {
-            if (!(flags & LOOKUP_NOEXPIRE)) db_expire_now(&r);
+            if (!(flags & LOOKUP_NOEXPIRE) && !srv.expiry_held) db_expire_now(&r);
             r.h = 0;
         }
     }

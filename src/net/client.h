@@ -100,6 +100,7 @@ typedef struct client {
     /* output */
     char *obuf;
     size_t olen, ocap, opos;
+    size_t opeak; /* the most output ever waiting at once (CLIENT LIST's rbp) */
     long long soft_limit_since;
     /* transactions */
     queued_cmd *mq;
@@ -107,7 +108,6 @@ typedef struct client {
     watched_key *wk;
     int wcount, wcap;
     struct command *cmd, *lastcmd;
-    long long argv_bytes;
     /* blocking (features/blocking.c) */
     struct command *bcmd;
     arg *bargv, *bkeys;

@@ -134,6 +134,7 @@ void client_install_write_handler(client *c) {
 }
 
 int client_write(client *c) {
+    if (c->olen - c->opos > c->opeak) c->opeak = c->olen - c->opos;
     while (c->opos < c->olen) {
         ssize_t n = write(c->fd, c->obuf + c->opos, c->olen - c->opos);
         if (n > 0) {

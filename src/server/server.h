@@ -114,6 +114,11 @@ typedef struct server {
     int active_expire_running;
     long long paused_until_ms;     /* CLIENT PAUSE deadline; 0 when not paused */
     int pause_all;                 /* pause ALL vs WRITE */
+    int latency_tracking;          /* latency-tracking: per-command latency histograms (LATENCY HISTOGRAM) */
+#define LATENCY_PCT_MAX 32
+    double latency_pcts[LATENCY_PCT_MAX]; /* latency-tracking-info-percentiles (INFO latencystats) */
+    int latency_npcts;
+    int expiry_held;               /* a read under CLIENT PAUSE: expired keys look missing but stay (db.h) */
     /* memory */
     unsigned long long safety_limit; /* in force when maxmemory is 0; 0 = none */
     long long safety_limit_config;   /* maxmemory-safety-limit: -1 auto (90% of physical/cgroup memory), else bytes */
@@ -149,6 +154,8 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Opens syslog with syslog-ident and syslog-facility when syslog-enabled (after the config is loaded). */
 void syslog_open(void);
 long long mstime(void);
+/* CLIENT PAUSE is in force: the dataset stays as it is (no active expiry, no eviction), as Redis 7.0. */
+static inline int server_paused(void) { return srv.paused_until_ms && mstime() < srv.paused_until_ms; }
 long long ustime(void);
 long long monotonic_us(void);
 void server_update_cached_time(void);
