@@ -175,7 +175,7 @@ char *server_info_text(int argc, arg *argv) {
                   (ssize_t)(active - allocated), active ? (double)resident / (double)active : 0.0,
                   (ssize_t)(resident - active), resident ? (double)rss / (double)resident : 0.0,
                   (ssize_t)(rss - resident), used ? (double)rss / (double)used : 0.0, (ssize_t)(rss - used), cl,
-                  s_allocator_name(), bio_pending() + db_lazyfree_pending(), srv.stat_lazyfreed_objects, table,
+                  s_allocator_name(), bio_pending() + db_lazyfree_pending(), __atomic_load_n(&srv.stat_lazyfreed_objects, __ATOMIC_RELAXED), table,
                   arena_live_bytes(), arena_pages_bytes(), srv.safety_limit, h6,
                   server_over_safety_limit());
     }

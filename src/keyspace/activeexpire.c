@@ -81,4 +81,5 @@ void active_expire_cycle(int type) {
     }
     long long perc = total_sampled ? total_expired * 10000 / total_sampled : 0;
     srv.stat_expired_stale_perc_x100 = (srv.stat_expired_stale_perc_x100 * 95 + perc * 5) / 100;
+    server_latency_event("expire-cycle", (ustime() - start) / 1000);
 }

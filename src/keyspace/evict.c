@@ -149,15 +149,18 @@ int evict_perform(void) {
     while (evictable_used() > srv.maxmemory) {
         if (!evict_one()) {
             srv.stat_evictions_time_us += ustime() - start;
+            server_latency_event("eviction-cycle", (ustime() - start) / 1000);
             return EVICT_FAIL;
         }
         keys++;
         if (keys % 16 == 0 && ustime() - start > limit) {
             srv.stat_evictions_time_us += ustime() - start;
+            server_latency_event("eviction-cycle", (ustime() - start) / 1000);
             return EVICT_RUNNING;
         }
     }
     srv.stat_evictions_time_us += ustime() - start;
+    server_latency_event("eviction-cycle", (ustime() - start) / 1000);
     return EVICT_OK;
 }
 

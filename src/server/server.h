@@ -75,6 +75,7 @@ typedef struct server {
     long long busy_reply_threshold;  /* ms a script runs before other clients get -BUSY (lua-time-limit) */
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
+    void (*latency_sample)(const char *event, long long ms); /* the latency monitor, installed by app/ */
     int enable_debug_command;
     /* RDB persistence (features/saving.c runs it) */
     char *dbfilename;
@@ -154,6 +155,12 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Opens syslog with syslog-ident and syslog-facility when syslog-enabled (after the config is loaded). */
 void syslog_open(void);
 long long mstime(void);
+/* An event of ms milliseconds for the latency monitor (LATENCY LATEST ...), kept when it reaches
+ * latency-monitor-threshold: how the layers below features/ report expire-cycle, eviction-cycle ... */
+static inline void server_latency_event(const char *event, long long ms) {
+    if (srv.latency_monitor_threshold && ms >= srv.latency_monitor_threshold && srv.latency_sample)
+        srv.latency_sample(event, ms);
+}
 /* CLIENT PAUSE is in force: the dataset stays as it is (no active expiry, no eviction), as Redis 7.0. */
 static inline int server_paused(void) { return srv.paused_until_ms && mstime() < srv.paused_until_ms; }
 long long ustime(void);

@@ -4,6 +4,7 @@ else: which commands have histograms, their call counts, the reply's shape and t
 the labels (Redis's HDR reporting levels, the exact values are unit-tested in tests/unit/test_hdrhist.c)
 and the INFO lines' format."""
 import re
+import time
 
 import pytest
 
@@ -122,3 +123,23 @@ def test_percentile_values_are_slot_bounds(c):
     assert 10000 <= p0 < p100
     # 2 significant digits: the slot is 1/128th to 1/256th of its value wide
     assert round((p100 - p0) * 1000) + 1 in {1 << k for k in range(0, 31)}
+
+
+def expire_cycle_events(server):
+    c = Raw(server.port, timeout=30)
+    assert c.cmd("CONFIG", "SET", "latency-monitor-threshold", "1") == "OK"
+    c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    for part in range(2):
+        c.cmd("EVAL", "for i=1,50000 do redis.call('set', 'k'..ARGV[1]..'_'..i, 'v', 'PX', 1) end", "0", str(part))
+    c.cmd("DEBUG", "SET-ACTIVE-EXPIRE", "1")  # 100k keys past their TTL: the expiry cycles run to their limit
+    deadline = time.time() + 30
+    while c.cmd("DBSIZE") and time.time() < deadline:
+        time.sleep(0.05)
+    events = {e[0] for e in c.cmd("LATENCY", "LATEST")}
+    c.close()
+    return events
+
+
+def test_latency_monitor_records_expire_cycles(sardine, oracle):
+    assert b"expire-cycle" in expire_cycle_events(sardine)
+    assert b"expire-cycle" in expire_cycle_events(oracle)
