@@ -87,6 +87,8 @@ int config_sanitize_dump(void) {
 int config_rdbchecksum(void) { return srv.rdb_checksum; }
 
 static int set_bind(const char **argv, int argc, const char **err);
+static int set_port(const char **argv, int argc, const char **err);
+static char *get_port(void);
 static char *get_bind(void);
 static int set_cob(const char **argv, int argc, const char **err);
 static int set_notify(const char **argv, int argc, const char **err);
@@ -140,8 +142,8 @@ static int set_latency_percentiles(const char **argv, int argc, const char **err
 static char *get_latency_percentiles(void);
 
 static cfg table[] = {
-    {"port", NULL, T_INT, F_IMMUTABLE, &srv.port, 0, 65535, "6379"},
-    {"bind", NULL, T_SPECIAL, F_IMMUTABLE | F_MULTIARG, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
+    {"port", NULL, T_SPECIAL, 0, NULL, 0, 65535, "6379", NULL, set_port, get_port},
+    {"bind", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
     {"unixsocket", NULL, T_STR, F_IMMUTABLE, &srv.unixsocket, 0, 0, ""},
     {"unixsocketperm", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "0", NULL, set_unixsocketperm, get_unixsocketperm},
     {"tcp-backlog", NULL, T_INT, F_IMMUTABLE, &srv.tcp_backlog, 0, INT_MAX, "511"},
@@ -525,15 +527,57 @@ static char *format_value(cfg *c) {
 
 /* ---- special directives ---- */
 
+/* The listeners follow port and bind at runtime (once they are open: at startup listen_all opens them):
+ * on failure the old values come back with their listeners, and the error is Redis's. */
+static int relisten(int old_port, char **old_bind, int old_nbind, const char *errtext, const char **err) {
+    if (!srv.listening) return 1; /* still reading the configuration */
+    if (listen_rebind_tcp() == 0) {
+        for (int i = 0; i < old_nbind; i++) s_free(old_bind[i]);
+        return 1;
+    }
+    for (int i = 0; i < srv.nbind; i++) s_free(srv.bind[i]);
+    srv.port = old_port;
+    srv.nbind = old_nbind;
+    for (int i = 0; i < old_nbind; i++) srv.bind[i] = old_bind[i];
+    if (listen_rebind_tcp() != 0) serverLog(LL_WARNING, "Failed to restore the old listening sockets");
+    *err = errtext;
+    return 0;
+}
+
+static int set_port(const char **argv, int argc, const char **err) {
+    long long n;
+    cfg *self = find("port");
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    if (!parse_number(self, argv[0], &n, err) || !check_bounds(self, n, err)) return 0;
+    if (n == srv.port) return 1;
+    char *keep[CONFIG_MAX_BIND];
+    for (int i = 0; i < srv.nbind; i++) keep[i] = s_strdup(srv.bind[i]);
+    int old = srv.port, nkeep = srv.nbind;
+    srv.port = (int)n;
+    return relisten(old, keep, nkeep, "Unable to listen on this port. Check server logs.", err);
+}
+
+static char *get_port(void) {
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%d", srv.port);
+    return s_strdup(buf);
+}
+
 static int set_bind(const char **argv, int argc, const char **err) {
-    if (argc < 1 || argc > CONFIG_MAX_BIND) {
+    if (argc > CONFIG_MAX_BIND) {
         *err = "Too many bind addresses specified.";
         return 0;
     }
-    for (int i = 0; i < srv.nbind; i++) s_free(srv.bind[i]);
+    if (argc == 1 && !argv[0][0]) argc = 0; /* "" binds nothing */
+    char *old[CONFIG_MAX_BIND];
+    int nold = srv.nbind;
+    for (int i = 0; i < nold; i++) old[i] = srv.bind[i];
     srv.nbind = 0;
     for (int i = 0; i < argc; i++) srv.bind[srv.nbind++] = s_strdup(argv[i]);
-    return 1;
+    return relisten(srv.port, old, nold, "Failed to bind to specified addresses.", err);
 }
 
 static char *get_bind(void) {

@@ -27,6 +27,7 @@ static int tcp_listen(const char *addr, int port) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
     if (!strcmp(addr, "*")) addr = NULL, hints.ai_family = AF_INET;
+    else if (!strcmp(addr, "::*")) addr = NULL, hints.ai_family = AF_INET6;
     if (getaddrinfo(addr, portstr, &hints, &res) != 0) return -1;
     int fd = -1;
     for (p = res; p; p = p->ai_next) {
@@ -43,29 +44,63 @@ static int tcp_listen(const char *addr, int port) {
     return fd;
 }
 
-int listen_all(void) {
-    srv.nlisten = 0;
-    if (srv.port) {
-        for (int i = 0; i < srv.nbind; i++) {
-            const char *addr = srv.bind[i];
-            int optional = addr[0] == '-';
-            if (optional) addr++;
-            int fd = tcp_listen(addr, srv.port);
-            if (fd < 0) {
-                if (optional) continue;
-                serverLog(LL_WARNING, "Warning: Could not create server TCP listening socket %s:%d: %s", addr, srv.port,
-                          strerror(errno));
-                return -1;
-            }
-            srv.listen_fds[srv.nlisten++] = fd;
-            el_add(srv.el, fd, EL_READABLE, accept_tcp_handler, NULL);
-            el_set_first(srv.el, fd);
+/* Opens a TCP listener per bind address on srv.port into fds (a '-' address may fail); returns how many,
+ * or -1 (logged, those opened closed again) when a required address fails or none could be bound. */
+static int open_tcp(int *fds) {
+    static const char *const any[] = {"*", "-::*"}; /* no bind address: every interface, as Redis */
+    int n = 0, nbind = srv.nbind ? srv.nbind : 2;
+    if (!srv.port) return 0;
+    for (int i = 0; i < nbind; i++) {
+        const char *addr = srv.nbind ? srv.bind[i] : any[i];
+        int optional = addr[0] == '-';
+        if (optional) addr++;
+        int fd = tcp_listen(addr, srv.port);
+        if (fd >= 0) {
+            fds[n++] = fd;
+            continue;
         }
-        if (srv.nlisten == 0) {
-            serverLog(LL_WARNING, "Failed listening on port %d (tcp), aborting.", srv.port);
-            return -1;
-        }
+        if (optional) continue;
+        serverLog(LL_WARNING, "Warning: Could not create server TCP listening socket %s:%d: %s", addr, srv.port,
+                  strerror(errno));
+        while (n) close(fds[--n]);
+        return -1;
     }
+    if (n == 0) {
+        serverLog(LL_WARNING, "Failed listening on port %d (tcp), aborting.", srv.port);
+        return -1;
+    }
+    return n;
+}
+
+static void install_tcp(const int *fds, int n) {
+    srv.nlisten = n;
+    for (int i = 0; i < n; i++) {
+        srv.listen_fds[i] = fds[i];
+        el_add(srv.el, fds[i], EL_READABLE, accept_tcp_handler, NULL);
+        el_set_first(srv.el, fds[i]);
+    }
+}
+
+int listen_rebind_tcp(void) {
+    /* As Redis: the old sockets go first (a new one may want the same address and port). */
+    for (int i = 0; i < srv.nlisten; i++) {
+        el_del(srv.el, srv.listen_fds[i], EL_READABLE);
+        close(srv.listen_fds[i]);
+    }
+    srv.nlisten = 0;
+    int fds[CONFIG_MAX_BIND + 1];
+    int n = open_tcp(fds);
+    if (n < 0) return -1;
+    install_tcp(fds, n);
+    return 0;
+}
+
+int listen_all(void) {
+    int fds[CONFIG_MAX_BIND + 1];
+    int n = open_tcp(fds);
+    if (n < 0) return -1;
+    install_tcp(fds, n);
+    srv.listening = 1;
     if (srv.unixsocket && srv.unixsocket[0]) {
         unlink(srv.unixsocket);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

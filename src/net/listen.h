@@ -4,6 +4,10 @@
 #ifndef SARDINE_LISTEN_H
 #define SARDINE_LISTEN_H
 int listen_all(void); /* 0 ok, -1 fatal (logged) */
+/* CONFIG SET port/bind: closes the TCP listeners and opens them again for srv.port and srv.bind; -1
+ * (logged) when they cannot all be opened: none is then open, and the caller restores the old values and
+ * calls it again. */
+int listen_rebind_tcp(void);
 
 /* Descriptors kept beyond maxclients for listeners, logs and files (Redis's CONFIG_MIN_RESERVED_FDS). */
 #define LISTEN_RESERVED_FDS 32

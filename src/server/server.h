@@ -35,6 +35,7 @@ typedef struct server {
     int port;
     char *bind[CONFIG_MAX_BIND];
     int nbind;
+    int listening;                 /* the listeners are open (listen_all ran): port/bind changes rebind */
     int bind_explicit;
     char *unixsocket;
     int unixsocketperm;

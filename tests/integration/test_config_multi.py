@@ -10,7 +10,7 @@ import time
 import pytest
 
 from harness import REDIS_SERVER, ROOT, SARDINE_SERVER, Server, check_oracle, free_port
-from sardine_resp import Raw
+from sardine_resp import Err, Raw
 
 REDIS_CONF = os.path.join(ROOT, "tests", "assets", "redis-7.0.15.conf")
 
@@ -188,3 +188,44 @@ def test_config_set_several_atomic_match_redis(sardine, oracle):
     # and the rollback did happen (not both servers keeping a half-applied set)
     assert s.cmd("CONFIG", "SET", "maxmemory", "1mb", "hz", "x") != "OK"
     assert s.cmd("CONFIG", "GET", "maxmemory") == [b"maxmemory", b"20971520"]
+
+
+def reachable(port):
+    try:
+        c = Raw(port, timeout=2)
+    except OSError:
+        return False
+    try:
+        return c.cmd("PING") == "PONG"
+    finally:
+        c.close()
+
+
+def rebind_scenario(server, busy_port):
+    c = Raw(server.port)
+    out = []
+    new = free_port()
+    out.append(c.cmd("CONFIG", "SET", "port", str(new)))
+    out.append((reachable(new), reachable(server.port), c.cmd("CONFIG", "GET", "port") == [b"port", str(new).encode()]))
+    out.append(c.cmd("CONFIG", "SET", "port", str(busy_port)))  # taken by another server: refused, old port kept
+    out.append((reachable(new), c.cmd("CONFIG", "GET", "port") == [b"port", str(new).encode()]))
+    out.append(c.cmd("CONFIG", "SET", "bind", "127.0.0.1 -::1"))
+    out.append(c.cmd("CONFIG", "SET", "bind", "192.0.2.1"))  # not an address of this machine
+    out.append((reachable(new), c.cmd("CONFIG", "GET", "bind")))
+    out.append(c.cmd("CONFIG", "SET", "port", str(server.port), "bind", "127.0.0.1"))
+    out.append(reachable(server.port))
+    out.append(c.cmd("CONFIG", "SET", "port", "70000"))
+    c.close()
+    return out
+
+
+def test_port_and_bind_change_at_runtime_as_redis(sardine, oracle, make_oracle):
+    busy = make_oracle()
+    got, want = rebind_scenario(sardine, busy.port), rebind_scenario(oracle, busy.port)
+    assert got == want
+    assert got[0] == "OK" and got[1] == (True, False, True)
+    assert got[2] == Err("ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this "
+                         "port. Check server logs.")
+    assert got[5] == Err("ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified "
+                         "addresses.")
+    assert got[6] == (True, [b"bind", b"127.0.0.1 -::1"])
