@@ -530,8 +530,7 @@ static char *format_value(cfg *c) {
 /* The listeners follow port and bind at runtime (once they are open: at startup listen_all opens them):
  * on failure the old values come back with their listeners, and the error is Redis's. */
 static int relisten(int old_port, char **old_bind, int old_nbind, const char *errtext, const char **err) {
-    if (!srv.listening) return 1; /* still reading the configuration */
-    if (listen_rebind_tcp() == 0) {
+    if (!srv.listening || listen_rebind_tcp() == 0) { /* not listening yet: still reading the configuration */
         for (int i = 0; i < old_nbind; i++) s_free(old_bind[i]);
         return 1;
     }
