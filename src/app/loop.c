@@ -57,7 +57,8 @@ static void server_reset_stats(void) {
     srv.stat_net_input_bytes = srv.stat_net_output_bytes = srv.stat_total_error_replies = 0;
     srv.stat_expired_time_cap_reached = srv.stat_expired_stale_perc_x100 = 0;
     srv.stat_client_qbuf_limit_disconnections = srv.stat_client_outbuf_limit_disconnections = 0;
-    srv.stat_oom_rejections = srv.stat_evictions_time_us = srv.stat_lazyfreed_objects = 0;
+    srv.stat_oom_rejections = srv.stat_evictions_time_us = 0;
+    __atomic_store_n(&srv.stat_lazyfreed_objects, 0, __ATOMIC_RELAXED); /* the background thread adds to it */
     srv.stat_io_reads = srv.stat_io_writes = 0;
     srv.peak_memory = server_used_memory();
     el_reset_stats(srv.el);
@@ -103,6 +104,7 @@ static void sample_memory(void) {
 
 static int server_cron(void) {
     server_update_cached_time();
+    if (srv.pause_cron) return 1000 / (srv.hz > 0 ? srv.hz : 10); /* DEBUG PAUSE-CRON 1 */
     srv.cronloops++;
     track_metrics();
     sample_memory();
@@ -173,5 +175,6 @@ void server_install_loop_hooks(void) {
     el_set_timer(srv.el, server_cron, 1);
     el_set_before_sleep(srv.el, before_sleep);
     el_set_long_iteration(srv.el, latency_eventloop_sample);
+    srv.latency_sample = latency_add_sample; /* expire-cycle, eviction-cycle from the keyspace layer */
     config_set_hooks(&config_reactions);
 }

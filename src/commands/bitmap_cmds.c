@@ -192,6 +192,7 @@ void cmd_setbit(client *c) {
     }
     int dirty;
     const arg *k = &c->argv[1];
+    long long mark = dirty_mark();
     rstr *s = lookup_write(c, k, off >> 3, &dirty);
     if (!s) return;
     uint8_t *b = (uint8_t *)s->data + (off >> 3);
@@ -200,6 +201,7 @@ void cmd_setbit(client *c) {
         *b = (uint8_t)((*b & ~(1 << shift)) | (on << shift));
         key_changed(c, k, FX_STRING, "setbit");
     }
+    dirty_count(mark, dirty || old != on); /* Redis: one change, the key's creation included */
     reply_int(c, old);
 }
 
@@ -468,6 +470,7 @@ static int parse_type(client *c, const arg *a, int *sign, int *bits) {
 static void bitfield_generic(client *c, int ro) {
     bf_op *ops = NULL;
     int numops = 0, cap = 0, ow = OW_WRAP, readonly = 1, dirty = 0;
+    long long mark = 0;
     uint64_t highest = 0;
     for (int j = 2; j < c->argc; j++) {
         int rem = c->argc - j - 1, opcode;
@@ -519,6 +522,7 @@ static void bitfield_generic(client *c, int ro) {
             reply_error(c, "ERR BITFIELD_RO only supports the GET subcommand");
             goto done;
         }
+        mark = dirty_mark();
         if (!(s = lookup_write(c, k, highest >> 3, &dirty))) goto done;
     }
     reply_array(c, numops);
@@ -559,6 +563,7 @@ static void bitfield_generic(client *c, int ro) {
         }
     }
     if (changes) key_changed(c, k, FX_STRING, "setbit");
+    if (s) dirty_count(mark, changes); /* Redis: one per field written, the key's creation included */
 done:
     s_free(ops);
 }

@@ -5,6 +5,7 @@
 #include "features/slowlog.h"
 #include "keyspace/db.h"
 #include "keyspace/effects.h"
+#include "util/hdrhist.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <strings.h>
@@ -43,7 +44,10 @@ void call(client *c, command *cmd) {
     if (!srv.in_exec) srv.cmd_now_ms = start / 1000;
     long long errors = srv.stat_total_error_replies;
     long long dirty = srv.dirty;
-    int keep_expired = srv.keep_expired, no_touch = srv.no_touch;
+    int keep_expired = srv.keep_expired, no_touch = srv.no_touch, expiry_held = srv.expiry_held;
+    /* Under CLIENT PAUSE only reads run: they see expired keys as missing, and the keys stay until the
+     * pause ends (a write, run before the pause began inside the same EXEC, still deletes them). */
+    srv.expiry_held = !(cmd->flags & CMD_WRITE) && server_paused();
     if (c->flags & CLIENT_APPLY_STREAM) srv.keep_expired = 1;
     srv.no_touch = (c->flags & CLIENT_NO_TOUCH) != 0;
     c->cmd = cmd;
@@ -54,9 +58,11 @@ void call(client *c, command *cmd) {
     prop_call_end(c, srv.dirty != dirty);
     srv.keep_expired = keep_expired;
     srv.no_touch = no_touch;
+    srv.expiry_held = expiry_held;
     long long dur = ustime() - start;
     cmd->calls++;
     cmd->usec += dur;
+    if (srv.latency_tracking && !(c->flags & CLIENT_BLOCKED)) hdrhist_record(&cmd->lat_hist, dur * 1000);
     if (srv.stat_total_error_replies != errors) cmd->failed++;
     srv.stat_numcommands++;
     c->lastcmd = cmd;

@@ -182,6 +182,7 @@ typedef struct command {
     struct command *parent;
     char fullname[48];
     long long calls, usec, rejected, failed;
+    struct hdrhist *lat_hist; /* latency-tracking: the calls' latencies (util/hdrhist.h), NULL until the first */
 } command;
 
 /* The command tables, one per file (table.c, then the types' *_cmds.c, dump_cmds.c, aof_cmds.c, module_cmds.c), each terminated by a NULL name. */

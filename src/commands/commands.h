@@ -5,6 +5,7 @@
 #ifndef SARDINE_COMMANDS_H
 #define SARDINE_COMMANDS_H
 #include "keyspace/effects.h"
+#include "server/server.h"
 #include "net/client.h"
 
 #define CMD(name) void cmd_##name(client *c);
@@ -34,7 +35,7 @@ CMD(memory_usage) CMD(memory_stats) CMD(memory_doctor) CMD(memory_purge) CMD(mem
 CMD(command) CMD(command_count) CMD(command_info) CMD(command_docs) CMD(command_list) CMD(command_getkeys)
 CMD(command_getkeysandflags) CMD(command_help)
 CMD(slowlog_get) CMD(slowlog_len) CMD(slowlog_reset) CMD(slowlog_help)
-CMD(latency_latest) CMD(latency_history) CMD(latency_reset) CMD(latency_doctor) CMD(latency_help)
+CMD(latency_latest) CMD(latency_history) CMD(latency_reset) CMD(latency_doctor) CMD(latency_histogram) CMD(latency_help)
 #undef CMD
 
 /* Announces that the running command changed key k (keyspace/effects.h): cls is the event's class
@@ -48,6 +49,15 @@ static inline void key_changed(client *c, const arg *k, int cls, const char *eve
 static inline void key_event(client *c, const arg *k, int cls, const char *event) {
     fx_event(c->db, k->p, k->len, cls, event);
 }
+
+/* rdb_changes_since_last_save as Redis 7.0 counts it: one per key announced (effects.c) unless the command
+ * says otherwise.  Where Redis counts elements (HSET of 3 fields: 3, SADD: the members added, RPUSH: the
+ * elements pushed ...) or once for a change of two keys (RENAME, MOVE, LMOVE) or for a key created and
+ * written (SETBIT, XADD), the command takes dirty_mark() first and ends with dirty_count(mark, n): its
+ * changes are then n.  call() propagates a command whose count moved, so n is 0 exactly when nothing
+ * changed. */
+static inline long long dirty_mark(void) { return srv.dirty; }
+static inline void dirty_count(long long mark, long long n) { srv.dirty = mark + n; }
 
 /* MIGRATE's connection cache: closes the connections unused for more than 10 seconds (the cron calls it). */
 void migrate_close_idle(void);

@@ -210,7 +210,7 @@ void cmd_client_list(client *c) {
             ids = s_malloc((size_t)(c->argc - 3) * sizeof(uint64_t));
             for (int j = 3; j < c->argc; j++) {
                 long long v;
-                if (!str2ll(c->argv[j].p, c->argv[j].len, &v) || v <= 0) {
+                if (!str2ll(c->argv[j].p, c->argv[j].len, &v)) {
                     s_free(ids);
                     reply_error(c, "ERR Invalid client ID");
                     return;
@@ -224,16 +224,17 @@ void cmd_client_list(client *c) {
     }
     char *buf = NULL;
     size_t len = 0, cap = 0;
-    for (size_t i = 0; i < srv.nclients; i++) {
-        client *cl = srv.clients[i];
-        if (type_filter == 2) continue;
-        if (type_filter && client_class(cl) != (type_filter == 3 ? COB_PUBSUB : COB_NORMAL)) continue;
-        if (ids) {
-            int hit = 0;
-            for (int j = 0; j < nids; j++) hit |= ids[j] == cl->id;
-            if (!hit) continue;
+    if (ids) { /* as Redis: in the order asked, once per mention */
+        for (int j = 0; j < nids; j++)
+            for (size_t i = 0; i < srv.nclients; i++)
+                if (srv.clients[i]->id == ids[j]) append_line(&buf, &len, &cap, srv.clients[i]);
+    } else {
+        for (size_t i = 0; i < srv.nclients; i++) {
+            client *cl = srv.clients[i];
+            if (type_filter == 2) continue;
+            if (type_filter && client_class(cl) != (type_filter == 3 ? COB_PUBSUB : COB_NORMAL)) continue;
+            append_line(&buf, &len, &cap, cl);
         }
-        append_line(&buf, &len, &cap, cl);
     }
     reply_verbatim(c, buf ? buf : "", len, "txt");
     s_free(buf);
@@ -338,13 +339,16 @@ void cmd_client_pause(client *c) {
             return;
         }
     } else if (c->argc > 4) {
-        reply_syntax_error(c);
+        reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try CLIENT HELP.",
+                     (int)(c->argv[1].len > 128 ? 128 : c->argv[1].len), c->argv[1].p);
         return;
     }
     long long until = mstime() + ms;
-    /* A new pause only extends an existing one, and ALL wins over WRITE. */
-    if (!srv.paused_until_ms || until > srv.paused_until_ms) srv.paused_until_ms = until;
-    if (all || !srv.paused_until_ms) srv.pause_all = all ? 1 : srv.pause_all;
+    if (!server_paused()) srv.paused_until_ms = srv.pause_all = 0; /* a pause past its deadline is over */
+    /* A new pause only extends an existing one, and ALL wins over WRITE (Redis: the most restrictive type,
+     * the latest end). */
+    if (until > srv.paused_until_ms) srv.paused_until_ms = until;
+    if (all) srv.pause_all = 1;
     reply_ok(c);
 }
 

@@ -24,6 +24,9 @@ void debug_digest_value(client *c);  /* DEBUG DIGEST-VALUE key [key ...] */
 const char *check_value(const uint8_t *e);
 void debug_check_key(client *c);      /* DEBUG CHECK-KEY key */
 void debug_check_keyspace(client *c); /* DEBUG CHECK-KEYSPACE */
+/* debug_misc.c: PROTOCOL, ERROR, LOG, PAUSE-CRON, REPLYBUFFER, QUICKLIST-PACKED-THRESHOLD, STRINGMATCH-TEST,
+ * CHANGE-REPL-ID ...: 1 when it handled (and answered) the subcommand, 0 when it is not one of them. */
+int debug_misc(client *c);
 /* DEBUG LOADAOF: the loader (features/aof_load.h), installed at startup; 0 ok, -1 the server exits. */
 typedef int debug_loadaof_fn(void);
 void debug_set_loadaof(debug_loadaof_fn *fn);

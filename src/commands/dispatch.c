@@ -161,10 +161,13 @@ int process_command(client *c) {
         reject(c, cmd, msg);
         return 1;
     }
-    if (srv.paused_until_ms && !(c->flags & CLIENT_MULTI)) {
+    if (srv.paused_until_ms) {
+        /* As Redis 7.0: under ALL every command waits (CLIENT UNPAUSE too: an ALL pause ends with its
+         * timeout); under WRITE, what may write or replicate,
+         * scripts by their flags, EXEC by its queue, and commands being queued in MULTI alike. */
         int affected = srv.pause_all || (script_aware_flags(c, cmd) & (CMD_WRITE | CMD_MAY_REPLICATE)) ||
                        (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE | CMD_MAY_REPLICATE));
-        if (affected && strcmp(cmd->fullname, "client|unpause") != 0) {
+        if (affected) {
             c->flags |= CLIENT_PAUSED;
             return 0;
         }

@@ -426,6 +426,7 @@ static void store_results(client *c, const arg *dst, const geo_res *res, size_t 
     size_t maxlen = 0;
     for (size_t i = 0; i < n; i++)
         if (res->pts[i].len > maxlen) maxlen = res->pts[i].len;
+    long long mark = dirty_mark();
     zset *z = zs_new(n, maxlen);
     for (size_t i = 0; i < n; i++) {
         const geo_pt *p = &res->pts[i];
@@ -437,6 +438,7 @@ static void store_results(client *c, const arg *dst, const geo_res *res, size_t 
     entry_value v = {.type = OBJ_ZSET, .store = VAL_PTR, .ptr = z};
     db_set_value(c->db, dst->p, dst->len, &v, -1);
     key_event(c, dst, FX_ZSET, strncmp(c->cmd->name, "georadius", 9) == 0 ? "georadiusstore" : "geosearchstore");
+    dirty_count(mark, (long long)n); /* Redis: one per member stored */
 }
 
 static void georadius_generic(client *c, int src, int flags) {

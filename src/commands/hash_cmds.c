@@ -61,6 +61,7 @@ static void hset_generic(client *c, int is_hmset) {
     kref r;
     int f = lookup_hash(c, LOOKUP_NOSTATS, &r);
     if (f < 0) return;
+    long long mark = dirty_mark();
     void *h = f ? e_ptr(r.e) : hash_new();
     long long created = 0;
     int batch = c->argc > 4;
@@ -69,6 +70,7 @@ static void hset_generic(client *c, int is_hmset) {
         created += hash_set(&h, c->argv[i].p, c->argv[i].len, c->argv[i + 1].p, c->argv[i + 1].len);
     if (batch) hash_batch_end(&h);
     commit(c, &r, f, h);
+    dirty_count(mark, (c->argc - 2) / 2); /* Redis: every field given, new or not */
     if (is_hmset) reply_ok(c);
     else reply_int(c, created);
 }
@@ -121,7 +123,7 @@ void cmd_hdel(client *c) {
         return;
     }
     void *h = e_ptr(r.e);
-    long long deleted = 0;
+    long long deleted = 0, mark = dirty_mark();
     for (int i = 2; i < c->argc; i++) {
         deleted += hash_del(&h, c->argv[i].p, c->argv[i].len);
         if (hash_len(h) == 0) break;
@@ -135,6 +137,7 @@ void cmd_hdel(client *c) {
             key_changed(c, &c->argv[1], FX_HASH, "hdel");
         }
     }
+    dirty_count(mark, deleted);
     reply_int(c, deleted);
 }
 

@@ -82,7 +82,7 @@ void cmd_pfadd(client *c) {
     uint8_t tmp[EMBSTR_MAX + 1];
     int f = lookup_hll(c, k, LOOKUP_NOSTATS, &r, &p, &len, tmp);
     if (f < 0) return;
-    int updated = 0;
+    long long updated = 0, mark = dirty_mark(); /* Redis: the creation and each element that changed a register */
     rstr *s;
     if (f) {
         s = unshare(&r, k);
@@ -98,7 +98,7 @@ void cmd_pfadd(client *c) {
             reply_error(c, ERR_CORRUPT);
             return;
         }
-        updated |= rc;
+        updated += rc;
     }
     if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     if (updated) {
@@ -106,6 +106,7 @@ void cmd_pfadd(client *c) {
         if (f) key_changed(c, k, FX_STRING, "pfadd");
         else key_event(c, k, FX_STRING, "pfadd"); /* the new key was counted */
     }
+    dirty_count(mark, updated);
     reply_int(c, updated ? 1 : 0);
 }
 
@@ -170,6 +171,7 @@ void cmd_pfmerge(client *c) {
         }
     }
     const arg *k = &c->argv[1];
+    long long mark = dirty_mark();
     rstr *s = db_lookup(c->db, k->p, k->len, LOOKUP_NOSTATS, &r) ? unshare(&r, k) : (r.h = 0, create(&r, k));
     if (use_dense && hll_to_dense(&s) < 0) {
         reply_error(c, ERR_CORRUPT);
@@ -181,6 +183,7 @@ void cmd_pfmerge(client *c) {
     if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
     hll_invalidate((uint8_t *)s->data);
     key_changed(c, k, FX_STRING, "pfadd");
+    dirty_count(mark, 1); /* Redis: one, the destination's creation included */
     reply_ok(c);
 done:
     s_free(max);

@@ -85,6 +85,7 @@ static void rename_generic(client *c, int nx) {
         else reply_ok(c);
         return;
     }
+    long long mark = dirty_mark();
     if (db_lookup(c->db, dst->p, dst->len, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &d)) {
         if (nx) {
             reply_int(c, 0);
@@ -95,6 +96,7 @@ static void rename_generic(client *c, int nx) {
     move_key(&r, c->db, dst);
     key_event(c, src, FX_GENERIC, "rename_from");
     key_event(c, dst, FX_GENERIC, "rename_to");
+    dirty_count(mark, 1); /* Redis: one change for the two keys */
     if (nx) reply_int(c, 1);
     else reply_ok(c);
 }
@@ -125,7 +127,7 @@ void cmd_copy(client *c) {
     }
     db *target = &srv.dbs[dbid];
     entry_value v = value_copy(r.e);
-    long long ttl = e_ttl(r.e);
+    long long ttl = e_ttl(r.e), mark = dirty_mark();
     if (db_lookup(target, dst->p, dst->len, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &d)) {
         if (!replace) {
             if (v.store == VAL_PTR) obj_free(v.type, v.ptr);
@@ -137,6 +139,7 @@ void cmd_copy(client *c) {
     handle_t h = entry_build(dst->p, dst->len, ttl, lru_initial(), &v);
     db_add(target, dst->p, dst->len, kt_hash(dst->p, dst->len), h);
     fx_event(target, dst->p, dst->len, FX_GENERIC, "copy_to");
+    dirty_count(mark, 1); /* Redis: one, the replaced key included */
     reply_int(c, 1);
 }
 
@@ -165,9 +168,11 @@ void cmd_move(client *c) {
         reply_int(c, 0);
         return;
     }
+    long long mark = dirty_mark();
     move_key(&r, target, k);
     key_event(c, k, FX_GENERIC, "move_from");
     fx_event(target, k->p, k->len, FX_GENERIC, "move_to");
+    dirty_count(mark, 1); /* Redis: one change for the two keys */
     reply_int(c, 1);
 }
 

@@ -96,7 +96,7 @@ static int parse_where(client *c, const arg *a, int *where) {
 }
 
 /* Replies an array of up to count elements popped from one end, in pop order. */
-static void pop_range_reply(client *c, quicklist *ql, int where, long long count) {
+static size_t pop_range_reply(client *c, quicklist *ql, int where, long long count) {
     size_t n = (unsigned long long)count > ql->count ? ql->count : (size_t)count;
     reply_array(c, (long)n);
     qliter it;
@@ -105,6 +105,7 @@ static void pop_range_reply(client *c, quicklist *ql, int where, long long count
     for (size_t i = 0; i < n && ql_iter_next(&it, &v); i++) reply_val(c, &v);
     ql_iter_done(&it);
     ql_del_range(ql, where == QL_HEAD ? 0 : ql->count - n, n);
+    return n;
 }
 
 /* A copy of one element, kept across changes to the list it came from. */
@@ -142,6 +143,7 @@ static void push_generic(client *c, int where, int only_existing) {
         return;
     }
     if (!f) ql = tlist_new();
+    long long mark = dirty_mark();
     for (int j = 2; j < c->argc; j++) ql_push(ql, c->argv[j].p, c->argv[j].len, where);
     long long n = (long long)ql->count;
     if (!f) {
@@ -150,6 +152,7 @@ static void push_generic(client *c, int where, int only_existing) {
     } else {
         key_changed(c, k, FX_LIST, push_event(where));
     }
+    dirty_count(mark, c->argc - 2); /* Redis: one per element pushed */
     reply_int(c, n);
 }
 
@@ -214,8 +217,9 @@ static void pop_generic(client *c, int where) {
         reply_array(c, 0);
         return;
     }
+    long long mark = dirty_mark(), n = 1;
     if (has_count) {
-        pop_range_reply(c, ql, where, count);
+        n = (long long)pop_range_reply(c, ql, where, count);
     } else {
         lp_val v;
         ql_peek(ql, where, &v);
@@ -223,6 +227,7 @@ static void pop_generic(client *c, int where) {
         ql_pop(ql, where);
     }
     removed(c, &r, k, ql, pop_event(where));
+    dirty_count(mark, n); /* Redis: one per element popped */
 }
 
 void cmd_lpop(client *c) { pop_generic(c, QL_HEAD); }
@@ -401,7 +406,9 @@ void cmd_lrem(client *c) {
         }
     }
     ql_iter_done(&it);
+    long long mark = dirty_mark();
     if (n) removed(c, &r, k, ql, "lrem");
+    dirty_count(mark, (long long)n); /* Redis: one per element removed */
     reply_int(c, (long long)n);
 }
 
@@ -430,7 +437,9 @@ void cmd_ltrim(client *c) {
     }
     ql_del_range(ql, 0, (size_t)ltrim);
     ql_del_range(ql, ql->count - (size_t)rtrim, (size_t)rtrim);
+    long long mark = dirty_mark();
     removed(c, &r, k, ql, "ltrim");
+    dirty_count(mark, ltrim + rtrim); /* Redis: the elements trimmed */
     reply_ok(c);
 }
 
@@ -449,6 +458,7 @@ static void move_generic(client *c, int from, int to) {
     int g = get_list(c, dk, LOOKUP_NOSTATS, &rd, &dst);
     if (g < 0) return;
     /* rs may be stale now (the destination's lookup can expire a key): the source is deleted by name */
+    long long mark = dirty_mark();
     lp_val v;
     elem_copy e;
     ql_peek(src, from, &v);
@@ -469,6 +479,7 @@ static void move_generic(client *c, int from, int to) {
     } else {
         key_changed(c, sk, FX_LIST, pop_event(from));
     }
+    dirty_count(mark, 1); /* Redis: one move */
     reply_bulk(c, e.p, e.len);
     elem_copy_free(&e);
 }
@@ -524,8 +535,9 @@ static int mpop_keys(client *c, const arg *keys, long long numkeys, int where, l
         if (!f) continue;
         reply_array(c, 2);
         reply_bulk(c, keys[j].p, keys[j].len);
-        pop_range_reply(c, ql, where, count);
+        long long mark = dirty_mark(), n = (long long)pop_range_reply(c, ql, where, count);
         removed(c, &r, &keys[j], ql, pop_event(where));
+        dirty_count(mark, n);
         propagate_pop(c, where, &keys[j], count);
         return 1;
     }

@@ -70,6 +70,31 @@ void cmd_debug(client *c) {
             "    Stop the server for <seconds>. Decimals allowed.",
             "LOAD-RDB <path>",
             "    (Sardine's own) Empty every database and load the RDB file at <path>; reply OK or the error.",
+            "ERROR <string>",
+            "    Return a Redis protocol error with <string> as message. Useful for clients",
+            "    unit tests to simulate Redis errors.",
+            "LOG <message>",
+            "    Write <message> to the server log.",
+            "PROTOCOL <type>",
+            "    Reply with a test value of the specified type. <type> can be: string,",
+            "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+            "    true, false.",
+            "QUICKLIST-PACKED-THRESHOLD <size>",
+            "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+            "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+            "STRINGMATCH-TEST",
+            "    Run a fuzz tester against the stringmatchlen() function.",
+            "PAUSE-CRON <0|1>",
+            "    Stop periodic cron job processing.",
+            "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+            "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+            "    In case NEVER is provided the last observed peak will never be reset",
+            "    In case RESET is provided the peak reset time will be restored to the default value",
+            "REPLYBUFFER RESIZING <0|1>",
+            "    Enable or disable the reply buffer resize cron job",
+            "CHANGE-REPL-ID",
+            "    Change the replication IDs of the instance.",
+            "    Dangerous: should be used only for testing the replication subsystem.",
             NULL};
         reply_help(c, "DEBUG", lines);
     } else if (arg_is(sub, "restore-bg-min") && c->argc == 3) {
@@ -82,6 +107,8 @@ void cmd_debug(client *c) {
         if (!arg_ll(c, &c->argv[2], &n, NULL)) return;
         bgbuild_hold(n != 0);
         reply_ok(c);
+    } else if (debug_misc(c)) {
+        /* answered */
     } else if (arg_is(sub, "snapshot-throttle") && c->argc == 3) {
         long long n;
         if (!arg_ll(c, &c->argv[2], &n, NULL)) return;

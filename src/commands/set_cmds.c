@@ -49,7 +49,7 @@ void cmd_sadd(client *c) {
     int f = lookup_set(c, k, LOOKUP_NOSTATS, &r);
     if (f < 0) return;
     void *s = f ? e_ptr(r.e) : set_create_for(c->argv[2].p, c->argv[2].len);
-    long long added = 0;
+    long long added = 0, mark = dirty_mark();
     for (int i = 2; i < c->argc; i++) added += set_add(&s, c->argv[i].p, c->argv[i].len);
     if (!f) {
         store_new(&r, k, s);
@@ -58,6 +58,7 @@ void cmd_sadd(client *c) {
         if (s != e_ptr(r.e)) e_set_ptr(r.e, s);
         if (added) key_changed(c, k, FX_SET, "sadd");
     }
+    dirty_count(mark, added);
     reply_int(c, added);
 }
 
@@ -71,7 +72,7 @@ void cmd_srem(client *c) {
         return;
     }
     void *s = e_ptr(r.e);
-    long long removed = 0;
+    long long removed = 0, mark = dirty_mark();
     for (int i = 2; i < c->argc; i++) {
         removed += set_rem(&s, c->argv[i].p, c->argv[i].len);
         if (set_len(s) == 0) break;
@@ -85,6 +86,7 @@ void cmd_srem(client *c) {
             key_changed(c, k, FX_SET, "srem");
         }
     }
+    dirty_count(mark, removed);
     reply_int(c, removed);
 }
 
@@ -272,6 +274,7 @@ void cmd_spop(client *c) {
     }
     void *s = e_ptr(r.e);
     unsigned long size = set_len(s);
+    long long mark = dirty_mark();
     if ((unsigned long long)count >= size) { /* the whole set */
         reply_set(c, (long)size);
         if (!set_is_intset(s) && size <= (unsigned long long)limits.set_max_intset_entries) {
@@ -286,6 +289,7 @@ void cmd_spop(client *c) {
         key_event(c, k, FX_SET, "spop");
         db_delete(&r);
         prop_rewrite_del(c, k);
+        dirty_count(mark, (long long)size);
         return;
     }
     unsigned long remaining = size - (unsigned long)count;
@@ -304,6 +308,7 @@ void cmd_spop(client *c) {
     }
     popped_done(pp);
     key_changed(c, k, FX_SET, "spop");
+    dirty_count(mark, count);
 }
 
 /* ---- SMOVE ---- */

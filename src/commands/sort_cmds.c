@@ -497,8 +497,10 @@ static void sort_generic(client *c, int readonly) {
         }
         if (outlen) {
             entry_value ev = {.type = OBJ_LIST, .store = VAL_PTR, .ptr = dst};
+            long long mark = dirty_mark();
             db_set_value(c->db, o.storekey->p, o.storekey->len, &ev, -1);
             key_event(c, o.storekey, FX_LIST, "sortstore");
+            dirty_count(mark, outlen); /* Redis: one per element stored */
             dst = NULL;
         } else {
             db_delete_key(c->db, o.storekey->p, o.storekey->len);

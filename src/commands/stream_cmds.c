@@ -405,6 +405,7 @@ void cmd_xadd(client *c) {
     kref r;
     stream *s = NULL;
     int f = get_stream(c, k, LOOKUP_NOSTATS, &r, &s);
+    long long mark = dirty_mark();
     if (f < 0) return;
     if (!f && nomk) {
         reply_null(c);
@@ -461,6 +462,7 @@ void cmd_xadd(client *c) {
     if (t.strategy != TRIM_NONE) stream_trim(s, &t);
     propagate_add_trim(c, &nid, idpos, &t, s);
     key_changed(c, k, FX_STREAM, "xadd");
+    dirty_count(mark, 1); /* Redis: one, a new key and the trimming included */
     fx_ready(c->db, k->p, k->len);
 }
 
@@ -476,11 +478,12 @@ void cmd_xtrim(client *c) {
         if (!f) reply_int(c, 0);
         return;
     }
-    long long deleted = stream_trim(s, &t);
+    long long mark = dirty_mark(), deleted = stream_trim(s, &t);
     if (deleted) {
         propagate_add_trim(c, NULL, 0, &t, s);
         key_changed(c, &c->argv[1], FX_STREAM, "xtrim");
     }
+    dirty_count(mark, deleted); /* Redis: one per entry trimmed */
     reply_int(c, deleted);
 }
 
@@ -570,7 +573,9 @@ void cmd_xdel(client *c) {
     if (deleted) {
         if (s->length == 0) s->first_id = SID_MIN;
         else if (first_entry) stream_first_valid(s, &s->first_id);
+        long long mark = dirty_mark();
         key_changed(c, &c->argv[1], FX_STREAM, "xdel");
+        dirty_count(mark, deleted); /* Redis: one per entry deleted */
     }
     reply_int(c, deleted);
 done:
@@ -735,6 +740,7 @@ static void read_generic(client *c, int group_mode) {
         if (g) {
             sconsumer *cons = stream_consumer_find(g, cname->p, cname->len);
             prop_prevent(c); /* XREADGROUP propagates what it did to the group, as Redis does */
+            long long mark = dirty_mark(), created = !cons;
             if (cons) {
                 cons->seen_time = now;
             } else {
@@ -746,6 +752,7 @@ static void read_generic(client *c, int group_mode) {
             else reply_group_range(c, s, &start, cnt, g, cons, noack, &keys[i], cname);
             if (sid_cmp(&before, &g->last_id) != 0) propagate_group_position(c, &keys[i], g);
             key_changed(c, &keys[i], FX_STREAM, "xgroup-createconsumer");
+            dirty_count(mark, 1 + created); /* Redis: the read, and the consumer it created */
         } else {
             size_t p2 = reply_defer(c), n = 0;
             stream_iter it;

@@ -15,6 +15,7 @@
 #include "features/pubsub.h"
 #include "features/saving.h"
 #include "util/dict.h"
+#include "util/hdrhist.h"
 #include "util/mem.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,7 @@ static command latency_subs[] = {
     {"history", cmd_latency_history},
     {"reset", cmd_latency_reset},
     {"doctor", cmd_latency_doctor},
+    {"histogram", cmd_latency_histogram},
     {"help", cmd_latency_help},
     {0}};
 
@@ -345,6 +347,10 @@ void commands_reset_stats(void) {
     for (int i = 0; i < nall; i++) {
         command *c = all[i];
         c->calls = c->usec = c->rejected = c->failed = 0;
-        for (command *s = c->subcmds; s && s->name; s++) s->calls = s->usec = s->rejected = s->failed = 0;
+        hdrhist_free(&c->lat_hist);
+        for (command *s = c->subcmds; s && s->name; s++) {
+            s->calls = s->usec = s->rejected = s->failed = 0;
+            hdrhist_free(&s->lat_hist);
+        }
     }
 }

@@ -235,7 +235,7 @@ static void zadd_generic(client *c, int flags) {
     zset *z = NULL;
     int found = get_zset(c, k, LOOKUP_NOSTATS, &r, &z);
     if (found < 0) goto done;
-    long long added = 0, updated = 0, processed = 0;
+    long long added = 0, updated = 0, processed = 0, mark = dirty_mark();
     double score = 0;
     if (!found) {
         if (xx) goto reply;
@@ -268,6 +268,7 @@ static void zadd_generic(client *c, int flags) {
         e_set_ptr(r.e, z);
         if (added || updated) key_changed(c, k, FX_ZSET, (incr ? "zincr" : "zadd"));
     }
+    dirty_count(mark, nan ? 0 : added + updated); /* Redis counts nothing when a score was NaN */
     if (nan) {
         reply_error(c, NANERR);
         goto done;
@@ -297,13 +298,14 @@ static void cmd_zrem(client *c) {
         reply_int(c, 0);
         return;
     }
-    long long deleted = 0;
+    long long deleted = 0, mark = dirty_mark();
     for (int j = 2; j < c->argc; j++) {
         deleted += zs_del(&z, c->argv[j].p, c->argv[j].len);
         if (zs_card(z) == 0) break;
     }
     if (deleted) written(c, &r, &c->argv[1], z, "zrem");
     else e_set_ptr(r.e, z);
+    dirty_count(mark, deleted);
     reply_int(c, deleted);
 }
 
@@ -538,8 +540,10 @@ static void zremrange_generic(client *c, int rt) {
         lex_ranks(z, &lmin, &lmax, &lo, &hi);
     }
     if (hi > lo) {
+        long long mark = dirty_mark();
         zs_delete_range(&z, lo, hi - lo);
         written(c, &r, &c->argv[1], z, c->cmd->name);
+        dirty_count(mark, (long long)(hi - lo));
     }
     reply_int(c, (long long)(hi - lo));
 }
@@ -572,8 +576,10 @@ static void pop_reply(client *c, kref *r, const arg *k, zset *z, long long count
         reply_bulk(c, e.m, e.len);
         reply_double(c, e.score);
     }
+    long long mark = dirty_mark();
     zs_delete_range(&z, max ? card - n : 0, n);
     written(c, r, k, z, max ? "zpopmax" : "zpopmin");
+    dirty_count(mark, (long long)n); /* Redis: one per member popped */
 }
 
 /* BZPOPMIN/MAX (count < 0), ZMPOP and BZMPOP propagate as the plain pop from the key they chose, as Redis. */

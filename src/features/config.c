@@ -35,7 +35,8 @@ enum { T_BOOL, T_INT, T_UINT, T_LL, T_MEM, T_ENUM, T_STR, T_SPECIAL, T_NUMSTR };
 enum { F_IMMUTABLE = 1, F_SENSITIVE = 2, F_PROTECTED = 4, F_MEMORY = 8, F_UNSIGNED = 16, F_PERCENT = 32,
        F_MULTIARG = 64, /* CONFIG SET splits the value on single spaces (Redis's MULTI_ARG_CONFIG) */
        F_TLS = 128,      /* CONFIG SET rebuilds the TLS context (net/tls.h), refused if that fails */
-       F_TLS_PORT = 256  /* CONFIG SET moves the TLS listeners */ };
+       F_TLS_PORT = 256, /* CONFIG SET moves the TLS listeners */
+       F_UNSUPPORTED = 512 /* a Redis 7.0 directive whose feature Sardine lacks: kept, shown, and warned about */ };
 
 typedef struct enum_name {
     const char *name;
@@ -75,11 +76,9 @@ typedef struct cfg {
 
 static stored st_replicaof,
     st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
-    st_replica_ro,
-   
-    st_aof_preamble, st_active_defrag,
-    st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
-    st_tracking_table, st_lazyfree_replica, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings,
+    st_aof_preamble,
+    st_jemalloc_bg, st_oom_score, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
+    st_tracking_table, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings,
     st_sanitize_dump, st_acllog,
     st_aclfile, st_replica_priority;
 
@@ -92,6 +91,8 @@ int config_sanitize_dump(void) {
 int config_rdbchecksum(void) { return srv.rdb_checksum; }
 
 static int set_bind(const char **argv, int argc, const char **err);
+static int set_port(const char **argv, int argc, const char **err);
+static char *get_port(void);
 static char *get_bind(void);
 static int set_cob(const char **argv, int argc, const char **err);
 static int set_notify(const char **argv, int argc, const char **err);
@@ -125,9 +126,26 @@ static int enable_protected_configs; /* no / yes / local, as enable-debug-comman
 #define STORED_F(n, s, d, f) {n, NULL, T_STR, f, &s.value, 0, 0, d, NULL, NULL, NULL}
 /* A number kept as text, with Redis 7.0's parsing and bounds. */
 #define STORED_NUM(n, s, d, f, lo, hi) {n, NULL, T_NUMSTR, f, &s.value, lo, hi, d, NULL, NULL, NULL}
+/* Redis 7.0 directives of features Sardine does not have (replication, cluster, defrag ...): each is
+ * parsed and bounded exactly as Redis 7.0 does, kept so that CONFIG GET shows it, and every setting is
+ * logged as "not supported, ignored" (warn_unsupported).  File-scope compound literals give each its own
+ * static storage. */
+#define UNSUP_BOOL(n, d) {n, NULL, T_BOOL, F_UNSUPPORTED, &(int){0}, 0, 0, d, NULL, NULL, NULL}
+#define UNSUP_NUM(n, d, f, lo, hi) {n, NULL, T_NUMSTR, F_UNSUPPORTED | (f), &(char *){NULL}, lo, hi, d, NULL, NULL, NULL}
+#define UNSUP_STR(n, d, f) {n, NULL, T_STR, F_UNSUPPORTED | (f), &(char *){NULL}, 0, 0, d, NULL, NULL, NULL}
+#define UNSUP_ENUM(n, d, e) {n, NULL, T_ENUM, F_UNSUPPORTED, &(int){0}, 0, 0, d, e, NULL, NULL}
+static const enum_name repl_diskless_load_names[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
+static const enum_name acl_pubsub_names[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
+static const enum_name endpoint_type_names[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
+static const enum_name propagation_error_names[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
+static int set_oom_values(const char **argv, int argc, const char **err);
+static char *get_oom_values(void);
+static int set_latency_percentiles(const char **argv, int argc, const char **err);
+static char *get_latency_percentiles(void);
+
 static cfg table[] = {
-    {"port", NULL, T_INT, F_IMMUTABLE, &srv.port, 0, 65535, "6379"},
-    {"bind", NULL, T_SPECIAL, F_IMMUTABLE | F_MULTIARG, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
+    {"port", NULL, T_SPECIAL, 0, NULL, 0, 65535, "6379", NULL, set_port, get_port},
+    {"bind", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "127.0.0.1 -::1", NULL, set_bind, get_bind},
     {"unixsocket", NULL, T_STR, F_IMMUTABLE, &srv.unixsocket, 0, 0, ""},
     {"unixsocketperm", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "0", NULL, set_unixsocketperm, get_unixsocketperm},
     {"tcp-backlog", NULL, T_INT, F_IMMUTABLE, &srv.tcp_backlog, 0, INT_MAX, "511"},
@@ -211,9 +229,9 @@ static cfg table[] = {
     {"aof-load-truncated", NULL, T_BOOL, 0, &aofc.load_truncated, 0, 0, "yes"},
     {"dbfilename", NULL, T_SPECIAL, F_PROTECTED, NULL, 0, 0, "dump.rdb", NULL, set_dbfilename, get_dbfilename},
     {"notify-keyspace-events", NULL, T_SPECIAL, 0, NULL, 0, 0, "", NULL, set_notify, get_notify},
-    STORED_F("replicaof", st_replicaof, "", F_IMMUTABLE),
-    STORED("masterauth", st_masterauth, ""),
-    STORED_NUM("io-threads", st_io_threads, "1", F_IMMUTABLE, 1, 128),
+    STORED_F("replicaof", st_replicaof, "", F_IMMUTABLE | F_UNSUPPORTED),
+    STORED_F("masterauth", st_masterauth, "", F_SENSITIVE | F_UNSUPPORTED),
+    STORED_NUM("io-threads", st_io_threads, "1", F_IMMUTABLE | F_UNSUPPORTED, 1, 128),
     STORED_F("always-show-logo", st_always_show_logo, "no", F_IMMUTABLE),
     STORED_F("set-proc-title", st_set_proc_title, "yes", F_IMMUTABLE),
     STORED("proc-title-template", st_proc_title_template, "{title} {listen-addr} {server-mode}"),
@@ -225,9 +243,9 @@ static cfg table[] = {
     {"bgsave-fork", NULL, T_BOOL, 0, &srv.bgsave_fork, 0, 0, "no"},
     {"rdb-del-sync-files", NULL, T_BOOL, 0, &srv.rdb_del_sync_files, 0, 0, "no"},
     STORED("sanitize-dump-payload", st_sanitize_dump, "no"),
-    STORED("replica-read-only", st_replica_ro, "yes"),
-    STORED_NUM("replica-priority", st_replica_priority, "100", 0, 0, INT_MAX),
-    STORED("replica-lazy-flush", st_lazyfree_replica, "no"),
+    UNSUP_BOOL("replica-read-only", "yes"),
+    STORED_NUM("replica-priority", st_replica_priority, "100", F_UNSUPPORTED, 0, INT_MAX),
+    UNSUP_BOOL("replica-lazy-flush", "no"),
     {"hash-max-listpack-entries", NULL, T_LL, F_UNSIGNED, &limits.hash_max_listpack_entries, 0, LONG_MAX, "128"},
     {"hash-max-listpack-value", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.hash_max_listpack_value, 0, LONG_MAX, "64"},
     {"list-max-listpack-size", NULL, T_LL, 0, &limits.list_max_listpack_size, INT_MIN, INT_MAX, "-2"},
@@ -244,13 +262,13 @@ static cfg table[] = {
     {"aof-timestamp-enabled", NULL, T_BOOL, 0, &aofc.timestamp_enabled, 0, 0, "no"},
     {"auto-aof-rewrite-percentage", NULL, T_INT, 0, &aofc.rewrite_perc, 0, INT_MAX, "100"},
     {"auto-aof-rewrite-min-size", NULL, T_LL, F_MEMORY, &aofc.rewrite_min_size, 0, LLONG_MAX, "67108864"},
-    STORED("activedefrag", st_active_defrag, "no"),
+    UNSUP_BOOL("activedefrag", "no"),
     STORED("jemalloc-bg-thread", st_jemalloc_bg, "yes"),
     STORED("oom-score-adj", st_oom_score, "no"),
-    STORED_F("cluster-enabled", st_cluster_enabled, "no", F_IMMUTABLE),
-    STORED_NUM("repl-backlog-size", st_repl_backlog, "1048576", F_MEMORY, 1, LLONG_MAX),
-    STORED_NUM("min-replicas-to-write", st_min_replicas, "0", 0, 0, INT_MAX),
-    STORED_NUM("maxmemory-clients", st_maxmemory_clients, "0", F_MEMORY | F_PERCENT, -100, LLONG_MAX),
+    {"cluster-enabled", NULL, T_BOOL, F_UNSUPPORTED | F_IMMUTABLE, &(int){0}, 0, 0, "no"},
+    STORED_NUM("repl-backlog-size", st_repl_backlog, "1048576", F_MEMORY | F_UNSUPPORTED, 1, LLONG_MAX),
+    STORED_NUM("min-replicas-to-write", st_min_replicas, "0", F_UNSUPPORTED, 0, INT_MAX),
+    STORED_NUM("maxmemory-clients", st_maxmemory_clients, "0", F_MEMORY | F_PERCENT | F_UNSUPPORTED, -100, LLONG_MAX),
     STORED_NUM("tracking-table-max-keys", st_tracking_table, "1000000", F_UNSIGNED, 0, LONG_MAX),
     STORED_NUM("shutdown-timeout", st_shutdown_timeout, "10", 0, 0, INT_MAX),
     STORED("crash-log-enabled", st_crash_log, "yes"),
@@ -259,6 +277,64 @@ static cfg table[] = {
     STORED_NUM("acllog-max-len", st_acllog, "128", F_UNSIGNED, 0, LONG_MAX),
     STORED_F("aclfile", st_aclfile, "", F_IMMUTABLE),
     STORED("aof-rewrite-incremental-fsync", st_aof_preamble, "yes"),
+    {"latency-tracking", NULL, T_BOOL, 0, &srv.latency_tracking, 0, 0, "yes"},
+    {"latency-tracking-info-percentiles", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "50 99 99.9", NULL,
+     set_latency_percentiles, get_latency_percentiles},
+    /* Redis 7.0 directives Sardine accepts without the feature behind them (see UNSUP_BOOL). */
+    UNSUP_ENUM("acl-pubsub-default", "resetchannels", acl_pubsub_names),
+    UNSUP_NUM("active-defrag-cycle-max", "25", 0, 1, 99),
+    UNSUP_NUM("active-defrag-cycle-min", "1", 0, 1, 99),
+    UNSUP_NUM("active-defrag-ignore-bytes", "104857600", F_MEMORY | F_UNSIGNED, 1, LLONG_MAX),
+    UNSUP_NUM("active-defrag-max-scan-fields", "1000", F_UNSIGNED, 1, LONG_MAX),
+    UNSUP_NUM("active-defrag-threshold-lower", "10", 0, 0, 1000),
+    UNSUP_NUM("active-defrag-threshold-upper", "100", 0, 0, 1000),
+    UNSUP_BOOL("aof-disable-auto-gc", "no"),
+    UNSUP_STR("aof_rewrite_cpulist", "", F_IMMUTABLE),
+    UNSUP_STR("bgsave_cpulist", "", F_IMMUTABLE),
+    UNSUP_STR("bio_cpulist", "", F_IMMUTABLE),
+    UNSUP_STR("server_cpulist", "", F_IMMUTABLE),
+    UNSUP_STR("bind-source-addr", "", 0),
+    UNSUP_BOOL("cluster-allow-pubsubshard-when-down", "yes"),
+    UNSUP_BOOL("cluster-allow-reads-when-down", "no"),
+    UNSUP_BOOL("cluster-allow-replica-migration", "yes"),
+    UNSUP_NUM("cluster-announce-bus-port", "0", 0, 0, 65535),
+    UNSUP_STR("cluster-announce-hostname", "", 0),
+    UNSUP_STR("cluster-announce-ip", "", 0),
+    UNSUP_NUM("cluster-announce-port", "0", 0, 0, 65535),
+    UNSUP_NUM("cluster-announce-tls-port", "0", 0, 0, 65535),
+    UNSUP_STR("cluster-config-file", "nodes.conf", F_IMMUTABLE),
+    UNSUP_NUM("cluster-link-sendbuf-limit", "0", F_MEMORY | F_UNSIGNED, 0, -1 /* ULLONG_MAX */),
+    UNSUP_NUM("cluster-migration-barrier", "1", 0, 0, INT_MAX),
+    UNSUP_NUM("cluster-node-timeout", "15000", 0, 0, LLONG_MAX),
+    UNSUP_NUM("cluster-port", "0", F_IMMUTABLE, 0, 65535),
+    UNSUP_ENUM("cluster-preferred-endpoint-type", "ip", endpoint_type_names),
+    UNSUP_BOOL("cluster-replica-no-failover", "no"),
+    UNSUP_NUM("cluster-replica-validity-factor", "10", 0, 0, INT_MAX),
+    UNSUP_BOOL("cluster-require-full-coverage", "yes"),
+    UNSUP_BOOL("crash-memcheck-enabled", "yes"),
+    {"disable-thp", NULL, T_BOOL, F_UNSUPPORTED | F_IMMUTABLE, &(int){0}, 0, 0, "yes"},
+    {"io-threads-do-reads", NULL, T_BOOL, F_UNSUPPORTED | F_IMMUTABLE, &(int){0}, 0, 0, "no"},
+    UNSUP_STR("masteruser", "", F_SENSITIVE),
+    UNSUP_NUM("min-replicas-max-lag", "10", 0, 0, INT_MAX),
+    {"oom-score-adj-values", NULL, T_SPECIAL, F_UNSUPPORTED | F_MULTIARG, NULL, 0, 0, "0 200 800", NULL, set_oom_values,
+     get_oom_values},
+    UNSUP_ENUM("propagation-error-behavior", "ignore", propagation_error_names),
+    UNSUP_BOOL("rdb-save-incremental-fsync", "yes"),
+    UNSUP_NUM("repl-backlog-ttl", "3600", 0, 0, LONG_MAX),
+    UNSUP_BOOL("repl-disable-tcp-nodelay", "no"),
+    UNSUP_ENUM("repl-diskless-load", "disabled", repl_diskless_load_names),
+    UNSUP_BOOL("repl-diskless-sync", "yes"),
+    UNSUP_NUM("repl-diskless-sync-delay", "5", 0, 0, INT_MAX),
+    UNSUP_NUM("repl-diskless-sync-max-replicas", "0", 0, 0, INT_MAX),
+    UNSUP_NUM("repl-ping-replica-period", "10", 0, 1, INT_MAX),
+    UNSUP_NUM("repl-timeout", "60", 0, 1, INT_MAX),
+    UNSUP_STR("replica-announce-ip", "", 0),
+    UNSUP_NUM("replica-announce-port", "0", 0, 0, 65535),
+    UNSUP_BOOL("replica-announced", "yes"),
+    UNSUP_BOOL("replica-ignore-disk-write-errors", "no"),
+    UNSUP_BOOL("replica-ignore-maxmemory", "yes"),
+    UNSUP_BOOL("replica-serve-stale-data", "yes"),
+    {"socket-mark-id", NULL, T_NUMSTR, F_UNSUPPORTED | F_IMMUTABLE | F_UNSIGNED, &(char *){NULL}, 0, UINT_MAX, "0"},
     {NULL}};
 
 /* Older names still accepted (Redis keeps the ziplist-era names as aliases). */
@@ -267,7 +343,12 @@ static const struct { const char *alias, *name; } aliases[] = {
     {"zset-max-ziplist-entries", "zset-max-listpack-entries"}, {"zset-max-ziplist-value", "zset-max-listpack-value"},
     {"list-max-ziplist-size", "list-max-listpack-size"}, {"slaveof", "replicaof"}, {"lua-time-limit", "busy-reply-threshold"},
     {"slave-read-only", "replica-read-only"}, {"slave-priority", "replica-priority"},
-    {"slave-lazy-flush", "replica-lazy-flush"}, {NULL, NULL}};
+    {"slave-lazy-flush", "replica-lazy-flush"}, {"slave-serve-stale-data", "replica-serve-stale-data"},
+    {"slave-ignore-maxmemory", "replica-ignore-maxmemory"}, {"slave-announce-ip", "replica-announce-ip"},
+    {"slave-announce-port", "replica-announce-port"}, {"repl-ping-slave-period", "repl-ping-replica-period"},
+    {"min-slaves-to-write", "min-replicas-to-write"}, {"min-slaves-max-lag", "min-replicas-max-lag"},
+    {"cluster-slave-no-failover", "cluster-replica-no-failover"},
+    {"cluster-slave-validity-factor", "cluster-replica-validity-factor"}, {NULL, NULL}};
 
 static cfg *find(const char *name) {
     for (int i = 0; aliases[i].alias; i++)
@@ -451,15 +532,56 @@ static char *format_value(cfg *c) {
 
 /* ---- special directives ---- */
 
+/* The listeners follow port and bind at runtime (once they are open: at startup listen_all opens them):
+ * on failure the old values come back with their listeners, and the error is Redis's. */
+static int relisten(int old_port, char **old_bind, int old_nbind, const char *errtext, const char **err) {
+    if (!srv.listening || listen_rebind_tcp() == 0) { /* not listening yet: still reading the configuration */
+        for (int i = 0; i < old_nbind; i++) s_free(old_bind[i]);
+        return 1;
+    }
+    for (int i = 0; i < srv.nbind; i++) s_free(srv.bind[i]);
+    srv.port = old_port;
+    srv.nbind = old_nbind;
+    for (int i = 0; i < old_nbind; i++) srv.bind[i] = old_bind[i];
+    if (listen_rebind_tcp() != 0) serverLog(LL_WARNING, "Failed to restore the old listening sockets");
+    *err = errtext;
+    return 0;
+}
+
+static int set_port(const char **argv, int argc, const char **err) {
+    long long n;
+    cfg *self = find("port");
+    if (argc != 1) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    if (!parse_number(self, argv[0], &n, err) || !check_bounds(self, n, err)) return 0;
+    if (n == srv.port) return 1;
+    char *keep[CONFIG_MAX_BIND];
+    for (int i = 0; i < srv.nbind; i++) keep[i] = s_strdup(srv.bind[i]);
+    int old = srv.port, nkeep = srv.nbind;
+    srv.port = (int)n;
+    return relisten(old, keep, nkeep, "Unable to listen on this port. Check server logs.", err);
+}
+
+static char *get_port(void) {
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%d", srv.port);
+    return s_strdup(buf);
+}
+
 static int set_bind(const char **argv, int argc, const char **err) {
-    if (argc < 1 || argc > CONFIG_MAX_BIND) {
+    if (argc > CONFIG_MAX_BIND) {
         *err = "Too many bind addresses specified.";
         return 0;
     }
-    for (int i = 0; i < srv.nbind; i++) s_free(srv.bind[i]);
+    if (argc == 1 && !argv[0][0]) argc = 0; /* "" binds nothing */
+    char *old[CONFIG_MAX_BIND];
+    int nold = srv.nbind;
+    for (int i = 0; i < nold; i++) old[i] = srv.bind[i];
     srv.nbind = 0;
     for (int i = 0; i < argc; i++) srv.bind[srv.nbind++] = s_strdup(argv[i]);
-    return 1;
+    return relisten(srv.port, old, nold, "Failed to bind to specified addresses.", err);
 }
 
 static char *get_bind(void) {
@@ -827,6 +949,135 @@ void config_set_defaults(void) {
     srv.hz = srv.config_hz;
 }
 
+/* oom-score-adj-values: three integers in [-2000, 2000] (Redis 7.0's checks and texts); Sardine does not
+ * adjust its OOM score, so the values are only kept. */
+static int oom_values[3] = {0, 200, 800};
+static int set_oom_values(const char **argv, int argc, const char **err) {
+    int v[3];
+    if (argc != 3) {
+        *err = "wrong number of arguments";
+        return 0;
+    }
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(argv[i], &end, 10);
+        if (*end || n < -2000 || n > 2000) {
+            *err = "Invalid oom-score-adj-values, elements must be between -2000 and 2000.";
+            return 0;
+        }
+        v[i] = (int)n;
+    }
+    memcpy(oom_values, v, sizeof(v));
+    return 1;
+}
+static char *get_oom_values(void) {
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%d %d %d", oom_values[0], oom_values[1], oom_values[2]);
+    return s_strdup(buf);
+}
+
+/* A percentile as Redis prints it: "%f" with the trailing zeros (and a bare point) trimmed. */
+void config_format_percentile(double p, char *buf, size_t len) {
+    snprintf(buf, len, "%f", p);
+    if (strchr(buf, '.')) {
+        size_t n = strlen(buf);
+        while (n && buf[n - 1] == '0') buf[--n] = 0;
+        if (n && buf[n - 1] == '.') buf[--n] = 0;
+    }
+}
+
+/* latency-tracking-info-percentiles: up to LATENCY_PCT_MAX numbers in [0, 100]; "" is none.  As Redis, a
+ * bad value leaves the list empty (CONFIG SET's rollback restores it). */
+static int set_latency_percentiles(const char **argv, int argc, const char **err) {
+    srv.latency_npcts = 0;
+    if (argc == 1 && !argv[0][0]) return 1;
+    if (argc > LATENCY_PCT_MAX) {
+        *err = "Invalid latency-tracking-info-percentiles parameters";
+        return 0;
+    }
+    for (int j = 0; j < argc; j++) {
+        double p;
+        if (!str2d(argv[j], strlen(argv[j]), &p)) {
+            *err = "Invalid latency-tracking-info-percentiles parameters";
+            srv.latency_npcts = 0;
+            return 0;
+        }
+        if (p > 100.0 || p < 0.0) {
+            *err = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+            srv.latency_npcts = 0;
+            return 0;
+        }
+        srv.latency_pcts[srv.latency_npcts++] = p;
+    }
+    return 1;
+}
+static char *get_latency_percentiles(void) {
+    char *out = s_malloc((size_t)srv.latency_npcts * 48 + 1);
+    size_t len = 0;
+    out[0] = 0;
+    for (int j = 0; j < srv.latency_npcts; j++) {
+        char b[40];
+        config_format_percentile(srv.latency_pcts[j], b, sizeof(b));
+        len += (size_t)sprintf(out + len, "%s%s", j ? " " : "", b);
+    }
+    return out;
+}
+
+/* Every setting of a directive whose feature Sardine lacks is said in the log, never silently ignored.
+ * While a configuration loads, the lines wait until it is read (its logfile directive decides where the
+ * log is), then config_load_string writes them. */
+static char **pending_warnings;
+static int npending_warnings;
+
+static void warn(char *line) {
+    if (!loading_file) {
+        serverLog(LL_WARNING, "%s", line);
+        s_free(line);
+        return;
+    }
+    pending_warnings = s_realloc(pending_warnings, sizeof(char *) * (size_t)(npending_warnings + 1));
+    pending_warnings[npending_warnings++] = line;
+}
+
+static void flush_warnings(void) {
+    for (int i = 0; i < npending_warnings; i++) {
+        serverLog(LL_WARNING, "%s", pending_warnings[i]);
+        s_free(pending_warnings[i]);
+    }
+    s_free(pending_warnings);
+    pending_warnings = NULL;
+    npending_warnings = 0;
+}
+
+static void warn_unsupported(const cfg *c, const char *how) {
+    if (!(c->flags & F_UNSUPPORTED)) return;
+    char *v = c->flags & F_SENSITIVE ? s_strdup("(sensitive)") : format_value((cfg *)c);
+    size_t n = strlen(c->name) + strlen(v) + 160;
+    char *line = s_malloc(n);
+    snprintf(line, n, "WARNING: '%s %s' (%s): Sardine does not have this feature: not supported, ignored.", c->name, v,
+             how);
+    s_free(v);
+    warn(line);
+}
+
+/* Config file lines naming what Sardine does not do (yet): accepted so that a stock redis.conf loads, and
+ * logged.  ACL `user` lines belong to the ACL module and `include` to the file reader: each is one case here,
+ * to be replaced when its feature lands.  Returns 1 when the line was one of them. */
+static int unsupported_line(const char *name, const char *line) {
+    static const char *const lines[] = {"include", "user", "loadmodule", NULL}; /* rename-command is handled */
+    for (int i = 0; lines[i]; i++)
+        if (!strcasecmp(name, lines[i])) {
+            size_t n = strlen(line) + 160;
+            char *w = s_malloc(n);
+            snprintf(w, n, "WARNING: configuration line '%s': Sardine does not support '%s': not supported, ignored.",
+                     line, lines[i]);
+            warn(w);
+            return 1;
+        }
+    return 0;
+}
+
 /* The body of every load error: Redis's FATAL CONFIG FILE ERROR report. */
 static void load_error(char *err, size_t errlen, const char *origin, int linenum, const char *line, const char *msg) {
     char where[64] = "";
@@ -882,11 +1133,10 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
             s_free(line);
             continue;
         }
-        if (!strcasecmp(v[0].p, "include") || !strcasecmp(v[0].p, "user") ||
-            !strcasecmp(v[0].p, "loadmodule")) {
+        if (unsupported_line(v[0].p, s)) {
             free_split_args(v, argc);
             s_free(line);
-            continue; /* not supported yet; accepted so that stock redis.conf files load */
+            continue;
         }
         const char *msg = NULL;
         if (!c) msg = "Bad directive or wrong number of arguments";
@@ -910,16 +1160,19 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
             ok = apply(c, words, argc - 1, &aerr);
         }
         if (c && !ok) msg = aerr ? aerr : "Bad directive or wrong number of arguments";
+        if (c && ok) warn_unsupported(c, "configuration");
         if (msg) load_error(err, errlen, origin, linenum, s, msg);
         s_free(words);
         free_split_args(v, argc);
         s_free(line);
         if (msg) {
             loading_file = 0;
+            flush_warnings();
             return -1;
         }
     }
     loading_file = 0;
+    flush_warnings();
     if (srv.config_hz < 1) srv.config_hz = 1;
     if (srv.config_hz > 500) srv.config_hz = 500;
     srv.hz = srv.config_hz;
@@ -1124,40 +1377,64 @@ int config_rewrite(char *err, size_t errlen) {
 
 /* ---- CONFIG commands ---- */
 
+/* CONFIG GET pattern [pattern ...], as Redis 7.0: every name (each alias is a name of its own) is answered
+ * once; a name without glob characters is looked up (aliases included, any case) and answered under the
+ * spelling asked; a pattern matches the names case-insensitively. */
+typedef struct get_match {
+    char *key;
+    cfg *cf;
+} get_match;
+
+static int already(const get_match *m, int n, const char *name, size_t len) {
+    for (int i = 0; i < n; i++)
+        if (strlen(m[i].key) == len && !strncasecmp(m[i].key, name, len)) return 1;
+    return 0;
+}
+
 void cmd_config_get(client *c) {
-    size_t pos = reply_defer(c);
-    long n = 0;
-    char *matched = s_calloc(sizeof(table) / sizeof(table[0]));
+    int cap = 16, n = 0;
+    get_match *m = s_malloc(sizeof(get_match) * (size_t)cap);
     for (int j = 2; j < c->argc; j++) {
         const arg *pat = &c->argv[j];
         int glob = memchr(pat->p, '*', pat->len) || memchr(pat->p, '?', pat->len) || memchr(pat->p, '[', pat->len);
-        for (cfg *cf = table; cf->name; cf++) {
-            int idx = (int)(cf - table);
-            int hit = glob ? glob_match(pat->p, pat->len, cf->name, strlen(cf->name), 1)
-                           : strlen(cf->name) == pat->len && !strncasecmp(cf->name, pat->p, pat->len);
-            if (!hit && !glob) { /* an alias asked by its exact name answers with that name */
-                for (int a = 0; aliases[a].alias; a++)
-                    if (strlen(aliases[a].alias) == pat->len && !strncasecmp(aliases[a].alias, pat->p, pat->len) &&
-                        !strcmp(aliases[a].name, cf->name) && !matched[idx]) {
-                        char *v = format_value(cf);
-                        reply_bulk_cstr(c, aliases[a].alias);
-                        reply_bulk_cstr(c, v);
-                        s_free(v);
-                        n++;
-                        matched[idx] = 1;
-                    }
+        size_t ntab = sizeof(table) / sizeof(table[0]) - 1, nal = sizeof(aliases) / sizeof(aliases[0]) - 1;
+        for (size_t k = 0; k < (glob ? ntab + nal : 1); k++) {
+            const char *name;
+            size_t len;
+            cfg *cf;
+            if (!glob) {
+                char nm[128];
+                if (pat->len >= sizeof(nm)) break;
+                memcpy(nm, pat->p, pat->len);
+                nm[pat->len] = 0;
+                name = pat->p, len = pat->len, cf = find(nm);
+            } else {
+                name = k < ntab ? table[k].name : aliases[k - ntab].alias;
+                len = strlen(name);
+                if (!glob_match(pat->p, pat->len, name, len, 1)) continue;
+                cf = k < ntab ? &table[k] : find(aliases[k - ntab].name);
             }
-            if (!hit || matched[idx]) continue;
-            matched[idx] = 1;
-            char *v = format_value(cf);
-            reply_bulk_cstr(c, cf->name);
-            reply_bulk_cstr(c, v);
-            s_free(v);
-            n++;
+            if (!cf || already(m, n, name, len)) continue;
+            if (n == cap) m = s_realloc(m, sizeof(get_match) * (size_t)(cap *= 2));
+            m[n].key = s_malloc(len + 1);
+            memcpy(m[n].key, name, len);
+            m[n].key[len] = 0;
+            m[n++].cf = cf;
         }
     }
-    s_free(matched);
-    reply_defer_set(c, pos, n, '%');
+    reply_map(c, n);
+    for (int i = 0; i < n; i++) {
+        char *v = format_value(m[i].cf);
+        reply_bulk_cstr(c, m[i].key);
+        reply_bulk_cstr(c, v);
+        s_free(v);
+        s_free(m[i].key);
+    }
+    s_free(m);
+}
+
+static int arg_eq_nocase(const arg *a, const arg *b) {
+    return a->len == b->len && !strncasecmp(a->p, b->p, a->len);
 }
 
 static const config_hooks *hooks;
@@ -1172,7 +1449,7 @@ static int protected_allowed(const client *c) {
 
 /* Restores the first n directives of a failed CONFIG SET from their saved values. */
 static void roll_back(cfg **set, char **backup, int n) {
-    for (int k = 0; k < n; k++) {
+    for (int k = n - 1; k >= 0; k--) { /* last first: a name and its alias may both have been set */
         if (!backup[k]) continue;
         const char **w;
         int wn = split_words(backup[k], &w);
@@ -1213,8 +1490,8 @@ void cmd_config_set(client *c) {
             failed = i;
             goto fail;
         }
-        for (int k = 0; k < i; k++)
-            if (set[k] == set[i]) {
+        for (int k = 0; k < i; k++) /* as Redis: an alias is a name of its own, set after its other name */
+            if (set[k] == set[i] && arg_eq_nocase(&c->argv[2 + 2 * k], name)) {
                 err = "duplicate parameter";
                 failed = i;
                 goto fail;
@@ -1240,9 +1517,9 @@ void cmd_config_set(client *c) {
             ok = apply(set[i], &one, 1, &err);
         }
         s_free(v);
-        if (!ok) {
+        if (!ok) { /* every directive set so far and this one, which a failing setter may have cleared */
             failed = i;
-            roll_back(set, backup, i);
+            roll_back(set, backup, i + 1);
             goto fail;
         }
     }
@@ -1280,8 +1557,10 @@ void cmd_config_set(client *c) {
             goto fail;
         }
     }
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+        warn_unsupported(set[i], "CONFIG SET");
         if (hooks && hooks->changed) hooks->changed(set[i]->name);
+    }
     reply_ok(c);
     goto out;
 fail:

@@ -30,4 +30,7 @@ void config_set_hooks(const config_hooks *h);
 enum { SANITIZE_NO = 0, SANITIZE_YES = 1, SANITIZE_CLIENTS = 2 };
 int config_sanitize_dump(void);  /* sanitize-dump-payload */
 int config_rdbchecksum(void);    /* rdbchecksum: 1 yes */
+/* A percentile as Redis 7.0 prints it (latency-tracking-info-percentiles, INFO latencystats): "%f" with
+ * trailing zeros and a bare decimal point trimmed ("99.9", "50"). */
+void config_format_percentile(double p, char *buf, size_t len);
 #endif

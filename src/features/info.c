@@ -13,6 +13,7 @@
 #include "features/blocking.h"
 #include "features/eval.h"
 #include "features/functions.h"
+#include "features/latency.h"
 #include "features/pubsub.h"
 #include "server/server.h"
 #include "util/dict.h"
@@ -174,7 +175,7 @@ char *server_info_text(int argc, arg *argv) {
                   (ssize_t)(active - allocated), active ? (double)resident / (double)active : 0.0,
                   (ssize_t)(resident - active), resident ? (double)rss / (double)resident : 0.0,
                   (ssize_t)(rss - resident), used ? (double)rss / (double)used : 0.0, (ssize_t)(rss - used), cl,
-                  s_allocator_name(), bio_pending() + db_lazyfree_pending(), srv.stat_lazyfreed_objects, table,
+                  s_allocator_name(), bio_pending() + db_lazyfree_pending(), __atomic_load_n(&srv.stat_lazyfreed_objects, __ATOMIC_RELAXED), table,
                   arena_live_bytes(), arena_pages_bytes(), srv.safety_limit, h6,
                   server_over_safety_limit());
     }
@@ -317,6 +318,12 @@ char *server_info_text(int argc, arg *argv) {
             for (size_t i = 0; i < srv.errorstats->size; i++)
                 for (dict_entry *e = srv.errorstats->tab[i]; e; e = e->next)
                     sb_printf(&b, "errorstat_%s:count=%llu\r\n", e->key, (unsigned long long)(uintptr_t)e->val);
+    }
+    if (want("latencystats", argc, argv, &d)) {
+        section(&b, "Latencystats");
+        char *lines = latency_stats_info();
+        sb_printf(&b, "%s", lines);
+        s_free(lines);
     }
     if (want("cluster", argc, argv, &d)) {
         section(&b, "Cluster");

@@ -9,4 +9,6 @@
 void latency_add_sample(const char *event, long long ms);
 /* The event loop's hook: an iteration of ms milliseconds. */
 void latency_eventloop_sample(long long ms);
+/* INFO latencystats' lines (heap string): each command's latency-tracking-info-percentiles. */
+char *latency_stats_info(void);
 #endif

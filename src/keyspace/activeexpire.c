@@ -21,7 +21,7 @@ static void collect(void *ud, handle_t h) {
 }
 
 void active_expire_cycle(int type) {
-    if (!srv.active_expire_enabled) return;
+    if (!srv.active_expire_enabled || server_paused()) return; /* CLIENT PAUSE keeps the dataset still */
     int effort = srv.active_expire_effort - 1;
     long long start = ustime();
     long long limit;
@@ -81,4 +81,5 @@ void active_expire_cycle(int type) {
     }
     long long perc = total_sampled ? total_expired * 10000 / total_sampled : 0;
     srv.stat_expired_stale_perc_x100 = (srv.stat_expired_stale_perc_x100 * 95 + perc * 5) / 100;
+    server_latency_event("expire-cycle", (ustime() - start) / 1000);
 }

@@ -31,7 +31,7 @@ int db_lookup(db *d, const char *key, size_t klen, int flags, kref *out) {
     if (r.h) {
         r.e = arena_ptr(r.h);
         if (db_is_expired(r.e)) {
-            if (!(flags & LOOKUP_NOEXPIRE)) db_expire_now(&r);
+            if (!(flags & LOOKUP_NOEXPIRE) && !srv.expiry_held) db_expire_now(&r);
             r.h = 0;
         }
     }
@@ -202,7 +202,15 @@ void db_set_value_at(kref *r, const char *key, size_t klen, const entry_value *v
 
 #define LAZYFREE_THRESHOLD 64 /* elements (or KiB of string) above which freeing goes to the background */
 
-static void bg_free_value(void *arg, void *arg2) { obj_free((int)(intptr_t)arg2, arg); }
+/* lazyfreed_objects, as Redis counts it: a value freed in the background counts once its memory is back
+ * (the background thread adds atomically); a FLUSHALL/FLUSHDB ASYNC counts each of its keys once, those
+ * whose value is small when the key goes. */
+static void lazyfreed(long long n) { __atomic_fetch_add(&srv.stat_lazyfreed_objects, n, __ATOMIC_RELAXED); }
+
+static void bg_free_value(void *arg, void *arg2) {
+    obj_free((int)(intptr_t)arg2, arg);
+    lazyfreed(1);
+}
 
 /* Values freed a slice at a time by the loop thread (their elements live in the arena). */
 typedef struct stepped {
@@ -212,13 +220,12 @@ typedef struct stepped {
 } stepped;
 static stepped *step_head, **step_tail = &step_head;
 static size_t step_pending;
-
-void value_free(int type, void *ptr) {
+/* Frees a value now, or, when big, in the background (counted when done); 1 if deferred. */
+static int free_value(int type, void *ptr) {
     if (obj_free_effort(type, ptr) <= LAZYFREE_THRESHOLD) {
         obj_free(type, ptr);
-        return;
+        return 0;
     }
-    srv.stat_lazyfreed_objects++;
     const obj_ops *ops = obj_ops_of(type);
     if (ops && ops->free_step) {
         stepped *s = s_malloc(sizeof(*s));
@@ -231,7 +238,10 @@ void value_free(int type, void *ptr) {
     } else {
         bio_submit(bg_free_value, ptr, (void *)(intptr_t)type);
     }
+    return 1;
 }
+
+void value_free(int type, void *ptr) { free_value(type, ptr); }
 
 /* Frees slices of big arena-backed values; 1 while work remains. */
 static int stepped_free(long budget) {
@@ -240,6 +250,7 @@ static int stepped_free(long budget) {
             stepped *s = step_head;
             step_head = s->next;
             if (!step_head) step_tail = &step_head;
+            lazyfreed(1);
             s_free(s);
             step_pending--;
         }
@@ -260,10 +271,13 @@ typedef struct parked {
 static parked *lazy_tables;
 static size_t lazy_pending;
 
+static int flushing_async; /* freeing an ASYNC flush's keys */
+
 static void free_handle(void *ud, handle_t h) {
     uint8_t *e = arena_ptr(h);
-    if (e_store(e) == VAL_PTR) value_free(e_type(e), e_ptr(e));
+    int deferred = e_store(e) == VAL_PTR && free_value(e_type(e), e_ptr(e));
     entry_free(h);
+    if (flushing_async && !deferred) lazyfreed(1); /* a deferred value counts when freed */
     if (ud && lazy_pending) lazy_pending--; /* ud set: a parked (FLUSH ASYNC) table */
 }
 
@@ -276,7 +290,9 @@ void db_flush(db *d, int async) {
         lazy_tables = p;
         lazy_pending += d->t.count;
     } else {
+        flushing_async = async; /* a small ASYNC flush is done at once, its keys counted as Redis counts them */
         kt_destroy(&d->t, free_handle, NULL);
+        flushing_async = 0;
     }
     kt_init(&d->t);
     d->expire_cursor = 0;
@@ -287,7 +303,9 @@ int db_lazyfree_step(long max_entries) {
     int more = stepped_free(max_entries);
     while (lazy_tables && max_entries > 0) {
         size_t before = lazy_tables->t.count;
+        flushing_async = 1;
         int done = kt_drain(&lazy_tables->t, (size_t)max_entries, free_handle, &lazy_pending);
+        flushing_async = 0;
         max_entries -= (long)(before - lazy_tables->t.count) + 1;
         if (done) {
             parked *p = lazy_tables;

@@ -143,20 +143,24 @@ int evict_perform(void) {
     size_t used = evictable_used();
     if (used <= srv.maxmemory) return EVICT_OK;
     if (srv.maxmemory_policy == MM_NOEVICTION) return EVICT_FAIL;
+    if (server_paused()) return EVICT_OK; /* CLIENT PAUSE keeps the dataset still (as Redis 7.0) */
     long long start = ustime(), limit = time_limit_us();
     long keys = 0;
     while (evictable_used() > srv.maxmemory) {
         if (!evict_one()) {
             srv.stat_evictions_time_us += ustime() - start;
+            server_latency_event("eviction-cycle", (ustime() - start) / 1000);
             return EVICT_FAIL;
         }
         keys++;
         if (keys % 16 == 0 && ustime() - start > limit) {
             srv.stat_evictions_time_us += ustime() - start;
+            server_latency_event("eviction-cycle", (ustime() - start) / 1000);
             return EVICT_RUNNING;
         }
     }
     srv.stat_evictions_time_us += ustime() - start;
+    server_latency_event("eviction-cycle", (ustime() - start) / 1000);
     return EVICT_OK;
 }
 

@@ -108,6 +108,17 @@ int client_check_output_limits(client *c) {
 
 static size_t set_count(const dict *d) { return d ? d->count : 0; }
 
+/* The bytes of a command's arguments, as Redis's argv_len_sum (argv-mem). */
+static size_t args_bytes(const arg *argv, int argc) {
+    size_t n = 0;
+    for (int i = 0; i < argc; i++) n += argv[i].len;
+    return n;
+}
+
+/* The line of CLIENT LIST / CLIENT INFO with Redis 7.0's fields in its order.  Sardine keeps one output
+ * buffer where Redis has a fixed 16 KiB one plus a list of blocks: obl is what the first 16 KiB hold,
+ * oll counts the rest as one block and omem is its size, so a client over the fixed part looks the same;
+ * rbs/rbp are the output buffer's capacity and the most output that waited at once. */
 char *client_info_line(client *c) {
     char flags[16], *f = flags;
     if (c->flags & CLIENT_PUBSUB) *f++ = 'P';
@@ -115,8 +126,8 @@ char *client_info_line(client *c) {
     if (c->flags & CLIENT_BLOCKED) *f++ = 'b';
     if (c->flags & CLIENT_DIRTY_CAS) *f++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *f++ = 'c';
-    if (c->flags & CLIENT_UNIX) *f++ = 'U';
     if (c->flags & CLIENT_CLOSE_ASAP) *f++ = 'A';
+    if (c->flags & CLIENT_UNIX) *f++ = 'U';
     if (c->flags & CLIENT_NO_EVICT) *f++ = 'e';
     if (c->flags & CLIENT_NO_TOUCH) *f++ = 'T';
     if (f == flags) *f++ = 'N';
@@ -126,19 +137,26 @@ char *client_info_line(client *c) {
     if (m & EL_READABLE) *ev++ = 'r';
     if (m & EL_WRITABLE) *ev++ = 'w';
     *ev = 0;
+    size_t argv_mem = (c->flags & CLIENT_BLOCKED) ? args_bytes(c->bargv, c->bargc) : args_bytes(c->argv, c->argc);
+    size_t multi_mem = 0;
+    for (int i = 0; i < c->mcount; i++)
+        multi_mem += args_bytes(c->mq[i].argv, c->mq[i].argc) + sizeof(void *) * (size_t)c->mq[i].argc;
+    size_t pending = c->olen - c->opos, fixed = pending > 16384 ? 16384 : pending;
+    size_t omem = pending > 16384 ? c->ocap : 0;
     long long now = mstime();
-    size_t tot = sizeof(client) + c->qcap + c->ocap + (size_t)c->argv_cap * (sizeof(arg) + 2 * sizeof(size_t));
+    size_t tot = sizeof(client) + c->qcap + c->ocap + (size_t)c->argv_cap * (sizeof(arg) + 2 * sizeof(size_t)) +
+                 argv_mem + multi_mem;
     size_t need = 512 + (c->name ? strlen(c->name) : 0);
     char *s = s_malloc(need);
     snprintf(s, need,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu "
-             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%lld multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu "
+             "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
              "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
              (now - c->last_ms) / 1000, flags, c->db->id, set_count(c->ps_sets[0]), set_count(c->ps_sets[1]),
-             set_count(c->ps_sets[2]), (c->flags & CLIENT_MULTI) ? c->mcount : -1,
-             c->qlen - c->qstart, c->qcap - c->qlen, c->argv_bytes, c->qcap, c->qpeak, c->olen - c->opos,
-             c->olen > 16384 ? c->ocap : 0, tot, events, cmd_fullname(c), c->resp);
+             set_count(c->ps_sets[2]), (c->flags & CLIENT_MULTI) ? c->mcount : -1, c->qlen - c->qstart,
+             c->qcap - c->qlen, argv_mem, multi_mem, c->ocap, c->opeak > pending ? c->opeak : pending, fixed,
+             pending > 16384, omem, tot, events, cmd_fullname(c), c->resp);
     return s;
 }
 

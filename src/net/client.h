@@ -105,6 +105,7 @@ typedef struct client {
     /* output */
     char *obuf;
     size_t olen, ocap, opos;
+    size_t opeak; /* the most output ever waiting at once (CLIENT LIST's rbp) */
     long long soft_limit_since;
     /* transactions */
     queued_cmd *mq;
@@ -112,7 +113,6 @@ typedef struct client {
     watched_key *wk;
     int wcount, wcap;
     struct command *cmd, *lastcmd;
-    long long argv_bytes;
     /* blocking (features/blocking.c) */
     struct command *bcmd;
     arg *bargv, *bkeys;

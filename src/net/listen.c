@@ -28,6 +28,7 @@ static int tcp_listen(const char *addr, int port) {
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_PASSIVE;
     if (!strcmp(addr, "*")) addr = NULL, hints.ai_family = AF_INET;
+    else if (!strcmp(addr, "::*")) addr = NULL, hints.ai_family = AF_INET6;
     if (getaddrinfo(addr, portstr, &hints, &res) != 0) return -1;
     int fd = -1;
     for (p = res; p; p = p->ai_next) {
@@ -44,30 +45,36 @@ static int tcp_listen(const char *addr, int port) {
     return fd;
 }
 
-/* The TLS listeners: tls-port on every bind address (optional ones may fail).  0 ok, -1 logged. */
-static int tls_listen_open(int port, int fds[], int *n) {
-    *n = 0;
-    for (int i = 0; i < srv.nbind; i++) {
-        const char *addr = srv.bind[i];
+/* Opens a listener per bind address on port into fds (a '-' address may fail); returns how many, or -1
+ * (logged, those opened closed again) when a required address fails or none could be bound.  kind names
+ * the listeners in the log ("tcp", "tls"). */
+static int open_port(int port, const char *kind, int *fds) {
+    static const char *const any[] = {"*", "-::*"}; /* no bind address: every interface, as Redis */
+    int n = 0, nbind = srv.nbind ? srv.nbind : 2;
+    if (!port) return 0;
+    for (int i = 0; i < nbind; i++) {
+        const char *addr = srv.nbind ? srv.bind[i] : any[i];
         int optional = addr[0] == '-';
         if (optional) addr++;
         int fd = tcp_listen(addr, port);
-        if (fd < 0) {
-            if (optional) continue;
-            serverLog(LL_WARNING, "Warning: Could not create server TCP listening socket %s:%d: %s", addr, port,
-                      strerror(errno));
-            for (int k = 0; k < *n; k++) close(fds[k]);
-            *n = 0;
-            return -1;
+        if (fd >= 0) {
+            fds[n++] = fd;
+            continue;
         }
-        fds[(*n)++] = fd;
-    }
-    if (*n == 0) {
-        serverLog(LL_WARNING, "Failed listening on port %d (tls), aborting.", port);
+        if (optional) continue;
+        serverLog(LL_WARNING, "Warning: Could not create server TCP listening socket %s:%d: %s", addr, port,
+                  strerror(errno));
+        while (n) close(fds[--n]);
         return -1;
     }
-    return 0;
+    if (n == 0) {
+        serverLog(LL_WARNING, "Failed listening on port %d (%s), aborting.", port, kind);
+        return -1;
+    }
+    return n;
 }
+
+static int open_tcp(int *fds) { return open_port(srv.port, "tcp", fds); }
 
 static void tls_listeners_poll(int on) {
     for (int i = 0; i < srv.ntls_listen; i++) {
@@ -82,9 +89,9 @@ static void tls_listeners_poll(int on) {
 
 int listen_tls_port(int port) {
     static int current;
-    int fds[CONFIG_MAX_BIND], n = 0;
+    int fds[CONFIG_MAX_BIND + 1], n = 0;
     if (port == current && (port == 0 || srv.ntls_listen)) return 0; /* already there (rebinding would fail) */
-    if (port && tls_listen_open(port, fds, &n) != 0) return -1;
+    if (port && (n = open_port(port, "tls", fds)) < 0) return -1;
     current = port;
     tls_listeners_poll(0);
     for (int i = 0; i < srv.ntls_listen; i++) close(srv.tls_listen_fds[i]);
@@ -94,31 +101,38 @@ int listen_tls_port(int port) {
     return 0;
 }
 
+static void install_tcp(const int *fds, int n) {
+    srv.nlisten = n;
+    for (int i = 0; i < n; i++) {
+        srv.listen_fds[i] = fds[i];
+        el_add(srv.el, fds[i], EL_READABLE, accept_tcp_handler, NULL);
+        el_set_first(srv.el, fds[i]);
+    }
+}
+
+int listen_rebind_tcp(void) {
+    /* As Redis: the old sockets go first (a new one may want the same address and port). */
+    for (int i = 0; i < srv.nlisten; i++) {
+        el_del(srv.el, srv.listen_fds[i], EL_READABLE);
+        close(srv.listen_fds[i]);
+    }
+    srv.nlisten = 0;
+    int fds[CONFIG_MAX_BIND + 1];
+    int n = open_tcp(fds);
+    if (n < 0) return -1;
+    install_tcp(fds, n);
+    return 0;
+}
+
 int listen_all(void) {
+    int fds[CONFIG_MAX_BIND + 1];
     srv.nlisten = 0;
     srv.ntls_listen = 0;
     if (tlsc.port && listen_tls_port(tlsc.port) != 0) return -1;
-    if (srv.port) {
-        for (int i = 0; i < srv.nbind; i++) {
-            const char *addr = srv.bind[i];
-            int optional = addr[0] == '-';
-            if (optional) addr++;
-            int fd = tcp_listen(addr, srv.port);
-            if (fd < 0) {
-                if (optional) continue;
-                serverLog(LL_WARNING, "Warning: Could not create server TCP listening socket %s:%d: %s", addr, srv.port,
-                          strerror(errno));
-                return -1;
-            }
-            srv.listen_fds[srv.nlisten++] = fd;
-            el_add(srv.el, fd, EL_READABLE, accept_tcp_handler, NULL);
-            el_set_first(srv.el, fd);
-        }
-        if (srv.nlisten == 0) {
-            serverLog(LL_WARNING, "Failed listening on port %d (tcp), aborting.", srv.port);
-            return -1;
-        }
-    }
+    int n = open_tcp(fds);
+    if (n < 0) return -1;
+    install_tcp(fds, n);
+    srv.listening = 1;
     if (srv.unixsocket && srv.unixsocket[0]) {
         unlink(srv.unixsocket);
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -7,6 +7,10 @@ int listen_all(void); /* 0 ok, -1 fatal (logged) */
 /* Moves the TLS listeners to this port (0: none), as CONFIG SET tls-port: the new sockets are opened
  * before the old ones close, so a failure (logged, -1) leaves things as they were. */
 int listen_tls_port(int port);
+/* CONFIG SET port/bind: closes the TCP listeners and opens them again for srv.port and srv.bind; -1
+ * (logged) when they cannot all be opened: none is then open, and the caller restores the old values and
+ * calls it again. */
+int listen_rebind_tcp(void);
 
 /* Descriptors kept beyond maxclients for listeners, logs and files (Redis's CONFIG_MIN_RESERVED_FDS). */
 #define LISTEN_RESERVED_FDS 32

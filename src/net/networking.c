@@ -148,6 +148,7 @@ void client_install_write_handler(client *c) {
 }
 
 int client_write(client *c) {
+    if (c->olen - c->opos > c->opeak) c->opeak = c->olen - c->opos;
     while (c->opos < c->olen) {
         ssize_t n = conn_write(c, c->obuf + c->opos, c->olen - c->opos);
         if (n > 0) {

@@ -35,6 +35,7 @@ typedef struct server {
     int port;
     char *bind[CONFIG_MAX_BIND];
     int nbind;
+    int listening;                 /* the listeners are open (listen_all ran): port/bind changes rebind */
     int bind_explicit;
     char *unixsocket;
     int unixsocketperm;
@@ -67,6 +68,7 @@ typedef struct server {
     char *dir;
     int protected_mode;
     int active_expire_enabled;
+    int pause_cron;                /* DEBUG PAUSE-CRON: the cron does nothing while set */
     int active_expire_effort;
     int lazyfree_lazy_eviction, lazyfree_lazy_expire, lazyfree_lazy_server_del, lazyfree_lazy_user_del,
         lazyfree_lazy_user_flush;
@@ -74,6 +76,7 @@ typedef struct server {
     long long busy_reply_threshold;  /* ms a script runs before other clients get -BUSY (lua-time-limit) */
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
+    void (*latency_sample)(const char *event, long long ms); /* the latency monitor, installed by app/ */
     int enable_debug_command;
     int enable_module_command;     /* no / yes / local, as enable-debug-command */
     /* RDB persistence (features/saving.c runs it) */
@@ -116,6 +119,11 @@ typedef struct server {
     int active_expire_running;
     long long paused_until_ms;     /* CLIENT PAUSE deadline; 0 when not paused */
     int pause_all;                 /* pause ALL vs WRITE */
+    int latency_tracking;          /* latency-tracking: per-command latency histograms (LATENCY HISTOGRAM) */
+#define LATENCY_PCT_MAX 32
+    double latency_pcts[LATENCY_PCT_MAX]; /* latency-tracking-info-percentiles (INFO latencystats) */
+    int latency_npcts;
+    int expiry_held;               /* a read under CLIENT PAUSE: expired keys look missing but stay (db.h) */
     /* memory */
     unsigned long long safety_limit; /* in force when maxmemory is 0; 0 = none */
     long long safety_limit_config;   /* maxmemory-safety-limit: -1 auto (90% of physical/cgroup memory), else bytes */
@@ -151,6 +159,14 @@ void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 /* Opens syslog with syslog-ident and syslog-facility when syslog-enabled (after the config is loaded). */
 void syslog_open(void);
 long long mstime(void);
+/* An event of ms milliseconds for the latency monitor (LATENCY LATEST ...), kept when it reaches
+ * latency-monitor-threshold: how the layers below features/ report expire-cycle, eviction-cycle ... */
+static inline void server_latency_event(const char *event, long long ms) {
+    if (srv.latency_monitor_threshold && ms >= srv.latency_monitor_threshold && srv.latency_sample)
+        srv.latency_sample(event, ms);
+}
+/* CLIENT PAUSE is in force: the dataset stays as it is (no active expiry, no eviction), as Redis 7.0. */
+static inline int server_paused(void) { return srv.paused_until_ms && mstime() < srv.paused_until_ms; }
 long long ustime(void);
 long long monotonic_us(void);
 void server_update_cached_time(void);

@@ -72,7 +72,7 @@ def documented():
     """Directive names in sardine.conf, active ("name value") or commented out ("# name value")."""
     names = set()
     for line in open(CONF):
-        m = re.match(r"^(?:# )?([a-z][a-z0-9-]*) \S", line)
+        m = re.match(r"^(?:# )?([a-z][a-z0-9_-]*) \S", line)
         if m:
             names.add(m.group(1))
     return names
