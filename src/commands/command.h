@@ -184,10 +184,10 @@ typedef struct command {
     long long calls, usec, rejected, failed;
 } command;
 
-/* The command tables, one per file (table.c, then the types' *_cmds.c, dump_cmds.c, aof_cmds.c), each terminated by a NULL name. */
+/* The command tables, one per file (table.c, then the types' *_cmds.c, dump_cmds.c, aof_cmds.c, acl_cmds.c), each terminated by a NULL name. */
 extern command core_commands[], hash_commands[], set_commands[], zset_commands[], list_commands[],
     bitmap_commands[], hll_commands[], geo_commands[], stream_commands[], sort_commands[],
-    dump_commands[], aof_commands[];
+    dump_commands[], aof_commands[], acl_commands[];
 
 void commands_init(void);
 command *command_lookup(arg *argv, int argc);

@@ -222,7 +222,7 @@ command core_commands[] = {
 
 static command *const tables[] = {core_commands, hash_commands,   set_commands, zset_commands,   list_commands,
                                   bitmap_commands, hll_commands, geo_commands, stream_commands, sort_commands,
-                                  dump_commands, aof_commands};
+                                  dump_commands, aof_commands, acl_commands};
 #define NTABLES ((int)(sizeof(tables) / sizeof(tables[0])))
 
 static dict *by_name;

@@ -1,5 +1,6 @@
 /* config: see config.h. */
 #include "features/config.h"
+#include "features/acl.h"
 #include "features/notify.h"
 #include "commands/commands.h"
 #include "net/listen.h"
@@ -49,6 +50,7 @@ static const enum_name syslog_facility_names[] = {
     {"user", LOG_USER}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
     {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
     {"local7", LOG_LOCAL7}, {NULL, 0}};
+static const enum_name acl_pubsub_names[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const enum_name supervised_names[] = {{"upstart", SUPERVISED_UPSTART}, {"systemd", SUPERVISED_SYSTEMD},
                                              {"auto", SUPERVISED_AUTODETECT}, {"no", SUPERVISED_NONE}, {NULL, 0}};
 
@@ -76,8 +78,7 @@ static stored st_replicaof,
     st_aof_preamble, st_active_defrag,
     st_jemalloc_bg, st_oom_score, st_cluster_enabled, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
     st_tracking_table, st_lazyfree_replica, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings,
-    st_sanitize_dump, st_acllog,
-    st_aclfile, st_replica_priority;
+    st_sanitize_dump, st_replica_priority;
 
 int config_sanitize_dump(void) {
     const char *v = st_sanitize_dump.value;
@@ -226,8 +227,9 @@ static cfg table[] = {
     STORED("crash-log-enabled", st_crash_log, "yes"),
     STORED("locale-collate", st_locale, ""),
     STORED("ignore-warnings", st_ignore_warnings, ""),
-    STORED_NUM("acllog-max-len", st_acllog, "128", F_UNSIGNED, 0, LONG_MAX),
-    STORED_F("aclfile", st_aclfile, "", F_IMMUTABLE),
+    {"acllog-max-len", NULL, T_LL, F_UNSIGNED, &srv.acllog_max_len, 0, LONG_MAX, "128"},
+    {"aclfile", NULL, T_STR, F_IMMUTABLE, &srv.aclfile, 0, 0, ""},
+    {"acl-pubsub-default", NULL, T_ENUM, 0, &srv.acl_pubsub_default, 0, 0, "resetchannels", acl_pubsub_names},
     STORED("aof-rewrite-incremental-fsync", st_aof_preamble, "yes"),
     {NULL}};
 
@@ -839,7 +841,20 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
             continue;
         }
         cfg *c = find(v[0].p);
-        if (!strcasecmp(v[0].p, "include") || !strcasecmp(v[0].p, "rename-command") || !strcasecmp(v[0].p, "user") ||
+        if (!strcasecmp(v[0].p, "user") && argc >= 2) { /* ACL users, applied at startup (features/acl.h) */
+            const char *uerr = NULL;
+            if (!acl_config_user(v, argc, &uerr)) {
+                load_error(err, errlen, origin, linenum, s, uerr);
+                free_split_args(v, argc);
+                s_free(line);
+                loading_file = 0;
+                return -1;
+            }
+            free_split_args(v, argc);
+            s_free(line);
+            continue;
+        }
+        if (!strcasecmp(v[0].p, "include") || !strcasecmp(v[0].p, "rename-command") ||
             !strcasecmp(v[0].p, "loadmodule")) {
             free_split_args(v, argc);
             s_free(line);

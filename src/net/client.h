@@ -62,6 +62,7 @@ typedef struct arg {
 } arg;
 
 struct command;
+struct acl_user;
 
 typedef struct queued_cmd {
     struct command *cmd;
@@ -114,6 +115,8 @@ typedef struct client {
     int bargc, bkeys_n, btimeout_reply, reblocked;
     long long bdeadline;
     db *bdb;
+    /* the ACL user it is authenticated as (features/acl.h); NULL: no restrictions (internal clients) */
+    struct acl_user *user;
     /* pub/sub (features/pubsub.c): the client's channels, patterns and shard channels, NULL when none */
     struct dict *ps_sets[3];
 } client;
@@ -125,6 +128,7 @@ typedef struct client_hooks {
     int (*process)(client *c);                         /* 1 handled, 0 held (CLIENT PAUSE): retried later */
     void (*freeing)(client *c);
     const char *(*command_name)(const struct command *cmd); /* CLIENT LIST's cmd= */
+    const char *(*user_name)(const client *c);              /* CLIENT LIST's user= */
 } client_hooks;
 void clients_set_hooks(const client_hooks *h);
 const client_hooks *clients_hooks(void);

@@ -57,7 +57,8 @@ client *client_create(int fd, int is_unix) {
     c->db = &srv.dbs[0];
     c->bulklen = -1;
     c->ctime_ms = c->last_ms = mstime();
-    if (!srv.requirepass || !srv.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    c->user = srv.default_user;
+    if (srv.default_user_open) c->flags |= CLIENT_AUTHENTICATED;
     if (fd >= 0) {
         struct sockaddr_storage sa;
         socklen_t len = sizeof(sa);
@@ -426,7 +427,7 @@ static void accept_common(int fd, int is_unix) {
             close(cfd);
             continue;
         }
-        if (!is_unix && srv.protected_mode && (!srv.requirepass || !srv.requirepass[0]) &&
+        if (!is_unix && srv.protected_mode && srv.default_user_open &&
             !is_loopback(&sa)) {
             if (write(cfd, protected_msg, strlen(protected_msg)) < 0) { /* best effort */
             }
