@@ -244,6 +244,7 @@ const char *const key_spec_flag_names[KS_FLAG_COUNT] = {
 
 /* Bisection over the definitions, sorted by full name (the generator sorts them; tests/unit checks it). */
 const cmd_def *command_def_find(const char *fullname, size_t len) {
+    if (memchr(fullname, 0, len)) return NULL; /* no name holds a NUL (and strncasecmp would stop at it) */
     int lo = 0, hi = command_defs_count - 1;
     while (lo <= hi) {
         int mid = (lo + hi) / 2;

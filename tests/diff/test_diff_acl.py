@@ -5,7 +5,8 @@ command lines; both servers must give the same SETUSER replies (errors by full t
 and ACL LIST descriptions, the same ACL DRYRUN verdicts, and, run for real by a client authenticated as
 the user, the same replies (NOPERM texts included).
 
-Redis lists the single commands of a description ("... +get -set") in its hash table's order, which
+Rules about commands newer than 7.0 (CLIENT NO-TOUCH) appear only in sardine's descriptions and are left
+out of the comparison.  Redis lists the single commands of a description ("... +get -set") in its hash table's order, which
 is random per process: those tokens are compared as sets, everything else (flags, passwords, patterns,
 the categories chosen and their order) exactly. ACL CAT lists are compared as sets for the same reason.
 """
@@ -84,6 +85,9 @@ dry_only = st.one_of(
 )
 
 SINGLE = re.compile(r"^[+-](?!@)")
+# Commands sardine has that redis 7.0 lacks: their rules show up in sardine's descriptions only (a rule
+# that denies them must be kept, or a saved ACL would allow them again).
+NEWER = {"client|no-touch"}
 
 
 def norm_rules(text):
@@ -96,7 +100,7 @@ def norm_rules(text):
         inner = part[1:-1] if part.startswith("(") else part
         toks = inner.split()
         out.append((part.startswith("("), [t for t in toks if not SINGLE.match(t)],
-                    sorted(t for t in toks if SINGLE.match(t))))
+                    sorted(t for t in toks if SINGLE.match(t) and t[1:] not in NEWER)))
     return out
 
 
