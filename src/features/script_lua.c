@@ -738,9 +738,11 @@ static int redis_acl_check_cmd(lua_State *L) {
     if (argc == 0) return raise_error(L, "Please specify at least one argument for this redis lib call");
     if (!lua_args(L, argc))
         return raise_error(L, "Lua redis lib command arguments must be strings or integers");
-    if (!command_lookup(argv_buf, argc))
-        return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
-    lua_pushboolean(L, 1); /* no ACL users yet: the default user may run everything */
+    command *cmd = command_lookup(argv_buf, argc);
+    if (!cmd) return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
+    int pos = 0;
+    lua_settop(L, 0);
+    lua_pushboolean(L, acl_check(cur->caller->user, cmd->def, argv_buf, argc, &pos) == ACL_OK);
     return 1;
 }
 

@@ -327,6 +327,11 @@ def test_scripts_obey_the_caller(sardine):
     assert e.msg.startswith("ERR The user executing the script can't run this command or subcommand script:")
     r = u.cmd("EVAL", "return redis.pcall('flushall')['err']", 0)
     assert r.startswith(b"ERR The user executing the script can't run this command")
+    check = "return {redis.acl_check_cmd('set', 'ok1', 'v'), redis.acl_check_cmd('set', 'no', 'v'), " \
+            "redis.acl_check_cmd('flushall')}"
+    assert u.cmd("EVAL", check, 0) == [1, None, None]
+    assert u.cmd("EVAL", "return redis.acl_check_cmd('nosuch')", 0).msg.startswith(
+        "ERR Invalid command passed to redis.acl_check_cmd()")
     log = c.cmd("ACL", "LOG", "1")
     entry = {log[0][i].decode(): log[0][i + 1] for i in range(0, 14, 2)}
     assert entry["context"] == b"lua" and entry["reason"] == b"command" and entry["object"] == b"flushall"
