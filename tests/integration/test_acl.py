@@ -539,3 +539,34 @@ def test_dryrun_errors(sardine):
     assert c.cmd("ACL", "DRYRUN", "dr", "get") == Err("ERR wrong number of arguments for 'get' command")
     assert c.cmd("ACL", "DRYRUN", "dr", "cluster", "info") == \
         b"This user has no permissions to run the 'cluster|info' command"  # a command Sardine lacks
+
+
+def test_config_rewrite_writes_users(tmp_path):
+    from harness import SARDINE_SERVER, Server
+    conf = tmp_path / "r.conf"
+    conf.write_text("# users below\nuser old on nopass ~* +@all\nmaxmemory-samples 5\n")
+    s = Server(SARDINE_SERVER, [], "sardine")
+    s.stop()  # only for its port and argument conventions: start with the file first, as Redis needs
+    port = s.port
+    proc = subprocess.Popen([SARDINE_SERVER, str(conf), "--port", str(port), "--save", ""],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                c = Raw(port)
+                break
+            except OSError:
+                time.sleep(0.05)
+        assert c.cmd("ACL", "SETUSER", "new", "on", ">pw", "~k", "+get") == "OK"
+        assert c.cmd("ACL", "DELUSER", "old") == 1
+        assert c.cmd("CONFIG", "REWRITE") == "OK"
+        lines = conf.read_text().splitlines()
+        assert lines[0] == "# users below"
+        # each user line of the file takes the next user, the others go at the end
+        assert lines[1] == "user default on nopass ~* &* +@all" and lines[2] == "maxmemory-samples 5"
+        assert lines[-1].startswith("user new on #") and lines[-1].endswith(" ~k resetchannels -@all +get")
+        assert "user old" not in conf.read_text()
+    finally:
+        proc.terminate()
+        proc.wait(10)
