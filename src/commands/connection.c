@@ -52,7 +52,7 @@ void cmd_auth(client *c) {
     }
     static const arg default_name = {"default", 7};
     const arg *user = c->argc == 3 ? &c->argv[1] : &default_name, *pass = &c->argv[c->argc - 1];
-    if (c->argc == 2 && srv.default_user_open) {
+    if (c->argc == 2 && acl_user_nopass(acl_default_user())) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the default user. Are you sure "
                        "your configuration is correct?");
         return;

@@ -603,6 +603,8 @@ acl_user **acl_users(int *n) {
 
 acl_user *acl_default_user(void) { return default_user; }
 
+int acl_user_nopass(const acl_user *u) { return (u->flags & USER_NOPASS) != 0; }
+
 static acl_user *create_default(void) {
     acl_user *u = user_new("default", 7);
     user_set(u, "+@all", 5);

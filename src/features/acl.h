@@ -74,6 +74,8 @@ typedef struct acl_user {
 void acl_init(void);
 acl_user *acl_default_user(void);
 acl_user *acl_find(const char *name, size_t len);
+/* Whether the user needs no password (AUTH <password> refuses to run when the default user is nopass). */
+int acl_user_nopass(const acl_user *u);
 /* requirepass: "" makes the default user nopass, anything else its only password. */
 void acl_set_default_password(const char *pass);
 
