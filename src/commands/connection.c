@@ -146,7 +146,8 @@ void cmd_reset(client *c) {
     c->name = NULL;
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
     c->user = srv.default_user; /* as Redis 7.0: back to the default user, authenticated only if it is open */
-    if (!srv.default_user_open) c->flags &= ~CLIENT_AUTHENTICATED;
+    if (srv.default_user_open) c->flags |= CLIENT_AUTHENTICATED;
+    else c->flags &= ~CLIENT_AUTHENTICATED;
     reply_status(c, "RESET");
 }
 
