@@ -1,5 +1,6 @@
 /* dispatch: see dispatch.h. */
 #include "commands/dispatch.h"
+#include "commands/restore_cmds.h"
 #include "commands/call.h"
 #include "commands/commands.h"
 #include "commands/propagate.h"
@@ -187,6 +188,7 @@ static void client_leaving(client *c) {
     unwatch_all_keys(c);
     multi_discard(c);
     blocking_unblock(c);
+    restore_client_gone(c);
     pubsub_unsubscribe_all(c);
 }
 
@@ -195,6 +197,8 @@ static const client_hooks hooks = {
     .freeing = client_leaving,
     .command_name = command_fullname,
     .user_name = acl_client_user_name,
+    .arriving = restore_arriving,
+    .qbuf_released = restore_qbuf_released,
 };
 
 const client_hooks *dispatch_client_hooks(void) { return &hooks; }
