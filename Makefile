@@ -81,7 +81,7 @@ clean:
 # build-fuzz/corpus/<target>/, crashes to fuzz/crashes/<target>/.
 # `make SAN=1 fuzz-replay` (part of `make test`) runs the same entry points, built with gcc, over every
 # corpus file and every crash, and replays the network corpus against the ASan server.
-FUZZ_TARGETS := request config commands rdb
+FUZZ_TARGETS := request config commands rdb acl
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS   ?=

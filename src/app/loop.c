@@ -6,6 +6,7 @@
  * and the server's reactions to CONFIG SET and CONFIG RESETSTAT.  Nothing
  * below calls into this file: it installs itself as the event loop's and
  * the config's hooks. */
+#include "features/acl.h"
 #include "features/saving.h"
 #include "app/loop.h"
 #include "commands/command.h"
@@ -166,6 +167,8 @@ static void server_config_changed(const char *name) {
         srv.hz = srv.config_hz;
     } else if (!strcmp(name, "maxclients")) {
         el_resize(srv.el, srv.maxclients + 1024);
+    } else if (!strcmp(name, "requirepass")) {
+        acl_set_default_password(srv.requirepass); /* the default user's password, as Redis */
     }
 }
 

@@ -14,6 +14,7 @@
  * SIGPIPE are ignored, as in Redis (SIGHUP neither stops the server nor
  * reopens the log: logfile is opened for every line, so rotation needs no
  * signal). */
+#include "features/acl.h"
 #include "features/saving.h"
 #include "app/loop.h"
 #include "commands/command.h"
@@ -166,6 +167,7 @@ int main(int argc, char **argv) {
     }
     server_init_state();
     dispatch_init();
+    acl_load_at_startup(); /* requirepass, then `user` lines or the aclfile */
     unsigned int fit = listen_fit_maxclients(srv.maxclients, 1);
     if (!fit) return 1;
     srv.maxclients = fit;

@@ -185,10 +185,10 @@ typedef struct command {
     struct hdrhist *lat_hist; /* latency-tracking: the calls' latencies (util/hdrhist.h), NULL until the first */
 } command;
 
-/* The command tables, one per file (table.c, then the types' *_cmds.c, dump_cmds.c, aof_cmds.c, module_cmds.c), each terminated by a NULL name. */
+/* The command tables, one per file (table.c, then the types' *_cmds.c, dump_cmds.c, aof_cmds.c, module_cmds.c, acl_cmds.c), each terminated by a NULL name. */
 extern command core_commands[], hash_commands[], set_commands[], zset_commands[], list_commands[],
     bitmap_commands[], hll_commands[], geo_commands[], stream_commands[], sort_commands[],
-    dump_commands[], aof_commands[], module_commands[];
+    dump_commands[], aof_commands[], module_commands[], acl_commands[];
 
 void commands_init(void);
 /* rename-command NAME NEW (NEW empty: the command is removed); 0 with Redis's error text in *err. */

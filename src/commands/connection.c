@@ -3,6 +3,7 @@
 #include "commands/commands.h"
 #include "net/client.h"
 #include "protocol/reply.h"
+#include "features/acl.h"
 #include "features/multi.h"
 #include "features/pubsub.h"
 #include "server/server.h"
@@ -44,31 +45,20 @@ void cmd_time(client *c) {
     reply_bulk_ll(c, tv.tv_usec);
 }
 
-static int check_password(const arg *user, const arg *pass) {
-    int nopass = !srv.requirepass || !srv.requirepass[0];
-    if (user && !(user->len == 7 && memcmp(user->p, "default", 7) == 0)) return 0;
-    if (nopass) return 1;
-    size_t n = strlen(srv.requirepass);
-    return pass->len == n && memcmp(pass->p, srv.requirepass, n) == 0;
-}
-
 void cmd_auth(client *c) {
     if (c->argc > 3) {
         reply_syntax_error(c);
         return;
     }
-    const arg *user = c->argc == 3 ? &c->argv[1] : NULL, *pass = &c->argv[c->argc - 1];
-    if (!user && (!srv.requirepass || !srv.requirepass[0])) {
+    static const arg default_name = {"default", 7};
+    const arg *user = c->argc == 3 ? &c->argv[1] : &default_name, *pass = &c->argv[c->argc - 1];
+    if (c->argc == 2 && acl_user_nopass(acl_default_user())) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the default user. Are you sure "
                        "your configuration is correct?");
         return;
     }
-    if (check_password(user, pass)) {
-        c->flags |= CLIENT_AUTHENTICATED;
-        reply_ok(c);
-    } else {
-        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-    }
+    if (acl_authenticate(c, user, pass) == 0) reply_ok(c);
+    else reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
 }
 
 static int valid_name(const arg *a) {
@@ -117,14 +107,11 @@ void cmd_hello(client *c) {
             return;
         }
     }
-    if (user) {
-        if (!check_password(user, pass)) {
-            reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
-            return;
-        }
-        c->flags |= CLIENT_AUTHENTICATED;
+    if (user && acl_authenticate(c, user, pass) != 0) {
+        reply_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
+        return;
     }
-    if (!(c->flags & CLIENT_AUTHENTICATED)) {
+    if (!(c->flags & CLIENT_AUTHENTICATED) && !srv.default_user_open) {
         reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
                        "AUTH <user> <pass> option can be used to authenticate the client and select the RESP "
                        "protocol version at the same time");
@@ -158,7 +145,9 @@ void cmd_reset(client *c) {
     s_free(c->name);
     c->name = NULL;
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_EVICT | CLIENT_NO_TOUCH);
-    if (srv.requirepass && srv.requirepass[0]) c->flags &= ~CLIENT_AUTHENTICATED;
+    c->user = srv.default_user; /* as Redis 7.0: back to the default user, authenticated only if it is open */
+    if (srv.default_user_open) c->flags |= CLIENT_AUTHENTICATED;
+    else c->flags &= ~CLIENT_AUTHENTICATED;
     reply_status(c, "RESET");
 }
 
@@ -300,7 +289,8 @@ void cmd_client_kill(client *c) {
             return;
         }
     }
-    if (user && !arg_is(user, "default")) {
+    const acl_user *kill_user = NULL;
+    if (user && !(kill_user = acl_find(user->p, user->len))) {
         reply_errorf(c, "ERR No such user '%.*s'", (int)user->len, user->p);
         return;
     }
@@ -313,6 +303,7 @@ void cmd_client_kill(client *c) {
         if (type && client_class(cl) != (type == 3 ? COB_PUBSUB : COB_NORMAL)) continue;
         if (addr && !(strlen(cl->addr) == addr->len && memcmp(cl->addr, addr->p, addr->len) == 0)) continue;
         if (laddr && !(strlen(cl->laddr) == laddr->len && memcmp(cl->laddr, laddr->p, laddr->len) == 0)) continue;
+        if (kill_user && cl->user != kill_user) continue;
         if (cl == c && skipme) continue;
         if (cl == c) c->flags |= CLIENT_CLOSE_AFTER_REPLY;
         else client_close_async(cl);

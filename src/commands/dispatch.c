@@ -7,6 +7,7 @@
 #include "mem/arena.h"
 #include "persist/aof.h"
 #include "protocol/reply.h"
+#include "features/acl.h"
 #include "features/blocking.h"
 #include "features/eval.h"
 #include "features/functions.h"
@@ -108,8 +109,11 @@ int process_command(client *c) {
         }
     }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
-        reject(c, cmd, "NOAUTH Authentication required.");
-        return 1;
+        if (!srv.default_user_open) {
+            reject(c, cmd, "NOAUTH Authentication required.");
+            return 1;
+        }
+        c->flags |= CLIENT_AUTHENTICATED; /* the default user became nopass: everyone is in, as Redis */
     }
     if (srv.loading && !(cmd->flags & CMD_LOADING)) {
         reject(c, cmd, "LOADING Redis is loading the dataset in memory");
@@ -122,6 +126,15 @@ int process_command(client *c) {
     if ((c->flags & CLIENT_MULTI) && (cmd->flags & CMD_NO_MULTI)) {
         reject(c, cmd, "ERR Command not allowed inside a transaction");
         return 1;
+    }
+    if (c->user && !c->user->unrestricted) { /* the default user with every permission pays one test */
+        int errpos = 0, r = acl_check(c->user, cmd->def, c->argv, c->argc, &errpos);
+        if (r != ACL_OK) {
+            char msg[160];
+            acl_log_denied(c, c, r, (c->flags & CLIENT_MULTI) ? ACL_CTX_MULTI : ACL_CTX_TOPLEVEL, errpos);
+            reject(c, cmd, acl_denied_message(r, cmd, msg, sizeof(msg)));
+            return 1;
+        }
     }
     if ((srv.maxmemory || srv.safety_limit || arena_low()) && !eval_busy()) {
         /* a script's shebang flags and a function's flags count */
@@ -199,6 +212,7 @@ static const client_hooks hooks = {
     .process = process_command,
     .freeing = client_leaving,
     .command_name = command_fullname,
+    .user_name = acl_client_user_name,
     .arriving = restore_arriving,
     .qbuf_released = restore_qbuf_released,
 };
@@ -207,6 +221,7 @@ const client_hooks *dispatch_client_hooks(void) { return &hooks; }
 
 void dispatch_init(void) {
     commands_init();
+    acl_init();       /* users: the default user exists before any client */
     multi_init();     /* WATCH listens to the effects layer */
     prop_init();      /* propagation: expiry and eviction as DEL */
     eval_init();      /* the Lua interpreter and the script cache */

@@ -224,7 +224,7 @@ command core_commands[] = {
 
 static command *const tables[] = {core_commands, hash_commands,   set_commands, zset_commands,   list_commands,
                                   bitmap_commands, hll_commands, geo_commands, stream_commands, sort_commands,
-                                  dump_commands, aof_commands, module_commands};
+                                  dump_commands, aof_commands, module_commands, acl_commands};
 #define NTABLES ((int)(sizeof(tables) / sizeof(tables[0])))
 
 static dict *by_name;
@@ -246,6 +246,7 @@ const char *const key_spec_flag_names[KS_FLAG_COUNT] = {
 
 /* Bisection over the definitions, sorted by full name (the generator sorts them; tests/unit checks it). */
 const cmd_def *command_def_find(const char *fullname, size_t len) {
+    if (memchr(fullname, 0, len)) return NULL; /* no name holds a NUL (and strncasecmp would stop at it) */
     int lo = 0, hi = command_defs_count - 1;
     while (lo <= hi) {
         int mid = (lo + hi) / 2;

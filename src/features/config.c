@@ -1,5 +1,6 @@
 /* config: see config.h. */
 #include "features/config.h"
+#include "features/acl.h"
 #include "features/notify.h"
 #include "commands/command.h"
 #include "commands/commands.h"
@@ -54,6 +55,7 @@ static const enum_name syslog_facility_names[] = {
     {"user", LOG_USER}, {"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
     {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
     {"local7", LOG_LOCAL7}, {NULL, 0}};
+static const enum_name acl_pubsub_names[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const enum_name supervised_names[] = {{"upstart", SUPERVISED_UPSTART}, {"systemd", SUPERVISED_SYSTEMD},
                                              {"auto", SUPERVISED_AUTODETECT}, {"no", SUPERVISED_NONE}, {NULL, 0}};
 
@@ -78,9 +80,8 @@ static stored st_replicaof,
     st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
     st_aof_preamble,
     st_jemalloc_bg, st_oom_score, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
-    st_tracking_table, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale, st_ignore_warnings,
-    st_sanitize_dump, st_acllog,
-    st_aclfile, st_replica_priority;
+    st_tracking_table, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale,
+    st_ignore_warnings, st_sanitize_dump, st_replica_priority;
 
 int config_sanitize_dump(void) {
     const char *v = st_sanitize_dump.value;
@@ -135,7 +136,6 @@ static int enable_protected_configs; /* no / yes / local, as enable-debug-comman
 #define UNSUP_STR(n, d, f) {n, NULL, T_STR, F_UNSUPPORTED | (f), &(char *){NULL}, 0, 0, d, NULL, NULL, NULL}
 #define UNSUP_ENUM(n, d, e) {n, NULL, T_ENUM, F_UNSUPPORTED, &(int){0}, 0, 0, d, e, NULL, NULL}
 static const enum_name repl_diskless_load_names[] = {{"disabled", 0}, {"on-empty-db", 1}, {"swapdb", 2}, {NULL, 0}};
-static const enum_name acl_pubsub_names[] = {{"allchannels", 1}, {"resetchannels", 0}, {NULL, 0}};
 static const enum_name endpoint_type_names[] = {{"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {NULL, 0}};
 static const enum_name propagation_error_names[] = {{"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {NULL, 0}};
 static int set_oom_values(const char **argv, int argc, const char **err);
@@ -274,14 +274,14 @@ static cfg table[] = {
     STORED("crash-log-enabled", st_crash_log, "yes"),
     STORED("locale-collate", st_locale, ""),
     STORED("ignore-warnings", st_ignore_warnings, ""),
-    STORED_NUM("acllog-max-len", st_acllog, "128", F_UNSIGNED, 0, LONG_MAX),
-    STORED_F("aclfile", st_aclfile, "", F_IMMUTABLE),
+    {"acllog-max-len", NULL, T_LL, F_UNSIGNED, &srv.acllog_max_len, 0, LONG_MAX, "128"},
+    {"aclfile", NULL, T_STR, F_IMMUTABLE, &srv.aclfile, 0, 0, ""},
+    {"acl-pubsub-default", NULL, T_ENUM, 0, &srv.acl_pubsub_default, 0, 0, "resetchannels", acl_pubsub_names},
     STORED("aof-rewrite-incremental-fsync", st_aof_preamble, "yes"),
     {"latency-tracking", NULL, T_BOOL, 0, &srv.latency_tracking, 0, 0, "yes"},
     {"latency-tracking-info-percentiles", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "50 99 99.9", NULL,
      set_latency_percentiles, get_latency_percentiles},
     /* Redis 7.0 directives Sardine accepts without the feature behind them (see UNSUP_BOOL). */
-    UNSUP_ENUM("acl-pubsub-default", "resetchannels", acl_pubsub_names),
     UNSUP_NUM("active-defrag-cycle-max", "25", 0, 1, 99),
     UNSUP_NUM("active-defrag-cycle-min", "1", 0, 1, 99),
     UNSUP_NUM("active-defrag-ignore-bytes", "104857600", F_MEMORY | F_UNSIGNED, 1, LLONG_MAX),
@@ -1065,7 +1065,7 @@ static void warn_unsupported(const cfg *c, const char *how) {
  * logged.  ACL `user` lines belong to the ACL module and `include` to the file reader: each is one case here,
  * to be replaced when its feature lands.  Returns 1 when the line was one of them. */
 static int unsupported_line(const char *name, const char *line) {
-    static const char *const lines[] = {"include", "user", "loadmodule", NULL}; /* rename-command is handled */
+    static const char *const lines[] = {"include", "loadmodule", NULL}; /* rename-command, user: handled */
     for (int i = 0; lines[i]; i++)
         if (!strcasecmp(name, lines[i])) {
             size_t n = strlen(line) + 160;
@@ -1124,6 +1124,19 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
             const char *rerr = "Bad directive or wrong number of arguments";
             if (argc != 3 || !commands_rename(v[1].p, v[2].p, &rerr)) {
                 load_error(err, errlen, origin, linenum, s, rerr);
+                free_split_args(v, argc);
+                s_free(line);
+                loading_file = 0;
+                return -1;
+            }
+            free_split_args(v, argc);
+            s_free(line);
+            continue;
+        }
+        if (!strcasecmp(v[0].p, "user") && argc >= 2) { /* ACL users, applied at startup (features/acl.h) */
+            const char *uerr = NULL;
+            if (!acl_config_user(v, argc, &uerr)) {
+                load_error(err, errlen, origin, linenum, s, uerr);
                 free_split_args(v, argc);
                 s_free(line);
                 loading_file = 0;
@@ -1304,6 +1317,21 @@ int config_rewrite(char *err, size_t errlen) {
         memcpy(out + len, str, n_ + 1);                                                                      \
         len += n_;                                                                                           \
     } while (0)
+    /* Redis writes every ACL user as a `user` line unless they come from an aclfile: each `user` line of the
+     * file is replaced by the next user, the users left over go at the end. */
+    int nusers = 0, next_user = 0;
+    acl_user **users = (srv.aclfile && srv.aclfile[0]) ? NULL : acl_users(&nusers);
+#define OUT_USER()                                                                                           \
+    do {                                                                                                     \
+        char *d_ = acl_describe_user(users[next_user]);                                                      \
+        OUT("user ");                                                                                        \
+        OUT(users[next_user]->name);                                                                         \
+        OUT(" ");                                                                                            \
+        OUT(d_);                                                                                             \
+        OUT("\n");                                                                                           \
+        s_free(d_);                                                                                          \
+        next_user++;                                                                                         \
+    } while (0)
     char *p = old;
     while (p && *p) {
         char *nl = strchr(p, '\n');
@@ -1315,7 +1343,9 @@ int config_rewrite(char *err, size_t errlen) {
         char name[128] = "";
         sscanf(line, " %127s", name);
         cfg *c = name[0] && name[0] != '#' ? find(name) : NULL;
-        if (c) {
+        if (!strcasecmp(name, "user")) {
+            if (next_user < nusers) OUT_USER();
+        } else if (c) {
             int idx = (int)(c - table);
             if (!done[idx]) {
                 char *v = format_value(c);
@@ -1354,6 +1384,9 @@ int config_rewrite(char *err, size_t errlen) {
         }
         s_free(v);
     }
+    if (next_user < nusers && !header) OUT("# Generated by CONFIG REWRITE\n");
+    while (next_user < nusers) OUT_USER();
+#undef OUT_USER
 #undef OUT
     s_free(done);
     s_free(old);

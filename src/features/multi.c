@@ -1,5 +1,6 @@
 /* multi: see multi.h. */
 #include "features/multi.h"
+#include "features/acl.h"
 #include "keyspace/effects.h"
 #include "commands/command.h"
 #include "commands/call.h"
@@ -230,6 +231,18 @@ void cmd_exec(client *c) {
     for (int i = 0; i < n; i++) {
         c->argv = q[i].argv;
         c->argc = q[i].argc;
+        c->cmd = q[i].cmd;
+        /* ACL rules may have changed since the command was queued: checked again, as Redis */
+        int errpos = 0, r = acl_check_client(c, q[i].cmd, &errpos);
+        if (r != ACL_OK) {
+            acl_log_denied(c, c, r, ACL_CTX_MULTI, errpos);
+            reply_errorf(c, "NOPERM ACLs rules changed between the moment the transaction was accumulated and the "
+                            "EXEC call. This command is no longer allowed for the following reason: %s",
+                         r == ACL_DENIED_CMD   ? "no permission to execute the command or subcommand"
+                         : r == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+                                               : "no permission to access one of the channels used as arguments");
+            continue;
+        }
         call(c, q[i].cmd);
     }
     srv.in_exec = 0;

@@ -1,6 +1,7 @@
 /* script_lua: see script_lua.h. */
 #include "features/script_lua.h"
 #include "features/script_lualib.h"
+#include "features/acl.h"
 #include "commands/call.h"
 #include "commands/command.h"
 #include "keyspace/evict.h"
@@ -525,6 +526,20 @@ static const char *check_command(command *cmd, int argc) {
     if ((cmd->arity > 0 && cmd->arity != argc) || argc < -cmd->arity)
         return "Wrong number of args calling Redis command from script";
     if (cmd->flags & CMD_NOSCRIPT) return "This Redis command is not allowed from script";
+    const acl_user *u = cur->caller->user;
+    if (u && !u->unrestricted) { /* the caller's ACL rules apply to each command the script runs */
+        int errpos = 0, r = acl_check(u, cmd->def, argv_buf, argc, &errpos);
+        if (r != ACL_OK) {
+            const char *obj = r == ACL_DENIED_CMD ? cmd->fullname : argv_buf[errpos].p;
+            size_t olen = r == ACL_DENIED_CMD ? strlen(obj) : argv_buf[errpos].len;
+            acl_log(cur->caller, u, r, ACL_CTX_LUA, obj, olen, NULL, 0);
+            return r == ACL_DENIED_CMD   ? "The user executing the script can't run this command or subcommand"
+                   : r == ACL_DENIED_KEY ? "The user executing the script can't access at least one of the keys "
+                                           "mentioned in the command arguments"
+                                         : "The user executing the script can't publish to the channel mentioned "
+                                           "in the command";
+        }
+    }
     if ((cur->flags & SR_READ_ONLY) && (cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE)))
         return "Write commands are not allowed from read-only scripts.";
     if (!(cur->flags & SR_ALLOW_OOM) && srv.maxmemory && !(cur->flags & SR_WRITE_DIRTY) &&
@@ -723,9 +738,11 @@ static int redis_acl_check_cmd(lua_State *L) {
     if (argc == 0) return raise_error(L, "Please specify at least one argument for this redis lib call");
     if (!lua_args(L, argc))
         return raise_error(L, "Lua redis lib command arguments must be strings or integers");
-    if (!command_lookup(argv_buf, argc))
-        return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
-    lua_pushboolean(L, 1); /* no ACL users yet: the default user may run everything */
+    command *cmd = command_lookup(argv_buf, argc);
+    if (!cmd) return raise_error(L, "Invalid command passed to redis.acl_check_cmd()");
+    int pos = 0;
+    lua_settop(L, 0);
+    lua_pushboolean(L, acl_check(cur->caller->user, cmd->def, argv_buf, argc, &pos) == ACL_OK);
     return 1;
 }
 
@@ -1284,6 +1301,7 @@ void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys
     DBG_ASSERT(!cur);
     cur = r;
     fc->db = r->caller->db;
+    fc->user = r->caller->user;
     fc->resp = 2;
     lua_pushcfunction(L, error_handler);
     lua_getfield(L, LUA_REGISTRYINDEX, fname);
@@ -1305,6 +1323,7 @@ void script_lua_call_function(script_run *r, int ref, const arg *keys, int nkeys
     DBG_ASSERT(!cur);
     cur = r;
     fc->db = r->caller->db;
+    fc->user = r->caller->user;
     fc->resp = 2;
     lua_pushcfunction(L, error_handler);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);

@@ -9,6 +9,7 @@
 #include "util/mem.h"
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define SLOWLOG_MAX_ARGC 32
 #define SLOWLOG_MAX_ARGLEN 128
@@ -46,6 +47,30 @@ static void trim(void) {
     }
 }
 
+/* Whether argument i of c's command is a secret the log shows as "(redacted)", as Redis 7.0 redacts it:
+ * AUTH's password (and user), HELLO's AUTH pair, every ACL SETUSER rule, MIGRATE's AUTH/AUTH2 credentials
+ * and the values CONFIG SET gives to requirepass and masterauth. */
+static int redacted(const client *c, int i) {
+    if (!c->cmd || i == 0) return 0;
+    const char *name = c->cmd->fullname;
+    if (!strcmp(name, "auth")) return 1;
+    if (!strcmp(name, "acl|setuser")) return i >= 2;
+    if (!strcmp(name, "hello") || !strcmp(name, "migrate")) {
+        for (int j = 1; j < i; j++) {
+            if (c->argv[j].len == 4 && !strncasecmp(c->argv[j].p, "auth", 4))
+                return i - j <= (!strcmp(name, "hello") ? 2 : 1);
+            if (c->argv[j].len == 5 && !strncasecmp(c->argv[j].p, "auth2", 5)) return i - j <= 2;
+        }
+        return 0;
+    }
+    if (!strcmp(name, "config|set") && i >= 3 && i % 2 == 1) {
+        const arg *k = &c->argv[i - 1];
+        return (k->len == 11 && !strncasecmp(k->p, "requirepass", 11)) ||
+               (k->len == 10 && !strncasecmp(k->p, "masterauth", 10));
+    }
+    return 0;
+}
+
 void slowlog_maybe_add(client *c, long long dur) {
     if (srv.latency_monitor_threshold && dur / 1000 >= srv.latency_monitor_threshold)
         latency_add_sample((c->cmd && (c->cmd->flags & CMD_FAST)) ? "fast-command" : "command", dur / 1000);
@@ -61,7 +86,10 @@ void slowlog_maybe_add(client *c, long long dur) {
         char buf[160];
         const char *p = c->argv[i].p;
         size_t len = c->argv[i].len;
-        if (argc != c->argc && i == argc - 1) {
+        if (redacted(c, i) && !(argc != c->argc && i == argc - 1)) {
+            p = "(redacted)";
+            len = 10;
+        } else if (argc != c->argc && i == argc - 1) {
             len = (size_t)snprintf(buf, sizeof(buf), "... (%d more arguments)", c->argc - argc + 1);
             p = buf;
         } else if (len > SLOWLOG_MAX_ARGLEN) {

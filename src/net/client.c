@@ -146,17 +146,19 @@ char *client_info_line(client *c) {
     long long now = mstime();
     size_t tot = sizeof(client) + c->qcap + c->ocap + (size_t)c->argv_cap * (sizeof(arg) + 2 * sizeof(size_t)) +
                  argv_mem + multi_mem;
-    size_t need = 512 + (c->name ? strlen(c->name) : 0);
+    const client_hooks *h = clients_hooks();
+    const char *user = h && h->user_name ? h->user_name(c) : "default";
+    size_t need = 512 + (c->name ? strlen(c->name) : 0) + strlen(user);
     char *s = s_malloc(need);
     snprintf(s, need,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
-             "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+             "tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
              (now - c->last_ms) / 1000, flags, c->db->id, set_count(c->ps_sets[0]), set_count(c->ps_sets[1]),
              set_count(c->ps_sets[2]), (c->flags & CLIENT_MULTI) ? c->mcount : -1, c->qlen - c->qstart,
              c->qcap - c->qlen, argv_mem, multi_mem, c->ocap, c->opeak > pending ? c->opeak : pending, fixed,
-             pending > 16384, omem, tot, events, cmd_fullname(c), c->resp);
+             pending > 16384, omem, tot, events, cmd_fullname(c), user, c->resp);
     return s;
 }
 

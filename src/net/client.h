@@ -65,6 +65,7 @@ typedef struct arg {
 } arg;
 
 struct command;
+struct acl_user;
 
 typedef struct queued_cmd {
     struct command *cmd;
@@ -119,6 +120,8 @@ typedef struct client {
     int bargc, bkeys_n, btimeout_reply, reblocked;
     long long bdeadline;
     db *bdb;
+    /* the ACL user it is authenticated as (features/acl.h); NULL: no restrictions (internal clients) */
+    struct acl_user *user;
     /* pub/sub (features/pubsub.c): the client's channels, patterns and shard channels, NULL when none */
     struct dict *ps_sets[3];
     /* a command waiting for a worker thread (CLIENT_BGWAIT): its state, owned by the command's module */
@@ -133,6 +136,7 @@ typedef struct client_hooks {
     int (*process)(client *c);                         /* 1 handled, 0 held (CLIENT PAUSE): retried later */
     void (*freeing)(client *c);
     const char *(*command_name)(const struct command *cmd); /* CLIENT LIST's cmd= */
+    const char *(*user_name)(const client *c);              /* CLIENT LIST's user= */
     /* After a read, while a big argument is arriving (the first command in qbuf, qstart 0) or qbuf is
      * pinned: the layer above may pin qbuf and read the argument as it arrives. */
     void (*arriving)(client *c);

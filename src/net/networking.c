@@ -70,7 +70,8 @@ client *client_create(int fd, int is_unix) {
     c->db = &srv.dbs[0];
     c->bulklen = -1;
     c->ctime_ms = c->last_ms = mstime();
-    if (!srv.requirepass || !srv.requirepass[0]) c->flags |= CLIENT_AUTHENTICATED;
+    c->user = srv.default_user;
+    if (srv.default_user_open) c->flags |= CLIENT_AUTHENTICATED;
     if (fd >= 0) {
         struct sockaddr_storage sa;
         socklen_t len = sizeof(sa);
@@ -565,7 +566,7 @@ static const char *protected_msg =
  * that is not local gets the -DENIED explanation and is closed (counted as rejected).  1 if refused
  * (the client is then freed). */
 static int protected_refuses(client *c) {
-    if (!srv.protected_mode || (srv.requirepass && srv.requirepass[0]) || client_is_local(c)) return 0;
+    if (!srv.protected_mode || !srv.default_user_open || client_is_local(c)) return 0;
     if (conn_write(c, protected_msg, strlen(protected_msg)) < 0) { /* best effort */
     }
     srv.stat_rejected_conn++;

@@ -26,6 +26,7 @@ typedef struct cob_limit {
 } cob_limit;
 
 struct client;
+struct acl_user;
 struct eloop;
 struct dict;
 
@@ -45,6 +46,13 @@ typedef struct server {
     unsigned int maxclients;
     int dbnum;
     char *requirepass;
+    /* ACL (features/acl.c keeps these): the default user, and whether it is on and nopass (connections
+     * start authenticated then); acllog-max-len, aclfile, acl-pubsub-default (1: allchannels) */
+    struct acl_user *default_user;
+    int default_user_open;
+    long long acllog_max_len;
+    char *aclfile;
+    int acl_pubsub_default;
     unsigned long long maxmemory;
     int maxmemory_policy;
     int maxmemory_samples;
