@@ -14,7 +14,6 @@
 #include "features/multi.h"
 #include "features/pubsub.h"
 #include "features/saving.h"
-#include "util/dict.h"
 #include "util/mem.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,7 +224,11 @@ static command *const tables[] = {core_commands, hash_commands,   set_commands, 
                                   dump_commands, aof_commands};
 #define NTABLES ((int)(sizeof(tables) / sizeof(tables[0])))
 
-static dict *by_name;
+/* The top-level commands by name: open addressing over a table at most a quarter full, with a cheap
+ * case-folding hash (the set is fixed at startup and nobody can add to it, so a chosen name costs at most
+ * the longest probe run).  Every lookup of every request goes through it. */
+#define NAME_SLOTS 1024
+static command *by_name[NAME_SLOTS];
 static command **all;
 static int nall;
 
@@ -267,13 +270,41 @@ static void attach_def(command *c) {
     c->flags = c->def->flags;
 }
 
+static unsigned name_hash(const char *p, size_t len) {
+    uint32_t h = 2166136261u ^ (uint32_t)len;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)(p[i] | 0x20)) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+/* name (any case) is the command's lower-case name c (of length len). */
+static int name_is(const char *name, const char *c, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)name[i], b = (unsigned char)c[i];
+        if (a != b && !(a >= 'A' && a <= 'Z' && (a | 0x20) == b)) return 0;
+    }
+    return 1;
+}
+
+static void add_name(command *c) {
+    static int n;
+    if (++n > NAME_SLOTS / 4) abort(); /* keep the table sparse: make NAME_SLOTS bigger */
+    size_t len = strlen(c->name);
+    for (size_t i = 0; i < len; i++)
+        if (c->name[i] >= 'A' && c->name[i] <= 'Z') abort(); /* the tables spell names in lower case */
+    unsigned i = name_hash(c->name, len) & (NAME_SLOTS - 1);
+    while (by_name[i]) {
+        if (!strcmp(by_name[i]->name, c->name)) abort(); /* listed twice */
+        i = (i + 1) & (NAME_SLOTS - 1);
+    }
+    by_name[i] = c;
+}
+
 void commands_init(void) {
-    by_name = dict_new(1);
     for (int t = 0; t < NTABLES; t++)
         for (command *c = tables[t]; c->name; c++) {
             snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);
             attach_def(c);
-            dict_upsert(by_name, c->name, strlen(c->name), NULL)->val = c;
+            add_name(c);
             nall++;
             for (command *s = c->subcmds; s && s->name; s++) {
                 s->parent = c;
@@ -287,7 +318,12 @@ void commands_init(void) {
         for (command *c = tables[t]; c->name; c++) all[i++] = c;
 }
 
-command *command_lookup_name(const char *name, size_t len) { return dict_get(by_name, name, len); }
+command *command_lookup_name(const char *name, size_t len) {
+    unsigned i = name_hash(name, len) & (NAME_SLOTS - 1);
+    for (command *c; (c = by_name[i]) != NULL; i = (i + 1) & (NAME_SLOTS - 1))
+        if (strlen(c->name) == len && name_is(name, c->name, len)) return c;
+    return NULL;
+}
 
 command *command_container(const char *name, size_t len) {
     command *c = command_lookup_name(name, len);
