@@ -196,6 +196,41 @@ def test_keyspace_after_scripts_matches_redis(sardine, oracle):
     assert replies[1] == replies[3]
 
 
+# KEYS and ARGV are refilled for each script, never carried over: every run of this sequence (one
+# connection, in order) sees only its own arguments, whatever the runs before did to the tables.
+ARG_TABLE_RUNS = [
+    ("KEYS[3] = 'x' KEYS.foo = 1 ARGV[1] = nil return {#KEYS, #ARGV}", 2, "a", "b", "c"),
+    ("return {KEYS, ARGV, KEYS.foo or 'none', KEYS[3] or 'none', #KEYS}", 1, "k", "v1", "v2"),
+    ("table.insert(KEYS, 'more') return KEYS", 1, "k"),
+    ("return KEYS", 1, "k2"),
+    ("setmetatable(ARGV, {__index = function() return 'meta' end}) return ARGV[5]", 0, "a"),
+    ("return {ARGV[5] or 'nil', tostring(getmetatable(ARGV))}", 0, "a"),
+    ("KEYS[1] = nil return #KEYS", 2, "a", "b"),
+    ("return KEYS", 3, "x", "y", "z"),
+    ("return {#KEYS, #ARGV}", 0),
+    ("rawset(KEYS, 'r', 1) return 1", 0),
+    ("return KEYS.r or 'gone'", 0),
+    ("for i = 1, 100 do KEYS[i] = i end return #KEYS", 0),
+    ("return {#KEYS, KEYS[2] or 'none'}", 1, "k"),
+    ("return #ARGV", 0, *[str(i) for i in range(300)]),
+    ("return {#ARGV, ARGV[1], ARGV[2] or 'none'}", 0, "only"),
+    ("KEYS[1.5] = 1 return #KEYS", 1, "a"),
+    ("return {KEYS[1.5] or 'none', KEYS[1]}", 1, "b"),
+    ("error('fails after changing KEYS: ' .. table.concat(KEYS, ','))", 2, "e1", "e2"),
+    ("return KEYS", 1, "after-error"),
+]
+
+
+def test_keys_and_argv_do_not_carry_over_between_scripts(sardine, oracle):
+    out = []
+    for s in (sardine, oracle):
+        r = Raw(s.port)
+        out.append([r.cmd("EVAL", body, str(n), *rest) for body, n, *rest in ARG_TABLE_RUNS])
+        r.close()
+    bad = [(run[0], g, w) for run, g, w in zip(ARG_TABLE_RUNS, *out) if g != w]
+    assert not bad, "\n".join(f"{b!r}\n  sardine: {g!r}\n  redis:   {w!r}" for b, g, w in bad)
+
+
 def test_script_cache(c):
     sha = c.cmd("SCRIPT", "LOAD", "return 'loaded'")
     assert sha == b"c9a2ba8cd8ae4ecd3b4b3c1b5a47e9ee5ac7d8d3" or len(sha) == 40
