@@ -241,6 +241,7 @@ int script_begin(client *c, script_run *r, int sf, int ro, const char *name, int
     r->oom_at_start = oom;
     r->start_us = monotonic_us();
     r->interrupt = interrupt;
+    r->repl = PROP_ALL;
     if (ro || (!(sf & SF_COMPAT) && (sf & SF_NO_WRITES))) r->flags |= SR_READ_ONLY;
     if (!(sf & SF_COMPAT) && (sf & SF_ALLOW_OOM)) r->flags |= SR_ALLOW_OOM;
     prop_prevent(c); /* the script's commands record their own effects */

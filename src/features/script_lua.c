@@ -3,6 +3,7 @@
 #include "features/script_lualib.h"
 #include "commands/call.h"
 #include "commands/command.h"
+#include "commands/propagate.h"
 #include "keyspace/evict.h"
 #include "protocol/reply.h"
 #include "server/server.h"
@@ -568,7 +569,9 @@ static int redis_generic_call(lua_State *L, int raise) {
     fc->argv = argv_buf;
     fc->argc = argc;
     fc->olen = fc->opos = 0;
+    int targets = prop_set_targets(cur->repl);
     call(fc, cmd);
+    prop_set_targets(targets);
     fc->argv = NULL;
     fc->argc = 0;
     in_call = 0;
@@ -694,16 +697,14 @@ static int redis_setresp(lua_State *L) {
     return 0;
 }
 
-enum { REPL_NONE = 0, REPL_AOF = 1, REPL_REPLICA = 2, REPL_ALL = 3 };
-
 static int redis_set_repl(lua_State *L) {
     if (!cur) return raise_error(L, "redis.set_repl can only be called inside a script invocation");
     if (lua_gettop(L) != 1) return raise_error(L, "redis.set_repl() requires two arguments.");
     int flags = (int)lua_tonumber(L, -1);
-    if (flags & ~REPL_ALL)
+    if (flags & ~PROP_ALL)
         return raise_error(L,
                            "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
-    /* Accepted; effects always propagate (Sardine has no replicas or AOF of its own to leave out yet). */
+    cur->repl = flags; /* for the commands it runs from now on (redis_generic_call) */
     return 0;
 }
 
@@ -1098,11 +1099,11 @@ static void build(void) {
     set_fn(L, "error_reply", redis_error_reply);
     set_fn(L, "status_reply", redis_status_reply);
     set_fn(L, "set_repl", redis_set_repl);
-    set_num(L, "REPL_NONE", REPL_NONE);
-    set_num(L, "REPL_AOF", REPL_AOF);
-    set_num(L, "REPL_SLAVE", REPL_REPLICA);
-    set_num(L, "REPL_REPLICA", REPL_REPLICA);
-    set_num(L, "REPL_ALL", REPL_ALL);
+    set_num(L, "REPL_NONE", PROP_NONE);
+    set_num(L, "REPL_AOF", PROP_AOF);
+    set_num(L, "REPL_SLAVE", PROP_REPL);
+    set_num(L, "REPL_REPLICA", PROP_REPL);
+    set_num(L, "REPL_ALL", PROP_ALL);
     set_fn(L, "acl_check_cmd", redis_acl_check_cmd);
     set_fn(L, "breakpoint", redis_noop);
     set_fn(L, "debug", redis_noop);

@@ -68,6 +68,7 @@ typedef struct script_run {
     int oom_at_start;   /* used memory was past maxmemory when the script started */
     long long start_us; /* monotonic */
     int saved_in_exec;  /* srv.in_exec before the script */
+    int repl;           /* redis.set_repl: where the effects of its commands go (PROP_*, propagate.h) */
     /* Called from the count hook; returns 1 to kill the script. */
     int (*interrupt)(struct script_run *r);
 } script_run;
