@@ -112,12 +112,13 @@ def main():
     ap.add_argument("--repeat", type=int, default=1, help="pairs of measures, alternating which server goes first")
     args = ap.parse_args()
     kinds = ("sardine", "redis")
-    servers = {"sardine": start(args.server, []), "redis": start(args.redis, ["--appendonly", "no"])}
     results = {k: [] for k in kinds}
     ratios = {}
-    try:
-        for rep in range(args.repeat):
-            shas = {k: redis.Redis(port=servers[k][1]).script_load(SMALL) for k in kinds}  # figures() flushes
+    for rep in range(args.repeat):
+        # fresh servers for every repeat (the memory figures want them), started side by side
+        servers = {"sardine": start(args.server, []), "redis": start(args.redis, ["--appendonly", "no"])}
+        try:
+            shas = {k: redis.Redis(port=servers[k][1]).script_load(SMALL) for k in kinds}
             got = {k: {} for k in kinds}
             for p in (1, 32):
                 for k in kinds if rep % 2 == 0 else kinds[::-1]:
@@ -127,11 +128,11 @@ def main():
                 results[k].append(got[k])
             for f in got["sardine"]:
                 ratios.setdefault(f, []).append(got["sardine"][f] / got["redis"][f])
-    finally:
-        for proc, _, d in servers.values():
-            proc.terminate()
-            proc.wait()
-            shutil.rmtree(d, ignore_errors=True)
+        finally:
+            for proc, _, d in servers.values():
+                proc.terminate()
+                proc.wait()
+                shutil.rmtree(d, ignore_errors=True)
 
     def median(v):
         v = sorted(v)
