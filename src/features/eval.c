@@ -11,6 +11,7 @@
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/dict.h"
+#include "util/durclock.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <ctype.h>
@@ -198,7 +199,7 @@ static void flush_scripts(void) {
 
 static int interrupt(script_run *r) {
     if (!(r->flags & SR_TIMED_OUT)) {
-        long long elapsed = (monotonic_us() - r->start_us) / 1000;
+        long long elapsed = durclock_us(r->started, durclock_now()) / 1000;
         if (elapsed < srv.busy_reply_threshold) return 0;
         r->flags |= SR_TIMED_OUT;
         busy = r;
@@ -239,7 +240,7 @@ int script_begin(client *c, script_run *r, int sf, int ro, const char *name, int
     r->name = name;
     r->is_function = is_function;
     r->oom_at_start = oom;
-    r->start_us = monotonic_us();
+    r->started = durclock_now();
     r->interrupt = interrupt;
     r->repl = PROP_ALL;
     if (ro || (!(sf & SF_COMPAT) && (sf & SF_NO_WRITES))) r->flags |= SR_READ_ONLY;

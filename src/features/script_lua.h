@@ -33,6 +33,7 @@
 #ifndef SARDINE_SCRIPT_LUA_H
 #define SARDINE_SCRIPT_LUA_H
 #include <stddef.h>
+#include <stdint.h>
 #include "net/client.h"
 
 #define SCRIPT_LUA_MEM_LIMIT ((size_t)256 << 20)
@@ -66,7 +67,7 @@ typedef struct script_run {
     const char *name;   /* the script's SHA1 (error messages, logs) */
     int flags;          /* SR_* */
     int oom_at_start;   /* used memory was past maxmemory when the script started */
-    long long start_us; /* monotonic */
+    uint64_t started;   /* util/durclock reading at its start */
     int saved_in_exec;  /* srv.in_exec before the script */
     int repl;           /* redis.set_repl: where the effects of its commands go (PROP_*, propagate.h) */
     /* Called from the count hook; returns 1 to kill the script. */
