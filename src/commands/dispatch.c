@@ -1,5 +1,6 @@
 /* dispatch: see dispatch.h. */
 #include "commands/dispatch.h"
+#include "commands/restore_cmds.h"
 #include "commands/call.h"
 #include "commands/commands.h"
 #include "commands/propagate.h"
@@ -174,6 +175,7 @@ static void client_leaving(client *c) {
     unwatch_all_keys(c);
     multi_discard(c);
     blocking_unblock(c);
+    restore_client_gone(c);
     pubsub_unsubscribe_all(c);
 }
 
@@ -181,6 +183,8 @@ static const client_hooks hooks = {
     .process = process_command,
     .freeing = client_leaving,
     .command_name = command_fullname,
+    .arriving = restore_arriving,
+    .qbuf_released = restore_qbuf_released,
 };
 
 const client_hooks *dispatch_client_hooks(void) { return &hooks; }

@@ -62,6 +62,9 @@ void prop_rewrite_del(client *c, const arg *key);
 /* The targets of what is recorded from now on (PROP_ALL by default); returns the previous ones.  A script
  * sets them around each command it runs. */
 int prop_set_targets(int targets);
+/* The running command is recorded even if it changed nothing (FLUSHALL of an empty dataset, as Redis's
+ * forceCommandPropagation: a replica or the AOF must empty whatever it holds). */
+void prop_force(void);
 /* The running command records nothing of its own. */
 void prop_prevent(client *c);
 /* Nothing at all is recorded between prop_suspend(1) and prop_suspend(0) (nested): the AOF loader replays files

@@ -9,11 +9,13 @@
 #include "net/listen.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
+#include "server/bio.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/debug.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -26,10 +28,14 @@
 #define IOBUF_MAX (64 * 1024) /* one read never carries more than ~1 ms of pipelined work */
 #define BIG_ARG 32768         /* bulks this big are read in place into a buffer grown for them */
 #define QBUF_MAP_MIN (1 << 20) /* a query buffer this big is mapped (util/mem.h s_map_resize) */
+#define BIG_READ_MAX ((size_t)1 << 20)
+#define QBUF_POPULATE_STEP ((size_t)4 << 20) /* a big argument's buffer is faulted in this far ahead */
+#define UNMAP_IN_BACKGROUND ((size_t)8 << 20) /* a mapped buffer this big is unmapped by the bio thread */
 
 static void qbuf_release(client *c);
 
 static void read_handler(int fd, void *data, int mask);
+static void qbuf_hand_over(client *c, size_t keep);
 
 static void format_addr(const struct sockaddr_storage *sa, char *out, size_t size) {
     char ip[INET6_ADDRSTRLEN] = "?";
@@ -98,6 +104,7 @@ client *client_create(int fd, int is_unix) {
 
 void client_free(client *c) {
     if (srv.current_client == c) srv.current_client = NULL;
+    if (c->flags & CLIENT_QBUF_PINNED) qbuf_hand_over(c, 0);
     const client_hooks *h = clients_hooks();
     if (h && h->freeing) h->freeing(c);
     if (c->fd >= 0) {
@@ -232,7 +239,7 @@ static int unauth_output_full(client *c) {
 }
 
 void client_process_input(client *c) {
-    while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED | CLIENT_BLOCKED))) {
+    while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED | CLIENT_BLOCKED | CLIENT_BGWAIT))) {
         const char *err = NULL;
         if (unauth_output_full(c)) break;
         int r;
@@ -260,6 +267,12 @@ void client_process_input(client *c) {
             srv.current_client = c;
             int done = clients_hooks()->process(c);
             srv.current_client = NULL;
+            if (done && (c->flags & CLIENT_QBUF_PINNED)) { /* its command ran without taking the buffer */
+                qblock b = client_take_qbuf(c);
+                const client_hooks *h = clients_hooks();
+                if (h->qbuf_released) h->qbuf_released(c, b);
+                else qblock_free(b);
+            }
             if (!done) { /* postponed by CLIENT PAUSE: kept parsed (argoff, ppos) for when it ends */
                 c->flags |= CLIENT_PENDING_COMMAND;
                 break;
@@ -297,19 +310,70 @@ static void qbuf_resize(client *c, size_t cap) {
         cbuf_free(c->qbuf);
         c->qbuf = m;
         srv.client_buf_bytes += cap;
+        c->qpop = c->qlen; /* the bytes copied are faulted in */
     }
     c->qcap = cap;
+    if (c->qpop > cap) c->qpop = cap;
+}
+
+static void unmap_job(void *p, void *cap) { s_map_resize(p, (size_t)(uintptr_t)cap, 0); }
+
+/* A mapped query buffer goes; unmapping tens of MB of faulted pages takes milliseconds, so a big one
+ * is unmapped by the background thread (nothing refers to it any more). */
+static void qbuf_unmap(char *p, size_t cap) {
+    srv.client_buf_bytes -= cap;
+    if (cap >= UNMAP_IN_BACKGROUND) bio_submit(unmap_job, p, (void *)(uintptr_t)cap);
+    else s_map_resize(p, cap, 0);
 }
 
 static void qbuf_release(client *c) {
-    if (c->qcap >= QBUF_MAP_MIN) {
-        s_map_resize(c->qbuf, c->qcap, 0);
-        srv.client_buf_bytes -= c->qcap;
-    } else {
-        cbuf_free(c->qbuf);
-    }
+    if (c->qcap >= QBUF_MAP_MIN) qbuf_unmap(c->qbuf, c->qcap);
+    else cbuf_free(c->qbuf);
     c->qbuf = NULL;
-    c->qcap = 0;
+    c->qcap = c->qpop = 0;
+}
+
+void client_pin_qbuf(client *c, size_t cap) {
+    if (cap > c->qcap) qbuf_resize(c, cap);
+    c->flags |= CLIENT_QBUF_PINNED;
+}
+
+void client_unpin_qbuf(client *c) { c->flags &= ~CLIENT_QBUF_PINNED; }
+
+/* Gives a pinned qbuf to the pinner; the client keeps a copy of its first `keep` bytes. */
+static void qbuf_hand_over(client *c, size_t keep) {
+    qblock b = {c->qbuf, c->qcap};
+    size_t len = c->qlen;
+    c->flags &= ~CLIENT_QBUF_PINNED;
+    c->qbuf = NULL;
+    c->qcap = c->qlen = c->qpop = 0;
+    if (keep) {
+        qbuf_resize(c, keep * 2 > IOBUF_LEN ? keep * 2 : IOBUF_LEN);
+        memcpy(c->qbuf, b.p, keep);
+        c->qlen = keep;
+    }
+    (void)len;
+    const client_hooks *h = clients_hooks();
+    if (h && h->qbuf_released) h->qbuf_released(c, b);
+    else qblock_free(b);
+}
+
+qblock client_take_qbuf(client *c) {
+    c->flags &= ~CLIENT_QBUF_PINNED;
+    qblock b = {c->qbuf, c->qcap};
+    size_t end = c->qstart + c->ppos, rest = c->qlen > end ? c->qlen - end : 0;
+    c->qbuf = NULL;
+    c->qcap = c->qlen = c->qpop = 0;
+    qbuf_resize(c, rest > IOBUF_LEN ? rest : IOBUF_LEN);
+    if (rest) memcpy(c->qbuf, b.p + end, rest);
+    c->qlen = rest;
+    c->qstart = c->ppos = 0; /* parse_done() then leaves the next command at the start */
+    return b;
+}
+
+void qblock_free(qblock b) {
+    if (b.cap >= QBUF_MAP_MIN) qbuf_unmap(b.p, b.cap);
+    else cbuf_free(b.p);
 }
 
 static void read_handler(int fd, void *data, int mask) {
@@ -342,17 +406,32 @@ static void read_handler(int fd, void *data, int mask) {
     }
     /* A big argument's buffer grows only once the room left is under one read (a socket read returns
      * less than asked, and growing after each one would copy the whole argument every time). */
-    if (c->qcap - c->qlen < want && !(big && c->qcap - c->qlen >= IOBUF_LEN)) {
+    if ((c->flags & CLIENT_QBUF_PINNED) && c->qcap == c->qlen) qbuf_hand_over(c, c->qlen); /* outgrown */
+    if (c->flags & CLIENT_QBUF_PINNED) {
+        /* read into the room there is, no more */
+    } else if (c->qcap - c->qlen < want && !(big && c->qcap - c->qlen >= IOBUF_LEN)) {
         size_t cap = c->qcap ? c->qcap : IOBUF_LEN;
         if (big || !(c->flags & CLIENT_AUTHENTICATED)) cap = c->qlen + want; /* exact growth */
         else
             while (cap - c->qlen < want) cap *= 2;
         qbuf_resize(c, cap);
-        /* the pages about to be read into are faulted in together (they are what the client has
-         * already sent or is sending: a stalled client holds at most twice what it sent, unfaulted) */
-        if (big && c->qcap >= QBUF_MAP_MIN) s_map_populate(c->qbuf + c->qlen, c->qcap - c->qlen);
     }
-    ssize_t n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    /* The pages about to be read into are faulted in together (what the client has already sent or is
+     * sending), a bounded step ahead at a time: one call per step rather than a trap per 4 KiB, and
+     * never a pause as long as faulting a whole doubled buffer in. */
+    if (big && c->qcap >= QBUF_MAP_MIN) {
+        size_t from = c->qpop > c->qlen ? c->qpop : c->qlen, to = c->qlen + QBUF_POPULATE_STEP;
+        if (to > c->qcap) to = c->qcap;
+        if (to > from) {
+            s_map_populate(c->qbuf + from, to - from);
+            c->qpop = to;
+        }
+    }
+    /* one read copies at most BIG_READ_MAX of a big argument: the copy out of the socket costs a few
+     * ms per MB on a busy VM, and other clients are served between reads */
+    size_t room = c->qcap - c->qlen;
+    if (big && room > BIG_READ_MAX) room = BIG_READ_MAX;
+    ssize_t n = read(fd, c->qbuf + c->qlen, room);
     if (n == 0) {
         serverLog(LL_VERBOSE, "Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
         client_free(c);
@@ -378,10 +457,15 @@ static void read_handler(int fd, void *data, int mask) {
         return;
     }
     /* A full buffer means more is waiting: read bigger next time (not for the unauthenticated). */
-    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED)) {
+    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED) &&
+        !(c->flags & CLIENT_QBUF_PINNED)) {
         qbuf_resize(c, c->qcap * 2);
     }
     client_process_input(c);
+    if ((c->flags & CLIENT_QBUF_PINNED) || (c->reqtype == '*' && c->bulklen >= BIG_ARG && c->qstart == 0)) {
+        const client_hooks *h = clients_hooks();
+        if (h && h->arriving && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) h->arriving(c);
+    }
 }
 
 static int is_loopback(const struct sockaddr_storage *sa) {
@@ -459,14 +543,14 @@ void clients_cron(void) {
         client *c = srv.clients[i];
         if (c->olen > c->opos && client_check_output_limits(c)) continue;
         /* As Redis: clients waiting on keys or held by CLIENT PAUSE are never idle-timed-out. */
-        if (srv.timeout && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
+        if (srv.timeout && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_BGWAIT | CLIENT_PAUSED)) &&
             (now - c->last_ms) / 1000 > srv.timeout) {
             serverLog(LL_VERBOSE, "Closing idle client");
             client_close_async(c);
             continue;
         }
         /* Input left over when an unauthenticated client's output drained with nothing more to read. */
-        if (c->qlen > c->qstart && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_PAUSED | CLIENT_BLOCKED)) &&
+        if (c->qlen > c->qstart && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_PAUSED | CLIENT_BLOCKED | CLIENT_BGWAIT)) &&
             !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) && !c->reqtype) {
             client_process_input(c);
             if (c->flags & CLIENT_CLOSE_ASAP) continue;
