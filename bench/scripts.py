@@ -7,9 +7,11 @@
   * memory per cached script (SCRIPT LOAD of 10k distinct scripts) and per function library of one function
     (FUNCTION LOAD of 2k libraries): used_memory plus the Lua interpreters' memory, per item.
 
-    make -j2 all && bench/scripts.py [--server build/sardine-server] [--requests 200000] [--rounds 3]
+    make -j2 all && bench/scripts.py [--server build/sardine-server] [--requests 200000] [--rounds 3] [--repeat 3]
 
-The machine's load moves the throughput figures: compare ratios taken in the same run.
+The machine's load moves the throughput figures, so both servers run side by side and each EVALSHA figure
+is taken in pairs, one server right after the other (which goes first alternates with every repeat): the
+ratio column is the median of the pairs' ratios, the other columns the medians of each server's values.
 """
 import argparse
 import os
@@ -56,15 +58,18 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def figures(port, pid, kind, args):
+def throughput(port, pid, sha, pipeline, args):
+    """EVALSHA of SMALL: requests per second, and the server's CPU microseconds per request."""
+    cpu = cpu_seconds(pid)
+    out = {f"evalsha -P {pipeline} rps": rps(port, sha, args.requests, pipeline)}
+    # the server's own CPU per request: steadier than rps on a machine shared with other work
+    out[f"evalsha -P {pipeline} cpu us/req"] = (cpu_seconds(pid) - cpu) * 1e6 / args.requests
+    return out
+
+
+def figures(port, kind, args):
     r = redis.Redis(port=port)
-    sha = r.script_load(SMALL)
     out = {}
-    for p in (1, 32):
-        cpu = cpu_seconds(pid)
-        out[f"evalsha -P {p} rps"] = rps(port, sha, args.requests, p)
-        # the server's own CPU per request: steadier than rps on a machine shared with other work
-        out[f"evalsha -P {p} cpu us/req"] = (cpu_seconds(pid) - cpu) * 1e6 / args.requests
     tenk = r.script_load(TENK)
     best = 1e9
     for _ in range(args.rounds):
@@ -104,28 +109,39 @@ def main():
     ap.add_argument("--redis", default=shutil.which("redis-server") or "/usr/bin/redis-server")
     ap.add_argument("--requests", type=int, default=200000)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--repeat", type=int, default=1, help="rounds of both servers, alternating which goes first")
+    ap.add_argument("--repeat", type=int, default=1, help="pairs of measures, alternating which server goes first")
     args = ap.parse_args()
-    results = {"sardine": [], "redis": []}
-    servers = [("sardine", args.server, []), ("redis", args.redis, ["--appendonly", "no"])]
+    kinds = ("sardine", "redis")
+    results = {k: [] for k in kinds}
+    ratios = {}
     for rep in range(args.repeat):
-        for kind, binary, extra in servers if rep % 2 == 0 else servers[::-1]:
-            proc, port, d = start(binary, extra)
-            try:
-                results[kind].append(figures(port, proc.pid, kind, args))
-            finally:
+        # fresh servers for every repeat (the memory figures want them), started side by side
+        servers = {"sardine": start(args.server, []), "redis": start(args.redis, ["--appendonly", "no"])}
+        try:
+            shas = {k: redis.Redis(port=servers[k][1]).script_load(SMALL) for k in kinds}
+            got = {k: {} for k in kinds}
+            for p in (1, 32):
+                for k in kinds if rep % 2 == 0 else kinds[::-1]:
+                    got[k].update(throughput(servers[k][1], servers[k][0].pid, shas[k], p, args))
+            for k in kinds:
+                got[k].update(figures(servers[k][1], k, args))
+                results[k].append(got[k])
+            for f in got["sardine"]:
+                ratios.setdefault(f, []).append(got["sardine"][f] / got["redis"][f])
+        finally:
+            for proc, _, d in servers.values():
                 proc.terminate()
                 proc.wait()
                 shutil.rmtree(d, ignore_errors=True)
 
-    def median(kind, k):
-        v = sorted(x[k] for x in results[kind])
+    def median(v):
+        v = sorted(v)
         return v[len(v) // 2]
 
-    print(f"{'figure (median of %d)' % args.repeat:28} {'sardine':>12} {'redis':>12} {'ratio':>7}")
-    for k in results["sardine"][0]:
-        s, r = median("sardine", k), median("redis", k)
-        print(f"{k:28} {s:12.1f} {r:12.1f} {s / r:7.2f}")
+    print(f"{'figure (median of %d)' % args.repeat:28} {'sardine':>12} {'redis':>12} {'ratio':>7}  ratios of the pairs")
+    for f in results["sardine"][0]:
+        s, r = (median(x[f] for x in results[k]) for k in kinds)
+        print(f"{f:28} {s:12.1f} {r:12.1f} {median(ratios[f]):7.2f}  {' '.join('%.2f' % x for x in ratios[f])}")
 
 
 if __name__ == "__main__":

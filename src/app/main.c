@@ -31,6 +31,7 @@
 #include "features/config.h"
 #include "server/server.h"
 #include "server/supervise.h"
+#include "util/durclock.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include "util/siphash.h"
@@ -184,7 +185,8 @@ int main(int argc, char **argv) {
     aof_set_other_save_check(saving_bgsave_running);
     aof_set_functions_source(functions_codes);
     if (background || (srv.pidfile && srv.pidfile[0])) write_pidfile();
-    serverLog(LL_NOTICE, "monotonic clock: POSIX clock_gettime");
+    durclock_init();
+    serverLog(LL_NOTICE, "monotonic clock: %s", durclock_is_tsc() ? "X86 TSC @ measured rate" : "POSIX clock_gettime");
     serverLog(LL_NOTICE, "Running mode=standalone, port=%d.", srv.port);
     if (srv.safety_limit) {
         char h[32];

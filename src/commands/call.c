@@ -5,6 +5,7 @@
 #include "features/slowlog.h"
 #include "keyspace/db.h"
 #include "keyspace/effects.h"
+#include "util/durclock.h"
 #include "util/hdrhist.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -40,8 +41,8 @@ static void announce_before(client *c, command *cmd) {
 }
 
 void call(client *c, command *cmd) {
-    long long start = ustime();
-    if (!srv.in_exec) srv.cmd_now_ms = start / 1000;
+    uint64_t start = durclock_now(); /* the time it takes; the wall clock is read only for outermost calls */
+    if (!srv.in_exec) srv.cmd_now_ms = mstime();
     long long errors = srv.stat_total_error_replies;
     long long dirty = srv.dirty;
     int keep_expired = srv.keep_expired, no_touch = srv.no_touch, expiry_held = srv.expiry_held;
@@ -59,7 +60,7 @@ void call(client *c, command *cmd) {
     srv.keep_expired = keep_expired;
     srv.no_touch = no_touch;
     srv.expiry_held = expiry_held;
-    long long dur = ustime() - start;
+    long long dur = durclock_us(start, durclock_now());
     cmd->calls++;
     cmd->usec += dur;
     if (srv.latency_tracking && !(c->flags & CLIENT_BLOCKED)) hdrhist_record(&cmd->lat_hist, dur * 1000);

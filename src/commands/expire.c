@@ -6,6 +6,7 @@
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/mem.h"
+#include "util/numconv.h"
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,19 +36,12 @@ static void expire_generic(client *c, long long base, int seconds) {
     }
     long long when;
     if (!arg_ll(c, &c->argv[2], &when, NULL)) return;
-    char err[96];
-    snprintf(err, sizeof(err), "ERR invalid expire time in '%s' command", c->cmd->fullname);
-    if (seconds) {
-        if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000) {
-            reply_error(c, err);
-            return;
-        }
-        when *= 1000;
-    }
-    if (when > LLONG_MAX - base) {
-        reply_error(c, err);
+    if ((seconds && (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)) ||
+        (seconds ? when * 1000 : when) > LLONG_MAX - base) {
+        reply_errorf(c, "ERR invalid expire time in '%s' command", c->cmd->fullname);
         return;
     }
+    if (seconds) when *= 1000;
     when += base;
     kref r;
     if (!db_lookup(c->db, c->argv[1].p, c->argv[1].len, LOOKUP_NOSTATS, &r)) {
@@ -67,14 +61,19 @@ static void expire_generic(client *c, long long base, int seconds) {
     } else {
         db_set_ttl(&r, when);
         key_event(c, &c->argv[1], FX_GENERIC, "expire");
-        /* as Redis: PEXPIREAT with the absolute time, the NX/XX/GT/LT flags kept */
-        char ms[24];
-        arg stackv[8], *v = c->argc <= 8 ? stackv : s_malloc(sizeof(arg) * (size_t)c->argc);
-        memcpy(v, c->argv, sizeof(arg) * (size_t)c->argc);
-        v[0] = (arg){(char *)"PEXPIREAT", 9};
-        v[2] = (arg){ms, (size_t)snprintf(ms, sizeof(ms), "%lld", when)};
-        prop_rewrite(c, c->argc, v);
-        if (v != stackv) s_free(v);
+        /* as Redis: PEXPIREAT with the absolute time, the NX/XX/GT/LT flags kept (built only when
+         * something records it) */
+        if (prop_has_sinks()) {
+            char ms[LL_STR_SIZE];
+            arg stackv[8], *v = c->argc <= 8 ? stackv : s_malloc(sizeof(arg) * (size_t)c->argc);
+            memcpy(v, c->argv, sizeof(arg) * (size_t)c->argc);
+            v[0] = (arg){(char *)"PEXPIREAT", 9};
+            v[2] = (arg){ms, (size_t)ll2str(ms, when)};
+            prop_rewrite(c, c->argc, v);
+            if (v != stackv) s_free(v);
+        } else {
+            prop_prevent(c);
+        }
     }
     reply_int(c, 1);
 }

@@ -11,12 +11,14 @@
 
 typedef struct op {
     int dbid, argc;
-    arg *argv; /* one block: argc args, then their bytes (each NUL-terminated) */
+    arg *argv;   /* one block: argc args, then their bytes (each NUL-terminated) */
+    int targets; /* PROP_* */
 } op;
 
 typedef struct sink {
     prop_sink_fn *fn;
     void *ud;
+    int kind; /* PROP_AOF or PROP_REPL */
 } sink;
 
 #define MAX_SINKS 16
@@ -35,12 +37,20 @@ typedef struct frame {
 static frame *frames;
 static int depth, depth_cap;
 static int suspended; /* prop_suspend nesting: while > 0 nothing is recorded */
+static int cur_targets = PROP_ALL; /* prop_set_targets */
 
 /* Whether effects are recorded now. */
-static int recording(void) { return nsinks && !suspended; }
+static int recording(void) { return nsinks && !suspended && cur_targets; }
 
-void prop_add_sink(prop_sink_fn *fn, void *ud) {
-    if (nsinks < MAX_SINKS) sinks[nsinks++] = (sink){fn, ud};
+void prop_add_sink(prop_sink_fn *fn, void *ud, int kind) {
+    DBG_ASSERT(kind == PROP_AOF || kind == PROP_REPL);
+    if (nsinks < MAX_SINKS) sinks[nsinks++] = (sink){fn, ud, kind};
+}
+
+int prop_set_targets(int targets) {
+    int old = cur_targets;
+    cur_targets = targets & PROP_ALL;
+    return old;
 }
 
 void prop_remove_sink(prop_sink_fn *fn, void *ud) {
@@ -68,7 +78,7 @@ static op make_op(int dbid, int argc, const arg *argv, const size_t *lens_or_nul
         v[i].len = len;
         p += len + 1;
     }
-    return (op){dbid, argc, v};
+    return (op){dbid, argc, v, cur_targets};
 }
 
 static void append(op o) {
@@ -83,20 +93,21 @@ static void record(int dbid, int argc, const arg *argv, const size_t *lens_or_nu
     append(make_op(dbid, argc, argv, lens_or_null, strs));
 }
 
-static void emit(int dbid, int argc, const arg *argv) {
-    for (int i = 0; i < nsinks; i++) sinks[i].fn(sinks[i].ud, dbid, argc, argv);
+static void emit(int targets, int dbid, int argc, const arg *argv) {
+    for (int i = 0; i < nsinks; i++)
+        if (sinks[i].kind & targets) sinks[i].fn(sinks[i].ud, dbid, argc, argv);
 }
 
 /* Sends the collected ops to the sinks (wrapped when there are several) and forgets them. */
 static void flush(void) {
     if (nops > 1) {
         arg multi = {(char *)"MULTI", 5};
-        emit(-1, 1, &multi);
+        emit(PROP_ALL, -1, 1, &multi);
     }
-    for (int i = 0; i < nops; i++) emit(ops[i].dbid, ops[i].argc, ops[i].argv);
+    for (int i = 0; i < nops; i++) emit(ops[i].targets, ops[i].dbid, ops[i].argc, ops[i].argv);
     if (nops > 1) {
         arg exec = {(char *)"EXEC", 4};
-        emit(-1, 1, &exec);
+        emit(PROP_ALL, -1, 1, &exec);
     }
     for (int i = 0; i < nops; i++) s_free(ops[i].argv);
     nops = 0;
@@ -188,10 +199,12 @@ void prop_suspend(int on) {
 /* Expiry and eviction are propagated as the deletion they are. */
 static void on_key_changed(void *ud, db *d, const char *key, size_t klen, int cls, const char *event) {
     (void)ud, (void)event;
-    if (!recording() || !(cls & (FX_EXPIRED | FX_EVICTED))) return;
+    if (!(cls & (FX_EXPIRED | FX_EVICTED))) return;
     int lazy = (cls & FX_EXPIRED) ? srv.lazyfree_lazy_expire : srv.lazyfree_lazy_eviction;
     arg v[2] = {{(char *)(lazy ? "UNLINK" : "DEL"), lazy ? 6 : 3}, {(char *)key, klen}};
+    int targets = prop_set_targets(PROP_ALL); /* whatever a script asked for its own commands */
     prop_also(d->id, 2, v);
+    prop_set_targets(targets);
 }
 
 static const fx_listener prop_listener = {.key_changed = on_key_changed};
@@ -230,6 +243,6 @@ int prop_debug_log(const char *path) {
     log_file = fopen(path, "w");
     if (!log_file) return -1;
     log_db = -1;
-    prop_add_sink(log_sink, log_file);
+    prop_add_sink(log_sink, log_file, PROP_REPL); /* it stands for a replica */
     return 0;
 }

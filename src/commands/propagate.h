@@ -22,6 +22,13 @@
  * Ops outside any call (active expiry and eviction run from the event loop)
  * go out at once.  Sinks receive dbid -1 for MULTI and EXEC (no database).
  *
+ * Targets.  Each sink is of one kind, the AOF (PROP_AOF) or the replicas
+ * (PROP_REPL: the test sink counts as one), and each op is for a set of
+ * them: all, unless a script narrowed it with redis.set_repl for the
+ * commands it runs (prop_set_targets).  An op for no target is not recorded
+ * at all; MULTI and EXEC go to every sink.  Deletions by expiry or eviction
+ * always go to all.
+ *
  * With no sink registered nothing is recorded or copied: propagation costs
  * a counter increment per call. */
 #ifndef SARDINE_PROPAGATE_H
@@ -30,8 +37,11 @@
 
 typedef void prop_sink_fn(void *ud, int dbid, int argc, const arg *argv);
 
+enum { PROP_NONE = 0, PROP_AOF = 1, PROP_REPL = 2, PROP_ALL = 3 }; /* Redis's PROPAGATE_* values */
+
 void prop_init(void);
-void prop_add_sink(prop_sink_fn *fn, void *ud);
+/* kind: PROP_AOF or PROP_REPL. */
+void prop_add_sink(prop_sink_fn *fn, void *ud, int kind);
 void prop_remove_sink(prop_sink_fn *fn, void *ud);
 int prop_has_sinks(void);
 
@@ -49,6 +59,9 @@ void prop_also_strs(int dbid, int argc, const char *const *argv, const size_t *l
 /* Common rewrites: PEXPIREAT key when (relative and second-based expiries), and DEL key. */
 void prop_rewrite_pexpireat(client *c, const arg *key, long long when);
 void prop_rewrite_del(client *c, const arg *key);
+/* The targets of what is recorded from now on (PROP_ALL by default); returns the previous ones.  A script
+ * sets them around each command it runs. */
+int prop_set_targets(int targets);
 /* The running command is recorded even if it changed nothing (FLUSHALL of an empty dataset, as Redis's
  * forceCommandPropagation: a replica or the AOF must empty whatever it holds). */
 void prop_force(void);

@@ -14,9 +14,9 @@
 #include "features/multi.h"
 #include "features/pubsub.h"
 #include "features/saving.h"
-#include "util/dict.h"
 #include "util/hdrhist.h"
 #include "util/mem.h"
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,7 +227,17 @@ static command *const tables[] = {core_commands, hash_commands,   set_commands, 
                                   dump_commands, aof_commands, module_commands, acl_commands};
 #define NTABLES ((int)(sizeof(tables) / sizeof(tables[0])))
 
-static dict *by_name;
+/* The top-level commands by name: open addressing over a table at most a quarter full, with a cheap
+ * case-folding hash (the set is fixed at startup and nobody can add to it, so a chosen name costs at most
+ * the longest probe run).  Every lookup of every request goes through it. */
+#define NAME_SLOTS 1024
+typedef struct name_slot {
+    const char *name; /* lower case: the command's own, or its rename-command name */
+    size_t len;
+    command *c;
+} name_slot;
+static name_slot by_name[NAME_SLOTS];
+static int initialized;
 static command **all;
 static int nall;
 
@@ -270,14 +280,50 @@ static void attach_def(command *c) {
     c->flags = c->def->flags;
 }
 
+static unsigned name_hash(const char *p, size_t len) {
+    uint32_t h = 2166136261u ^ (uint32_t)len;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)(p[i] | 0x20)) * 16777619u;
+    return h ^ (h >> 15);
+}
+
+/* name (any case) is the command's lower-case name c (of length len). */
+static int name_is(const char *name, const char *c, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)name[i], b = (unsigned char)c[i];
+        if (a != b && !(a >= 'A' && a <= 'Z' && (a | 0x20) == b)) return 0;
+    }
+    return 1;
+}
+
+static void add_name(command *c, const char *name) {
+    static int n;
+    if (++n > NAME_SLOTS / 4) abort(); /* keep the table sparse: make NAME_SLOTS bigger */
+    size_t len = strlen(name);
+    for (size_t i = 0; i < len; i++)
+        if (name[i] >= 'A' && name[i] <= 'Z') abort(); /* names are kept in lower case */
+    unsigned i = name_hash(name, len) & (NAME_SLOTS - 1);
+    while (by_name[i].c) {
+        if (by_name[i].len == len && !memcmp(by_name[i].name, name, len)) abort(); /* listed twice */
+        i = (i + 1) & (NAME_SLOTS - 1);
+    }
+    by_name[i] = (name_slot){name, len, c};
+}
+
+static name_slot *find_name(const char *name, size_t len) {
+    unsigned i = name_hash(name, len) & (NAME_SLOTS - 1);
+    for (; by_name[i].c; i = (i + 1) & (NAME_SLOTS - 1))
+        if (by_name[i].len == len && name_is(name, by_name[i].name, len)) return &by_name[i];
+    return NULL;
+}
+
 void commands_init(void) {
-    if (by_name) return; /* done already (rename-command in the config file needs the table early) */
-    by_name = dict_new(1);
+    if (initialized) return; /* done already (rename-command in the config file needs the table early) */
+    initialized = 1;
     for (int t = 0; t < NTABLES; t++)
         for (command *c = tables[t]; c->name; c++) {
             snprintf(c->fullname, sizeof(c->fullname), "%s", c->name);
             attach_def(c);
-            dict_upsert(by_name, c->name, strlen(c->name), NULL)->val = c;
+            add_name(c, c->name);
             nall++;
             for (command *s = c->subcmds; s && s->name; s++) {
                 s->parent = c;
@@ -293,18 +339,34 @@ void commands_init(void) {
 
 /* rename-command, as Redis 7.0 applies it while reading the config file: the command is looked up by its
  * current name, removed, and added again under the new one unless that is empty (the command is then gone,
- * also from COMMAND's lists).  A command Redis has and Sardine does not implement (CLUSTER, MODULE ...) is
- * accepted and nothing changes, so stock redis.conf files keep loading. */
+ * also from COMMAND's lists).  A command Redis has and Sardine does not implement (CLUSTER ...) is
+ * accepted and nothing changes, so stock redis.conf files keep loading.  The name table is rebuilt (this
+ * happens only while the config file is read). */
 int commands_rename(const char *from, const char *to, const char **err) {
     commands_init();
-    command *c = dict_get(by_name, from, strlen(from));
-    if (!c) {
+    name_slot *slot = find_name(from, strlen(from));
+    if (!slot) {
         if (command_def_find(from, strlen(from)) && !strchr(from, '|')) return 1;
         *err = "No such command in rename-command";
         return 0;
     }
-    dict_del(by_name, from, strlen(from), NULL);
-    if (!to[0]) {
+    command *c = slot->c;
+    size_t tlen = strlen(to);
+    if (tlen && find_name(to, tlen)) {
+        *err = "Target command name already exists";
+        return 0;
+    }
+    name_slot keep[NAME_SLOTS];
+    int n = 0;
+    for (int i = 0; i < NAME_SLOTS; i++)
+        if (by_name[i].c && &by_name[i] != slot) keep[n++] = by_name[i];
+    memset(by_name, 0, sizeof(by_name));
+    for (int i = 0; i < n; i++) {
+        unsigned j = name_hash(keep[i].name, keep[i].len) & (NAME_SLOTS - 1);
+        while (by_name[j].c) j = (j + 1) & (NAME_SLOTS - 1);
+        by_name[j] = keep[i];
+    }
+    if (!tlen) {
         for (int i = 0; i < nall; i++)
             if (all[i] == c) {
                 all[i] = all[--nall];
@@ -312,17 +374,16 @@ int commands_rename(const char *from, const char *to, const char **err) {
             }
         return 1;
     }
-    int created = 0;
-    dict_entry *e = dict_upsert(by_name, to, strlen(to), &created);
-    if (!created) {
-        *err = "Target command name already exists";
-        return 0;
-    }
-    e->val = c;
+    char *lower = s_malloc(tlen + 1);
+    for (size_t i = 0; i <= tlen; i++) lower[i] = (char)tolower((unsigned char)to[i]);
+    add_name(c, lower); /* kept for the life of the process */
     return 1;
 }
 
-command *command_lookup_name(const char *name, size_t len) { return dict_get(by_name, name, len); }
+command *command_lookup_name(const char *name, size_t len) {
+    name_slot *s = find_name(name, len);
+    return s ? s->c : NULL;
+}
 
 command *command_container(const char *name, size_t len) {
     command *c = command_lookup_name(name, len);

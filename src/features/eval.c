@@ -11,6 +11,7 @@
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/dict.h"
+#include "util/durclock.h"
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <ctype.h>
@@ -18,15 +19,41 @@
 #include <string.h>
 #include <strings.h>
 
-/* A cached script: only its flags (the body lives on compiled in the interpreter; effects replication
- * never needs it again). */
+/* A cached script: its flags and its compiled function (a reference in the interpreter); the body is not
+ * kept (effects replication never needs it again).  Its SHA1 is the key of its entry in `scripts`. */
 typedef struct script {
     int flags;
+    int ref;
 } script;
 
 static dict *scripts; /* sha (40 hex digits, any case) -> script */
 static size_t scripts_bytes;
 static script_run *busy; /* the running script once it passed busy-reply-threshold */
+
+/* EVALSHA's look-ups, remembered by the SHA1 exactly as the client spelled it: most applications call a
+ * few scripts over and over.  Direct-mapped by the first two hex digits; emptied with the cache (entries
+ * are only ever removed all at once). */
+#define SHA_CACHE 64
+static struct {
+    char sha[40];
+    dict_entry *e;
+} sha_cache[SHA_CACHE];
+
+static unsigned hexval(char ch) {
+    return ch <= '9' ? (unsigned)(ch - '0') & 15 : (unsigned)((ch | 0x20) - 'a' + 10) & 15;
+}
+
+/* The entry of the cached script whose SHA1 is sha (40 characters, any case), or NULL. */
+static dict_entry *find_sha(const char *sha) {
+    unsigned slot = ((hexval(sha[0]) << 4) | hexval(sha[1])) & (SHA_CACHE - 1);
+    if (sha_cache[slot].e && !memcmp(sha_cache[slot].sha, sha, 40)) return sha_cache[slot].e;
+    dict_entry *e = dict_find(scripts, sha, 40);
+    if (e) {
+        memcpy(sha_cache[slot].sha, sha, 40);
+        sha_cache[slot].e = e;
+    }
+    return e;
+}
 
 void eval_init(void) {
     scripts = dict_new(1);
@@ -109,13 +136,6 @@ static int parse_shebang(const char *body, size_t len, int *flags, size_t *sheba
 
 /* ---- the cache ---- */
 
-static void fname_of(char out[43], const char *sha) {
-    out[0] = 'f';
-    out[1] = '_';
-    for (int i = 0; i < 40; i++) out[2 + i] = (char)tolower((unsigned char)sha[i]);
-    out[42] = 0;
-}
-
 /* The SHA1 of a body, remembered with a copy of the last body hashed: dispatch asks for an EVAL's flags
  * (its script found by SHA1) just before EVAL runs, so the body is hashed once and compared once. */
 static void body_sha(const char *body, size_t len, char out[41]) {
@@ -131,11 +151,14 @@ static void body_sha(const char *body, size_t len, char out[41]) {
     memcpy(out, last_sha, 41);
 }
 
-/* The cached script of body, compiling it if new; NULL after replying the error.  sha_out: its SHA1. */
-static script *create_script(client *c, const char *body, size_t len, char sha_out[41]) {
-    body_sha(body, len, sha_out);
-    script *s = dict_get(scripts, sha_out, 40);
-    if (s) return s;
+/* The entry of the cached script of body (key: its SHA1), compiling it if new; NULL after replying the
+ * error. */
+static dict_entry *create_script(client *c, const char *body, size_t len) {
+    char sha[41];
+    body_sha(body, len, sha);
+    dict_entry *e = dict_find(scripts, sha, 40);
+    if (e) return e;
+    script *s;
     int flags;
     size_t shebang_len;
     char err[512];
@@ -149,21 +172,22 @@ static script *create_script(client *c, const char *body, size_t len, char sha_o
     char *code = s_malloc(len + 1);
     memcpy(code, body, len);
     memset(code, ' ', shebang_len);
-    char fname[43], lerr[1024];
-    fname_of(fname, sha_out);
-    int rc = script_lua_compile(fname, code, len, lerr, sizeof(lerr));
+    char lerr[1024];
+    int rc = script_lua_compile(code, len, &s->ref, lerr, sizeof(lerr));
     s_free(code);
     if (rc < 0) {
         s_free(s);
         reply_errorf(c, "Error compiling script (new function): %s", lerr);
         return NULL;
     }
-    dict_upsert(scripts, sha_out, 40, NULL)->val = s;
+    e = dict_upsert(scripts, sha, 40, NULL);
+    e->val = s;
     scripts_bytes += s_usable(s) + sizeof(dict_entry) + 40;
-    return s;
+    return e;
 }
 
 static void flush_scripts(void) {
+    memset(sha_cache, 0, sizeof(sha_cache));
     dict_free(scripts, s_free);
     scripts = dict_new(1);
     scripts_bytes = 0;
@@ -175,7 +199,7 @@ static void flush_scripts(void) {
 
 static int interrupt(script_run *r) {
     if (!(r->flags & SR_TIMED_OUT)) {
-        long long elapsed = (monotonic_us() - r->start_us) / 1000;
+        long long elapsed = durclock_us(r->started, durclock_now()) / 1000;
         if (elapsed < srv.busy_reply_threshold) return 0;
         r->flags |= SR_TIMED_OUT;
         busy = r;
@@ -216,8 +240,9 @@ int script_begin(client *c, script_run *r, int sf, int ro, const char *name, int
     r->name = name;
     r->is_function = is_function;
     r->oom_at_start = oom;
-    r->start_us = monotonic_us();
+    r->started = durclock_now();
     r->interrupt = interrupt;
+    r->repl = PROP_ALL;
     if (ro || (!(sf & SF_COMPAT) && (sf & SF_NO_WRITES))) r->flags |= SR_READ_ONLY;
     if (!(sf & SF_COMPAT) && (sf & SF_ALLOW_OOM)) r->flags |= SR_ALLOW_OOM;
     prop_prevent(c); /* the script's commands record their own effects */
@@ -262,24 +287,19 @@ static void eval_generic(client *c, int evalsha, int ro) {
         return;
     }
     if (!script_numkeys(c, &numkeys, NULL)) return;
-    char sha[41];
-    script *s;
+    dict_entry *e;
     if (evalsha) {
-        if (c->argv[1].len != 40 || !(s = dict_get(scripts, c->argv[1].p, 40))) {
+        if (!(e = find_sha(c->argv[1].p))) {
             reply_error(c, "NOSCRIPT No matching script. Please use EVAL.");
             return;
         }
-        for (int i = 0; i < 40; i++) sha[i] = (char)tolower((unsigned char)c->argv[1].p[i]);
-        sha[40] = 0;
-    } else {
-        s = create_script(c, c->argv[1].p, c->argv[1].len, sha);
-        if (!s) return;
+    } else if (!(e = create_script(c, c->argv[1].p, c->argv[1].len))) {
+        return;
     }
+    script *s = e->val;
     script_run r;
-    if (!script_begin(c, &r, s->flags, ro, sha, 0)) return;
-    char fname[43];
-    fname_of(fname, sha);
-    script_lua_run(&r, fname, c->argv + 3, (int)numkeys, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys);
+    if (!script_begin(c, &r, s->flags, ro, e->key, 0)) return; /* the key: the SHA1 in lower case */
+    script_lua_run(&r, s->ref, c->argv + 3, (int)numkeys, c->argv + 3 + numkeys, c->argc - 3 - (int)numkeys);
     script_end(c, &r);
 }
 
@@ -345,8 +365,8 @@ uint32_t eval_command_flags(client *c, const command *cmd) {
     if ((!evalsha && cmd->proc != cmd_eval && cmd->proc != cmd_eval_ro) || c->argc < 2) return cmd->flags;
     script *s;
     if (evalsha) {
-        s = c->argv[1].len == 40 ? dict_get(scripts, c->argv[1].p, 40) : NULL;
-        return s ? script_flags_to_cmd_flags(cmd->flags, s->flags) : cmd->flags;
+        dict_entry *e = c->argv[1].len == 40 ? find_sha(c->argv[1].p) : NULL;
+        return e ? script_flags_to_cmd_flags(cmd->flags, ((script *)e->val)->flags) : cmd->flags;
     }
     char sha[41];
     body_sha(c->argv[1].p, c->argv[1].len, sha);
@@ -361,9 +381,8 @@ uint32_t eval_command_flags(client *c, const command *cmd) {
 /* ---- SCRIPT ---- */
 
 void cmd_script_load(client *c) {
-    char sha[41];
-    if (!create_script(c, c->argv[2].p, c->argv[2].len, sha)) return;
-    reply_bulk(c, sha, 40);
+    dict_entry *e = create_script(c, c->argv[2].p, c->argv[2].len);
+    if (e) reply_bulk(c, e->key, 40);
 }
 
 void cmd_script_exists(client *c) {

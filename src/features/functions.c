@@ -9,6 +9,7 @@
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/dict.h"
+#include "util/durclock.h"
 #include "util/glob.h"
 #include "util/mem.h"
 #include <ctype.h>
@@ -428,7 +429,7 @@ void cmd_function_stats(client *c) {
         reply_array(c, r->caller->argc);
         for (int i = 0; i < r->caller->argc; i++) reply_bulk(c, r->caller->argv[i].p, r->caller->argv[i].len);
         reply_bulk_cstr(c, "duration_ms");
-        reply_int(c, (monotonic_us() - r->start_us) / 1000);
+        reply_int(c, durclock_us(r->started, durclock_now()) / 1000);
     }
     reply_bulk_cstr(c, "engines");
     reply_map(c, 1);

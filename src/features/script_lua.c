@@ -4,6 +4,7 @@
 #include "features/acl.h"
 #include "commands/call.h"
 #include "commands/command.h"
+#include "commands/propagate.h"
 #include "keyspace/evict.h"
 #include "protocol/reply.h"
 #include "server/server.h"
@@ -583,7 +584,9 @@ static int redis_generic_call(lua_State *L, int raise) {
     fc->argv = argv_buf;
     fc->argc = argc;
     fc->olen = fc->opos = 0;
+    int targets = prop_set_targets(cur->repl);
     call(fc, cmd);
+    prop_set_targets(targets);
     fc->argv = NULL;
     fc->argc = 0;
     in_call = 0;
@@ -709,16 +712,14 @@ static int redis_setresp(lua_State *L) {
     return 0;
 }
 
-enum { REPL_NONE = 0, REPL_AOF = 1, REPL_REPLICA = 2, REPL_ALL = 3 };
-
 static int redis_set_repl(lua_State *L) {
     if (!cur) return raise_error(L, "redis.set_repl can only be called inside a script invocation");
     if (lua_gettop(L) != 1) return raise_error(L, "redis.set_repl() requires two arguments.");
     int flags = (int)lua_tonumber(L, -1);
-    if (flags & ~REPL_ALL)
+    if (flags & ~PROP_ALL)
         return raise_error(L,
                            "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.");
-    /* Accepted; effects always propagate (Sardine has no replicas or AOF of its own to leave out yet). */
+    cur->repl = flags; /* for the commands it runs from now on (redis_generic_call) */
     return 0;
 }
 
@@ -1049,7 +1050,10 @@ void script_lua_unref(int ref) {
     luaL_unref(lua, LUA_REGISTRYINDEX, ref);
 }
 
+static void argtabs_forget(void);
+
 static void build(void) {
+    argtabs_forget();
     lua_mem = 0;
     mem_limited = 0;
     lua = lua_newstate(lua_alloc, NULL);
@@ -1112,11 +1116,11 @@ static void build(void) {
     set_fn(L, "error_reply", redis_error_reply);
     set_fn(L, "status_reply", redis_status_reply);
     set_fn(L, "set_repl", redis_set_repl);
-    set_num(L, "REPL_NONE", REPL_NONE);
-    set_num(L, "REPL_AOF", REPL_AOF);
-    set_num(L, "REPL_SLAVE", REPL_REPLICA);
-    set_num(L, "REPL_REPLICA", REPL_REPLICA);
-    set_num(L, "REPL_ALL", REPL_ALL);
+    set_num(L, "REPL_NONE", PROP_NONE);
+    set_num(L, "REPL_AOF", PROP_AOF);
+    set_num(L, "REPL_SLAVE", PROP_REPL);
+    set_num(L, "REPL_REPLICA", PROP_REPL);
+    set_num(L, "REPL_ALL", PROP_ALL);
     set_fn(L, "acl_check_cmd", redis_acl_check_cmd);
     set_fn(L, "breakpoint", redis_noop);
     set_fn(L, "debug", redis_noop);
@@ -1211,14 +1215,14 @@ void script_lua_reset(void) {
     build();
 }
 
-int script_lua_compile(const char *fname, const char *body, size_t len, char *err, size_t errlen) {
+int script_lua_compile(const char *body, size_t len, int *ref, char *err, size_t errlen) {
     lua_State *L = thread;
     if (luaL_loadbuffer(L, body, len, "@user_script")) {
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return -1;
     }
-    lua_setfield(L, LUA_REGISTRYINDEX, fname);
+    *ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -1240,12 +1244,10 @@ static void run_and_reply(script_run *r, lua_State *L, int nargs) {
     mem_limited = 1;
     int err = lua_pcall(L, nargs, 1, -2 - nargs);
     mem_limited = 0;
+    /* Garbage is left to Lua's incremental collector, which paces itself by what is allocated (Redis's
+     * extra step every 50 scripts re-marks the whole interpreter for the little garbage a script leaves);
+     * a script that left a lot is collected at once. */
     if (lua_mem > SCRIPT_LUA_MEM_LIMIT / 2) lua_gc(L, LUA_GCCOLLECT, 0);
-    static long gc_count;
-    if (++gc_count == 50) { /* a step of the collector every 50 scripts, as Redis */
-        lua_gc(L, LUA_GCSTEP, 50);
-        gc_count = 0;
-    }
     if (err) {
         if (!lua_istable(L, -1)) {
             const char *msg = lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure";
@@ -1295,26 +1297,94 @@ static void push_array(lua_State *L, const arg *v, int n) {
     }
 }
 
-void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys, const arg *args,
-                    int nargs) {
+/* KEYS and ARGV.  Two tables in the real globals, refilled for each script instead of made anew, so that a
+ * script leaves no garbage of its own behind.  The reuse cannot be seen: a script can store nothing that
+ * outlives its run (the globals and the libraries are read-only, a script's chunk has no upvalues), so it
+ * can only see the tables' contents, and those are restored: positions 1..n are overwritten before each
+ * run, the rest cleared, and a table that holds any other key or a metatable after a run is dropped for
+ * a fresh one (so is a big table when a run needs less than half of it: its memory goes back).
+ * (FCALL hands its functions new tables: a library's upvalues can keep them.) */
+enum { ARG_KEYS, ARG_ARGV };
+static const char *const argtab_name[2] = {"KEYS", "ARGV"};
+static int argtab_ref[2];  /* the tables (registry references); with argtab_n -1: none yet */
+static int argtab_n[2];    /* how many entries the last fill set; -1: the table must be made */
+
+static void argtabs_forget(void) {
+    argtab_n[ARG_KEYS] = argtab_n[ARG_ARGV] = -1; /* the interpreter (and the references) are new */
+}
+
+static void argtab_fill(lua_State *L, int which, const arg *v, int n) {
+    if (argtab_n[which] > 64 && n < argtab_n[which] / 2) { /* a big table is not kept for small runs */
+        luaL_unref(L, LUA_REGISTRYINDEX, argtab_ref[which]);
+        argtab_n[which] = -1;
+    }
+    if (argtab_n[which] < 0) {
+        lua_createtable(L, n, 0);
+        lua_pushvalue(L, -1);
+        argtab_ref[which] = luaL_ref(L, LUA_REGISTRYINDEX);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, real_globals_ref);
+        lua_pushstring(L, argtab_name[which]);
+        lua_pushvalue(L, -3);
+        lua_rawset(L, -3);
+        lua_pop(L, 1);
+        argtab_n[which] = 0;
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, argtab_ref[which]);
+    }
+    for (int i = 0; i < n; i++) {
+        lua_pushlstring(L, v[i].p, v[i].len);
+        lua_rawseti(L, -2, i + 1);
+    }
+    for (int i = argtab_n[which]; i > n; i--) {
+        lua_pushnil(L);
+        lua_rawseti(L, -2, i);
+    }
+    argtab_n[which] = n;
+    lua_pop(L, 1);
+}
+
+/* After a run: a table holding any key but 1..n (the script added to it), or given a metatable, is made
+ * anew by the next fill. */
+static void argtab_check(lua_State *L, int which) {
+    int n = argtab_n[which], seen = 0, clean = 1;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, argtab_ref[which]);
+    if (lua_getmetatable(L, -1)) {
+        lua_pop(L, 1);
+        clean = 0;
+    } else {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pop(L, 1);
+            lua_Number k = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+            if (++seen > n || !(k >= 1 && k <= n && k == (lua_Number)(int)k)) {
+                clean = 0;
+                lua_pop(L, 1); /* the key: the walk stops here */
+                break;
+            }
+        }
+    }
+    lua_pop(L, 1);
+    if (!clean) {
+        luaL_unref(L, LUA_REGISTRYINDEX, argtab_ref[which]);
+        argtab_n[which] = -1;
+    }
+}
+
+void script_lua_run(script_run *r, int ref, const arg *keys, int nkeys, const arg *args, int nargs) {
     lua_State *L = thread;
     DBG_ASSERT(!cur);
     cur = r;
     fc->db = r->caller->db;
     fc->user = r->caller->user;
     fc->resp = 2;
+    argtab_fill(L, ARG_KEYS, keys, nkeys);
+    argtab_fill(L, ARG_ARGV, args, nargs);
     lua_pushcfunction(L, error_handler);
-    lua_getfield(L, LUA_REGISTRYINDEX, fname);
-    /* KEYS and ARGV in the real globals table (the proxy's reads go there). */
-    lua_rawgeti(L, LUA_REGISTRYINDEX, real_globals_ref);
-    lua_pushstring(L, "KEYS");
-    push_array(L, keys, nkeys);
-    lua_rawset(L, -3);
-    lua_pushstring(L, "ARGV");
-    push_array(L, args, nargs);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     run_and_reply(r, L, 0);
+    argtab_check(L, ARG_KEYS);
+    argtab_check(L, ARG_ARGV);
+    DBG_ASSERT(lua_gettop(L) == 0);
 }
 
 void script_lua_call_function(script_run *r, int ref, const arg *keys, int nkeys, const arg *args,

@@ -33,6 +33,7 @@
 #ifndef SARDINE_SCRIPT_LUA_H
 #define SARDINE_SCRIPT_LUA_H
 #include <stddef.h>
+#include <stdint.h>
 #include "net/client.h"
 
 #define SCRIPT_LUA_MEM_LIMIT ((size_t)256 << 20)
@@ -66,8 +67,9 @@ typedef struct script_run {
     const char *name;   /* the script's SHA1 (error messages, logs) */
     int flags;          /* SR_* */
     int oom_at_start;   /* used memory was past maxmemory when the script started */
-    long long start_us; /* monotonic */
+    uint64_t started;   /* util/durclock reading at its start */
     int saved_in_exec;  /* srv.in_exec before the script */
+    int repl;           /* redis.set_repl: where the effects of its commands go (PROP_*, propagate.h) */
     /* Called from the count hook; returns 1 to kill the script. */
     int (*interrupt)(struct script_run *r);
 } script_run;
@@ -76,11 +78,11 @@ void script_lua_init(void);
 /* Throws away every compiled script (SCRIPT FLUSH): a fresh interpreter. */
 void script_lua_reset(void);
 size_t script_lua_memory(void);
-/* Compiles body (the shebang line already blanked) as the function named fname ("f_<sha>").
- * 0 ok; -1 with Lua's message in err. */
-int script_lua_compile(const char *fname, const char *body, size_t len, char *err, size_t errlen);
-/* Runs the function fname with KEYS and ARGV, replying to r->caller. */
-void script_lua_run(script_run *r, const char *fname, const arg *keys, int nkeys, const arg *args, int nargs);
+/* Compiles body (the shebang line already blanked) into a function kept in the interpreter as *ref (valid
+ * until script_lua_reset).  0 ok; -1 with Lua's message in err. */
+int script_lua_compile(const char *body, size_t len, int *ref, char *err, size_t errlen);
+/* Runs the compiled function ref with KEYS and ARGV, replying to r->caller. */
+void script_lua_run(script_run *r, int ref, const arg *keys, int nkeys, const arg *args, int nargs);
 /* Function libraries (features/functions.c).  Loading runs the library's code with only the load API
  * (redis.register_function, redis.log, LOG_*, REDIS_VERSION*) as globals, for at most 500 ms; each
  * registered function goes to cb, which returns NULL to keep it or an error text.  0 ok; -1 with the error

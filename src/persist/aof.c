@@ -510,7 +510,7 @@ static void sink(void *ud, int dbid, int argc, const arg *argv) {
 }
 
 static void sink_register(void) {
-    if (!sink_added) prop_add_sink(sink, NULL);
+    if (!sink_added) prop_add_sink(sink, NULL, PROP_AOF);
     sink_added = 1;
 }
 

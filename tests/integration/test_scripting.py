@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from conftest import IS_REAL_REDIS
+from harness import parse_commands
 from sardine_resp import Err, Raw, wait_until
 
 # (script, numkeys, *args).  Each runs after SETUP on a fresh pair of servers.
@@ -83,6 +84,8 @@ SCRIPTS = [
     ("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}", 0),
     ("return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL}", 0),
     ("return redis.set_repl(redis.REPL_ALL)", 0), ("return redis.set_repl(99)", 0), ("return redis.set_repl()", 0),
+    ("return redis.set_repl(-1)", 0), ("return redis.set_repl(4)", 0), ("return redis.set_repl(1, 2)", 0),
+    ("redis.set_repl(redis.REPL_NONE) redis.call('set', 'x', 'y') return redis.call('get', 'x')", 0),
     ("return redis.replicate_commands()", 0), ("return redis.breakpoint()", 0), ("return redis.debug('x')", 0),
     ("return redis.REDIS_VERSION", 0), ("return redis.REDIS_VERSION_NUM", 0),
     ("return redis.acl_check_cmd('get', 'x')", 0), ("return redis.acl_check_cmd('nosuch')", 0),
@@ -194,6 +197,41 @@ def test_keyspace_after_scripts_matches_redis(sardine, oracle):
         r.close()
     assert replies[0] == replies[2] == 4
     assert replies[1] == replies[3]
+
+
+# KEYS and ARGV are refilled for each script, never carried over: every run of this sequence (one
+# connection, in order) sees only its own arguments, whatever the runs before did to the tables.
+ARG_TABLE_RUNS = [
+    ("KEYS[3] = 'x' KEYS.foo = 1 ARGV[1] = nil return {#KEYS, #ARGV}", 2, "a", "b", "c"),
+    ("return {KEYS, ARGV, KEYS.foo or 'none', KEYS[3] or 'none', #KEYS}", 1, "k", "v1", "v2"),
+    ("table.insert(KEYS, 'more') return KEYS", 1, "k"),
+    ("return KEYS", 1, "k2"),
+    ("setmetatable(ARGV, {__index = function() return 'meta' end}) return ARGV[5]", 0, "a"),
+    ("return {ARGV[5] or 'nil', tostring(getmetatable(ARGV))}", 0, "a"),
+    ("KEYS[1] = nil return #KEYS", 2, "a", "b"),
+    ("return KEYS", 3, "x", "y", "z"),
+    ("return {#KEYS, #ARGV}", 0),
+    ("rawset(KEYS, 'r', 1) return 1", 0),
+    ("return KEYS.r or 'gone'", 0),
+    ("for i = 1, 100 do KEYS[i] = i end return #KEYS", 0),
+    ("return {#KEYS, KEYS[2] or 'none'}", 1, "k"),
+    ("return #ARGV", 0, *[str(i) for i in range(300)]),
+    ("return {#ARGV, ARGV[1], ARGV[2] or 'none'}", 0, "only"),
+    ("KEYS[1.5] = 1 return #KEYS", 1, "a"),
+    ("return {KEYS[1.5] or 'none', KEYS[1]}", 1, "b"),
+    ("error('fails after changing KEYS: ' .. table.concat(KEYS, ','))", 2, "e1", "e2"),
+    ("return KEYS", 1, "after-error"),
+]
+
+
+def test_keys_and_argv_do_not_carry_over_between_scripts(sardine, oracle):
+    out = []
+    for s in (sardine, oracle):
+        r = Raw(s.port)
+        out.append([r.cmd("EVAL", body, str(n), *rest) for body, n, *rest in ARG_TABLE_RUNS])
+        r.close()
+    bad = [(run[0], g, w) for run, g, w in zip(ARG_TABLE_RUNS, *out) if g != w]
+    assert not bad, "\n".join(f"{b!r}\n  sardine: {g!r}\n  redis:   {w!r}" for b, g, w in bad)
 
 
 def test_script_cache(c):
@@ -592,3 +630,48 @@ def test_function_dump_and_restore_match_redis(sardine, oracle):
                     else x for x in (r.cmd(*s) for s in steps)])
         r.close()
     assert out[0] == out[1]
+
+
+def logged(path):
+    """The commands of a propagated stream (a DEBUG PROPAGATION-LOG file, an AOF's incr file), SELECTs left
+    out, as lists of str (command names in upper case)."""
+    with open(path, "rb") as f:
+        cmds = parse_commands(f.read())
+    return [[c[0].decode().upper()] + [a.decode() for a in c[1:]] for c in cmds if c[0].upper() != b"SELECT"]
+
+
+@pytest.mark.skipif(IS_REAL_REDIS, reason="DEBUG PROPAGATION-LOG is Sardine's own test sink")
+def test_set_repl_chooses_where_effects_go(make_sardine):
+    """redis.set_repl: the commands a script runs after REPL_NONE reach neither the AOF nor the replicas (the
+    propagation log stands for one), REPL_AOF only the AOF, REPL_REPLICA/REPL_SLAVE only the replicas;
+    several effects are still wrapped in MULTI/EXEC for both, and deletions by expiry always go to both."""
+    s = make_sardine("--appendonly", "yes", "--appendfsync", "always")
+    log, aof = f"{s.dir}/propagated.resp", f"{s.dir}/appendonlydir/appendonly.aof.1.incr.aof"
+    r = Raw(s.port)
+    assert r.cmd("DEBUG", "PROPAGATION-LOG", log) == "OK"
+    body = ("redis.call('set', 'all1', '1') redis.set_repl(redis.REPL_NONE) redis.call('set', 'none', '1') "
+            "redis.call('incr', 'none') redis.set_repl(redis.REPL_AOF) redis.call('set', 'aof', '1') "
+            "redis.set_repl(redis.REPL_REPLICA) redis.call('set', 'repl', '1') "
+            "redis.set_repl(redis.REPL_SLAVE) redis.call('set', 'slave', '1') "
+            "redis.set_repl(redis.REPL_ALL) redis.call('set', 'all2', '1') return redis.replicate_commands()")
+    assert r.cmd("EVAL", body, "0") == 1
+    assert r.cmd("MGET", "all1", "none", "aof", "repl", "slave", "all2") == [b"1", b"2", b"1", b"1", b"1", b"1"]
+    assert logged(log) == [["MULTI"], ["SET", "all1", "1"], ["SET", "repl", "1"], ["SET", "slave", "1"],
+                           ["SET", "all2", "1"], ["EXEC"]]
+    assert logged(aof) == [["MULTI"], ["SET", "all1", "1"], ["SET", "aof", "1"], ["SET", "all2", "1"], ["EXEC"]]
+    # one effect alone is not wrapped; none at all leaves nothing
+    assert r.cmd("EVAL", "redis.set_repl(redis.REPL_AOF) return redis.call('set', 'a2', 'x')", "0") == "OK"
+    assert r.cmd("EVAL", "redis.set_repl(redis.REPL_NONE) return redis.call('del', 'all1')", "0") == 1
+    assert logged(log)[6:] == []
+    assert logged(aof)[5:] == [["SET", "a2", "x"]]
+    # a key that expired before the script is deleted for everyone, even under REPL_NONE
+    assert r.cmd("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
+    assert r.cmd("SET", "gone", "v", "PX", "1") == "OK"
+    time.sleep(0.02)
+    assert r.cmd("EVAL", "redis.set_repl(redis.REPL_NONE) return redis.call('get', KEYS[1])", "1", "gone") is None
+    assert logged(log)[-1][-1:] == ["gone"] and logged(log)[-1][0] in ("DEL", "UNLINK")
+    assert logged(aof)[-1][-1:] == ["gone"] and logged(aof)[-1][0] in ("DEL", "UNLINK")
+    # the targets are the script's own: the next command propagates as usual
+    assert r.cmd("SET", "after", "1") == "OK"
+    assert logged(log)[-1] == ["SET", "after", "1"] and logged(aof)[-1] == ["SET", "after", "1"]
+    r.close()

@@ -1,6 +1,7 @@
 /* Unit tests for the effects layer (keyspace/effects.c) and propagation (commands/propagate.c):
  * listeners see every announcement in order; ops of one outermost call reach the sinks together, several
- * wrapped in MULTI/EXEC; a rewrite counts only if the command wrote; expiry and eviction become DEL. */
+ * wrapped in MULTI/EXEC; a rewrite counts only if the command wrote; expiry and eviction become DEL; ops
+ * reach only the sinks of their targets (redis.set_repl), MULTI/EXEC all of them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,14 +14,16 @@
 
 /* ---- a sink that records the stream as one line per command ---- */
 
-static char got[4096];
+#define GOT_SIZE 4096
+static char got[GOT_SIZE];     /* the replica sink's stream */
+static char got_aof[GOT_SIZE]; /* the AOF sink's */
 
 static void sink(void *ud, int dbid, int argc, const arg *argv) {
-    (void)ud;
+    char *got = ud;
     size_t n = strlen(got);
-    n += (size_t)snprintf(got + n, sizeof(got) - n, "%d:", dbid);
-    for (int i = 0; i < argc; i++) n += (size_t)snprintf(got + n, sizeof(got) - n, " %.*s", (int)argv[i].len, argv[i].p);
-    snprintf(got + n, sizeof(got) - n, "\n");
+    n += (size_t)snprintf(got + n, GOT_SIZE - n, "%d:", dbid);
+    for (int i = 0; i < argc; i++) n += (size_t)snprintf(got + n, GOT_SIZE - n, " %.*s", (int)argv[i].len, argv[i].p);
+    snprintf(got + n, GOT_SIZE - n, "\n");
 }
 
 static db dbs[2];
@@ -38,12 +41,13 @@ static int setup(void **state) {
     static int once;
     if (!once) {
         prop_init();
-        prop_add_sink(sink, NULL);
+        prop_add_sink(sink, got, PROP_REPL);
+        prop_add_sink(sink, got_aof, PROP_AOF);
         dbs[0].id = 0;
         dbs[1].id = 1;
         once = 1;
     }
-    got[0] = 0;
+    got[0] = got_aof[0] = 0;
     memset(&cl, 0, sizeof(cl));
     cl.db = &dbs[0];
     return 0;
@@ -102,6 +106,45 @@ static void test_nested_calls_are_wrapped_and_ordered(void **state) {
     assert_string_equal(got, "-1: MULTI\n0: SET a 1\n1: INCR a\n-1: EXEC\n");
 }
 
+static void test_targets_choose_the_sinks(void **state) {
+    (void)state;
+    arg eval[1] = {A("EVAL")}, sa[3] = {A("SET"), A("a"), A("1")}, sb[3] = {A("SET"), A("b"), A("2")},
+        sc[3] = {A("SET"), A("c"), A("3")}, sd[3] = {A("SET"), A("d"), A("4")};
+    set_argv(&cl, eval, 1);
+    prop_call_begin(); /* a script */
+    prop_prevent(&cl);
+    arg *each[4] = {sa, sb, sc, sd};
+    int targets[4] = {PROP_AOF, PROP_NONE, PROP_REPL, PROP_ALL};
+    for (int i = 0; i < 4; i++) {
+        int old = prop_set_targets(targets[i]);
+        set_argv(&cl, each[i], 3);
+        prop_call_begin();
+        prop_call_end(&cl, 1);
+        assert_int_equal(prop_set_targets(old), targets[i]);
+    }
+    set_argv(&cl, eval, 1);
+    prop_call_end(&cl, 1);
+    assert_string_equal(got, "-1: MULTI\n0: SET c 3\n0: SET d 4\n-1: EXEC\n");
+    assert_string_equal(got_aof, "-1: MULTI\n0: SET a 1\n0: SET d 4\n-1: EXEC\n");
+    /* an op for no target is not recorded: one left, so no MULTI */
+    got[0] = got_aof[0] = 0;
+    set_argv(&cl, eval, 1);
+    prop_call_begin();
+    prop_prevent(&cl);
+    int old = prop_set_targets(PROP_NONE);
+    set_argv(&cl, sa, 3);
+    prop_call_begin();
+    prop_call_end(&cl, 1);
+    prop_set_targets(old);
+    set_argv(&cl, sb, 3);
+    prop_call_begin();
+    prop_call_end(&cl, 1);
+    set_argv(&cl, eval, 1);
+    prop_call_end(&cl, 1);
+    assert_string_equal(got, "0: SET b 2\n");
+    assert_string_equal(got_aof, "0: SET b 2\n");
+}
+
 static void test_expiry_inside_a_call_precedes_it(void **state) {
     (void)state;
     srv.lazyfree_lazy_expire = 0;
@@ -157,6 +200,7 @@ int main(void) {
         cmocka_unit_test_setup(test_a_read_propagates_nothing, setup),
         cmocka_unit_test_setup(test_rewrite_counts_only_when_written, setup),
         cmocka_unit_test_setup(test_nested_calls_are_wrapped_and_ordered, setup),
+        cmocka_unit_test_setup(test_targets_choose_the_sinks, setup),
         cmocka_unit_test_setup(test_expiry_inside_a_call_precedes_it, setup),
         cmocka_unit_test_setup(test_also_ops_come_before_the_command_itself, setup),
         cmocka_unit_test_setup(test_effects_reach_listeners_and_count_writes, setup),
