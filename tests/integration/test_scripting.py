@@ -352,7 +352,9 @@ def test_busy_script_pcall_cannot_swallow_kill(make_sardine, raw):
 
 
 @pytest.mark.skipif(IS_REAL_REDIS, reason="Sardine's Lua memory limit; Redis has none")
-def test_unbounded_allocation_hits_the_lua_memory_limit(c):
+def test_unbounded_allocation_hits_the_lua_memory_limit(sardine):
+    # filling the interpreter's limit a megabyte at a time takes ~15 s under ASan on a busy machine
+    c = Raw(sardine.port, timeout=120.0)
     r = c.cmd("EVAL", "local t = {} local s = string.rep('x', 1024 * 1024) "
                       "for i = 1, 100000 do t[i] = s .. i end return #t", "0")
     assert isinstance(r, Err) and "not enough memory" in r.msg
@@ -360,6 +362,7 @@ def test_unbounded_allocation_hits_the_lua_memory_limit(c):
     assert isinstance(r, Err) and "not enough memory" in r.msg
     assert c.cmd("EVAL", "return 'still serving'", "0") == b"still serving"
     assert c.cmd("PING") == "PONG"
+    c.close()
 
 
 def test_bad_input_does_not_crash(c):
