@@ -4,7 +4,9 @@
 #include "net/client.h"
 #include "protocol/reply.h"
 #include "features/multi.h"
+#include "features/monitor.h"
 #include "features/pubsub.h"
+#include "features/tracking.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -153,6 +155,8 @@ void cmd_reset(client *c) {
     multi_discard(c);
     unwatch_all_keys(c);
     pubsub_unsubscribe_all(c);
+    monitor_remove(c);
+    tracking_disable(c);
     c->db = &srv.dbs[0];
     c->resp = 2;
     s_free(c->name);

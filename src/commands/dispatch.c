@@ -9,10 +9,12 @@
 #include "features/blocking.h"
 #include "features/eval.h"
 #include "features/functions.h"
+#include "features/monitor.h"
 #include "features/multi.h"
 #include "features/notify.h"
 #include "features/pubsub.h"
 #include "features/saving.h"
+#include "features/tracking.h"
 #include "keyspace/evict.h"
 #include "persist/snapshot.h"
 #include "server/server.h"
@@ -30,6 +32,7 @@ static void reject(client *c, command *cmd, const char *msg) {
         reply_error(c, buf);
         multi_discard(c);
         unwatch_all_keys(c);
+        monitor_feed(c, cmd, c->argc, c->argv); /* MULTI was shown: EXEC closes it */
         return;
     }
     reply_error(c, msg);
@@ -80,7 +83,15 @@ static int allowed_when_subscribed(const command *cmd) {
            p == cmd_psubscribe || p == cmd_punsubscribe || p == cmd_quit || p == cmd_reset;
 }
 
+static int process_checked(client *c);
+
 int process_command(client *c) {
+    int done = process_checked(c);
+    if (done) tracking_after_command(c, c->cmd);
+    return done;
+}
+
+static int process_checked(client *c) {
     command *cmd = command_lookup(c->argv, c->argc);
     c->cmd = cmd;
     if (!cmd) {
@@ -122,6 +133,7 @@ int process_command(client *c) {
             return 1;
         }
     }
+    tracking_limit(); /* tracking-table-max-keys, before the command may add keys */
     if (saving_refuses_writes()) {
         int writes = (cmd->flags & CMD_WRITE) || (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE)) ||
                      !strcmp(cmd->name, "ping");
@@ -175,6 +187,8 @@ static void client_leaving(client *c) {
     multi_discard(c);
     blocking_unblock(c);
     pubsub_unsubscribe_all(c);
+    monitor_remove(c);
+    tracking_client_freeing(c);
 }
 
 static const client_hooks hooks = {
@@ -194,5 +208,6 @@ void dispatch_init(void) {
     blocking_init();  /* blocked clients: keys announced ready */
     snapshot_init();  /* snapshots: keys announced before they change */
     notify_init();    /* keyspace notifications */
+    tracking_init();  /* client-side caching: invalidations */
     clients_set_hooks(&hooks);
 }

@@ -1184,7 +1184,7 @@ static void build(void) {
 
 void script_lua_init(void) {
     fc = client_create(-1, 0);
-    fc->flags |= CLIENT_AUTHENTICATED;
+    fc->flags |= CLIENT_AUTHENTICATED | CLIENT_SCRIPT;
     build();
 }
 

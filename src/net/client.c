@@ -109,10 +109,14 @@ int client_check_output_limits(client *c) {
 static size_t set_count(const dict *d) { return d ? d->count : 0; }
 
 char *client_info_line(client *c) {
-    char flags[16], *f = flags;
+    char flags[24], *f = flags;
+    if (c->flags & CLIENT_MONITOR) *f++ = 'O';
     if (c->flags & CLIENT_PUBSUB) *f++ = 'P';
     if (c->flags & CLIENT_MULTI) *f++ = 'x';
     if (c->flags & CLIENT_BLOCKED) *f++ = 'b';
+    if (c->flags & CLIENT_TRACKING) *f++ = 't';
+    if (c->flags & CLIENT_TRACKING_BROKEN_REDIR) *f++ = 'R';
+    if (c->flags & CLIENT_TRACKING_BCAST) *f++ = 'B';
     if (c->flags & CLIENT_DIRTY_CAS) *f++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *f++ = 'c';
     if (c->flags & CLIENT_UNIX) *f++ = 'U';
@@ -133,12 +137,13 @@ char *client_info_line(client *c) {
     snprintf(s, need,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%lld multi-mem=0 rbs=%zu rbp=%zu obl=%zu oll=0 omem=%zu "
-             "tot-mem=%zu events=%s cmd=%s user=default redir=-1 resp=%d",
+             "tot-mem=%zu events=%s cmd=%s user=default redir=%lld resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
              (now - c->last_ms) / 1000, flags, c->db->id, set_count(c->ps_sets[0]), set_count(c->ps_sets[1]),
              set_count(c->ps_sets[2]), (c->flags & CLIENT_MULTI) ? c->mcount : -1,
              c->qlen - c->qstart, c->qcap - c->qlen, c->argv_bytes, c->qcap, c->qpeak, c->olen - c->opos,
-             c->olen > 16384 ? c->ocap : 0, tot, events, cmd_fullname(c), c->resp);
+             c->olen > 16384 ? c->ocap : 0, tot, events, cmd_fullname(c),
+             (c->flags & CLIENT_TRACKING) ? (long long)c->trk_redir : -1LL, c->resp);
     return s;
 }
 

@@ -54,6 +54,12 @@ enum {
     CLIENT_PROTECTED = 1 << 21,     /* its command runs the loop from inside (a busy script): not read, written or freed */
     CLIENT_PUBSUB = 1 << 22,        /* has subscriptions (features/pubsub.h): the pubsub output class, RESP2 subscriber mode */
     CLIENT_PUSHING = 1 << 23,       /* a push message is being written: sent even under CLIENT REPLY OFF/SKIP, as Redis */
+    CLIENT_TRACKING = 1 << 24,      /* client-side caching on (features/tracking.h) */
+    CLIENT_TRACKING_BROKEN_REDIR = 1 << 25, /* its redirect target went away */
+    CLIENT_TRACKING_BCAST = 1 << 26,  /* tracking in BCAST mode */
+    CLIENT_TRACKING_TARGET = 1 << 27, /* some tracking client redirects to it (or did) */
+    CLIENT_MONITOR = 1 << 28,       /* in MONITOR mode (features/monitor.h) */
+    CLIENT_SCRIPT = 1 << 29,        /* the client scripts run their commands as (monitor shows "lua") */
 };
 
 typedef struct arg {
@@ -116,6 +122,9 @@ typedef struct client {
     db *bdb;
     /* pub/sub (features/pubsub.c): the client's channels, patterns and shard channels, NULL when none */
     struct dict *ps_sets[3];
+    /* client-side caching (features/tracking.c): its state while CLIENT_TRACKING, the redirect ID (0 none) */
+    struct trk_client *trk;
+    uint64_t trk_redir;
 } client;
 
 /* What the layers above net/ do with clients, registered once at startup (app/main.c): net/
