@@ -2,17 +2,18 @@
  *
  * The tracking table is built for bytes per tracked key.  Redis keeps a radix
  * tree of keys whose values are radix trees of client IDs; here it is an
- * open-addressing hash table (linear probing, at most 3/4 full, doubling) of
- * 8-byte slots, each a pointer to one heap block holding the key and its
- * client IDs:
+ * open-addressing hash table (linear probing, at most 3/4 full, growing 1.5x,
+ * so it is 1/2 to 3/4 full; a hash picks its home slot by multiplying, which
+ * works for any size) of 8-byte slots, each a pointer to one heap block
+ * holding the key and its client IDs:
  *
  *   tkey: klen (4) | n (4) | key bytes | n client IDs (8 bytes each, unaligned)
  *
- * with room for the IDs rounded up to a power of two.  A slot keeps 16 bits
- * of the key's hash above the pointer (user-space pointers fit in 48 bits),
+ * with room for the IDs rounded up to a power of two.  A slot keeps the low 16
+ * bits of the key's hash (the home slot comes from the high ones) above the pointer (user-space pointers fit in 48 bits),
  * so a probe touches an entry only when the tags match.  A key with one
  * reader costs its block (8 + key + 8 bytes, rounded to the allocator's
- * size class) plus 8 / 0.375..0.75 bytes of table.  Deleting shifts the
+ * size class) plus 8 / 0.5..0.75 bytes of table.  Deleting shifts the
  * following slots back (no tombstones), so a lookup stops at the first empty
  * slot.
  *
@@ -72,10 +73,10 @@ typedef struct tkey {
 #define PTR_BITS 48
 #define SLOT_PTR(s) ((tkey *)(uintptr_t)((s) & ((1ULL << PTR_BITS) - 1)))
 #define SLOT_TAG(s) ((uint16_t)((s) >> PTR_BITS))
-#define HASH_TAG(h) ((uint16_t)((h) >> 48))
+#define HASH_TAG(h) ((uint16_t)(h))
 
 static uint64_t *slots;
-static size_t tcap, tcount; /* tcap: 0 or a power of two */
+static size_t tcap, tcount; /* tcap: 0 or at least 64 */
 static uint64_t titems;
 
 typedef struct parked {
@@ -86,6 +87,9 @@ typedef struct parked {
 static parked *parked_tables;
 
 static uint64_t tk_hash(const void *k, size_t kl) { return siphash(k, kl); }
+
+/* The home slot of hash h in a table of cap slots (the high bits of h, scaled). */
+static size_t home_of(uint64_t h, size_t cap) { return (size_t)(((unsigned __int128)h * cap) >> 64); }
 
 static size_t id_cap(uint32_t n) {
     size_t c = 1;
@@ -110,9 +114,8 @@ static uint64_t make_slot(tkey *e, uint64_t h) {
 
 static size_t tk_find(const char *k, size_t kl, uint64_t h) {
     if (!tcap) return SIZE_MAX;
-    size_t mask = tcap - 1;
     uint16_t tag = HASH_TAG(h);
-    for (size_t i = h & mask;; i = (i + 1) & mask) {
+    for (size_t i = home_of(h, tcap);; i = i + 1 == tcap ? 0 : i + 1) {
         uint64_t s = slots[i];
         if (!s) return SIZE_MAX;
         if (SLOT_TAG(s) != tag) continue;
@@ -122,8 +125,8 @@ static size_t tk_find(const char *k, size_t kl, uint64_t h) {
 }
 
 static void tk_place(uint64_t *tab, size_t cap, uint64_t s, uint64_t h) {
-    size_t mask = cap - 1, i = h & mask;
-    while (tab[i]) i = (i + 1) & mask;
+    size_t i = home_of(h, cap);
+    while (tab[i]) i = i + 1 == cap ? 0 : i + 1;
     tab[i] = s;
 }
 
@@ -141,12 +144,11 @@ static void tk_resize(size_t ncap) {
 
 /* Removes slot i, shifting back the slots of the run after it that may move (no tombstones). */
 static void tk_remove_at(size_t i) {
-    size_t mask = tcap - 1;
     slots[i] = 0;
     tcount--;
-    for (size_t j = (i + 1) & mask; slots[j]; j = (j + 1) & mask) {
+    for (size_t j = i + 1 == tcap ? 0 : i + 1; slots[j]; j = j + 1 == tcap ? 0 : j + 1) {
         tkey *e = SLOT_PTR(slots[j]);
-        size_t home = tk_hash(e->b, e->klen) & mask;
+        size_t home = home_of(tk_hash(e->b, e->klen), tcap);
         /* may the entry at j move to the hole i?  Yes unless home lies cyclically in (i, j]. */
         int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (stays) continue;
@@ -154,7 +156,7 @@ static void tk_remove_at(size_t i) {
         slots[j] = 0;
         i = j;
     }
-    if (tcap > 1024 && tcount < tcap / 8) tk_resize(tcap / 2);
+    if (tcap > 1024 && tcount < tcap / 8) tk_resize(tcap / 2); /* 1/4 full after */
 }
 
 /* Adds id to key's readers; returns 1 if it was not there. */
@@ -162,7 +164,7 @@ static int tk_add(const char *k, size_t kl, uint64_t id) {
     uint64_t h = tk_hash(k, kl);
     size_t i = tk_find(k, kl, h);
     if (i == SIZE_MAX) {
-        if ((tcount + 1) * 4 > tcap * 3) tk_resize(tcap ? tcap * 2 : 64);
+        if ((tcount + 1) * 4 > tcap * 3) tk_resize(tcap ? tcap + tcap / 2 : 64);
         tkey *e = s_malloc(sizeof(tkey) + kl + 8);
         e->klen = (uint32_t)kl;
         e->n = 1;
@@ -566,8 +568,8 @@ void tracking_limit(void) {
     }
     int effort = 100 * (int)(limit_rounds + 1);
     while (effort-- > 0 && tcount) {
-        size_t i = (size_t)random() & (tcap - 1);
-        while (!slots[i]) i = (i + 1) & (tcap - 1);
+        size_t i = (size_t)random() % tcap;
+        while (!slots[i]) i = i + 1 == tcap ? 0 : i + 1;
         tkey *e = SLOT_PTR(slots[i]);
         size_t kl = e->klen;
         char small[256], *k = kl <= sizeof(small) ? small : s_malloc(kl);
