@@ -31,9 +31,10 @@
  * loop iteration (key -> the client that changed it last, for NOLOOP), sent
  * sorted by bytes before the loop sleeps.
  *
- * Invariants (checked in debug builds): titems is the sum of the entries'
- * ID counts; tcount the occupied slots; every tracking client is in by_id and
- * has a trk; a BCAST client is in exactly the prefixes it lists. */
+ * Invariants: titems is the sum of the entries' ID counts; tcount the
+ * occupied slots (at most 3/4 of tcap); every tracking client is in by_id and
+ * has a trk; a BCAST client is in exactly the prefixes it lists.  Debug builds
+ * assert the local ones (DBG_ASSERT). */
 #include "features/tracking.h"
 #include "commands/command.h"
 #include "commands/commands.h"
@@ -172,6 +173,7 @@ static int tk_add(const char *k, size_t kl, uint64_t id) {
         memcpy(e->b + kl, &id, 8);
         tk_place(slots, tcap, make_slot(e, h), h);
         tcount++;
+        DBG_ASSERT(tcount * 4 <= tcap * 3);
         return 1;
     }
     tkey *e = SLOT_PTR(slots[i]);
@@ -360,6 +362,7 @@ static void bcast_remove_client(client *c) {
         size_t i = prefix_pos(t->prefix[k], t->plen[k], &found);
         DBG_ASSERT(found);
         bprefix *b = &prefixes[i];
+        DBG_ASSERT(b->n > 0);
         for (size_t j = 0; j < b->n; j++)
             if (b->clients[j] == c) {
                 b->clients[j] = b->clients[--b->n];
@@ -465,6 +468,7 @@ static void invalidate_key(const char *key, size_t klen, int bcast, client *modi
         if (t == srv.current_client && srv.call_depth > 0) pending_add(key, klen);
         else send_msg(t, key, klen, NULL, 0);
     }
+    DBG_ASSERT(titems >= e->n && e->n > 0);
     titems -= e->n;
     tk_remove_at(i);
     s_free(e);
@@ -608,6 +612,7 @@ int tracking_before_sleep(void) {
 
 void tracking_disable(client *c) {
     if (!(c->flags & CLIENT_TRACKING)) return;
+    DBG_ASSERT(c->trk && by_id && dict_get(by_id, (const char *)&c->id, 8) == c);
     if (c->flags & CLIENT_TRACKING_BCAST) bcast_remove_client(c);
     uint64_t id = c->id;
     dict_del(by_id, (const char *)&id, 8, NULL);

@@ -364,3 +364,17 @@ def test_trackinginfo_types(sardine, resp):
         "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then "
         "re-enabling it with a different mode.")
     c.close()
+
+
+def test_overlapping_given_prefixes_reply_once(sardine):
+    """Deliberate difference (README.md): Redis 7.0 replies the error and then +OK when the overlapping
+    pair does not involve the first prefix; Sardine replies the error alone and does not enable tracking."""
+    from conftest import IS_REAL_REDIS
+    if IS_REAL_REDIS:
+        pytest.skip("Sardine's deliberate difference")
+    c = Raw(sardine.port)
+    assert c.cmd("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "b", "PREFIX", "bc") == Err(
+        "ERR Prefix 'b' overlaps with another provided prefix 'bc'. Prefixes for a single client must not overlap.")
+    assert c.cmd("PING") == "PONG"
+    assert c.cmd("CLIENT", "TRACKINGINFO")[1] == [b"off"]
+    c.close()
