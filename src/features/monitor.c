@@ -133,6 +133,7 @@ void monitor_after_call(client *c, const struct command *cmd) {
     if (!nmon) return;
     if (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
     if (c->flags & CLIENT_REPROCESSING) return; /* shown when it blocked */
+    if (c->fd < 0 && !(c->flags & CLIENT_SCRIPT)) return; /* the AOF loader's client (Redis is "loading" then) */
     monitor_feed(c, cmd, c->argc, c->argv);
 }
 

@@ -10,7 +10,8 @@
  * each argument quoted and escaped as Redis's sdscatrepr.  Commands flagged
  * admin or skip_monitor are not shown, nor commands a blocked client runs
  * again when served (shown once, when they blocked), nor commands queued in
- * MULTI (shown when EXEC runs them).  Passwords are shown as "(redacted)"
+ * MULTI (shown when EXEC runs them), nor what the AOF loader replays (DEBUG
+ * LOADAOF: Redis is loading then).  Passwords are shown as "(redacted)"
  * exactly where Redis 7.0 redacts them: AUTH, HELLO ... AUTH, MIGRATE ...
  * AUTH/AUTH2 (only the arguments the command parsed before an error).
  *

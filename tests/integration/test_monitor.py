@@ -160,3 +160,17 @@ def test_unix_socket_address(make_sardine):
     g = LINE.match(m.reply())
     assert g.group(4) == f"unix:{path}" and g.group(5) == '"SET" "viaunix" "1"'
     u.close(), m.close()
+
+
+def test_debug_loadaof_replays_are_not_shown(make_sardine, make_oracle):
+    for server in (make_sardine("--appendonly", "yes"), make_oracle("--appendonly", "yes")):
+        m, c = Raw(server.port), Raw(server.port)
+        c.cmd("SET", "a", "1")
+        c.cmd("RPUSH", "l", "x")
+        m.cmd("MONITOR")
+        assert c.cmd("DEBUG", "LOADAOF") == "OK"
+        assert c.cmd("GET", "a") == b"1"
+        c.cmd("PING", "end")
+        lines = read_until_marker(m, "end")
+        assert [LINE.match(x).group(5) for x in lines] == ['"GET" "a"', '"PING" "end"'], (server.kind, lines)
+        m.close(), c.close()
