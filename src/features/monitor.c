@@ -58,6 +58,13 @@ static void sb_repr(sbuf *b, const char *p, size_t n) {
     sb_add(b, "\"", 1);
 }
 
+/* Whether user/pass authenticate (the default user only; any password without requirepass). */
+static int default_user_password(const arg *user, const arg *pass) {
+    if (!(user->len == 7 && memcmp(user->p, "default", 7) == 0)) return 0;
+    if (!srv.requirepass || !srv.requirepass[0]) return 1;
+    return pass->len == strlen(srv.requirepass) && memcmp(pass->p, srv.requirepass, pass->len) == 0;
+}
+
 /* The arguments Redis 7.0 has redacted by the time the command returns (as far as it parsed them). */
 static void redactions(const struct command *cmd, int argc, const arg *argv, unsigned char *red) {
     if (!cmd) return;
@@ -71,13 +78,17 @@ static void redactions(const struct command *cmd, int argc, const arg *argv, uns
             long long v;
             if (!str2ll(argv[1].p, argv[1].len, &v) || v < 2 || v > 3) return;
         }
+        /* Redis authenticates and names as it parses: a failed AUTH or a bad name stops it there */
         for (int j = 2; j < argc; j++) {
             int more = argc - 1 - j;
             if (arg_is(&argv[j], "auth") && more >= 2) {
                 red[j + 1] = red[j + 2] = 1;
+                if (!default_user_password(&argv[j + 1], &argv[j + 2])) return;
                 j += 2;
             } else if (arg_is(&argv[j], "setname") && more) {
                 j++;
+                for (size_t i = 0; i < argv[j].len; i++)
+                    if (argv[j].p[i] < '!' || argv[j].p[i] > '~') return;
             } else {
                 return;
             }

@@ -174,3 +174,53 @@ def test_debug_loadaof_replays_are_not_shown(make_sardine, make_oracle):
         lines = read_until_marker(m, "end")
         assert [LINE.match(x).group(5) for x in lines] == ['"GET" "a"', '"PING" "end"'], (server.kind, lines)
         m.close(), c.close()
+
+
+# ---- generated commands (hypothesis): the same lines on both servers ----
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+word = st.sampled_from(["k", "x y", "", "3", "2", "auth", "default"])
+raw = st.binary(max_size=6)
+arg = st.one_of(word, raw)
+hello_opt = st.one_of(st.tuples(st.just("AUTH"), word, word), st.tuples(st.just("SETNAME"), word),
+                      st.tuples(st.sampled_from(["AUTH", "setname", "bogus"])))
+migrate_opt = st.one_of(st.tuples(st.sampled_from(["COPY", "replace"])), st.tuples(st.just("AUTH"), arg),
+                        st.tuples(st.just("auth2"), arg, arg), st.tuples(st.just("AUTH2"), arg),
+                        st.tuples(st.just("KEYS"), arg), st.tuples(st.just("AUTH")), st.tuples(word))
+GEN = st.one_of(
+    st.tuples(st.just("SET"), arg, arg),
+    st.tuples(st.just("GET"), arg),
+    st.tuples(st.just("ECHO"), arg),
+    st.lists(arg, min_size=1, max_size=3).map(lambda a: ("AUTH",) + tuple(a)),
+    st.tuples(st.sampled_from(["2", "3", "4", "x"]), st.lists(hello_opt, max_size=3)).map(   # errors quote
+        lambda t: ("HELLO", t[0]) + sum(t[1], ())),                                          # words only
+    st.lists(migrate_opt, max_size=4).map(lambda o: ("MIGRATE", "127.0.0.1", "1", "", "0", "10") + sum(o, ())),
+    st.tuples(st.just("EVAL"), st.just("return redis.call('echo', ARGV[1])"), st.just("0"), arg),
+    st.lists(st.tuples(st.just("SET"), arg, arg), min_size=1, max_size=2).map(
+        lambda cmds: [("MULTI",)] + cmds + [("EXEC",)]),
+    st.tuples(st.just("NOSUCH"), word),
+)
+
+
+@settings(max_examples=int(os.environ.get("SARDINE_DIFF_EXAMPLES", "25")), deadline=None, derandomize=True,
+          database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(seq=st.lists(GEN, min_size=1, max_size=8))
+def test_generated_lines_match_redis(sardine, oracle, seq):
+    cmds = []
+    for x in seq:
+        cmds += x if isinstance(x, list) else [x]
+
+    def lines(server):
+        m, c = Raw(server.port), Raw(server.port)
+        tcp = {re.search(r"addr=(\S+)", c.cmd("CLIENT", "INFO").decode()).group(1)}
+        m.cmd("MONITOR")
+        for args in cmds:
+            c.cmd(*args)
+        c.cmd("PING", "end")
+        got = shown(read_until_marker(m, "end"), tcp)
+        m.close(), c.close()
+        return got
+
+    assert lines(sardine) == lines(oracle)
