@@ -72,6 +72,14 @@ STEPS = [
     ("c", ("PING",)),
     ("c", ("SUBSCRIBE", "ch")),
     ("c", ("UNSUBSCRIBE",)),
+    ("c", ("SET", "t", "v", "EX", "100")),  # commands propagated in another form are shown as sent
+    ("c", ("INCRBYFLOAT", "f", "1.5")),
+    ("c", ("EXPIRE", "t", "200")),
+    ("c", ("GETEX", "t", "PERSIST")),
+    ("c", ("SADD", "s", "m")),
+    ("c", ("SPOP", "s")),
+    ("c", ("XADD", "st", "*", "f", "v")),
+    ("c", ("GETDEL", "t")),
     ("c", ("RPUSH", "q", "x")),
     ("c", ("BLPOP", "q", "0")),             # served at once
 ]
