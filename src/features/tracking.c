@@ -297,6 +297,7 @@ typedef struct bprefix {
 } bprefix;
 static bprefix *prefixes;
 static size_t nprefixes;
+static size_t max_plen; /* no prefix is longer (an upper bound: not lowered when prefixes go) */
 
 static int bytes_cmp(const char *a, size_t al, const char *b, size_t bl) {
     int r = memcmp(a, b, al < bl ? al : bl);
@@ -320,20 +321,7 @@ static size_t prefix_pos(const char *p, size_t len, int *found) {
     return lo;
 }
 
-static void bcast_add(client *c, const char *p, size_t len) {
-    int found;
-    size_t i = prefix_pos(p, len, &found);
-    if (!found) {
-        prefixes = s_realloc(prefixes, (nprefixes + 1) * sizeof(*prefixes));
-        memmove(prefixes + i + 1, prefixes + i, (nprefixes - i) * sizeof(*prefixes));
-        nprefixes++;
-        bprefix *b = &prefixes[i];
-        memset(b, 0, sizeof(*b));
-        b->p = s_malloc(len ? len : 1);
-        memcpy(b->p, p, len);
-        b->len = len;
-    }
-    bprefix *b = &prefixes[i];
+static void bprefix_add_client(bprefix *b, client *c) {
     for (size_t j = 0; j < b->n; j++)
         if (b->clients[j] == c) return;
     if (b->n == b->cap) {
@@ -341,22 +329,80 @@ static void bcast_add(client *c, const char *p, size_t len) {
         b->clients = s_realloc(b->clients, b->cap * sizeof(*b->clients));
     }
     b->clients[b->n++] = c;
-    /* the client's own sorted list */
+}
+
+static int arg_ptr_cmp(const void *a, const void *b) {
+    const arg *x = *(arg *const *)a, *y = *(arg *const *)b;
+    return bytes_cmp(x->p, x->len, y->p, y->len);
+}
+
+/* Subscribes BCAST client c to the prefixes given (none: ""), merging them into the server's sorted
+ * array and the client's own in one pass each (a command with many prefixes costs a sort, not a
+ * memmove per prefix). */
+static void bcast_add_all(client *c, arg **given, int ngiven) {
+    static char empty[1];
+    arg none = {empty, 0}, *nonep = &none;
+    arg **add = ngiven ? s_malloc((size_t)ngiven * sizeof(*add)) : &nonep;
+    int m = ngiven ? ngiven : 1;
+    if (ngiven) {
+        memcpy(add, given, (size_t)ngiven * sizeof(*add));
+        qsort(add, (size_t)m, sizeof(*add), arg_ptr_cmp);
+        int u = 0; /* drop duplicates */
+        for (int i = 0; i < m; i++)
+            if (!u || arg_ptr_cmp(&add[u - 1], &add[i]) != 0) add[u++] = add[i];
+        m = u;
+    }
+    /* the server's prefixes */
+    bprefix *np = s_malloc((nprefixes + (size_t)m) * sizeof(*np));
+    size_t i = 0, n = 0;
+    for (int j = 0; j < m; j++) {
+        while (i < nprefixes && bytes_cmp(prefixes[i].p, prefixes[i].len, add[j]->p, add[j]->len) < 0)
+            np[n++] = prefixes[i++];
+        if (i < nprefixes && bytes_cmp(prefixes[i].p, prefixes[i].len, add[j]->p, add[j]->len) == 0) {
+            np[n] = prefixes[i++];
+        } else {
+            memset(&np[n], 0, sizeof(np[n]));
+            np[n].p = s_malloc(add[j]->len ? add[j]->len : 1);
+            memcpy(np[n].p, add[j]->p, add[j]->len);
+            np[n].len = add[j]->len;
+            if (add[j]->len > max_plen) max_plen = add[j]->len;
+        }
+        bprefix_add_client(&np[n++], c);
+    }
+    while (i < nprefixes) np[n++] = prefixes[i++];
+    s_free(prefixes);
+    prefixes = np;
+    nprefixes = n;
+    /* the client's own list */
     trk_client *t = c->trk;
-    int k = 0;
-    while (k < t->nprefix && bytes_cmp(t->prefix[k], t->plen[k], p, len) < 0) k++;
-    t->prefix = s_realloc(t->prefix, (size_t)(t->nprefix + 1) * sizeof(*t->prefix));
-    t->plen = s_realloc(t->plen, (size_t)(t->nprefix + 1) * sizeof(*t->plen));
-    memmove(t->prefix + k + 1, t->prefix + k, (size_t)(t->nprefix - k) * sizeof(*t->prefix));
-    memmove(t->plen + k + 1, t->plen + k, (size_t)(t->nprefix - k) * sizeof(*t->plen));
-    t->prefix[k] = s_malloc(len ? len : 1);
-    memcpy(t->prefix[k], p, len);
-    t->plen[k] = len;
-    t->nprefix++;
+    int cap = t->nprefix + m, k = 0, out = 0;
+    char **pp = s_malloc((size_t)cap * sizeof(*pp));
+    size_t *pl = s_malloc((size_t)cap * sizeof(*pl));
+    for (int j = 0; j < m; j++) {
+        while (k < t->nprefix && bytes_cmp(t->prefix[k], t->plen[k], add[j]->p, add[j]->len) < 0) {
+            pp[out] = t->prefix[k];
+            pl[out++] = t->plen[k++];
+        }
+        if (k < t->nprefix && bytes_cmp(t->prefix[k], t->plen[k], add[j]->p, add[j]->len) == 0) continue;
+        pp[out] = s_malloc(add[j]->len ? add[j]->len : 1);
+        memcpy(pp[out], add[j]->p, add[j]->len);
+        pl[out++] = add[j]->len;
+    }
+    while (k < t->nprefix) {
+        pp[out] = t->prefix[k];
+        pl[out++] = t->plen[k++];
+    }
+    s_free(t->prefix);
+    s_free(t->plen);
+    t->prefix = pp;
+    t->plen = pl;
+    t->nprefix = out;
+    if (ngiven) s_free(add);
 }
 
 static void bcast_remove_client(client *c) {
     trk_client *t = c->trk;
+    int emptied = 0;
     for (int k = 0; k < t->nprefix; k++) {
         int found;
         size_t i = prefix_pos(t->prefix[k], t->plen[k], &found);
@@ -368,15 +414,23 @@ static void bcast_remove_client(client *c) {
                 b->clients[j] = b->clients[--b->n];
                 break;
             }
-        if (b->n == 0) {
-            s_free(b->p);
+        if (b->n == 0) { /* freed now, its slot dropped below (the bytes stay for the searches until then) */
             s_free(b->clients);
+            b->clients = NULL;
             if (b->keys) dict_free(b->keys, NULL);
-            memmove(prefixes + i, prefixes + i + 1, (nprefixes - i - 1) * sizeof(*prefixes));
-            nprefixes--;
+            b->keys = NULL;
+            emptied = 1;
         }
-        s_free(t->prefix[k]);
     }
+    if (emptied) {
+        size_t n = 0;
+        for (size_t i = 0; i < nprefixes; i++) {
+            if (prefixes[i].n == 0) s_free(prefixes[i].p);
+            else prefixes[n++] = prefixes[i];
+        }
+        nprefixes = n;
+    }
+    for (int k = 0; k < t->nprefix; k++) s_free(t->prefix[k]);
     s_free(t->prefix);
     s_free(t->plen);
     t->prefix = NULL;
@@ -384,12 +438,24 @@ static void bcast_remove_client(client *c) {
     t->nprefix = 0;
 }
 
+static void bcast_remember_at(size_t i, const char *key, size_t klen, client *modifier) {
+    bprefix *b = &prefixes[i];
+    if (!b->keys) b->keys = dict_new(0);
+    dict_upsert(b->keys, key, klen, NULL)->val = modifier;
+}
+
+/* The prefixes key starts with: a scan of a few, else a search for each of the key's own prefixes. */
 static void bcast_remember(const char *key, size_t klen, client *modifier) {
-    for (size_t i = 0; i < nprefixes; i++) {
-        bprefix *b = &prefixes[i];
-        if (b->len > klen || memcmp(b->p, key, b->len) != 0) continue;
-        if (!b->keys) b->keys = dict_new(0);
-        dict_upsert(b->keys, key, klen, NULL)->val = modifier;
+    if (nprefixes <= 16) {
+        for (size_t i = 0; i < nprefixes; i++)
+            if (prefixes[i].len <= klen && memcmp(prefixes[i].p, key, prefixes[i].len) == 0)
+                bcast_remember_at(i, key, klen, modifier);
+        return;
+    }
+    for (size_t l = 0; l <= klen && l <= max_plen; l++) {
+        int found;
+        size_t i = prefix_pos(key, l, &found);
+        if (found) bcast_remember_at(i, key, klen, modifier);
     }
 }
 
@@ -649,8 +715,7 @@ static void enable(client *c, uint64_t redir, int bcast, int opts, arg **pfx, in
     if (t->redir_c) t->redir_c->flags |= CLIENT_TRACKING_TARGET;
     if (bcast) {
         c->flags |= CLIENT_TRACKING_BCAST;
-        if (npfx == 0) bcast_add(c, "", 0);
-        for (int j = 0; j < npfx; j++) bcast_add(c, pfx[j]->p, pfx[j]->len);
+        bcast_add_all(c, pfx, npfx);
     }
 }
 
@@ -660,30 +725,73 @@ static int overlaps(const char *a, size_t al, const char *b, size_t bl) {
     return memcmp(a, b, al < bl ? al : bl) == 0;
 }
 
-/* Redis's collision check: no new prefix may overlap one the client has, or another new one. */
+/* The client's prefix overlapping p, as Redis finds it (the first in byte order), or -1.  The client's
+ * prefixes do not overlap each other but for "", which comes first and overlaps everything; so only p's
+ * neighbours in the sorted list can overlap it, and the one after p is the first when p is a prefix of
+ * several. */
+static int existing_overlap(const trk_client *t, const arg *p) {
+    if (!t || !t->nprefix) return -1;
+    if (t->plen[0] == 0) return 0;
+    int lo = 0, hi = t->nprefix;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (bytes_cmp(t->prefix[mid], t->plen[mid], p->p, p->len) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo > 0 && overlaps(t->prefix[lo - 1], t->plen[lo - 1], p->p, p->len)) return lo - 1;
+    if (lo < t->nprefix && overlaps(t->prefix[lo], t->plen[lo], p->p, p->len)) return lo;
+    return -1;
+}
+
+#define PREFIX_EXACT_PAIR_MAX 1000 /* past this many given prefixes an overlap names a pair found in O(n log n) */
+
+/* Redis's collision check: no new prefix may overlap one the client has, or another new one (Redis's
+ * texts; the pair named is the one Redis names: the first given prefix, in order, that overlaps an existing
+ * one or a later given one).  Two given prefixes overlap iff two neighbours in byte order do, so a list
+ * without overlaps costs a sort, not Redis's n^2 comparisons. */
 static int prefixes_ok(client *c, arg **pfx, int npfx) {
     trk_client *t = c->trk;
-    for (int i = 0; i < npfx; i++) {
-        for (int k = 0; t && k < t->nprefix; k++)
-            if (overlaps(t->prefix[k], t->plen[k], pfx[i]->p, pfx[i]->len)) {
-                reply_errorf(c,
-                             "ERR Prefix '%.*s' overlaps with an existing prefix '%.*s'. Prefixes for a single client "
-                             "must not overlap.",
-                             (int)strnlen(pfx[i]->p, pfx[i]->len), pfx[i]->p, (int)strnlen(t->prefix[k], t->plen[k]),
-                             t->prefix[k]);
-                return 0;
-            }
-        for (int j = i + 1; j < npfx; j++)
-            if (overlaps(pfx[i]->p, pfx[i]->len, pfx[j]->p, pfx[j]->len)) {
-                reply_errorf(c,
-                             "ERR Prefix '%.*s' overlaps with another provided prefix '%.*s'. Prefixes for a single "
-                             "client must not overlap.",
-                             (int)strnlen(pfx[i]->p, pfx[i]->len), pfx[i]->p, (int)strnlen(pfx[j]->p, pfx[j]->len),
-                             pfx[j]->p);
-                return 0;
-            }
+    int given_overlap = 0;
+    arg **sorted = NULL;
+    if (npfx > 1) {
+        sorted = s_malloc((size_t)npfx * sizeof(*sorted));
+        memcpy(sorted, pfx, (size_t)npfx * sizeof(*sorted));
+        qsort(sorted, (size_t)npfx, sizeof(*sorted), arg_ptr_cmp);
+        for (int i = 0; i + 1 < npfx && !given_overlap; i++)
+            given_overlap = overlaps(sorted[i]->p, sorted[i]->len, sorted[i + 1]->p, sorted[i + 1]->len);
     }
-    return 1;
+    int ok = 1;
+    for (int i = 0; i < npfx && ok; i++) {
+        int k = existing_overlap(t, pfx[i]);
+        if (k >= 0) {
+            reply_errorf(c,
+                         "ERR Prefix '%.*s' overlaps with an existing prefix '%.*s'. Prefixes for a single client "
+                         "must not overlap.",
+                         (int)strnlen(pfx[i]->p, pfx[i]->len), pfx[i]->p, (int)strnlen(t->prefix[k], t->plen[k]),
+                         t->prefix[k]);
+            ok = 0;
+            break;
+        }
+        if (!given_overlap) continue;
+        const arg *a = NULL, *b = NULL;
+        if (npfx <= PREFIX_EXACT_PAIR_MAX) {
+            for (int j = i + 1; j < npfx && !b; j++)
+                if (overlaps(pfx[i]->p, pfx[i]->len, pfx[j]->p, pfx[j]->len)) a = pfx[i], b = pfx[j];
+        } else {
+            for (int j = 0; j + 1 < npfx && !b; j++)
+                if (overlaps(sorted[j]->p, sorted[j]->len, sorted[j + 1]->p, sorted[j + 1]->len))
+                    a = sorted[j], b = sorted[j + 1];
+        }
+        if (b) {
+            reply_errorf(c,
+                         "ERR Prefix '%.*s' overlaps with another provided prefix '%.*s'. Prefixes for a single "
+                         "client must not overlap.",
+                         (int)strnlen(a->p, a->len), a->p, (int)strnlen(b->p, b->len), b->p);
+            ok = 0;
+        }
+    }
+    s_free(sorted);
+    return ok;
 }
 
 /* CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP] */
@@ -718,7 +826,7 @@ void cmd_client_tracking(client *c) {
             opts |= TRK_NOLOOP;
         } else if (arg_is(a, "prefix") && more) {
             j++;
-            pfx = s_realloc(pfx, (size_t)(npfx + 1) * sizeof(*pfx));
+            if (!pfx) pfx = s_malloc((size_t)c->argc * sizeof(*pfx)); /* room for every argument */
             pfx[npfx++] = &c->argv[j];
         } else {
             reply_syntax_error(c);
