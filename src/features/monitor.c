@@ -119,7 +119,7 @@ void monitor_feed(client *c, const struct command *cmd, int argc, const arg *arg
     gettimeofday(&tv, NULL);
     int n;
     int dbid = c->db ? c->db->id : 0;
-    if (c->flags & CLIENT_SCRIPT) n = snprintf(head, sizeof(head), "+%ld.%06ld [%d lua] ", (long)tv.tv_sec, (long)tv.tv_usec, dbid);
+    if (c->xflags & CLIENT_SCRIPT) n = snprintf(head, sizeof(head), "+%ld.%06ld [%d lua] ", (long)tv.tv_sec, (long)tv.tv_usec, dbid);
     else if (c->flags & CLIENT_UNIX)
         n = snprintf(head, sizeof(head), "+%ld.%06ld [%d unix:%s] ", (long)tv.tv_sec, (long)tv.tv_usec, dbid,
                      srv.unixsocket ? srv.unixsocket : "");
@@ -144,19 +144,19 @@ void monitor_after_call(client *c, const struct command *cmd) {
     if (!nmon) return;
     if (cmd->flags & (CMD_SKIP_MONITOR | CMD_ADMIN)) return;
     if (c->flags & CLIENT_REPROCESSING) return; /* shown when it blocked */
-    if (c->fd < 0 && !(c->flags & CLIENT_SCRIPT)) return; /* the AOF loader's client (Redis is "loading" then) */
+    if (c->fd < 0 && !(c->xflags & CLIENT_SCRIPT)) return; /* the AOF loader's client (Redis is "loading" then) */
     monitor_feed(c, cmd, c->argc, c->argv);
 }
 
 void monitor_remove(client *c) {
-    if (!(c->flags & CLIENT_MONITOR)) return;
+    if (!(c->xflags & CLIENT_MONITOR)) return;
     for (size_t i = 0; i < nmon; i++)
         if (monitors[i] == c) {
             memmove(monitors + i, monitors + i + 1, (nmon - i - 1) * sizeof(*monitors));
             nmon--;
             break;
         }
-    c->flags &= ~CLIENT_MONITOR;
+    c->xflags &= ~CLIENT_MONITOR;
 }
 
 void cmd_monitor(client *c) {
@@ -164,12 +164,12 @@ void cmd_monitor(client *c) {
         reply_error(c, "ERR MONITOR isn't allowed for DENY BLOCKING client");
         return;
     }
-    if (c->flags & CLIENT_MONITOR) return; /* already: ignored, no reply (as Redis) */
+    if (c->xflags & CLIENT_MONITOR) return; /* already: ignored, no reply (as Redis) */
     if (nmon == capmon) {
         capmon = capmon ? capmon * 2 : 4;
         monitors = s_realloc(monitors, capmon * sizeof(*monitors));
     }
     monitors[nmon++] = c;
-    c->flags |= CLIENT_MONITOR;
+    c->xflags |= CLIENT_MONITOR;
     reply_ok(c);
 }

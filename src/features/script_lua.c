@@ -1184,7 +1184,8 @@ static void build(void) {
 
 void script_lua_init(void) {
     fc = client_create(-1, 0);
-    fc->flags |= CLIENT_AUTHENTICATED | CLIENT_SCRIPT;
+    fc->flags |= CLIENT_AUTHENTICATED;
+    fc->xflags |= CLIENT_SCRIPT;
     build();
 }
 

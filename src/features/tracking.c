@@ -215,7 +215,7 @@ static void send_msg(client *c, const char *key, size_t klen, const char *proto,
     if (c->trk_redir) {
         client *r = c->trk ? c->trk->redir_c : NULL;
         if (!r) {
-            c->flags |= CLIENT_TRACKING_BROKEN_REDIR;
+            c->xflags |= CLIENT_TRACKING_BROKEN_REDIR;
             if (c->resp > 2) {
                 char buf[64];
                 int n = snprintf(buf, sizeof(buf), ">2\r\n$21\r\ntracking-redir-broken\r\n:%llu\r\n",
@@ -529,7 +529,7 @@ static void invalidate_key(const char *key, size_t klen, int bcast, client *modi
     tkey *e = SLOT_PTR(slots[i]);
     for (uint32_t j = 0; j < e->n; j++) {
         client *t = tracking_client_by_id(tk_id(e, j));
-        if (!t || (t->flags & CLIENT_TRACKING_BCAST)) continue;
+        if (!t || (t->xflags & CLIENT_TRACKING_BCAST)) continue;
         if ((t->trk->opts & TRK_NOLOOP) && t == srv.current_client) continue;
         if (t == srv.current_client && srv.call_depth > 0) pending_add(key, klen);
         else send_msg(t, key, klen, NULL, 0);
@@ -615,7 +615,7 @@ void tracking_after_call(client *c, const command *cmd, int outermost) {
         /* a script's reads remember the keys its caller declared, as Redis */
         script_run *r = script_lua_current();
         client *caller = r && r->caller != c ? r->caller : c;
-        if ((caller->flags & CLIENT_TRACKING) && !(caller->flags & CLIENT_TRACKING_BCAST)) remember_keys(caller);
+        if ((caller->xflags & CLIENT_TRACKING) && !(caller->xflags & CLIENT_TRACKING_BCAST)) remember_keys(caller);
     }
     if (outermost && npending) pending_flush();
 }
@@ -677,19 +677,19 @@ int tracking_before_sleep(void) {
 }
 
 void tracking_disable(client *c) {
-    if (!(c->flags & CLIENT_TRACKING)) return;
+    if (!(c->xflags & CLIENT_TRACKING)) return;
     DBG_ASSERT(c->trk && by_id && dict_get(by_id, (const char *)&c->id, 8) == c);
-    if (c->flags & CLIENT_TRACKING_BCAST) bcast_remove_client(c);
+    if (c->xflags & CLIENT_TRACKING_BCAST) bcast_remove_client(c);
     uint64_t id = c->id;
     dict_del(by_id, (const char *)&id, 8, NULL);
     s_free(c->trk);
     c->trk = NULL;
     c->trk_redir = 0;
-    c->flags &= ~(CLIENT_TRACKING | CLIENT_TRACKING_BROKEN_REDIR | CLIENT_TRACKING_BCAST);
+    c->xflags &= ~(CLIENT_TRACKING | CLIENT_TRACKING_BROKEN_REDIR | CLIENT_TRACKING_BCAST);
 }
 
 void tracking_client_freeing(client *c) {
-    if ((c->flags & CLIENT_TRACKING_TARGET) && by_id) {
+    if ((c->xflags & CLIENT_TRACKING_TARGET) && by_id) {
         for (size_t s = 0; s < by_id->size; s++)
             for (dict_entry *e = by_id->tab[s]; e; e = e->next) {
                 client *t = e->val;
@@ -700,21 +700,21 @@ void tracking_client_freeing(client *c) {
 }
 
 static void enable(client *c, uint64_t redir, int bcast, int opts, arg **pfx, int npfx) {
-    if (!(c->flags & CLIENT_TRACKING)) {
+    if (!(c->xflags & CLIENT_TRACKING)) {
         c->trk = s_calloc(sizeof(trk_client));
         if (!by_id) by_id = dict_new(0);
         uint64_t id = c->id;
         dict_upsert(by_id, (const char *)&id, 8, NULL)->val = c;
-        c->flags |= CLIENT_TRACKING;
+        c->xflags |= CLIENT_TRACKING;
     }
     trk_client *t = c->trk;
-    c->flags &= ~(CLIENT_TRACKING_BROKEN_REDIR | CLIENT_TRACKING_BCAST);
+    c->xflags &= ~(CLIENT_TRACKING_BROKEN_REDIR | CLIENT_TRACKING_BCAST);
     t->opts = (t->opts & TRK_CACHING) | opts;
     c->trk_redir = redir;
     t->redir_c = redir ? any_client_by_id(redir) : NULL;
-    if (t->redir_c) t->redir_c->flags |= CLIENT_TRACKING_TARGET;
+    if (t->redir_c) t->redir_c->xflags |= CLIENT_TRACKING_TARGET;
     if (bcast) {
-        c->flags |= CLIENT_TRACKING_BCAST;
+        c->xflags |= CLIENT_TRACKING_BCAST;
         bcast_add_all(c, pfx, npfx);
     }
 }
@@ -838,7 +838,7 @@ void cmd_client_tracking(client *c) {
             reply_error(c, "ERR PREFIX option requires BCAST mode to be enabled");
             goto out;
         }
-        if ((c->flags & CLIENT_TRACKING) && !!(c->flags & CLIENT_TRACKING_BCAST) != bcast) {
+        if ((c->xflags & CLIENT_TRACKING) && !!(c->xflags & CLIENT_TRACKING_BCAST) != bcast) {
             reply_error(c, "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and "
                            "then re-enabling it with a different mode.");
             goto out;
@@ -871,7 +871,7 @@ out:
 }
 
 void cmd_client_caching(client *c) {
-    if (!(c->flags & CLIENT_TRACKING)) {
+    if (!(c->xflags & CLIENT_TRACKING)) {
         reply_error(c, "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or "
                        "OPTOUT mode enabled");
         return;
@@ -896,7 +896,7 @@ void cmd_client_caching(client *c) {
 }
 
 void cmd_client_getredir(client *c) {
-    reply_int(c, (c->flags & CLIENT_TRACKING) ? (long long)c->trk_redir : -1);
+    reply_int(c, (c->xflags & CLIENT_TRACKING) ? (long long)c->trk_redir : -1);
 }
 
 void cmd_client_trackinginfo(client *c) {
@@ -905,8 +905,8 @@ void cmd_client_trackinginfo(client *c) {
     size_t pos = reply_defer(c);
     long n = 1;
     int opts = c->trk ? c->trk->opts : 0;
-    reply_bulk_cstr(c, (c->flags & CLIENT_TRACKING) ? "on" : "off");
-    if (c->flags & CLIENT_TRACKING_BCAST) reply_bulk_cstr(c, "bcast"), n++;
+    reply_bulk_cstr(c, (c->xflags & CLIENT_TRACKING) ? "on" : "off");
+    if (c->xflags & CLIENT_TRACKING_BCAST) reply_bulk_cstr(c, "bcast"), n++;
     if (opts & TRK_OPTIN) {
         reply_bulk_cstr(c, "optin"), n++;
         if (opts & TRK_CACHING) reply_bulk_cstr(c, "caching-yes"), n++;
@@ -916,10 +916,10 @@ void cmd_client_trackinginfo(client *c) {
         if (opts & TRK_CACHING) reply_bulk_cstr(c, "caching-no"), n++;
     }
     if (opts & TRK_NOLOOP) reply_bulk_cstr(c, "noloop"), n++;
-    if (c->flags & CLIENT_TRACKING_BROKEN_REDIR) reply_bulk_cstr(c, "broken_redirect"), n++;
+    if (c->xflags & CLIENT_TRACKING_BROKEN_REDIR) reply_bulk_cstr(c, "broken_redirect"), n++;
     reply_defer_set(c, pos, n, '~');
     reply_bulk_cstr(c, "redirect");
-    reply_int(c, (c->flags & CLIENT_TRACKING) ? (long long)c->trk_redir : -1);
+    reply_int(c, (c->xflags & CLIENT_TRACKING) ? (long long)c->trk_redir : -1);
     reply_bulk_cstr(c, "prefixes");
     int np = c->trk ? c->trk->nprefix : 0;
     reply_array(c, np);

@@ -110,13 +110,13 @@ static size_t set_count(const dict *d) { return d ? d->count : 0; }
 
 char *client_info_line(client *c) {
     char flags[24], *f = flags;
-    if (c->flags & CLIENT_MONITOR) *f++ = 'O';
+    if (c->xflags & CLIENT_MONITOR) *f++ = 'O';
     if (c->flags & CLIENT_PUBSUB) *f++ = 'P';
     if (c->flags & CLIENT_MULTI) *f++ = 'x';
     if (c->flags & CLIENT_BLOCKED) *f++ = 'b';
-    if (c->flags & CLIENT_TRACKING) *f++ = 't';
-    if (c->flags & CLIENT_TRACKING_BROKEN_REDIR) *f++ = 'R';
-    if (c->flags & CLIENT_TRACKING_BCAST) *f++ = 'B';
+    if (c->xflags & CLIENT_TRACKING) *f++ = 't';
+    if (c->xflags & CLIENT_TRACKING_BROKEN_REDIR) *f++ = 'R';
+    if (c->xflags & CLIENT_TRACKING_BCAST) *f++ = 'B';
     if (c->flags & CLIENT_DIRTY_CAS) *f++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *f++ = 'c';
     if (c->flags & CLIENT_UNIX) *f++ = 'U';
@@ -143,7 +143,7 @@ char *client_info_line(client *c) {
              set_count(c->ps_sets[2]), (c->flags & CLIENT_MULTI) ? c->mcount : -1,
              c->qlen - c->qstart, c->qcap - c->qlen, c->argv_bytes, c->qcap, c->qpeak, c->olen - c->opos,
              c->olen > 16384 ? c->ocap : 0, tot, events, cmd_fullname(c),
-             (c->flags & CLIENT_TRACKING) ? (long long)c->trk_redir : -1LL, c->resp);
+             (c->xflags & CLIENT_TRACKING) ? (long long)c->trk_redir : -1LL, c->resp);
     return s;
 }
 
