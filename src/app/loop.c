@@ -14,6 +14,7 @@
 #include "features/blocking.h"
 #include "features/config.h"
 #include "features/latency.h"
+#include "features/tracking.h"
 #include "keyspace/activeexpire.h"
 #include "keyspace/db.h"
 #include "keyspace/evict.h"
@@ -115,6 +116,7 @@ static int server_cron(void) {
         clients_resume_paused();
     }
     clients_cron();
+    tracking_cron(); /* tracking-table-max-keys */
     migrate_close_idle();
     active_expire_cycle(EXPIRE_SLOW);
     aof_cron();
@@ -138,12 +140,13 @@ static void before_sleep(void) {
     active_expire_cycle(EXPIRE_FAST);
     blocking_check_timeouts();
     blocking_serve_ready();
+    int busy = tracking_before_sleep(); /* BCAST invalidations before the replies go out */
     clients_free_closed();
     aof_flush(0); /* the AOF before any reply of the commands it holds (appendfsync always: fsynced too) */
     clients_handle_pending_writes();
     clients_free_closed();
     /* Replies are out first; then one short slice of background freeing (~0.1-0.3 ms). */
-    int busy = db_lazyfree_step(5000);
+    busy |= db_lazyfree_step(5000);
     busy |= saving_step(); /* one slice of a running snapshot (~1 ms) */
     el_set_busy(srv.el, busy);
     el_set_max_wait(srv.el, blocking_client_count() ? 10 : -1); /* timeouts of blocked clients to ~10 ms */

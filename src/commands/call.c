@@ -2,7 +2,9 @@
 #include "commands/call.h"
 #include "commands/propagate.h"
 #include "server/server.h"
+#include "features/monitor.h"
 #include "features/slowlog.h"
+#include "features/tracking.h"
 #include "keyspace/db.h"
 #include "keyspace/effects.h"
 #include "util/durclock.h"
@@ -55,7 +57,9 @@ void call(client *c, command *cmd) {
     c->lastcmd = cmd;
     prop_call_begin();
     if ((cmd->flags & CMD_WRITE) && fx_before_wanted()) announce_before(c, cmd);
+    srv.call_depth++;
     cmd->proc(c);
+    srv.call_depth--;
     prop_call_end(c, srv.dirty != dirty);
     srv.keep_expired = keep_expired;
     srv.no_touch = no_touch;
@@ -68,4 +72,7 @@ void call(client *c, command *cmd) {
     srv.stat_numcommands++;
     c->lastcmd = cmd;
     if (!(cmd->flags & CMD_SKIP_SLOWLOG)) slowlog_maybe_add(c, dur);
+    monitor_after_call(c, cmd);
+    /* keys read by a tracking client; messages held for this client follow the outermost reply */
+    tracking_after_call(c, cmd, srv.call_depth == 0);
 }

@@ -7,7 +7,10 @@
  * (propagate.h) and it may enter the slow log.  call() is re-entrant: an
  * EXEC calls it for each of its commands, and propagation wraps what a whole
  * outermost call did.  A client applying a propagated stream
- * (CLIENT_APPLY_STREAM) runs with expiry held (srv.keep_expired). */
+ * (CLIENT_APPLY_STREAM) runs with expiry held (srv.keep_expired).
+ *
+ * After the command: MONITOR's feed (features/monitor.h) and client-side
+ * caching's reads (features/tracking.h); srv.call_depth counts the nesting. */
 #ifndef SARDINE_CALL_H
 #define SARDINE_CALL_H
 #include "commands/command.h"

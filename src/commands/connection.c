@@ -5,7 +5,9 @@
 #include "protocol/reply.h"
 #include "features/acl.h"
 #include "features/multi.h"
+#include "features/monitor.h"
 #include "features/pubsub.h"
+#include "features/tracking.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -140,6 +142,8 @@ void cmd_reset(client *c) {
     multi_discard(c);
     unwatch_all_keys(c);
     pubsub_unsubscribe_all(c);
+    monitor_remove(c);
+    tracking_disable(c);
     c->db = &srv.dbs[0];
     c->resp = 2;
     s_free(c->name);
@@ -416,6 +420,11 @@ void cmd_client_help(client *c) {
         "    Control the replies sent to the current connection.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction.",
         NULL};

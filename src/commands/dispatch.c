@@ -11,10 +11,12 @@
 #include "features/blocking.h"
 #include "features/eval.h"
 #include "features/functions.h"
+#include "features/monitor.h"
 #include "features/multi.h"
 #include "features/notify.h"
 #include "features/pubsub.h"
 #include "features/saving.h"
+#include "features/tracking.h"
 #include "keyspace/evict.h"
 #include "persist/snapshot.h"
 #include "server/server.h"
@@ -32,6 +34,7 @@ static void reject(client *c, command *cmd, const char *msg) {
         reply_error(c, buf);
         multi_discard(c);
         unwatch_all_keys(c);
+        monitor_feed(c, cmd, c->argc, c->argv); /* MULTI was shown: EXEC closes it */
         return;
     }
     reply_error(c, msg);
@@ -82,7 +85,15 @@ static int allowed_when_subscribed(const command *cmd) {
            p == cmd_psubscribe || p == cmd_punsubscribe || p == cmd_quit || p == cmd_reset;
 }
 
+static int process_checked(client *c);
+
 int process_command(client *c) {
+    int done = process_checked(c);
+    if (done) tracking_after_command(c, c->cmd);
+    return done;
+}
+
+static int process_checked(client *c) {
     command *cmd = command_lookup(c->argv, c->argc);
     c->cmd = cmd;
     if (!cmd) {
@@ -149,6 +160,7 @@ int process_command(client *c) {
             return 1;
         }
     }
+    tracking_limit(); /* tracking-table-max-keys, before the command may add keys */
     if (saving_refuses_writes()) {
         int writes = (cmd->flags & CMD_WRITE) || (cmd->proc == cmd_exec && multi_queue_has_flag(c, CMD_WRITE)) ||
                      !strcmp(cmd->name, "ping");
@@ -206,6 +218,8 @@ static void client_leaving(client *c) {
     blocking_unblock(c);
     restore_client_gone(c);
     pubsub_unsubscribe_all(c);
+    monitor_remove(c);
+    tracking_client_freeing(c);
 }
 
 static const client_hooks hooks = {
@@ -229,5 +243,6 @@ void dispatch_init(void) {
     blocking_init();  /* blocked clients: keys announced ready */
     snapshot_init();  /* snapshots: keys announced before they change */
     notify_init();    /* keyspace notifications */
+    tracking_init();  /* client-side caching: invalidations */
     clients_set_hooks(&hooks);
 }

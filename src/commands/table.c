@@ -11,9 +11,11 @@
 #include "features/blocking.h"
 #include "features/eval.h"
 #include "features/functions.h"
+#include "features/monitor.h"
 #include "features/multi.h"
 #include "features/pubsub.h"
 #include "features/saving.h"
+#include "features/tracking.h"
 #include "util/hdrhist.h"
 #include "util/mem.h"
 #include <ctype.h>
@@ -43,6 +45,10 @@ static command client_subs[] = {
     {"no-evict", cmd_client_no_evict},
     {"no-touch", cmd_client_no_touch},
     {"unblock", cmd_client_unblock},
+    {"tracking", cmd_client_tracking},
+    {"caching", cmd_client_caching},
+    {"getredir", cmd_client_getredir},
+    {"trackinginfo", cmd_client_trackinginfo},
     {"help", cmd_client_help},
     {0}};
 
@@ -176,6 +182,7 @@ command core_commands[] = {
     {"ping", cmd_ping},
     {"echo", cmd_echo},
     {"quit", cmd_quit},
+    {"monitor", cmd_monitor},
     {"time", cmd_time},
     {"hello", cmd_hello},
     {"auth", cmd_auth},

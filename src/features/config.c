@@ -80,7 +80,7 @@ static stored st_replicaof,
     st_masterauth, st_io_threads, st_always_show_logo, st_set_proc_title, st_activerehashing,
     st_aof_preamble,
     st_jemalloc_bg, st_oom_score, st_repl_backlog, st_min_replicas, st_maxmemory_clients,
-    st_tracking_table, st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale,
+    st_shutdown_timeout, st_crash_log, st_proc_title_template, st_locale,
     st_ignore_warnings, st_sanitize_dump, st_replica_priority;
 
 int config_sanitize_dump(void) {
@@ -269,7 +269,7 @@ static cfg table[] = {
     STORED_NUM("repl-backlog-size", st_repl_backlog, "1048576", F_MEMORY | F_UNSUPPORTED, 1, LLONG_MAX),
     STORED_NUM("min-replicas-to-write", st_min_replicas, "0", F_UNSUPPORTED, 0, INT_MAX),
     STORED_NUM("maxmemory-clients", st_maxmemory_clients, "0", F_MEMORY | F_PERCENT | F_UNSUPPORTED, -100, LLONG_MAX),
-    STORED_NUM("tracking-table-max-keys", st_tracking_table, "1000000", F_UNSIGNED, 0, LONG_MAX),
+    {"tracking-table-max-keys", NULL, T_LL, F_UNSIGNED, &srv.tracking_table_max_keys, 0, LONG_MAX, "1000000"},
     STORED_NUM("shutdown-timeout", st_shutdown_timeout, "10", 0, 0, INT_MAX),
     STORED("crash-log-enabled", st_crash_log, "yes"),
     STORED("locale-collate", st_locale, ""),

@@ -1,5 +1,6 @@
 /* eval: see eval.h. */
 #include "features/eval.h"
+#include "features/monitor.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "commands/propagate.h"
@@ -337,16 +338,21 @@ void script_kill(client *c, int is_eval) {
     reply_ok(c);
 }
 
+/* Monitors see the script's command before the commands it runs (EVAL* are skip_monitor for call()). */
 void cmd_eval(client *c) {
+    monitor_feed(c, c->cmd, c->argc, c->argv);
     eval_generic(c, 0, 0);
 }
 void cmd_evalsha(client *c) {
+    monitor_feed(c, c->cmd, c->argc, c->argv);
     eval_generic(c, 1, 0);
 }
 void cmd_eval_ro(client *c) {
+    monitor_feed(c, c->cmd, c->argc, c->argv);
     eval_generic(c, 0, 1);
 }
 void cmd_evalsha_ro(client *c) {
+    monitor_feed(c, c->cmd, c->argc, c->argv);
     eval_generic(c, 1, 1);
 }
 

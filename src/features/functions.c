@@ -1,5 +1,6 @@
 /* functions: see functions.h. */
 #include "features/functions.h"
+#include "features/monitor.h"
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "features/eval.h"
@@ -259,6 +260,7 @@ int functions_load_code(void *ud, const char *code, size_t len, char *err, size_
 /* ---- FCALL ---- */
 
 static void fcall_generic(client *c, int ro) {
+    monitor_feed(c, c->cmd, c->argc, c->argv); /* before the commands the function runs */
     function *f = dict_get(functions, c->argv[1].p, c->argv[1].len);
     if (!f) {
         reply_error(c, "ERR Function not found");

@@ -1,6 +1,7 @@
 /* info: the INFO command's sections, with the field names and formats that
  * tools parse (redis-cli, exporters, kvbench).  Sardine adds a few fields of
  * its own (prefixed sardine_ or keyspace_ / arena_), after Redis's. */
+#include "features/tracking.h"
 #include "features/saving.h"
 #include "persist/snapshot.h"
 #include "commands/command.h"
@@ -120,8 +121,8 @@ char *server_info_text(int argc, arg *argv) {
         sb_printf(&b,
                   "connected_clients:%zu\r\ncluster_connections:0\r\nmaxclients:%d\r\n"
                   "client_recent_max_input_buffer:%zu\r\nclient_recent_max_output_buffer:%zu\r\nblocked_clients:%zu\r\n"
-                  "tracking_clients:0\r\nclients_in_timeout_table:0\r\n",
-                  srv.nclients, srv.maxclients, maxin, maxout, blocking_client_count());
+                  "tracking_clients:%lld\r\nclients_in_timeout_table:0\r\n",
+                  srv.nclients, srv.maxclients, maxin, maxout, blocking_client_count(), tracking_clients_count());
     }
     if (want("memory", argc, argv, &d)) {
         mem_stats ms;
@@ -249,7 +250,7 @@ char *server_info_text(int argc, arg *argv) {
                   "latest_fork_usec:%lld\r\ntotal_forks:%lld\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
                   "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
                   "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
-                  "tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n"
+                  "tracking_total_keys:%llu\r\ntracking_total_items:%llu\r\ntracking_total_prefixes:%llu\r\n"
                   "unexpected_error_replies:%lld\r\ntotal_error_replies:%lld\r\ndump_payload_sanitizations:0\r\n"
                   "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\nio_threaded_reads_processed:0\r\n"
                   "io_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n"
@@ -261,7 +262,9 @@ char *server_info_text(int argc, arg *argv) {
                   srv.stat_expired_time_cap_reached, srv.stat_evictedkeys, srv.stat_evictions_time_us / 1000,
                   srv.stat_keyspace_hits, srv.stat_keyspace_misses, pubsub_channels_count(), pubsub_patterns_count(),
                   pubsub_shard_channels_count(), saving_get_stats()->latest_fork_usec,
-                  saving_get_stats()->total_forks, srv.stat_unexpected_error_replies,
+                  saving_get_stats()->total_forks, (unsigned long long)tracking_total_keys(),
+                  (unsigned long long)tracking_total_items(), (unsigned long long)tracking_total_prefixes(),
+                  srv.stat_unexpected_error_replies,
                   srv.stat_total_error_replies, srv.stat_io_reads, srv.stat_io_writes,
                   srv.stat_client_qbuf_limit_disconnections, srv.stat_client_outbuf_limit_disconnections,
                   srv.stat_oom_rejections, el_iterations(srv.el), el_max_iteration_us(srv.el),

@@ -1206,6 +1206,7 @@ static void build(void) {
 void script_lua_init(void) {
     fc = client_create(-1, 0);
     fc->flags |= CLIENT_AUTHENTICATED;
+    fc->xflags |= CLIENT_SCRIPT;
     build();
 }
 

@@ -120,10 +120,14 @@ static size_t args_bytes(const arg *argv, int argc) {
  * oll counts the rest as one block and omem is its size, so a client over the fixed part looks the same;
  * rbs/rbp are the output buffer's capacity and the most output that waited at once. */
 char *client_info_line(client *c) {
-    char flags[16], *f = flags;
+    char flags[24], *f = flags;
+    if (c->xflags & CLIENT_MONITOR) *f++ = 'O';
     if (c->flags & CLIENT_PUBSUB) *f++ = 'P';
     if (c->flags & CLIENT_MULTI) *f++ = 'x';
     if (c->flags & CLIENT_BLOCKED) *f++ = 'b';
+    if (c->xflags & CLIENT_TRACKING) *f++ = 't';
+    if (c->xflags & CLIENT_TRACKING_BROKEN_REDIR) *f++ = 'R';
+    if (c->xflags & CLIENT_TRACKING_BCAST) *f++ = 'B';
     if (c->flags & CLIENT_DIRTY_CAS) *f++ = 'd';
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) *f++ = 'c';
     if (c->flags & CLIENT_CLOSE_ASAP) *f++ = 'A';
@@ -153,12 +157,13 @@ char *client_info_line(client *c) {
     snprintf(s, need,
              "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%zu psub=%zu ssub=%zu "
              "multi=%d qbuf=%zu qbuf-free=%zu argv-mem=%zu multi-mem=%zu rbs=%zu rbp=%zu obl=%zu oll=%d omem=%zu "
-             "tot-mem=%zu events=%s cmd=%s user=%s redir=-1 resp=%d",
+             "tot-mem=%zu events=%s cmd=%s user=%s redir=%lld resp=%d",
              (unsigned long long)c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "", (now - c->ctime_ms) / 1000,
              (now - c->last_ms) / 1000, flags, c->db->id, set_count(c->ps_sets[0]), set_count(c->ps_sets[1]),
              set_count(c->ps_sets[2]), (c->flags & CLIENT_MULTI) ? c->mcount : -1, c->qlen - c->qstart,
              c->qcap - c->qlen, argv_mem, multi_mem, c->ocap, c->opeak > pending ? c->opeak : pending, fixed,
-             pending > 16384, omem, tot, events, cmd_fullname(c), user, c->resp);
+             pending > 16384, omem, tot, events, cmd_fullname(c), user,
+             (c->xflags & CLIENT_TRACKING) ? (long long)c->trk_redir : -1LL, c->resp);
     return s;
 }
 

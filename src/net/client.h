@@ -59,6 +59,16 @@ enum {
     CLIENT_BGWAIT = 1 << 30,        /* its command waits for work on another thread (a big RESTORE): input is read, not run */
 };
 
+/* client->xflags: more flags, the int above being full. */
+enum {
+    CLIENT_TRACKING = 1 << 0,       /* client-side caching on (features/tracking.h) */
+    CLIENT_TRACKING_BROKEN_REDIR = 1 << 1, /* its redirect target went away */
+    CLIENT_TRACKING_BCAST = 1 << 2, /* tracking in BCAST mode */
+    CLIENT_TRACKING_TARGET = 1 << 3, /* some tracking client redirects to it (or did) */
+    CLIENT_MONITOR = 1 << 4,        /* in MONITOR mode (features/monitor.h) */
+    CLIENT_SCRIPT = 1 << 5,         /* the client scripts run their commands as (monitor shows "lua") */
+};
+
 typedef struct arg {
     char *p;
     size_t len;
@@ -126,6 +136,10 @@ typedef struct client {
     struct dict *ps_sets[3];
     /* a command waiting for a worker thread (CLIENT_BGWAIT): its state, owned by the command's module */
     void *bgwait;
+    int xflags; /* CLIENT_TRACKING ... (the second enum) */
+    /* client-side caching (features/tracking.c): its state while CLIENT_TRACKING, the redirect ID (0 none) */
+    struct trk_client *trk;
+    uint64_t trk_redir;
 } client;
 
 /* What the layers above net/ do with clients, registered once at startup (app/main.c): net/

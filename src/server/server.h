@@ -120,6 +120,8 @@ typedef struct server {
     long long cronloops;
     long long dirty;
     int in_exec;                   /* executing a MULTI/EXEC body */
+    int call_depth;                /* call() nesting: 0 outside commands, 1 a client's command, 2+ EXEC/scripts */
+    long long tracking_table_max_keys; /* tracking-table-max-keys (features/tracking.h) */
     int notify_keyspace_events;    /* notify-keyspace-events: the enabled classes (features/notify.h) */
     int keep_expired;              /* applying a propagated stream: lookups never expire keys (db.h) */
     int no_touch;                  /* the running command's client is in CLIENT NO-TOUCH mode (lru.h) */
