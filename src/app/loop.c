@@ -15,11 +15,13 @@
 #include "features/latency.h"
 #include "keyspace/activeexpire.h"
 #include "keyspace/db.h"
+#include "keyspace/defrag.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
 #include "net/client.h"
 #include "net/eventloop.h"
 #include "persist/aof.h"
+#include "persist/snapshot.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -61,6 +63,7 @@ static void server_reset_stats(void) {
     srv.stat_io_reads = srv.stat_io_writes = 0;
     srv.peak_memory = server_used_memory();
     el_reset_stats(srv.el);
+    defrag_reset_stats();
     if (srv.errorstats) {
         dict_free(srv.errorstats, NULL);
         srv.errorstats = NULL;
@@ -116,6 +119,8 @@ static int server_cron(void) {
     active_expire_cycle(EXPIRE_SLOW);
     aof_cron();
     saving_cron();
+    defrag_cron(snapshot_running());
+    arena_set_pool_reserve(srv.active_defrag_enabled ? 8 : 64, srv.active_defrag_enabled ? 64 : 16);
     arena_release_free_pages();
     if (srv.shutdown_asap) {
         serverLog(LL_WARNING, "%s", srv.last_signal == SIGINT    ? "Received SIGINT scheduling shutdown..."
@@ -142,8 +147,11 @@ static void before_sleep(void) {
     /* Replies are out first; then one short slice of background freeing (~0.1-0.3 ms). */
     int busy = db_lazyfree_step(5000);
     busy |= saving_step(); /* one slice of a running snapshot (~1 ms) */
+    int wait = -1;
+    busy |= defrag_step(&wait); /* one step of active defragmentation (<= 0.5 ms), within its share of time */
     el_set_busy(srv.el, busy);
-    el_set_max_wait(srv.el, blocking_client_count() ? 10 : -1); /* timeouts of blocked clients to ~10 ms */
+    if (blocking_client_count() && (wait < 0 || wait > 10)) wait = 10; /* timeouts of blocked clients to ~10 ms */
+    el_set_max_wait(srv.el, wait);
 }
 
 /* Called by CONFIG SET after a directive changed. */

@@ -426,6 +426,29 @@ uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visi
     return p;
 }
 
+uint64_t kt_defrag(ktable *t, uint64_t cursor, long max_buckets, kt_move_fn *fn, void *ud) {
+    if (!t->dir || t->count == 0) return 0;
+    uint64_t p = cursor;
+    long visited = 0;
+    do {
+        kseg *s = seg_of(t, p);
+        uint32_t b = home_bucket(s, p);
+        kbucket *bk = &s->b[b];
+        /* A bucket holds keys from its home range and keys that overflowed from earlier buckets: visit
+         * only the bucket's physical slots once per pass (bucket_end advances past it). */
+        uint32_t m = used_mask(bk);
+        while (m) {
+            int k = __builtin_ctz(m);
+            m &= m - 1;
+            handle_t h = kb_get(bk, k), nh = fn(ud, h);
+            if (nh != h) kb_set(bk, k, nh);
+        }
+        visited++;
+        p = bucket_end(s, b);
+    } while (p != 0 && visited < max_buckets);
+    return p;
+}
+
 handle_t kt_random(const ktable *t, uint64_t rnd, int ttl_only) {
     if (!t->dir || t->count == 0 || (ttl_only && t->nttl == 0)) return 0;
     uint64_t p = rnd;

@@ -20,7 +20,7 @@
 
 typedef struct page_meta {
     uint8_t cls;        /* size class + 1; 0 = page not assigned */
-    uint8_t pad;
+    uint8_t evac;       /* 1 while defragmentation empties the page: on no partial list, never allocated from */
     uint16_t live;      /* allocated slots */
     uint16_t free_head; /* first free slot index, NO_SLOT if none */
     uint16_t bump;      /* first never-used slot index */
@@ -31,6 +31,8 @@ typedef struct size_class {
     uint32_t size;     /* slot size in bytes */
     uint32_t slots;    /* slots per page */
     uint32_t partial;  /* first page with room, NO_PAGE if none */
+    uint32_t npages;   /* pages assigned to the class */
+    uint64_t live;     /* live slots in them */
 } size_class;
 
 uint8_t *arena_base;
@@ -45,6 +47,9 @@ static uint32_t nclasses;
 static uint8_t class_of_size[ARENA_MAX_ALLOC + 1];
 static size_t live_bytes, live_count, pages_in_use;
 static int bulk; /* arena_bulk */
+static uint32_t *evac_pages; /* the pages marked by arena_defrag_plan (some may have emptied since) */
+static size_t nevac, evac_cap;
+static uint64_t moves, move_misses;
 
 void arena_bulk(int on) { bulk = on; }
 
@@ -162,7 +167,9 @@ static uint32_t page_get(uint32_t c) {
 }
 
 static void page_put(uint32_t pg) {
+    classes[pages[pg].cls - 1].npages--;
     pages[pg].cls = 0;
+    pages[pg].evac = 0;
     if (nfree_pages == free_pages_cap) {
         free_pages_cap = free_pages_cap ? free_pages_cap * 2 : 256;
         free_pages = s_realloc(free_pages, free_pages_cap * sizeof(*free_pages));
@@ -187,6 +194,8 @@ handle_t arena_alloc(size_t size) {
         m->live = 0;
         m->free_head = NO_SLOT;
         m->bump = 0;
+        m->evac = 0;
+        classes[c].npages++;
         arena_slot_size[pg] = (uint16_t)classes[c].size;
         pages_in_use++;
         partial_push(c, pg);
@@ -205,6 +214,7 @@ handle_t arena_alloc(size_t size) {
     m->live++;
     DBG_ASSERT(m->live <= m->bump && m->bump <= classes[c].slots);
     if (m->live == classes[c].slots) partial_unlink(c, pg);
+    classes[c].live++;
     live_bytes += classes[c].size;
     live_count++;
     return ((handle_t)pg << ARENA_SLOT_BITS) | idx;
@@ -220,20 +230,28 @@ void arena_free(handle_t h) {
     memcpy(slot_addr(pg, idx), &next, sizeof(next));
     m->free_head = (uint16_t)idx;
     m->live--;
+    classes[c].live--;
     live_bytes -= classes[c].size;
     live_count--;
     if (m->live == 0) {
-        if (!was_full) partial_unlink(c, pg);
+        if (!was_full && !m->evac) partial_unlink(c, pg);
         pages_in_use--;
         page_put(pg);
-    } else if (was_full) {
+    } else if (was_full && !m->evac) {
         partial_push(c, pg);
     }
 }
 
+static uint32_t keep_min = KEEP_FREE_PAGES, keep_div = 16;
+
+void arena_set_pool_reserve(uint32_t min_pages, uint32_t divisor) {
+    keep_min = min_pages;
+    keep_div = divisor ? divisor : 1;
+}
+
 void arena_release_free_pages(void) {
-    uint32_t keep = (uint32_t)(pages_in_use / 16);
-    if (keep < KEEP_FREE_PAGES) keep = KEEP_FREE_PAGES;
+    uint32_t keep = (uint32_t)(pages_in_use / keep_div);
+    if (keep < keep_min) keep = keep_min;
     /* The bottom of the stack holds the pages emptied longest ago: release those first, 32 per call
      * (~0.2 ms; 320 pages, 40 MB, a second at hz 10). */
     uint32_t budget = 32;
@@ -248,6 +266,98 @@ size_t arena_live_bytes(void) { return live_bytes; }
 size_t arena_live_count(void) { return live_count; }
 size_t arena_pages_bytes(void) { return pages_in_use * (size_t)ARENA_PAGE_SIZE; }
 size_t arena_reserved_bytes(void) { return (size_t)npages_reserved << ARENA_PAGE_SHIFT; }
+
+/* ---- defragmentation ---- */
+
+static int cmp_live(const void *a, const void *b) {
+    uint32_t x = pages[*(const uint32_t *)a].live, y = pages[*(const uint32_t *)b].live;
+    return x < y ? -1 : x > y;
+}
+
+static void evac_add(uint32_t pg) {
+    if (nevac == evac_cap) {
+        evac_cap = evac_cap ? evac_cap * 2 : 64;
+        evac_pages = s_realloc(evac_pages, evac_cap * sizeof(*evac_pages));
+    }
+    evac_pages[nevac++] = pg;
+}
+
+size_t arena_defrag_plan(size_t min_pages) {
+    arena_defrag_end();
+    uint32_t *cand = NULL;
+    size_t cap = 0;
+    for (uint32_t c = 0; c < nclasses; c++) {
+        size_class *k = &classes[c];
+        if (!k->npages) continue;
+        uint64_t need = (k->live + k->slots - 1) / k->slots;
+        /* Each page emptied gives up its free slots and needs as many as it holds: the kept pages can take
+         * the contents of exactly (free slots / slots per page) pages, the sparsest first. */
+        size_t excess = k->npages - need;
+        if (excess < min_pages) continue;
+        size_t n = 0;
+        for (uint32_t pg = k->partial; pg != NO_PAGE; pg = pages[pg].next) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 256;
+                cand = s_realloc(cand, cap * sizeof(*cand));
+            }
+            cand[n++] = pg;
+        }
+        qsort(cand, n, sizeof(*cand), cmp_live);
+        if (excess > n) excess = n;
+        for (size_t i = 0; i < excess; i++) {
+            /* A page nearly full is not worth emptying: its entries would fill another page as much. */
+            if (pages[cand[i]].live > k->slots - k->slots / 8) break;
+            partial_unlink(c, cand[i]);
+            pages[cand[i]].evac = 1;
+            evac_add(cand[i]);
+        }
+    }
+    s_free(cand);
+    return nevac;
+}
+
+void arena_defrag_end(void) {
+    for (size_t i = 0; i < nevac; i++) {
+        uint32_t pg = evac_pages[i];
+        page_meta *m = &pages[pg];
+        if (!m->evac) continue; /* emptied (and maybe reused) since */
+        m->evac = 0;
+        partial_push((uint32_t)m->cls - 1, pg);
+    }
+    nevac = 0;
+}
+
+int arena_defrag_wants(handle_t h) { return pages[h >> ARENA_SLOT_BITS].evac; }
+
+handle_t arena_move(handle_t h) {
+    uint32_t pg = (uint32_t)(h >> ARENA_SLOT_BITS);
+    if (!pages[pg].evac) return h;
+    size_t size = arena_slot_size[pg];
+    handle_t nh = arena_alloc(size);
+    if (!nh) {
+        move_misses++;
+        return h;
+    }
+    DBG_ASSERT(!pages[nh >> ARENA_SLOT_BITS].evac && arena_slot_size[nh >> ARENA_SLOT_BITS] == size);
+    memcpy(arena_ptr(nh), arena_ptr(h), size);
+    arena_free(h);
+    moves++;
+    return nh;
+}
+
+size_t arena_frag_bytes(void) {
+    size_t waste = 0;
+    for (uint32_t c = 0; c < nclasses; c++) {
+        uint64_t need = (classes[c].live + classes[c].slots - 1) / classes[c].slots;
+        waste += (size_t)(classes[c].npages - need) * ARENA_PAGE_SIZE;
+    }
+    return waste;
+}
+
+void arena_defrag_stats(uint64_t *hits, uint64_t *misses) {
+    *hits = moves;
+    *misses = move_misses;
+}
 
 /* ---- debug checks ---- */
 
@@ -280,7 +390,8 @@ int arena_check(void) {
     if (!arena_base) return 1;
     uint64_t slots[MAX_SLOTS / 64];
     uint8_t *pooled = s_calloc(npages_touched / 8 + 1);
-    uint32_t *npartial = s_calloc(sizeof(uint32_t) * nclasses);
+    uint32_t *npartial = s_calloc(sizeof(uint32_t) * nclasses), *cpages = s_calloc(sizeof(uint32_t) * nclasses);
+    uint64_t *clive = s_calloc(sizeof(uint64_t) * nclasses);
     size_t lbytes = 0, lcount = 0, inuse = 0, usable_touched = 0;
     if (npages_touched > npages_reserved || nreleased > nfree_pages) FAIL("arena: page counters out of range");
     for (uint32_t i = 0; i < nfree_pages; i++) {
@@ -304,7 +415,13 @@ int arena_check(void) {
         if (m->live == 0 || m->live > m->bump || m->bump > classes[c].slots) FAIL("arena: page slot counters");
         if (!free_slots(pg, slots, &nfree)) FAIL("arena: malformed free list");
         if (nfree != (uint32_t)(m->bump - m->live)) FAIL("arena: free list length != bump - live");
-        if (m->live < classes[c].slots) npartial[c]++;
+        if (m->evac) {
+            if (m->live == classes[c].slots) FAIL("arena: a full page is marked for evacuation");
+        } else if (m->live < classes[c].slots) {
+            npartial[c]++;
+        }
+        cpages[c]++;
+        clive[c] += m->live;
         lbytes += (size_t)m->live * classes[c].size;
         lcount += m->live;
         inuse++;
@@ -314,10 +431,12 @@ int arena_check(void) {
         for (uint32_t pg = classes[c].partial; pg != NO_PAGE; pg = pages[pg].next) {
             if (pg >= npages_touched || ++n > npartial[c]) FAIL("arena: partial list too long or invalid");
             if (pages[pg].cls != c + 1) FAIL("arena: a partial list holds another class's page");
+            if (pages[pg].evac) FAIL("arena: a page being evacuated is on a partial list");
             if (pages[pg].prev != prev) FAIL("arena: partial list back link");
             prev = pg;
         }
         if (n != npartial[c]) FAIL("arena: a page with room is missing from its partial list");
+        if (cpages[c] != classes[c].npages || clive[c] != classes[c].live) FAIL("arena: class counters");
     }
     if (lbytes != live_bytes || lcount != live_count) FAIL("arena: live counters do not match the pages");
     if (inuse != pages_in_use) FAIL("arena: pages_in_use does not match the pages");
@@ -327,6 +446,8 @@ int arena_check(void) {
 out:
     s_free(pooled);
     s_free(npartial);
+    s_free(cpages);
+    s_free(clive);
     return ok;
 }
 

@@ -131,6 +131,42 @@ const char *s_allocator_name(void) {
     return name;
 }
 
+/* jemalloc's experimental.utilization.query answers, for a block, its slab's free and total regions,
+ * the same for all the slabs of its bin, and the slab allocations are being made from. */
+typedef struct util_stats {
+    void *slabcur;
+    size_t nfree, nregs, size, bin_nfree, bin_nregs;
+} util_stats;
+
+void *s_defrag(void *p) {
+    static size_t mib[3], miblen;
+    if (!miblen) {
+        miblen = 3;
+        if (mallctlnametomib("experimental.utilization.query", mib, &miblen) != 0) miblen = (size_t)-1;
+    }
+    if (miblen == (size_t)-1) return NULL;
+    util_stats u;
+    size_t sz = sizeof(u);
+    if (mallctlbymib(mib, miblen, &u, &sz, &p, sizeof(p)) != 0) return NULL;
+    /* Large allocations (nregs 1), full slabs and the current slab stay; a slab is worth emptying when it
+     * is used less than the bin's average, with a margin of 1/8 so that slabs near the average are not
+     * churned back and forth. */
+    if (u.nregs <= 1 || u.nfree == 0 || u.bin_nregs == 0) return NULL;
+    if ((const char *)p >= (const char *)u.slabcur && (const char *)p < (const char *)u.slabcur + u.size) return NULL;
+    unsigned long long slab_used = (unsigned long long)(u.nregs - u.nfree) * u.bin_nregs;
+    unsigned long long avg_used = (unsigned long long)(u.bin_nregs - u.bin_nfree) * u.nregs;
+    if (slab_used * 8 >= avg_used * 7) return NULL;
+    size_t n = malloc_usable_size(p);
+    void *np = mallocx(n, MALLOCX_TCACHE_NONE);
+    if (!np) return NULL;
+    memcpy(np, p, n);
+    dallocx(p, MALLOCX_TCACHE_NONE);
+    size_t got = malloc_usable_size(np);
+    if (got >= n) atomic_fetch_add_explicit(&heap_used, got - n, memory_order_relaxed);
+    else atomic_fetch_sub_explicit(&heap_used, n - got, memory_order_relaxed);
+    return np;
+}
+
 static size_t stat_of(const char *name) {
     size_t v = 0, sz = sizeof(v);
     if (mallctl(name, &v, &sz, NULL, 0) != 0) return 0;
@@ -185,6 +221,10 @@ void s_allocator_stats(mem_stats *st) {
     st->resident = st->mapped = s_process_rss();
 }
 void s_allocator_purge(void) { malloc_trim(0); }
+void *s_defrag(void *p) {
+    (void)p;
+    return NULL;
+}
 char *s_allocator_stats_text(void) { return s_strdup("Stats not supported for the current allocator\n"); }
 #endif
 

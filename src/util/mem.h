@@ -29,6 +29,12 @@ size_t s_map_size(size_t size);
  * no-op where the kernel cannot. */
 void s_map_populate(void *p, size_t len);
 size_t s_heap_used(void);      /* bytes the server holds on the heap now */
+/* Active defragmentation of a heap block (mem/defrag.h): when the allocator's slab holding p is less
+ * used than its size class's average (and is not the slab being filled), moves the block to a new
+ * allocation made past the thread cache, so it lands in the fullest slabs, frees p and returns the new
+ * block; else NULL, and p stays.  The caller replaces every reference to p.  Always NULL without
+ * jemalloc (the sanitizer builds). */
+void *s_defrag(void *p);
 const char *s_allocator_name(void);
 /* Starts the allocator's background purge thread (jemalloc), as Redis does by default. */
 void s_allocator_init(void);
