@@ -8,14 +8,18 @@ Workload (issue 15): N keys 'key:%012d' with values of a size drawn at random fr
 --rounds rounds of deleting a random half of the N names (DEL) and writing a random half (SET, a new
 random size each); then --wait seconds of waiting.  Both servers get the same sequence (one seed).
 
-Sardine runs with activedefrag yes, active-defrag-ignore-bytes 10mb, active-defrag-threshold-lower 5
-(the tuning the issue gave Redis 7.0.15 built from source).  Debian's redis-server has no active
+Sardine runs with active-defrag-ignore-bytes 10mb, active-defrag-threshold-lower 5 (the tuning the issue
+gave Redis 7.0.15 built from source) and activedefrag turned on when the wait starts (--defrag wait, the
+default, so that the wait shows the defragmentation's work and pauses) or from the start (--defrag all: it
+then runs during the churn and the wait starts defragmented).  Debian's redis-server has no active
 defragmentation (its jemalloc lacks the hint), so it runs with defaults.
 
 Figures per server: RSS (VmRSS) and INFO used_memory when full, after the churn, and after the wait;
-RSS/used; the first second of the wait at which RSS <= 1.1 x used_memory; and the longest PING round
-trip a concurrent client (a thread sending PING after PING on its own connection) saw during the wait,
-which is when defragmentation runs.  Progress goes to stderr, the table to stdout.
+RSS/used; the first second of the wait at which RSS <= 1.1 x used_memory; the longest PING round trip a
+concurrent client (a thread sending PING after PING on its own connection) saw during the wait, which is
+when defragmentation runs; for Sardine, its longest loop iteration during the wait in wall-clock and in CPU
+time (INFO eventloop_duration_max_usec / _cpu_max_usec: on a loaded machine the wall-clock figures, the
+PING's included, also count the time the process was not scheduled) and the allocations moved.  Progress goes to stderr, the table to stdout.
 
 Needs Python 3's standard library and redis-server (Debian's).
 """
@@ -116,9 +120,9 @@ class Server:
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
                 "--appendonly", "no"]
         if kind == "sardine" and defrag:
-            args += ["--activedefrag", "yes", "--active-defrag-ignore-bytes", "10mb",
+            args += ["--activedefrag", "yes" if defrag == "all" else "no", "--active-defrag-ignore-bytes", "10mb",
                      "--active-defrag-threshold-lower", "5"]
-        self.p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.p = subprocess.Popen(args + (["--logfile", os.environ["CHURN_LOG"]] if os.environ.get("CHURN_LOG") else []), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
             try:
                 self.c = Conn(self.port)
@@ -155,7 +159,7 @@ def run(kind, binary, a):
     rnd = random.Random(a.seed)
     sizes = [int(x) for x in a.sizes.split(",")]
     vals = {s: b"v" * s for s in sizes}
-    srv = Server(kind, binary)
+    srv = Server(kind, binary, a.defrag)
     try:
         log("%s: loading %d keys" % (kind, a.keys))
         srv.c.pipeline([enc(b"SET", b"key:%012d" % i, vals[rnd.choice(sizes)]) for i in range(a.keys)])
@@ -170,7 +174,9 @@ def run(kind, binary, a):
         churned = srv.mem()
         log("%s: waiting %d s" % (kind, a.wait))
         if kind == "sardine":
-            srv.c.cmd("CONFIG", "RESETSTAT")  # eventloop_duration_max_usec from here on
+            srv.c.cmd("CONFIG", "RESETSTAT")  # eventloop_duration_max_usec and the defrag counters from here on
+            if a.defrag == "wait":
+                srv.c.cmd("CONFIG", "SET", "activedefrag", "yes")
         stop, pout = threading.Event(), {}
         th = threading.Thread(target=pinger, args=(srv.port, stop, pout))
         th.start()
@@ -190,10 +196,12 @@ def run(kind, binary, a):
         stats = srv.c.cmd("INFO", "stats").decode()
         hits = [l for l in stats.split("\r\n") if l.startswith("active_defrag_hits")]
         loop = [l for l in stats.split("\r\n") if l.startswith("eventloop_duration_max_usec")]
+        cpu = [l for l in stats.split("\r\n") if l.startswith("eventloop_duration_cpu_max_usec")]
         return {"server": kind, "full": full, "churned": churned, "end": end, "first_ok_s": first_ok,
                 "max_ping_ms": pout.get("max_ping_ms"), "pings": pout.get("pings"),
                 "defrag_hits": hits[0].split(":")[1] if hits else "",
-                "loop_max_ms": int(loop[0].split(":")[1]) / 1000 if loop else None, "samples": samples}
+                "loop_max_ms": int(loop[0].split(":")[1]) / 1000 if loop else None,
+                "loop_cpu_max_ms": int(cpu[0].split(":")[1]) / 1000 if cpu else None, "samples": samples}
     finally:
         srv.stop()
 
@@ -208,6 +216,9 @@ def main():
     ap.add_argument("--wait", type=int, default=30)
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--only", choices=["redis", "sardine"])
+    ap.add_argument("--defrag", choices=["wait", "all"], default="wait",
+                    help="Sardine's activedefrag: turned on when the wait starts (default: the figures then show "
+                         "the defragmentation's own work and pauses), or on from the start")
     ap.add_argument("--json")
     a = ap.parse_args()
     res = []
@@ -217,14 +228,15 @@ def main():
         res.append(run(kind, binary, a))
     mb = lambda b: "%.1f" % (b / 1e6)
     print("values %s B, %d keys, %d rounds, wait %d s (MB = 10^6 bytes)" % (a.sizes, a.keys, a.rounds, a.wait))
-    print("%-8s %10s %10s %10s %10s %10s %12s %12s %12s %11s" % ("server", "full RSS", "churn RSS", "end RSS",
-          "end used", "RSS/used", "<=1.1x at s", "max PING ms", "loop max ms", "defrag hits"))
+    print("%-8s %9s %9s %9s %9s %9s %11s %11s %11s %11s %11s" % ("server", "full RSS", "churn RSS", "end RSS",
+          "end used", "RSS/used", "<=1.1x at s", "max PING ms", "loop max ms", "loop cpu ms", "defrag hits"))
     for r in res:
         rss, used = r["end"]
-        print("%-8s %10s %10s %10s %10s %10.2f %12s %12.2f %12s %11s" % (
+        print("%-8s %9s %9s %9s %9s %9.2f %11s %11.2f %11s %11s %11s" % (
             r["server"], mb(r["full"][0]), mb(r["churned"][0]), mb(rss), mb(used), rss / used,
             r["first_ok_s"] if r["first_ok_s"] is not None else "-", r["max_ping_ms"] or 0,
-            "%.2f" % r["loop_max_ms"] if r["loop_max_ms"] is not None else "-", r["defrag_hits"]))
+            "%.2f" % r["loop_max_ms"] if r["loop_max_ms"] is not None else "-",
+            "%.2f" % r["loop_cpu_max_ms"] if r["loop_cpu_max_ms"] is not None else "-", r["defrag_hits"]))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)

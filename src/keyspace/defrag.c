@@ -10,6 +10,7 @@
 #define MIN_CLASS_PAGES 2      /* a class is planned when it holds at least this many pages too many */
 #define BUCKETS_PER_CHECK 8    /* buckets walked between two looks at the clock */
 #define IDLE_AFTER_EMPTY_US 5000000 /* a pass that moved nothing: the next one waits this long */
+#define DEFRAG_DECAY_MS 1000
 
 static struct {
     int running;
@@ -60,6 +61,13 @@ static void end_pass(void) {
 }
 
 void defrag_cron(int paused) {
+    /* With activedefrag on, freed heap pages go back to the kernel after ~1 s instead of jemalloc's 10 s
+     * (its background thread does it): what defragmentation empties shows in RSS soon after. */
+    static int decay_fast;
+    if (decay_fast != srv.active_defrag_enabled) {
+        decay_fast = srv.active_defrag_enabled;
+        s_allocator_set_decay(decay_fast ? DEFRAG_DECAY_MS : -1);
+    }
     if (!srv.active_defrag_enabled || paused) {
         if (st.running) end_pass();
         return;

@@ -193,6 +193,19 @@ void s_allocator_purge(void) {
     mallctl(cmd, NULL, NULL, NULL, 0);
 }
 
+void s_allocator_set_decay(long ms) {
+    ssize_t v = ms < 0 ? 10000 : (ssize_t)ms;
+    char cmd[64];
+    unsigned narenas = 0;
+    size_t sz = sizeof(narenas);
+    mallctl("arenas.dirty_decay_ms", NULL, NULL, &v, sizeof(v)); /* arenas made from now on */
+    if (mallctl("arenas.narenas", &narenas, &sz, NULL, 0) != 0) return;
+    for (unsigned i = 0; i < narenas; i++) {
+        snprintf(cmd, sizeof(cmd), "arena.%u.dirty_decay_ms", i);
+        mallctl(cmd, NULL, NULL, &v, sizeof(v)); /* fails harmlessly for arenas not initialized */
+    }
+}
+
 struct text_acc { char *buf; size_t len, cap; };
 static void write_cb(void *opaque, const char *s) {
     struct text_acc *t = opaque;
@@ -221,6 +234,7 @@ void s_allocator_stats(mem_stats *st) {
     st->resident = st->mapped = s_process_rss();
 }
 void s_allocator_purge(void) { malloc_trim(0); }
+void s_allocator_set_decay(long ms) { (void)ms; }
 void *s_defrag(void *p) {
     (void)p;
     return NULL;

@@ -45,6 +45,9 @@ typedef struct mem_stats {
 } mem_stats;
 void s_allocator_stats(mem_stats *st);
 void s_allocator_purge(void);
+/* How long the allocator keeps freed pages before its background thread gives them back (jemalloc's
+ * dirty_decay_ms of every arena; -1 restores its default, 10 s).  No-op without jemalloc. */
+void s_allocator_set_decay(long ms);
 /* Writes the allocator's statistics text into a heap string (free with s_free). */
 char *s_allocator_stats_text(void);
 size_t s_process_rss(void);   /* VmRSS in bytes, from /proc/self/statm */
