@@ -22,6 +22,7 @@
 #include "net/eventloop.h"
 #include "persist/aof.h"
 #include "persist/snapshot.h"
+#include "server/bio.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -104,6 +105,12 @@ static void sample_memory(void) {
     }
 }
 
+static void release_arena_pages(void *a, void *b) {
+    (void)a;
+    (void)b;
+    arena_release_run();
+}
+
 static int server_cron(void) {
     server_update_cached_time();
     srv.cronloops++;
@@ -121,7 +128,8 @@ static int server_cron(void) {
     saving_cron();
     defrag_cron(snapshot_running());
     arena_set_pool_reserve(srv.active_defrag_enabled ? 8 : 64, srv.active_defrag_enabled ? 64 : 16);
-    arena_release_free_pages();
+    /* Empty arena pages beyond the reserve go back to the kernel from the background thread, 64 at a time. */
+    if (arena_release_finish() && arena_release_prepare(64)) bio_submit(release_arena_pages, NULL, NULL);
     if (srv.shutdown_asap) {
         serverLog(LL_WARNING, "%s", srv.last_signal == SIGINT    ? "Received SIGINT scheduling shutdown..."
                                     : srv.last_signal == SIGTERM ? "Received SIGTERM scheduling shutdown..."

@@ -426,6 +426,22 @@ uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visi
     return p;
 }
 
+/* Rebuilds a segment whose keys were mostly deleted at about 85% full (a segment never shrinks
+ * otherwise: after churn the table keeps the size of its peak). */
+static void seg_shrink(ktable *t, kseg *s) {
+    uint32_t nb = (uint32_t)((uint64_t)s->count * 20 / (BUCKET_SLOTS * 17) + 1), n = s->count;
+    if (nb >= s->nb) return;
+    moving *v = seg_collect(s);
+    t->bytes -= s_usable(s->b);
+    s_free(s->b);
+    s->b = buckets_new(&nb);
+    s->nb = nb;
+    s->count = s->nttl = 0;
+    t->bytes += s_usable(s->b);
+    for (uint32_t i = 0; i < n; i++) seg_place(s, v[i].hash, v[i].h, (int)v[i].ttl);
+    s_free(v);
+}
+
 uint64_t kt_defrag(ktable *t, uint64_t cursor, long max_buckets, kt_move_fn *fn, void *ud) {
     if (!t->dir || t->count == 0) return 0;
     uint64_t p = cursor;
@@ -433,6 +449,12 @@ uint64_t kt_defrag(ktable *t, uint64_t cursor, long max_buckets, kt_move_fn *fn,
     do {
         kseg *s = seg_of(t, p);
         uint32_t b = home_bucket(s, p);
+        /* Entering a segment below 70% of the keys it may hold before growing (~66% of its slots): rebuild
+         * it at ~85% first (a quarter fewer buckets or more), then walk the new buckets. */
+        if (b == 0 && p == seg_start(s) && s->nb > 8 && (uint64_t)s->count * 10 < (uint64_t)max_count(s->nb) * 7) {
+            seg_shrink(t, s);
+            visited += 8;
+        }
         kbucket *bk = &s->b[b];
         /* A bucket holds keys from its home range and keys that overflowed from earlier buckets: visit
          * only the bucket's physical slots once per pass (bucket_end advances past it). */

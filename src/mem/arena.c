@@ -3,6 +3,7 @@
 #include "mem/arena.h"
 #include "util/debug.h"
 #include "util/mem.h"
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -261,6 +262,53 @@ void arena_release_free_pages(void) {
     }
 }
 
+/* The batch of pool pages being given back by another thread: out of the pool meanwhile (nothing can be
+ * allocated there), back into it, as released, once `batch_done` is set. */
+static uint32_t *batch;
+static uint32_t nbatch, batch_cap;
+static atomic_int batch_done;
+
+size_t arena_release_prepare(uint32_t max_pages) {
+    if (nbatch) return 0;
+    uint32_t keep = (uint32_t)(pages_in_use / keep_div);
+    if (keep < keep_min) keep = keep_min;
+    uint32_t n = nfree_pages > nreleased + keep ? nfree_pages - nreleased - keep : 0;
+    if (n > max_pages) n = max_pages;
+    if (!n) return 0;
+    if (n > batch_cap) {
+        batch_cap = n;
+        batch = s_realloc(batch, batch_cap * sizeof(*batch));
+    }
+    /* The oldest pages not yet released sit right above the released ones at the bottom of the stack. */
+    memcpy(batch, free_pages + nreleased, n * sizeof(*batch));
+    memmove(free_pages + nreleased, free_pages + nreleased + n, (nfree_pages - nreleased - n) * sizeof(*free_pages));
+    nfree_pages -= n;
+    nbatch = n;
+    atomic_store_explicit(&batch_done, 0, memory_order_relaxed);
+    return n;
+}
+
+void arena_release_run(void) {
+    for (uint32_t i = 0; i < nbatch; i++)
+        madvise(arena_base + ((size_t)batch[i] << ARENA_PAGE_SHIFT), ARENA_PAGE_SIZE, MADV_DONTNEED);
+    atomic_store_explicit(&batch_done, 1, memory_order_release);
+}
+
+int arena_release_finish(void) {
+    if (!nbatch) return 1;
+    if (!atomic_load_explicit(&batch_done, memory_order_acquire)) return 0;
+    if (nfree_pages + nbatch > free_pages_cap) {
+        free_pages_cap = (nfree_pages + nbatch) * 2;
+        free_pages = s_realloc(free_pages, free_pages_cap * sizeof(*free_pages));
+    }
+    memmove(free_pages + nreleased + nbatch, free_pages + nreleased, (nfree_pages - nreleased) * sizeof(*free_pages));
+    memcpy(free_pages + nreleased, batch, nbatch * sizeof(*batch));
+    nfree_pages += nbatch;
+    nreleased += nbatch;
+    nbatch = 0;
+    return 1;
+}
+
 size_t arena_usable(handle_t h) { return arena_slot_size[h >> ARENA_SLOT_BITS]; }
 size_t arena_live_bytes(void) { return live_bytes; }
 size_t arena_live_count(void) { return live_count; }
@@ -394,8 +442,8 @@ int arena_check(void) {
     uint64_t *clive = s_calloc(sizeof(uint64_t) * nclasses);
     size_t lbytes = 0, lcount = 0, inuse = 0, usable_touched = 0;
     if (npages_touched > npages_reserved || nreleased > nfree_pages) FAIL("arena: page counters out of range");
-    for (uint32_t i = 0; i < nfree_pages; i++) {
-        uint32_t pg = free_pages[i];
+    for (uint32_t i = 0; i < nfree_pages + nbatch; i++) {
+        uint32_t pg = i < nfree_pages ? free_pages[i] : batch[i - nfree_pages];
         if (pg == 0 || pg >= npages_touched || SKIPPED(pg)) FAIL("arena: free pool holds an invalid page");
         if (pages[pg].cls != 0) FAIL("arena: a pooled page is assigned to a class");
         if (pooled[pg >> 3] >> (pg & 7) & 1) FAIL("arena: a page is in the free pool twice");
@@ -440,7 +488,7 @@ int arena_check(void) {
     }
     if (lbytes != live_bytes || lcount != live_count) FAIL("arena: live counters do not match the pages");
     if (inuse != pages_in_use) FAIL("arena: pages_in_use does not match the pages");
-    if (inuse + nfree_pages != usable_touched) FAIL("arena: touched pages are neither in use nor pooled");
+    if (inuse + nfree_pages + nbatch != usable_touched) FAIL("arena: touched pages are neither in use nor pooled");
     size_t usable = npages_reserved - ((npages_reserved + SKIP_MASK) >> (32 - ARENA_SLOT_BITS));
     if (arena_pages_left != usable - inuse) FAIL("arena: pages_left does not match");
 out:

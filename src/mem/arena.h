@@ -103,6 +103,15 @@ static inline int arena_low(void) { return arena_pages_left < arena_headroom; }
 /* Returns empty pages to the kernel beyond a reserve (called from the cron, so that pages emptied and
  * refilled in quick succession are not unmapped and faulted back in each time). */
 void arena_release_free_pages(void);
+/* The same, with the kernel calls made by another thread (a madvise of 128 KiB can take milliseconds on a
+ * virtual machine): arena_release_prepare takes up to max_pages of the pool's excess out of the pool into
+ * a batch and returns how many (0: none, or a batch is still out); arena_release_run, from any thread,
+ * gives the batch's pages back to the kernel; arena_release_finish, on the loop thread, returns the batch
+ * to the pool once the run is over (1) or says it is not yet (0).  The pages of a batch are free pages
+ * nobody allocates from until they are back. */
+size_t arena_release_prepare(uint32_t max_pages);
+void arena_release_run(void);
+int arena_release_finish(void);
 /* The reserve kept committed: max(min_pages, pages in use / divisor); 64 and 16 by default.  Active
  * defragmentation asks for less (it is there to give memory back). */
 void arena_set_pool_reserve(uint32_t min_pages, uint32_t divisor);

@@ -3,7 +3,8 @@
  * which every handle still reaches its bytes, no slot is reachable twice (arena_check_handles), nothing
  * new is allocated on a page being emptied, the invariants hold (arena_check) and the fragmentation is
  * gone; and the key table's walk (kt_defrag) moving entries in place, with kt_check and every key's value
- * checked afterwards. */
+ * checked afterwards, its segments rebuilt smaller after mass deletion; and the pool's pages given back to
+ * the kernel in a batch run by another thread. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -157,6 +158,33 @@ static void test_unmoved_pages_return(void **state) {
     free(hs);
 }
 
+/* Pages given back by another thread: out of the pool while the batch runs, in it (released) after. */
+static void test_release_batch(void **state) {
+    (void)state;
+    enum { N = 120000 };
+    handle_t *hs = malloc(sizeof(handle_t) * N);
+    for (int i = 0; i < N; i++) hs[i] = arena_alloc(100);
+    for (int i = 0; i < N; i++) arena_free(hs[i]);
+    arena_set_pool_reserve(8, 64);
+    size_t n = arena_release_prepare(64);
+    assert_true(n == 64);
+    assert_true(arena_release_prepare(64) == 0); /* one batch at a time */
+    assert_arena_ok();
+    for (int i = 0; i < N / 2; i++) hs[i] = arena_alloc(100); /* allocations meanwhile use other pages */
+    assert_false(arena_release_finish());
+    arena_release_run();
+    assert_true(arena_release_finish());
+    assert_arena_ok();
+    for (int i = 0; i < N / 2; i++) arena_free(hs[i]);
+    while (arena_release_prepare(64)) {
+        arena_release_run();
+        assert_true(arena_release_finish());
+    }
+    assert_arena_ok();
+    arena_set_pool_reserve(64, 16);
+    free(hs);
+}
+
 typedef struct tctx {
     int moved;
 } tctx;
@@ -194,7 +222,7 @@ static void test_table_walk(void **state) {
         kt_delete(&t, &w, hash);
         entry_free(h);
     }
-    size_t pages = arena_pages_bytes();
+    size_t pages = arena_pages_bytes(), table_bytes = t.bytes;
     assert_true(arena_defrag_plan(1) > 0);
     tctx c = {0};
     uint64_t cur = 0;
@@ -208,6 +236,9 @@ static void test_table_walk(void **state) {
     assert_arena_ok();
     printf("table walk: %d steps, %d moved, pages %zu -> %zu KiB\n", steps, c.moved, pages >> 10, arena_pages_bytes() >> 10);
     assert_true(c.moved > 0 && arena_pages_bytes() < pages / 2);
+    /* 80% of the keys deleted: the walk rebuilt the segments smaller. */
+    printf("table: %zu -> %zu bytes\n", table_bytes, t.bytes);
+    assert_true(t.bytes < table_bytes / 2);
     for (int i = 0; i < N; i += 5) {
         int kl = snprintf(key, sizeof(key), "key:%012d", i), vl = snprintf(val, sizeof(val), "value-%d", i * 7);
         handle_t h = kt_find(&t, key, (size_t)kl, kt_hash(key, (size_t)kl), NULL);
@@ -225,6 +256,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mover_model),
         cmocka_unit_test(test_unmoved_pages_return),
+        cmocka_unit_test(test_release_batch),
         cmocka_unit_test(test_table_walk),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
