@@ -9,7 +9,7 @@
 #include "util/mem.h"
 
 #define MIN_CLASS_PAGES 2      /* a class is planned when it holds at least this many pages too many */
-#define BUCKETS_PER_CHECK 8    /* buckets walked between two looks at the clock */
+#define BUCKETS_PER_CHECK 4    /* buckets walked between two looks at the clock */
 #define IDLE_AFTER_EMPTY_US 5000000 /* a pass that moved nothing: the next one waits this long */
 #define DEFRAG_DECAY_MS 1000
 

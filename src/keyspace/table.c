@@ -428,9 +428,9 @@ uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visi
 
 /* Rebuilds a segment whose keys were mostly deleted at about 85% full (a segment never shrinks
  * otherwise: after churn the table keeps the size of its peak). */
-static void seg_shrink(ktable *t, kseg *s) {
+static int seg_shrink(ktable *t, kseg *s) {
     uint32_t nb = (uint32_t)((uint64_t)s->count * 20 / (BUCKET_SLOTS * 17) + 1), n = s->count;
-    if (nb >= s->nb) return;
+    if (nb >= s->nb) return 0;
     moving *v = seg_collect(s);
     t->bytes -= s_usable(s->b);
     s_free(s->b);
@@ -440,6 +440,7 @@ static void seg_shrink(ktable *t, kseg *s) {
     t->bytes += s_usable(s->b);
     for (uint32_t i = 0; i < n; i++) seg_place(s, v[i].hash, v[i].h, (int)v[i].ttl);
     s_free(v);
+    return 1;
 }
 
 uint64_t kt_defrag(ktable *t, uint64_t cursor, long max_buckets, kt_move_fn *fn, void *ud) {
@@ -451,11 +452,10 @@ uint64_t kt_defrag(ktable *t, uint64_t cursor, long max_buckets, kt_move_fn *fn,
         uint32_t b = home_bucket(s, p);
         /* Entering a segment below 70% of the keys it may hold before growing (~66% of its slots): rebuild
          * it at ~85% first (a quarter fewer buckets or more), then walk the new buckets. */
-        if (b == 0 && p == seg_start(s) && s->nb > 8 && (uint64_t)s->count * 10 < (uint64_t)max_count(s->nb) * 7) {
-            seg_shrink(t, s);
-            visited += 8;
-        }
-        kbucket *bk = &s->b[b];
+        if (b == 0 && p == seg_start(s) && s->nb > 8 && (uint64_t)s->count * 10 < (uint64_t)max_count(s->nb) * 7 &&
+            seg_shrink(t, s))
+            visited = max_buckets - 1; /* a rebuild is a step's work: walk one bucket, then the caller looks at the clock */
+        kbucket *bk = &s->b[b]; /* (after a rebuild: b is still 0) */
         /* A bucket holds keys from its home range and keys that overflowed from earlier buckets: visit
          * only the bucket's physical slots once per pass (bucket_end advances past it). */
         uint32_t m = used_mask(bk);
