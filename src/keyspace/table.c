@@ -426,6 +426,10 @@ uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visi
     return p;
 }
 
+/* A rebuild reads every key of the segment (its hash): ~0.35 us a key on a loaded VM, so only segments of
+ * at most this many keys are rebuilt by the defragmentation walk, which must stay well under 2 ms a step. */
+#define SHRINK_MAX_KEYS 3000
+
 /* Rebuilds a segment whose keys were mostly deleted at about 85% full (a segment never shrinks
  * otherwise: after churn the table keeps the size of its peak). */
 static int seg_shrink(ktable *t, kseg *s) {
@@ -452,7 +456,8 @@ uint64_t kt_defrag(ktable *t, uint64_t cursor, long max_buckets, kt_move_fn *fn,
         uint32_t b = home_bucket(s, p);
         /* Entering a segment below 70% of the keys it may hold before growing (~66% of its slots): rebuild
          * it at ~85% first (a quarter fewer buckets or more), then walk the new buckets. */
-        if (b == 0 && p == seg_start(s) && s->nb > 8 && (uint64_t)s->count * 10 < (uint64_t)max_count(s->nb) * 7 &&
+        if (b == 0 && p == seg_start(s) && s->nb > 8 && s->count <= SHRINK_MAX_KEYS &&
+            (uint64_t)s->count * 10 < (uint64_t)max_count(s->nb) * 7 &&
             seg_shrink(t, s))
             visited = max_buckets - 1; /* a rebuild is a step's work: walk one bucket, then the caller looks at the clock */
         kbucket *bk = &s->b[b]; /* (after a rebuild: b is still 0) */
