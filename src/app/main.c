@@ -25,6 +25,7 @@
 #include "mem/arena.h"
 #include "net/eventloop.h"
 #include "net/listen.h"
+#include "net/tls.h"
 #include "server/bio.h"
 #include "features/config.h"
 #include "server/server.h"
@@ -170,6 +171,10 @@ int main(int argc, char **argv) {
     srv.maxclients = fit;
     srv.el = el_create((int)(srv.maxclients < (1u << 20) ? srv.maxclients : (1u << 20)) + 1024);
     install_signal_handlers();
+    if (tls_wanted() && tls_configure() != 0) {
+        serverLog(LL_WARNING, "Failed to configure TLS. Check logs for more info.");
+        return 1;
+    }
     if (listen_all() != 0) return 1;
     bio_init();
     s_allocator_init();

@@ -45,6 +45,9 @@ typedef struct cli_config {
     int intrinsic;
     char *rdb;
     char *eval_file;
+    /* TLS (redis-cli's --tls options) */
+    int tls, insecure;
+    char *sni, *cacert, *cacertdir, *cert, *key, *tls_ciphers, *tls_ciphersuites;
 } cli_config;
 
 extern cli_config cfg;

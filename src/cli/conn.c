@@ -3,7 +3,12 @@
  * The socket stays in blocking mode; conn_read() loops read() into the
  * reader's buffer until resp_reader_next() yields a whole reply, so replies
  * larger than any single read are handled without rescans.  A closed or
- * failed socket sets c->err and c->eof; callers decide whether to reconnect. */
+ * failed socket sets c->err and c->eof; callers decide whether to reconnect.
+ *
+ * TLS (--tls): one client context for the run, built as redis-cli builds it (peer verified against
+ * --cacert/--cacertdir or the system's CAs unless --insecure, no host name check, optional client
+ * certificate and SNI), and a blocking SSL_connect after the TCP connect.  Reads and writes then go
+ * through SSL_read/SSL_write; bytes OpenSSL holds already are read before polling the socket. */
 #include "cli/conn.h"
 
 #include <errno.h>
@@ -11,6 +16,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +24,104 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "cli/buf.h"
+#include "cli/config.h"
 
 volatile sig_atomic_t conn_interrupted;
+
+static SSL_CTX *tls_ctx;
+
+static SSL_CTX *tls_context(const char **err) {
+    if (tls_ctx) return tls_ctx;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        *err = "Failed to create SSL_CTX";
+        return NULL;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3);
+    SSL_CTX_set_verify(ctx, cfg.insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+    if (cfg.cacert || cfg.cacertdir) {
+        if (!SSL_CTX_load_verify_locations(ctx, cfg.cacert, cfg.cacertdir)) *err = "Invalid CA Certificate File/Directory";
+    } else if (!SSL_CTX_set_default_verify_paths(ctx)) {
+        *err = "Failed to use default CA paths";
+    }
+    if (!*err && cfg.cert && !SSL_CTX_use_certificate_chain_file(ctx, cfg.cert)) *err = "Invalid client certificate";
+    if (!*err && cfg.key && !SSL_CTX_use_PrivateKey_file(ctx, cfg.key, SSL_FILETYPE_PEM)) *err = "Invalid private key";
+    if (!*err && cfg.tls_ciphers && !SSL_CTX_set_cipher_list(ctx, cfg.tls_ciphers))
+        *err = "Error while configuring ciphers";
+    if (!*err && cfg.tls_ciphersuites && !SSL_CTX_set_ciphersuites(ctx, cfg.tls_ciphersuites))
+        *err = "Error while setting cypher suites";
+    if (*err) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return tls_ctx = ctx;
+}
+
+/* The TLS handshake on a connected blocking socket; NULL with the reason in errbuf. */
+static SSL *tls_connect(int fd, char *errbuf, size_t errlen) {
+    const char *err = NULL;
+    SSL_CTX *ctx = tls_context(&err);
+    SSL *ssl = ctx ? SSL_new(ctx) : NULL;
+    if (ctx && !ssl) err = "Failed to create SSL object";
+    if (ssl && cfg.sni && !SSL_set_tlsext_host_name(ssl, cfg.sni)) err = "Failed to configure SNI";
+    if (err) {
+        snprintf(errbuf, errlen, "Could not negotiate a TLS connection: %s", err);
+        SSL_free(ssl);
+        return NULL;
+    }
+    SSL_set_fd(ssl, fd);
+    ERR_clear_error();
+    if (SSL_connect(ssl) != 1) {
+        unsigned long e = ERR_get_error();
+        char why[200];
+        if (e) ERR_error_string_n(e, why, sizeof(why));
+        else snprintf(why, sizeof(why), "%s", errno ? strerror(errno) : "connection closed");
+        snprintf(errbuf, errlen, "Could not negotiate a TLS connection: SSL_connect failed: %s", why);
+        ERR_clear_error();
+        SSL_free(ssl);
+        return NULL;
+    }
+    return ssl;
+}
+
+static ssize_t raw_read(conn *c, void *p, size_t n) {
+    if (!c->ssl) return read(c->fd, p, n);
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_read(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+    if (r > 0) return r;
+    int code = SSL_get_error(c->ssl, r);
+    if (code == SSL_ERROR_ZERO_RETURN || (code == SSL_ERROR_SYSCALL && !errno)) return 0;
+    if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
+        errno = EINTR; /* renegotiation or a post-handshake message: try again */
+        return -1;
+    }
+    if (code != SSL_ERROR_SYSCALL) errno = ECONNRESET;
+    ERR_clear_error();
+    return -1;
+}
+
+static ssize_t raw_write(conn *c, const void *p, size_t n) {
+    if (!c->ssl) return write(c->fd, p, n);
+    ERR_clear_error();
+    errno = 0;
+    int r = SSL_write(c->ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+    if (r > 0) return r;
+    int code = SSL_get_error(c->ssl, r);
+    if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
+        errno = EINTR;
+        return -1;
+    }
+    if (!errno) errno = code == SSL_ERROR_SYSCALL ? EPIPE : ECONNRESET;
+    ERR_clear_error();
+    return -1;
+}
+
+int conn_pending(conn *c) { return c->ssl && SSL_pending(c->ssl) > 0; }
 
 conn *conn_open(const char *host, int port, const char *sock, char *errbuf, size_t errlen) {
     int fd = -1;
@@ -68,15 +169,22 @@ conn *conn_open(const char *host, int port, const char *sock, char *errbuf, size
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
     }
+    SSL *ssl = NULL;
+    if (cfg.tls && !(ssl = tls_connect(fd, errbuf, errlen))) {
+        close(fd);
+        return NULL;
+    }
     conn *c = xmalloc(sizeof(*c));
     memset(c, 0, sizeof(*c));
     c->fd = fd;
+    c->ssl = ssl;
     resp_reader_init(&c->rd);
     return c;
 }
 
 void conn_close(conn *c) {
     if (!c) return;
+    if (c->ssl) SSL_free(c->ssl);
     if (c->fd >= 0) close(c->fd);
     resp_reader_free(&c->rd);
     free(c);
@@ -84,7 +192,7 @@ void conn_close(conn *c) {
 
 int conn_write(conn *c, const char *p, size_t n) {
     while (n) {
-        ssize_t w = write(c->fd, p, n);
+        ssize_t w = raw_write(c, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
             snprintf(c->err, sizeof(c->err), "%s", strerror(errno));
@@ -131,12 +239,14 @@ reply *conn_read(conn *c) {
             snprintf(c->err, sizeof(c->err), "Interrupted");
             return NULL;
         }
-        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-        int pr = poll(&pfd, 1, 200);
-        if (pr == 0 || (pr < 0 && errno == EINTR)) continue;
+        if (!conn_pending(c)) {
+            struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+            int pr = poll(&pfd, 1, 200);
+            if (pr == 0 || (pr < 0 && errno == EINTR)) continue;
+        }
         size_t avail;
         char *p = resp_reader_space(&c->rd, 16384, &avail);
-        ssize_t n = read(c->fd, p, avail);
+        ssize_t n = raw_read(c, p, avail);
         if (n < 0 && errno == EINTR && !conn_interrupted) continue;
         if (n <= 0) {
             snprintf(c->err, sizeof(c->err), "%s", n == 0 ? "Server closed the connection" : strerror(errno));

@@ -45,6 +45,19 @@ static void usage(int status) {
         "  --user <username>  Used to send ACL style 'AUTH username pass'. Needs -a.\n"
         "  --pass <password>  Alias of -a for consistency with the new --user option.\n"
         "  -u <uri>           Server URI (redis://[[user]:password@]host[:port][/db]).\n"
+        "  --tls              Establish a secure TLS connection.\n"
+        "  --sni <host>       Server name indication for TLS.\n"
+        "  --cacert <file>    CA Certificate file to verify with.\n"
+        "  --cacertdir <dir>  Directory where trusted CA certificates are stored.\n"
+        "                     If neither cacert nor cacertdir are specified, the default\n"
+        "                     system-wide trusted root certs configuration will apply.\n"
+        "  --insecure         Allow insecure TLS connection by skipping cert validation.\n"
+        "  --cert <file>      Client certificate to authenticate with.\n"
+        "  --key <file>       Private key file to authenticate with.\n"
+        "  --tls-ciphers <list> Sets the list of preferred ciphers (TLSv1.2 and below)\n"
+        "                     in order of preference from highest to lowest separated by colon (\":\").\n"
+        "  --tls-ciphersuites <list> Sets the list of preferred ciphersuites (TLSv1.3)\n"
+        "                     in order of preference from highest to lowest separated by colon (\":\").\n"
         "  -r <repeat>        Execute specified command N times (-1: forever).\n"
         "  -i <interval>      When -r is used, waits <interval> seconds per command.\n"
         "                     Also the pause between --scan, --stat batches and\n"
@@ -190,6 +203,24 @@ static int parse_options(int argc, char **argv) {
             cfg.port = atoi(argv[++i]);
         else if (OPT("-s"))
             cfg.sock = argv[++i];
+        else if (!strcmp(o, "--tls"))
+            cfg.tls = 1;
+        else if (OPT("--sni"))
+            cfg.sni = argv[++i];
+        else if (OPT("--cacert"))
+            cfg.cacert = argv[++i];
+        else if (OPT("--cacertdir"))
+            cfg.cacertdir = argv[++i];
+        else if (OPT("--cert"))
+            cfg.cert = argv[++i];
+        else if (OPT("--key"))
+            cfg.key = argv[++i];
+        else if (OPT("--tls-ciphers"))
+            cfg.tls_ciphers = argv[++i];
+        else if (OPT("--tls-ciphersuites"))
+            cfg.tls_ciphersuites = argv[++i];
+        else if (!strcmp(o, "--insecure"))
+            cfg.insecure = 1;
         else if (OPT("-a") || OPT("--pass")) {
             free(cfg.auth);
             cfg.auth = xstrdup(argv[++i]);
@@ -347,6 +378,10 @@ int main(int argc, char **argv) {
 
     int rc;
     if (cfg.intrinsic) return finish(latency_intrinsic(cfg.intrinsic_secs));
+    if (cfg.tls && (cfg.pipe || cfg.import_file || cfg.rdb)) {
+        fprintf(stderr, "--tls is not supported with --pipe, --import or --rdb yet\n");
+        return 1;
+    }
     if (cfg.pipe) return finish(pipe_mode());
     if (cfg.import_file) return finish(import_mode());
     if (cfg.latency) return finish(latency_mode());

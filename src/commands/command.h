@@ -184,12 +184,14 @@ typedef struct command {
     long long calls, usec, rejected, failed;
 } command;
 
-/* The command tables, one per file (table.c, then the types' *_cmds.c, dump_cmds.c, aof_cmds.c), each terminated by a NULL name. */
+/* The command tables, one per file (table.c, then the types' *_cmds.c, dump_cmds.c, aof_cmds.c, module_cmds.c), each terminated by a NULL name. */
 extern command core_commands[], hash_commands[], set_commands[], zset_commands[], list_commands[],
     bitmap_commands[], hll_commands[], geo_commands[], stream_commands[], sort_commands[],
-    dump_commands[], aof_commands[];
+    dump_commands[], aof_commands[], module_commands[];
 
 void commands_init(void);
+/* rename-command NAME NEW (NEW empty: the command is removed); 0 with Redis's error text in *err. */
+int commands_rename(const char *from, const char *to, const char **err);
 command *command_lookup(arg *argv, int argc);
 command *command_lookup_name(const char *name, size_t len);
 command *command_container(const char *name, size_t len);

@@ -28,6 +28,8 @@ CMD(client_pause) CMD(client_unpause) CMD(client_reply) CMD(client_no_evict) CMD
 /* server */
 CMD(config_get) CMD(config_set) CMD(config_resetstat) CMD(config_rewrite) CMD(config_help)
 CMD(info) CMD(debug) CMD(shutdown) CMD(lastsave)
+/* modules (module_cmds.c) */
+CMD(module_list) CMD(module_load) CMD(module_unload)
 CMD(memory_usage) CMD(memory_stats) CMD(memory_doctor) CMD(memory_purge) CMD(memory_malloc_stats) CMD(memory_help)
 CMD(command) CMD(command_count) CMD(command_info) CMD(command_docs) CMD(command_list) CMD(command_getkeys)
 CMD(command_getkeysandflags) CMD(command_help)

@@ -1,5 +1,6 @@
 /* dispatch: see dispatch.h. */
 #include "commands/dispatch.h"
+#include "commands/restore_cmds.h"
 #include "commands/call.h"
 #include "commands/commands.h"
 #include "commands/propagate.h"
@@ -93,6 +94,19 @@ int process_command(client *c) {
         reject(c, cmd, msg);
         return 1;
     }
+    if (cmd->proc == cmd_debug || cmd->proc == cmd_module_load || cmd->proc == cmd_module_unload) {
+        /* protected commands: enable-debug-command / enable-module-command, no / yes / local */
+        int debug = cmd->proc == cmd_debug, allow = debug ? srv.enable_debug_command : srv.enable_module_command;
+        if (!(allow == 1 || (allow == 2 && client_is_local(c)))) {
+            char msg[300];
+            snprintf(msg, sizeof(msg),
+                     "ERR %s command not allowed. If the %s option is set to \"local\", you can run it from a local "
+                     "connection, otherwise you need to set this option in the configuration file, and then restart "
+                     "the server.", debug ? "DEBUG" : "MODULE", debug ? "enable-debug-command" : "enable-module-command");
+            reject(c, cmd, msg);
+            return 1;
+        }
+    }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !(cmd->flags & CMD_NO_AUTH)) {
         reject(c, cmd, "NOAUTH Authentication required.");
         return 1;
@@ -174,6 +188,7 @@ static void client_leaving(client *c) {
     unwatch_all_keys(c);
     multi_discard(c);
     blocking_unblock(c);
+    restore_client_gone(c);
     pubsub_unsubscribe_all(c);
 }
 
@@ -181,6 +196,8 @@ static const client_hooks hooks = {
     .process = process_command,
     .freeing = client_leaving,
     .command_name = command_fullname,
+    .arriving = restore_arriving,
+    .qbuf_released = restore_qbuf_released,
 };
 
 const client_hooks *dispatch_client_hooks(void) { return &hooks; }

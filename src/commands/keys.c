@@ -3,6 +3,7 @@
  * SELECT, SWAPDB, FLUSHDB/FLUSHALL and OBJECT. */
 #include "features/saving.h"
 #include "commands/commands.h"
+#include "commands/propagate.h"
 #include "keyspace/evict.h"
 #include "protocol/reply.h"
 #include "server/server.h"
@@ -320,6 +321,7 @@ void cmd_flushdb(client *c) {
     int async = flush_flags(c);
     if (async < 0) return;
     db_flush(c->db, async);
+    prop_force(); /* also when there was nothing to flush (Redis 7.0 forces it too) */
     reply_ok(c);
 }
 
@@ -329,6 +331,7 @@ void cmd_flushall(client *c) {
     saving_flushall_begin();
     for (int i = 0; i < srv.dbnum; i++) db_flush(&srv.dbs[i], async);
     saving_flushall_end();
+    prop_force(); /* also when there was nothing to flush */
     reply_ok(c);
 }
 

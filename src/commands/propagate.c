@@ -30,6 +30,7 @@ static int nops, ops_cap;
 typedef struct frame {
     op rewritten; /* argv NULL: none */
     int prevented;
+    int forced; /* propagated even if it changed nothing (prop_force) */
 } frame;
 static frame *frames;
 static int depth, depth_cap;
@@ -106,12 +107,12 @@ void prop_call_begin(void) {
         depth_cap = depth_cap ? depth_cap * 2 : 8;
         frames = s_realloc(frames, (size_t)depth_cap * sizeof(frame));
     }
-    frames[depth++] = (frame){{0, 0, NULL}, 0};
+    frames[depth++] = (frame){{0, 0, NULL}, 0, 0};
 }
 
 void prop_call_end(client *c, int wrote) {
     frame *f = &frames[--depth];
-    if (recording() && wrote) {
+    if (recording() && (wrote || f->forced)) {
         if (f->rewritten.argv) {
             append(f->rewritten);
             f->rewritten.argv = NULL;
@@ -133,6 +134,10 @@ static void set_rewritten(op o) {
     frame *f = &frames[depth - 1];
     s_free(f->rewritten.argv);
     f->rewritten = o;
+}
+
+void prop_force(void) {
+    if (depth) frames[depth - 1].forced = 1;
 }
 
 void prop_rewrite(client *c, int argc, const arg *argv) {

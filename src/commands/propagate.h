@@ -49,6 +49,9 @@ void prop_also_strs(int dbid, int argc, const char *const *argv, const size_t *l
 /* Common rewrites: PEXPIREAT key when (relative and second-based expiries), and DEL key. */
 void prop_rewrite_pexpireat(client *c, const arg *key, long long when);
 void prop_rewrite_del(client *c, const arg *key);
+/* The running command is recorded even if it changed nothing (FLUSHALL of an empty dataset, as Redis's
+ * forceCommandPropagation: a replica or the AOF must empty whatever it holds). */
+void prop_force(void);
 /* The running command records nothing of its own. */
 void prop_prevent(client *c);
 /* Nothing at all is recorded between prop_suspend(1) and prop_suspend(0) (nested): the AOF loader replays files

@@ -7,7 +7,9 @@
 #include "commands/commands.h"
 #include "commands/debug_cmds.h"
 #include "commands/propagate.h"
+#include "commands/restore_cmds.h"
 #include "features/config.h"
+#include "persist/bgbuild.h"
 #include "persist/rdb_load.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
@@ -29,23 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static int debug_allowed(client *c) {
-    if (srv.enable_debug_command == 1) return 1;
-    if (srv.enable_debug_command == 2 && ((c->flags & CLIENT_UNIX) || !strncmp(c->addr, "127.", 4) ||
-                                          !strncmp(c->addr, "::1:", 4)))
-        return 1;
-    reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can "
-                   "run it from a local connection, otherwise you need to set this option in the configuration file, "
-                   "and then restart the server.");
-    return 0;
-}
-
 /* DEBUG LOADAOF runs the AOF loader, which sits above the commands: the top of the server installs it. */
 static debug_loadaof_fn *loadaof_fn;
 void debug_set_loadaof(debug_loadaof_fn *fn) { loadaof_fn = fn; }
 
 void cmd_debug(client *c) {
-    if (!debug_allowed(c)) return;
     const arg *sub = &c->argv[1];
     if (arg_is(sub, "help")) {
         static const char *lines[] = {
@@ -70,6 +60,10 @@ void cmd_debug(client *c) {
             "    Write every propagated command to <file> as RESP (a replica's view of the stream).",
             "SNAPSHOT-THROTTLE <keys>",
             "    Scan at most <keys> keys per event loop iteration in background saves (0: by time). Sardine's, for tests.",
+            "RESTORE-BG-MIN <bytes>",
+            "    RESTORE payloads of at least <bytes> are built on a worker thread (default 262144). Sardine's, for tests.",
+            "RESTORE-BG-HOLD <0|1>",
+            "    While 1, big RESTOREs wait before their value is built. Sardine's, for tests.",
             "RELOAD",
             "    Save the RDB on disk, empty the dataset and reload it from the file.",
             "SLEEP <seconds>",
@@ -78,6 +72,16 @@ void cmd_debug(client *c) {
             "    (Sardine's own) Empty every database and load the RDB file at <path>; reply OK or the error.",
             NULL};
         reply_help(c, "DEBUG", lines);
+    } else if (arg_is(sub, "restore-bg-min") && c->argc == 3) {
+        long long n;
+        if (!arg_ll(c, &c->argv[2], &n, NULL)) return;
+        restore_set_bg_min(n < 0 ? 0 : (size_t)n);
+        reply_ok(c);
+    } else if (arg_is(sub, "restore-bg-hold") && c->argc == 3) {
+        long long n;
+        if (!arg_ll(c, &c->argv[2], &n, NULL)) return;
+        bgbuild_hold(n != 0);
+        reply_ok(c);
     } else if (arg_is(sub, "snapshot-throttle") && c->argc == 3) {
         long long n;
         if (!arg_ll(c, &c->argv[2], &n, NULL)) return;

@@ -222,7 +222,7 @@ command core_commands[] = {
 
 static command *const tables[] = {core_commands, hash_commands,   set_commands, zset_commands,   list_commands,
                                   bitmap_commands, hll_commands, geo_commands, stream_commands, sort_commands,
-                                  dump_commands, aof_commands};
+                                  dump_commands, aof_commands, module_commands};
 #define NTABLES ((int)(sizeof(tables) / sizeof(tables[0])))
 
 static dict *by_name;
@@ -268,6 +268,7 @@ static void attach_def(command *c) {
 }
 
 void commands_init(void) {
+    if (by_name) return; /* done already (rename-command in the config file needs the table early) */
     by_name = dict_new(1);
     for (int t = 0; t < NTABLES; t++)
         for (command *c = tables[t]; c->name; c++) {
@@ -285,6 +286,37 @@ void commands_init(void) {
     int i = 0;
     for (int t = 0; t < NTABLES; t++)
         for (command *c = tables[t]; c->name; c++) all[i++] = c;
+}
+
+/* rename-command, as Redis 7.0 applies it while reading the config file: the command is looked up by its
+ * current name, removed, and added again under the new one unless that is empty (the command is then gone,
+ * also from COMMAND's lists).  A command Redis has and Sardine does not implement (CLUSTER, MODULE ...) is
+ * accepted and nothing changes, so stock redis.conf files keep loading. */
+int commands_rename(const char *from, const char *to, const char **err) {
+    commands_init();
+    command *c = dict_get(by_name, from, strlen(from));
+    if (!c) {
+        if (command_def_find(from, strlen(from)) && !strchr(from, '|')) return 1;
+        *err = "No such command in rename-command";
+        return 0;
+    }
+    dict_del(by_name, from, strlen(from), NULL);
+    if (!to[0]) {
+        for (int i = 0; i < nall; i++)
+            if (all[i] == c) {
+                all[i] = all[--nall];
+                break;
+            }
+        return 1;
+    }
+    int created = 0;
+    dict_entry *e = dict_upsert(by_name, to, strlen(to), &created);
+    if (!created) {
+        *err = "Target command name already exists";
+        return 0;
+    }
+    e->val = c;
+    return 1;
 }
 
 command *command_lookup_name(const char *name, size_t len) { return dict_get(by_name, name, len); }

@@ -1,8 +1,10 @@
 /* config: see config.h. */
 #include "features/config.h"
 #include "features/notify.h"
+#include "commands/command.h"
 #include "commands/commands.h"
 #include "net/listen.h"
+#include "net/tls.h"
 #include "persist/aof.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
@@ -31,7 +33,9 @@ enum { T_BOOL, T_INT, T_UINT, T_LL, T_MEM, T_ENUM, T_STR, T_SPECIAL, T_NUMSTR };
  * F_PERCENT ("N%" kept as -N); bounds compared as unsigned with F_UNSIGNED (where Redis's variable is
  * unsigned, so "-1" is a huge number out of range), else as signed.  min/max are Redis 7.0's. */
 enum { F_IMMUTABLE = 1, F_SENSITIVE = 2, F_PROTECTED = 4, F_MEMORY = 8, F_UNSIGNED = 16, F_PERCENT = 32,
-       F_MULTIARG = 64 /* CONFIG SET splits the value on single spaces (Redis's MULTI_ARG_CONFIG) */ };
+       F_MULTIARG = 64, /* CONFIG SET splits the value on single spaces (Redis's MULTI_ARG_CONFIG) */
+       F_TLS = 128,      /* CONFIG SET rebuilds the TLS context (net/tls.h), refused if that fails */
+       F_TLS_PORT = 256  /* CONFIG SET moves the TLS listeners */ };
 
 typedef struct enum_name {
     const char *name;
@@ -171,6 +175,32 @@ static cfg table[] = {
      (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
     {"enable-protected-configs", NULL, T_ENUM, F_IMMUTABLE, &enable_protected_configs, 0, 0, "no",
      (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
+    {"enable-module-command", NULL, T_ENUM, F_IMMUTABLE, &srv.enable_module_command, 0, 0, "no",
+     (const enum_name[]){{"no", 0}, {"yes", 1}, {"local", 2}, {NULL, 0}}},
+    /* TLS (net/tls.h): the values live in tlsc; a change rebuilds the context as Redis 7.0's applyTlsCfg */
+    {"tls-port", NULL, T_INT, F_TLS_PORT, &tlsc.port, 0, 65535, "0"},
+    {"tls-cert-file", NULL, T_STR, F_TLS, &tlsc.cert_file, 0, 0, ""},
+    {"tls-key-file", NULL, T_STR, F_TLS, &tlsc.key_file, 0, 0, ""},
+    {"tls-key-file-pass", NULL, T_STR, F_TLS, &tlsc.key_file_pass, 0, 0, ""},
+    {"tls-client-cert-file", NULL, T_STR, F_TLS, &tlsc.client_cert_file, 0, 0, ""},
+    {"tls-client-key-file", NULL, T_STR, F_TLS, &tlsc.client_key_file, 0, 0, ""},
+    {"tls-client-key-file-pass", NULL, T_STR, F_TLS, &tlsc.client_key_file_pass, 0, 0, ""},
+    {"tls-dh-params-file", NULL, T_STR, F_TLS, &tlsc.dh_params_file, 0, 0, ""},
+    {"tls-ca-cert-file", NULL, T_STR, F_TLS, &tlsc.ca_cert_file, 0, 0, ""},
+    {"tls-ca-cert-dir", NULL, T_STR, F_TLS, &tlsc.ca_cert_dir, 0, 0, ""},
+    {"tls-protocols", NULL, T_STR, F_TLS, &tlsc.protocols, 0, 0, ""},
+    {"tls-ciphers", NULL, T_STR, F_TLS, &tlsc.ciphers, 0, 0, ""},
+    {"tls-ciphersuites", NULL, T_STR, F_TLS, &tlsc.ciphersuites, 0, 0, ""},
+    {"tls-auth-clients", NULL, T_ENUM, 0, &tlsc.auth_clients, 0, 0, "yes",
+     (const enum_name[]){{"no", TLS_AUTH_NO}, {"yes", TLS_AUTH_YES}, {"optional", TLS_AUTH_OPTIONAL}, {NULL, 0}}},
+    {"tls-prefer-server-ciphers", NULL, T_BOOL, F_TLS, &tlsc.prefer_server_ciphers, 0, 0, "no"},
+    {"tls-session-caching", NULL, T_BOOL, F_TLS, &tlsc.session_caching, 0, 0, "yes"},
+    {"tls-session-cache-size", NULL, T_INT, F_TLS, &tlsc.session_cache_size, 0, INT_MAX, "20480"},
+    {"tls-session-cache-timeout", NULL, T_INT, F_TLS, &tlsc.session_cache_timeout, 0, INT_MAX, "300"},
+    {"tls-replication", NULL, T_BOOL, F_TLS, &tlsc.replication, 0, 0, "no"},
+    {"tls-cluster", NULL, T_BOOL, F_TLS, &tlsc.cluster, 0, 0, "no"},
+    /* Sardine's own: a TLS handshake not complete after this many ms is closed (stalled or trickling peers) */
+    {"tls-handshake-timeout", NULL, T_LL, 0, &tlsc.handshake_timeout_ms, 1, LLONG_MAX, "10000"},
     {"save", NULL, T_SPECIAL, F_MULTIARG, NULL, 0, 0, "3600 1 300 100 60 10000", NULL, set_save, get_save},
     {"appendonly", NULL, T_SPECIAL, 0, NULL, 0, 0, "no", NULL, set_appendonly, get_appendonly},
     {"appendfilename", NULL, T_SPECIAL, F_IMMUTABLE, NULL, 0, 0, "appendonly.aof", NULL, set_appendfilename, get_appendfilename},
@@ -846,7 +876,20 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
             continue;
         }
         cfg *c = find(v[0].p);
-        if (!strcasecmp(v[0].p, "include") || !strcasecmp(v[0].p, "rename-command") || !strcasecmp(v[0].p, "user") ||
+        if (!strcasecmp(v[0].p, "rename-command")) {
+            const char *rerr = "Bad directive or wrong number of arguments";
+            if (argc != 3 || !commands_rename(v[1].p, v[2].p, &rerr)) {
+                load_error(err, errlen, origin, linenum, s, rerr);
+                free_split_args(v, argc);
+                s_free(line);
+                loading_file = 0;
+                return -1;
+            }
+            free_split_args(v, argc);
+            s_free(line);
+            continue;
+        }
+        if (!strcasecmp(v[0].p, "include") || !strcasecmp(v[0].p, "user") ||
             !strcasecmp(v[0].p, "loadmodule")) {
             free_split_args(v, argc);
             s_free(line);
@@ -1131,8 +1174,7 @@ void config_set_hooks(const config_hooks *h) { hooks = h; }
 /* enable-protected-configs: "yes" everyone, "local" unix-socket and loopback clients only. */
 static int protected_allowed(const client *c) {
     if (enable_protected_configs == 1) return 1;
-    return enable_protected_configs == 2 &&
-           ((c->flags & CLIENT_UNIX) || !strncmp(c->addr, "127.", 4) || !strncmp(c->addr, "::1:", 4));
+    return enable_protected_configs == 2 && client_is_local(c);
 }
 
 /* Restores the first n directives of a failed CONFIG SET from their saved values. */
@@ -1220,6 +1262,26 @@ void cmd_config_set(client *c) {
             snprintf(msg, sizeof(msg),
                      "The operating system is not able to handle the specified number of clients, try with %u", fit);
             err = msg;
+            failed = i;
+            roll_back(set, backup, n);
+            goto fail;
+        }
+    }
+    err = NULL;
+    for (i = 0; i < n; i++) { /* as Redis's applyTlsCfg / applyTLSPort */
+        static int tls_stale; /* a tls-* directive changed while no TLS was in use: rebuild when it is */
+        if ((set[i]->flags & F_TLS) && !tls_wanted()) tls_stale = 1;
+        if ((set[i]->flags & F_TLS) && tls_wanted() && tls_configure() != 0) {
+            err = "Unable to update TLS configuration. Check server logs.";
+        } else if (set[i]->flags & F_TLS_PORT) {
+            if ((!tls_configured() || tls_stale) && tlsc.port && tls_configure() != 0)
+                err = "Unable to update TLS configuration. Check server logs.";
+            else if (listen_tls_port(tlsc.port) != 0)
+                err = "Unable to listen on this port. Check server logs.";
+            else if (tlsc.port)
+                tls_stale = 0;
+        }
+        if (err) {
             failed = i;
             roll_back(set, backup, n);
             goto fail;

@@ -73,6 +73,7 @@ static void child_done(void *ud, int ok, const char *err) {
 /* The child: the snapshot engine in foreground mode on the forked copy of the dataset. */
 static void child_main(void) {
     for (int i = 0; i < srv.nlisten; i++) close(srv.listen_fds[i]);
+    for (int i = 0; i < srv.ntls_listen; i++) close(srv.tls_listen_fds[i]);
     snap_req r = {.path = rdb_path(), .foreground = 1, .done = child_done};
     r.nfunctions = functions_codes(&r.functions, &r.function_lens);
     char err[512];

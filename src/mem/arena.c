@@ -3,6 +3,7 @@
 #include "mem/arena.h"
 #include "util/debug.h"
 #include "util/mem.h"
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 
 typedef struct page_meta {
     uint8_t cls;        /* size class + 1; 0 = page not assigned */
-    uint8_t evac;       /* 1 while defragmentation empties the page: on no partial list, never allocated from */
+    uint8_t priv : 1;   /* 1: owned by a private context (a worker's build), on no list */
+    uint8_t evac : 1;   /* 1 while defragmentation empties the page: on no partial list, never allocated from */
     uint16_t live;      /* allocated slots */
     uint16_t free_head; /* first free slot index, NO_SLOT if none */
     uint16_t bump;      /* first never-used slot index */
@@ -47,10 +49,30 @@ static size_class classes[MAX_CLASSES];
 static uint32_t nclasses;
 static uint8_t class_of_size[ARENA_MAX_ALLOC + 1];
 static size_t live_bytes, live_count, pages_in_use;
-static int bulk; /* arena_bulk */
 static uint32_t *evac_pages; /* the pages marked by arena_defrag_plan (some may have emptied since) */
 static size_t nevac, evac_cap;
 static uint64_t moves, move_misses;
+static _Thread_local int bulk; /* arena_bulk */
+
+/* Private contexts (arena_ctx_*): while any exists (nctx, changed only by the event loop thread), the
+ * free page pool and the never-used page counter are shared with worker threads and taken under
+ * pool_lock; everything else a worker touches is its own pages' metadata. */
+struct arena_ctx {
+    uint32_t cur[MAX_CLASSES]; /* the page each class allocates from, NO_PAGE if none yet */
+    uint32_t *pages;           /* every page taken */
+    size_t npages, cap;
+    size_t live_bytes, live_count;
+};
+static int nctx;
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local arena_ctx *tls_ctx;
+
+static inline void pool_enter(void) {
+    if (nctx) pthread_mutex_lock(&pool_lock);
+}
+static inline void pool_leave(void) {
+    if (nctx) pthread_mutex_unlock(&pool_lock);
+}
 
 void arena_bulk(int on) { bulk = on; }
 
@@ -183,12 +205,18 @@ static inline uint8_t *slot_addr(uint32_t pg, uint32_t idx) {
     return arena_base + ((size_t)pg << ARENA_PAGE_SHIFT) + (size_t)idx * arena_slot_size[pg];
 }
 
+static handle_t ctx_alloc(arena_ctx *x, size_t size);
+static void ctx_free(arena_ctx *x, handle_t h);
+
 handle_t arena_alloc(size_t size) {
     if (size > ARENA_MAX_ALLOC) return 0;
+    if (__builtin_expect(tls_ctx != NULL, 0)) return ctx_alloc(tls_ctx, size);
     uint32_t c = class_of_size[size < 8 ? 8 : size];
     uint32_t pg = classes[c].partial;
     if (pg == NO_PAGE) {
+        pool_enter();
         pg = page_get(c);
+        pool_leave();
         if (pg == NO_PAGE) return 0;
         page_meta *m = &pages[pg];
         m->cls = (uint8_t)(c + 1);
@@ -222,8 +250,13 @@ handle_t arena_alloc(size_t size) {
 }
 
 void arena_free(handle_t h) {
+    if (__builtin_expect(tls_ctx != NULL, 0)) {
+        ctx_free(tls_ctx, h);
+        return;
+    }
     uint32_t pg = (uint32_t)(h >> ARENA_SLOT_BITS), idx = (uint32_t)h & (MAX_SLOTS - 1);
     page_meta *m = &pages[pg];
+    DBG_ASSERT(!m->priv);
     DBG_ASSERT(h != 0 && pg < npages_touched && m->cls != 0 && idx < m->bump && m->live > 0);
     uint32_t c = (uint32_t)m->cls - 1;
     int was_full = m->live == classes[c].slots;
@@ -237,7 +270,9 @@ void arena_free(handle_t h) {
     if (m->live == 0) {
         if (!was_full && !m->evac) partial_unlink(c, pg);
         pages_in_use--;
+        pool_enter();
         page_put(pg);
+        pool_leave();
     } else if (was_full && !m->evac) {
         partial_push(c, pg);
     }
@@ -256,10 +291,105 @@ void arena_release_free_pages(void) {
     /* The bottom of the stack holds the pages emptied longest ago: release those first, 32 per call
      * (~0.2 ms; 320 pages, 40 MB, a second at hz 10). */
     uint32_t budget = 32;
+    pool_enter();
     while (nreleased + keep < nfree_pages && budget--) {
         madvise(arena_base + ((size_t)free_pages[nreleased] << ARENA_PAGE_SHIFT), ARENA_PAGE_SIZE, MADV_DONTNEED);
         nreleased++;
     }
+    pool_leave();
+}
+
+/* ---- private contexts ---- */
+
+arena_ctx *arena_ctx_new(void) {
+    arena_ctx *x = s_calloc(sizeof(*x));
+    for (uint32_t c = 0; c < MAX_CLASSES; c++) x->cur[c] = NO_PAGE;
+    nctx++;
+    return x;
+}
+
+void arena_ctx_enter(arena_ctx *x) { tls_ctx = x; }
+void arena_ctx_leave(void) { tls_ctx = NULL; }
+
+static handle_t ctx_alloc(arena_ctx *x, size_t size) {
+    uint32_t c = class_of_size[size < 8 ? 8 : size];
+    uint32_t pg = x->cur[c];
+    if (pg == NO_PAGE || (pages[pg].free_head == NO_SLOT && pages[pg].bump == classes[c].slots)) {
+        pthread_mutex_lock(&pool_lock);
+        int was = bulk;
+        bulk = 1; /* a private page is filled at once: fault its used part in with one call */
+        pg = page_get(c);
+        bulk = was;
+        pthread_mutex_unlock(&pool_lock);
+        if (pg == NO_PAGE) return 0;
+        page_meta *m = &pages[pg];
+        m->cls = (uint8_t)(c + 1);
+        m->priv = 1;
+        m->live = 0;
+        m->free_head = NO_SLOT;
+        m->bump = 0;
+        m->next = m->prev = NO_PAGE;
+        arena_slot_size[pg] = (uint16_t)classes[c].size;
+        if (x->npages == x->cap) {
+            x->cap = x->cap ? x->cap * 2 : 64;
+            x->pages = s_realloc(x->pages, x->cap * sizeof(*x->pages));
+        }
+        x->pages[x->npages++] = pg;
+        x->cur[c] = pg;
+    }
+    page_meta *m = &pages[pg];
+    uint32_t idx;
+    if (m->free_head != NO_SLOT) {
+        idx = m->free_head;
+        uint16_t next;
+        memcpy(&next, slot_addr(pg, idx), sizeof(next));
+        m->free_head = next;
+    } else {
+        idx = m->bump++;
+    }
+    m->live++;
+    x->live_bytes += classes[c].size;
+    x->live_count++;
+    return ((handle_t)pg << ARENA_SLOT_BITS) | idx;
+}
+
+/* Only the context's own allocations are freed while it is entered (a value being built replaces its
+ * parts); a page it empties stays with it until adopted. */
+static void ctx_free(arena_ctx *x, handle_t h) {
+    uint32_t pg = (uint32_t)(h >> ARENA_SLOT_BITS), idx = (uint32_t)h & (MAX_SLOTS - 1);
+    page_meta *m = &pages[pg];
+    DBG_ASSERT(m->priv && m->live > 0 && idx < m->bump);
+    uint32_t c = (uint32_t)m->cls - 1;
+    uint16_t next = m->free_head;
+    memcpy(slot_addr(pg, idx), &next, sizeof(next));
+    m->free_head = (uint16_t)idx;
+    m->live--;
+    x->live_bytes -= classes[c].size;
+    x->live_count--;
+}
+
+void arena_ctx_adopt(arena_ctx *x) {
+    pthread_mutex_lock(&pool_lock);
+    for (size_t i = 0; i < x->npages; i++) {
+        uint32_t pg = x->pages[i];
+        page_meta *m = &pages[pg];
+        uint32_t c = (uint32_t)m->cls - 1;
+        m->priv = 0;
+        classes[c].npages++; /* (page_put takes it back for an empty one) */
+        if (m->live == 0) {
+            page_put(pg);
+            continue;
+        }
+        classes[c].live += m->live;
+        pages_in_use++;
+        if (m->live < classes[c].slots) partial_push(c, pg);
+    }
+    live_bytes += x->live_bytes;
+    live_count += x->live_count;
+    nctx--;
+    pthread_mutex_unlock(&pool_lock);
+    s_free(x->pages);
+    s_free(x);
 }
 
 /* The batch of pool pages being given back by another thread: out of the pool meanwhile (nothing can be
@@ -268,8 +398,7 @@ static uint32_t *batch;
 static uint32_t nbatch, batch_cap;
 static atomic_int batch_done;
 
-size_t arena_release_prepare(uint32_t max_pages) {
-    if (nbatch) return 0;
+static size_t release_take(uint32_t max_pages) {
     uint32_t keep = (uint32_t)(pages_in_use / keep_div);
     if (keep < keep_min) keep = keep_min;
     uint32_t n = nfree_pages > nreleased + keep ? nfree_pages - nreleased - keep : 0;
@@ -288,15 +417,21 @@ size_t arena_release_prepare(uint32_t max_pages) {
     return n;
 }
 
+size_t arena_release_prepare(uint32_t max_pages) {
+    if (nbatch) return 0;
+    pool_enter();
+    size_t n = release_take(max_pages);
+    pool_leave();
+    return n;
+}
+
 void arena_release_run(void) {
     for (uint32_t i = 0; i < nbatch; i++)
         madvise(arena_base + ((size_t)batch[i] << ARENA_PAGE_SHIFT), ARENA_PAGE_SIZE, MADV_DONTNEED);
     atomic_store_explicit(&batch_done, 1, memory_order_release);
 }
 
-int arena_release_finish(void) {
-    if (!nbatch) return 1;
-    if (!atomic_load_explicit(&batch_done, memory_order_acquire)) return 0;
+static void release_return(void) {
     if (nfree_pages + nbatch > free_pages_cap) {
         free_pages_cap = (nfree_pages + nbatch) * 2;
         free_pages = s_realloc(free_pages, free_pages_cap * sizeof(*free_pages));
@@ -306,6 +441,14 @@ int arena_release_finish(void) {
     nfree_pages += nbatch;
     nreleased += nbatch;
     nbatch = 0;
+}
+
+int arena_release_finish(void) {
+    if (!nbatch) return 1;
+    if (!atomic_load_explicit(&batch_done, memory_order_acquire)) return 0;
+    pool_enter();
+    release_return();
+    pool_leave();
     return 1;
 }
 
@@ -435,7 +578,7 @@ static int free_slots(uint32_t pg, uint64_t *bits, uint32_t *nfree) {
 
 int arena_check(void) {
     int ok = 1;
-    if (!arena_base) return 1;
+    if (!arena_base || nctx) return 1; /* a worker owns pages: their metadata is its own until adopted */
     uint64_t slots[MAX_SLOTS / 64];
     uint8_t *pooled = s_calloc(npages_touched / 8 + 1);
     uint32_t *npartial = s_calloc(sizeof(uint32_t) * nclasses), *cpages = s_calloc(sizeof(uint32_t) * nclasses);
@@ -506,6 +649,7 @@ static int cmp_handle(const void *a, const void *b) {
 
 int arena_check_handles(handle_t *hs, size_t n) {
     int ok = 1;
+    if (nctx) return 1;
     uint64_t slots[MAX_SLOTS / 64];
     uint32_t cur = NO_PAGE, nfree;
     qsort(hs, n, sizeof(*hs), cmp_handle);

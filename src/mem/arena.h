@@ -52,7 +52,11 @@
  * - each class counts its pages and their live slots;
  * - arena_live_bytes() is the sum of the slot sizes of live allocations
  *   (what eviction must drive down), arena_live_count() their number.
- * Not thread safe: only the event loop thread allocates and frees entries. */
+ * Threads: the event loop thread allocates and frees entries; a worker thread that builds a value
+ * away from it (a big RESTORE) does so in a private context (arena_ctx_*): whole pages of its own,
+ * taken from the shared pool under a lock held only while a context exists, and handed to the
+ * shared lists by the event loop thread once the worker is done (arena_ctx_adopt).  Until then the
+ * worker's pages are on no list and arena_check skips its work. */
 #ifndef SARDINE_ARENA_H
 #define SARDINE_ARENA_H
 #include <stddef.h>
@@ -96,6 +100,16 @@ static inline handle_t arena_handle_of(const void *p) {
     uint64_t pg = off >> ARENA_PAGE_SHIFT;
     return (pg << ARENA_SLOT_BITS) | (uint64_t)((off & (ARENA_PAGE_SIZE - 1)) / arena_slot_size[pg]);
 }
+
+/* Private contexts.  arena_ctx_new (event loop thread) makes one; the worker calls arena_ctx_enter
+ * before building, after which its arena_alloc/arena_free use the context (it frees only what it
+ * allocated), and arena_ctx_leave when done; arena_ctx_adopt (event loop thread, after the worker
+ * left) puts the context's pages on the shared lists and frees the context. */
+typedef struct arena_ctx arena_ctx;
+arena_ctx *arena_ctx_new(void);
+void arena_ctx_enter(arena_ctx *x);
+void arena_ctx_leave(void);
+void arena_ctx_adopt(arena_ctx *x);
 
 /* 1 while the arena is nearly exhausted: writes must be refused. */
 static inline int arena_low(void) { return arena_pages_left < arena_headroom; }

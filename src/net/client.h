@@ -28,6 +28,7 @@
 #include "keyspace/db.h"
 
 struct dict;
+struct tls_conn;
 
 enum {
     CLIENT_CLOSE_ASAP = 1 << 0,
@@ -54,6 +55,8 @@ enum {
     CLIENT_PROTECTED = 1 << 21,     /* its command runs the loop from inside (a busy script): not read, written or freed */
     CLIENT_PUBSUB = 1 << 22,        /* has subscriptions (features/pubsub.h): the pubsub output class, RESP2 subscriber mode */
     CLIENT_PUSHING = 1 << 23,       /* a push message is being written: sent even under CLIENT REPLY OFF/SKIP, as Redis */
+    CLIENT_QBUF_PINNED = 1 << 29,   /* qbuf neither moves nor grows (client_pin_qbuf): another thread reads it */
+    CLIENT_BGWAIT = 1 << 30,        /* its command waits for work on another thread (a big RESTORE): input is read, not run */
 };
 
 typedef struct arg {
@@ -79,6 +82,7 @@ typedef struct watched_key {
 typedef struct client {
     uint64_t id;
     int fd;
+    struct tls_conn *tls; /* NULL on a plain connection (net/conn.h) */
     int flags;
     int resp;
     int idx; /* position in srv.clients */
@@ -89,6 +93,7 @@ typedef struct client {
     /* input */
     char *qbuf;
     size_t qlen, qcap, qstart; /* qstart: first byte of the command being parsed */
+    size_t qpop;               /* a mapped qbuf's bytes faulted in ahead of reads (net/networking.c) */
     size_t qpeak;
     int reqtype;               /* 0 none yet, '*' multibulk, 'i' inline */
     long mbulk;                /* arguments still to read */
@@ -116,15 +121,24 @@ typedef struct client {
     db *bdb;
     /* pub/sub (features/pubsub.c): the client's channels, patterns and shard channels, NULL when none */
     struct dict *ps_sets[3];
+    /* a command waiting for a worker thread (CLIENT_BGWAIT): its state, owned by the command's module */
+    void *bgwait;
 } client;
 
 /* What the layers above net/ do with clients, registered once at startup (app/main.c): net/
  * hands every complete request upward through process, and tells of a client about to be freed
  * through freeing (to leave MULTI, WATCH and wait queues), without calling up into them. */
+struct qblock;
 typedef struct client_hooks {
     int (*process)(client *c);                         /* 1 handled, 0 held (CLIENT PAUSE): retried later */
     void (*freeing)(client *c);
     const char *(*command_name)(const struct command *cmd); /* CLIENT LIST's cmd= */
+    /* After a read, while a big argument is arriving (the first command in qbuf, qstart 0) or qbuf is
+     * pinned: the layer above may pin qbuf and read the argument as it arrives. */
+    void (*arriving)(client *c);
+    /* A pinned qbuf net/ needs back (its command ran, it is full, the client is freed): the pinner owns
+     * b from now on, the client going on with a copy of the bytes it still needs. */
+    void (*qbuf_released)(client *c, struct qblock b);
 } client_hooks;
 void clients_set_hooks(const client_hooks *h);
 const client_hooks *clients_hooks(void);
@@ -136,6 +150,19 @@ void cbuf_free(void *p);
 client *client_create(int fd, int is_unix);
 void client_free(client *c);
 void client_close_async(client *c);
+/* Hands the running command's query buffer to the caller, whose copy of the command's arguments keeps
+ * pointing into it until qblock_free; the client gets a new buffer holding the bytes that followed the
+ * command (a big argument then needs no copy to outlive its command). */
+typedef struct qblock {
+    char *p;
+    size_t cap;
+} qblock;
+qblock client_take_qbuf(client *c);
+/* Makes qbuf hold at least cap bytes (it may move now) and pins it there: until client_unpin_qbuf, or
+ * the qbuf_released hook, it does not move, and reads stop at its end. */
+void client_pin_qbuf(client *c, size_t cap);
+void client_unpin_qbuf(client *c);
+void qblock_free(qblock b);
 /* Runs the commands complete in the query buffer. */
 void client_process_input(client *c);
 /* Writes what can be written now; 0 ok, -1 the client was freed. */
@@ -169,4 +196,8 @@ void clients_resume_paused(void);
 /* Accept handlers, installed on listening sockets by net/listen.c. */
 void accept_tcp_handler(int fd, void *data, int mask);
 void accept_unix_handler(int fd, void *data, int mask);
+void accept_tls_handler(int fd, void *data, int mask);
+/* Redis's "local client" (protected mode, enable-debug-command local ...): a unix socket, or a TCP
+ * peer at exactly 127.0.0.1 or ::1. */
+int client_is_local(const client *c);
 #endif

@@ -7,6 +7,7 @@
 #include "net/listen.h"
 #include "net/client.h"
 #include "net/eventloop.h"
+#include "net/tls.h"
 #include "server/server.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -43,8 +44,60 @@ static int tcp_listen(const char *addr, int port) {
     return fd;
 }
 
+/* The TLS listeners: tls-port on every bind address (optional ones may fail).  0 ok, -1 logged. */
+static int tls_listen_open(int port, int fds[], int *n) {
+    *n = 0;
+    for (int i = 0; i < srv.nbind; i++) {
+        const char *addr = srv.bind[i];
+        int optional = addr[0] == '-';
+        if (optional) addr++;
+        int fd = tcp_listen(addr, port);
+        if (fd < 0) {
+            if (optional) continue;
+            serverLog(LL_WARNING, "Warning: Could not create server TCP listening socket %s:%d: %s", addr, port,
+                      strerror(errno));
+            for (int k = 0; k < *n; k++) close(fds[k]);
+            *n = 0;
+            return -1;
+        }
+        fds[(*n)++] = fd;
+    }
+    if (*n == 0) {
+        serverLog(LL_WARNING, "Failed listening on port %d (tls), aborting.", port);
+        return -1;
+    }
+    return 0;
+}
+
+static void tls_listeners_poll(int on) {
+    for (int i = 0; i < srv.ntls_listen; i++) {
+        if (on) {
+            el_add(srv.el, srv.tls_listen_fds[i], EL_READABLE, accept_tls_handler, NULL);
+            el_set_first(srv.el, srv.tls_listen_fds[i]);
+        } else {
+            el_del(srv.el, srv.tls_listen_fds[i], EL_READABLE);
+        }
+    }
+}
+
+int listen_tls_port(int port) {
+    static int current;
+    int fds[CONFIG_MAX_BIND], n = 0;
+    if (port == current && (port == 0 || srv.ntls_listen)) return 0; /* already there (rebinding would fail) */
+    if (port && tls_listen_open(port, fds, &n) != 0) return -1;
+    current = port;
+    tls_listeners_poll(0);
+    for (int i = 0; i < srv.ntls_listen; i++) close(srv.tls_listen_fds[i]);
+    memcpy(srv.tls_listen_fds, fds, sizeof(int) * (size_t)n);
+    srv.ntls_listen = n;
+    tls_listeners_poll(1);
+    return 0;
+}
+
 int listen_all(void) {
     srv.nlisten = 0;
+    srv.ntls_listen = 0;
+    if (tlsc.port && listen_tls_port(tlsc.port) != 0) return -1;
     if (srv.port) {
         for (int i = 0; i < srv.nbind; i++) {
             const char *addr = srv.bind[i];
@@ -98,6 +151,7 @@ static void listeners_set(int on) {
         if (on) el_add(srv.el, srv.listen_fds[i], EL_READABLE, accept_tcp_handler, NULL);
         else el_del(srv.el, srv.listen_fds[i], EL_READABLE);
     }
+    tls_listeners_poll(on);
     if (srv.unix_fd >= 0) {
         if (on) el_add(srv.el, srv.unix_fd, EL_READABLE, accept_unix_handler, NULL);
         else el_del(srv.el, srv.unix_fd, EL_READABLE);

@@ -4,6 +4,9 @@
 #ifndef SARDINE_LISTEN_H
 #define SARDINE_LISTEN_H
 int listen_all(void); /* 0 ok, -1 fatal (logged) */
+/* Moves the TLS listeners to this port (0: none), as CONFIG SET tls-port: the new sockets are opened
+ * before the old ones close, so a failure (logged, -1) leaves things as they were. */
+int listen_tls_port(int port);
 
 /* Descriptors kept beyond maxclients for listeners, logs and files (Redis's CONFIG_MIN_RESERVED_FDS). */
 #define LISTEN_RESERVED_FDS 32

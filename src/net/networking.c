@@ -3,17 +3,26 @@
  * Freeing: a client is freed synchronously only from its own I/O handlers
  * before any command of it runs; everywhere else (QUIT, CLIENT KILL, output
  * limits) it is marked CLOSE_ASAP and freed in before-sleep, so no command
- * ever runs on a freed client. */
+ * ever runs on a freed client.
+ *
+ * TLS clients (accepted on tls-port) read and write through net/conn.h; their
+ * handshake runs from the socket events before the first read (want-read /
+ * want-write), protected mode is applied once it is done, and the cron closes
+ * one still unfinished after tls-handshake-timeout.  Bytes OpenSSL already
+ * holds are read before returning to epoll, which cannot see them. */
 #include "net/client.h"
+#include "net/conn.h"
 #include "net/eventloop.h"
 #include "net/listen.h"
 #include "protocol/reply.h"
 #include "protocol/request.h"
+#include "server/bio.h"
 #include "server/server.h"
 #include "util/mem.h"
 #include "util/debug.h"
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -26,10 +35,14 @@
 #define IOBUF_MAX (64 * 1024) /* one read never carries more than ~1 ms of pipelined work */
 #define BIG_ARG 32768         /* bulks this big are read in place into a buffer grown for them */
 #define QBUF_MAP_MIN (1 << 20) /* a query buffer this big is mapped (util/mem.h s_map_resize) */
+#define BIG_READ_MAX ((size_t)1 << 20)
+#define QBUF_POPULATE_STEP ((size_t)4 << 20) /* a big argument's buffer is faulted in this far ahead */
+#define UNMAP_IN_BACKGROUND ((size_t)8 << 20) /* a mapped buffer this big is unmapped by the bio thread */
 
 static void qbuf_release(client *c);
 
 static void read_handler(int fd, void *data, int mask);
+static void qbuf_hand_over(client *c, size_t keep);
 
 static void format_addr(const struct sockaddr_storage *sa, char *out, size_t size) {
     char ip[INET6_ADDRSTRLEN] = "?";
@@ -98,11 +111,12 @@ client *client_create(int fd, int is_unix) {
 
 void client_free(client *c) {
     if (srv.current_client == c) srv.current_client = NULL;
+    if (c->flags & CLIENT_QBUF_PINNED) qbuf_hand_over(c, 0);
     const client_hooks *h = clients_hooks();
     if (h && h->freeing) h->freeing(c);
     if (c->fd >= 0) {
         el_del(srv.el, c->fd, EL_READABLE | EL_WRITABLE);
-        close(c->fd);
+        conn_close(c);
     }
     if (c->idx >= 0) {
         client *last = srv.clients[--srv.nclients];
@@ -135,7 +149,7 @@ void client_install_write_handler(client *c) {
 
 int client_write(client *c) {
     while (c->opos < c->olen) {
-        ssize_t n = write(c->fd, c->obuf + c->opos, c->olen - c->opos);
+        ssize_t n = conn_write(c, c->obuf + c->opos, c->olen - c->opos);
         if (n > 0) {
             c->opos += (size_t)n;
             srv.stat_net_output_bytes += n;
@@ -174,10 +188,13 @@ int client_write(client *c) {
     return 0;
 }
 
+static int tls_handshake_step(client *c);
+
 static void write_handler(int fd, void *data, int mask) {
     (void)fd;
     (void)mask;
     client *c = data;
+    if (c->tls && !tls_conn_ready(c->tls) && tls_handshake_step(c)) return;
     client_write(c);
 }
 
@@ -232,7 +249,7 @@ static int unauth_output_full(client *c) {
 }
 
 void client_process_input(client *c) {
-    while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED | CLIENT_BLOCKED))) {
+    while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED | CLIENT_BLOCKED | CLIENT_BGWAIT))) {
         const char *err = NULL;
         if (unauth_output_full(c)) break;
         int r;
@@ -260,6 +277,12 @@ void client_process_input(client *c) {
             srv.current_client = c;
             int done = clients_hooks()->process(c);
             srv.current_client = NULL;
+            if (done && (c->flags & CLIENT_QBUF_PINNED)) { /* its command ran without taking the buffer */
+                qblock b = client_take_qbuf(c);
+                const client_hooks *h = clients_hooks();
+                if (h->qbuf_released) h->qbuf_released(c, b);
+                else qblock_free(b);
+            }
             if (!done) { /* postponed by CLIENT PAUSE: kept parsed (argoff, ppos) for when it ends */
                 c->flags |= CLIENT_PENDING_COMMAND;
                 break;
@@ -297,36 +320,90 @@ static void qbuf_resize(client *c, size_t cap) {
         cbuf_free(c->qbuf);
         c->qbuf = m;
         srv.client_buf_bytes += cap;
+        c->qpop = c->qlen; /* the bytes copied are faulted in */
     }
     c->qcap = cap;
+    if (c->qpop > cap) c->qpop = cap;
+}
+
+static void unmap_job(void *p, void *cap) { s_map_resize(p, (size_t)(uintptr_t)cap, 0); }
+
+/* A mapped query buffer goes; unmapping tens of MB of faulted pages takes milliseconds, so a big one
+ * is unmapped by the background thread (nothing refers to it any more). */
+static void qbuf_unmap(char *p, size_t cap) {
+    srv.client_buf_bytes -= cap;
+    if (cap >= UNMAP_IN_BACKGROUND) bio_submit(unmap_job, p, (void *)(uintptr_t)cap);
+    else s_map_resize(p, cap, 0);
 }
 
 static void qbuf_release(client *c) {
-    if (c->qcap >= QBUF_MAP_MIN) {
-        s_map_resize(c->qbuf, c->qcap, 0);
-        srv.client_buf_bytes -= c->qcap;
-    } else {
-        cbuf_free(c->qbuf);
-    }
+    if (c->qcap >= QBUF_MAP_MIN) qbuf_unmap(c->qbuf, c->qcap);
+    else cbuf_free(c->qbuf);
     c->qbuf = NULL;
-    c->qcap = 0;
+    c->qcap = c->qpop = 0;
 }
 
-static void read_handler(int fd, void *data, int mask) {
-    (void)mask;
-    client *c = data;
+void client_pin_qbuf(client *c, size_t cap) {
+    if (cap > c->qcap) qbuf_resize(c, cap);
+    c->flags |= CLIENT_QBUF_PINNED;
+}
+
+void client_unpin_qbuf(client *c) { c->flags &= ~CLIENT_QBUF_PINNED; }
+
+/* Gives a pinned qbuf to the pinner; the client keeps a copy of its first `keep` bytes. */
+static void qbuf_hand_over(client *c, size_t keep) {
+    qblock b = {c->qbuf, c->qcap};
+    size_t len = c->qlen;
+    c->flags &= ~CLIENT_QBUF_PINNED;
+    c->qbuf = NULL;
+    c->qcap = c->qlen = c->qpop = 0;
+    if (keep) {
+        qbuf_resize(c, keep * 2 > IOBUF_LEN ? keep * 2 : IOBUF_LEN);
+        memcpy(c->qbuf, b.p, keep);
+        c->qlen = keep;
+    }
+    (void)len;
+    const client_hooks *h = clients_hooks();
+    if (h && h->qbuf_released) h->qbuf_released(c, b);
+    else qblock_free(b);
+}
+
+qblock client_take_qbuf(client *c) {
+    c->flags &= ~CLIENT_QBUF_PINNED;
+    qblock b = {c->qbuf, c->qcap};
+    size_t end = c->qstart + c->ppos, rest = c->qlen > end ? c->qlen - end : 0;
+    c->qbuf = NULL;
+    c->qcap = c->qlen = c->qpop = 0;
+    qbuf_resize(c, rest > IOBUF_LEN ? rest : IOBUF_LEN);
+    if (rest) memcpy(c->qbuf, b.p + end, rest);
+    c->qlen = rest;
+    c->qstart = c->ppos = 0; /* parse_done() then leaves the next command at the start */
+    return b;
+}
+
+void qblock_free(qblock b) {
+    if (b.cap >= QBUF_MAP_MIN) qbuf_unmap(b.p, b.cap);
+    else cbuf_free(b.p);
+}
+
+/* One read from the client and the commands it completes: 1 bytes were read, 0 nothing was (the socket
+ * had nothing, or the client is not read now), -1 the client was freed. */
+static int read_once(client *c) {
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) {
         /* Drain and ignore: the client is going away. */
         char sink[4096];
-        ssize_t n = read(fd, sink, sizeof(sink));
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) client_free(c);
-        return;
+        ssize_t n = conn_read(c, sink, sizeof(sink));
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            client_free(c);
+            return -1;
+        }
+        return 0;
     }
     if (!(c->flags & CLIENT_AUTHENTICATED) && !c->reqtype && c->qlen > c->qstart) {
         /* Unauthenticated, with input left from before its output filled up: work through that
          * before reading more (epoll calls again while the socket has data), so qbuf stays one read. */
         client_process_input(c);
-        return;
+        return 0;
     }
     size_t want = IOBUF_LEN;
     int big = c->reqtype == '*' && c->bulklen >= BIG_ARG;
@@ -342,27 +419,42 @@ static void read_handler(int fd, void *data, int mask) {
     }
     /* A big argument's buffer grows only once the room left is under one read (a socket read returns
      * less than asked, and growing after each one would copy the whole argument every time). */
-    if (c->qcap - c->qlen < want && !(big && c->qcap - c->qlen >= IOBUF_LEN)) {
+    if ((c->flags & CLIENT_QBUF_PINNED) && c->qcap == c->qlen) qbuf_hand_over(c, c->qlen); /* outgrown */
+    if (c->flags & CLIENT_QBUF_PINNED) {
+        /* read into the room there is, no more */
+    } else if (c->qcap - c->qlen < want && !(big && c->qcap - c->qlen >= IOBUF_LEN)) {
         size_t cap = c->qcap ? c->qcap : IOBUF_LEN;
         if (big || !(c->flags & CLIENT_AUTHENTICATED)) cap = c->qlen + want; /* exact growth */
         else
             while (cap - c->qlen < want) cap *= 2;
         qbuf_resize(c, cap);
-        /* the pages about to be read into are faulted in together (they are what the client has
-         * already sent or is sending: a stalled client holds at most twice what it sent, unfaulted) */
-        if (big && c->qcap >= QBUF_MAP_MIN) s_map_populate(c->qbuf + c->qlen, c->qcap - c->qlen);
     }
-    ssize_t n = read(fd, c->qbuf + c->qlen, c->qcap - c->qlen);
+    /* The pages about to be read into are faulted in together (what the client has already sent or is
+     * sending), a bounded step ahead at a time: one call per step rather than a trap per 4 KiB, and
+     * never a pause as long as faulting a whole doubled buffer in. */
+    if (big && c->qcap >= QBUF_MAP_MIN) {
+        size_t from = c->qpop > c->qlen ? c->qpop : c->qlen, to = c->qlen + QBUF_POPULATE_STEP;
+        if (to > c->qcap) to = c->qcap;
+        if (to > from) {
+            s_map_populate(c->qbuf + from, to - from);
+            c->qpop = to;
+        }
+    }
+    /* one read copies at most BIG_READ_MAX of a big argument: the copy out of the socket costs a few
+     * ms per MB on a busy VM, and other clients are served between reads */
+    size_t room = c->qcap - c->qlen;
+    if (big && room > BIG_READ_MAX) room = BIG_READ_MAX;
+    ssize_t n = conn_read(c, c->qbuf + c->qlen, room);
     if (n == 0) {
         serverLog(LL_VERBOSE, "Client closed connection id=%llu addr=%s", (unsigned long long)c->id, c->addr);
         client_free(c);
-        return;
+        return -1;
     }
     if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
         serverLog(LL_VERBOSE, "Reading from client: %s", strerror(errno));
         client_free(c);
-        return;
+        return -1;
     }
     c->qlen += (size_t)n;
     c->last_ms = srv.cmd_now_ms ? mstime() : mstime();
@@ -375,24 +467,84 @@ static void read_handler(int fd, void *data, int mask) {
         s_free(info);
         srv.stat_client_qbuf_limit_disconnections++;
         client_free(c);
-        return;
+        return -1;
     }
     /* A full buffer means more is waiting: read bigger next time (not for the unauthenticated). */
-    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED)) {
+    if ((size_t)n == want && c->qcap < IOBUF_MAX && c->qlen == c->qcap && (c->flags & CLIENT_AUTHENTICATED) &&
+        !(c->flags & CLIENT_QBUF_PINNED)) {
         qbuf_resize(c, c->qcap * 2);
     }
     client_process_input(c);
+    if ((c->flags & CLIENT_QBUF_PINNED) || (c->reqtype == '*' && c->bulklen >= BIG_ARG && c->qstart == 0)) {
+        const client_hooks *h = clients_hooks();
+        if (h && h->arriving && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY))) h->arriving(c);
+    }
+    return 1;
 }
 
-static int is_loopback(const struct sockaddr_storage *sa) {
-    if (sa->ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
-    if (sa->ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(a)) return 1;
-        if (IN6_IS_ADDR_V4MAPPED(a)) return a->s6_addr[12] == 127;
+/* The TLS handshake's next step, from either socket event: returns 1 when the caller must stop there (the
+ * handshake waits for the socket, failed, or the client was refused: it is then freed), 0 once the
+ * connection is established.  Protected mode is applied here for TLS clients, as Redis applies it once
+ * the transport is accepted, so the refusal is readable by the client. */
+static int protected_refuses(client *c);
+
+static int tls_handshake_step(client *c) {
+    int r = tls_conn_handshake(c->tls);
+    if (r == TLS_HS_WANT_READ) {
+        if (c->flags & CLIENT_WRITE_HANDLER) {
+            el_del(srv.el, c->fd, EL_WRITABLE);
+            c->flags &= ~CLIENT_WRITE_HANDLER;
+        }
+        return 1;
     }
+    if (r == TLS_HS_WANT_WRITE) {
+        client_install_write_handler(c);
+        return 1;
+    }
+    if (r == TLS_HS_ERROR) {
+        serverLog(LL_WARNING, "Error accepting a client connection: %s (addr=%s laddr=%s)", tls_conn_error(c->tls),
+                  c->addr, c->laddr);
+        client_free(c);
+        return 1;
+    }
+    if (c->flags & CLIENT_WRITE_HANDLER) {
+        el_del(srv.el, c->fd, EL_WRITABLE);
+        c->flags &= ~CLIENT_WRITE_HANDLER;
+    }
+    if (protected_refuses(c)) return 1;
+    srv.stat_numconnections++;
     return 0;
+}
+
+/* TLS records are decrypted whole: bytes OpenSSL already holds are never signalled by the socket again, so
+ * they are read now, one buffer at a time.  A client that is not being read (unauthenticated with output
+ * waiting, or protected) keeps them until the cron comes back.  -1 if the client was freed. */
+static int tls_read_all(client *c) {
+    int r;
+    do {
+        r = read_once(c);
+    } while (r == 1 && conn_pending(c) &&
+             !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)));
+    return r < 0 ? -1 : 0;
+}
+
+static void read_handler(int fd, void *data, int mask) {
+    (void)fd;
+    (void)mask;
+    client *c = data;
+    if (__builtin_expect(c->tls == NULL, 1)) {
+        read_once(c);
+        return;
+    }
+    if (!tls_conn_ready(c->tls) && tls_handshake_step(c)) return;
+    tls_read_all(c);
+}
+
+/* Redis's "local client" (protected mode, enable-*-command local): a unix socket, or a TCP peer whose
+ * address is exactly 127.0.0.1 or ::1 (not the rest of 127/8, nor an IPv4-mapped address). */
+int client_is_local(const client *c) {
+    if (c->flags & CLIENT_UNIX) return 1;
+    return !strncmp(c->addr, "127.0.0.1:", 10) || !strncmp(c->addr, "::1:", 4);
 }
 
 static const char *protected_msg =
@@ -404,52 +556,78 @@ static const char *protected_msg =
     "accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
     "Alternatively you can just disable the protected mode by editing the Redis configuration file, and "
     "setting the protected mode option to 'no', and then restarting the server. 3) If you started the server "
-    "manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication "
+    "manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication "
     "password for the default user. NOTE: You only need to do one of the above things in order for the server "
     "to start accepting connections from the outside.\r\n";
 
-static void accept_common(int fd, int is_unix) {
+/* Protected mode, as Redis 7.0: with protected-mode yes and no password for the default user, a client
+ * that is not local gets the -DENIED explanation and is closed (counted as rejected).  1 if refused
+ * (the client is then freed). */
+static int protected_refuses(client *c) {
+    if (!srv.protected_mode || (srv.requirepass && srv.requirepass[0]) || client_is_local(c)) return 0;
+    if (conn_write(c, protected_msg, strlen(protected_msg)) < 0) { /* best effort */
+    }
+    srv.stat_rejected_conn++;
+    client_free(c);
+    return 1;
+}
+
+enum { ACCEPT_TCP, ACCEPT_UNIX, ACCEPT_TLS };
+
+static void accept_common(int fd, int kind) {
     for (int i = 0; i < 1000; i++) {
-        struct sockaddr_storage sa;
-        socklen_t len = sizeof(sa);
-        int cfd = accept4(fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0) {
             if ((errno == EMFILE || errno == ENFILE) && listen_out_of_fds(fd, errno)) continue;
             return;
         }
-        srv.stat_numconnections++;
         if (srv.nclients >= (size_t)srv.maxclients) {
+            /* best effort; on the TLS port nothing is negotiated yet, so the connection just drops */
             static const char msg[] = "-ERR max number of clients reached\r\n";
-            if (write(cfd, msg, sizeof(msg) - 1) < 0) { /* best effort */
+            if (kind != ACCEPT_TLS && write(cfd, msg, sizeof(msg) - 1) < 0) {
             }
             srv.stat_rejected_conn++;
             close(cfd);
             continue;
         }
-        if (!is_unix && srv.protected_mode && (!srv.requirepass || !srv.requirepass[0]) &&
-            !is_loopback(&sa)) {
-            if (write(cfd, protected_msg, strlen(protected_msg)) < 0) { /* best effort */
-            }
-            srv.stat_rejected_conn++;
+        tls_conn *t = NULL;
+        if (kind == ACCEPT_TLS && !(t = tls_conn_accept(cfd))) {
+            serverLog(LL_WARNING, "Error accepting a client connection: no TLS context");
             close(cfd);
             continue;
         }
-        client *c = client_create(cfd, is_unix);
-        if (c)
-            serverLog(LL_VERBOSE, "Accepted %s", c->addr);
+        client *c = client_create(cfd, kind == ACCEPT_UNIX);
+        if (!c) {
+            tls_conn_free(t);
+            continue;
+        }
+        c->tls = t;
+        if (t) { /* the handshake starts when the client's first bytes arrive; refusals come after it */
+            serverLog(LL_VERBOSE, "Accepted %s (TLS)", c->addr);
+            continue;
+        }
+        if (protected_refuses(c)) continue;
+        srv.stat_numconnections++;
+        serverLog(LL_VERBOSE, "Accepted %s", c->addr);
     }
 }
 
 void accept_tcp_handler(int fd, void *data, int mask) {
     (void)data;
     (void)mask;
-    accept_common(fd, 0);
+    accept_common(fd, ACCEPT_TCP);
 }
 
 void accept_unix_handler(int fd, void *data, int mask) {
     (void)data;
     (void)mask;
-    accept_common(fd, 1);
+    accept_common(fd, ACCEPT_UNIX);
+}
+
+void accept_tls_handler(int fd, void *data, int mask) {
+    (void)data;
+    (void)mask;
+    accept_common(fd, ACCEPT_TLS);
 }
 
 void clients_cron(void) {
@@ -458,15 +636,29 @@ void clients_cron(void) {
     for (size_t i = 0; i < srv.nclients; i++) {
         client *c = srv.clients[i];
         if (c->olen > c->opos && client_check_output_limits(c)) continue;
+        /* A TLS handshake that stalls or trickles holds a client slot: it gets tls-handshake-timeout ms. */
+        if (c->tls && !tls_conn_ready(c->tls) && !(c->flags & CLIENT_CLOSE_ASAP) &&
+            now - c->ctime_ms > tlsc.handshake_timeout_ms) {
+            serverLog(LL_VERBOSE, "Closing client whose TLS handshake did not complete in time: addr=%s", c->addr);
+            client_close_async(c);
+            continue;
+        }
         /* As Redis: clients waiting on keys or held by CLIENT PAUSE are never idle-timed-out. */
-        if (srv.timeout && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_PAUSED)) &&
+        if (srv.timeout && !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED | CLIENT_BGWAIT | CLIENT_PAUSED)) &&
             (now - c->last_ms) / 1000 > srv.timeout) {
             serverLog(LL_VERBOSE, "Closing idle client");
             client_close_async(c);
             continue;
         }
+        /* Bytes a TLS client sent while it was not being read wait inside OpenSSL, unseen by epoll. */
+        if (c->tls && tls_conn_ready(c->tls) && conn_pending(c) &&
+            !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)) &&
+            tls_read_all(c) < 0) {
+            i--; /* freed: the last client took its place (i wraps to SIZE_MAX and back for the first) */
+            continue;
+        }
         /* Input left over when an unauthenticated client's output drained with nothing more to read. */
-        if (c->qlen > c->qstart && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_PAUSED | CLIENT_BLOCKED)) &&
+        if (c->qlen > c->qstart && !(c->flags & (CLIENT_READ_PAUSED | CLIENT_PAUSED | CLIENT_BLOCKED | CLIENT_BGWAIT)) &&
             !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY)) && !c->reqtype) {
             client_process_input(c);
             if (c->flags & CLIENT_CLOSE_ASAP) continue;

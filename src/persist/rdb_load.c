@@ -77,7 +77,7 @@ static int fail(rdbr *r, const char *why) {
 void rdbr_init_mem(rdbr *r, const void *p, size_t n, int deep) {
     memset(r, 0, sizeof(*r));
     r->p = p;
-    r->len = n;
+    r->len = r->ready = n;
     r->fd = -1;
     r->deep = deep;
 }
@@ -106,8 +106,14 @@ static void crc_sync(rdbr *r) {
 
 /* Makes n contiguous bytes available at r->p + r->pos; 0 (with r->err) if the input ends first. */
 static int fill(rdbr *r, size_t n) {
-    if (r->len - r->pos >= n) return 1;
-    if (r->fd < 0) return fail(r, "unexpected end of the payload");
+    if (r->ready - r->pos >= n) return 1;
+    if (r->fd < 0) {
+        if (r->len - r->pos < n || !r->wait) return fail(r, "unexpected end of the payload");
+        size_t got = r->wait(r->wait_ud, r->pos + n); /* a payload still arriving */
+        if (got < r->pos + n) return fail(r, "the payload stopped arriving");
+        r->ready = got < r->len ? got : r->len;
+        return 1;
+    }
     crc_sync(r);
     size_t keep = r->len - r->pos;
     if (keep && r->pos) memmove(r->buf, r->buf + r->pos, keep);
@@ -132,6 +138,7 @@ static int fill(rdbr *r, size_t n) {
         r->len += (size_t)k;
     }
     r->p = r->buf;
+    r->ready = r->len;
     return 1;
 }
 
@@ -1077,11 +1084,14 @@ void rdb_value_discard(entry_value *v) {
 
 int rdb_dump_verify(const unsigned char *p, size_t n) {
     if (n < 10) return 0;
+    return rdb_dump_footer_ok(p, n, crc64(0, p, n - 8));
+}
+
+int rdb_dump_footer_ok(const unsigned char *p, size_t n, uint64_t crc) {
+    if (n < 10) return 0;
     const unsigned char *footer = p + n - 10;
     unsigned ver = (unsigned)le(footer, 2);
-    if (ver > RDB_VERSION_MAX_READ) return 0;
-    uint64_t crc = crc64(0, p, n - 8);
-    return crc == le(footer + 2, 8);
+    return ver <= RDB_VERSION_MAX_READ && crc == le(footer + 2, 8);
 }
 
 int rdb_functions_payload(const unsigned char *p, size_t n, void (*each)(void *ud, const char *code, size_t len),
@@ -1115,24 +1125,41 @@ int rdb_functions_payload(const unsigned char *p, size_t n, void (*each)(void *u
     return rc;
 }
 
+static int dump_load(rdbr *r, const unsigned char *p, size_t n, entry_value *v, const char **err);
+
 int rdb_dump_load(const unsigned char *p, size_t n, int deep, entry_value *v, const char **err) {
-    static char inline_copy[EMBSTR_MAX + 1]; /* an embstr decoded from LZF: valid until the next call */
     rdbr r;
     rdbr_init_mem(&r, p, n - 10, deep);
     r.version = (int)le(p + n - 10, 2);
+    return dump_load(&r, p, n, v, err);
+}
+
+int rdb_dump_load_arriving(const unsigned char *p, size_t n, size_t ready, size_t (*wait)(void *ud, size_t need),
+                           void *ud, int deep, entry_value *v, const char **err) {
+    rdbr r;
+    rdbr_init_mem(&r, p, n - 10, deep);
+    r.ready = ready < n - 10 ? ready : n - 10;
+    r.wait = wait;
+    r.wait_ud = ud;
+    r.version = RDB_VERSION_MAX_READ; /* the footer is not there yet; values do not depend on it */
+    return dump_load(&r, p, n, v, err);
+}
+
+static int dump_load(rdbr *r, const unsigned char *p, size_t n, entry_value *v, const char **err) {
+    static _Thread_local char inline_copy[EMBSTR_MAX + 1]; /* an embstr decoded from LZF: valid until the next call */
     int t, ok = 0;
     if (n >= ((size_t)1 << 20)) arena_bulk(1); /* a big value: its entries fill fresh arena pages */
-    if (rd_byte(&r, &t)) {
-        if (!rdb_is_object_type(t) && t != RDB_TYPE_MODULE && t != RDB_TYPE_MODULE_2) fail(&r, "unknown value type");
-        else ok = rdbr_value(&r, t, v);
+    if (rd_byte(r, &t)) {
+        if (!rdb_is_object_type(t) && t != RDB_TYPE_MODULE && t != RDB_TYPE_MODULE_2) fail(r, "unknown value type");
+        else ok = rdbr_value(r, t, v);
     }
     arena_bulk(0);
     if (ok && v->store == VAL_INLINE && !((const unsigned char *)v->sval >= p && (const unsigned char *)v->sval < p + n)) {
         memcpy(inline_copy, v->sval, v->slen);
         v->sval = inline_copy;
     }
-    if (!ok) *err = r.err ? r.err : "bad payload";
-    rdbr_free(&r);
+    if (!ok) *err = r->err ? r->err : "bad payload";
+    rdbr_free(r);
     return ok;
 }
 

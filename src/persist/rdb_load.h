@@ -33,6 +33,12 @@ typedef struct rdbr {
     int empty;              /* the error is an empty value (a file's load skips the key, as Redis) */
     unsigned char *sb[3];   /* decoded or copied strings of the three string slots (2: the record's key) */
     size_t sbcap[3];
+    /* memory mode: bytes [0, ready) are there (all of them unless the payload is still arriving, when
+     * wait(wait_ud, need) blocks until at least need are and returns how many, or less if they never
+     * will) */
+    size_t ready;
+    size_t (*wait)(void *ud, size_t need);
+    void *wait_ud;
 } rdbr;
 
 void rdbr_init_mem(rdbr *r, const void *p, size_t n, int deep);
@@ -51,8 +57,14 @@ int rdb_functions_payload(const unsigned char *p, size_t n, void (*each)(void *u
                           void *ud, const char **err);
 /* DUMP payloads: 1 when the footer's version is one we read and the CRC64 matches. */
 int rdb_dump_verify(const unsigned char *p, size_t n);
+/* The same given the CRC64 of p[0..n-8) (taken as the payload arrived). */
+int rdb_dump_footer_ok(const unsigned char *p, size_t n, uint64_t crc);
 /* The value of a verified payload; 0 with *err on failure. */
 int rdb_dump_load(const unsigned char *p, size_t n, int deep, entry_value *v, const char **err);
+/* The same for a payload of n bytes still arriving at p, of which ready are there: wait() as in rdbr.
+ * Its footer is not read: the caller verifies it once the payload is whole. */
+int rdb_dump_load_arriving(const unsigned char *p, size_t n, size_t ready, size_t (*wait)(void *ud, size_t need),
+                           void *ud, int deep, entry_value *v, const char **err);
 
 /* Whole files (or the RDB preamble of an AOF base file): header, aux fields, databases, EOF and CRC. */
 typedef struct rdb_load_opts {

@@ -81,6 +81,7 @@ typedef struct server {
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
     int enable_debug_command;
+    int enable_module_command;     /* no / yes / local, as enable-debug-command */
     /* RDB persistence (features/saving.c runs it) */
     char *dbfilename;
     int rdb_compression, rdb_checksum, stop_writes_on_bgsave_err, rdb_del_sync_files; /* rdbcompression: LZF for strings in RDB files and DUMP payloads */
@@ -104,6 +105,8 @@ typedef struct server {
     struct client *current_client;
     int listen_fds[CONFIG_MAX_BIND + 1];
     int nlisten;
+    int tls_listen_fds[CONFIG_MAX_BIND]; /* tls-port, on the same addresses */
+    int ntls_listen;
     int unix_fd;
     long long cmd_now_ms;          /* "now" frozen for the running command */
     unsigned int lruclock;         /* seconds, 24 bits: an entry's LRU field (keyspace/evict.h) */

@@ -350,3 +350,19 @@ def test_no_sink_records_nothing_and_reads_are_not_propagated(make_sardine):
     with open(log, "rb") as f:
         body = f.read()
     assert body == b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+
+
+def test_flushall_of_an_empty_dataset_is_propagated(make_sardine):
+    """FLUSHALL and FLUSHDB of nothing still go out, as Redis 7.0's forceCommandPropagation: a replica
+    or an AOF may hold keys the primary does not."""
+    from harness import parse_commands
+    s = make_sardine()
+    log = start_logging(s)
+    r = s.client()
+    r.flushall()
+    r.flushdb()
+    r.set("a", 1)
+    r.flushall()
+    r.execute_command("DEBUG", "PROPAGATION-LOG", "OFF")
+    cmds = [c for c in parse_commands(open(log, "rb").read()) if c[0].upper() != b"SELECT"]
+    assert cmds == [[b"FLUSHALL"], [b"FLUSHDB"], [b"SET", b"a", b"1"], [b"FLUSHALL"]]
