@@ -65,6 +65,4 @@ void defrag_reset_stats(void);
 /* Fragmentation the defragmenter can work on: arena pages beyond what their live slots need plus the
  * heap's active - allocated bytes. */
 size_t defrag_frag_bytes(void);
-/* Runs whole passes now until nothing moves or `max_passes` ran (tests, DEBUG): returns the moves. */
-uint64_t defrag_run_now(int max_passes);
 #endif
