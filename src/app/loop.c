@@ -17,11 +17,14 @@
 #include "features/tracking.h"
 #include "keyspace/activeexpire.h"
 #include "keyspace/db.h"
+#include "keyspace/defrag.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
 #include "net/client.h"
 #include "net/eventloop.h"
 #include "persist/aof.h"
+#include "persist/snapshot.h"
+#include "server/bio.h"
 #include "server/server.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -64,6 +67,7 @@ static void server_reset_stats(void) {
     srv.stat_io_reads = srv.stat_io_writes = 0;
     srv.peak_memory = server_used_memory();
     el_reset_stats(srv.el);
+    defrag_reset_stats();
     if (srv.errorstats) {
         dict_free(srv.errorstats, NULL);
         srv.errorstats = NULL;
@@ -104,6 +108,12 @@ static void sample_memory(void) {
     }
 }
 
+static void release_arena_pages(void *a, void *b) {
+    (void)a;
+    (void)b;
+    arena_release_run();
+}
+
 static int server_cron(void) {
     server_update_cached_time();
     if (srv.pause_cron) return 1000 / (srv.hz > 0 ? srv.hz : 10); /* DEBUG PAUSE-CRON 1 */
@@ -121,7 +131,10 @@ static int server_cron(void) {
     active_expire_cycle(EXPIRE_SLOW);
     aof_cron();
     saving_cron();
-    arena_release_free_pages();
+    defrag_cron(snapshot_running());
+    arena_set_pool_reserve(srv.active_defrag_enabled ? 8 : 64, srv.active_defrag_enabled ? 64 : 16);
+    /* Empty arena pages beyond the reserve go back to the kernel from the background thread, 64 at a time. */
+    if (arena_release_finish() && arena_release_prepare(64)) bio_submit(release_arena_pages, NULL, NULL);
     if (srv.shutdown_asap) {
         serverLog(LL_WARNING, "%s", srv.last_signal == SIGINT    ? "Received SIGINT scheduling shutdown..."
                                     : srv.last_signal == SIGTERM ? "Received SIGTERM scheduling shutdown..."
@@ -148,8 +161,11 @@ static void before_sleep(void) {
     /* Replies are out first; then one short slice of background freeing (~0.1-0.3 ms). */
     busy |= db_lazyfree_step(5000);
     busy |= saving_step(); /* one slice of a running snapshot (~1 ms) */
+    int wait = -1;
+    busy |= defrag_step(&wait); /* one step of active defragmentation (<= 0.5 ms), within its share of time */
     el_set_busy(srv.el, busy);
-    el_set_max_wait(srv.el, blocking_client_count() ? 10 : -1); /* timeouts of blocked clients to ~10 ms */
+    if (blocking_client_count() && (wait < 0 || wait > 10)) wait = 10; /* timeouts of blocked clients to ~10 ms */
+    el_set_max_wait(srv.el, wait);
 }
 
 /* Called by CONFIG SET after a directive changed. */

@@ -285,7 +285,9 @@ void cmd_memory_stats(client *c) {
     size_t clients = 0;
     for (size_t i = 0; i < srv.nclients; i++) clients += sizeof(client) + srv.clients[i]->qcap + srv.clients[i]->ocap;
     size_t overhead = table + clients, dataset = used > overhead ? used - overhead : 0;
-    size_t allocated = ms.allocated + arena_pages_bytes(), active = ms.active + arena_pages_bytes(),
+    /* The arena's live slots are allocated bytes and its pages active ones: allocator fragmentation
+     * shows half-empty arena pages as well as jemalloc's. */
+    size_t allocated = ms.allocated + arena_live_bytes(), active = ms.active + arena_pages_bytes(),
            resident = ms.resident + arena_pages_bytes();
     reply_map(c, 29 + dbs);
     reply_bulk_cstr(c, "peak.allocated");
@@ -361,8 +363,13 @@ void cmd_memory_stats(client *c) {
 
 void cmd_memory_doctor(client *c) {
     size_t used = server_used_memory(), rss = s_process_rss();
+    mem_stats ms;
+    s_allocator_stats(&ms);
+    size_t allocated = ms.allocated + arena_live_bytes(), active = ms.active + arena_pages_bytes(),
+           resident = ms.resident + arena_pages_bytes();
+    const size_t ten_mb = (size_t)10 << 20;
     const char *msg;
-    char buf[1024];
+    char buf[4096];
     if (used < 5 * 1024 * 1024) {
         msg = "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in "
               "these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I "
@@ -377,11 +384,32 @@ void cmd_memory_doctor(client *c) {
                                     "peak, so you can expect to see a big fragmentation ratio.\n\n");
             issues++;
         }
-        if ((double)rss / (double)used > 1.4) {
+        if ((double)rss / (double)used > 1.4 && rss - used > ten_mb) {
             len += (size_t)snprintf(buf + len, sizeof(buf) - len,
                                     " * High total RSS: This instance has a memory fragmentation and RSS overhead "
                                     "greater than 1.4 (this means that the Resident Set Size of the process is much "
                                     "larger than the sum of the logical allocations Redis performed).\n\n");
+            issues++;
+        }
+        if (allocated && (double)active / (double)allocated > 1.1 && active - allocated > ten_mb) {
+            /* Half-empty arena pages and heap slabs: what active defragmentation moves. */
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                    " * High allocator fragmentation: This instance has an allocator external "
+                                    "fragmentation greater than 1.1 (%.2f: %zu bytes in partly used pages, %zu of "
+                                    "them in the key entries' arena). %s\n\n",
+                                    (double)active / (double)allocated, active - allocated, arena_frag_bytes(),
+                                    srv.active_defrag_enabled
+                                        ? "Active defragmentation is enabled: it works on it while the "
+                                          "fragmentation is above active-defrag-ignore-bytes and "
+                                          "active-defrag-threshold-lower (INFO stats: active_defrag_hits)."
+                                        : "You can try enabling 'activedefrag' config option.");
+            issues++;
+        }
+        if (active && (double)resident / (double)active > 1.1 && resident - active > ten_mb) {
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+                                    " * High allocator RSS overhead: This instance has an RSS memory overhead is "
+                                    "greater than 1.1 (the allocator keeps freed pages it has not given back to the "
+                                    "system yet), you can try the MEMORY PURGE command to reclaim it.\n\n");
             issues++;
         }
         if (!issues) msg = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.";

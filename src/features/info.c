@@ -6,6 +6,7 @@
 #include "persist/snapshot.h"
 #include "commands/command.h"
 #include "commands/commands.h"
+#include "keyspace/defrag.h"
 #include "mem/arena.h"
 #include "protocol/reply.h"
 #include "net/eventloop.h"
@@ -140,7 +141,7 @@ char *server_info_text(int argc, arg *argv) {
         bytes_human(h6, sizeof(h6), srv.safety_limit);
         size_t table = keyspace_table_bytes(), cl = clients_memory();
         size_t overhead = table + cl, dataset = used > overhead ? used - overhead : 0;
-        size_t allocated = ms.allocated + arena_pages_bytes(), active = ms.active + arena_pages_bytes(),
+        size_t allocated = ms.allocated + arena_live_bytes(), active = ms.active + arena_pages_bytes(),
                resident = ms.resident + arena_pages_bytes();
         size_t lua_mem = eval_lua_memory(), scripts_mem = eval_scripts_memory();
         char hl1[32], hl2[32], hl3[32];
@@ -164,7 +165,7 @@ char *server_info_text(int argc, arg *argv) {
                   "mem_fragmentation_ratio:%.2f\r\nmem_fragmentation_bytes:%zd\r\nmem_not_counted_for_evict:0\r\n"
                   "mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\n"
                   "mem_clients_normal:%zu\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:%s\r\n"
-                  "active_defrag_running:0\r\nlazyfree_pending_objects:%zu\r\nlazyfreed_objects:%lld\r\n"
+                  "active_defrag_running:%d\r\nlazyfree_pending_objects:%zu\r\nlazyfreed_objects:%lld\r\n"
                   "keyspace_table_bytes:%zu\r\nkeyspace_entries_bytes:%zu\r\narena_pages_bytes:%zu\r\n"
                   "maxmemory_safety_limit:%llu\r\nmaxmemory_safety_limit_human:%s\r\noom_safety_limit_reached:%d\r\n",
                   used, h1, rss, h2, srv.peak_memory, h3,
@@ -176,7 +177,7 @@ char *server_info_text(int argc, arg *argv) {
                   (ssize_t)(active - allocated), active ? (double)resident / (double)active : 0.0,
                   (ssize_t)(resident - active), resident ? (double)rss / (double)resident : 0.0,
                   (ssize_t)(rss - resident), used ? (double)rss / (double)used : 0.0, (ssize_t)(rss - used), cl,
-                  s_allocator_name(), bio_pending() + db_lazyfree_pending(), __atomic_load_n(&srv.stat_lazyfreed_objects, __ATOMIC_RELAXED), table,
+                  s_allocator_name(), defrag_running(), bio_pending() + db_lazyfree_pending(), __atomic_load_n(&srv.stat_lazyfreed_objects, __ATOMIC_RELAXED), table,
                   arena_live_bytes(), arena_pages_bytes(), srv.safety_limit, h6,
                   server_over_safety_limit());
     }
@@ -228,6 +229,7 @@ char *server_info_text(int argc, arg *argv) {
         sb_printf(&b, "%s", loading);
     }
     if (want("stats", argc, argv, &d)) {
+        const defrag_stats *ds = defrag_get_stats();
         long long ops = 0, in = 0, out = 0;
         int n = srv.stat_sample_idx < 16 ? srv.stat_sample_idx : 16;
         for (int i = 0; i < n; i++) {
@@ -248,8 +250,8 @@ char *server_info_text(int argc, arg *argv) {
                   "total_eviction_exceeded_time:%lld\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:%lld\r\n"
                   "keyspace_misses:%lld\r\npubsub_channels:%zu\r\npubsub_patterns:%zu\r\npubsubshard_channels:%zu\r\n"
                   "latest_fork_usec:%lld\r\ntotal_forks:%lld\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\n"
-                  "active_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\n"
-                  "active_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n"
+                  "active_defrag_hits:%llu\r\nactive_defrag_misses:%llu\r\nactive_defrag_key_hits:%llu\r\n"
+                  "active_defrag_key_misses:%llu\r\ntotal_active_defrag_time:%lld\r\ncurrent_active_defrag_time:%lld\r\n"
                   "tracking_total_keys:%llu\r\ntracking_total_items:%llu\r\ntracking_total_prefixes:%llu\r\n"
                   "unexpected_error_replies:%lld\r\ntotal_error_replies:%lld\r\ndump_payload_sanitizations:0\r\n"
                   "total_reads_processed:%lld\r\ntotal_writes_processed:%lld\r\nio_threaded_reads_processed:0\r\n"
@@ -262,8 +264,12 @@ char *server_info_text(int argc, arg *argv) {
                   srv.stat_expired_time_cap_reached, srv.stat_evictedkeys, srv.stat_evictions_time_us / 1000,
                   srv.stat_keyspace_hits, srv.stat_keyspace_misses, pubsub_channels_count(), pubsub_patterns_count(),
                   pubsub_shard_channels_count(), saving_get_stats()->latest_fork_usec,
-                  saving_get_stats()->total_forks, (unsigned long long)tracking_total_keys(),
-                  (unsigned long long)tracking_total_items(), (unsigned long long)tracking_total_prefixes(),
+                  saving_get_stats()->total_forks, (unsigned long long)ds->hits, (unsigned long long)ds->misses,
+                  (unsigned long long)ds->key_hits, (unsigned long long)ds->key_misses,
+                  (ds->total_us + (ds->current_start_us ? monotonic_us() - ds->current_start_us : 0)) / 1000,
+                  ds->current_start_us ? (monotonic_us() - ds->current_start_us) / 1000 : 0LL,
+                  (unsigned long long)tracking_total_keys(), (unsigned long long)tracking_total_items(),
+                  (unsigned long long)tracking_total_prefixes(),
                   srv.stat_unexpected_error_replies,
                   srv.stat_total_error_replies, srv.stat_io_reads, srv.stat_io_writes,
                   srv.stat_client_qbuf_limit_disconnections, srv.stat_client_outbuf_limit_disconnections,

@@ -426,6 +426,56 @@ uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visi
     return p;
 }
 
+/* A rebuild reads every key of the segment (its hash): ~0.35 us a key on a loaded VM, so only segments of
+ * at most this many keys are rebuilt by the defragmentation walk, which must stay well under 2 ms a step. */
+#define SHRINK_MAX_KEYS 3000
+
+/* Rebuilds a segment whose keys were mostly deleted at about 85% full (a segment never shrinks
+ * otherwise: after churn the table keeps the size of its peak). */
+static int seg_shrink(ktable *t, kseg *s) {
+    uint32_t nb = (uint32_t)((uint64_t)s->count * 20 / (BUCKET_SLOTS * 17) + 1), n = s->count;
+    if (nb >= s->nb) return 0;
+    moving *v = seg_collect(s);
+    t->bytes -= s_usable(s->b);
+    s_free(s->b);
+    s->b = buckets_new(&nb);
+    s->nb = nb;
+    s->count = s->nttl = 0;
+    t->bytes += s_usable(s->b);
+    for (uint32_t i = 0; i < n; i++) seg_place(s, v[i].hash, v[i].h, (int)v[i].ttl);
+    s_free(v);
+    return 1;
+}
+
+uint64_t kt_defrag(ktable *t, uint64_t cursor, long max_buckets, kt_move_fn *fn, void *ud) {
+    if (!t->dir || t->count == 0) return 0;
+    uint64_t p = cursor;
+    long visited = 0;
+    do {
+        kseg *s = seg_of(t, p);
+        uint32_t b = home_bucket(s, p);
+        /* Entering a segment below 70% of the keys it may hold before growing (~66% of its slots): rebuild
+         * it at ~85% first (a quarter fewer buckets or more), then walk the new buckets. */
+        if (b == 0 && p == seg_start(s) && s->nb > 8 && s->count <= SHRINK_MAX_KEYS &&
+            (uint64_t)s->count * 10 < (uint64_t)max_count(s->nb) * 7 &&
+            seg_shrink(t, s))
+            visited = max_buckets - 1; /* a rebuild is a step's work: walk one bucket, then the caller looks at the clock */
+        kbucket *bk = &s->b[b]; /* (after a rebuild: b is still 0) */
+        /* A bucket holds keys from its home range and keys that overflowed from earlier buckets: visit
+         * only the bucket's physical slots once per pass (bucket_end advances past it). */
+        uint32_t m = used_mask(bk);
+        while (m) {
+            int k = __builtin_ctz(m);
+            m &= m - 1;
+            handle_t h = kb_get(bk, k), nh = fn(ud, h);
+            if (nh != h) kb_set(bk, k, nh);
+        }
+        visited++;
+        p = bucket_end(s, b);
+    } while (p != 0 && visited < max_buckets);
+    return p;
+}
+
 handle_t kt_random(const ktable *t, uint64_t rnd, int ttl_only) {
     if (!t->dir || t->count == 0 || (ttl_only && t->nttl == 0)) return 0;
     uint64_t p = rnd;

@@ -100,6 +100,14 @@ uint64_t kt_scan(const ktable *t, uint64_t cursor, long count, kt_visit_fn *fn, 
 /* Walks physical buckets in hash order visiting only keys with a TTL, at most
  * max_buckets of them; returns the next cursor (0 after a full pass). */
 uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visit_fn *fn, void *ud);
+/* Active defragmentation: walks physical buckets in hash order from a position cursor, at most
+ * max_buckets of them, calling fn for every handle; fn returns the handle the slot must hold from now on
+ * (the entry moved in the arena, same key: its tag, TTL bit and place stay).  Returns the next cursor,
+ * 0 after a full pass.  A segment of at most 3000 keys it enters that is below 70% of the keys it may hold is first rebuilt at ~85%
+ * full (the table otherwise keeps the size of its peak after deletions).  Slots are visited where they are, so a segment rebuilt during a pass may make it
+ * miss a key or see one twice (harmless: the key is moved in a later pass, or found already moved). */
+typedef handle_t kt_move_fn(void *ud, handle_t h);
+uint64_t kt_defrag(ktable *t, uint64_t cursor, long max_buckets, kt_move_fn *fn, void *ud);
 /* A pseudo-random key (with a TTL if ttl_only), 0 if there is none. */
 handle_t kt_random(const ktable *t, uint64_t rnd, int ttl_only);
 /* Frees up to max entries of a table being emptied; returns 1 when done. */

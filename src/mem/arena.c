@@ -4,6 +4,7 @@
 #include "util/debug.h"
 #include "util/mem.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,7 +22,8 @@
 
 typedef struct page_meta {
     uint8_t cls;        /* size class + 1; 0 = page not assigned */
-    uint8_t priv;       /* 1: owned by a private context (a worker's build), on no list */
+    uint8_t priv : 1;   /* 1: owned by a private context (a worker's build), on no list */
+    uint8_t evac : 1;   /* 1 while defragmentation empties the page: on no partial list, never allocated from */
     uint16_t live;      /* allocated slots */
     uint16_t free_head; /* first free slot index, NO_SLOT if none */
     uint16_t bump;      /* first never-used slot index */
@@ -32,6 +34,8 @@ typedef struct size_class {
     uint32_t size;     /* slot size in bytes */
     uint32_t slots;    /* slots per page */
     uint32_t partial;  /* first page with room, NO_PAGE if none */
+    uint32_t npages;   /* pages assigned to the class */
+    uint64_t live;     /* live slots in them */
 } size_class;
 
 uint8_t *arena_base;
@@ -45,6 +49,9 @@ static size_class classes[MAX_CLASSES];
 static uint32_t nclasses;
 static uint8_t class_of_size[ARENA_MAX_ALLOC + 1];
 static size_t live_bytes, live_count, pages_in_use;
+static uint32_t *evac_pages; /* the pages marked by arena_defrag_plan (some may have emptied since) */
+static size_t nevac, evac_cap;
+static uint64_t moves, move_misses;
 static _Thread_local int bulk; /* arena_bulk */
 
 /* Private contexts (arena_ctx_*): while any exists (nctx, changed only by the event loop thread), the
@@ -183,7 +190,9 @@ static uint32_t page_get(uint32_t c) {
 }
 
 static void page_put(uint32_t pg) {
+    classes[pages[pg].cls - 1].npages--;
     pages[pg].cls = 0;
+    pages[pg].evac = 0;
     if (nfree_pages == free_pages_cap) {
         free_pages_cap = free_pages_cap ? free_pages_cap * 2 : 256;
         free_pages = s_realloc(free_pages, free_pages_cap * sizeof(*free_pages));
@@ -214,6 +223,8 @@ handle_t arena_alloc(size_t size) {
         m->live = 0;
         m->free_head = NO_SLOT;
         m->bump = 0;
+        m->evac = 0;
+        classes[c].npages++;
         arena_slot_size[pg] = (uint16_t)classes[c].size;
         pages_in_use++;
         partial_push(c, pg);
@@ -232,6 +243,7 @@ handle_t arena_alloc(size_t size) {
     m->live++;
     DBG_ASSERT(m->live <= m->bump && m->bump <= classes[c].slots);
     if (m->live == classes[c].slots) partial_unlink(c, pg);
+    classes[c].live++;
     live_bytes += classes[c].size;
     live_count++;
     return ((handle_t)pg << ARENA_SLOT_BITS) | idx;
@@ -252,22 +264,30 @@ void arena_free(handle_t h) {
     memcpy(slot_addr(pg, idx), &next, sizeof(next));
     m->free_head = (uint16_t)idx;
     m->live--;
+    classes[c].live--;
     live_bytes -= classes[c].size;
     live_count--;
     if (m->live == 0) {
-        if (!was_full) partial_unlink(c, pg);
+        if (!was_full && !m->evac) partial_unlink(c, pg);
         pages_in_use--;
         pool_enter();
         page_put(pg);
         pool_leave();
-    } else if (was_full) {
+    } else if (was_full && !m->evac) {
         partial_push(c, pg);
     }
 }
 
+static uint32_t keep_min = KEEP_FREE_PAGES, keep_div = 16;
+
+void arena_set_pool_reserve(uint32_t min_pages, uint32_t divisor) {
+    keep_min = min_pages;
+    keep_div = divisor ? divisor : 1;
+}
+
 void arena_release_free_pages(void) {
-    uint32_t keep = (uint32_t)(pages_in_use / 16);
-    if (keep < KEEP_FREE_PAGES) keep = KEEP_FREE_PAGES;
+    uint32_t keep = (uint32_t)(pages_in_use / keep_div);
+    if (keep < keep_min) keep = keep_min;
     /* The bottom of the stack holds the pages emptied longest ago: release those first, 32 per call
      * (~0.2 ms; 320 pages, 40 MB, a second at hz 10). */
     uint32_t budget = 32;
@@ -355,10 +375,12 @@ void arena_ctx_adopt(arena_ctx *x) {
         page_meta *m = &pages[pg];
         uint32_t c = (uint32_t)m->cls - 1;
         m->priv = 0;
+        classes[c].npages++; /* (page_put takes it back for an empty one) */
         if (m->live == 0) {
             page_put(pg);
             continue;
         }
+        classes[c].live += m->live;
         pages_in_use++;
         if (m->live < classes[c].slots) partial_push(c, pg);
     }
@@ -370,11 +392,163 @@ void arena_ctx_adopt(arena_ctx *x) {
     s_free(x);
 }
 
+/* The batch of pool pages being given back by another thread: out of the pool meanwhile (nothing can be
+ * allocated there), back into it, as released, once `batch_done` is set. */
+static uint32_t *batch;
+static uint32_t nbatch, batch_cap;
+static atomic_int batch_done;
+
+static size_t release_take(uint32_t max_pages) {
+    uint32_t keep = (uint32_t)(pages_in_use / keep_div);
+    if (keep < keep_min) keep = keep_min;
+    uint32_t n = nfree_pages > nreleased + keep ? nfree_pages - nreleased - keep : 0;
+    if (n > max_pages) n = max_pages;
+    if (!n) return 0;
+    if (n > batch_cap) {
+        batch_cap = n;
+        batch = s_realloc(batch, batch_cap * sizeof(*batch));
+    }
+    /* The oldest pages not yet released sit right above the released ones at the bottom of the stack. */
+    memcpy(batch, free_pages + nreleased, n * sizeof(*batch));
+    memmove(free_pages + nreleased, free_pages + nreleased + n, (nfree_pages - nreleased - n) * sizeof(*free_pages));
+    nfree_pages -= n;
+    nbatch = n;
+    atomic_store_explicit(&batch_done, 0, memory_order_relaxed);
+    return n;
+}
+
+size_t arena_release_prepare(uint32_t max_pages) {
+    if (nbatch) return 0;
+    pool_enter();
+    size_t n = release_take(max_pages);
+    pool_leave();
+    return n;
+}
+
+void arena_release_run(void) {
+    for (uint32_t i = 0; i < nbatch; i++)
+        madvise(arena_base + ((size_t)batch[i] << ARENA_PAGE_SHIFT), ARENA_PAGE_SIZE, MADV_DONTNEED);
+    atomic_store_explicit(&batch_done, 1, memory_order_release);
+}
+
+static void release_return(void) {
+    if (nfree_pages + nbatch > free_pages_cap) {
+        free_pages_cap = (nfree_pages + nbatch) * 2;
+        free_pages = s_realloc(free_pages, free_pages_cap * sizeof(*free_pages));
+    }
+    memmove(free_pages + nreleased + nbatch, free_pages + nreleased, (nfree_pages - nreleased) * sizeof(*free_pages));
+    memcpy(free_pages + nreleased, batch, nbatch * sizeof(*batch));
+    nfree_pages += nbatch;
+    nreleased += nbatch;
+    nbatch = 0;
+}
+
+int arena_release_finish(void) {
+    if (!nbatch) return 1;
+    if (!atomic_load_explicit(&batch_done, memory_order_acquire)) return 0;
+    pool_enter();
+    release_return();
+    pool_leave();
+    return 1;
+}
+
 size_t arena_usable(handle_t h) { return arena_slot_size[h >> ARENA_SLOT_BITS]; }
 size_t arena_live_bytes(void) { return live_bytes; }
 size_t arena_live_count(void) { return live_count; }
 size_t arena_pages_bytes(void) { return pages_in_use * (size_t)ARENA_PAGE_SIZE; }
 size_t arena_reserved_bytes(void) { return (size_t)npages_reserved << ARENA_PAGE_SHIFT; }
+
+/* ---- defragmentation ---- */
+
+static int cmp_live(const void *a, const void *b) {
+    uint32_t x = pages[*(const uint32_t *)a].live, y = pages[*(const uint32_t *)b].live;
+    return x < y ? -1 : x > y;
+}
+
+static void evac_add(uint32_t pg) {
+    if (nevac == evac_cap) {
+        evac_cap = evac_cap ? evac_cap * 2 : 64;
+        evac_pages = s_realloc(evac_pages, evac_cap * sizeof(*evac_pages));
+    }
+    evac_pages[nevac++] = pg;
+}
+
+size_t arena_defrag_plan(size_t min_pages) {
+    arena_defrag_end();
+    uint32_t *cand = NULL;
+    size_t cap = 0;
+    for (uint32_t c = 0; c < nclasses; c++) {
+        size_class *k = &classes[c];
+        if (!k->npages) continue;
+        uint64_t need = (k->live + k->slots - 1) / k->slots;
+        /* Each page emptied gives up its free slots and needs as many as it holds: the kept pages can take
+         * the contents of exactly (free slots / slots per page) pages, the sparsest first. */
+        size_t excess = k->npages - need;
+        if (excess < min_pages) continue;
+        size_t n = 0;
+        for (uint32_t pg = k->partial; pg != NO_PAGE; pg = pages[pg].next) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 256;
+                cand = s_realloc(cand, cap * sizeof(*cand));
+            }
+            cand[n++] = pg;
+        }
+        qsort(cand, n, sizeof(*cand), cmp_live);
+        if (excess > n) excess = n;
+        for (size_t i = 0; i < excess; i++) {
+            /* A page nearly full is not worth emptying: its entries would fill another page as much. */
+            if (pages[cand[i]].live > k->slots - k->slots / 8) break;
+            partial_unlink(c, cand[i]);
+            pages[cand[i]].evac = 1;
+            evac_add(cand[i]);
+        }
+    }
+    s_free(cand);
+    return nevac;
+}
+
+void arena_defrag_end(void) {
+    for (size_t i = 0; i < nevac; i++) {
+        uint32_t pg = evac_pages[i];
+        page_meta *m = &pages[pg];
+        if (!m->evac) continue; /* emptied (and maybe reused) since */
+        m->evac = 0;
+        partial_push((uint32_t)m->cls - 1, pg);
+    }
+    nevac = 0;
+}
+
+int arena_defrag_wants(handle_t h) { return pages[h >> ARENA_SLOT_BITS].evac; }
+
+handle_t arena_move(handle_t h) {
+    uint32_t pg = (uint32_t)(h >> ARENA_SLOT_BITS);
+    if (!pages[pg].evac) return h;
+    size_t size = arena_slot_size[pg];
+    handle_t nh = arena_alloc(size);
+    if (!nh) {
+        move_misses++;
+        return h;
+    }
+    DBG_ASSERT(!pages[nh >> ARENA_SLOT_BITS].evac && arena_slot_size[nh >> ARENA_SLOT_BITS] == size);
+    memcpy(arena_ptr(nh), arena_ptr(h), size);
+    arena_free(h);
+    moves++;
+    return nh;
+}
+
+size_t arena_frag_bytes(void) {
+    size_t waste = 0;
+    for (uint32_t c = 0; c < nclasses; c++) {
+        uint64_t need = (classes[c].live + classes[c].slots - 1) / classes[c].slots;
+        waste += (size_t)(classes[c].npages - need) * ARENA_PAGE_SIZE;
+    }
+    return waste;
+}
+
+void arena_defrag_stats(uint64_t *hits, uint64_t *misses) {
+    *hits = moves;
+    *misses = move_misses;
+}
 
 /* ---- debug checks ---- */
 
@@ -407,11 +581,12 @@ int arena_check(void) {
     if (!arena_base || nctx) return 1; /* a worker owns pages: their metadata is its own until adopted */
     uint64_t slots[MAX_SLOTS / 64];
     uint8_t *pooled = s_calloc(npages_touched / 8 + 1);
-    uint32_t *npartial = s_calloc(sizeof(uint32_t) * nclasses);
+    uint32_t *npartial = s_calloc(sizeof(uint32_t) * nclasses), *cpages = s_calloc(sizeof(uint32_t) * nclasses);
+    uint64_t *clive = s_calloc(sizeof(uint64_t) * nclasses);
     size_t lbytes = 0, lcount = 0, inuse = 0, usable_touched = 0;
     if (npages_touched > npages_reserved || nreleased > nfree_pages) FAIL("arena: page counters out of range");
-    for (uint32_t i = 0; i < nfree_pages; i++) {
-        uint32_t pg = free_pages[i];
+    for (uint32_t i = 0; i < nfree_pages + nbatch; i++) {
+        uint32_t pg = i < nfree_pages ? free_pages[i] : batch[i - nfree_pages];
         if (pg == 0 || pg >= npages_touched || SKIPPED(pg)) FAIL("arena: free pool holds an invalid page");
         if (pages[pg].cls != 0) FAIL("arena: a pooled page is assigned to a class");
         if (pooled[pg >> 3] >> (pg & 7) & 1) FAIL("arena: a page is in the free pool twice");
@@ -431,7 +606,13 @@ int arena_check(void) {
         if (m->live == 0 || m->live > m->bump || m->bump > classes[c].slots) FAIL("arena: page slot counters");
         if (!free_slots(pg, slots, &nfree)) FAIL("arena: malformed free list");
         if (nfree != (uint32_t)(m->bump - m->live)) FAIL("arena: free list length != bump - live");
-        if (m->live < classes[c].slots) npartial[c]++;
+        if (m->evac) {
+            if (m->live == classes[c].slots) FAIL("arena: a full page is marked for evacuation");
+        } else if (m->live < classes[c].slots) {
+            npartial[c]++;
+        }
+        cpages[c]++;
+        clive[c] += m->live;
         lbytes += (size_t)m->live * classes[c].size;
         lcount += m->live;
         inuse++;
@@ -441,19 +622,23 @@ int arena_check(void) {
         for (uint32_t pg = classes[c].partial; pg != NO_PAGE; pg = pages[pg].next) {
             if (pg >= npages_touched || ++n > npartial[c]) FAIL("arena: partial list too long or invalid");
             if (pages[pg].cls != c + 1) FAIL("arena: a partial list holds another class's page");
+            if (pages[pg].evac) FAIL("arena: a page being evacuated is on a partial list");
             if (pages[pg].prev != prev) FAIL("arena: partial list back link");
             prev = pg;
         }
         if (n != npartial[c]) FAIL("arena: a page with room is missing from its partial list");
+        if (cpages[c] != classes[c].npages || clive[c] != classes[c].live) FAIL("arena: class counters");
     }
     if (lbytes != live_bytes || lcount != live_count) FAIL("arena: live counters do not match the pages");
     if (inuse != pages_in_use) FAIL("arena: pages_in_use does not match the pages");
-    if (inuse + nfree_pages != usable_touched) FAIL("arena: touched pages are neither in use nor pooled");
+    if (inuse + nfree_pages + nbatch != usable_touched) FAIL("arena: touched pages are neither in use nor pooled");
     size_t usable = npages_reserved - ((npages_reserved + SKIP_MASK) >> (32 - ARENA_SLOT_BITS));
     if (arena_pages_left != usable - inuse) FAIL("arena: pages_left does not match");
 out:
     s_free(pooled);
     s_free(npartial);
+    s_free(cpages);
+    s_free(clive);
     return ok;
 }
 

@@ -47,7 +47,9 @@
  * - a page is either unassigned (class 0: never used, or in the free pool
  *   exactly once) or serves one class, with slot_size[page] its size,
  *   0 < live <= bump <= slots, and bump - live slots on its free list;
- * - a class's partial list holds exactly its pages with 0 < live < slots;
+ * - a class's partial list holds exactly its pages with 0 < live < slots that are not being evacuated
+ *   by defragmentation (see arena_defrag_plan); a page being evacuated is never full;
+ * - each class counts its pages and their live slots;
  * - arena_live_bytes() is the sum of the slot sizes of live allocations
  *   (what eviction must drive down), arena_live_count() their number.
  * Threads: the event loop thread allocates and frees entries; a worker thread that builds a value
@@ -115,11 +117,40 @@ static inline int arena_low(void) { return arena_pages_left < arena_headroom; }
 /* Returns empty pages to the kernel beyond a reserve (called from the cron, so that pages emptied and
  * refilled in quick succession are not unmapped and faulted back in each time). */
 void arena_release_free_pages(void);
+/* The same, with the kernel calls made by another thread (a madvise of 128 KiB can take milliseconds on a
+ * virtual machine): arena_release_prepare takes up to max_pages of the pool's excess out of the pool into
+ * a batch and returns how many (0: none, or a batch is still out); arena_release_run, from any thread,
+ * gives the batch's pages back to the kernel; arena_release_finish, on the loop thread, returns the batch
+ * to the pool once the run is over (1) or says it is not yet (0).  The pages of a batch are free pages
+ * nobody allocates from until they are back. */
+size_t arena_release_prepare(uint32_t max_pages);
+void arena_release_run(void);
+int arena_release_finish(void);
+/* The reserve kept committed: max(min_pages, pages in use / divisor); 64 and 16 by default.  Active
+ * defragmentation asks for less (it is there to give memory back). */
+void arena_set_pool_reserve(uint32_t min_pages, uint32_t divisor);
 
 size_t arena_live_bytes(void);      /* sum of live allocations' slot sizes */
 size_t arena_pages_bytes(void);     /* bytes of pages in use (partial or full) */
 size_t arena_reserved_bytes(void);
 size_t arena_live_count(void);
+
+/* Active defragmentation (mem/defrag.h drives it).  arena_defrag_plan marks, in each class with at least
+ * min_pages more pages than its live slots need, the sparsest pages whose contents the other pages of the
+ * class can take (as many pages as the class's free slots fill): those pages leave the partial list, so
+ * nothing new is allocated there, and arena_move moves a slot out of one (a new slot of the same class on
+ * a denser page, the bytes copied, the old slot freed) and returns its new handle, or h itself when h is
+ * not on a marked page or the arena has no room.  Whoever holds h must then use the handle returned: only
+ * an owner that knows every reference to its slots may move them.  A marked page that empties goes to the
+ * free pool like any other; arena_defrag_end puts the marked pages still holding slots (owners that did
+ * not move theirs) back on their partial lists.  Returns the number of pages marked.  arena_frag_bytes:
+ * the bytes of pages beyond what the live slots of each class need. */
+size_t arena_defrag_plan(size_t min_pages);
+void arena_defrag_end(void);
+int arena_defrag_wants(handle_t h);
+handle_t arena_move(handle_t h);
+size_t arena_frag_bytes(void);
+void arena_defrag_stats(uint64_t *hits, uint64_t *misses);
 
 /* Debug checks, for tests and the DEBUG command (slow: they walk every page in use).  Each returns 1
  * when the structure is consistent, else 0 with dbg_check_why (mem/dbg.h) naming the first violation.

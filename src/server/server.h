@@ -77,6 +77,12 @@ typedef struct server {
     int protected_mode;
     int active_expire_enabled;
     int pause_cron;                /* DEBUG PAUSE-CRON: the cron does nothing while set */
+    /* active defragmentation (keyspace/defrag.h): Redis's directives */
+    int active_defrag_enabled;
+    int active_defrag_cycle_min, active_defrag_cycle_max;               /* % of the loop's time */
+    int active_defrag_threshold_lower, active_defrag_threshold_upper;   /* % of fragmentation */
+    unsigned long long active_defrag_ignore_bytes;
+    unsigned long active_defrag_max_scan_fields;
     int active_expire_effort;
     int lazyfree_lazy_eviction, lazyfree_lazy_expire, lazyfree_lazy_server_del, lazyfree_lazy_user_del,
         lazyfree_lazy_user_flush;

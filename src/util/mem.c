@@ -131,6 +131,42 @@ const char *s_allocator_name(void) {
     return name;
 }
 
+/* jemalloc's experimental.utilization.query answers, for a block, its slab's free and total regions,
+ * the same for all the slabs of its bin, and the slab allocations are being made from. */
+typedef struct util_stats {
+    void *slabcur;
+    size_t nfree, nregs, size, bin_nfree, bin_nregs;
+} util_stats;
+
+void *s_defrag(void *p) {
+    static size_t mib[3], miblen;
+    if (!miblen) {
+        miblen = 3;
+        if (mallctlnametomib("experimental.utilization.query", mib, &miblen) != 0) miblen = (size_t)-1;
+    }
+    if (miblen == (size_t)-1) return NULL;
+    util_stats u;
+    size_t sz = sizeof(u);
+    if (mallctlbymib(mib, miblen, &u, &sz, &p, sizeof(p)) != 0) return NULL;
+    /* Large allocations (nregs 1), full slabs and the current slab stay; a slab is worth emptying when it
+     * is used less than the bin's average, with a margin of 1/8 so that slabs near the average are not
+     * churned back and forth. */
+    if (u.nregs <= 1 || u.nfree == 0 || u.bin_nregs == 0) return NULL;
+    if ((const char *)p >= (const char *)u.slabcur && (const char *)p < (const char *)u.slabcur + u.size) return NULL;
+    unsigned long long slab_used = (unsigned long long)(u.nregs - u.nfree) * u.bin_nregs;
+    unsigned long long avg_used = (unsigned long long)(u.bin_nregs - u.bin_nfree) * u.nregs;
+    if (slab_used * 8 >= avg_used * 7) return NULL;
+    size_t n = malloc_usable_size(p);
+    void *np = mallocx(n, MALLOCX_TCACHE_NONE);
+    if (!np) return NULL;
+    memcpy(np, p, n);
+    dallocx(p, MALLOCX_TCACHE_NONE);
+    size_t got = malloc_usable_size(np);
+    if (got >= n) atomic_fetch_add_explicit(&heap_used, got - n, memory_order_relaxed);
+    else atomic_fetch_sub_explicit(&heap_used, n - got, memory_order_relaxed);
+    return np;
+}
+
 static size_t stat_of(const char *name) {
     size_t v = 0, sz = sizeof(v);
     if (mallctl(name, &v, &sz, NULL, 0) != 0) return 0;
@@ -155,6 +191,19 @@ void s_allocator_purge(void) {
     if (mallctl("arenas.narenas", &narenas, &sz, NULL, 0) != 0) return;
     snprintf(cmd, sizeof(cmd), "arena.%u.purge", narenas); /* MALLCTL_ARENAS_ALL */
     mallctl(cmd, NULL, NULL, NULL, 0);
+}
+
+void s_allocator_set_decay(long ms) {
+    ssize_t v = ms < 0 ? 10000 : (ssize_t)ms;
+    char cmd[64];
+    unsigned narenas = 0;
+    size_t sz = sizeof(narenas);
+    mallctl("arenas.dirty_decay_ms", NULL, NULL, &v, sizeof(v)); /* arenas made from now on */
+    if (mallctl("arenas.narenas", &narenas, &sz, NULL, 0) != 0) return;
+    for (unsigned i = 0; i < narenas; i++) {
+        snprintf(cmd, sizeof(cmd), "arena.%u.dirty_decay_ms", i);
+        mallctl(cmd, NULL, NULL, &v, sizeof(v)); /* fails harmlessly for arenas not initialized */
+    }
 }
 
 struct text_acc { char *buf; size_t len, cap; };
@@ -185,6 +234,11 @@ void s_allocator_stats(mem_stats *st) {
     st->resident = st->mapped = s_process_rss();
 }
 void s_allocator_purge(void) { malloc_trim(0); }
+void s_allocator_set_decay(long ms) { (void)ms; }
+void *s_defrag(void *p) {
+    (void)p;
+    return NULL;
+}
 char *s_allocator_stats_text(void) { return s_strdup("Stats not supported for the current allocator\n"); }
 #endif
 

@@ -29,6 +29,12 @@ size_t s_map_size(size_t size);
  * no-op where the kernel cannot. */
 void s_map_populate(void *p, size_t len);
 size_t s_heap_used(void);      /* bytes the server holds on the heap now */
+/* Active defragmentation of a heap block (mem/defrag.h): when the allocator's slab holding p is less
+ * used than its size class's average (and is not the slab being filled), moves the block to a new
+ * allocation made past the thread cache, so it lands in the fullest slabs, frees p and returns the new
+ * block; else NULL, and p stays.  The caller replaces every reference to p.  Always NULL without
+ * jemalloc (the sanitizer builds). */
+void *s_defrag(void *p);
 const char *s_allocator_name(void);
 /* Starts the allocator's background purge thread (jemalloc), as Redis does by default. */
 void s_allocator_init(void);
@@ -39,6 +45,9 @@ typedef struct mem_stats {
 } mem_stats;
 void s_allocator_stats(mem_stats *st);
 void s_allocator_purge(void);
+/* How long the allocator keeps freed pages before its background thread gives them back (jemalloc's
+ * dirty_decay_ms of every arena; -1 restores its default, 10 s).  No-op without jemalloc. */
+void s_allocator_set_decay(long ms);
 /* Writes the allocator's statistics text into a heap string (free with s_free). */
 char *s_allocator_stats_text(void);
 size_t s_process_rss(void);   /* VmRSS in bytes, from /proc/self/statm */

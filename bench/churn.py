@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""churn: memory after a changing dataset, Debian's redis-server against Sardine with activedefrag yes.
+
+  bench/churn.py [--server build/sardine-server] [--keys 1000000] [--sizes 8,40,100,300]
+                 [--rounds 3] [--wait 30] [--only redis|sardine] [--json out.json]
+
+Workload (issue 15): N keys 'key:%012d' with values of a size drawn at random from --sizes; then
+--rounds rounds of deleting a random half of the N names (DEL) and writing a random half (SET, a new
+random size each); then --wait seconds of waiting.  Both servers get the same sequence (one seed).
+
+Sardine runs with active-defrag-ignore-bytes 10mb, active-defrag-threshold-lower 5 (the tuning the issue
+gave Redis 7.0.15 built from source) and activedefrag turned on when the wait starts (--defrag wait, the
+default, so that the wait shows the defragmentation's work and pauses) or from the start (--defrag all: it
+then runs during the churn and the wait starts defragmented).  Debian's redis-server has no active
+defragmentation (its jemalloc lacks the hint), so it runs with defaults.
+
+Figures per server: RSS (VmRSS) and INFO used_memory when full, after the churn, and after the wait;
+RSS/used; the first second of the wait at which RSS <= 1.1 x used_memory; the longest PING round trip a
+concurrent client (a thread sending PING after PING on its own connection) saw during the wait, which is
+when defragmentation runs; for Sardine, its longest loop iteration during the wait in wall-clock and in CPU
+time (INFO eventloop_duration_max_usec / _cpu_max_usec: on a loaded machine the wall-clock figures, the
+PING's included, also count the time the process was not scheduled) and the allocations moved.  Progress goes to stderr, the table to stdout.
+
+Needs Python 3's standard library and redis-server (Debian's).
+"""
+import argparse
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHUNK = 20000
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S ") + msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def enc(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += [b"$%d\r\n" % len(a), a, b"\r\n"]
+    return b"".join(out)
+
+
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            d = self.s.recv(1 << 16)
+            if not d:
+                raise ConnectionError("server closed the connection")
+            self.buf += d
+        ln, self.buf = self.buf.split(b"\r\n", 1)
+        return ln
+
+    def reply(self):
+        ln = self.line()
+        if ln[:1] == b"$":
+            n = int(ln[1:])
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.s.recv(1 << 16)
+            v, self.buf = self.buf[:n], self.buf[n + 2:]
+            return v
+        if ln[:1] == b"-":
+            raise RuntimeError(ln.decode())
+        return ln[1:]
+
+    def cmd(self, *args):
+        self.s.sendall(enc(*args))
+        return self.reply()
+
+    def pipeline(self, cmds):
+        """Sends encoded commands in chunks; replies must be single lines (+OK, :n)."""
+        for i in range(0, len(cmds), CHUNK):
+            part = cmds[i:i + CHUNK]
+            self.s.sendall(b"".join(part))
+            for _ in part:
+                ln = self.line()
+                if ln[:1] == b"-":
+                    raise RuntimeError(ln.decode())
+
+    def info(self):
+        txt = self.cmd("INFO", "memory").decode()
+        return dict(l.split(":", 1) for l in txt.split("\r\n") if ":" in l)
+
+
+def rss_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for l in f:
+            if l.startswith("VmRSS:"):
+                return int(l.split()[1]) * 1024
+    return 0
+
+
+class Server:
+    def __init__(self, kind, binary, defrag=True):
+        self.kind, self.port, self.dir = kind, free_port(), tempfile.mkdtemp(prefix="churn-")
+        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
+                "--appendonly", "no"]
+        if kind == "sardine" and defrag:
+            args += ["--activedefrag", "yes" if defrag == "all" else "no", "--active-defrag-ignore-bytes", "10mb",
+                     "--active-defrag-threshold-lower", "5"]
+        self.p = subprocess.Popen(args + (["--logfile", os.environ["CHURN_LOG"]] if os.environ.get("CHURN_LOG") else []), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                self.c = Conn(self.port)
+                if self.c.cmd("PING") == b"PONG":
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("%s did not start" % kind)
+
+    def mem(self):
+        return rss_of(self.p.pid), int(self.c.info()["used_memory"])
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+
+def pinger(port, stop, out):
+    c = Conn(port)
+    worst = 0.0
+    n = 0
+    while not stop.is_set():
+        t = time.perf_counter()
+        c.cmd("PING")
+        worst = max(worst, time.perf_counter() - t)
+        n += 1
+        time.sleep(0.0005)
+    out["max_ping_ms"] = worst * 1000
+    out["pings"] = n
+
+
+def run(kind, binary, a):
+    rnd = random.Random(a.seed)
+    sizes = [int(x) for x in a.sizes.split(",")]
+    vals = {s: b"v" * s for s in sizes}
+    srv = Server(kind, binary, a.defrag)
+    try:
+        log("%s: loading %d keys" % (kind, a.keys))
+        srv.c.pipeline([enc(b"SET", b"key:%012d" % i, vals[rnd.choice(sizes)]) for i in range(a.keys)])
+        full = srv.mem()
+        for r in range(a.rounds):
+            log("%s: churn round %d" % (kind, r + 1))
+            names = list(range(a.keys))
+            rnd.shuffle(names)
+            srv.c.pipeline([enc(b"DEL", b"key:%012d" % i) for i in names[:a.keys // 2]])
+            rnd.shuffle(names)
+            srv.c.pipeline([enc(b"SET", b"key:%012d" % i, vals[rnd.choice(sizes)]) for i in names[:a.keys // 2]])
+        churned = srv.mem()
+        log("%s: waiting %d s" % (kind, a.wait))
+        if kind == "sardine":
+            srv.c.cmd("CONFIG", "RESETSTAT")  # eventloop_duration_max_usec and the defrag counters from here on
+            if a.defrag == "wait":
+                srv.c.cmd("CONFIG", "SET", "activedefrag", "yes")
+        stop, pout = threading.Event(), {}
+        th = threading.Thread(target=pinger, args=(srv.port, stop, pout))
+        th.start()
+        first_ok = None
+        t0 = time.time()
+        samples = []
+        while time.time() - t0 < a.wait:
+            time.sleep(1)
+            rss, used = srv.mem()
+            samples.append((round(time.time() - t0, 1), rss, used))
+            log("  +%4.1f s  RSS %.1f MB  used %.1f MB" % (samples[-1][0], rss / 1e6, used / 1e6))
+            if first_ok is None and rss <= 1.1 * used:
+                first_ok = round(time.time() - t0, 1)
+        stop.set()
+        th.join()
+        end = srv.mem()
+        stats = srv.c.cmd("INFO", "stats").decode()
+        hits = [l for l in stats.split("\r\n") if l.startswith("active_defrag_hits")]
+        loop = [l for l in stats.split("\r\n") if l.startswith("eventloop_duration_max_usec")]
+        cpu = [l for l in stats.split("\r\n") if l.startswith("eventloop_duration_cpu_max_usec")]
+        return {"server": kind, "full": full, "churned": churned, "end": end, "first_ok_s": first_ok,
+                "max_ping_ms": pout.get("max_ping_ms"), "pings": pout.get("pings"),
+                "defrag_hits": hits[0].split(":")[1] if hits else "",
+                "loop_max_ms": int(loop[0].split(":")[1]) / 1000 if loop else None,
+                "loop_cpu_max_ms": int(cpu[0].split(":")[1]) / 1000 if cpu else None, "samples": samples}
+    finally:
+        srv.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--server", default=os.path.join(ROOT, "build", "sardine-server"))
+    ap.add_argument("--redis", default="redis-server")
+    ap.add_argument("--keys", type=int, default=1_000_000)
+    ap.add_argument("--sizes", default="8,40,100,300")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--wait", type=int, default=30)
+    ap.add_argument("--seed", type=int, default=15)
+    ap.add_argument("--only", choices=["redis", "sardine"])
+    ap.add_argument("--defrag", choices=["wait", "all"], default="wait",
+                    help="Sardine's activedefrag: turned on when the wait starts (default: the figures then show "
+                         "the defragmentation's own work and pauses), or on from the start")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    res = []
+    for kind, binary in (("redis", a.redis), ("sardine", a.server)):
+        if a.only and a.only != kind:
+            continue
+        res.append(run(kind, binary, a))
+    mb = lambda b: "%.1f" % (b / 1e6)
+    print("values %s B, %d keys, %d rounds, wait %d s (MB = 10^6 bytes)" % (a.sizes, a.keys, a.rounds, a.wait))
+    print("%-8s %9s %9s %9s %9s %9s %11s %11s %11s %11s %11s" % ("server", "full RSS", "churn RSS", "end RSS",
+          "end used", "RSS/used", "<=1.1x at s", "max PING ms", "loop max ms", "loop cpu ms", "defrag hits"))
+    for r in res:
+        rss, used = r["end"]
+        print("%-8s %9s %9s %9s %9s %9.2f %11s %11.2f %11s %11s %11s" % (
+            r["server"], mb(r["full"][0]), mb(r["churned"][0]), mb(rss), mb(used), rss / used,
+            r["first_ok_s"] if r["first_ok_s"] is not None else "-", r["max_ping_ms"] or 0,
+            "%.2f" % r["loop_max_ms"] if r["loop_max_ms"] is not None else "-",
+            "%.2f" % r["loop_cpu_max_ms"] if r["loop_cpu_max_ms"] is not None else "-", r["defrag_hits"]))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+/* defrag: active defragmentation of the keyspace (activedefrag yes).
+ *
+ * Fragmentation has two homes.  In the arena (mem/arena.h), a size class
+ * whose keys were deleted at random keeps many pages partly used; the
+ * arena knows every page's fill and the key table holds every entry's
+ * handle, so a pass empties the sparsest pages: arena_defrag_plan marks, per
+ * class, as many of them as the free slots of the class can absorb (those
+ * pages take no new entries), and a walk of every database's table moves
+ * each entry found on a marked page into a slot of a denser page
+ * (arena_move), writing the new handle into the table slot in place; the
+ * emptied pages go to the free pool, which the cron gives back to the
+ * kernel.  On the heap (jemalloc), raw string values past 44 bytes and
+ * external keys are moved by s_defrag (util/mem.h) when jemalloc reports
+ * their slab less used than their bin's average, Redis's hint, read with
+ * jemalloc's utilization query instead of a patched allocator.
+ *
+ * Only what the walk owns moves: entries of the key tables, their raw
+ * strings and external keys.  Collection elements (hash fields, set and
+ * sorted set members, listpacks, intsets, quicklist nodes, stream nodes)
+ * stay where they are; a marked page that still holds some after the pass is
+ * put back in service (arena_defrag_end).
+ *
+ * Scheduling, as Redis: the cron (defrag_cron) starts a pass when
+ * activedefrag is yes, the fragmentation bytes (arena pages beyond what
+ * their live slots need plus jemalloc's active - allocated) exceed
+ * active-defrag-ignore-bytes and their share of used_memory exceeds
+ * active-defrag-threshold-lower %; the pass gets a share of the loop's time
+ * between active-defrag-cycle-min and -max %, scaled by where that share
+ * falls between threshold-lower and -upper.  The walk runs from
+ * before-sleep in steps of at most DEFRAG_STEP_US (~0.5 ms), so a client's
+ * command waits at most one step; between steps the loop keeps polling.
+ * A pass finishes with the tables; the cron starts another while the
+ * fragmentation is still above the threshold.
+ *
+ * Safety: the walk runs only at the top of the loop (before-sleep), never
+ * inside a command or a nested poll (busy scripts, loading), so no kref or
+ * pointer held by a command sees an entry move.  Nothing keeps a handle or
+ * a value pointer of a key across loop iterations, except a running
+ * snapshot (its done sets and a value serialized a slice at a time): the
+ * caller passes `paused` while one runs, and a running pass is ended then.
+ * SCAN cursors and expiry/defrag cursors are hash positions, unaffected. */
+#ifndef SARDINE_DEFRAG_H
+#define SARDINE_DEFRAG_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define DEFRAG_STEP_US 500
+
+typedef struct defrag_stats {
+    uint64_t hits, misses, key_hits, key_misses; /* allocations moved / not; keys with a move / without */
+    long long total_us;                          /* time spent defragmenting, in passes */
+    long long current_start_us;                  /* monotonic start of the running pass, 0 if none */
+    uint64_t passes;
+} defrag_stats;
+
+/* From the cron: starts or stops a pass by the directives; `paused`: a snapshot runs. */
+void defrag_cron(int paused);
+/* From before-sleep: one bounded step of the running pass; 1 when more work is due right away (the loop
+ * should not sleep), 0 otherwise.  *wait_ms becomes the longest the loop may sleep before the next step
+ * (-1: no constraint). */
+int defrag_step(int *wait_ms);
+int defrag_running(void); /* the running pass's share of the loop's time (%), 0 when none runs */
+const defrag_stats *defrag_get_stats(void);
+void defrag_reset_stats(void);
+/* Fragmentation the defragmenter can work on: arena pages beyond what their live slots need plus the
+ * heap's active - allocated bytes. */
+size_t defrag_frag_bytes(void);
+#endif
