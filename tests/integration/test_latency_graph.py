@@ -154,3 +154,18 @@ def test_long_history_wraps_and_labels_ages(sardine):
                                if step - (3 - r) * 3 >= 0 else " " for r in range(4))
             assert col == want_col, (base + j, v)
     c.close()
+
+
+def test_debug_latency_sample_bad_input(sardine):
+    c = Raw(sardine.port)
+    now = str(int(time.time()))
+    for args in (("ev", "x", "1"), ("ev", now, "-1"), ("ev", now, "4294967296"), ("ev", "0", "1"),
+                 ("e" * 32, now, "1"), ("", now, "1"), ("ev", now)):
+        assert "ERR" in str(c.cmd("DEBUG", "LATENCY-SAMPLE", *args)), args
+    assert c.cmd("LATENCY", "LATEST") == []
+    # Two samples in one second keep the larger, as the monitor does.
+    c.cmd("DEBUG", "LATENCY-SAMPLE", "ev", now, "5")
+    c.cmd("DEBUG", "LATENCY-SAMPLE", "ev", now, "9")
+    c.cmd("DEBUG", "LATENCY-SAMPLE", "ev", now, "2")
+    assert c.cmd("LATENCY", "HISTORY", "ev") == [[int(now), 9]]
+    c.close()
