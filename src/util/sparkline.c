@@ -22,8 +22,8 @@ static int step_of(double v, double min, double range, int steps) {
 }
 
 /* One graph: values [off, off+w) scaled to [min, min+range]; label lines only when has_labels. */
-static size_t render_range(char *out, const double *values, const char *const *labels, int off, int w, int rows,
-                           double min, double range, int has_labels, size_t maxlab) {
+static size_t render_range(char *out, const double *values, const char *const *labels, int off, int w,
+                           int rows, double min, double range, int has_labels, size_t maxlab) {
     size_t len = 0;
     int steps = LEVELS * rows;
     for (int row = 0; row < rows; row++) {
@@ -56,7 +56,8 @@ static size_t render_range(char *out, const double *values, const char *const *l
     return len;
 }
 
-char *sparkline_render(const double *values, const char *const *labels, int n, int columns, int rows, size_t *len) {
+char *sparkline_render(const double *values, const char *const *labels, int n, int columns, int rows,
+                       size_t *len) {
     DBG_ASSERT(n >= 0 && columns >= 1 && rows >= 1);
     double min = 0, max = 0;
     size_t maxlab = 0;
@@ -78,8 +79,8 @@ char *sparkline_render(const double *values, const char *const *labels, int n, i
     for (int off = 0; off < n; off += columns) {
         int w = n - off < columns ? n - off : columns;
         if (off) out[used++] = '\n';
-        used += render_range(out + used, values, has_labels ? labels : NULL, off, w, rows, min, range, has_labels,
-                             maxlab);
+        used += render_range(out + used, values, has_labels ? labels : NULL, off, w, rows, min, range,
+                             has_labels, maxlab);
     }
     DBG_ASSERT(used < cap);
     out[used] = 0;

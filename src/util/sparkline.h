@@ -16,5 +16,6 @@
 
 /* The graph of values[0..n) (labels[i] may be NULL or "" for none) as a heap string of *len bytes
  * (NUL-terminated; free with s_free).  n >= 0, columns >= 1, rows >= 1. */
-char *sparkline_render(const double *values, const char *const *labels, int n, int columns, int rows, size_t *len);
+char *sparkline_render(const double *values, const char *const *labels, int n, int columns, int rows,
+                       size_t *len);
 #endif

@@ -8,7 +8,8 @@
 #include "util/mem.h"
 #include "util/sparkline.h"
 
-static void check(const double *v, const char *const *labels, int n, int columns, int rows, const char *want) {
+static void check(const double *v, const char *const *labels, int n, int columns, int rows,
+                  const char *want) {
     size_t len;
     char *got = sparkline_render(v, labels, n, columns, rows, &len);
     assert_int_equal(len, strlen(want));
