@@ -35,7 +35,7 @@ CMD(memory_usage) CMD(memory_stats) CMD(memory_doctor) CMD(memory_purge) CMD(mem
 CMD(command) CMD(command_count) CMD(command_info) CMD(command_docs) CMD(command_list) CMD(command_getkeys)
 CMD(command_getkeysandflags) CMD(command_help)
 CMD(slowlog_get) CMD(slowlog_len) CMD(slowlog_reset) CMD(slowlog_help)
-CMD(latency_latest) CMD(latency_history) CMD(latency_reset) CMD(latency_doctor) CMD(latency_histogram) CMD(latency_help)
+CMD(latency_latest) CMD(latency_history) CMD(latency_reset) CMD(latency_doctor) CMD(latency_graph) CMD(latency_histogram) CMD(latency_help)
 #undef CMD
 
 /* Announces that the running command changed key k (keyspace/effects.h): cls is the event's class

@@ -9,6 +9,7 @@
 #include "commands/propagate.h"
 #include "commands/restore_cmds.h"
 #include "features/config.h"
+#include "features/latency.h"
 #include "persist/bgbuild.h"
 #include "persist/rdb_load.h"
 #include "keyspace/evict.h"
@@ -24,6 +25,7 @@
 #include "util/mem.h"
 #include "util/numconv.h"
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,8 @@ void cmd_debug(client *c) {
             "    RESTORE payloads of at least <bytes> are built on a worker thread (default 262144). Sardine's, for tests.",
             "RESTORE-BG-HOLD <0|1>",
             "    While 1, big RESTOREs wait before their value is built. Sardine's, for tests.",
+            "LATENCY-SAMPLE <event> <unix-time> <ms>",
+            "    Add a latency monitor sample of <ms> taken at <unix-time> to <event>. Sardine's, for tests.",
             "RELOAD",
             "    Save the RDB on disk, empty the dataset and reload it from the file.",
             "SLEEP <seconds>",
@@ -101,6 +105,17 @@ void cmd_debug(client *c) {
         long long n;
         if (!arg_ll(c, &c->argv[2], &n, NULL)) return;
         restore_set_bg_min(n < 0 ? 0 : (size_t)n);
+        reply_ok(c);
+    } else if (arg_is(sub, "latency-sample") && c->argc == 5) {
+        /* Sardine's own: a latency monitor sample at a given time, to replay a history in tests. */
+        long long when, ms;
+        char event[32];
+        if (!arg_ll(c, &c->argv[3], &when, NULL) || !arg_ll(c, &c->argv[4], &ms, NULL)) return;
+        if (c->argv[2].len == 0 || c->argv[2].len >= sizeof(event) || memchr(c->argv[2].p, 0, c->argv[2].len) ||
+            when <= 0 || ms < 0 || ms > UINT32_MAX)
+            return reply_error(c, "ERR invalid latency sample");
+        snprintf(event, sizeof(event), "%.*s", (int)c->argv[2].len, c->argv[2].p);
+        latency_add_sample_at(event, when, ms);
         reply_ok(c);
     } else if (arg_is(sub, "restore-bg-hold") && c->argc == 3) {
         long long n;

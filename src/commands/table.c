@@ -91,6 +91,7 @@ static command latency_subs[] = {
     {"history", cmd_latency_history},
     {"reset", cmd_latency_reset},
     {"doctor", cmd_latency_doctor},
+    {"graph", cmd_latency_graph},
     {"histogram", cmd_latency_histogram},
     {"help", cmd_latency_help},
     {0}};

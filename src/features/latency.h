@@ -1,12 +1,15 @@
 /* latency: the latency monitor: per event ("eventloop", "command" ...) the
  * latest and the longest spikes and a history of 160 samples, as LATENCY
- * LATEST/HISTORY/RESET/DOCTOR return them.  Fed when an event lasts at least
+ * LATEST/HISTORY/RESET/GRAPH/DOCTOR return them (GRAPH and DOCTOR's text are
+ * Redis 7.0's, byte for byte for the same samples: util/sparkline.h draws).  Fed when an event lasts at least
  * latency-monitor-threshold ms; the event loop reports its long iterations
  * through the hook main.c installs (net/eventloop.h). */
 #ifndef SARDINE_LATENCY_H
 #define SARDINE_LATENCY_H
 
 void latency_add_sample(const char *event, long long ms);
+/* A sample taken at unix time `when` (seconds): DEBUG LATENCY-SAMPLE's, to replay a history in tests. */
+void latency_add_sample_at(const char *event, long long when, long long ms);
 /* The event loop's hook: an iteration of ms milliseconds. */
 void latency_eventloop_sample(long long ms);
 /* INFO latencystats' lines (heap string): each command's latency-tracking-info-percentiles. */
