@@ -99,6 +99,7 @@ typedef struct server {
     struct saveparam { long long seconds, changes; } *saveparams;
     int nsaveparams;
     int bgsave_fork;               /* bgsave-fork: BGSAVE forks a child as Redis (comparison mode) */
+    int rdb_incremental_fsync;     /* rdb-save-incremental-fsync: snapshots sync their file as they write it */
     int shutdown_on_sigint, shutdown_on_sigterm; /* SHUTDOWN_* flags ("default" = 0) */
     int loading;                   /* loading the dataset at startup / DEBUG RELOAD */
     /* the data types' encoding thresholds live in types/limits.h (config.c writes them there) */
