@@ -183,6 +183,18 @@ static void wait_for_value(client *c, restore_wait *w) {
     c->flags |= CLIENT_BGWAIT;
 }
 
+/* A build's outcome (bgbuild_take's or inline): 1 the value is there; else Redis's error is replied, 0. */
+static int took(client *c, int rc, const char *why) {
+    if (rc == 1) return 1;
+    if (rc < 0) {
+        reply_error(c, "ERR DUMP payload version or checksum are wrong");
+    } else {
+        serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
+        reply_error(c, "ERR Bad data format");
+    }
+    return 0;
+}
+
 /* The value of the command's payload: 1 in *v; 0 an error was replied; 2 the client now waits for it. */
 static int restore_value(client *c, const arg *payload, entry_value *v) {
     const unsigned char *p = (const unsigned char *)payload->p;
@@ -200,23 +212,11 @@ static int restore_value(client *c, const arg *payload, entry_value *v) {
         client_unpin_qbuf(c);
         int rc = bgbuild_take(w->b, v, &why);
         wait_free(w);
-        if (rc == 1) return 1;
-        if (rc < 0) reply_error(c, "ERR DUMP payload version or checksum are wrong");
-        else {
-            serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
-            reply_error(c, "ERR Bad data format");
-        }
-        return 0;
+        return took(c, rc, why);
     }
     if (b) { /* the second run: the worker verified and built it */
         int rc = bgbuild_take(b, v, &why);
-        if (rc == 1) return 1;
-        if (rc < 0) reply_error(c, "ERR DUMP payload version or checksum are wrong");
-        else {
-            serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
-            reply_error(c, "ERR Bad data format");
-        }
-        return 0;
+        return took(c, rc, why);
     }
     if (payload->len >= restore_bg_min && c->fd >= 0 && blocking_allowed(c) && bgbuild_accepts(p, payload->len)) {
         w = s_calloc(sizeof(*w));
@@ -225,16 +225,9 @@ static int restore_value(client *c, const arg *payload, entry_value *v) {
         w->b = bgbuild_start(p, payload->len, deep, restore_resume, w);
         return 2;
     }
-    if (!rdb_dump_verify(p, payload->len)) {
-        reply_error(c, "ERR DUMP payload version or checksum are wrong");
-        return 0;
-    }
-    if (!rdb_dump_load(p, payload->len, deep, v, &why)) {
-        serverLog(LL_WARNING, "RESTORE of a bad payload: %s", why);
-        reply_error(c, "ERR Bad data format");
-        return 0;
-    }
-    return 1;
+    if (!rdb_dump_verify(p, payload->len)) return took(c, -1, NULL);
+    int rc = rdb_dump_load(p, payload->len, deep, v, &why); /* sets why: not in took's own argument list */
+    return took(c, rc, why);
 }
 
 static void restore_generic(client *c) {

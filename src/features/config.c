@@ -1063,10 +1063,9 @@ static void warn_unsupported(const cfg *c, const char *how) {
 }
 
 /* Config file lines naming what Sardine does not do (yet): accepted so that a stock redis.conf loads, and
- * logged.  ACL `user` lines belong to the ACL module and `include` to the file reader: each is one case here,
- * to be replaced when its feature lands.  Returns 1 when the line was one of them. */
+ * logged.  Returns 1 when the line was one of them. */
 static int unsupported_line(const char *name, const char *line) {
-    static const char *const lines[] = {"include", "loadmodule", NULL}; /* rename-command, user: handled */
+    static const char *const lines[] = {"include", "loadmodule", NULL};
     for (int i = 0; lines[i]; i++)
         if (!strcasecmp(name, lines[i])) {
             size_t n = strlen(line) + 160;
@@ -1077,6 +1076,17 @@ static int unsupported_line(const char *name, const char *line) {
             return 1;
         }
     return 0;
+}
+
+/* Lines that are not directives of the table: rename-command (commands/table.c), ACL `user` lines
+ * (features/acl.h, applied at startup) and unsupported_line's.  1 handled, -1 refused (*err), 0 neither. */
+static int special_line(arg *v, int argc, const char *line, const char **err) {
+    if (!strcasecmp(v[0].p, "rename-command")) {
+        *err = "Bad directive or wrong number of arguments";
+        return argc == 3 && commands_rename(v[1].p, v[2].p, err) ? 1 : -1;
+    }
+    if (!strcasecmp(v[0].p, "user") && argc >= 2) return acl_config_user(v, argc, err) ? 1 : -1;
+    return unsupported_line(v[0].p, line);
 }
 
 /* The body of every load error: Redis's FATAL CONFIG FILE ERROR report. */
@@ -1121,36 +1131,15 @@ int config_load_string(const char *text, const char *origin, char *err, size_t e
             continue;
         }
         cfg *c = find(v[0].p);
-        if (!strcasecmp(v[0].p, "rename-command")) {
-            const char *rerr = "Bad directive or wrong number of arguments";
-            if (argc != 3 || !commands_rename(v[1].p, v[2].p, &rerr)) {
-                load_error(err, errlen, origin, linenum, s, rerr);
-                free_split_args(v, argc);
-                s_free(line);
-                loading_file = 0;
-                return -1;
-            }
+        const char *lerr = NULL;
+        int special = special_line(v, argc, s, &lerr);
+        if (special < 0) load_error(err, errlen, origin, linenum, s, lerr);
+        if (special) {
             free_split_args(v, argc);
             s_free(line);
-            continue;
-        }
-        if (!strcasecmp(v[0].p, "user") && argc >= 2) { /* ACL users, applied at startup (features/acl.h) */
-            const char *uerr = NULL;
-            if (!acl_config_user(v, argc, &uerr)) {
-                load_error(err, errlen, origin, linenum, s, uerr);
-                free_split_args(v, argc);
-                s_free(line);
-                loading_file = 0;
-                return -1;
-            }
-            free_split_args(v, argc);
-            s_free(line);
-            continue;
-        }
-        if (unsupported_line(v[0].p, s)) {
-            free_split_args(v, argc);
-            s_free(line);
-            continue;
+            if (special > 0) continue;
+            loading_file = 0;
+            return -1;
         }
         const char *msg = NULL;
         if (!c) msg = "Bad directive or wrong number of arguments";

@@ -147,6 +147,14 @@ static void build(bgbuild *b) {
     }
 }
 
+/* A finished job goes on the done list and a byte wakes the event loop (called with lock held). */
+static void done(bgbuild *b) {
+    push(&done_head, &done_tail, b);
+    char one = 1;
+    while (write(wake_wr, &one, 1) < 0 && errno == EINTR) {
+    }
+}
+
 static void *worker(void *arg) {
     (void)arg;
     pthread_mutex_lock(&lock);
@@ -157,10 +165,7 @@ static void *worker(void *arg) {
         pthread_mutex_unlock(&lock);
         build(b);
         pthread_mutex_lock(&lock);
-        push(&done_head, &done_tail, b);
-        char one = 1;
-        while (write(wake_wr, &one, 1) < 0 && errno == EINTR) {
-        }
+        done(b);
     }
     return NULL;
 }
@@ -211,10 +216,7 @@ static void *arriving_thread(void *arg) {
     pthread_mutex_unlock(&lock);
     build(b);
     pthread_mutex_lock(&lock);
-    push(&done_head, &done_tail, b);
-    char one = 1;
-    while (write(wake_wr, &one, 1) < 0 && errno == EINTR) {
-    }
+    done(b);
     pthread_mutex_unlock(&lock);
     return NULL;
 }
