@@ -605,6 +605,7 @@ int snapshot_start(const snap_req *r, char *err, size_t errlen) {
         return -1;
     }
     S.running = 1;
+    if (r->no_keys) S.cur = srv.dbnum; /* nothing to scan: the image ends after the functions */
     fx_before_want(1);
     serverLog(LL_NOTICE, "Snapshot started (%s, without fork)", r->foreground ? "foreground" : "background");
     if (r->foreground)

@@ -39,6 +39,7 @@ typedef struct snap_req {
     int aof_base;         /* SNAP_RDB: aux aof-base 1 (the base of an AOF) */
     int timestamp;        /* SNAP_COMMANDS: a #TS:<unix time> annotation first (aof-timestamp-enabled) */
     int foreground;       /* SAVE: complete before snapshot_start returns */
+    int no_keys;          /* only the header and the function libraries (REPLCONF rdb-filter-only functions) */
     snap_done_fn *done;   /* called once, from the event loop (foreground: before snapshot_start returns) */
     void *ud;
     /* Function libraries, written before the databases (after the header as FUNCTION2 records, or as
