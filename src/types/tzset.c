@@ -597,34 +597,25 @@ static int handle_cmp(handle_t x, handle_t y) {
 
 /* The index of the pending members, built in bulk.  Reads the pending array (whose score field still
  * holds the hashes) and the entries; writes only the index.  Input already in order or in reverse
- * order (DUMP and RDB write a skiplist from the greatest score down) needs no sort. */
+ * order (DUMP and RDB write a skiplist from the greatest score down) is indexed straight from the
+ * pending array; other input is sorted in a copy. */
 static void index_pending(zbig *b) {
     size_t n = b->npend;
-    handle_t *hs = s_malloc(n * sizeof(handle_t));
+    _Static_assert(sizeof(zpend) == 2 * sizeof(handle_t), "zpend is two 8-byte fields");
     int asc = 1, desc = 1;
-    hs[0] = b->pend[0].h;
-    for (size_t i = 1; i < n; i++) {
-        hs[i] = b->pend[i].h;
-        if (asc || desc) {
-            if (handle_cmp(hs[i - 1], hs[i]) > 0) asc = 0;
-            else desc = 0;
-        }
+    for (size_t i = 1; i < n && (asc || desc); i++) {
+        if (handle_cmp(b->pend[i - 1].h, b->pend[i].h) > 0) asc = 0;
+        else desc = 0;
     }
-    if (!asc && desc) {
-        for (size_t i = 0, j = n - 1; i < j; i++, j--) {
-            handle_t t = hs[i];
-            hs[i] = hs[j];
-            hs[j] = t;
-        }
-    } else if (!asc) {
-        zpend *sp = s_malloc(n * sizeof(zpend));
-        for (size_t i = 0; i < n; i++) sp[i] = (zpend){zel_score(hs[i]), hs[i]};
-        qsort(sp, n, sizeof(zpend), pend_cmp);
-        for (size_t i = 0; i < n; i++) hs[i] = sp[i].h;
-        s_free(sp);
+    if (asc || desc) {
+        zi_build_strided(&b->ix, &b->pend[0].h, 2, n, !asc);
+        return;
     }
-    zi_build(&b->ix, hs, n);
-    s_free(hs);
+    zpend *sp = s_malloc(n * sizeof(zpend));
+    for (size_t i = 0; i < n; i++) sp[i] = (zpend){zel_score(b->pend[i].h), b->pend[i].h};
+    qsort(sp, n, sizeof(zpend), pend_cmp);
+    zi_build_strided(&b->ix, &sp[0].h, 2, n, 0);
+    s_free(sp);
 }
 
 typedef struct fill_job {
