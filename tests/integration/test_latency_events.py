@@ -7,7 +7,8 @@ Those operations take well under the smallest threshold (1 ms) on an idle machin
 checks that the right operation is timed under the right name (aof-write-pending-fsync against
 -active-child against -alone, for instance), not how long the disk took.  Where the oracle can be driven
 to the same event for real (evicting and expiring a big set: its delete takes milliseconds on both
-servers), both servers are compared without the knob.  The events Sardine cannot have are left out:
+servers), both servers are compared without the knob.  "snapshot-slice" is Sardine's own (a background snapshot's
+slice on the loop).  The events Sardine cannot have are left out:
 eviction-lazyfree (Sardine's eviction does not wait for background frees), while-blocked-cron (no cron
 work runs while a script or a load blocks the loop), and `fork` outside bgsave-fork yes (the forkless
 snapshot does not fork)."""
@@ -240,3 +241,23 @@ def test_fork_and_killed_child_temp_file(mk):
     line = next(x for x in doctor.split("\n") if ". fork: " in x)
     assert " Fork rate is " in line and line.endswith(" GB/sec (terrible).")  # a 3 ms fork of a few MB
     assert "- If you are using a virtual machine, consider upgrading it" in doctor
+
+
+def test_snapshot_slice_is_sardines_own_event(mk):
+    """Sardine's own event: a background snapshot's slice on the loop (Redis's child has none).  DOCTOR
+    lists it like any event its advice table does not know, as Redis does."""
+    s, c = mk()
+    c.cmd("MSET", *[x for j in range(2000) for x in ("key:%d" % j, "v")])
+    assert c.cmd("DEBUG", "SNAPSHOT-THROTTLE", "1") == "OK"
+    assert c.cmd("DEBUG", "SLOW-OPS", SLOW_US) == "OK"
+    assert c.cmd("BGSAVE") == "Background saving started"
+    wait_events(c, "snapshot-slice")
+    assert c.cmd("DEBUG", "SLOW-OPS", "0") == "OK"
+    c.cmd("DEBUG", "SNAPSHOT-THROTTLE", "0")
+    wait_until(lambda: info_field(c, "rdb_bgsave_in_progress") == "0", timeout=60)
+    only = [e for e in latest(c) if e not in ("snapshot-slice", "eventloop", "command", "fast-command")]
+    assert only == [], only
+    c.cmd("LATENCY", "RESET", "eventloop", "command", "fast-command")
+    doctor = c.cmd("LATENCY", "DOCTOR").decode()
+    assert "1. snapshot-slice: " in doctor
+    assert "Check your Slow Log" not in doctor and "disk contention" not in doctor
