@@ -142,7 +142,8 @@ static void *encoded_value(client *c, const char *encoding, const char *err) {
         reply_error(c, "ERR no such key");
         return NULL;
     }
-    if (e_store(r.e) != VAL_PTR || e_type(r.e) == OBJ_STRING || strcmp(obj_encoding(e_type(r.e), e_ptr(r.e)), encoding)) {
+    if (e_store(r.e) != VAL_PTR || e_type(r.e) == OBJ_STRING ||
+        strcmp(obj_encoding(e_type(r.e), e_ptr(r.e)), encoding)) {
         reply_error(c, err);
         return NULL;
     }

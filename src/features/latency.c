@@ -326,10 +326,10 @@ void cmd_latency_doctor(client *c) {
     } else {
         rep_add(&r, "\nI have a few advices for you:\n\n");
         if (adv[ADV_BETTER_VM])
-            rep_add(&r, "- If you are using a virtual machine, consider upgrading it with a faster one using a hypervisior "
-                        "that provides less latency during fork() calls. Xen is known to have poor fork() performance. "
-                        "Even in the context of the same VM provider, certain kinds of instances can execute fork "
-                        "faster than others.\n");
+            rep_add(&r, "- If you are using a virtual machine, consider upgrading it with a faster one using a "
+                        "hypervisior that provides less latency during fork() calls. Xen is known to have poor fork() "
+                        "performance. Even in the context of the same VM provider, certain kinds of instances can "
+                        "execute fork faster than others.\n");
         unsigned long long slower = (unsigned long long)srv.latency_monitor_threshold * 1000;
         if (adv[ADV_SLOWLOG_ENABLE])
             rep_add(&r, "- There are latency issues with potentially slow commands you are using. Try to enable the "
