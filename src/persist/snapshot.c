@@ -74,6 +74,7 @@ typedef struct chunk {
  * several ms on a VM where page faults are dear).  The pool holds what the queue can hold. */
 #define POOL_CAP (CHUNK_BYTES * 2)
 #define POOL_MAX (QUEUE_HIGH / POOL_CAP + 4)
+#define POOL_SPARE 2 /* chunks the writer keeps ready for the loop */
 
 typedef struct writer {
     pthread_t tid;
@@ -137,10 +138,30 @@ static void fsync_dir_of(const char *path) {
     s_free(copy);
 }
 
+/* Keeps POOL_SPARE chunks ready in the pool, made here rather than on the loop: a fresh chunk's pages
+ * fault in as it is first written, ~1 ms for a chunk on this kind of VM, which a slice could not afford. */
+static void pool_top_up(writer *w) {
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        int need = w->npool < POOL_SPARE && !w->closing;
+        pthread_mutex_unlock(&w->mu);
+        if (!need) return;
+        chunk *c = s_malloc(sizeof(chunk) + POOL_CAP);
+        c->cap = POOL_CAP;
+        s_map_populate(c, sizeof(chunk) + POOL_CAP);
+        pthread_mutex_lock(&w->mu);
+        c->next = w->pool;
+        w->pool = c;
+        w->npool++;
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
 static void *writer_main(void *arg) {
     writer *w = arg;
     int failed = 0;
     for (;;) {
+        pool_top_up(w);
         pthread_mutex_lock(&w->mu);
         while (!w->head && !w->closing) pthread_cond_wait(&w->cv, &w->mu);
         chunk *c = w->head;
@@ -213,9 +234,10 @@ static void writer_push(writer *w, const unsigned char *p, size_t n) {
         }
         pthread_mutex_unlock(&w->mu);
     }
-    if (!c) {
+    if (!c) { /* the writer fell behind its spares: fault the part to be written in with one call */
         size_t cap = n <= POOL_CAP ? POOL_CAP : n;
         c = s_malloc(sizeof(chunk) + cap);
+        s_map_populate(c, sizeof(chunk) + n);
         c->cap = cap;
     }
     c->next = NULL;
