@@ -2,7 +2,7 @@
 """bgsave: a background save under a write load, side by side on redis-server and sardine-server.
 
   bench/bgsave.py [--keys 10000000] [--server build/sardine-server] [--which both|redis|sardine]
-                  [--clients 50] [--pipeline 1] [--window 3] [--fork-too] [--aof rdb|commands]
+                  [--clients 50] [--pipeline 1] [--window 3] [--fork-too] [--aof rdb|commands] [--stream]
 
 With --aof, the servers run with appendonly yes (aof-use-rdb-preamble yes for `rdb`, no for `commands`)
 and the save measured is a BGREWRITEAOF (its base: an RDB image or the commands that rebuild the
@@ -96,17 +96,33 @@ def rss_tree(pid):
     return total
 
 
+def write_keys(f, n):
+    chunk = []
+    for i in range(n):
+        k = b'key:%012d' % i
+        v = b'%d' % (i % 1000)
+        chunk.append(b'*5\r\n$3\r\nSET\r\n$16\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n$4\r\n3600\r\n' % (k, len(v), v))
+        if len(chunk) == 100000:
+            f.write(b''.join(chunk))
+            chunk = []
+    f.write(b''.join(chunk))
+
+
 def feed(path, n):
     with open(path, 'wb') as f:
-        chunk = []
-        for i in range(n):
-            k = b'key:%012d' % i
-            v = b'%d' % (i % 1000)
-            chunk.append(b'*5\r\n$3\r\nSET\r\n$16\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n$4\r\n3600\r\n' % (k, len(v), v))
-            if len(chunk) == 100000:
-                f.write(b''.join(chunk))
-                chunk = []
-        f.write(b''.join(chunk))
+        write_keys(f, n)
+
+
+def load(port, respfile, n):
+    """redis-cli --pipe from the file, or (respfile None: --stream) from a generator, no file."""
+    if respfile:
+        with open(respfile, 'rb') as f:
+            subprocess.run(['redis-cli', '-p', str(port), '--pipe'], stdin=f, stdout=subprocess.DEVNULL, check=True)
+        return
+    cli = subprocess.Popen(['redis-cli', '-p', str(port), '--pipe'], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    write_keys(cli.stdin, n)
+    cli.stdin.close()
+    assert cli.wait() == 0
 
 
 def run(kind, argv0, args, respfile, extra=()):
@@ -128,8 +144,7 @@ def run(kind, argv0, args, respfile, extra=()):
                     break
             except OSError:
                 time.sleep(0.02)
-        with open(respfile, 'rb') as f:
-            subprocess.run(['redis-cli', '-p', str(port), '--pipe'], stdin=f, stdout=subprocess.DEVNULL, check=True)
+        load(port, respfile, args.keys)
         n = c.cmd('DBSIZE')
         assert n == args.keys, f'{kind}: DBSIZE {n}'
         bench = subprocess.Popen(['redis-benchmark', '-p', str(port), '-t', 'set,incr', '-r', str(args.keys), '-n',
@@ -207,9 +222,10 @@ def main():
     ap.add_argument('--pipeline', type=int, default=1)
     ap.add_argument('--window', type=float, default=3.0)
     ap.add_argument('--aof', choices=['rdb', 'commands'], help='measure BGREWRITEAOF with this base format instead of BGSAVE')
+    ap.add_argument('--stream', action='store_true', help='generate the keys while loading, without a file (for 200M keys)')
     args = ap.parse_args()
-    respfile = os.path.join(tempfile.gettempdir(), f'bgsave-{args.keys}.resp')
-    if not os.path.exists(respfile):
+    respfile = None if args.stream else os.path.join(tempfile.gettempdir(), f'bgsave-{args.keys}.resp')
+    if respfile and not os.path.exists(respfile):
         print(f'generating {respfile} ...', file=sys.stderr)
         feed(respfile + '.tmp', args.keys)
         os.rename(respfile + '.tmp', respfile)
