@@ -119,6 +119,63 @@ def test_big_values_and_pipelines_over_tls(make_sardine, certs):
     assert [r.reply() for _ in range(500)] == list(range(1, 501))
 
 
+class RecordConn:
+    """A TLS client that decides its records: each chunk given to send_records is one TLS record, and all of
+    them leave in one write to the socket, so the server reads several records with one read(2)."""
+
+    def __init__(self, certs, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ssl_context(certs).wrap_bio(self.inc, self.out)
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.sock.sendall(self.out.read())
+                self._recv()
+        self.sock.sendall(self.out.read())
+        self.plain = b""
+
+    def _recv(self):
+        data = self.sock.recv(1 << 16)
+        if not data:
+            raise ConnectionError("closed by the server")
+        self.inc.write(data)
+
+    def send_records(self, chunks):
+        for chunk in chunks:
+            assert self.tls.write(chunk) == len(chunk)
+        self.sock.sendall(self.out.read())
+
+    def read_exactly(self, n):
+        while len(self.plain) < n:
+            try:
+                self.plain += self.tls.read(1 << 16)
+            except ssl.SSLWantReadError:
+                self._recv()
+        got, self.plain = self.plain[:n], self.plain[n:]
+        return got
+
+
+@pytest.mark.parametrize("records", [2, 300, 3000])
+def test_records_read_together_are_all_served(make_sardine, certs, records):
+    """Several whole records taken by one read(2) (OpenSSL reads ahead) wait inside OpenSSL, where epoll does
+    not see them, once the first one is handed over: with nothing more arriving on the socket, every command
+    of every record must still be answered, in one burst of a few bytes or of more than one read."""
+    s = start(make_sardine, certs)
+    t = RecordConn(certs, s.tls_port)
+    incr = b"*2\r\n$4\r\nINCR\r\n$3\r\nctr\r\n"
+    # records of 1 to 7 commands, one record ending mid-command: what follows it completes the command
+    chunks = [incr * (1 + i % 7) for i in range(records)]
+    chunks[0], chunks[1] = chunks[0] + incr[:9], incr[9:] + chunks[1]
+    t.send_records(chunks)
+    n = sum(len(c) for c in chunks) // len(incr)
+    expected = b"".join(b":%d\r\n" % i for i in range(1, n + 1))
+    assert t.read_exactly(len(expected)) == expected
+    assert s.client().get("ctr") == str(n).encode()
+
+
 @pytest.mark.skipif(shutil.which("redis-cli") is None, reason="needs redis-cli")
 def test_redis_cli_over_tls(make_sardine, certs):
     s = start(make_sardine, certs)
