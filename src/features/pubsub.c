@@ -53,12 +53,32 @@ typedef struct pchan {
         client *one;  /* n == 1 */
         subarr *many; /* n >= 2 */
     } s;
-    uint32_t n; /* subscribers */
-    uint32_t klen;
-    uint32_t plen; /* patterns: the literal prefix's length */
-    uint32_t gidx; /* patterns: the index in its prefix group, when it has one */
-    char name[];
+    uint32_t n;      /* subscribers */
+    uint32_t len32;  /* the name's length; LONG_NAME: a name of 4 GiB or more (see pc_len) */
+    uint32_t plen32; /* patterns: the literal prefix's length (LONG_NAME: see pc_plen) */
+    uint32_t gidx;   /* patterns: the index in its prefix group, when it has one */
+    char name[];     /* LONG_NAME: the length and the prefix's as two uint64_t, then the name */
 } pchan;
+
+#define LONG_NAME UINT32_MAX
+
+static inline const char *pc_name(const pchan *pc) {
+    return pc->len32 != LONG_NAME ? pc->name : pc->name + 2 * sizeof(uint64_t);
+}
+
+static inline size_t pc_len(const pchan *pc) {
+    uint64_t v;
+    if (pc->len32 != LONG_NAME) return pc->len32;
+    memcpy(&v, pc->name, sizeof(v));
+    return (size_t)v;
+}
+
+static inline size_t pc_plen(const pchan *pc) {
+    uint64_t v;
+    if (pc->len32 != LONG_NAME) return pc->plen32;
+    memcpy(&v, pc->name + sizeof(uint64_t), sizeof(v));
+    return (size_t)v;
+}
 
 typedef struct pgroup {
     uint32_t n, cap;
@@ -72,7 +92,8 @@ static ptab *prefixes; /* patterns by literal prefix: pchan, or pgroup | 1 */
 static uint32_t len_count[256];
 static uint64_t len_bits[4];
 typedef struct long_len {
-    uint32_t len, count;
+    size_t len;
+    uint32_t count;
 } long_len;
 static long_len *long_lens; /* sorted by len */
 static uint32_t n_long_lens;
@@ -108,12 +129,12 @@ static void update_mode(client *c) {
 
 static uint64_t name_hash(const void *e) {
     const pchan *pc = e;
-    return siphash(pc->name, pc->klen);
+    return siphash(pc_name(pc), pc_len(pc));
 }
 
 static int name_eq(const void *e, const void *key, size_t klen) {
     const pchan *pc = e;
-    return pc->klen == klen && memcmp(pc->name, key, klen) == 0;
+    return pc_len(pc) == klen && memcmp(pc_name(pc), key, klen) == 0;
 }
 
 static const ptab_type name_type = {name_hash, name_eq};
@@ -162,12 +183,12 @@ static const pchan *representative(const void *e) {
 
 static uint64_t prefix_elem_hash(const void *e) {
     const pchan *pc = representative(e);
-    return prefix_hash(pc->name, pc->plen);
+    return prefix_hash(pc_name(pc), pc_plen(pc));
 }
 
 static int prefix_eq(const void *e, const void *key, size_t klen) {
     const pchan *pc = representative(e);
-    return pc->plen == klen && memcmp(pc->name, key, klen) == 0;
+    return pc_plen(pc) == klen && memcmp(pc_name(pc), key, klen) == 0;
 }
 
 static const ptab_type prefix_type = {prefix_elem_hash, prefix_eq};
@@ -178,7 +199,7 @@ static size_t literal_prefix(const char *p, size_t len) {
     return i;
 }
 
-static void len_use(uint32_t len, int delta) {
+static void len_use(size_t len, int delta) {
     if (len < 256) {
         len_count[len] += (uint32_t)delta;
         if (len_count[len])
@@ -210,9 +231,9 @@ static void len_use(uint32_t len, int delta) {
 
 static void prefix_add(pchan *pc) {
     if (!poly_base) poly_base = (1ULL << 32) + siphash("pubsub prefix base", 18) % (P61 - (1ULL << 33));
-    uint64_t h = prefix_hash(pc->name, pc->plen);
-    long s = ptab_find(prefixes, &prefix_type, pc->name, pc->plen, h);
-    len_use(pc->plen, 1);
+    uint64_t h = prefix_hash(pc_name(pc), pc_plen(pc));
+    long s = ptab_find(prefixes, &prefix_type, pc_name(pc), pc_plen(pc), h);
+    len_use(pc_plen(pc), 1);
     if (s < 0) {
         ptab_add(&prefixes, &prefix_type, pc, h, 0);
         return;
@@ -238,9 +259,10 @@ static void prefix_add(pchan *pc) {
 }
 
 static void prefix_del(pchan *pc) {
-    long s = ptab_find(prefixes, &prefix_type, pc->name, pc->plen, prefix_hash(pc->name, pc->plen));
+    long s =
+        ptab_find(prefixes, &prefix_type, pc_name(pc), pc_plen(pc), prefix_hash(pc_name(pc), pc_plen(pc)));
     DBG_ASSERT(s >= 0);
-    len_use(pc->plen, -1);
+    len_use(pc_plen(pc), -1);
     void *e = prefixes->slot[s];
     if (!is_group(e)) {
         DBG_ASSERT(e == pc);
@@ -329,7 +351,7 @@ static pchan *find(int kind, const char *name, size_t len) {
 static void destroy(int kind, pchan *pc) {
     DBG_ASSERT(pc->n == 0);
     if (kind == PS_PATTERN) prefix_del(pc);
-    long s = ptab_find(names[kind], &name_type, pc->name, pc->klen, siphash(pc->name, pc->klen));
+    long s = ptab_find(names[kind], &name_type, pc_name(pc), pc_len(pc), siphash(pc_name(pc), pc_len(pc)));
     DBG_ASSERT(s >= 0 && names[kind]->slot[s] == pc);
     ptab_del(&names[kind], &name_type, s);
     s_free(pc);
@@ -344,15 +366,21 @@ static int subscribe(client *c, int kind, const char *name, size_t len) {
         pc = names[kind]->slot[s];
         if (ptab_find(c->ps_sets[kind], &client_set_type, pc, 0, ptab_hash_ptr(pc)) >= 0) return 0;
     } else {
-        pc = s_malloc(sizeof(*pc) + len);
+        size_t plen = kind == PS_PATTERN ? literal_prefix(name, len) : 0;
+        int long_name = len >= LONG_NAME;
+        pc = s_malloc(sizeof(*pc) + len + (long_name ? 2 * sizeof(uint64_t) : 0));
         memset(pc, 0, sizeof(*pc));
-        pc->klen = (uint32_t)len;
-        memcpy(pc->name, name, len);
-        ptab_add(&names[kind], &name_type, pc, h, 0);
-        if (kind == PS_PATTERN) {
-            pc->plen = (uint32_t)literal_prefix(name, len);
-            prefix_add(pc);
+        if (long_name) {
+            uint64_t l[2] = {len, plen};
+            pc->len32 = LONG_NAME;
+            memcpy(pc->name, l, sizeof(l));
+        } else {
+            pc->len32 = (uint32_t)len;
+            pc->plen32 = (uint32_t)plen;
         }
+        memcpy((char *)pc_name(pc), name, len);
+        ptab_add(&names[kind], &name_type, pc, h, 0);
+        if (kind == PS_PATTERN) prefix_add(pc);
     }
     uint32_t i = subs_add(pc, c);
     long cs = ptab_add(&c->ps_sets[kind], &client_set_type, pc, ptab_hash_ptr(pc), 1);
@@ -415,7 +443,7 @@ static size_t unsubscribe_all_kind(client *c, int kind, int notify) {
         subs_del(pc, kind, i);
         s->count--; /* what reply_count shows */
         count++;
-        if (notify) reply_subscription(c, unsub_word[kind], pc->name, pc->klen, reply_count(c, kind));
+        if (notify) reply_subscription(c, unsub_word[kind], pc_name(pc), pc_len(pc), reply_count(c, kind));
         if (pc->n == 0) destroy(kind, pc);
     }
     s_free(s);
@@ -473,7 +501,7 @@ int pubsub_client_each(client *c, int (*fn)(void *ud, const char *name, size_t l
         const ptab *s = c->ps_sets[k];
         for (uint32_t i = 0; s && i < s->cap; i++) {
             const pchan *pc = s->slot[i];
-            if (pc && !fn(ud, pc->name, pc->klen, k == PS_PATTERN)) return 0;
+            if (pc && !fn(ud, pc_name(pc), pc_len(pc), k == PS_PATTERN)) return 0;
         }
     }
     return 1;
@@ -524,7 +552,7 @@ typedef struct pmsg {
 } pmsg;
 
 static long deliver_pattern(pmsg *m, pchan *pp) {
-    if (!glob_match(pp->name, pp->klen, m->ch, m->chlen, 0)) return 0;
+    if (!glob_match(pc_name(pp), pc_len(pp), m->ch, m->chlen, 0)) return 0;
     if (!m->b.p) {
         mb_add(&m->b, "*4\r\n$8\r\npmessage\r\n", 18);
         m->tail = m->b.len;
@@ -534,7 +562,7 @@ static long deliver_pattern(pmsg *m, pchan *pp) {
     /* the pattern goes before the channel: a head for this pattern */
     msgbuf h = {0};
     mb_add(&h, m->b.p, 18);
-    mb_bulk(&h, pp->name, pp->klen);
+    mb_bulk(&h, pc_name(pp), pc_len(pp));
     client **v = subs_of(pp);
     for (uint32_t s = 0; s < pp->n; s++) {
         client *c = v[s];
@@ -622,8 +650,8 @@ static void channel_list(client *c, int kind) {
     const ptab *t = names[kind];
     for (uint32_t i = 0; t && i < t->cap; i++) {
         const pchan *pc = t->slot[i];
-        if (pc && (!pat || glob_match(pat->p, pat->len, pc->name, pc->klen, 0))) {
-            reply_bulk(c, pc->name, pc->klen);
+        if (pc && (!pat || glob_match(pat->p, pat->len, pc_name(pc), pc_len(pc), 0))) {
+            reply_bulk(c, pc_name(pc), pc_len(pc));
             n++;
         }
     }

@@ -7,10 +7,6 @@ static size_t block_size(uint32_t cap, int aux) {
     return sizeof(ptab) + (size_t)cap * sizeof(void *) + (aux ? (size_t)cap * sizeof(uint32_t) : 0);
 }
 
-size_t ptab_bytes(const ptab *t) {
-    return t ? block_size(t->cap, (int)t->has_aux) : 0;
-}
-
 uint64_t ptab_hash_ptr(const void *p) {
     uint64_t x = (uint64_t)(uintptr_t)p;
     x ^= x >> 33;

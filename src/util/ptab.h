@@ -47,6 +47,4 @@ static inline uint32_t *ptab_aux(ptab *t) {
 }
 /* A pointer's hash (for sets of pointers). */
 uint64_t ptab_hash_ptr(const void *p);
-/* Heap bytes the table holds (its block's size). */
-size_t ptab_bytes(const ptab *t);
 #endif
