@@ -3,7 +3,7 @@
 
   bench/pubsub.py [--server build/sardine-server] [--which both|redis|sardine] [--subs 100]
                   [--publishes 100000] [--patterns 10000] [--mem-n 100000] [--pat-clients 10]
-                  [--payload 16] [--repeat 1] [--mem-only]
+                  [--payload 16] [--repeat 1] [--mem-only] [--resize N]
 
 For each server (fresh, on a free port, client-output-buffer-limit pubsub 0 0 0 so that no reader is
 cut off while it catches up):
@@ -20,6 +20,9 @@ cut off while it catches up):
      subscribers per pattern); INFO used_memory (and the process's VmRSS) before and after each,
      divided by the subscriptions made (bytes per subscription / per pattern, the channel, the
      registry's indexes and the client's own set included).
+
+--resize N (alone): one connection SUBSCRIBEs N channels, 1000 per command, and the slow log (over
+2 ms) shows the slowest commands: those that grew the sets (every element rehashed at once).
 
 --repeat N runs everything N times, alternating the servers, and prints each figure's median and the
 ratios sardine/redis (--mem-only skips the fan-out phases; --no-nice leaves the servers at the
@@ -201,10 +204,25 @@ def memory(port, pid, n, pat_clients):
     return out
 
 
+def resize_pauses(port, n):
+    probe = Conn(port)
+    probe.cmd('CONFIG', 'SET', 'slowlog-log-slower-than', '2000')
+    probe.cmd('CONFIG', 'SET', 'slowlog-max-len', '1000')
+    c = Conn(port)
+    for i in range(0, n, 1000):
+        c.s.sendall(enc('SUBSCRIBE', *[f'channel:{j:08d}' for j in range(i, min(i + 1000, n))]))
+        for _ in range(i, min(i + 1000, n)):
+            c.reply()
+    return sorted((int(e[2]) for e in probe.cmd('SLOWLOG', 'GET', '1000')), reverse=True)[:5]
+
+
 def run(kind, binary, a):
     p, port, d = start(binary, kind, not a.no_nice)
     r = {}
     try:
+        if a.resize:
+            print(f'{kind:8s} {a.resize} channels: the slowest SUBSCRIBEs (us): {resize_pauses(port, a.resize)}')
+            return None
         if not a.mem_only:
             rate, ok = fanout(port, a.subs, a.publishes, a.payload, 0)
             print(f'{kind:8s} fan-out to {a.subs} subscribers: {rate:,.0f} deliveries/s{"" if ok else " (INCOMPLETE)"}')
@@ -239,6 +257,7 @@ def main():
     ap.add_argument('--repeat', type=int, default=1)
     ap.add_argument('--mem-only', action='store_true')
     ap.add_argument('--no-nice', action='store_true')
+    ap.add_argument('--resize', type=int, default=0)
     a = ap.parse_args()
     servers = []
     if a.which in ('both', 'redis'):
@@ -249,6 +268,8 @@ def main():
     for _ in range(a.repeat):
         for kind, binary in servers:
             results[kind].append(run(kind, binary, a))
+    if a.resize:
+        return
     if a.repeat > 1 or len(servers) == 2:
         med = {k: {f: statistics.median(x[f] for x in v) for f in v[0]} for k, v in results.items()}
         print(f'medians of {a.repeat} run(s):')

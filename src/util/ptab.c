@@ -47,7 +47,9 @@ static uint32_t place(ptab *t, void *elem, uint64_t h, uint32_t aux) {
 
 /* A new block of cap slots holding t's elements. */
 static ptab *rebuild(ptab *t, const ptab_type *ty, uint32_t cap) {
-    ptab *n = s_calloc(block_size(cap, (int)t->has_aux));
+    size_t bytes = block_size(cap, (int)t->has_aux);
+    /* a big block's pages faulted in with one call (s_aligned), not a trap per page as slots fill */
+    ptab *n = bytes >= ((size_t)1 << 20) ? s_aligned(64, bytes) : s_calloc(bytes);
     n->cap = cap;
     n->has_aux = t->has_aux;
     uint32_t *oa = t->has_aux ? ptab_aux(t) : NULL;
@@ -59,8 +61,12 @@ static ptab *rebuild(ptab *t, const ptab_type *ty, uint32_t cap) {
                 n->count++;
             }
     } else {
-        for (uint32_t i = 0; i < t->cap; i++)
+        /* elements holding their keys (ty->eq) are read to be hashed: fetched a few slots ahead */
+        uint32_t ahead = ty->eq ? 8 : 0;
+        for (uint32_t i = 0; i < t->cap; i++) {
+            if (ahead && i + ahead < t->cap && t->slot[i + ahead]) __builtin_prefetch(t->slot[i + ahead]);
             if (t->slot[i]) place(n, t->slot[i], ty->hash(t->slot[i]), oa ? oa[i] : 0);
+        }
     }
     s_free(t);
     return n;

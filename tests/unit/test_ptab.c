@@ -1,7 +1,7 @@
 /* Unit tests for the pointer table (util/ptab.c): random adds, finds and deletes against a model, with
  * a good hash and with a poor one (a few distinct homes: long runs, runs wrapping past the last slot,
  * backward shifts across the wrap), the payload moving with its element, the vector/table switches
- * both ways, and the table freed when it empties (heap back to where it was). */
+ * both ways, tables past 1 MiB, and the table freed when it empties (heap back to where it was). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -122,13 +122,37 @@ static void test_pointer_keys(void **state) {
     assert_null(t);
 }
 
+/* Tables of over 1 MiB are allocated another way (their pages faulted in at once): grown to that and
+ * emptied again. */
+static void test_huge(void **state) {
+    (void)state;
+    static const ptab_type ptrs = {item_hash, NULL};
+    enum { M = 200000 };
+    size_t before = s_heap_used();
+    item *v = calloc(M, sizeof(*v));
+    ptab *t = NULL;
+    for (uint32_t k = 0; k < M; k++) {
+        v[k].key = k;
+        long s = ptab_add(&t, &ptrs, &v[k], item_hash(&v[k]), 1);
+        ptab_aux(t)[s] = k;
+    }
+    assert_true(t->cap * (sizeof(void *) + 4) >= (1u << 20));
+    for (uint32_t k = 0; k < M; k++) {
+        long s = ptab_find(t, &ptrs, &v[k], 0, item_hash(&v[k]));
+        assert_true(s >= 0);
+        assert_int_equal(ptab_aux(t)[s], k);
+    }
+    for (uint32_t k = 0; k < M; k++) ptab_del(&t, &ptrs, ptab_find(t, &ptrs, &v[k], 0, item_hash(&v[k])));
+    assert_null(t);
+    assert_int_equal(s_heap_used(), before);
+    free(v);
+}
+
 int main(void) {
     for (uint32_t k = 0; k < N; k++) items[k].key = k;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_small),
-        cmocka_unit_test(test_big),
-        cmocka_unit_test(test_poor_hash),
-        cmocka_unit_test(test_pointer_keys),
+        cmocka_unit_test(test_small),        cmocka_unit_test(test_big),  cmocka_unit_test(test_poor_hash),
+        cmocka_unit_test(test_pointer_keys), cmocka_unit_test(test_huge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
