@@ -16,7 +16,8 @@ keys: its __rand_int__ keys are 'key:%012d') in the background for the whole run
   2. send BGSAVE and, until rdb_bgsave_in_progress is 0 again: ping the server every millisecond on a
      second connection (the longest round trip is the longest pause a client saw), sample the RSS of
      the server and of its children (Redis's fork) every 10 ms, and count the commands processed;
-  3. report: save duration, longest ping round trip, the server's own longest event loop iteration
+  3. report: save duration, longest ping round trip (also over the window without a save, with the
+     loop's longest iteration there: the load's own pauses), the server's own longest event loop iteration
      during the save in wall and in CPU time (Sardine's INFO eventloop_duration_max_usec and
      eventloop_duration_cpu_max_usec: the difference is time the machine gave to others), write rate during the save / without it, RSS before
      and peak RSS during the save (server + children) as a percentage of the RSS before, file size, and
@@ -135,11 +136,6 @@ def run(kind, argv0, args, respfile, extra=()):
                                   '1000000000', '-c', str(args.clients), '-P', str(args.pipeline), '-q'],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
-        ops0 = int(info(c, 'stats')['total_commands_processed'])
-        t0 = time.time()
-        time.sleep(args.window)
-        base_rate = (int(info(c, 'stats')['total_commands_processed']) - ops0) / (time.time() - t0)
-        rss_before = rss_tree(proc.pid)
         worst = [0.0]
         stop = threading.Event()
 
@@ -153,6 +149,15 @@ def run(kind, argv0, args, respfile, extra=()):
 
         th = threading.Thread(target=pinger, daemon=True)
         th.start()
+        # the same figures without a save first: the load's own pauses, to compare with those during the save
+        c.cmd('CONFIG', 'RESETSTAT')
+        ops0 = int(info(c, 'stats')['total_commands_processed'])
+        t0 = time.time()
+        time.sleep(args.window)
+        base_rate = (int(info(c, 'stats')['total_commands_processed']) - ops0) / (time.time() - t0)
+        st0 = info(c, 'stats')
+        base_ping, worst[0] = worst[0], 0.0
+        rss_before = rss_tree(proc.pid)
         c.cmd('CONFIG', 'RESETSTAT')  # Sardine: eventloop_duration_max_usec from here on (Redis 7.0 has no such field)
         ops1 = int(info(c, 'stats')['total_commands_processed'])
         t1 = time.time()
@@ -175,7 +180,9 @@ def run(kind, argv0, args, respfile, extra=()):
         else:
             size = os.path.getsize(os.path.join(d, 'dump.rdb'))
         return {
-            'save_s': dur, 'worst_ping_ms': worst[0] * 1000,
+            'save_s': dur, 'worst_ping_nosave_ms': base_ping * 1000, 'worst_ping_ms': worst[0] * 1000,
+            'max_loop_iter_nosave_ms': int(st0['eventloop_duration_max_usec']) / 1000 if 'eventloop_duration_max_usec' in st0 else '-',
+            'max_loop_iter_cpu_nosave_ms': int(st0['eventloop_duration_cpu_max_usec']) / 1000 if 'eventloop_duration_cpu_max_usec' in st0 else '-',
             'max_loop_iter_ms': int(st['eventloop_duration_max_usec']) / 1000 if 'eventloop_duration_max_usec' in st else '-',
             'max_loop_iter_cpu_ms': int(st['eventloop_duration_cpu_max_usec']) / 1000 if 'eventloop_duration_cpu_max_usec' in st else '-', 'rate_no_save': base_rate, 'rate_during_save': save_rate,
             'rate_ratio': save_rate / base_rate if base_rate else 0, 'rss_before_mb': rss_before / 2**20,
@@ -215,9 +222,9 @@ def main():
             print(f'{kind} ...', file=sys.stderr)
             results[kind] = run(kind.split('-')[0], argv0, args, respfile, extra)
     keys = list(next(iter(results.values())).keys())
-    print(f'{"figure":22s}' + ''.join(f'{k:>16s}' for k in results))
+    print(f'{"figure":30s}' + ''.join(f'{k:>16s}' for k in results))
     for k in keys:
-        row = f'{k:22s}'
+        row = f'{k:30s}'
         for r in results.values():
             v = r[k]
             row += f'{v:16.2f}' if isinstance(v, float) else f'{str(v):>16s}'

@@ -14,6 +14,7 @@
 #include "features/blocking.h"
 #include "features/config.h"
 #include "features/latency.h"
+#include "features/replsync.h"
 #include "features/tracking.h"
 #include "keyspace/activeexpire.h"
 #include "keyspace/db.h"
@@ -131,6 +132,7 @@ static int server_cron(void) {
     active_expire_cycle(EXPIRE_SLOW);
     aof_cron();
     saving_cron();
+    replsync_cron(); /* after saving_cron: a scheduled BGSAVE goes first */
     defrag_cron(snapshot_running());
     arena_set_pool_reserve(srv.active_defrag_enabled ? 8 : 64, srv.active_defrag_enabled ? 64 : 16);
     /* Empty arena pages beyond the reserve go back to the kernel from the background thread, 64 at a time. */

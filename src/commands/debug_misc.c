@@ -14,6 +14,11 @@
  *                          validated as Redis does; Sardine's quicklist has no
  *                          plain nodes, so there is nothing to switch
  *   STRINGMATCH-TEST       runs the glob matcher over random patterns
+ *   LISTPACK <key>         prints a listpack-encoded value (hash, sorted set)
+ *                          on stdout and replies as Redis does; the dump's
+ *                          layout is Sardine's own (offsets, bytes, values)
+ *   QUICKLIST <key> [0|1]  the same for a list's quicklist (1: each node's
+ *                          listpack too)
  *   CHANGE-REPL-ID, SET-SKIP-CHECKSUM-VALIDATION, AOF-FLUSH-SLEEP,
  *   SET-DISABLE-DENY-SCRIPTS
  *                          accepted, with Redis's replies
@@ -22,6 +27,10 @@
  * cmd_debug must go on looking. */
 #include "commands/debug_cmds.h"
 #include "commands/commands.h"
+#include "keyspace/db.h"
+#include "keyspace/entry.h"
+#include "types/object.h"
+#include "types/quicklist.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/glob.h"
@@ -126,6 +135,21 @@ static void stringmatch_test(void) {
     }
 }
 
+/* DEBUG LISTPACK / QUICKLIST: the key's value if it has that encoding (else Redis's errors, replied). */
+static void *encoded_value(client *c, const char *encoding, const char *err) {
+    kref r;
+    if (!db_lookup(c->db, c->argv[2].p, c->argv[2].len, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &r)) {
+        reply_error(c, "ERR no such key");
+        return NULL;
+    }
+    if (e_store(r.e) != VAL_PTR || e_type(r.e) == OBJ_STRING ||
+        strcmp(obj_encoding(e_type(r.e), e_ptr(r.e)), encoding)) {
+        reply_error(c, err);
+        return NULL;
+    }
+    return e_ptr(r.e);
+}
+
 int debug_misc(client *c) {
     const arg *sub = &c->argv[1];
     if (arg_is(sub, "protocol") && c->argc == 3) {
@@ -157,6 +181,18 @@ int debug_misc(client *c) {
     } else if (arg_is(sub, "stringmatch-test") && c->argc == 2) {
         stringmatch_test();
         reply_status(c, "Apparently Redis did not crash: test passed");
+    } else if (arg_is(sub, "listpack") && c->argc == 3) {
+        const unsigned char *lp = encoded_value(c, "listpack", "ERR Not a listpack encoded object.");
+        if (lp) {
+            lp_repr(stdout, lp);
+            reply_status(c, "Listpack structure printed on stdout");
+        }
+    } else if (arg_is(sub, "quicklist") && (c->argc == 3 || c->argc == 4)) {
+        const quicklist *ql = encoded_value(c, "quicklist", "ERR Not a quicklist encoded object.");
+        if (ql) {
+            ql_repr(stdout, ql, c->argc == 4 ? atoi(c->argv[3].p) : 0);
+            reply_status(c, "Quicklist structure printed on stdout");
+        }
     } else if (arg_is(sub, "change-repl-id") && c->argc == 2) {
         serverLog(LL_WARNING, "Changing replication IDs after receiving DEBUG change-repl-id");
         reply_ok(c);

@@ -16,6 +16,7 @@
 #include "features/notify.h"
 #include "features/pubsub.h"
 #include "features/saving.h"
+#include "features/replsync.h"
 #include "features/tracking.h"
 #include "keyspace/evict.h"
 #include "persist/snapshot.h"
@@ -94,6 +95,7 @@ int process_command(client *c) {
 }
 
 static int process_checked(client *c) {
+    if (c->xflags & CLIENT_SYNCING) return 1; /* its connection carries an RDB image only (replsync.h) */
     command *cmd = command_lookup(c->argv, c->argc);
     c->cmd = cmd;
     if (!cmd) {
@@ -220,6 +222,7 @@ static void client_leaving(client *c) {
     pubsub_unsubscribe_all(c);
     monitor_remove(c);
     tracking_client_freeing(c);
+    replsync_client_freeing(c);
 }
 
 static const client_hooks hooks = {
@@ -229,6 +232,7 @@ static const client_hooks hooks = {
     .user_name = acl_client_user_name,
     .arriving = restore_arriving,
     .qbuf_released = restore_qbuf_released,
+    .drained = replsync_drained,
 };
 
 const client_hooks *dispatch_client_hooks(void) { return &hooks; }

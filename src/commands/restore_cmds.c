@@ -273,6 +273,7 @@ static void restore_generic(client *c) {
     entry_value v;
     if (restore_value(c, payload, &v) != 1) return;
 
+    long long mark = dirty_mark(); /* Redis counts one change, whatever was replaced */
     int deleted = 0;
     if (replace && exists) {
         /* the old value goes; the key's change is announced below (as "del" or "new" + "restore") */
@@ -290,6 +291,7 @@ static void restore_generic(client *c) {
         if (deleted) {
             key_changed(c, key, FX_GENERIC, "del");
             prop_rewrite_del(c, key);
+            dirty_count(mark, 1);
         }
         reply_ok(c);
         return;
@@ -321,6 +323,7 @@ static void restore_generic(client *c) {
         s_free(lens);
     }
     key_changed(c, key, FX_GENERIC, "restore");
+    dirty_count(mark, 1);
     reply_ok(c);
 }
 

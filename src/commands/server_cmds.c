@@ -68,6 +68,10 @@ void cmd_debug(client *c) {
             "    While 1, big RESTOREs wait before their value is built. Sardine's, for tests.",
             "LATENCY-SAMPLE <event> <unix-time> <ms>",
             "    Add a latency monitor sample of <ms> taken at <unix-time> to <event>. Sardine's, for tests.",
+            "SLOW-OPS <microseconds>",
+            "    Stretch each operation the latency monitor times outside commands (AOF writes, fsyncs, stats and",
+            "    renames, eviction and expiry deletes, defrag steps, fork, temp file removals) by <microseconds>",
+            "    (0: off). Sardine's, for tests.",
             "RELOAD",
             "    Save the RDB on disk, empty the dataset and reload it from the file.",
             "SLEEP <seconds>",
@@ -88,6 +92,11 @@ void cmd_debug(client *c) {
             "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
             "STRINGMATCH-TEST",
             "    Run a fuzz tester against the stringmatchlen() function.",
+            "LISTPACK <key>",
+            "    Show low level info about the listpack encoding of <key>.",
+            "QUICKLIST <key> [<0|1>]",
+            "    Show low level info about the quicklist encoding of <key>.",
+            "    The optional argument (0 by default) sets the level of detail",
             "PAUSE-CRON <0|1>",
             "    Stop periodic cron job processing.",
             "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
@@ -116,6 +125,12 @@ void cmd_debug(client *c) {
             return reply_error(c, "ERR invalid latency sample");
         snprintf(event, sizeof(event), "%.*s", (int)c->argv[2].len, c->argv[2].p);
         latency_add_sample_at(event, when, ms);
+        reply_ok(c);
+    } else if (arg_is(sub, "slow-ops") && c->argc == 3) {
+        /* Sardine's own: makes the latency monitor's events outside commands visible in tests. */
+        long long us;
+        if (!arg_ll(c, &c->argv[2], &us, NULL)) return;
+        __atomic_store_n(&srv.debug_slow_ops_us, us < 0 ? 0 : us, __ATOMIC_RELAXED);
         reply_ok(c);
     } else if (arg_is(sub, "restore-bg-hold") && c->argc == 3) {
         long long n;

@@ -861,6 +861,7 @@ void cmd_xgroup_create(client *c) {
     if (same_arg(&c->argv[4], "$")) id = s ? s->last_id : SID_MIN;
     else if (!parse_strict_id(c, &c->argv[4], &id)) return;
     const arg *k = &c->argv[2];
+    long long mark = dirty_mark(); /* Redis: one change, the group (a stream MKSTREAM made included) */
     if (!s) {
         s = stream_new();
         kref r;
@@ -870,6 +871,7 @@ void cmd_xgroup_create(client *c) {
     }
     if (stream_group_create(s, c->argv[3].p, c->argv[3].len, &id, er)) {
         key_changed(c, k, FX_STREAM, "xgroup-create");
+        dirty_count(mark, 1);
         reply_ok(c);
     } else {
         reply_error(c, "BUSYGROUP Consumer Group name already exists");
@@ -1147,10 +1149,15 @@ void cmd_xpending(client *c) {
     reply_defer_set(c, pos, n, '*');
 }
 
-static sconsumer *claim_consumer(sgroup *g, const arg *name, long long now) {
+/* The claiming consumer, created if needed (*created: one more change, as Redis counts it). */
+static sconsumer *claim_consumer(sgroup *g, const arg *name, long long now, long long *created) {
     sconsumer *cons = stream_consumer_find(g, name->p, name->len);
-    if (cons) cons->seen_time = now;
-    else cons = stream_consumer_create(g, name->p, name->len, now);
+    if (cons) {
+        cons->seen_time = now;
+    } else {
+        cons = stream_consumer_create(g, name->p, name->len, now);
+        (*created)++;
+    }
     return cons;
 }
 
@@ -1202,11 +1209,13 @@ void cmd_xclaim(client *c) {
             return;
         }
     }
-    int changed = 0;
+    /* Redis's count: one per PEL entry claimed or dropped, one for a consumer created, one for the group's
+     * last ID when it moved and nothing else was propagated. */
+    long long changes = 0, last_id_moved = 0;
     prop_prevent(c); /* propagated as the PEL entries it changed, in Redis's form */
     if (sid_cmp(&last_id, &g->last_id) > 0) {
         g->last_id = last_id;
-        changed = 1;
+        last_id_moved = 1;
         propagate_group_position(c, &c->argv[1], g);
     }
     if (deliverytime != -1) {
@@ -1225,7 +1234,8 @@ void cmd_xclaim(client *c) {
             if (p) {
                 stream_pel_remove(g, &id);
                 propagate_claim(c, &c->argv[1], g, &c->argv[3], &id, NULL);
-                changed = 1;
+                changes++;
+                last_id_moved = 0;
             }
             continue;
         }
@@ -1236,7 +1246,7 @@ void cmd_xclaim(client *c) {
         }
         if (!p) continue;
         if (p->owner && minidle && now - p->delivery_time < minidle) continue;
-        if (!cons) cons = claim_consumer(g, &c->argv[3], now);
+        if (!cons) cons = claim_consumer(g, &c->argv[3], now, &changes);
         p->delivery_time = deliverytime;
         if (retrycount >= 0) p->delivery_count = (uint64_t)retrycount;
         else if (!justid) p->delivery_count++;
@@ -1245,10 +1255,16 @@ void cmd_xclaim(client *c) {
         if (justid) reply_id(c, &id);
         else if (!reply_one(c, s, &id)) reply_null_array(c);
         n++;
-        changed = 1;
+        changes++;
+        last_id_moved = 0;
     }
     reply_defer_set(c, pos, n, '*');
-    if (changed) key_changed(c, &c->argv[1], FX_STREAM, "xclaim");
+    changes += last_id_moved;
+    if (changes) {
+        long long mark = dirty_mark();
+        key_changed(c, &c->argv[1], FX_STREAM, "xclaim");
+        dirty_count(mark, changes);
+    }
 }
 
 void cmd_xautoclaim(client *c) {
@@ -1287,7 +1303,7 @@ void cmd_xautoclaim(client *c) {
     long long attempts = count * 10, now = mstime();
     sid *claimed = NULL, *deleted = NULL;
     size_t nclaimed = 0, ndel = 0, cap = 0;
-    int changed = 0;
+    long long created = 0;
     prop_prevent(c); /* propagated as the PEL entries it changed, as XCLAIMs */
     sidx_cur cur;
     int ok = sidx_seek_ge(&g->pel, &start, &cur);
@@ -1305,7 +1321,6 @@ void cmd_xautoclaim(client *c) {
             propagate_claim(c, &c->argv[1], g, &c->argv[3], &id, NULL);
             deleted[ndel++] = id;
             count--;
-            changed = 1;
             ok = sidx_seek_ge(&g->pel, &id, &cur);
             continue;
         }
@@ -1313,14 +1328,13 @@ void cmd_xautoclaim(client *c) {
             ok = sidx_next(&g->pel, &cur);
             continue;
         }
-        sconsumer *cons = claim_consumer(g, &c->argv[3], now);
+        sconsumer *cons = claim_consumer(g, &c->argv[3], now, &created);
         p->delivery_time = now;
         if (!justid) p->delivery_count++;
         stream_pel_assign(g, p, cons);
         propagate_claim(c, &c->argv[1], g, &c->argv[3], &id, p);
         claimed[nclaimed++] = id;
         count--;
-        changed = 1;
         ok = sidx_next(&g->pel, &cur);
     }
     /* the cursor: the entry after the last one examined, 0-0 at the end */
@@ -1337,7 +1351,13 @@ void cmd_xautoclaim(client *c) {
     for (size_t i = 0; i < ndel; i++) reply_id(c, &deleted[i]);
     s_free(claimed);
     s_free(deleted);
-    if (changed) key_changed(c, &c->argv[1], FX_STREAM, "xautoclaim");
+    /* Redis's count: one per PEL entry claimed or dropped, one for the consumer if it was created */
+    long long changes = (long long)(nclaimed + ndel) + created;
+    if (changes) {
+        long long mark = dirty_mark();
+        key_changed(c, &c->argv[1], FX_STREAM, "xautoclaim");
+        dirty_count(mark, changes);
+    }
 }
 
 /* ---- XINFO ---- */

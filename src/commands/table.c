@@ -14,6 +14,7 @@
 #include "features/monitor.h"
 #include "features/multi.h"
 #include "features/pubsub.h"
+#include "features/replsync.h"
 #include "features/saving.h"
 #include "features/tracking.h"
 #include "util/hdrhist.h"
@@ -224,6 +225,9 @@ command core_commands[] = {
     {"lastsave", cmd_lastsave},
     {"save", cmd_save},
     {"bgsave", cmd_bgsave},
+    {"sync", cmd_sync},
+    {"psync", cmd_psync},
+    {"replconf", cmd_replconf},
     {"memory", NULL, memory_subs},
     {"command", cmd_command, command_subs},
     {"slowlog", NULL, slowlog_subs},

@@ -5,6 +5,7 @@
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "features/config.h"
+#include "features/saving.h"
 #include "util/hdrhist.h"
 #include "util/mem.h"
 #include "util/sparkline.h"
@@ -16,7 +17,6 @@
 #include <strings.h>
 
 #define LATENCY_SAMPLES 160
-#define LATENCY_EVENTS 16
 
 typedef struct lat_event {
     char name[32];
@@ -25,8 +25,9 @@ typedef struct lat_event {
     long long max;
 } lat_event;
 
-static lat_event events[LATENCY_EVENTS];
-static int nevents;
+/* Every event seen, in first-seen order (Redis keeps no limit: a dictionary by name). */
+static lat_event *events;
+static int nevents, cap_events;
 
 void latency_eventloop_sample(long long ms) { latency_add_sample("eventloop", ms); }
 
@@ -37,7 +38,10 @@ void latency_add_sample_at(const char *event, long long when, long long ms) {
     for (int i = 0; i < nevents; i++)
         if (!strcmp(events[i].name, event)) ev = &events[i];
     if (!ev) {
-        if (nevents == LATENCY_EVENTS) return;
+        if (nevents == cap_events) {
+            cap_events = cap_events ? cap_events * 2 : 16;
+            events = s_realloc(events, (size_t)cap_events * sizeof(*events));
+        }
         ev = &events[nevents++];
         memset(ev, 0, sizeof(*ev));
         snprintf(ev->name, sizeof(ev->name), "%s", event);
@@ -197,6 +201,7 @@ static long long thp_bytes(void) {
 
 /* The advice DOCTOR may give, in the order Redis prints it. */
 enum {
+    ADV_BETTER_VM,
     ADV_SLOWLOG_ENABLE,
     ADV_SLOWLOG_TUNE,
     ADV_SLOWLOG_INSPECT,
@@ -235,6 +240,10 @@ static int event_advice(const char *event, int adv[ADV_COUNT]) {
         {{"eviction-cycle"}, {ADV_MASS_EVICTION}, 1},
     };
     int count = 0;
+    if (!strcasecmp(event, "fork") && saving_get_stats()->fork_rate < 25) { /* terrible or poor forks */
+        adv[ADV_BETTER_VM] = 1;
+        count++;
+    }
     if (!strcasecmp(event, "command")) { /* potentially slow commands: the slow log's settings */
         if (srv.slowlog_log_slower_than < 0) {
             adv[ADV_SLOWLOG_ENABLE] = 1;
@@ -273,6 +282,11 @@ static void event_line(report *r, int num, const lat_event *ev, long long now) {
             "%d. %s: %d latency spikes (average %lldms, mean deviation %lldms, period %.2f sec). Worst all time "
             "event %lldms.",
             num, ev->name, ev->n, avg, mad, (double)period / ev->n, ev->max);
+    if (!strcasecmp(ev->name, "fork")) { /* bgsave-fork yes: the last fork's rate, graded as Redis grades it */
+        double rate = saving_get_stats()->fork_rate;
+        rep_add(r, " Fork rate is %.2f GB/sec (%s).", rate,
+                rate < 10 ? "terrible" : rate < 25 ? "poor" : rate < 100 ? "good" : "excellent");
+    }
 }
 
 /* LATENCY DOCTOR: Redis 7.0's report: each event's statistics, then the advice they call for. */
@@ -311,6 +325,11 @@ void cmd_latency_doctor(client *c) {
                     "Redis community to get some help, providing this report in your help request.\n");
     } else {
         rep_add(&r, "\nI have a few advices for you:\n\n");
+        if (adv[ADV_BETTER_VM])
+            rep_add(&r, "- If you are using a virtual machine, consider upgrading it with a faster one using a "
+                        "hypervisior that provides less latency during fork() calls. Xen is known to have poor fork() "
+                        "performance. Even in the context of the same VM provider, certain kinds of instances can "
+                        "execute fork faster than others.\n");
         unsigned long long slower = (unsigned long long)srv.latency_monitor_threshold * 1000;
         if (adv[ADV_SLOWLOG_ENABLE])
             rep_add(&r, "- There are latency issues with potentially slow commands you are using. Try to enable the "

@@ -3,7 +3,12 @@
  * LATEST/HISTORY/RESET/GRAPH/DOCTOR return them (GRAPH and DOCTOR's text are
  * Redis 7.0's, byte for byte for the same samples: util/sparkline.h draws).  Fed when an event lasts at least
  * latency-monitor-threshold ms; the event loop reports its long iterations
- * through the hook main.c installs (net/eventloop.h). */
+ * through the hook main.c installs (net/eventloop.h), the layers below
+ * features/ their operations through srv.latency_sample (server.h:
+ * expire-del, eviction-del, aof-write ..., as Redis 7.0 names them).
+ * Events are kept in first-seen order; Redis keeps them in a dictionary whose
+ * hash seed is random per process, so its LATEST and DOCTOR order varies
+ * from run to run and no order is Redis's. */
 #ifndef SARDINE_LATENCY_H
 #define SARDINE_LATENCY_H
 

@@ -90,8 +90,13 @@ static int bgsave_fork(char *err, size_t errlen) {
         return -1;
     }
     if (pid == 0) child_main();
+    server_debug_slow_op();
     st.latest_fork_usec = ustime() - start;
     st.total_forks++;
+    /* As Redis: the fork's time as a latency event, and its rate in GB per second for LATENCY DOCTOR. */
+    st.fork_rate = (double)server_used_memory() * 1000000 / (double)(st.latest_fork_usec ? st.latest_fork_usec : 1) /
+                   (1024 * 1024 * 1024);
+    server_latency_event("fork", st.latest_fork_usec / 1000);
     child_pid = pid;
     serverLog(LL_NOTICE, "Background saving started by pid %d", (int)pid);
     return 0;
@@ -103,15 +108,18 @@ static void check_child(void) {
     int status;
     pid_t p = waitpid(child_pid, &status, WNOHANG);
     if (p == 0) return;
+    int killed = p > 0 && WIFSIGNALED(status);
+    if (killed) snapshot_remove_child_temp(rdb_path(), (int)child_pid); /* it could not remove it itself */
     child_pid = 0;
     int ok = p > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    bgsave_done(NULL, ok, ok ? NULL : "the child failed");
+    bgsave_done(NULL, ok, ok ? NULL : killed ? "the child was killed" : "the child failed");
 }
 
 static void kill_child(void) {
     if (!child_pid) return;
     kill(child_pid, SIGUSR1);
     waitpid(child_pid, NULL, 0);
+    snapshot_remove_child_temp(rdb_path(), (int)child_pid);
     child_pid = 0;
     bgsave_done(NULL, 0, "killed");
 }

@@ -7,7 +7,10 @@
  *
  * `bgsave-fork yes` (Sardine's, off by default) makes BGSAVE fork as Redis
  * does, the child running the same snapshot to completion on its copy of
- * the dataset: it exists to compare the two designs (bench/bgsave.py).
+ * the dataset: it exists to compare the two designs (bench/bgsave.py).  As
+ * in Redis the fork is a latency event ("fork", its rate graded by LATENCY
+ * DOCTOR), and when the child is killed (FLUSHALL, SHUTDOWN, DEBUG RELOAD, a
+ * signal) the parent removes its temporary file ("rdb-unlink-temp-file").
  *
  * State: one snapshot at a time.  A BGSAVE asked for while another snapshot
  * runs (an AOF rewrite's base) is refused or, with SCHEDULE, started by the
@@ -47,6 +50,7 @@ typedef struct saving_stats {
     int bgsave_scheduled;
     long long loading_start_time, loading_total_bytes, loading_loaded_bytes;
     long long latest_fork_usec, total_forks; /* bgsave-fork yes only */
+    double fork_rate;                        /* GB of used memory per second of the last fork (LATENCY DOCTOR) */
 } saving_stats;
 const saving_stats *saving_get_stats(void);
 

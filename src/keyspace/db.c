@@ -142,7 +142,10 @@ void db_evict(kref *r) {
 void db_expire_now(kref *r) {
     announce_before(r);
     srv.stat_expiredkeys++;
+    long long start = server_latency_start(); /* Redis's "expire-del" latency event */
+    server_debug_slow_op();
     delete_announced(r, srv.lazyfree_lazy_expire, FX_EXPIRED, "expired");
+    server_latency_end("expire-del", start);
 }
 
 /* Rebuilds the entry with a different TTL shape, keeping key, LRU and value. */

@@ -149,9 +149,12 @@ int defrag_step(int *wait_ms) {
         return 0;
     }
     long long limit = st.credit_us < DEFRAG_STEP_US ? st.credit_us : DEFRAG_STEP_US, start = now, spent = 0;
+    long long lat_start = server_latency_start(); /* Redis's "active-defrag-cycle" latency event: one step */
+    server_debug_slow_op();
     while (spent < limit) {
         if (st.dbi >= srv.dbnum) {
             end_pass();
+            server_latency_end("active-defrag-cycle", lat_start);
             return 0;
         }
         db *d = &srv.dbs[st.dbi];
@@ -159,6 +162,7 @@ int defrag_step(int *wait_ms) {
         if (st.cursor == 0) st.dbi++;
         spent = monotonic_us() - start;
     }
+    server_latency_end("active-defrag-cycle", lat_start);
     st.credit_us -= spent;
     st.last_us = start + spent;
     if (st.credit_us >= DEFRAG_STEP_US / 4) return 1;

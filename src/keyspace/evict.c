@@ -81,6 +81,14 @@ static void pool_populate(db *d) {
     }
 }
 
+/* Deletes the chosen key: Redis's "eviction-del" latency event (the delete and its announcement). */
+static void evict_key(kref *r) {
+    long long start = server_latency_start();
+    server_debug_slow_op();
+    db_evict(r);
+    server_latency_end("eviction-del", start);
+}
+
 /* Finds and deletes one key per the policy; 0 if there is none to evict. */
 static int evict_one(void) {
     int pol = srv.maxmemory_policy;
@@ -93,7 +101,7 @@ static int evict_one(void) {
             const char *key = e_key(arena_ptr(h), &klen);
             kref r;
             if (db_lookup(d, key, klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NOEXPIRE, &r)) {
-                db_evict(&r);
+                evict_key(&r);
                 return 1;
             }
         }
@@ -117,7 +125,7 @@ static int evict_one(void) {
                         (!volatile_policy() || e_has_ttl(r.e));
             s_free(pe.key);
             if (found) {
-                db_evict(&r);
+                evict_key(&r);
                 return 1;
             }
         }

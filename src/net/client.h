@@ -67,6 +67,11 @@ enum {
     CLIENT_TRACKING_TARGET = 1 << 3, /* some tracking client redirects to it (or did) */
     CLIENT_MONITOR = 1 << 4,        /* in MONITOR mode (features/monitor.h) */
     CLIENT_SCRIPT = 1 << 5,         /* the client scripts run their commands as (monitor shows "lua") */
+    CLIENT_FEEDING = 1 << 6,        /* a long reply produced as the output drains (the drained hook) */
+    CLIENT_REPL_RDBONLY = 1 << 7,   /* REPLCONF rdb-only 1: SYNC sends an RDB image, then closes */
+    CLIENT_REPL_FUNCS_ONLY = 1 << 8, /* REPLCONF rdb-filter-only functions: the image without keys */
+    CLIENT_REPL_CAPA_EOF = 1 << 9,  /* REPLCONF capa eof */
+    CLIENT_SYNCING = 1 << 10,       /* SYNC: waiting for its image or being sent it (features/replsync.h) */
 };
 
 typedef struct arg {
@@ -157,6 +162,9 @@ typedef struct client_hooks {
     /* A pinned qbuf net/ needs back (its command ran, it is full, the client is freed): the pinner owns
      * b from now on, the client going on with a copy of the bytes it still needs. */
     void (*qbuf_released)(client *c, struct qblock b);
+    /* The output of a CLIENT_FEEDING client drained: the layer above appends the next part of its long
+     * reply, or clears CLIENT_FEEDING when it is all out. */
+    void (*drained)(client *c);
 } client_hooks;
 void clients_set_hooks(const client_hooks *h);
 const client_hooks *clients_hooks(void);

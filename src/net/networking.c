@@ -143,13 +143,20 @@ void clients_free_closed(void) {
 
 static void write_handler(int fd, void *data, int mask);
 
+static int hooks_drained(void) { return clients_hooks() && clients_hooks()->drained; }
+
 void client_install_write_handler(client *c) {
     if (c->flags & CLIENT_WRITE_HANDLER || c->fd < 0) return;
     if (el_add(srv.el, c->fd, EL_WRITABLE, write_handler, c) == 0) c->flags |= CLIENT_WRITE_HANDLER;
 }
 
+/* Bytes of a long reply (CLIENT_FEEDING) written per call at most, so one reader cannot hold the loop. */
+#define FEED_PER_WRITE (1u << 20)
+
 int client_write(client *c) {
     if (c->olen - c->opos > c->opeak) c->opeak = c->olen - c->opos;
+    size_t fed = 0;
+again:
     while (c->opos < c->olen) {
         ssize_t n = conn_write(c, c->obuf + c->opos, c->olen - c->opos);
         if (n > 0) {
@@ -163,6 +170,21 @@ int client_write(client *c) {
         serverLog(LL_VERBOSE, "Error writing to client: %s", strerror(errno));
         client_free(c);
         return -1;
+    }
+    if (c->opos == c->olen && (c->xflags & CLIENT_FEEDING) && hooks_drained()) {
+        fed += c->olen;
+        c->opos = c->olen = 0;
+        /* what the hook appends is written right here: marked pending, so that it is not queued again
+         * (this may run while the pending list is being walked) */
+        int was_pending = c->flags & CLIENT_PENDING_WRITE;
+        c->flags |= CLIENT_PENDING_WRITE;
+        clients_hooks()->drained(c);
+        if (!was_pending) c->flags &= ~CLIENT_PENDING_WRITE;
+        if (c->olen > 0) {
+            if (fed < FEED_PER_WRITE) goto again;
+            client_install_write_handler(c); /* the rest on the next writable event */
+            return 0;
+        }
     }
     if (c->opos == c->olen) {
         c->opos = c->olen = 0;

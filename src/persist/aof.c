@@ -76,6 +76,7 @@ void aof_path(char *out, size_t n, const char *name) {
  * not hold up writes to the new one. */
 static void fsync_job(void *a, void *b) {
     int f = (int)(intptr_t)a;
+    server_debug_slow_op(); /* a slow disk, for tests: "aof-write-pending-fsync" */
     if (fdatasync(f) == -1 && errno != EBADF && errno != EINVAL) {
         atomic_store(&bio_fsync_errno, errno);
         atomic_store(&bio_fsync_ok, 0);
@@ -564,7 +565,16 @@ void aof_flush(int force) {
         serverLog(LL_NOTICE, "Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without "
                              "waiting for fsync to complete, this may slow down Redis.");
     }
+    /* The write's latency events, as Redis 7.0 names them: whether an fsync was still running, or a save
+     * (here a snapshot or a forked BGSAVE, Redis's child) competes for the disk, or neither; and all of
+     * them together as "aof-write". */
+    long long write_start = server_latency_start();
+    server_debug_slow_op();
     ssize_t nwritten = write_all(fd, buf, buflen);
+    if (sync_in_progress) server_latency_end("aof-write-pending-fsync", write_start);
+    else if (save_busy()) server_latency_end("aof-write-active-child", write_start);
+    else server_latency_end("aof-write-alone", write_start);
+    server_latency_end("aof-write", write_start);
     flush_postponed_start = 0;
     if (nwritten != (ssize_t)buflen) {
         static time_t last_log;
@@ -615,11 +625,14 @@ void aof_flush(int force) {
 try_fsync:
     if (aofc.no_fsync_on_rewrite && save_busy()) return;
     if (aofc.fsync == AOF_FSYNC_ALWAYS) {
+        long long fsync_start = server_latency_start();
+        server_debug_slow_op();
         if (fdatasync(fd) == -1) {
             serverLog(LL_WARNING, "Can't persist AOF for fsync error when the AOF fsync policy is 'always': %s. Exiting...",
                       strerror(errno));
             exit(1);
         }
+        server_latency_end("aof-fsync-always", fsync_start);
         fsynced_size = incr_size;
         last_fsync = now;
     } else if (aofc.fsync == AOF_FSYNC_EVERYSEC && now > last_fsync) {
@@ -724,7 +737,11 @@ static long long file_size(const char *name) {
     char path[4096];
     struct stat st;
     aof_path(path, sizeof(path), name);
-    if (stat(path, &st) == -1) {
+    long long start = server_latency_start();
+    server_debug_slow_op();
+    int r = stat(path, &st);
+    server_latency_end("aof-fstat", start);
+    if (r == -1) {
         serverLog(LL_WARNING, "Unable to obtain the AOF file %s length. stat: %s", name, strerror(errno));
         return 0;
     }
@@ -836,6 +853,8 @@ static void rewrite_succeeded(void) {
         m.nincr = 0;
         const char *name = new_incr_name(&m);
         aof_path(path, sizeof(path), name);
+        long long start = server_latency_start();
+        server_debug_slow_op();
         if (rename(tmp, path) == -1) {
             serverLog(LL_WARNING, "Error trying to rename the temporary AOF incr file %s into %s: %s", tmp, path,
                       strerror(errno));
@@ -843,6 +862,7 @@ static void rewrite_succeeded(void) {
             rewrite_failed(NULL);
             return;
         }
+        server_latency_end("aof-rename", start);
         serverLog(LL_NOTICE, "Successfully renamed the temporary AOF incr file %s into %s", tmp, name);
         new_incr_path = s_strdup(path);
     } else {

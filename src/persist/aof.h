@@ -30,6 +30,14 @@
  * fails the manifest still lists the old base and both incr files, which is
  * valid.
  *
+ * Latency monitor events, where Redis 7.0 records them: "aof-write" for each
+ * write plus one of "aof-write-pending-fsync" (a background fsync still
+ * runs), "aof-write-active-child" (a save runs: a snapshot or a forked
+ * BGSAVE, Redis's child) or "aof-write-alone"; "aof-fsync-always";
+ * "aof-fstat" for each file size taken; "aof-rename" when the temporary incr
+ * file of a runtime CONFIG SET appendonly yes gets its name.  A new base is
+ * renamed by the snapshot's writer thread, off the loop: no event.
+ *
  * States: OFF (appendonly no), ON, and WAIT_REWRITE (turned on at runtime:
  * writes accumulate in a temporary incr file until the first base exists).
  * Everything here runs on the event loop thread; only fsyncs and unlinks go

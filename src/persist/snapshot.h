@@ -39,6 +39,7 @@ typedef struct snap_req {
     int aof_base;         /* SNAP_RDB: aux aof-base 1 (the base of an AOF) */
     int timestamp;        /* SNAP_COMMANDS: a #TS:<unix time> annotation first (aof-timestamp-enabled) */
     int foreground;       /* SAVE: complete before snapshot_start returns */
+    int no_keys;          /* only the header and the function libraries (REPLCONF rdb-filter-only functions) */
     snap_done_fn *done;   /* called once, from the event loop (foreground: before snapshot_start returns) */
     void *ud;
     /* Function libraries, written before the databases (after the header as FUNCTION2 records, or as
@@ -53,6 +54,9 @@ void snapshot_init(void);
 /* Starts a snapshot; 0, or -1 with a reason in err (one already running, file not creatable). */
 int snapshot_start(const snap_req *r, char *err, size_t errlen);
 int snapshot_running(void);
+/* Removes the temporary file a child forked by this process to run an RDB snapshot of `target` (now, with no
+ * snapshot of this process in between) was writing: after the child was killed ("rdb-unlink-temp-file"). */
+void snapshot_remove_child_temp(const char *target, int pid);
 /* A running snapshot's progress: keys written so far and keys the databases held when it started
  * (INFO's current_save_keys_processed / current_save_keys_total); bytes of keys saved before a write
  * (Sardine's counterpart of copy-on-write: INFO's current_cow_size and rdb_last_cow_size). */

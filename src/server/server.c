@@ -32,6 +32,14 @@ long long ustime(void) {
 
 long long mstime(void) { return ustime() / 1000; }
 
+void server_debug_slow_op(void) {
+    long long us = __atomic_load_n(&srv.debug_slow_ops_us, __ATOMIC_RELAXED);
+    if (us <= 0) return;
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) == -1) {
+    }
+}
+
 long long monotonic_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -91,6 +91,7 @@ typedef struct server {
     unsigned long slowlog_max_len;
     long long latency_monitor_threshold;
     void (*latency_sample)(const char *event, long long ms); /* the latency monitor, installed by app/ */
+    long long debug_slow_ops_us;   /* DEBUG SLOW-OPS: see server_debug_slow_op() */
     int enable_debug_command;
     int enable_module_command;     /* no / yes / local, as enable-debug-command */
     /* RDB persistence (features/saving.c runs it) */
@@ -182,9 +183,19 @@ static inline void server_latency_event(const char *event, long long ms) {
     if (srv.latency_monitor_threshold && ms >= srv.latency_monitor_threshold && srv.latency_sample)
         srv.latency_sample(event, ms);
 }
+/* Inside each operation timed for the latency monitor outside commands (AOF writes, fsyncs, stats and
+ * renames, eviction and expiry deletes, defrag steps, fork, temp-file unlinks): sleeps DEBUG SLOW-OPS's
+ * microseconds (0 normally), so tests can see those events.  Safe from the background thread. */
+void server_debug_slow_op(void);
 /* CLIENT PAUSE is in force: the dataset stays as it is (no active expiry, no eviction), as Redis 7.0. */
 static inline int server_paused(void) { return srv.paused_until_ms && mstime() < srv.paused_until_ms; }
 long long ustime(void);
+/* Timing an operation for the latency monitor, as Redis's latencyStartMonitor/latencyEndMonitor: the clock is
+ * read only while the monitor is on; the end reports `event` if it lasted the threshold. */
+static inline long long server_latency_start(void) { return srv.latency_monitor_threshold ? ustime() : 0; }
+static inline void server_latency_end(const char *event, long long start) {
+    if (srv.latency_monitor_threshold && start) server_latency_event(event, (ustime() - start) / 1000);
+}
 long long monotonic_us(void);
 void server_update_cached_time(void);
 size_t server_used_memory(void);

@@ -549,3 +549,28 @@ const char *lp_check(const unsigned char *lp) {
     if (n == LP_UNKNOWN ? count < LP_UNKNOWN : n != count) return "listpack: header count differs from the elements";
     return NULL;
 }
+
+/* ---- DEBUG LISTPACK ---- */
+
+void lp_repr(FILE *f, const unsigned char *lp) {
+    fprintf(f, "{total bytes %zu} {num entries %lu}\n", lp_bytes(lp), lp_length(lp));
+    unsigned char *base = (unsigned char *)lp;
+    int index = 0;
+    for (unsigned char *p = lp_first(base); p; p = lp_next(base, p), index++) {
+        size_t size = entry_size(p);
+        fprintf(f, "{\n\tindex: %2d,\n\toffset: %zu,\n\tentry+backlen: %zu,\n\tbytes: ", index, (size_t)(p - lp), size);
+        for (size_t i = 0; i < size; i++) fprintf(f, "%02x|", p[i]);
+        lp_val v;
+        lp_get(p, &v);
+        if (v.s) {
+            fprintf(f, "\n\t[str]");
+            fwrite(v.s, 1, v.len > 40 ? 40 : v.len, f);
+            if (v.len > 40) fprintf(f, "...");
+        } else {
+            fprintf(f, "\n\t[int]%lld", (long long)v.i);
+        }
+        fprintf(f, "\n}\n");
+    }
+    fprintf(f, "{end}\n\n");
+    fflush(f);
+}

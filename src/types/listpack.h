@@ -14,6 +14,7 @@
 #define SARDINE_LISTPACK_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 typedef struct lp_val {
     const unsigned char *s; /* string element: bytes (s != NULL) */
@@ -51,6 +52,9 @@ unsigned char *lp_find(unsigned char *lp, unsigned char *p, const char *s, uint3
 int lp_validate(const unsigned char *lp, size_t size, int deep);
 /* Checks the invariants of a listpack in memory (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
 const char *lp_check(const unsigned char *lp);
+/* DEBUG LISTPACK's dump of a listpack to f: its size and count, then each element's offset, bytes and
+ * value (Sardine's own layout, after Redis's lpRepr). */
+void lp_repr(FILE *f, const unsigned char *lp);
 
 /* Added for the hash type (other types may use them too). */
 /* An empty listpack that lives in the entry arena (8-byte size classes) while it is at most

@@ -647,3 +647,29 @@ int ql_node_lzf(const qlnode *n, const unsigned char **data, size_t *clen, size_
     *raw = z->raw;
     return 1;
 }
+
+/* ---- DEBUG QUICKLIST ---- */
+
+void ql_repr(FILE *f, const quicklist *ql, int full) {
+    fprintf(f, "{count : %zu}\n{len : %u}\n{fill : %d}\n{compress : %u}\n", ql->count, ql->len, ql->fill,
+            ql->compress);
+    int i = 0;
+    for (const qlnode *n = ql->head; n; n = n->next, i++) {
+        int lzf = (n->flags & QLN_COMPRESSED) != 0;
+        fprintf(f, "{quicklist node(%d)\n{container : PACKED, encoding: %s, size: %zu, count: %u, recompress: %d}\n", i,
+                lzf ? "LZF" : "RAW", lzf ? (size_t)((const qlzf *)(const void *)n->lp)->len : lp_bytes(n->lp), n->count,
+                (n->flags & QLN_RECOMPRESS) != 0);
+        if (!full) continue;
+        fprintf(f, "{ listpack:\n");
+        if (lzf) {
+            const qlzf *z = (const qlzf *)(const void *)n->lp;
+            unsigned char *lp = s_malloc(z->raw);
+            if (lzf_decompress(z->data, z->len, lp, z->raw) == z->raw) lp_repr(f, lp);
+            s_free(lp);
+        } else {
+            lp_repr(f, n->lp);
+        }
+        fprintf(f, "}\n}\n");
+    }
+    fflush(f);
+}

@@ -104,4 +104,7 @@ int ql_node_lzf(const qlnode *n, const unsigned char **data, size_t *clen, size_
  * listpack, compressed payloads, the raw end nodes, nothing left
  * decompressed; NULL if consistent, else what is wrong. */
 const char *ql_check(const quicklist *ql);
+/* DEBUG QUICKLIST's dump to f: the list's counts and settings, each node's (full: with its listpack, a
+ * compressed one decompressed into a copy).  Sardine's own layout, after Redis's quicklistRepr. */
+void ql_repr(FILE *f, const quicklist *ql, int full);
 #endif

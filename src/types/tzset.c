@@ -9,6 +9,7 @@
 #include "util/debug.h"
 #include "util/numconv.h"
 #include <limits.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@ typedef struct zbig {
     struct zpend *pend; /* accumulator only: members not yet in the index */
     size_t npend, cpend;
 } zbig;
+
+/* Sets of at least this many members build their table and index on two threads (zs_acc_commit). */
+enum { ZS_PARALLEL_MIN = 65536 };
 
 typedef struct zpend {
     double s;
@@ -563,9 +567,9 @@ void zs_acc_push(zset *acc, const char *m, size_t len, double score) {
     b->pend[b->npend++].h = h;
 }
 
-int zs_acc_commit(zset *acc) {
-    zbig *b = BIG(acc);
-    DBG_ASSERT(b->t.count == 0);
+/* The member table of the pending members, with the check that no member came twice (0 if one did).
+ * Reads the pending array and the entries; writes only the table. */
+static int fill_table(zbig *b) {
     enum { AHEAD = 8 };
     size_t n = b->npend;
     for (size_t i = 0; i < n; i++) {
@@ -580,8 +584,70 @@ int zs_acc_commit(zset *acc) {
         if (kt_find(&b->t, m, len, hv, NULL)) return 0;
         kt_insert(&b->t, hv, b->pend[i].h, 0);
     }
-    zs_acc_finish(acc);
     return 1;
+}
+
+static int handle_cmp(handle_t x, handle_t y) {
+    double xs = zel_score(x), ys = zel_score(y);
+    if (xs != ys) return xs < ys ? -1 : 1;
+    size_t xl, yl;
+    const char *xm = zel_member(x, &xl), *ym = zel_member(y, &yl);
+    return zel_memcmp(xm, xl, ym, yl);
+}
+
+/* The index of the pending members, built in bulk.  Reads the pending array (whose score field still
+ * holds the hashes) and the entries; writes only the index.  Input already in order or in reverse
+ * order (DUMP and RDB write a skiplist from the greatest score down) is indexed straight from the
+ * pending array; other input is sorted in a copy. */
+static void index_pending(zbig *b) {
+    size_t n = b->npend;
+    _Static_assert(sizeof(zpend) == 2 * sizeof(handle_t), "zpend is two 8-byte fields");
+    int asc = 1, desc = 1;
+    for (size_t i = 1; i < n && (asc || desc); i++) {
+        if (handle_cmp(b->pend[i - 1].h, b->pend[i].h) > 0) asc = 0;
+        else desc = 0;
+    }
+    if (asc || desc) {
+        zi_build_strided(&b->ix, &b->pend[0].h, 2, n, !asc);
+        return;
+    }
+    zpend *sp = s_malloc(n * sizeof(zpend));
+    for (size_t i = 0; i < n; i++) sp[i] = (zpend){zel_score(b->pend[i].h), b->pend[i].h};
+    qsort(sp, n, sizeof(zpend), pend_cmp);
+    zi_build_strided(&b->ix, &sp[0].h, 2, n, 0);
+    s_free(sp);
+}
+
+typedef struct fill_job {
+    zbig *b;
+    int ok;
+} fill_job;
+
+static void *fill_thread(void *arg) {
+    fill_job *j = arg;
+    j->ok = fill_table(j->b);
+    return NULL;
+}
+
+/* The table and the index are independent (each reads only the pending array and the entries, and
+ * allocates from the heap, not the arena), so a big set builds them at once on two threads: a RESTORE's
+ * or a load's time after its last byte is the longer of the two instead of their sum. */
+int zs_acc_commit(zset *acc) {
+    zbig *b = BIG(acc);
+    DBG_ASSERT(b->t.count == 0 && b->ix.count == 0);
+    if (b->npend == 0) return 1;
+    fill_job j = {b, 0};
+    pthread_t t;
+    int par = b->npend >= ZS_PARALLEL_MIN && pthread_create(&t, NULL, fill_thread, &j) == 0;
+    if (!par && !(j.ok = fill_table(b))) return 0; /* the pending members are still owned by pend */
+    index_pending(b);
+    if (par) pthread_join(t, NULL);
+    /* the index owns every member now, even when the table stopped at a duplicate (zs_free then frees
+     * them through the index and only the table's buckets after) */
+    s_free(b->pend);
+    b->pend = NULL;
+    b->npend = b->cpend = 0;
+    return j.ok;
 }
 
 /* Sorts the pending members, recognising input already in order or in reverse order (DUMP and RDB

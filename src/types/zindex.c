@@ -384,8 +384,9 @@ static void leaf_insert(zindex *t, zpath *p, handle_t h, double s) {
 
 void zi_init(zindex *t) { memset(t, 0, sizeof(*t)); }
 
-void zi_build(zindex *t, handle_t *hs, size_t n) {
+void zi_build_strided(zindex *t, const handle_t *hs, size_t stride, size_t n, int reverse) {
     DBG_ASSERT(t->count == 0 && !t->root);
+#define H(i) hs[(reverse ? n - 1 - (i) : (i)) * stride]
     if (!n) return;
     /* Level 0: full leaves; then each level of nodes over the previous one's children, described in
      * `kids` (pointer, count, smallest element), which each level overwrites from its start. */
@@ -400,9 +401,9 @@ void zi_build(zindex *t, handle_t *hs, size_t n) {
     for (size_t i = 0, j = 0; i < m; i++) {
         zleaf *l = leaf_new(t);
         uint32_t k = (uint32_t)(n - j < ZL_CAP ? n - j : ZL_CAP);
-        for (uint32_t x = 0; x < k; x++) lset(l, x, hs[j + x]);
+        for (uint32_t x = 0; x < k; x++) lset(l, x, H(j + x));
         l->n = k;
-        kids[i] = (kid){l, k, zel_score(hs[j]), hs[j]};
+        kids[i] = (kid){l, k, zel_score(H(j)), H(j)};
         j += k;
     }
     uint32_t height = 0;
@@ -429,6 +430,7 @@ void zi_build(zindex *t, handle_t *hs, size_t n) {
     t->height = height;
     t->count = n;
     s_free(kids);
+#undef H
 }
 
 static void key_of(handle_t h, int kind, zkey *k) {

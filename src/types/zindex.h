@@ -54,7 +54,11 @@ void zi_init(zindex *t);
 void zi_insert(zindex *t, handle_t h);
 /* Fills an empty index with n distinct elements given in ascending (score, member) order, in O(n):
  * full leaves left to right, then each level of internal nodes above them.  hs may be overwritten. */
-void zi_build(zindex *t, handle_t *hs, size_t n);
+/* Builds the index of an empty tree over n handles given in order: hs[0], hs[stride], ... hs[(n-1)*stride],
+ * or that sequence from its last one back when reverse (a stride of 2 reads the handles of an array of
+ * 16-byte pairs in place, without a copy). */
+void zi_build_strided(zindex *t, const handle_t *hs, size_t stride, size_t n, int reverse);
+static inline void zi_build(zindex *t, const handle_t *hs, size_t n) { zi_build_strided(t, hs, 1, n, 0); }
 /* Deletes an element that is in the index (found by its score and member). */
 void zi_delete(zindex *t, handle_t h);
 /* Changes a present element's score, in place when its position stays the same. */

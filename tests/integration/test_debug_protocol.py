@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from sardine_resp import Raw, encode
+from sardine_resp import Err, Raw, encode
 
 TYPES = ["string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "push",
          "verbatim", "true", "false", "nosuchtype"]
@@ -112,3 +112,46 @@ def test_pause_cron_holds_active_expiry(c):
     while c.cmd("DBSIZE") and time.time() < deadline:
         time.sleep(0.05)
     assert c.cmd("DBSIZE") == 0
+
+
+def encoded_keys(conn):
+    """One key of each type and encoding Redis 7.0 has, the same on both servers."""
+    conn.cmd("SET", "str", "abc")
+    conn.cmd("SET", "int", "12")
+    conn.cmd("HSET", "hash-lp", "f", "v", "n", "7")
+    conn.cmd("HSET", "hash-ht", *[x for i in range(600) for x in ("f%d" % i, "v")])
+    conn.cmd("ZADD", "zset-lp", "1", "a", "2.5", "b")
+    conn.cmd("ZADD", "zset-sl", *[x for i in range(200) for x in (str(i), "m%d" % i)])
+    conn.cmd("RPUSH", "list", "a", "b", "3")
+    conn.cmd("SADD", "set-int", "1", "2")
+    conn.cmd("SADD", "set-ht", "a", "b")
+    conn.cmd("XADD", "stream", "1-1", "f", "v")
+    return ["str", "int", "hash-lp", "hash-ht", "zset-lp", "zset-sl", "list", "set-int", "set-ht", "stream",
+            "nosuch"]
+
+
+def test_debug_listpack_and_quicklist_replies_as_redis(sardine, oracle):
+    """DEBUG LISTPACK / QUICKLIST reply and fail as Redis 7.0 does for every type and encoding (its 7.0
+    lists are quicklists, its listpacks hashes and sorted sets); what they print on stdout is each
+    server's own dump, checked on Sardine's side only."""
+    s, o = session(sardine, 2), session(oracle, 2)
+    try:
+        keys = encoded_keys(s)
+        assert encoded_keys(o) == keys
+        for key in keys:
+            for args in (("LISTPACK", key), ("QUICKLIST", key), ("QUICKLIST", key, "1"), ("LISTPACK", key, "x"),
+                         ("QUICKLIST", key, "1", "x")):
+                assert exchange(s, "DEBUG", *args) == exchange(o, "DEBUG", *args), args
+        assert s.cmd("DEBUG", "LISTPACK", "hash-lp") == "Listpack structure printed on stdout"
+        assert s.cmd("DEBUG", "LISTPACK", "list") == Err("ERR Not a listpack encoded object.")
+        assert s.cmd("DEBUG", "QUICKLIST", "zset-lp") == Err("ERR Not a quicklist encoded object.")
+        help_s = [line for line in s.cmd("DEBUG", "HELP") if "LISTPACK" in line or "QUICKLIST <" in line]
+        help_o = [line for line in o.cmd("DEBUG", "HELP") if "LISTPACK" in line or "QUICKLIST <" in line]
+        assert help_s == help_o and len(help_s) == 2
+    finally:
+        s.close()
+        o.close()
+    # Sardine's dump: the listpack's size and count, each element's bytes and value.
+    log = sardine.read_log()
+    assert "{total bytes 18} {num entries 4}" in log and "[str]f" in log and "[int]7" in log
+    assert "{count : 3}" in log and "{quicklist node(0)" in log and "[str]b" in log and "[int]3" in log

@@ -5,6 +5,7 @@ DOCTOR divides the time since the oldest sample by their count), so the oracle r
 (DEBUG SLEEP under latency-monitor-threshold 1, one sample per second, merged to the maximum within a
 second) and Sardine is given the same one with its own DEBUG LATENCY-SAMPLE <event> <unix-time> <ms>.
 Both are then asked within one wall-clock second, so that "now" is the same for both."""
+import re
 import time
 
 import pytest
@@ -74,6 +75,64 @@ def test_graph_and_doctor_same_history(pair):
         d_s, d_o = same_second(lambda: (text(s.cmd("LATENCY", "DOCTOR")), text(o.cmd("LATENCY", "DOCTOR"))))
         assert d_s == d_o, slower
         assert "1. command: %d latency spikes" % len(history) in d_o
+
+
+def doctor_parts(report):
+    """DOCTOR's report as (header, per-event paragraphs without their numbers, numbers, the rest)."""
+    lines = report.split("\n")
+    events = [i for i, line in enumerate(lines) if re.match(r"^\d+\. ", line)]
+    assert events, report
+    first, last = events[0], events[-1]
+    assert events == list(range(first, last + 1)), report
+    numbers = [int(lines[i].split(".", 1)[0]) for i in events]
+    paragraphs = sorted(lines[i].split(". ", 1)[1] for i in events)
+    return lines[:first], paragraphs, numbers, lines[last + 1:]
+
+
+def big_set(conn, key, n=200000):
+    for i in range(0, n, 5000):
+        conn.cmd("SADD", key, *["member:%d" % j for j in range(i, i + 5000)])
+
+
+def test_doctor_with_several_events(pair):
+    """DOCTOR over several events: the oracle records real ones (a slow command, a big set expired and
+    another evicted: command, fast-command, expire-del, eviction-del, eviction-cycle), Sardine replays
+    their histories.  Redis 7.0 walks its events in the order of a dict (latency.c's
+    latencyTimeSeriesDictType hashes the name with dictGenHashFunction, i.e. SipHash keyed by the seed
+    server.c's main() draws with getRandomBytes at every start), so the order of the paragraphs changes
+    from one redis-server process to the next and no order can be "Redis's": the paragraphs are compared
+    as a set, their numbering as 1..n, and the header and the advice (printed in a fixed order) exactly."""
+    s, o = pair
+    o.cmd("CONFIG", "SET", "latency-monitor-threshold", "1")
+    o.cmd("CONFIG", "SET", "lazyfree-lazy-eviction", "no")
+    o.cmd("CONFIG", "SET", "lazyfree-lazy-expire", "no")
+    o.cmd("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+    assert o.cmd("DEBUG", "SLEEP", "0.005") == "OK"
+    big_set(o, "expiring")
+    o.cmd("PEXPIRE", "expiring", "1")
+    time.sleep(0.01)
+    o.cmd("EXISTS", "expiring")
+    big_set(o, "evicted")
+    used = int(next(line for line in o.cmd("INFO", "memory").decode().split("\r\n")
+                    if line.startswith("used_memory:")).split(":")[1])
+    o.cmd("CONFIG", "SET", "maxmemory", str(used // 2))
+    o.cmd("SET", "x", "y")
+    o.cmd("CONFIG", "SET", "maxmemory", "0")
+    o.cmd("CONFIG", "SET", "latency-monitor-threshold", "100000")
+    s.cmd("CONFIG", "SET", "latency-monitor-threshold", "100000")
+    names = sorted(e[0].decode() for e in o.cmd("LATENCY", "LATEST"))
+    assert {"command", "expire-del", "eviction-del", "eviction-cycle"} <= set(names), names
+    for name in reversed(names):
+        replay(s, name, [(int(t), int(ms)) for t, ms in o.cmd("LATENCY", "HISTORY", name)])
+    d_s, d_o = same_second(lambda: (text(s.cmd("LATENCY", "DOCTOR")), text(o.cmd("LATENCY", "DOCTOR"))))
+    head_s, par_s, num_s, rest_s = doctor_parts(d_s)
+    head_o, par_o, num_o, rest_o = doctor_parts(d_o)
+    assert head_s == head_o
+    assert par_s == par_o
+    assert num_s == num_o == list(range(1, len(names) + 1))
+    assert rest_s == rest_o
+    assert any("Deleting, expiring or evicting" in line for line in rest_o)
+    assert any("Sudden changes to the 'maxmemory'" in line for line in rest_o)
 
 
 def test_graph_flat_and_single_sample(pair):

@@ -370,6 +370,76 @@ static void test_check_catches(void **state) {
     zs_free(z);
 }
 
+/* The loading accumulator (zs_acc_push/zs_acc_commit) at sizes below and above the one where the table
+ * and the index are built on two threads: members pushed in order, in reverse order (as DUMP writes a
+ * skiplist), shuffled and with tied scores; then a duplicate, which must be refused and leave a set
+ * that zs_free frees whole (ASan sees any leak or double free). */
+static void check_loaded(zset *z, size_t n) {
+    assert_int_equal(zs_card(z), n);
+    assert_null(zs_check(z));
+    zs_iter it;
+    zs_elem e;
+    size_t seen = 0;
+    double prev = -INFINITY;
+    zs_iter_init(&it, z, 0, 1);
+    while (zs_iter_next(&it, &e)) {
+        assert_true(e.score >= prev);
+        prev = e.score;
+        char m[24];
+        memcpy(m, e.m, e.len);
+        m[e.len] = 0;
+        double s;
+        assert_true(zs_score(z, m, e.len, &s));
+        assert_true(s == e.score);
+        assert_int_equal(zs_rank(z, m, e.len, NULL), (long long)seen);
+        seen++;
+    }
+    assert_int_equal(seen, n);
+}
+
+static void test_acc_load_orders(void **state) {
+    (void)state;
+    limits.zset_max_listpack_entries = 128;
+    limits.zset_max_listpack_value = 64;
+    static const size_t sizes[] = {1000, 70000};
+    for (size_t si = 0; si < 2; si++) {
+        size_t n = sizes[si];
+        size_t *perm = malloc(n * sizeof(size_t));
+        for (int order = 0; order < 4; order++) { /* ascending, descending, shuffled, tied scores */
+            for (size_t i = 0; i < n; i++) perm[i] = order == 1 ? n - 1 - i : i;
+            if (order >= 2) {
+                srand(7 + order);
+                for (size_t i = n - 1; i > 0; i--) {
+                    size_t j = (size_t)rand() % (i + 1), t = perm[i];
+                    perm[i] = perm[j];
+                    perm[j] = t;
+                }
+            }
+            zset *z = zs_acc_new_sized(n);
+            for (size_t i = 0; i < n; i++) {
+                char m[24];
+                int l = sprintf(m, "member:%zu", perm[i]);
+                zs_acc_push(z, m, (size_t)l, order == 3 ? (double)(perm[i] % 7) : (double)perm[i] * 0.5);
+            }
+            assert_true(zs_acc_commit(z));
+            check_loaded(z, n);
+            zs_free(z);
+        }
+        for (int where = 0; where < 3; where++) { /* a duplicate first, in the middle, last */
+            zset *z = zs_acc_new_sized(n + 1);
+            size_t at = where == 0 ? 1 : where == 1 ? n / 2 : n;
+            for (size_t i = 0, k = 0; i <= n; i++) {
+                char m[24];
+                int l = sprintf(m, "member:%zu", i == at ? 0 : k++);
+                zs_acc_push(z, m, (size_t)l, (double)i);
+            }
+            assert_false(zs_acc_commit(z));
+            zs_free(z);
+        }
+        free(perm);
+    }
+}
+
 static void test_big_churn(void **state) {
     (void)state;
     limits.zset_max_listpack_entries = 128;
@@ -445,6 +515,7 @@ int main(void) {
         cmocka_unit_test(test_random_tiny_limits),
         cmocka_unit_test(test_scan_and_big_free),
         cmocka_unit_test(test_big_churn),
+        cmocka_unit_test(test_acc_load_orders),
         cmocka_unit_test(test_check_catches),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
