@@ -2,7 +2,8 @@
 """pubsub: PUBLISH fan-out and subscription memory, side by side on redis-server and sardine-server.
 
   bench/pubsub.py [--server build/sardine-server] [--which both|redis|sardine] [--subs 100]
-                  [--publishes 100000] [--patterns 10000] [--mem-n 100000] [--payload 16]
+                  [--publishes 100000] [--patterns 10000] [--mem-n 100000] [--pat-clients 10]
+                  [--payload 16] [--repeat 1] [--mem-only] [--resize N]
 
 For each server (fresh, on a free port, client-output-buffer-limit pubsub 0 0 0 so that no reader is
 cut off while it catches up):
@@ -14,13 +15,22 @@ cut off while it catches up):
   2. the same with --patterns pattern subscriptions present on another connection ("other:<i>:*", none
      matching the channel): Redis tries every pattern on every PUBLISH, Sardine only those whose literal
      prefix the channel starts with.
-  3. memory: one connection SUBSCRIBEs --mem-n channels, another PSUBSCRIBEs --mem-n patterns; INFO
-     used_memory before and after, divided by n (bytes per subscription / per pattern, the channel and
-     the client's own set included).
+  3. memory: one connection SUBSCRIBEs --mem-n channels, another PSUBSCRIBEs --mem-n patterns, then
+     --pat-clients connections each PSUBSCRIBE the same --mem-n / --pat-clients patterns (many
+     subscribers per pattern); INFO used_memory (and the process's VmRSS) before and after each,
+     divided by the subscriptions made (bytes per subscription / per pattern, the channel, the
+     registry's indexes and the client's own set included).
+
+--resize N (alone): one connection SUBSCRIBEs N channels, 1000 per command, and the slow log (over
+2 ms) shows the slowest commands: those that grew the sets (every element rehashed at once).
+
+--repeat N runs everything N times, alternating the servers, and prints each figure's median and the
+ratios sardine/redis (--mem-only skips the fan-out phases; --no-nice leaves the servers at the
+default priority, else both run under nice -n -15 when allowed).
 
 Needs redis-server and redis-benchmark (Debian's redis-server / redis-tools).  The machine is shared:
 compare the two servers' figures from the same run, and run it more than once."""
-import argparse, os, shutil, socket, subprocess, sys, tempfile, threading, time
+import argparse, os, shutil, socket, statistics, subprocess, sys, tempfile, threading, time
 
 
 def free_port():
@@ -68,13 +78,23 @@ def used_memory(c):
     return int([l for l in info.split('\r\n') if l.startswith('used_memory:')][0].split(':')[1])
 
 
-def start(binary, kind):
+def rss(pid):
+    with open(f'/proc/{pid}/status') as f:
+        for l in f:
+            if l.startswith('VmRSS:'):
+                return int(l.split()[1]) * 1024
+    return 0
+
+
+def start(binary, kind, nice):
     d = tempfile.mkdtemp(prefix='pubsub-bench-')
     port = free_port()
     argv = [binary, '--port', str(port), '--bind', '127.0.0.1', '--dir', d, '--save', '',
             '--client-output-buffer-limit', 'pubsub 0 0 0']
     if kind == 'redis':
         argv += ['--appendonly', 'no']
+    if nice and os.geteuid() == 0:
+        argv = ['nice', '-n', '-15'] + argv
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(500):
         try:
@@ -147,23 +167,80 @@ def fanout(port, nsubs, publishes, payload, patterns):
     return publishes * nsubs / elapsed, ok
 
 
-def memory(port, n):
+def psubscribe_many(c, pats):
+    for i in range(0, len(pats), 1000):
+        chunk = pats[i:i + 1000]
+        c.s.sendall(b''.join(enc('PSUBSCRIBE', p) for p in chunk))
+        for _ in chunk:
+            c.reply()
+
+
+def memory(port, pid, n, pat_clients):
+    """(bytes per channel subscription, per pattern, per shared-pattern subscription), each as
+    (used_memory delta, RSS delta) / subscriptions."""
     probe = Conn(port)
+    out = []
+
+    def measure(fn, count):
+        base, base_rss = used_memory(probe), rss(pid)
+        fn()
+        out.append(((used_memory(probe) - base) / count, (rss(pid) - base_rss) / count))
+
     c = Conn(port)
-    base = used_memory(probe)
+
+    def channels():
+        for i in range(0, n, 1000):
+            c.s.sendall(b''.join(enc('SUBSCRIBE', f'channel:{j:08d}') for j in range(i, min(i + 1000, n))))
+            for _ in range(i, min(i + 1000, n)):
+                c.reply()
+    measure(channels, n)
+    p = Conn(port)
+    measure(lambda: psubscribe_many(p, [f'pattern:{j:08d}:*' for j in range(n)]), n)
+    m = n // pat_clients
+    shared = [Conn(port) for _ in range(pat_clients)]  # connected before the baseline
+    measure(lambda: [psubscribe_many(s, [f'shared:{j:08d}:*' for j in range(m)]) for s in shared], m * pat_clients)
+    for x in [c, p] + shared:
+        x.s.close()
+    return out
+
+
+def resize_pauses(port, n):
+    probe = Conn(port)
+    probe.cmd('CONFIG', 'SET', 'slowlog-log-slower-than', '2000')
+    probe.cmd('CONFIG', 'SET', 'slowlog-max-len', '1000')
+    c = Conn(port)
     for i in range(0, n, 1000):
-        c.s.sendall(b''.join(enc('SUBSCRIBE', f'channel:{j:08d}') for j in range(i, min(i + 1000, n))))
+        c.s.sendall(enc('SUBSCRIBE', *[f'channel:{j:08d}' for j in range(i, min(i + 1000, n))]))
         for _ in range(i, min(i + 1000, n)):
             c.reply()
-    per_sub = (used_memory(probe) - base) / n
-    p = Conn(port)
-    base = used_memory(probe)
-    for i in range(0, n, 1000):
-        p.s.sendall(b''.join(enc('PSUBSCRIBE', f'pattern:{j:08d}:*') for j in range(i, min(i + 1000, n))))
-        for _ in range(i, min(i + 1000, n)):
-            p.reply()
-    per_pat = (used_memory(probe) - base) / n
-    return per_sub, per_pat
+    return sorted((int(e[2]) for e in probe.cmd('SLOWLOG', 'GET', '1000')), reverse=True)[:5]
+
+
+def run(kind, binary, a):
+    p, port, d = start(binary, kind, not a.no_nice)
+    r = {}
+    try:
+        if a.resize:
+            print(f'{kind:8s} {a.resize} channels: the slowest SUBSCRIBEs (us): {resize_pauses(port, a.resize)}')
+            return None
+        if not a.mem_only:
+            rate, ok = fanout(port, a.subs, a.publishes, a.payload, 0)
+            print(f'{kind:8s} fan-out to {a.subs} subscribers: {rate:,.0f} deliveries/s{"" if ok else " (INCOMPLETE)"}')
+            r['fanout'] = rate
+            rate, ok = fanout(port, a.subs, a.publishes // 10, a.payload, a.patterns)
+            print(f'{kind:8s} same with {a.patterns} patterns present: {rate:,.0f} deliveries/s{"" if ok else " (INCOMPLETE)"}')
+            r['fanout_pats'] = rate
+        (ps, ps_rss), (pp, pp_rss), (sp, sp_rss) = memory(port, p.pid, a.mem_n, a.pat_clients)
+        print(f'{kind:8s} memory: {ps:.1f} bytes per channel subscription, {pp:.1f} bytes per pattern, '
+              f'{sp:.1f} bytes per subscription to {a.mem_n // a.pat_clients} patterns x {a.pat_clients} clients '
+              f'(RSS: {ps_rss:.1f}, {pp_rss:.1f}, {sp_rss:.1f})')
+        r.update(sub=ps, pat=pp, shared=sp, sub_rss=ps_rss, pat_rss=pp_rss, shared_rss=sp_rss)
+        sys.stdout.flush()
+    finally:
+        p.terminate()
+        p.wait()
+        shutil.rmtree(d, ignore_errors=True)
+    return r
 
 
 def main():
@@ -175,27 +252,32 @@ def main():
     ap.add_argument('--publishes', type=int, default=100000)
     ap.add_argument('--patterns', type=int, default=10000)
     ap.add_argument('--mem-n', type=int, default=100000)
+    ap.add_argument('--pat-clients', type=int, default=10)
     ap.add_argument('--payload', type=int, default=16)
+    ap.add_argument('--repeat', type=int, default=1)
+    ap.add_argument('--mem-only', action='store_true')
+    ap.add_argument('--no-nice', action='store_true')
+    ap.add_argument('--resize', type=int, default=0)
     a = ap.parse_args()
     servers = []
     if a.which in ('both', 'redis'):
         servers.append(('redis', shutil.which('redis-server') or '/usr/bin/redis-server'))
     if a.which in ('both', 'sardine'):
         servers.append(('sardine', a.server))
-    for kind, binary in servers:
-        p, port, d = start(binary, kind)
-        try:
-            rate, ok = fanout(port, a.subs, a.publishes, a.payload, 0)
-            print(f'{kind:8s} fan-out to {a.subs} subscribers: {rate:,.0f} deliveries/s{"" if ok else " (INCOMPLETE)"}')
-            rate, ok = fanout(port, a.subs, a.publishes // 10, a.payload, a.patterns)
-            print(f'{kind:8s} same with {a.patterns} patterns present: {rate:,.0f} deliveries/s{"" if ok else " (INCOMPLETE)"}')
-            ps, pp = memory(port, a.mem_n)
-            print(f'{kind:8s} memory: {ps:.1f} bytes per channel subscription, {pp:.1f} bytes per pattern')
-            sys.stdout.flush()
-        finally:
-            p.terminate()
-            p.wait()
-            shutil.rmtree(d, ignore_errors=True)
+    results = {k: [] for k, _ in servers}
+    for _ in range(a.repeat):
+        for kind, binary in servers:
+            results[kind].append(run(kind, binary, a))
+    if a.resize:
+        return
+    if a.repeat > 1 or len(servers) == 2:
+        med = {k: {f: statistics.median(x[f] for x in v) for f in v[0]} for k, v in results.items()}
+        print(f'medians of {a.repeat} run(s):')
+        for k, m in med.items():
+            print(f'  {k:8s} ' + ', '.join(f'{f} {m[f]:,.1f}' for f in m))
+        if len(servers) == 2:
+            s, r = med['sardine'], med['redis']
+            print('  sardine/redis: ' + ', '.join(f'{f} {s[f] / r[f]:.2f}x' for f in s if r[f]))
 
 
 if __name__ == '__main__':

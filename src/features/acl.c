@@ -1,10 +1,10 @@
 /* acl: see acl.h. */
 #include "features/acl.h"
+#include "features/pubsub.h"
 #include "net/client.h"
 #include "protocol/request.h"
 #include "server/server.h"
 #include "util/debug.h"
-#include "util/dict.h"
 #include "util/glob.h"
 #include "util/mem.h"
 #include <ctype.h>
@@ -847,12 +847,14 @@ static int chan_allowed(const acl_pattern *v, int n, const char *ch, size_t len,
     return 0;
 }
 
-static int dict_all_allowed(const dict *d, const acl_pattern *v, int n, int is_pattern) {
-    if (!d) return 1;
-    for (size_t i = 0; i < d->size; i++)
-        for (dict_entry *e = d->tab[i]; e; e = e->next)
-            if (!chan_allowed(v, n, e->key, e->klen, is_pattern)) return 0;
-    return 1;
+typedef struct allowed_check {
+    const acl_pattern *v;
+    int n;
+} allowed_check;
+
+static int subscription_allowed(void *ud, const char *name, size_t len, int is_pattern) {
+    const allowed_check *a = ud;
+    return chan_allowed(a->v, a->n, name, len, is_pattern);
 }
 
 /* Redis 7.0: when a user's channel permissions shrink, its pub/sub clients subscribed to something no
@@ -875,9 +877,8 @@ static void kill_pubsub_if_needed(const acl_user *nu, const acl_user *orig) {
         for (size_t i = 0; i < srv.nclients; i++) {
             client *c = srv.clients[i];
             if (c->user != orig || !(c->flags & CLIENT_PUBSUB) || (c->flags & CLIENT_CLOSE_ASAP)) continue;
-            int ok = dict_all_allowed(c->ps_sets[1], up, nup, 1) && dict_all_allowed(c->ps_sets[0], up, nup, 0) &&
-                     dict_all_allowed(c->ps_sets[2], up, nup, 0);
-            if (!ok) close_client(c);
+            allowed_check a = {up, nup};
+            if (!pubsub_client_each(c, subscription_allowed, &a)) close_client(c);
         }
     }
     pat_free(up, nup);

@@ -1,74 +1,116 @@
 /* pubsub: see pubsub.h.
  *
- * Layout.  A channel (or pattern) is a `pchan`: its subscribers in an array
- * of (client, the client's set entry for it) slots, and its name, which is
- * the key of its entry in the server's map (the entry never moves, dict.h).
- * A client's set (client->ps_sets[kind]) is a dict keyed by the pchan's
- * address whose value is the client's index in pchan->subs.  Removing a
- * subscriber moves the array's last slot into the hole and updates that
- * slot's set entry, so each removal is O(1).
+ * Layout.  A channel (or pattern, or shard channel) is a `pchan`: one heap
+ * block holding its name and its subscribers, the only client inline (most
+ * channels have one) or, from two on, an array.  The server keeps one set of
+ * pchans per kind, keyed by name (util/ptab: a vector, then open addressing,
+ * one pointer per slot).  A client's subscriptions of a kind
+ * (client->ps_sets[kind]) are a ptab of pchan pointers whose payload is the
+ * client's index in that pchan's subscribers.  Removing a subscriber moves the
+ * last one into the hole and updates the moved client's payload (one lookup in
+ * its set), so each removal is O(1) and nothing points back at slots.
  *
- * Patterns are also hung on a byte trie by their literal prefix: a pattern
- * "news.*" sits on the node reached by "news.", "*" and "?x" on the root.  A
- * channel walks the trie along its own bytes and only the patterns on the
- * nodes it passes are matched with glob_match: the walk is O(length), and the
- * matching costs the patterns that share a prefix with the channel, however
- * many other patterns exist.
+ * Patterns are also indexed by their literal prefix (the bytes before the
+ * first `*?[\`): a second ptab keyed by prefix, whose elements are the pchan
+ * itself when it is alone with its prefix, else a `pgroup` (the pchans
+ * sharing it; tagged with the pointer's low bit).  For each prefix length in
+ * use (counts per length: a bitmap below 256, a sorted array above), PUBLISH
+ * looks the channel's first bytes up there and glob-matches only the patterns
+ * found: the cost is the lengths in use up to the channel's length and the
+ * patterns sharing a prefix with the channel, however many others exist.  The
+ * prefix hash is a polynomial one (mod 2^61-1, base drawn from the process's
+ * secret siphash key), so the channel's prefixes are hashed in one pass.
  *
- * Invariants (checked in debug builds): pchan->subs[i].ref->val == i and the
- * ref's key is the pchan; a pchan with no subscribers does not exist; a trie
- * node with neither patterns nor children does not exist (but the root). */
+ * Memory per pattern subscription of one client (bench/pubsub.py): the pchan
+ * (24 bytes and the name), one slot in the name set, one in the prefix set
+ * and one slot and payload (12 bytes) in the client's set.
+ *
+ * Invariants (checked in debug builds): the client at index i of a pchan's
+ * subscribers has the payload i for it in its set; a pchan with no
+ * subscribers does not exist; a group holds two or more pchans, each knowing
+ * its index there (gidx). */
 #include "features/pubsub.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/debug.h"
-#include "util/dict.h"
 #include "util/glob.h"
 #include "util/mem.h"
 #include "util/numconv.h"
+#include "util/ptab.h"
+#include "util/siphash.h"
 #include <string.h>
 #include <strings.h>
 
 enum { PS_CHANNEL = 0, PS_PATTERN = 1, PS_SHARD = 2 };
 
-typedef struct sub_slot {
-    client *c;
-    dict_entry *ref; /* in c->ps_sets[kind]: val is this slot's index */
-} sub_slot;
-
-struct pnode;
+typedef struct subarr {
+    uint32_t cap, unused;
+    client *c[];
+} subarr;
 
 typedef struct pchan {
-    sub_slot *subs;
-    uint32_t n, cap;
-    dict_entry *name;   /* the server map's entry: key is the name */
-    struct pnode *node; /* patterns: the trie node holding it */
-    uint32_t pidx;      /* patterns: the index in node->pats */
+    union {
+        client *one;  /* n == 1 */
+        subarr *many; /* n >= 2 */
+    } s;
+    uint32_t n;      /* subscribers */
+    uint32_t len32;  /* the name's length; LONG_NAME: a name of 4 GiB or more (see pc_len) */
+    uint32_t plen32; /* patterns: the literal prefix's length (LONG_NAME: see pc_plen) */
+    uint32_t gidx;   /* patterns: the index in its prefix group, when it has one */
+    char name[];     /* LONG_NAME: the length and the prefix's as two uint64_t, then the name */
 } pchan;
 
-typedef struct pnode {
-    struct pnode *parent;
-    struct pnode **kids;
-    unsigned char *bytes; /* kids[i] is reached by bytes[i] */
-    pchan **pats;
-    uint16_t nkids, kcap;
-    uint32_t npats, pcap;
-    unsigned char byte;
-} pnode;
+#define LONG_NAME UINT32_MAX
 
-static dict *maps[3]; /* name -> pchan, per kind */
-static pnode trie_root;
-
-static dict *map(int kind) {
-    if (!maps[kind]) maps[kind] = dict_new(0);
-    return maps[kind];
+static inline const char *pc_name(const pchan *pc) {
+    return pc->len32 != LONG_NAME ? pc->name : pc->name + 2 * sizeof(uint64_t);
 }
 
-size_t pubsub_channels_count(void) { return maps[PS_CHANNEL] ? maps[PS_CHANNEL]->count : 0; }
-size_t pubsub_patterns_count(void) { return maps[PS_PATTERN] ? maps[PS_PATTERN]->count : 0; }
-size_t pubsub_shard_channels_count(void) { return maps[PS_SHARD] ? maps[PS_SHARD]->count : 0; }
+static inline size_t pc_len(const pchan *pc) {
+    uint64_t v;
+    if (pc->len32 != LONG_NAME) return pc->len32;
+    memcpy(&v, pc->name, sizeof(v));
+    return (size_t)v;
+}
 
-static size_t client_count(const client *c, int kind) { return c->ps_sets[kind] ? c->ps_sets[kind]->count : 0; }
+static inline size_t pc_plen(const pchan *pc) {
+    uint64_t v;
+    if (pc->len32 != LONG_NAME) return pc->plen32;
+    memcpy(&v, pc->name + sizeof(uint64_t), sizeof(v));
+    return (size_t)v;
+}
+
+typedef struct pgroup {
+    uint32_t n, cap;
+    pchan *p[];
+} pgroup;
+
+static ptab *names[3]; /* pchans by name, per kind */
+static ptab *prefixes; /* patterns by literal prefix: pchan, or pgroup | 1 */
+
+/* prefix lengths in use: patterns per length */
+static uint32_t len_count[256];
+static uint64_t len_bits[4];
+typedef struct long_len {
+    size_t len;
+    uint32_t count;
+} long_len;
+static long_len *long_lens; /* sorted by len */
+static uint32_t n_long_lens;
+
+size_t pubsub_channels_count(void) {
+    return names[PS_CHANNEL] ? names[PS_CHANNEL]->count : 0;
+}
+size_t pubsub_patterns_count(void) {
+    return names[PS_PATTERN] ? names[PS_PATTERN]->count : 0;
+}
+size_t pubsub_shard_channels_count(void) {
+    return names[PS_SHARD] ? names[PS_SHARD]->count : 0;
+}
+
+static size_t client_count(const client *c, int kind) {
+    return c->ps_sets[kind] ? c->ps_sets[kind]->count : 0;
+}
 
 /* The count Redis's replies show: channels and patterns, or shard channels. */
 static long reply_count(const client *c, int kind) {
@@ -83,7 +125,73 @@ static void update_mode(client *c) {
         c->flags &= ~CLIENT_PUBSUB;
 }
 
-/* ---- the pattern trie ---- */
+/* ---- the sets' element types ---- */
+
+static uint64_t name_hash(const void *e) {
+    const pchan *pc = e;
+    return siphash(pc_name(pc), pc_len(pc));
+}
+
+static int name_eq(const void *e, const void *key, size_t klen) {
+    const pchan *pc = e;
+    return pc_len(pc) == klen && memcmp(pc_name(pc), key, klen) == 0;
+}
+
+static const ptab_type name_type = {name_hash, name_eq};
+
+static uint64_t ptr_hash(const void *e) {
+    return ptab_hash_ptr(e);
+}
+static const ptab_type client_set_type = {ptr_hash, NULL};
+
+/* ---- the prefix index ---- */
+
+#define P61 ((1ULL << 61) - 1)
+static uint64_t poly_base;
+
+static uint64_t mulmod61(uint64_t a, uint64_t b) {
+    unsigned __int128 p = (unsigned __int128)a * b;
+    uint64_t r = ((uint64_t)p & P61) + (uint64_t)(p >> 61);
+    return r >= P61 ? r - P61 : r;
+}
+
+static inline uint64_t poly_step(uint64_t h, unsigned char b) {
+    h = mulmod61(h, poly_base) + b + 1;
+    return h >= P61 ? h - P61 : h;
+}
+
+/* The table hash of a prefix's polynomial hash (mixed: the table uses the low bits). */
+static uint64_t poly_final(uint64_t h, size_t len) {
+    return ptab_hash_ptr((const void *)(uintptr_t)(h ^ len));
+}
+
+static uint64_t prefix_hash(const char *p, size_t len) {
+    uint64_t h = 0;
+    for (size_t i = 0; i < len; i++) h = poly_step(h, (unsigned char)p[i]);
+    return poly_final(h, len);
+}
+
+static int is_group(const void *e) {
+    return (uintptr_t)e & 1;
+}
+static pgroup *as_group(const void *e) {
+    return (pgroup *)((uintptr_t)e & ~(uintptr_t)1);
+}
+static const pchan *representative(const void *e) {
+    return is_group(e) ? as_group(e)->p[0] : e;
+}
+
+static uint64_t prefix_elem_hash(const void *e) {
+    const pchan *pc = representative(e);
+    return prefix_hash(pc_name(pc), pc_plen(pc));
+}
+
+static int prefix_eq(const void *e, const void *key, size_t klen) {
+    const pchan *pc = representative(e);
+    return pc_plen(pc) == klen && memcmp(pc_name(pc), key, klen) == 0;
+}
+
+static const ptab_type prefix_type = {prefix_elem_hash, prefix_eq};
 
 static size_t literal_prefix(const char *p, size_t len) {
     size_t i = 0;
@@ -91,122 +199,202 @@ static size_t literal_prefix(const char *p, size_t len) {
     return i;
 }
 
-static pnode *child(const pnode *n, unsigned char b) {
-    for (uint16_t i = 0; i < n->nkids; i++)
-        if (n->bytes[i] == b) return n->kids[i];
-    return NULL;
-}
-
-static void trie_add(pchan *pc) {
-    const char *p = pc->name->key;
-    size_t plen = literal_prefix(p, pc->name->klen);
-    pnode *n = &trie_root;
-    for (size_t i = 0; i < plen; i++) {
-        unsigned char b = (unsigned char)p[i];
-        pnode *k = child(n, b);
-        if (!k) {
-            k = s_calloc(sizeof(*k));
-            k->parent = n;
-            k->byte = b;
-            if (n->nkids == n->kcap) {
-                n->kcap = n->kcap ? (uint16_t)(n->kcap * 2 > 256 ? 256 : n->kcap * 2) : 2;
-                n->kids = s_realloc(n->kids, n->kcap * sizeof(*n->kids));
-                n->bytes = s_realloc(n->bytes, n->kcap);
+static void len_use(size_t len, int delta) {
+    if (len < 256) {
+        len_count[len] += (uint32_t)delta;
+        if (len_count[len])
+            len_bits[len >> 6] |= 1ULL << (len & 63);
+        else
+            len_bits[len >> 6] &= ~(1ULL << (len & 63));
+        return;
+    }
+    uint32_t i = 0;
+    while (i < n_long_lens && long_lens[i].len < len) i++;
+    if (i < n_long_lens && long_lens[i].len == len) {
+        long_lens[i].count += (uint32_t)delta;
+        if (!long_lens[i].count) {
+            memmove(long_lens + i, long_lens + i + 1, (n_long_lens - i - 1) * sizeof(*long_lens));
+            if (!--n_long_lens) {
+                s_free(long_lens);
+                long_lens = NULL;
             }
-            n->kids[n->nkids] = k;
-            n->bytes[n->nkids++] = b;
         }
-        n = k;
+        return;
     }
-    if (n->npats == n->pcap) {
-        n->pcap = n->pcap ? n->pcap * 2 : 1;
-        n->pats = s_realloc(n->pats, n->pcap * sizeof(*n->pats));
-    }
-    pc->node = n;
-    pc->pidx = n->npats;
-    n->pats[n->npats++] = pc;
+    DBG_ASSERT(delta == 1);
+    long_lens = s_realloc(long_lens, (n_long_lens + 1) * sizeof(*long_lens));
+    memmove(long_lens + i + 1, long_lens + i, (n_long_lens - i) * sizeof(*long_lens));
+    long_lens[i].len = len;
+    long_lens[i].count = 1;
+    n_long_lens++;
 }
 
-static void trie_del(pchan *pc) {
-    pnode *n = pc->node;
-    DBG_ASSERT(n->pats[pc->pidx] == pc);
-    pchan *last = n->pats[--n->npats];
-    n->pats[pc->pidx] = last;
-    last->pidx = pc->pidx;
-    /* prune the nodes left with nothing */
-    while (n != &trie_root && !n->npats && !n->nkids) {
-        pnode *p = n->parent;
-        for (uint16_t i = 0; i < p->nkids; i++)
-            if (p->kids[i] == n) {
-                p->kids[i] = p->kids[p->nkids - 1];
-                p->bytes[i] = p->bytes[p->nkids - 1];
-                p->nkids--;
-                break;
-            }
-        s_free(n->kids);
-        s_free(n->bytes);
-        s_free(n->pats);
-        s_free(n);
-        n = p;
+static void prefix_add(pchan *pc) {
+    if (!poly_base) poly_base = (1ULL << 32) + siphash("pubsub prefix base", 18) % (P61 - (1ULL << 33));
+    uint64_t h = prefix_hash(pc_name(pc), pc_plen(pc));
+    long s = ptab_find(prefixes, &prefix_type, pc_name(pc), pc_plen(pc), h);
+    len_use(pc_plen(pc), 1);
+    if (s < 0) {
+        ptab_add(&prefixes, &prefix_type, pc, h, 0);
+        return;
     }
-    if (n->npats == 0 && n->pats) {
-        s_free(n->pats);
-        n->pats = NULL;
-        n->pcap = 0;
+    void *e = prefixes->slot[s];
+    pgroup *g;
+    if (!is_group(e)) {
+        g = s_malloc(sizeof(*g) + 2 * sizeof(pchan *));
+        g->cap = 2;
+        g->n = 1;
+        g->p[0] = e;
+        ((pchan *)e)->gidx = 0;
+    } else {
+        g = as_group(e);
+        if (g->n == g->cap) {
+            g->cap *= 2;
+            g = s_realloc(g, sizeof(*g) + g->cap * sizeof(pchan *));
+        }
+    }
+    pc->gidx = g->n;
+    g->p[g->n++] = pc;
+    prefixes->slot[s] = (void *)((uintptr_t)g | 1);
+}
+
+static void prefix_del(pchan *pc) {
+    long s =
+        ptab_find(prefixes, &prefix_type, pc_name(pc), pc_plen(pc), prefix_hash(pc_name(pc), pc_plen(pc)));
+    DBG_ASSERT(s >= 0);
+    len_use(pc_plen(pc), -1);
+    void *e = prefixes->slot[s];
+    if (!is_group(e)) {
+        DBG_ASSERT(e == pc);
+        ptab_del(&prefixes, &prefix_type, s);
+        return;
+    }
+    pgroup *g = as_group(e);
+    DBG_ASSERT(pc->gidx < g->n && g->p[pc->gidx] == pc);
+    pchan *last = g->p[--g->n];
+    g->p[pc->gidx] = last;
+    last->gidx = pc->gidx;
+    if (g->n == 1) { /* alone again: the slot holds it directly */
+        prefixes->slot[s] = g->p[0];
+        s_free(g);
+    } else if (g->n * 4 <= g->cap) {
+        g->cap /= 2;
+        g = s_realloc(g, sizeof(*g) + g->cap * sizeof(pchan *));
+        prefixes->slot[s] = (void *)((uintptr_t)g | 1);
+    }
+}
+
+/* ---- subscribers ---- */
+
+static client **subs_of(pchan *pc) {
+    return pc->n <= 1 ? &pc->s.one : pc->s.many->c;
+}
+
+/* The slot of pc in c's set of kind (it must be there). */
+static long set_slot(const client *c, int kind, const pchan *pc) {
+    long s = ptab_find(c->ps_sets[kind], &client_set_type, pc, 0, ptab_hash_ptr(pc));
+    DBG_ASSERT(s >= 0);
+    return s;
+}
+
+/* Appends c to pc's subscribers; returns its index. */
+static uint32_t subs_add(pchan *pc, client *c) {
+    if (pc->n == 0) {
+        pc->s.one = c;
+    } else if (pc->n == 1) {
+        subarr *a = s_malloc(sizeof(*a) + 2 * sizeof(client *));
+        a->cap = 2;
+        a->c[0] = pc->s.one;
+        a->c[1] = c;
+        pc->s.many = a;
+    } else {
+        subarr *a = pc->s.many;
+        if (pc->n == a->cap) {
+            a = s_realloc(a, sizeof(*a) + (size_t)a->cap * 2 * sizeof(client *));
+            a->cap *= 2;
+            pc->s.many = a;
+        }
+        a->c[pc->n] = c;
+    }
+    return pc->n++;
+}
+
+/* Removes the subscriber at index i of pc (kind's): the last one takes its place. */
+static void subs_del(pchan *pc, int kind, uint32_t i) {
+    client **v = subs_of(pc);
+    uint32_t last = pc->n - 1;
+    if (i != last) {
+        client *m = v[last];
+        v[i] = m;
+        ptab_aux(m->ps_sets[kind])[set_slot(m, kind, pc)] = i;
+    }
+    pc->n--;
+    if (pc->n == 1) {
+        subarr *a = pc->s.many;
+        pc->s.one = a->c[0];
+        s_free(a);
+    } else if (pc->n >= 2 && pc->n * 4 <= pc->s.many->cap) {
+        subarr *a = s_realloc(pc->s.many, sizeof(*a) + (size_t)(pc->s.many->cap / 2) * sizeof(client *));
+        a->cap /= 2;
+        pc->s.many = a;
     }
 }
 
 /* ---- registries ---- */
 
+static pchan *find(int kind, const char *name, size_t len) {
+    long s = ptab_find(names[kind], &name_type, name, len, names[kind] ? siphash(name, len) : 0);
+    return s < 0 ? NULL : names[kind]->slot[s];
+}
+
+/* Frees pc, which has no subscribers left. */
+static void destroy(int kind, pchan *pc) {
+    DBG_ASSERT(pc->n == 0);
+    if (kind == PS_PATTERN) prefix_del(pc);
+    long s = ptab_find(names[kind], &name_type, pc_name(pc), pc_len(pc), siphash(pc_name(pc), pc_len(pc)));
+    DBG_ASSERT(s >= 0 && names[kind]->slot[s] == pc);
+    ptab_del(&names[kind], &name_type, s);
+    s_free(pc);
+}
+
 /* Adds c to name's subscribers; 0 if it was subscribed already. */
 static int subscribe(client *c, int kind, const char *name, size_t len) {
-    int created;
-    dict_entry *ge = dict_upsert(map(kind), name, len, &created);
-    pchan *pc = ge->val;
-    if (!pc) {
-        pc = s_calloc(sizeof(*pc));
-        pc->name = ge;
-        ge->val = pc;
-        if (kind == PS_PATTERN) trie_add(pc);
+    uint64_t h = siphash(name, len);
+    long s = ptab_find(names[kind], &name_type, name, len, h);
+    pchan *pc;
+    if (s >= 0) {
+        pc = names[kind]->slot[s];
+        if (ptab_find(c->ps_sets[kind], &client_set_type, pc, 0, ptab_hash_ptr(pc)) >= 0) return 0;
+    } else {
+        size_t plen = kind == PS_PATTERN ? literal_prefix(name, len) : 0;
+        int long_name = len >= LONG_NAME;
+        pc = s_malloc(sizeof(*pc) + len + (long_name ? 2 * sizeof(uint64_t) : 0));
+        memset(pc, 0, sizeof(*pc));
+        if (long_name) {
+            uint64_t l[2] = {len, plen};
+            pc->len32 = LONG_NAME;
+            memcpy(pc->name, l, sizeof(l));
+        } else {
+            pc->len32 = (uint32_t)len;
+            pc->plen32 = (uint32_t)plen;
+        }
+        memcpy((char *)pc_name(pc), name, len);
+        ptab_add(&names[kind], &name_type, pc, h, 0);
+        if (kind == PS_PATTERN) prefix_add(pc);
     }
-    if (!c->ps_sets[kind]) c->ps_sets[kind] = dict_new(0);
-    dict_entry *ce = dict_upsert(c->ps_sets[kind], (const char *)&pc, sizeof(pc), &created);
-    if (!created) return 0;
-    if (pc->n == pc->cap) {
-        pc->cap = pc->cap ? pc->cap * 2 : 1;
-        pc->subs = s_realloc(pc->subs, pc->cap * sizeof(*pc->subs));
-    }
-    pc->subs[pc->n].c = c;
-    pc->subs[pc->n].ref = ce;
-    ce->val = (void *)(uintptr_t)pc->n;
-    pc->n++;
+    uint32_t i = subs_add(pc, c);
+    long cs = ptab_add(&c->ps_sets[kind], &client_set_type, pc, ptab_hash_ptr(pc), 1);
+    ptab_aux(c->ps_sets[kind])[cs] = i;
     return 1;
 }
 
-/* Removes the subscription that c's set entry ce stands for (ce is deleted too). */
-static void unsubscribe_entry(client *c, int kind, pchan *pc) {
-    dict_entry *ce = dict_find(c->ps_sets[kind], (const char *)&pc, sizeof(pc));
-    DBG_ASSERT(ce);
-    uint32_t i = (uint32_t)(uintptr_t)ce->val;
-    DBG_ASSERT(i < pc->n && pc->subs[i].c == c && pc->subs[i].ref == ce);
-    pc->subs[i] = pc->subs[--pc->n];
-    pc->subs[i].ref->val = (void *)(uintptr_t)i;
-    dict_del(c->ps_sets[kind], (const char *)&pc, sizeof(pc), NULL);
-    if (pc->n == 0) {
-        if (kind == PS_PATTERN) trie_del(pc);
-        dict_entry *ge = pc->name;
-        char *nm = s_malloc(ge->klen ? ge->klen : 1);
-        size_t nl = ge->klen;
-        memcpy(nm, ge->key, nl);
-        dict_del(maps[kind], nm, nl, NULL);
-        s_free(nm);
-        s_free(pc->subs);
-        s_free(pc);
-    }
-}
-
-static pchan *find(int kind, const char *name, size_t len) {
-    return maps[kind] ? dict_get(maps[kind], name, len) : NULL;
+/* Removes c's subscription to pc (kind's), freeing pc when it was the last. */
+static void unsubscribe(client *c, int kind, pchan *pc, long cs) {
+    uint32_t i = ptab_aux(c->ps_sets[kind])[cs];
+    DBG_ASSERT(i < pc->n && subs_of(pc)[i] == c);
+    ptab_del(&c->ps_sets[kind], &client_set_type, cs);
+    subs_del(pc, kind, i);
+    if (pc->n == 0) destroy(kind, pc);
 }
 
 /* ---- replies ---- */
@@ -224,8 +412,10 @@ static void reply_subscription(client *c, const char *word, const char *name, si
     c->flags |= CLIENT_PUSHING;
     push_header(c, 3);
     reply_bulk_cstr(c, word);
-    if (name) reply_bulk(c, name, len);
-    else reply_null(c);
+    if (name)
+        reply_bulk(c, name, len);
+    else
+        reply_null(c);
     reply_int(c, count);
     c->flags &= ~CLIENT_PUSHING;
 }
@@ -240,26 +430,24 @@ static void subscribe_cmd(client *c, int kind) {
     update_mode(c);
 }
 
-/* Unsubscribes from every name in the client's set of kind, replying to each when notify. */
+/* Unsubscribes c from everything of kind, replying to each when notify.  The client's set is walked
+ * as it is and freed at the end: removing c from a pchan only touches other clients' sets. */
 static size_t unsubscribe_all_kind(client *c, int kind, int notify) {
-    dict *s = c->ps_sets[kind];
+    ptab *s = c->ps_sets[kind];
     size_t count = 0;
-    if (s) {
-        for (size_t i = 0; i < s->size; i++) {
-            while (s->tab[i]) {
-                pchan *pc;
-                memcpy(&pc, s->tab[i]->key, sizeof(pc));
-                /* the name outlives the channel only as long as we copy it */
-                size_t nl = pc->name->klen;
-                char small[128], *nm = nl <= sizeof(small) ? small : s_malloc(nl);
-                memcpy(nm, pc->name->key, nl);
-                unsubscribe_entry(c, kind, pc);
-                count++;
-                if (notify) reply_subscription(c, unsub_word[kind], nm, nl, reply_count(c, kind));
-                if (nm != small) s_free(nm);
-            }
-        }
+    for (uint32_t k = 0; s && k < s->cap; k++) {
+        pchan *pc = s->slot[k];
+        if (!pc) continue;
+        uint32_t i = ptab_aux(s)[k];
+        DBG_ASSERT(i < pc->n && subs_of(pc)[i] == c);
+        subs_del(pc, kind, i);
+        s->count--; /* what reply_count shows */
+        count++;
+        if (notify) reply_subscription(c, unsub_word[kind], pc_name(pc), pc_len(pc), reply_count(c, kind));
+        if (pc->n == 0) destroy(kind, pc);
     }
+    s_free(s);
+    c->ps_sets[kind] = NULL;
     if (notify && count == 0) reply_subscription(c, unsub_word[kind], NULL, 0, reply_count(c, kind));
     return count;
 }
@@ -270,16 +458,20 @@ static void unsubscribe_cmd(client *c, int kind) {
     } else {
         for (int j = 1; j < c->argc; j++) {
             pchan *pc = find(kind, c->argv[j].p, c->argv[j].len);
-            if (pc && c->ps_sets[kind] && dict_find(c->ps_sets[kind], (const char *)&pc, sizeof(pc)))
-                unsubscribe_entry(c, kind, pc);
+            long cs = pc ? ptab_find(c->ps_sets[kind], &client_set_type, pc, 0, ptab_hash_ptr(pc)) : -1;
+            if (cs >= 0) unsubscribe(c, kind, pc, cs);
             reply_subscription(c, unsub_word[kind], c->argv[j].p, c->argv[j].len, reply_count(c, kind));
         }
     }
     update_mode(c);
 }
 
-void cmd_subscribe(client *c) { subscribe_cmd(c, PS_CHANNEL); }
-void cmd_psubscribe(client *c) { subscribe_cmd(c, PS_PATTERN); }
+void cmd_subscribe(client *c) {
+    subscribe_cmd(c, PS_CHANNEL);
+}
+void cmd_psubscribe(client *c) {
+    subscribe_cmd(c, PS_PATTERN);
+}
 void cmd_ssubscribe(client *c) {
     if (srv.in_exec) { /* Redis denies blocking inside EXEC, and SSUBSCRIBE counts as blocking there */
         reply_error(c, "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client");
@@ -287,18 +479,32 @@ void cmd_ssubscribe(client *c) {
     }
     subscribe_cmd(c, PS_SHARD);
 }
-void cmd_unsubscribe(client *c) { unsubscribe_cmd(c, PS_CHANNEL); }
-void cmd_punsubscribe(client *c) { unsubscribe_cmd(c, PS_PATTERN); }
-void cmd_sunsubscribe(client *c) { unsubscribe_cmd(c, PS_SHARD); }
+void cmd_unsubscribe(client *c) {
+    unsubscribe_cmd(c, PS_CHANNEL);
+}
+void cmd_punsubscribe(client *c) {
+    unsubscribe_cmd(c, PS_PATTERN);
+}
+void cmd_sunsubscribe(client *c) {
+    unsubscribe_cmd(c, PS_SHARD);
+}
 
 void pubsub_unsubscribe_all(client *c) {
-    for (int k = 0; k < 3; k++) {
-        if (!c->ps_sets[k]) continue;
-        unsubscribe_all_kind(c, k, 0);
-        dict_free(c->ps_sets[k], NULL);
-        c->ps_sets[k] = NULL;
-    }
+    for (int k = 0; k < 3; k++)
+        if (c->ps_sets[k]) unsubscribe_all_kind(c, k, 0);
     c->flags &= ~CLIENT_PUBSUB;
+}
+
+int pubsub_client_each(client *c, int (*fn)(void *ud, const char *name, size_t len, int is_pattern),
+                       void *ud) {
+    for (int k = 0; k < 3; k++) {
+        const ptab *s = c->ps_sets[k];
+        for (uint32_t i = 0; s && i < s->cap; i++) {
+            const pchan *pc = s->slot[i];
+            if (pc && !fn(ud, pc_name(pc), pc_len(pc), k == PS_PATTERN)) return 0;
+        }
+    }
+    return 1;
 }
 
 /* ---- publishing ---- */
@@ -337,6 +543,52 @@ static void deliver(client *c, msgbuf *b) {
     c->flags &= ~CLIENT_PUSHING;
 }
 
+/* A pattern message: b holds the head ("*4 pmessage", 18 bytes) then, from tail, the channel and the
+ * message (built at the first match). */
+typedef struct pmsg {
+    const char *ch, *msg;
+    size_t chlen, mlen, tail;
+    msgbuf b;
+} pmsg;
+
+static long deliver_pattern(pmsg *m, pchan *pp) {
+    if (!glob_match(pc_name(pp), pc_len(pp), m->ch, m->chlen, 0)) return 0;
+    if (!m->b.p) {
+        mb_add(&m->b, "*4\r\n$8\r\npmessage\r\n", 18);
+        m->tail = m->b.len;
+        mb_bulk(&m->b, m->ch, m->chlen);
+        mb_bulk(&m->b, m->msg, m->mlen);
+    }
+    /* the pattern goes before the channel: a head for this pattern */
+    msgbuf h = {0};
+    mb_add(&h, m->b.p, 18);
+    mb_bulk(&h, pc_name(pp), pc_len(pp));
+    client **v = subs_of(pp);
+    for (uint32_t s = 0; s < pp->n; s++) {
+        client *c = v[s];
+        h.p[0] = c->resp >= 3 ? '>' : '*';
+        c->flags |= CLIENT_PUSHING;
+        reply_raw(c, h.p, h.len);
+        reply_raw(c, m->b.p + m->tail, m->b.len - m->tail);
+        c->flags &= ~CLIENT_PUSHING;
+    }
+    s_free(h.p);
+    return pp->n;
+}
+
+/* The patterns whose literal prefix is the channel's first len bytes (polynomial hash ph). */
+static long deliver_prefix(pmsg *m, size_t len, uint64_t ph) {
+    long s = ptab_find(prefixes, &prefix_type, m->ch, len, poly_final(ph, len));
+    if (s < 0) return 0;
+    void *e = prefixes->slot[s];
+    if (!is_group(e)) return deliver_pattern(m, e);
+    pgroup *g = as_group(e);
+    long n = 0;
+    /* a subscriber's output limit cannot close it here (that is deferred), so g stays as it is */
+    for (uint32_t k = 0; k < g->n; k++) n += deliver_pattern(m, g->p[k]);
+    return n;
+}
+
 long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen, int shard) {
     long receivers = 0;
     int kind = shard ? PS_SHARD : PS_CHANNEL;
@@ -346,45 +598,29 @@ long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen, 
         mb_add(&b, shard ? "*3\r\n$8\r\nsmessage\r\n" : "*3\r\n$7\r\nmessage\r\n", shard ? 18 : 17);
         mb_bulk(&b, ch, chlen);
         mb_bulk(&b, msg, mlen);
-        for (uint32_t i = 0; i < pc->n; i++) deliver(pc->subs[i].c, &b);
+        client **v = subs_of(pc);
+        for (uint32_t i = 0; i < pc->n; i++) deliver(v[i], &b);
         receivers += pc->n;
         s_free(b.p);
     }
-    if (shard || !maps[PS_PATTERN] || !maps[PS_PATTERN]->count) return receivers;
-    /* the patterns whose literal prefix the channel starts with */
-    msgbuf b = {0};
-    size_t tail = 0; /* where the channel and message start in b */
-    const pnode *n = &trie_root;
-    for (size_t i = 0;; i++) {
-        for (uint32_t k = 0; k < n->npats; k++) {
-            pchan *pp = n->pats[k];
-            if (!glob_match(pp->name->key, pp->name->klen, ch, chlen, 0)) continue;
-            if (!b.p) {
-                mb_add(&b, "*4\r\n$8\r\npmessage\r\n", 18);
-                tail = b.len;
-                mb_bulk(&b, ch, chlen);
-                mb_bulk(&b, msg, mlen);
-            }
-            /* the pattern goes before the channel: rebuild the head for this pattern */
-            msgbuf h = {0};
-            mb_add(&h, b.p, 18);
-            mb_bulk(&h, pp->name->key, pp->name->klen);
-            for (uint32_t s = 0; s < pp->n; s++) {
-                client *c = pp->subs[s].c;
-                h.p[0] = c->resp >= 3 ? '>' : '*';
-                c->flags |= CLIENT_PUSHING;
-                reply_raw(c, h.p, h.len);
-                reply_raw(c, b.p + tail, b.len - tail);
-                c->flags &= ~CLIENT_PUSHING;
-            }
-            receivers += pp->n;
-            s_free(h.p);
+    if (shard || !prefixes) return receivers;
+    /* each prefix length in use up to the channel's, shortest first, the hash extended as we go */
+    pmsg m = {.ch = ch, .chlen = chlen, .msg = msg, .mlen = mlen};
+    uint64_t h = 0;
+    size_t at = 0;
+    for (int w = 0; w < 4 && (size_t)w * 64 <= chlen; w++) {
+        for (uint64_t bits = len_bits[w]; bits; bits &= bits - 1) {
+            size_t len = (size_t)w * 64 + (size_t)__builtin_ctzll(bits);
+            if (len > chlen) break;
+            while (at < len) h = poly_step(h, (unsigned char)ch[at++]);
+            receivers += deliver_prefix(&m, len, h);
         }
-        if (i == chlen) break;
-        n = child(n, (unsigned char)ch[i]);
-        if (!n) break;
     }
-    s_free(b.p);
+    for (uint32_t k = 0; k < n_long_lens && long_lens[k].len <= chlen; k++) {
+        while (at < long_lens[k].len) h = poly_step(h, (unsigned char)ch[at++]);
+        receivers += deliver_prefix(&m, at, h);
+    }
+    s_free(m.b.p);
     return receivers;
 }
 
@@ -411,13 +647,14 @@ static void channel_list(client *c, int kind) {
     const arg *pat = c->argc == 3 ? &c->argv[2] : NULL;
     size_t pos = reply_defer(c);
     long n = 0;
-    dict *d = maps[kind];
-    for (size_t i = 0; d && i < d->size; i++)
-        for (dict_entry *e = d->tab[i]; e; e = e->next)
-            if (!pat || glob_match(pat->p, pat->len, e->key, e->klen, 0)) {
-                reply_bulk(c, e->key, e->klen);
-                n++;
-            }
+    const ptab *t = names[kind];
+    for (uint32_t i = 0; t && i < t->cap; i++) {
+        const pchan *pc = t->slot[i];
+        if (pc && (!pat || glob_match(pat->p, pat->len, pc_name(pc), pc_len(pc), 0))) {
+            reply_bulk(c, pc_name(pc), pc_len(pc));
+            n++;
+        }
+    }
     reply_defer_set(c, pos, n, '*');
 }
 
@@ -429,12 +666,21 @@ static void numsub(client *c, int kind) {
         reply_int(c, pc ? pc->n : 0);
     }
 }
-
-void cmd_pubsub_channels(client *c) { channel_list(c, PS_CHANNEL); }
-void cmd_pubsub_shardchannels(client *c) { channel_list(c, PS_SHARD); }
-void cmd_pubsub_numsub(client *c) { numsub(c, PS_CHANNEL); }
-void cmd_pubsub_shardnumsub(client *c) { numsub(c, PS_SHARD); }
-void cmd_pubsub_numpat(client *c) { reply_int(c, (long long)pubsub_patterns_count()); }
+void cmd_pubsub_channels(client *c) {
+    channel_list(c, PS_CHANNEL);
+}
+void cmd_pubsub_shardchannels(client *c) {
+    channel_list(c, PS_SHARD);
+}
+void cmd_pubsub_numsub(client *c) {
+    numsub(c, PS_CHANNEL);
+}
+void cmd_pubsub_shardnumsub(client *c) {
+    numsub(c, PS_SHARD);
+}
+void cmd_pubsub_numpat(client *c) {
+    reply_int(c, (long long)pubsub_patterns_count());
+}
 
 void cmd_pubsub_help(client *c) {
     static const char *lines[] = {

@@ -1,16 +1,15 @@
 /* pubsub: channels, patterns and shard channels; PUBLISH and the subscriber commands.
  *
  * Registries (see pubsub.c for the layout):
- * - channels and shard channels: a map name -> channel; a channel holds its
- *   subscribers in an array, so PUBLISH costs the subscribers it reaches;
- * - each client keeps its own subscriptions as a set (client->ps_sets[]),
- *   keyed by the channel object, whose value is the client's slot in the
- *   channel's array: unsubscribing one is O(1), all of them is linear in the
- *   client's own subscriptions;
- * - patterns: the same map and arrays, and a byte trie of each pattern's
- *   literal prefix (the bytes before its first glob metacharacter), so a
- *   message tests only the patterns whose prefix its channel starts with,
- *   found in O(length of the channel).
+ * - channels, patterns and shard channels: a set of them by name; each holds
+ *   its subscribers (the only one inline, else an array), so PUBLISH costs the
+ *   subscribers it reaches;
+ * - each client keeps its own subscriptions as a set (client->ps_sets[]) of
+ *   those objects, with its index among their subscribers: unsubscribing one
+ *   is O(1), all of them is linear in the client's own subscriptions;
+ * - patterns are also indexed by literal prefix (the bytes before their first
+ *   glob metacharacter), so a message tests only the patterns whose prefix its
+ *   channel starts with, found with one lookup per prefix length in use.
  * A client with any subscription carries CLIENT_PUBSUB: in RESP2 it may then
  * only run (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET, and its
  * output limit is the pubsub class's. */
@@ -24,6 +23,9 @@
 long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen, int shard);
 /* Drops every subscription of c (RESET, disconnect), without replies. */
 void pubsub_unsubscribe_all(client *c);
+/* Calls fn with each of c's channels, patterns and shard channels until it returns 0; returns 0 if
+ * it did, else 1. */
+int pubsub_client_each(client *c, int (*fn)(void *ud, const char *name, size_t len, int is_pattern), void *ud);
 /* INFO: pubsub_channels, pubsub_patterns, pubsubshard_channels. */
 size_t pubsub_channels_count(void);
 size_t pubsub_patterns_count(void);

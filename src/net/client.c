@@ -9,6 +9,7 @@
 #include "net/eventloop.h"
 #include "server/server.h"
 #include "util/mem.h"
+#include "util/ptab.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -106,7 +107,7 @@ int client_check_output_limits(client *c) {
     return 1;
 }
 
-static size_t set_count(const dict *d) { return d ? d->count : 0; }
+static size_t set_count(const ptab *t) { return t ? t->count : 0; }
 
 /* The bytes of a command's arguments, as Redis's argv_len_sum (argv-mem). */
 static size_t args_bytes(const arg *argv, int argc) {

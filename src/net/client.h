@@ -138,7 +138,7 @@ typedef struct client {
     /* the ACL user it is authenticated as (features/acl.h); NULL: no restrictions (internal clients) */
     struct acl_user *user;
     /* pub/sub (features/pubsub.c): the client's channels, patterns and shard channels, NULL when none */
-    struct dict *ps_sets[3];
+    struct ptab *ps_sets[3];
     /* a command waiting for a worker thread (CLIENT_BGWAIT): its state, owned by the command's module */
     void *bgwait;
     int xflags; /* CLIENT_TRACKING ... (the second enum) */

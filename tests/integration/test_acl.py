@@ -233,6 +233,27 @@ def test_shrinking_channels_closes_pubsub_clients(sardine):
     assert other.cmd("PING") == "PONG"
 
 
+def test_shrinking_channels_keeps_clients_still_allowed(sardine):
+    """Only the subscribers to a channel or pattern no longer allowed are closed: each subscription's name
+    is checked against the new channel rules (a literal pattern must be allowed as such)."""
+    c = Raw(sardine.port)
+    assert c.cmd("ACL", "SETUSER", "ps", "on", "nopass", "+@all", "~*", "&a", "&b", "&p*") == "OK"
+    keep = login(sardine, "ps", "x")
+    assert keep.cmd("SUBSCRIBE", "b") == [b"subscribe", b"b", 1]
+    assert keep.cmd("PSUBSCRIBE", "p*") == [b"psubscribe", b"p*", 2]
+    gone = login(sardine, "ps", "x")
+    assert gone.cmd("SUBSCRIBE", "a") == [b"subscribe", b"a", 1]
+    pat = login(sardine, "ps", "x")
+    assert pat.cmd("PSUBSCRIBE", "p*") == [b"psubscribe", b"p*", 1]
+    assert c.cmd("ACL", "SETUSER", "ps", "resetchannels", "&b", "&p*") == "OK"
+    assert gone.read_until_closed() is not None
+    assert keep.cmd("PING") == [b"pong", b""]
+    assert pat.cmd("PING") == [b"pong", b""]
+    assert c.cmd("ACL", "SETUSER", "ps", "resetchannels", "&b", "&pq") == "OK"  # p* matches pq, but is not p*
+    assert keep.read_until_closed() is not None
+    assert pat.read_until_closed() is not None
+
+
 def test_selectors(sardine):
     c = Raw(sardine.port)
     assert c.cmd("ACL", "SETUSER", "s", "on", "nopass", "+get", "~a*", "(+set ~b*)", "(", "+hset", "~h*", ")") == "OK"

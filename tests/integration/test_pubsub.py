@@ -311,3 +311,117 @@ def test_client_list_and_kill_by_type(sardine):
     assert r.execute_command("CLIENT", "KILL", "TYPE", "normal") == 0  # skips itself, spares the subscriber
     assert r.execute_command("CLIENT", "KILL", "TYPE", "pubsub") == 1
     assert r.pubsub_numsub("x") == [(b"x", 0)]
+
+
+def test_patterns_against_redis(sardine, oracle):
+    """Random PSUBSCRIBE/PUNSUBSCRIBE/PUBLISH on a few connections, on both servers: patterns sharing a
+    literal prefix (several on one prefix, one alone, groups shrinking back to one), prefixes of 0 to
+    300 bytes, escapes and classes, the same pattern on many clients, PUNSUBSCRIBE of all; every reply
+    and every delivered message compared (a message's deliveries as a set: the order over patterns is
+    a hash table's in Redis)."""
+    import random
+    rnd = random.Random(1307)
+    long = "L" * 300
+    prefixes = ["", "a", "ab", "ab:", "b", long, long + "x"]
+    tails = ["*", "?", "[ab]*", "\\*", "", "x", "*b", "?*", "[^a]"]
+    pats = sorted({p + t for p in prefixes for t in tails})
+    chans = ["", "a", "ab", "abx", "ab:*", "ab:x", "b", "bb", "*", "x", long, long + "x", long + "xb", long + "y"]
+    conns = ["c%d" % i for i in range(6)]
+    steps, sort_steps = [], set()
+    for _ in range(400):
+        who = rnd.choice(conns)
+        op = rnd.random()
+        if op < 0.4:
+            steps.append((who, ["PSUBSCRIBE"] + rnd.sample(pats, rnd.randint(1, 3))))
+        elif op < 0.55:
+            steps.append((who, ["PUNSUBSCRIBE"] + rnd.sample(pats, rnd.randint(1, 3))))
+        elif op < 0.6:
+            sort_steps.add(len(steps))
+            steps.append((who, ["PUNSUBSCRIBE"]))
+        elif op < 0.65:
+            steps.append((who, ["SUBSCRIBE", rnd.choice(chans)]))
+        else:
+            sort_steps.add(len(steps))
+            steps.append(("pub", ["PUBLISH", rnd.choice(chans), "m%d" % len(steps)]))
+        if rnd.random() < 0.05:
+            steps.append(("pub", ["PUBSUB", "NUMPAT"]))
+    assert_same(sardine, oracle, steps, sort_steps)
+
+
+def memory_beside_clients(r):
+    """used_memory less what the clients hold themselves (their buffers' sizes depend on how the bytes
+    arrived): what the registries hold, and the server's fixed part."""
+    clients = r.execute_command("CLIENT", "LIST").decode().splitlines()
+    held = sum(int(l.split(" tot-mem=")[1].split()[0]) for l in clients)
+    return r.info("memory")["used_memory"] - held
+
+
+# no latency histograms or slow log entries appearing between rounds
+STEADY = ("--latency-tracking", "no", "--slowlog-log-slower-than", "-1")
+
+
+def subscribe_lots(conns):
+    """Many patterns and channels over conns: the same 200 patterns on every connection, 3000 patterns of
+    the first connection alone (each literal prefix shared by 34 or 100 of them, prefixes of 301 bytes),
+    channels shared and not.  Returns the expected PUBSUB NUMPAT."""
+    shared = ["shared:%d:*" % i for i in range(200)]
+    own = ["own:%d:*:%d" % (i % 60, i) for i in range(2000)]
+    own += ["L" * 300 + "%d*:%d" % (i % 10, i) for i in range(1000)]
+    for k, c in enumerate(conns):
+        batch = [encode("PSUBSCRIBE", *shared[i:i + 50]) for i in range(0, len(shared), 50)]
+        batch += [encode("SUBSCRIBE", "ch%d" % (k % 3), "mine%d" % k)]
+        if k == 0:
+            batch += [encode("PSUBSCRIBE", *own[i:i + 100]) for i in range(0, len(own), 100)]
+        c.send(b"".join(batch))
+        drain(c)
+    return len(shared) + len(own)
+
+
+def test_unsubscribing_everything_frees_it(make_sardine):
+    """Subscribe lots, then drop everything (PUNSUBSCRIBE/UNSUBSCRIBE of all, one by one in reverse,
+    RESET): the memory beside the clients' own comes back to what it was after the round before, to the
+    byte."""
+    sardine = make_sardine(*STEADY)
+    r = sardine.client()
+    conns = [Raw(sardine.port) for _ in range(8)]
+    marks = []
+    for _ in range(3):
+        want = subscribe_lots(conns)
+        assert r.pubsub_numpat() == want
+        assert r.publish("shared:7:x", "m") == len(conns)
+        assert r.publish("own:7:x:1567", "m") == 1
+        assert r.publish("L" * 300 + "2x:12", "m") == 1
+        conns[0].send(encode("PUNSUBSCRIBE") + encode("UNSUBSCRIBE"))
+        for k, c in enumerate(conns[1:], 1):
+            if k % 3 == 0:
+                c.send(encode("RESET"))
+            else:
+                c.send(b"".join(encode("PUNSUBSCRIBE", "shared:%d:*" % i) for i in reversed(range(200))))
+                c.send(encode("UNSUBSCRIBE", "ch%d" % (k % 3), "mine%d" % k, "never"))
+        for c in conns:
+            drain(c)
+        assert r.pubsub_numpat() == 0
+        assert r.info("stats")["pubsub_channels"] == 0
+        marks.append(memory_beside_clients(r))
+    assert marks[1] == marks[2], marks
+
+
+def test_disconnecting_frees_subscriptions(make_sardine):
+    """Clients holding many patterns and channels disconnect: the memory beside the clients' own comes
+    back to the same figure each round, to the byte."""
+    sardine = make_sardine(*STEADY)
+    r = sardine.client()
+    marks = []
+    for _ in range(3):
+        conns = [Raw(sardine.port) for _ in range(8)]
+        subscribe_lots(conns)
+        for c in conns:
+            c.sock.close()
+        for _ in range(500):  # the server notices the closes on its next loop iterations
+            if r.info("clients")["connected_clients"] == 1:
+                break
+            time.sleep(0.01)
+        assert r.info("clients")["connected_clients"] == 1
+        assert r.pubsub_numpat() == 0 and r.info("stats")["pubsub_channels"] == 0
+        marks.append(memory_beside_clients(r))
+    assert marks[1] == marks[2], marks
