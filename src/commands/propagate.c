@@ -33,6 +33,7 @@ typedef struct frame {
     op rewritten; /* argv NULL: none */
     int prevented;
     int forced; /* propagated even if it changed nothing (prop_force) */
+    int only;   /* prop_force_to: the only targets the running command goes to (0: its usual ones) */
 } frame;
 static frame *frames;
 static int depth, depth_cap;
@@ -118,7 +119,7 @@ void prop_call_begin(void) {
         depth_cap = depth_cap ? depth_cap * 2 : 8;
         frames = s_realloc(frames, (size_t)depth_cap * sizeof(frame));
     }
-    frames[depth++] = (frame){{0, 0, NULL}, 0, 0};
+    frames[depth++] = (frame){{0, 0, NULL}, 0, 0, 0};
 }
 
 void prop_call_end(client *c, int wrote) {
@@ -128,7 +129,10 @@ void prop_call_end(client *c, int wrote) {
             append(f->rewritten);
             f->rewritten.argv = NULL;
         } else if (!f->prevented) {
-            record(c->db->id, c->argc, c->argv, NULL, NULL);
+            int was = cur_targets;
+            if (f->only) cur_targets &= f->only;
+            if (cur_targets) record(c->db->id, c->argc, c->argv, NULL, NULL);
+            cur_targets = was;
         }
     }
     s_free(f->rewritten.argv);
@@ -149,6 +153,12 @@ static void set_rewritten(op o) {
 
 void prop_force(void) {
     if (depth) frames[depth - 1].forced = 1;
+}
+
+void prop_force_to(int targets) {
+    if (!depth) return;
+    frames[depth - 1].forced = 1;
+    frames[depth - 1].only = targets & PROP_ALL;
 }
 
 void prop_rewrite(client *c, int argc, const arg *argv) {

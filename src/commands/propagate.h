@@ -65,6 +65,8 @@ int prop_set_targets(int targets);
 /* The running command is recorded even if it changed nothing (FLUSHALL of an empty dataset, as Redis's
  * forceCommandPropagation: a replica or the AOF must empty whatever it holds). */
 void prop_force(void);
+/* The same, to these targets only (PUBLISH: to replicas, whose subscribers get the message, not to the AOF). */
+void prop_force_to(int targets);
 /* The running command records nothing of its own. */
 void prop_prevent(client *c);
 /* Nothing at all is recorded between prop_suspend(1) and prop_suspend(0) (nested): the AOF loader replays files

@@ -30,6 +30,7 @@
  * subscribers does not exist; a group holds two or more pchans, each knowing
  * its index there (gidx). */
 #include "features/pubsub.h"
+#include "commands/propagate.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/debug.h"
@@ -624,12 +625,16 @@ long pubsub_publish(const char *ch, size_t chlen, const char *msg, size_t mlen, 
     return receivers;
 }
 
+/* Both go to replicas as they are (their subscribers get the message too), never to the AOF: Redis 7.0's
+ * forceCommandPropagation(PROPAGATE_REPL) outside cluster mode. */
 void cmd_publish(client *c) {
     reply_int(c, pubsub_publish(c->argv[1].p, c->argv[1].len, c->argv[2].p, c->argv[2].len, 0));
+    prop_force_to(PROP_REPL);
 }
 
 void cmd_spublish(client *c) {
     reply_int(c, pubsub_publish(c->argv[1].p, c->argv[1].len, c->argv[2].p, c->argv[2].len, 1));
+    prop_force_to(PROP_REPL);
 }
 
 /* ---- PUBSUB ---- */

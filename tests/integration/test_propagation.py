@@ -366,3 +366,28 @@ def test_flushall_of_an_empty_dataset_is_propagated(make_sardine):
     r.execute_command("DEBUG", "PROPAGATION-LOG", "OFF")
     cmds = [c for c in parse_commands(open(log, "rb").read()) if c[0].upper() != b"SELECT"]
     assert cmds == [[b"FLUSHALL"], [b"FLUSHDB"], [b"SET", b"a", b"1"], [b"FLUSHALL"]]
+
+
+def test_publish_goes_to_replicas_only(make_sardine):
+    """PUBLISH and SPUBLISH reach replicas (their subscribers get the message too), as Redis 7.0's
+    forceCommandPropagation(PROPAGATE_REPL), but never the AOF: the test sink stands for a replica, and an
+    AOF written meanwhile has no trace of them, also inside MULTI and from a script."""
+    from harness import parse_commands
+    s = make_sardine("--appendonly", "yes", "--appendfsync", "always")
+    log = start_logging(s)
+    r = s.client()
+    r.publish("ch", "m1")
+    r.execute_command("SPUBLISH", "sch", "m2")
+    p = r.pipeline(transaction=True)
+    p.set("k", "v")
+    p.publish("ch", "m3")
+    p.execute()
+    r.eval("redis.call('publish', 'ch', 'm4'); return 1", 0)
+    r.execute_command("DEBUG", "PROPAGATION-LOG", "OFF")
+    cmds = [[c[0].upper()] + c[1:] for c in parse_commands(open(log, "rb").read()) if c[0].upper() != b"SELECT"]
+    assert cmds == [[b"PUBLISH", b"ch", b"m1"], [b"SPUBLISH", b"sch", b"m2"],
+                    [b"MULTI"], [b"SET", b"k", b"v"], [b"PUBLISH", b"ch", b"m3"], [b"EXEC"],
+                    [b"PUBLISH", b"ch", b"m4"]], cmds
+    import glob
+    aof = b"".join(open(f, "rb").read() for f in sorted(glob.glob(f"{s.dir}/appendonlydir/*.incr.aof")))
+    assert b"PUBLISH" not in aof.upper() and b"SET" in aof
