@@ -72,6 +72,14 @@ def fill(r, n=3000):
     p.execute()
 
 
+def fill_random(r, n):
+    """n keys of 1000 random bytes: an image of about n KB that does not compress."""
+    p = r.pipeline(transaction=False)
+    for i in range(n):
+        p.set(f"big{i}", os.urandom(1000))
+    p.execute()
+
+
 def test_image_matches_dataset(make_sardine, make_oracle, tmp_path):
     s = make_sardine()
     r = s.client()
@@ -149,10 +157,7 @@ def test_slow_reader_is_fed_in_chunks(make_sardine, make_oracle, tmp_path):
     clients are served meanwhile, and the image is whole."""
     s = make_sardine()
     r = s.client()
-    p = r.pipeline(transaction=False)
-    for i in range(10000):
-        p.set(f"big{i}", os.urandom(1000))
-    p.execute()
+    fill_random(r, 10000)
     sock = sync_conn(s.port)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
     # let the server fill the socket, then look at what it holds for this client
@@ -222,10 +227,7 @@ def test_client_leaving_mid_transfer(make_sardine):
     image, and serves the next SYNC."""
     s = make_sardine()
     r = s.client()
-    p = r.pipeline(transaction=False)
-    for i in range(5000):
-        p.set(f"big{i}", os.urandom(1000))
-    p.execute()
+    fill_random(r, 5000)
     fds = lambda: len(os.listdir(f"/proc/{s.proc.pid}/fd"))
     base = fds()
     sock = sync_conn(s.port)
