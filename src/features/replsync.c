@@ -129,6 +129,11 @@ static void sync_generic(client *c, int psync) {
                        "(replicas are not supported)");
         return;
     }
+    if ((c->flags & CLIENT_PUBSUB) || (c->xflags & (CLIENT_TRACKING | CLIENT_MONITOR))) {
+        /* its messages would land in the middle of the image (Redis drops a replica's, Sardine has none) */
+        reply_error(c, "ERR SYNC is not allowed for a client with subscriptions, key tracking or MONITOR");
+        return;
+    }
     int funcs_only = (c->xflags & CLIENT_REPL_FUNCS_ONLY) != 0;
     if (funcs_only && !(c->xflags & CLIENT_REPL_CAPA_EOF)) {
         reply_error(c, "ERR Filtered replica requires EOF capability");

@@ -245,3 +245,15 @@ def test_client_leaving_mid_transfer(make_sardine):
     image, _ = read_image(sync_conn(s.port))
     assert len(image) > 5_000_000
     assert r.ping()
+
+
+def test_no_sync_for_clients_that_get_pushes(sardine):
+    """Pub/sub messages, invalidations or MONITOR lines would land in the middle of the image: refused
+    (Sardine's own rule; Redis sends nothing to a replica client)."""
+    for setup in (["SUBSCRIBE", "ch"], ["CLIENT", "TRACKING", "ON"], ["MONITOR"]):
+        c = Raw(sardine.port)
+        assert c.cmd("HELLO", "3")
+        c.cmd(*setup)
+        assert c.cmd("REPLCONF", "rdb-only", "1") == "OK"
+        err = c.cmd("SYNC")
+        assert isinstance(err, Err) and "not allowed" in err.msg, (setup, err)
