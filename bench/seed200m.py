@@ -8,6 +8,8 @@ PONG and DBSIZE is N) and the peak RSS during the load against the RSS once load
   bench/seed200m.py [--keys 200000000] [--server build/sardine-server] [--persist] [--dir DIR]"""
 import argparse, os, socket, subprocess, sys, tempfile, threading, time
 
+from bgsave import write_keys  # the same keys and values, as RESP
+
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
@@ -19,14 +21,7 @@ def status(pid, field):
                 return int(line.split()[1]) * 1024
 
 def feed(out, n):
-    chunk = []
-    for i in range(n):
-        k = b'key:%012d' % i
-        v = b'%d' % (i % 1000)
-        chunk.append(b'*5\r\n$3\r\nSET\r\n$16\r\n%s\r\n$%d\r\n%s\r\n$2\r\nEX\r\n$4\r\n3600\r\n' % (k, len(v), v))
-        if len(chunk) == 100000:
-            out.write(b''.join(chunk)); chunk = []
-    out.write(b''.join(chunk))
+    write_keys(out, n)
     out.close()
 
 def main():

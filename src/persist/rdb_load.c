@@ -25,7 +25,7 @@
  *   nodes) is one validation and one memcpy; the others are rebuilt into
  *   Sardine's encodings with the limits in force (types/limits.h), as Redis
  *   7.0 converts on load; a big sorted set's index is built in bulk from
- *   the members' order (zs_acc_finish: DUMP writes them in reverse order);
+ *   the members' order (zs_acc_commit: DUMP writes them in reverse order);
  * - on an error everything built for the value is freed and r->err names
  *   the problem.
  *

@@ -595,13 +595,14 @@ static int handle_cmp(handle_t x, handle_t y) {
     return zel_memcmp(xm, xl, ym, yl);
 }
 
-/* The index of the pending members, built in bulk.  Reads the pending array (whose score field still
- * holds the hashes) and the entries; writes only the index.  Input already in order or in reverse
+/* The index of the pending members, built in bulk.  Reads the pending array's handles (never its score
+ * field, which holds the hashes while a load commits) and the entries; writes only the index.  Input already in order or in reverse
  * order (DUMP and RDB write a skiplist from the greatest score down) is indexed straight from the
  * pending array; other input is sorted in a copy. */
 static void index_pending(zbig *b) {
     size_t n = b->npend;
     _Static_assert(sizeof(zpend) == 2 * sizeof(handle_t), "zpend is two 8-byte fields");
+    if (n == 0) return;
     int asc = 1, desc = 1;
     for (size_t i = 1; i < n && (asc || desc); i++) {
         if (handle_cmp(b->pend[i - 1].h, b->pend[i].h) > 0) asc = 0;
@@ -616,6 +617,13 @@ static void index_pending(zbig *b) {
     qsort(sp, n, sizeof(zpend), pend_cmp);
     zi_build_strided(&b->ix, &sp[0].h, 2, n, 0);
     s_free(sp);
+}
+
+/* The pending array, once the index owns its members. */
+static void drop_pending(zbig *b) {
+    s_free(b->pend);
+    b->pend = NULL;
+    b->npend = b->cpend = 0;
 }
 
 typedef struct fill_job {
@@ -644,44 +652,20 @@ int zs_acc_commit(zset *acc) {
     if (par) pthread_join(t, NULL);
     /* the index owns every member now, even when the table stopped at a duplicate (zs_free then frees
      * them through the index and only the table's buckets after) */
-    s_free(b->pend);
-    b->pend = NULL;
-    b->npend = b->cpend = 0;
+    drop_pending(b);
     return j.ok;
 }
 
-/* Sorts the pending members, recognising input already in order or in reverse order (DUMP and RDB
- * write a skiplist from the greatest score down), then builds the index in bulk (zi_build).  Members
- * are distinct, so pend_cmp never returns 0 for two of them. */
+/* Makes the accumulator a regular set: the index built in bulk from the pending members (index_pending),
+ * or, when it already has one, each of them inserted. */
 void zs_acc_finish(zset *acc) {
     zbig *b = BIG(acc);
-    size_t n = b->npend;
-    for (size_t i = 0; i < n; i++) b->pend[i].s = zel_score(b->pend[i].h);
-    int asc = 1, desc = 1;
-    for (size_t i = 1; i < n && (asc || desc); i++) {
-        int c = pend_cmp(&b->pend[i - 1], &b->pend[i]);
-        if (c > 0) asc = 0;
-        else desc = 0;
-    }
-    if (!asc && desc) {
-        for (size_t i = 0, j = n - 1; i < j; i++, j--) {
-            zpend t = b->pend[i];
-            b->pend[i] = b->pend[j];
-            b->pend[j] = t;
-        }
-    } else if (!asc) {
-        qsort(b->pend, n, sizeof(zpend), pend_cmp);
-    }
     if (b->ix.count == 0) {
-        handle_t *hs = (handle_t *)(void *)b->pend; /* in place: hs[i] (8 bytes) never passes pend[i] (16) */
-        for (size_t i = 0; i < n; i++) hs[i] = b->pend[i].h;
-        zi_build(&b->ix, hs, n);
+        index_pending(b);
     } else {
-        for (size_t i = 0; i < n; i++) zi_insert(&b->ix, b->pend[i].h);
+        for (size_t i = 0; i < b->npend; i++) zi_insert(&b->ix, b->pend[i].h);
     }
-    s_free(b->pend);
-    b->pend = NULL;
-    b->npend = b->cpend = 0;
+    drop_pending(b);
 }
 
 /* ---- obj_ops ---- */
