@@ -129,7 +129,8 @@ void debug_check_keyspace(client *c) {
         while (cur && !st.bad);
         if (st.bad) {
             size_t klen;
-            const char *key = e_key(arena_ptr(st.bad), &klen);
+            keybuf key_kb;
+            const char *key = e_keyb(arena_ptr(st.bad), &key_kb, &klen);
             reply_errorf(c, "ERR db %d key '%.*s' is corrupt: %s", j, (int)(klen > 200 ? 200 : klen), key, st.why);
             return;
         }

@@ -143,7 +143,8 @@ static void key_visit(void *ud, handle_t h) {
     const uint8_t *e = arena_ptr(h);
     unsigned char k[20] = {0};
     size_t klen;
-    const char *key = e_key(e, &klen);
+    keybuf key_kb;
+    const char *key = e_keyb(e, &key_kb, &klen);
     dg_mix(k, key, klen);
     digest_value_into(k, e);
     dg_xor(ud, k, 20);

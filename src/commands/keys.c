@@ -196,7 +196,8 @@ void cmd_randomkey(client *c) {
         if (!h) break;
         uint8_t *e = arena_ptr(h);
         size_t klen;
-        const char *k = e_key(e, &klen);
+        keybuf k_kb;
+        const char *k = e_keyb(e, &k_kb, &klen);
         if (db_is_expired(e)) {
             if (tries < 99) {
                 db_lookup(c->db, k, klen, LOOKUP_NOSTATS, NULL); /* reclaims it */
@@ -236,7 +237,8 @@ void cmd_keys(client *c) {
         for (size_t i = 0; i < col.n; i++) {
             const uint8_t *e = arena_ptr(col.h[i]);
             size_t klen;
-            const char *k = e_key(e, &klen);
+            keybuf k_kb;
+            const char *k = e_keyb(e, &k_kb, &klen);
             if (db_is_expired(e)) continue;
             if (!all && !glob_match(pat->p, pat->len, k, klen, 0)) continue;
             reply_bulk(c, k, klen);
@@ -263,7 +265,8 @@ void cmd_scan(client *c) {
     for (size_t i = 0; i < col.n; i++) {
         const uint8_t *e = arena_ptr(col.h[i]);
         size_t klen;
-        const char *k = e_key(e, &klen);
+        keybuf k_kb;
+        const char *k = e_keyb(e, &k_kb, &klen);
         if (db_is_expired(e)) continue;
         if (pat && !glob_match(pat->p, pat->len, k, klen, 0)) continue;
         if (type) {

@@ -53,7 +53,8 @@ void active_expire_cycle(int type) {
                 long long when = e_ttl(e);
                 if (srv.cmd_now_ms > when) {
                     size_t klen;
-                    const char *key = e_key(e, &klen);
+                    keybuf key_kb;
+                    const char *key = e_keyb(e, &key_kb, &klen);
                     kref r;
                     db_lookup(d, key, klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &r); /* deletes it */
                     expired++;

@@ -64,7 +64,8 @@ void db_add(db *d, const char *key, size_t klen, uint64_t hash, handle_t h) {
 int db_load_insert(db *d, handle_t h, uint64_t hash) {
     const uint8_t *e = arena_ptr(h);
     size_t klen;
-    const char *key = e_key(e, &klen);
+    keybuf key_kb;
+    const char *key = e_keyb(e, &key_kb, &klen);
     if (kt_find(&d->t, key, klen, hash, NULL)) return 0;
     kt_insert(&d->t, hash, h, e_has_ttl(e));
     return 1;
@@ -76,7 +77,8 @@ void db_replace(kref *r, handle_t h) {
     r->e = arena_ptr(h);
     kt_replace(&r->db->t, &r->slot, h, e_has_ttl(r->e));
     size_t klen;
-    const char *key = e_key(r->e, &klen);
+    keybuf key_kb;
+    const char *key = e_keyb(r->e, &key_kb, &klen);
     fx_key(r->db, key, klen, FX_GENERIC, NULL);
 }
 
@@ -94,7 +96,8 @@ static void delete_entry(kref *r, int lazy) {
 
 handle_t db_detach(kref *r) {
     size_t klen;
-    const char *key = e_key(r->e, &klen);
+    keybuf key_kb;
+    const char *key = e_keyb(r->e, &key_kb, &klen);
     fx_key(r->db, key, klen, FX_GENERIC, NULL);
     handle_t h = r->h;
     kt_delete(&r->db->t, &r->slot, r->hash);
@@ -114,7 +117,8 @@ int db_delete_key(db *d, const char *key, size_t klen) {
 static void delete_announced(kref *r, int lazy, int cls, const char *event) {
     db *d = r->db;
     size_t klen;
-    const char *key = e_key(r->e, &klen);
+    keybuf key_kb;
+    const char *key = e_keyb(r->e, &key_kb, &klen);
     char stackbuf[128];
     char *copy = klen <= sizeof(stackbuf) ? stackbuf : s_malloc(klen);
     memcpy(copy, key, klen);
@@ -129,7 +133,8 @@ void db_delete_replaced(kref *r) { delete_announced(r, srv.lazyfree_lazy_server_
 /* Tells the effects layer a key is about to go (it still holds its value). */
 static void announce_before(kref *r) {
     size_t klen;
-    const char *key = e_key(r->e, &klen);
+    keybuf key_kb;
+    const char *key = e_keyb(r->e, &key_kb, &klen);
     fx_before(r->db, key, klen);
 }
 
@@ -148,7 +153,7 @@ void db_expire_now(kref *r) {
     server_latency_end("expire-del", start);
 }
 
-/* Rebuilds the entry with a different TTL shape, keeping key, LRU and value. */
+/* Rebuilds the entry with a different TTL shape (present or not, narrow or wide), keeping key, LRU and value. */
 static handle_t rebuild(const uint8_t *e, long long ttl) {
     entry_value v = {.type = e_type(e), .store = e_store(e)};
     switch (v.store) {
@@ -157,16 +162,17 @@ static handle_t rebuild(const uint8_t *e, long long ttl) {
     default: v.ptr = e_ptr(e); break;
     }
     size_t klen;
-    const char *key = e_key(e, &klen);
+    keybuf key_kb;
+    const char *key = e_keyb(e, &key_kb, &klen);
     return entry_build(key, klen, ttl, e_lru(e), &v);
 }
 
 void db_set_ttl(kref *r, long long when) {
     int has = e_has_ttl(r->e);
-    if (when >= 0 && has) {
-        e_set_ttl(r->e, when);
+    if (when >= 0 && has && e_set_ttl(r->e, when)) {
         size_t klen;
-        const char *key = e_key(r->e, &klen);
+        keybuf key_kb;
+        const char *key = e_keyb(r->e, &key_kb, &klen);
         fx_key(r->db, key, klen, FX_GENERIC, NULL);
         return;
     }

@@ -5,26 +5,46 @@
  *
  *   [0]      flags: type (bits 0-2, Redis's numbering: string 0, list 1,
  *            set 2, zset 3, hash 4, stream 6), has-TTL (bit 3), value
- *            storage (bits 4-5: INT, INLINE, PTR), external key (bit 6)
+ *            storage (bits 4-5: INT, INLINE, PTR), external key (bit 6),
+ *            packed key (bit 7)
  *   [1..3]   24-bit LRU clock or LFU (16-bit minutes + 8-bit counter), as Redis
- *   key      varint length + bytes; or, for keys too long to fit an arena
- *            class, an 8-byte pointer to a heap copy (bit 6)
- *   TTL      8 bytes, absolute unix time in ms (only with has-TTL)
+ *   key      one of three forms:
+ *            - plain: varint length + bytes;
+ *            - packed (bit 7): a key ending in a run of 3 or more decimal
+ *              digits ("user:1042", "key:000000001234") keeps its last d
+ *              digits (3 <= d <= 18) as a binary number of key_digit_bytes[d]
+ *              bytes: varint (p << 4 | (d - 3)), the p prefix bytes, the
+ *              number little-endian.  Leading zeros survive: d says how many
+ *              digits to print.  A key is packed exactly when that is shorter
+ *              than the plain form and the key is at most KEY_PACK_MAX bytes,
+ *              so every key has one form and two entries hold the same key
+ *              only if their stored bytes are equal;
+ *            - external (bit 6): an 8-byte pointer to a heap copy, for keys
+ *              too long to fit an arena class.
+ *   TTL      (only with has-TTL) 5 bytes: unix time in ms minus TTL_EPOCH_MS,
+ *            little-endian, for times in [2020, 2054]; any other time is the
+ *            5-byte escape TTL_WIDE followed by the 8-byte absolute time
  *   value    INT: zig-zag varint; INLINE: varint length + bytes (strings up to
  *            44 bytes, Redis's embstr); PTR: 8-byte pointer to a heap object
  *            (raw strings, collections)
  *
- * A 16-byte key with a small integer and a TTL is 4+1+16+8+2 = 31 bytes (one
- * 32-byte arena slot); with a 16-byte string value and no TTL, 38 (40).
- * Entries are immutable in size: changing the TTL's presence or the value's
- * size builds a new entry and the table slot is pointed at it; the TTL and
- * the LRU field are updated in place. */
+ * A 16-byte key "key:%012d" with a small integer and a TTL is
+ * 4 + 1+4+5 + 5 + 2 = 21 bytes; without the TTL 16.
+ * Entries are immutable in size: changing the TTL's presence or form or the
+ * value's size builds a new entry and the table slot is pointed at it; the TTL
+ * (within its form) and the LRU field are updated in place.
+ *
+ * Reading a key: e_keyb() with a keybuf for any entry that may be packed (the
+ * keyspace's); e_key() only for entries built with raw_key (collection
+ * elements), which are never packed; e_key_eq() compares a name with a key
+ * without printing it (lookups). */
 #ifndef SARDINE_ENTRY_H
 #define SARDINE_ENTRY_H
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include "mem/arena.h"
+#include "util/debug.h"
 
 enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4, OBJ_STREAM = 6 };
 enum { VAL_INT = 0, VAL_INLINE = 1, VAL_PTR = 2 };
@@ -34,7 +54,19 @@ enum { VAL_INT = 0, VAL_INLINE = 1, VAL_PTR = 2 };
 #define E_STORE_SHIFT 4
 #define E_STORE_MASK 0x30
 #define E_KEY_EXT 0x40
+#define E_KEY_PACKED 0x80
 #define EMBSTR_MAX 44
+
+#define KEY_PACK_MAX 64                 /* longest key that may be packed */
+#define TTL_EPOCH_MS 1577836800000LL    /* 2020-01-01T00:00:00Z */
+#define TTL_WIDE 0xffffffffffULL        /* the 5-byte escape: an 8-byte absolute time follows */
+#define TTL_NARROW_BYTES 5
+
+/* Bytes holding the number of a d-digit run (every d-digit number fits). */
+static const uint8_t key_digit_bytes[19] = {0, 1, 1, 2, 2, 3, 3, 3, 4, 4, 5, 5, 5, 6, 6, 7, 7, 8, 8};
+
+/* A packed key decoded: valid as long as the keybuf. */
+typedef struct keybuf { char b[KEY_PACK_MAX]; } keybuf;
 
 /* What a new entry holds; built by the caller and passed to entry_build. */
 typedef struct entry_value {
@@ -43,6 +75,7 @@ typedef struct entry_value {
     long long ival; /* VAL_INT */
     const char *sval; size_t slen; /* VAL_INLINE */
     void *ptr;     /* VAL_PTR */
+    int raw_key;   /* never pack the key (collection elements, read with e_key) */
 } entry_value;
 
 typedef struct heap_key { size_t len; char data[]; } heap_key;
@@ -72,12 +105,15 @@ static inline size_t varint_get(const uint8_t *p, uint64_t *v) {
 /* Offset of the byte after the key. */
 static inline size_t e_key_end(const uint8_t *e) {
     if (e[0] & E_KEY_EXT) return 4 + sizeof(void *);
-    uint64_t klen;
-    size_t n = varint_get(e + 4, &klen);
-    return 4 + n + (size_t)klen;
+    uint64_t v;
+    size_t n = varint_get(e + 4, &v);
+    if (e[0] & E_KEY_PACKED) return 4 + n + (size_t)(v >> 4) + key_digit_bytes[(v & 15) + 3];
+    return 4 + n + (size_t)v;
 }
 
+/* The key of an entry that is never packed (see raw_key). */
 static inline const char *e_key(const uint8_t *e, size_t *len) {
+    DBG_ASSERT(!(e[0] & E_KEY_PACKED));
     if (e[0] & E_KEY_EXT) {
         heap_key *k;
         memcpy(&k, e + 4, sizeof(k));
@@ -90,15 +126,47 @@ static inline const char *e_key(const uint8_t *e, size_t *len) {
     return (const char *)e + 4 + n;
 }
 
+const char *e_key_unpack(const uint8_t *e, keybuf *kb, size_t *len);
+int e_key_eq_packed(const uint8_t *e, const char *key, size_t klen);
+
+/* Whether the entry's key is these bytes (a packed key is compared without printing it). */
+static inline int e_key_eq(const uint8_t *e, const char *key, size_t klen) {
+    if (e[0] & E_KEY_PACKED) return e_key_eq_packed(e, key, klen);
+    size_t len;
+    const char *k = e_key(e, &len);
+    return len == klen && memcmp(k, key, klen) == 0;
+}
+
+/* The key of any entry: a packed one is decoded into kb. */
+static inline const char *e_keyb(const uint8_t *e, keybuf *kb, size_t *len) {
+    if (e[0] & E_KEY_PACKED) return e_key_unpack(e, kb, len);
+    return e_key(e, len);
+}
+
+static inline uint64_t ttl_get40(const uint8_t *p) {
+    return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32;
+}
+
+/* Bytes of the TTL field (0 without a TTL). */
+static inline size_t e_ttl_size(const uint8_t *e) {
+    if (!e_has_ttl(e)) return 0;
+    return ttl_get40(e + e_key_end(e)) == TTL_WIDE ? TTL_NARROW_BYTES + 8 : TTL_NARROW_BYTES;
+}
+
 static inline long long e_ttl(const uint8_t *e) {
     if (!e_has_ttl(e)) return -1;
+    const uint8_t *p = e + e_key_end(e);
+    uint64_t x = ttl_get40(p);
+    if (x != TTL_WIDE) return TTL_EPOCH_MS + (long long)x;
     long long t;
-    memcpy(&t, e + e_key_end(e), sizeof(t));
+    memcpy(&t, p + TTL_NARROW_BYTES, sizeof(t));
     return t;
 }
-static inline void e_set_ttl(uint8_t *e, long long when) { memcpy(e + e_key_end(e), &when, sizeof(when)); }
+/* Sets the TTL of an entry that has one, in place; 0 when the time needs the wide form and the entry has the
+ * narrow one (the caller rebuilds the entry). */
+int e_set_ttl(uint8_t *e, long long when);
 
-static inline const uint8_t *e_value(const uint8_t *e) { return e + e_key_end(e) + (e_has_ttl(e) ? 8 : 0); }
+static inline const uint8_t *e_value(const uint8_t *e) { return e + e_key_end(e) + e_ttl_size(e); }
 
 long long e_int(const uint8_t *e);                      /* VAL_INT */
 const char *e_inline(const uint8_t *e, size_t *len);    /* VAL_INLINE */

@@ -76,7 +76,8 @@ static void pool_populate(db *d) {
         if (!h) return;
         const uint8_t *e = arena_ptr(h);
         size_t klen;
-        const char *key = e_key(e, &klen);
+        keybuf key_kb;
+        const char *key = e_keyb(e, &key_kb, &klen);
         pool_insert(d->id, key, klen, score(e));
     }
 }
@@ -98,7 +99,8 @@ static int evict_one(void) {
             handle_t h = kt_random(&d->t, rnd64(), pol == MM_VOLATILE_RANDOM);
             if (!h) continue;
             size_t klen;
-            const char *key = e_key(arena_ptr(h), &klen);
+            keybuf key_kb;
+            const char *key = e_keyb(arena_ptr(h), &key_kb, &klen);
             kref r;
             if (db_lookup(d, key, klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS | LOOKUP_NOEXPIRE, &r)) {
                 evict_key(&r);

@@ -25,7 +25,8 @@ uint64_t kt_hash(const char *key, size_t len) { return siphash(key, len); }
 
 static inline uint64_t entry_hash(handle_t h) {
     size_t len;
-    const char *k = e_key(arena_ptr(h), &len);
+    keybuf k_kb;
+    const char *k = e_keyb(arena_ptr(h), &k_kb, &len);
     return siphash(k, len);
 }
 
@@ -274,9 +275,7 @@ handle_t kt_find(const ktable *t, const char *key, size_t klen, uint64_t hash, k
             m &= m - 1;
             if (!bk->lo[j]) continue;
             handle_t h = kb_get(bk, j);
-            size_t len;
-            const char *k = e_key(arena_ptr(h), &len);
-            if (len == klen && memcmp(k, key, klen) == 0) {
+            if (e_key_eq(arena_ptr(h), key, klen)) {
                 if (where) {
                     where->seg = s;
                     where->bi = b;

@@ -70,7 +70,8 @@ static void bulk_sid(rdbw *w, const sid *id) {
 
 static void bulk_key(rdbw *w, const uint8_t *e) {
     size_t klen;
-    const char *k = e_key(e, &klen);
+    keybuf k_kb;
+    const char *k = e_keyb(e, &k_kb, &klen);
     bulk(w, k, klen);
 }
 

@@ -1221,7 +1221,8 @@ static int batch_flush(kbatch *b, char *err, size_t errlen) {
     for (int i = 0; i < b->n; i++) {
         if (ok && !db_load_insert(b->d[i], b->h[i], b->hash[i])) {
             size_t kl;
-            const char *k = e_key(arena_ptr(b->h[i]), &kl);
+            keybuf k_kb;
+            const char *k = e_keyb(arena_ptr(b->h[i]), &k_kb, &kl);
             snprintf(err, errlen, "Duplicate key '%.*s' found in RDB file", (int)(kl < 128 ? kl : 128), k);
             ok = 0;
         }

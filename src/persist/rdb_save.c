@@ -470,7 +470,8 @@ void rdbw_key(rdbw *w, const uint8_t *e) {
     p[n++] = (unsigned char)rdb_type_of(e);
     w->len += n;
     size_t klen;
-    const char *k = e_key(e, &klen);
+    keybuf k_kb;
+    const char *k = e_keyb(e, &k_kb, &klen);
     rdbw_string(w, k, klen);
     write_value(w, e);
     maybe_flush(w);

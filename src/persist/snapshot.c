@@ -476,7 +476,8 @@ static void visit(void *ud, handle_t h) {
     const uint8_t *e = arena_ptr(h);
     if (S.done[k->i]) {
         size_t klen;
-        const char *key = e_key(e, &klen);
+        keybuf key_kb;
+        const char *key = e_keyb(e, &key_kb, &klen);
         if (in_done(k->i, key, klen)) return;
     }
     save_entry(k->w, e);

@@ -59,6 +59,7 @@ static handle_t build_elem(const char *f, size_t flen, const char *v, size_t vle
         ev.store = VAL_PTR;
         ev.ptr = rstr_new(v, vlen, vlen);
     }
+    ev.raw_key = 1;
     handle_t h = entry_build(f, flen, -1, 0, &ev);
     if (!h) {
         serverLog(LL_WARNING, "entry arena exhausted while storing a hash field");

@@ -69,6 +69,7 @@ unsigned long set_len(const void *s) { return is_is(s) ? is_len(s) : (unsigned l
 
 static void big_insert(sbig *b, const char *m, size_t len, uint64_t hv) {
     entry_value ev = {.type = OBJ_STRING, .store = VAL_INT, .ival = 0};
+    ev.raw_key = 1;
     handle_t h = entry_build(m, len, -1, 0, &ev);
     if (!h) {
         serverLog(LL_WARNING, "entry arena exhausted while storing a set member");

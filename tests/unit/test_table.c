@@ -76,7 +76,8 @@ static void test_random_ops_against_model(void **state) {
         assert_int_equal(h != 0, present[i]);
         if (h) {
             size_t len;
-            const char *kk = e_key(arena_ptr(h), &len);
+            keybuf kb;
+            const char *kk = e_keyb(arena_ptr(h), &kb, &len);
             assert_int_equal(len, strlen(k));
             assert_memory_equal(kk, k, len);
         }
@@ -127,7 +128,8 @@ typedef struct seen {
 static void mark(void *ud, handle_t h) {
     seen *s = ud;
     size_t len;
-    const char *k = e_key(arena_ptr(h), &len);
+    keybuf kb;
+    const char *k = e_keyb(arena_ptr(h), &kb, &len);
     int i = atoi(k + 4);
     s->flags[i] = 1;
     s->emitted++;
@@ -222,7 +224,8 @@ static void test_ttl_bits_and_random(void **state) {
 
 static void copy_into(void *ud, handle_t h) {
     size_t len;
-    const char *k = e_key(arena_ptr(h), &len);
+    keybuf kb;
+    const char *k = e_keyb(arena_ptr(h), &kb, &len);
     char buf[32];
     memcpy(buf, k, len);
     buf[len] = 0;
