@@ -23,6 +23,9 @@ typedef struct zbig {
     size_t ebytes;     /* arena + heap bytes of the member entries */
     struct zpend *pend; /* accumulator only: members not yet in the index */
     size_t npend, cpend;
+    struct zfill *fill; /* accumulator only: the thread filling the member table while members arrive */
+    size_t filled;      /* accumulator only: pend[0, filled) are in the member table */
+    size_t reserve;     /* accumulator only: members the table is to be sized for before its first insert */
 } zbig;
 
 /* Sets of at least this many members build their table and index on two threads (zs_acc_commit). */
@@ -166,7 +169,10 @@ static zbig *big_from_lp(unsigned char *lp) {
     return b;
 }
 
+static void fill_stop(zbig *b);
+
 static void big_free(zbig *b) {
+    fill_stop(b);
     if (b->npend) { /* an accumulator: members not in the index yet */
         for (size_t i = 0; i < b->npend; i++) zel_free(b->pend[i].h);
         b->npend = 0;
@@ -506,7 +512,7 @@ zset *zs_acc_new(void) { return (zset *)big_new(); }
 
 zset *zs_acc_new_sized(size_t n) {
     zbig *b = big_new();
-    kt_reserve(&b->t, n);
+    b->reserve = n; /* the member table is sized where it is filled (zeroing ~7 B per member) */
     b->cpend = n;
     b->pend = s_malloc(n * sizeof(zpend));
     s_map_populate(b->pend, n * sizeof(zpend)); /* n is bounded by the input's bytes (the caller's check) */
@@ -553,38 +559,142 @@ static int pend_cmp(const void *a, const void *b) {
     return zel_memcmp(xm, xl, ym, yl);
 }
 
+/* ---- filling the member table while members arrive ----
+ *
+ * A load pushes members on one thread (zs_acc_push); a second one (zfill) puts them into the member table as
+ * they come, so the table is mostly built by the time the last member arrives and commit is left with the
+ * index.  The pending array is preallocated (zs_acc_new_sized) and does not move while a filler runs: the
+ * builder publishes how many members are complete every FILL_BATCH pushes under the mutex, the filler reads
+ * only below that mark, and only the filler touches the table until it is joined.  A push that would grow the
+ * array stops the filler first (commit then fills the rest as without one).  A duplicate member stops the
+ * filler early; commit reports it. */
+enum { FILL_BATCH = 4096 };
+
+typedef struct zfill {
+    pthread_t t;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    zbig *b;
+    size_t avail; /* members the builder has published (under mu) */
+    int final;    /* no more will be published (under mu) */
+    int ok;       /* 0 once a member came twice */
+} zfill;
+
+/* Puts pend[from, to) into the member table; 0 at a member already there (b->filled stops before it). */
+static int fill_range(zbig *b, size_t from, size_t to) {
+    enum { AHEAD = 8 };
+    if (b->reserve) {
+        kt_reserve(&b->t, b->reserve);
+        b->reserve = 0;
+    }
+    uint64_t ring[AHEAD];
+    for (size_t i = from; i < to && i < from + AHEAD; i++) {
+        size_t len;
+        const char *m = zel_member(b->pend[i].h, &len);
+        ring[i % AHEAD] = kt_hash(m, len);
+        kt_prefetch(&b->t, ring[i % AHEAD]);
+    }
+    for (size_t i = from; i < to; i++) {
+        uint64_t hv = ring[i % AHEAD];
+        if (i + AHEAD < to) {
+            size_t len;
+            const char *m = zel_member(b->pend[i + AHEAD].h, &len);
+            ring[i % AHEAD] = kt_hash(m, len);
+            kt_prefetch(&b->t, ring[i % AHEAD]);
+        }
+        size_t len;
+        const char *m = zel_member(b->pend[i].h, &len);
+        if (kt_find(&b->t, m, len, hv, NULL)) {
+            b->filled = i;
+            return 0;
+        }
+        kt_insert(&b->t, hv, b->pend[i].h, 0);
+    }
+    b->filled = to;
+    return 1;
+}
+
+static void *fill_main(void *arg) {
+    zfill *f = arg;
+    zbig *b = f->b;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (b->filled == f->avail && !f->final) pthread_cond_wait(&f->cv, &f->mu);
+        size_t to = f->avail;
+        int last = f->final;
+        pthread_mutex_unlock(&f->mu);
+        DBG_ASSERT(b->filled <= to);
+        int ok = b->filled == to || fill_range(b, b->filled, to);
+        pthread_mutex_lock(&f->mu);
+        if (!ok) f->ok = 0;
+        if (!ok || (last && b->filled == f->avail)) break;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+static void fill_publish(zbig *b, int final) {
+    zfill *f = b->fill;
+    pthread_mutex_lock(&f->mu);
+    f->avail = b->npend;
+    f->final = final;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Joins the filler (after letting it finish what was published); returns 0 if it met a duplicate. */
+static int fill_join(zbig *b) {
+    zfill *f = b->fill;
+    if (!f) return 1;
+    pthread_mutex_lock(&f->mu);
+    f->final = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->t, NULL);
+    int ok = f->ok;
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
+    s_free(f);
+    b->fill = NULL;
+    return ok;
+}
+
+static void fill_stop(zbig *b) {
+    if (b->fill) fill_join(b);
+}
+
+static void fill_start(zbig *b) {
+    zfill *f = s_malloc(sizeof(*f));
+    memset(f, 0, sizeof(*f));
+    f->b = b;
+    f->ok = 1;
+    f->avail = b->filled; /* what it may fill starts where an earlier filler stopped */
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    if (pthread_create(&f->t, NULL, fill_main, f) != 0) {
+        pthread_cond_destroy(&f->cv);
+        pthread_mutex_destroy(&f->mu);
+        s_free(f);
+        return;
+    }
+    b->fill = f;
+}
+
 void zs_acc_push(zset *acc, const char *m, size_t len, double score) {
     zbig *b = BIG(acc);
-    uint64_t hv = kt_hash(m, len);
     handle_t h = zel_new(m, len, score);
     if (!h) arena_full();
     b->ebytes += zel_bytes(h);
     if (b->npend == b->cpend) {
+        fill_stop(b); /* the array moves: the filler must not be reading it */
         b->cpend = b->cpend ? b->cpend * 2 : 64;
         b->pend = s_realloc(b->pend, b->cpend * sizeof(zpend));
     }
-    memcpy(&b->pend[b->npend].s, &hv, sizeof(hv)); /* the hash, until commit (finish rereads scores) */
     b->pend[b->npend++].h = h;
-}
-
-/* The member table of the pending members, with the check that no member came twice (0 if one did).
- * Reads the pending array and the entries; writes only the table. */
-static int fill_table(zbig *b) {
-    enum { AHEAD = 8 };
-    size_t n = b->npend;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t hv;
-        if (i + AHEAD < n) {
-            memcpy(&hv, &b->pend[i + AHEAD].s, sizeof(hv));
-            kt_prefetch(&b->t, hv);
-        }
-        memcpy(&hv, &b->pend[i].s, sizeof(hv));
-        size_t len;
-        const char *m = zel_member(b->pend[i].h, &len);
-        if (kt_find(&b->t, m, len, hv, NULL)) return 0;
-        kt_insert(&b->t, hv, b->pend[i].h, 0);
+    if (b->npend % FILL_BATCH == 0) {
+        if (b->fill) fill_publish(b, 0);
+        else if (b->npend == ZS_PARALLEL_MIN && b->filled == 0 && b->cpend > b->npend) fill_start(b), fill_publish(b, 0);
     }
-    return 1;
 }
 
 static int handle_cmp(handle_t x, handle_t y) {
@@ -626,34 +736,26 @@ static void drop_pending(zbig *b) {
     b->npend = b->cpend = 0;
 }
 
-typedef struct fill_job {
-    zbig *b;
-    int ok;
-} fill_job;
-
-static void *fill_thread(void *arg) {
-    fill_job *j = arg;
-    j->ok = fill_table(j->b);
-    return NULL;
-}
-
 /* The table and the index are independent (each reads only the pending array and the entries, and
- * allocates from the heap, not the arena), so a big set builds them at once on two threads: a RESTORE's
- * or a load's time after its last byte is the longer of the two instead of their sum. */
+ * allocates from the heap, not the arena), so a big set builds them at once on two threads: the filler,
+ * running since the first members arrived (or started now), finishes the table while this thread builds the
+ * index.  A RESTORE's or a load's time after its last byte is then the index's build. */
 int zs_acc_commit(zset *acc) {
     zbig *b = BIG(acc);
-    DBG_ASSERT(b->t.count == 0 && b->ix.count == 0);
+    DBG_ASSERT(b->ix.count == 0);
     if (b->npend == 0) return 1;
-    fill_job j = {b, 0};
-    pthread_t t;
-    int par = b->npend >= ZS_PARALLEL_MIN && pthread_create(&t, NULL, fill_thread, &j) == 0;
-    if (!par && !(j.ok = fill_table(b))) return 0; /* the pending members are still owned by pend */
+    if (!b->fill && b->npend - b->filled >= ZS_PARALLEL_MIN) fill_start(b);
+    if (b->fill) {
+        fill_publish(b, 1);
+    } else if (!fill_range(b, b->filled, b->npend)) {
+        return 0; /* the pending members are still owned by pend */
+    }
     index_pending(b);
-    if (par) pthread_join(t, NULL);
+    int ok = fill_join(b) && b->filled == b->npend;
     /* the index owns every member now, even when the table stopped at a duplicate (zs_free then frees
      * them through the index and only the table's buckets after) */
     drop_pending(b);
-    return j.ok;
+    return ok;
 }
 
 /* Makes the accumulator a regular set: the index built in bulk from the pending members (index_pending),

@@ -69,7 +69,15 @@ static inline handle_t zel_new(const char *m, size_t len, double score) {
             v >>= 7;
         }
         *p++ = (uint8_t)v;
-        memcpy(p, m, len);
+        if (len >= 8 && len <= 16) { /* most members: two overlapping words instead of a call */
+            uint64_t a, z;
+            memcpy(&a, m, 8);
+            memcpy(&z, m + len - 8, 8);
+            memcpy(p, &a, 8);
+            memcpy(p + len - 8, &z, 8);
+        } else {
+            memcpy(p, m, len);
+        }
     }
     zel_set_score(h, score);
     return h;

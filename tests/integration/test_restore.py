@@ -315,6 +315,30 @@ def test_big_collections_and_duplicates(oracle, sardine):
     assert s.ping()
 
 
+def test_big_zset_duplicates_met_while_arriving(oracle, sardine):
+    """A sorted set big enough for its member table to be filled while the payload still arrives: a member
+    named twice early, in the middle or last is refused however far the filling had got, and the set
+    restored whole otherwise."""
+    o, s = oracle.client(), sardine.client()
+    n = 150000
+    pipe = o.pipeline(transaction=False)
+    for i in range(0, n, 10000):
+        pipe.zadd("z", {f"member:{j:06d}": j * 0.5 for j in range(i, i + 10000)})
+    pipe.execute()
+    p = o.dump("z")
+    assert s.restore("z", 0, p) == b"OK"
+    assert digest_value(s, "z") == digest_value(o, "z")
+    assert_key_ok(s, "z")
+    # DUMP writes the highest score first: member:149999 comes first, member:000000 last
+    for a, b in ((149998, 149999), (75000, 75001), (0, 1)):
+        dup = fix_crc(p.replace(b"member:%06d" % a, b"member:%06d" % b, 1))
+        assert dup != p
+        with pytest.raises(Exception, match="Bad data format"):
+            s.restore(f"z:{a}", 0, dup)
+    assert s.dbsize() == 1
+    assert s.ping()
+
+
 @SARDINE_ONLY
 def test_restore_propagation(oracle, sardine):
     """A relative TTL goes out as an absolute one with ABSTTL; REPLACE of a key with an already expired

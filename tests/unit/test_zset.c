@@ -373,7 +373,8 @@ static void test_check_catches(void **state) {
 /* The loading accumulator (zs_acc_push/zs_acc_commit) at sizes below and above the one where the table
  * and the index are built on two threads: members pushed in order, in reverse order (as DUMP writes a
  * skiplist), shuffled and with tied scores; then a duplicate, which must be refused and leave a set
- * that zs_free frees whole (ASan sees any leak or double free). */
+ * that zs_free frees whole (ASan sees any leak or double free).  At 200000 members the table is filled
+ * by a second thread while members are still pushed, so duplicates are met there too. */
 static void check_loaded(zset *z, size_t n) {
     assert_int_equal(zs_card(z), n);
     assert_null(zs_check(z));
@@ -401,8 +402,8 @@ static void test_acc_load_orders(void **state) {
     (void)state;
     limits.zset_max_listpack_entries = 128;
     limits.zset_max_listpack_value = 64;
-    static const size_t sizes[] = {1000, 70000};
-    for (size_t si = 0; si < 2; si++) {
+    static const size_t sizes[] = {1000, 70000, 200000};
+    for (size_t si = 0; si < 3; si++) {
         size_t n = sizes[si];
         size_t *perm = malloc(n * sizeof(size_t));
         for (int order = 0; order < 4; order++) { /* ascending, descending, shuffled, tied scores */
@@ -437,6 +438,25 @@ static void test_acc_load_orders(void **state) {
             zs_free(z);
         }
         free(perm);
+    }
+    /* the pending array outgrowing its size while the table is being filled beside the pushes (a file's
+     * count hint is capped), a duplicate after that, and a set dropped before its commit */
+    for (int kase = 0; kase < 3; kase++) {
+        size_t n = 200000;
+        zset *z = zs_acc_new_sized(66000);
+        for (size_t i = 0; i < n; i++) {
+            char m[24];
+            int l = sprintf(m, "member:%zu", kase == 1 && i == 150000 ? (size_t)70000 : i);
+            zs_acc_push(z, m, (size_t)l, (double)(n - i));
+            if (kase == 2 && i == 100000) break;
+        }
+        if (kase == 0) {
+            assert_true(zs_acc_commit(z));
+            check_loaded(z, n);
+        } else if (kase == 1) {
+            assert_false(zs_acc_commit(z));
+        }
+        zs_free(z);
     }
 }
 
