@@ -11,11 +11,15 @@
  *            class, an 8-byte pointer to a heap copy (bit 6)
  *   TTL      8 bytes, absolute unix time in ms (only with has-TTL)
  *   value    INT: zig-zag varint; INLINE: varint length + bytes (strings up to
- *            44 bytes, Redis's embstr); PTR: 8-byte pointer to a heap object
- *            (raw strings, collections)
+ *            STR_INLINE_MAX bytes: Redis's embstr up to 44, raw above);
+ *            PTR: 8-byte pointer to a heap object (strings modified in place,
+ *            longer strings, collections)
  *
  * A 16-byte key with a small integer and a TTL is 4+1+16+8+2 = 31 bytes (one
- * 32-byte arena slot); with a 16-byte string value and no TTL, 38 (40).
+ * 32-byte arena slot); with a 16-byte string value and no TTL, 38; with a
+ * 300-byte value, 323 (a 328-byte slot), where a pointer to a heap string
+ * would cost 29 bytes plus the string's 16-byte header, NUL and allocator
+ * size class (320 + 16 + 1 -> 384).
  * Entries are immutable in size: changing the TTL's presence or the value's
  * size builds a new entry and the table slot is pointed at it; the TTL and
  * the LRU field are updated in place. */
@@ -35,6 +39,10 @@ enum { VAL_INT = 0, VAL_INLINE = 1, VAL_PTR = 2 };
 #define E_STORE_MASK 0x30
 #define E_KEY_EXT 0x40
 #define EMBSTR_MAX 44
+/* The longest string value kept inside its entry (longer ones are an rstr on the heap).  Its entry
+ * fits ARENA_MAX_ALLOC whatever the key: at worst 4 + 8 (a key too long to share the slot goes to
+ * the heap) + 8 (TTL) + 2 (length) bytes besides the value. */
+#define STR_INLINE_MAX 4000
 
 /* What a new entry holds; built by the caller and passed to entry_build. */
 typedef struct entry_value {
