@@ -6,7 +6,8 @@ biggest inline size and one byte past it) GET/STRLEN/GETRANGE/OBJECT ENCODING ag
 SETBIT and INCRBYFLOAT leave the encodings Redis shows; DUMP payloads are Redis's bytes and RESTORE of
 Redis's payloads (LZF-compressed ones included, which are decoded outside the payload) gives the same
 values; DEBUG DIGEST is Redis's before and after DEBUG RELOAD; an HLL restored small enough to be inline
-is read and updated as Redis does.  Sardine alone: MEMORY USAGE shows where the value lives (an inline
+is read and updated as Redis does; the AOF (commands, rewrites with and without an RDB preamble) and a
+BGSAVE loaded at restart give the same digest.  Sardine alone: MEMORY USAGE shows where the value lives (an inline
 value costs exactly its entry's arena slot), and DEBUG CHECK-KEYSPACE accepts every such key.
 """
 import os
@@ -16,6 +17,7 @@ import pytest
 import redis
 
 from harness import SARDINE_SERVER, assert_keyspace_ok
+from sardine_resp import wait_until
 
 INLINE_MAX = 4000
 R = random.Random(44)
@@ -206,6 +208,46 @@ def test_inline_hll_read_and_updated(so):
         same(s, o, "GET", f"a{n}")
     same(s, o, "DEBUG", "DIGEST")
     assert_keyspace_ok(s)
+
+
+def test_aof_and_bgsave_round_trips(so, sardine, make_sardine):
+    s, o = so
+    fill(s, o)
+    want = same(s, o, "DEBUG", "DIGEST")
+    keys = sorted(s.keys("*"))
+    encodings = [s.execute_command("OBJECT", "ENCODING", k) for k in keys]
+    a = make_sardine("--appendonly", "yes")
+    r, ri = a.client(), a.client()
+    r.response_callbacks.clear()
+    for k in keys:
+        r.execute_command("RESTORE", k, 0, s.dump(k))
+    r.execute_command("APPEND", "app", "")  # raw in place again, as on the others
+    r.execute_command("PEXPIREAT", "ttl:300", 4102444800000)
+    assert r.execute_command("DEBUG", "DIGEST") == want
+
+    def rewritten():
+        i = ri.info("persistence")
+        return i["aof_rewrite_in_progress"] == 0 and i["aof_rewrite_scheduled"] == 0
+
+    for preamble in ("no", "yes", None):
+        if preamble:  # the incr file's commands first, then a base in each form
+            r.execute_command("CONFIG", "SET", "aof-use-rdb-preamble", preamble)
+            wait_until(rewritten, timeout=60, msg="the previous rewrite")
+            r.execute_command("BGREWRITEAOF")
+            wait_until(rewritten, timeout=60, msg="the rewrite")
+        assert r.execute_command("DEBUG", "LOADAOF") == b"OK"
+        assert r.execute_command("DEBUG", "DIGEST") == want, preamble
+        assert [r.execute_command("OBJECT", "ENCODING", k) for k in keys] == encodings, preamble
+    assert_keyspace_ok(r)
+    # a forkless BGSAVE, loaded by a new server
+    si = sardine.client()
+    si.bgsave()
+    wait_until(lambda: si.info("persistence")["rdb_bgsave_in_progress"] == 0, timeout=60, msg="the BGSAVE")
+    assert si.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    b = make_sardine("--dir", sardine.dir)
+    rb = b.client()
+    assert rb.execute_command("DEBUG", "DIGEST").decode() == want.decode()
+    assert_keyspace_ok(rb)
 
 
 @SARDINE_ONLY
