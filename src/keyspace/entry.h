@@ -16,10 +16,7 @@
  *            longer strings, collections)
  *
  * A 16-byte key with a small integer and a TTL is 4+1+16+8+2 = 31 bytes (one
- * 32-byte arena slot); with a 16-byte string value and no TTL, 38; with a
- * 300-byte value, 323 (a 328-byte slot), where a pointer to a heap string
- * would cost a 29-byte entry plus the string's 16-byte header, NUL and
- * allocator size class (300 + 16 + 1 -> 320), 349 bytes.
+ * 32-byte arena slot); with a 16-byte string value and no TTL, 38 (40).
  * Entries are immutable in size: changing the TTL's presence or the value's
  * size builds a new entry and the table slot is pointed at it; the TTL and
  * the LRU field are updated in place. */
