@@ -32,13 +32,13 @@
  * isHLLObject test) must be a well-formed one: CHECK-KEY reports a client-written imitation too. */
 static const char *check_string(const uint8_t *e) {
     int store = e_store(e);
-    char buf[EMBSTR_MAX + 1];
+    char buf[STR_INLINE_MAX + 1];
     const char *p;
     size_t len;
     if (store == VAL_INT) return NULL;
     if (store == VAL_INLINE) {
         p = e_inline(e, &len);
-        if (len > EMBSTR_MAX) return "string: inline value longer than 44 bytes";
+        if (len > STR_INLINE_MAX) return "string: inline value longer than STR_INLINE_MAX";
         memcpy(buf, p, len); /* the HLL readers want p[len] readable */
         buf[len] = 0;
         p = buf;

@@ -28,7 +28,7 @@ static size_t sparse_max(void) {
 }
 
 /* 1: a valid HLL (bytes in *p, *len); 0: missing; -1: not a string / not an HLL (replied).
- * An inline (embstr) value is copied into tmp with a NUL after it: readers may look at p[len]. */
+ * An inline value is copied into tmp with a NUL after it: readers may look at p[len]. */
 static int lookup_hll(client *c, const arg *k, int flags, kref *r, const uint8_t **p, size_t *len,
                       uint8_t *tmp) {
     if (!db_lookup(c->db, k->p, k->len, flags, r)) {
@@ -79,7 +79,7 @@ void cmd_pfadd(client *c) {
     const arg *k = &c->argv[1];
     const uint8_t *p;
     size_t len;
-    uint8_t tmp[EMBSTR_MAX + 1];
+    uint8_t tmp[STR_INLINE_MAX + 1];
     int f = lookup_hll(c, k, LOOKUP_NOSTATS, &r, &p, &len, tmp);
     if (f < 0) return;
     long long updated = 0, mark = dirty_mark(); /* Redis: the creation and each element that changed a register */
@@ -113,7 +113,7 @@ void cmd_pfadd(client *c) {
 void cmd_pfcount(client *c) {
     const uint8_t *p;
     size_t len;
-    uint8_t tmp[EMBSTR_MAX + 1];
+    uint8_t tmp[STR_INLINE_MAX + 1];
     kref r;
     if (c->argc > 2) {
         /* The union's cardinality: registers maxed over every key, nothing written. */
@@ -159,7 +159,7 @@ void cmd_pfmerge(client *c) {
     kref r;
     const uint8_t *p;
     size_t len;
-    uint8_t tmp[EMBSTR_MAX + 1];
+    uint8_t tmp[STR_INLINE_MAX + 1];
     for (int j = 1; j < c->argc; j++) { /* the destination is a source too */
         int f = lookup_hll(c, &c->argv[j], 0, &r, &p, &len, tmp);
         if (f < 0) goto done;
@@ -194,7 +194,7 @@ void cmd_pfdebug(client *c) {
     kref r;
     const uint8_t *p;
     size_t len;
-    uint8_t tmp[EMBSTR_MAX + 1];
+    uint8_t tmp[STR_INLINE_MAX + 1];
     int f = lookup_hll(c, k, LOOKUP_NOSTATS, &r, &p, &len, tmp);
     if (f < 0) return;
     if (!f) {

@@ -369,9 +369,8 @@ void cmd_incrbyfloat(client *c) {
     }
     char out[LD_STR_SIZE];
     int n = ld2str(out, sizeof(out), v);
-    /* Redis stores the result as a plain string (embstr), not as an integer. */
-    entry_value nv = {.type = OBJ_STRING, .store = VAL_INLINE, .sval = out, .slen = (size_t)n};
-    if (n > EMBSTR_MAX) nv = str_raw_value(out, (size_t)n);
+    /* Redis stores the result as a plain string (embstr, raw when longer), not as an integer. */
+    entry_value nv = str_bytes_value(out, (size_t)n);
     if (!f) r.h = 0;
     db_set_value_at(&r, k->p, k->len, &nv, -2);
     key_event(c, k, FX_STRING, "incrbyfloat");

@@ -25,8 +25,9 @@
  *            little-endian, for times in [2020, 2054]; any other time is the
  *            5-byte escape TTL_WIDE followed by the 8-byte absolute time
  *   value    INT: zig-zag varint; INLINE: varint length + bytes (strings up to
- *            44 bytes, Redis's embstr); PTR: 8-byte pointer to a heap object
- *            (raw strings, collections)
+ *            STR_INLINE_MAX bytes: Redis's embstr up to 44, raw above);
+ *            PTR: 8-byte pointer to a heap object (strings modified in place,
+ *            longer strings, collections)
  *
  * A 16-byte key "key:%012d" with a small integer and a TTL is
  * 4 + 1+4+5 + 5 + 2 = 21 bytes; without the TTL 16.
@@ -56,6 +57,10 @@ enum { VAL_INT = 0, VAL_INLINE = 1, VAL_PTR = 2 };
 #define E_KEY_EXT 0x40
 #define E_KEY_PACKED 0x80
 #define EMBSTR_MAX 44
+/* The longest string value kept inside its entry (longer ones are an rstr on the heap).  Its entry
+ * fits ARENA_MAX_ALLOC whatever the key: at worst 4 + 8 (a key too long to share the slot goes to
+ * the heap) + 8 (TTL) + 2 (length) bytes besides the value. */
+#define STR_INLINE_MAX 4000
 
 #define KEY_PACK_MAX 64                 /* longest key that may be packed */
 #define TTL_EPOCH_MS 1577836800000LL    /* 2020-01-01T00:00:00Z */

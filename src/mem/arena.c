@@ -84,8 +84,9 @@ static void build_classes(void) {
         classes[nclasses].slots = ARENA_PAGE_SIZE / size < MAX_SLOTS ? ARENA_PAGE_SIZE / size : MAX_SLOTS;
         classes[nclasses].partial = NO_PAGE;
         nclasses++;
-        size += size < 128 ? 1 : size < 256 ? 8 : size < 1024 ? 32 : 128;
+        size += size < 128 ? 1 : size < 512 ? 8 : size < 1024 ? 16 : size < 2048 ? 64 : 128;
     }
+    DBG_ASSERT(nclasses <= 255); /* page_meta.cls holds the class + 1 in a byte */
     uint32_t c = 0;
     for (uint32_t s = 0; s <= ARENA_MAX_ALLOC; s++) {
         while (classes[c].size < s) c++;

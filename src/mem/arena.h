@@ -8,8 +8,11 @@
  *
  * Layout: one large virtual region (mapped MAP_NORESERVE, committed by the
  * kernel page by page on first touch) cut into 128 KiB pages.  A page serves
- * one size class: every byte size from 8 to 128, then 8-byte steps to 256,
- * 32-byte steps to 1 KiB and 128-byte steps to ARENA_MAX_ALLOC.  A page holds
+ * one size class: every byte size from 8 to 128, then 8-byte steps to 512,
+ * 16-byte steps to 1 KiB, 64-byte steps to 2 KiB and 128-byte steps to
+ * ARENA_MAX_ALLOC (233 classes; a page's class is kept in a byte).  Entries
+ * that hold a string value of hundreds of bytes (keyspace/entry.h) so waste
+ * at most 7 bytes up to 512, 15 up to 1 KiB, under 6% beyond.  A page holds
  * at most 4096 slots (ARENA_SLOT_BITS = 12): classes of 32 bytes and more
  * fill it, smaller classes use its first 4096 x size bytes (always a whole
  * number of 4 KiB OS pages, so the untouched tail costs no memory).

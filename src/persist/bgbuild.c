@@ -38,7 +38,7 @@ struct bgbuild {
     size_t wake_at; /* the worker sleeps until avail reaches this (0: not sleeping) */
     uint64_t crc;
     pthread_cond_t more;
-    char inl[EMBSTR_MAX + 1]; /* an inline string decoded from LZF (rdb_dump_load's copy is per thread) */
+    char inl[STR_INLINE_MAX + 1]; /* an inline string decoded from LZF (rdb_dump_load's copy is per thread) */
     struct bgbuild *next;
 };
 

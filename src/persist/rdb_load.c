@@ -1146,7 +1146,7 @@ int rdb_dump_load_arriving(const unsigned char *p, size_t n, size_t ready, size_
 }
 
 static int dump_load(rdbr *r, const unsigned char *p, size_t n, entry_value *v, const char **err) {
-    static _Thread_local char inline_copy[EMBSTR_MAX + 1]; /* an embstr decoded from LZF: valid until the next call */
+    static _Thread_local char inline_copy[STR_INLINE_MAX + 1]; /* an inline string decoded from LZF: valid until the next call */
     int t, ok = 0;
     if (n >= ((size_t)1 << 20)) arena_bulk(1); /* a big value: its entries fill fresh arena pages */
     if (rd_byte(r, &t)) {

@@ -481,6 +481,11 @@ void rdbw_key(rdbw *w, const uint8_t *e) {
  * copied at every doubling (on a VM each copy also faults in fresh pages): the value's memory size, which
  * exceeds its serialized size for every encoding but compressed stream nodes (those grow the buffer). */
 static size_t size_hint(const uint8_t *e) {
+    if (e_store(e) == VAL_INLINE) {
+        size_t len;
+        e_inline(e, &len);
+        return len + 64;
+    }
     if (e_store(e) != VAL_PTR) return 64;
     if (e_type(e) == OBJ_STRING) return ((const rstr *)e_ptr(e))->len + 64;
     return obj_bytes(e_type(e), e_ptr(e)) + 64;

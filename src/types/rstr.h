@@ -1,6 +1,7 @@
-/* rstr: a heap string with spare capacity, the "raw" encoding of string
- * values (longer than 44 bytes, or grown by APPEND/SETRANGE/SETBIT).  Short
- * strings and integers live inside the key's entry instead (keyspace/entry.h).
+/* rstr: a heap string with spare capacity, for string values grown in place
+ * (APPEND/SETRANGE/SETBIT/PFADD) or longer than STR_INLINE_MAX (4000) bytes;
+ * always the "raw" encoding.  Other strings and integers live inside the
+ * key's entry instead (keyspace/entry.h, types/tstring.h).
  * A NUL byte always follows the data so it can be handed to strtod & co. */
 #ifndef SARDINE_RSTR_H
 #define SARDINE_RSTR_H

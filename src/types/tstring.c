@@ -15,18 +15,20 @@ const char *str_get(const uint8_t *e, char *buf, size_t *len) {
 }
 
 entry_value str_value(const char *p, size_t len) {
-    entry_value v = {.type = OBJ_STRING};
     long long ll;
     if (len <= 20 && str2ll(p, len, &ll)) {
-        v.store = VAL_INT;
+        entry_value v = {.type = OBJ_STRING, .store = VAL_INT};
         v.ival = ll;
-    } else if (len <= EMBSTR_MAX) {
-        v.store = VAL_INLINE;
-        v.sval = p;
-        v.slen = len;
-    } else {
-        v = str_raw_value(p, len);
+        return v;
     }
+    return str_bytes_value(p, len);
+}
+
+entry_value str_bytes_value(const char *p, size_t len) {
+    if (len > STR_INLINE_MAX) return str_raw_value(p, len);
+    entry_value v = {.type = OBJ_STRING, .store = VAL_INLINE};
+    v.sval = p;
+    v.slen = len;
     return v;
 }
 
@@ -39,7 +41,11 @@ entry_value str_raw_value(const char *p, size_t len) {
 const char *str_encoding(const uint8_t *e) {
     switch (e_store(e)) {
     case VAL_INT: return "int";
-    case VAL_INLINE: return "embstr";
+    case VAL_INLINE: {
+        size_t len;
+        e_inline(e, &len);
+        return len <= EMBSTR_MAX ? "embstr" : "raw";
+    }
     default: return "raw";
     }
 }

@@ -4,11 +4,20 @@
  *   int     the value is the canonical text of a 64-bit integer: stored as a
  *           zig-zag varint inside the entry (1-10 bytes)
  *   embstr  up to 44 bytes: stored inside the entry
- *   raw     longer, or modified in place by APPEND/SETRANGE/SETBIT: an rstr
- *           on the heap, pointed to by the entry
+ *   raw     longer: stored inside the entry too up to STR_INLINE_MAX bytes
+ *           (no heap block, header or pointer: the arena's fine size classes
+ *           make a value cost its length plus a few bytes), beyond that an
+ *           rstr on the heap pointed to by the entry; and any value modified
+ *           in place by APPEND/SETRANGE/SETBIT/PFADD, which becomes an rstr
+ *           with room to grow
+ *
+ * A 16-byte key with a 300-byte value is an entry of 4+1+16+2+300 = 323
+ * bytes (a 328-byte arena slot); as an rstr it cost a 29-byte entry plus
+ * the rstr's 16-byte header and NUL in jemalloc's 320-byte class: 349.
  *
  * These are the encodings Redis reports through OBJECT ENCODING, chosen by
- * the same rules, so clients see the same answers. */
+ * the same rules, so clients see the same answers: an inline value is embstr
+ * or raw by its length alone, an rstr is always raw. */
 #ifndef SARDINE_TSTRING_H
 #define SARDINE_TSTRING_H
 #include <stddef.h>
@@ -19,6 +28,8 @@
 const char *str_get(const uint8_t *e, char *buf, size_t *len);
 /* Chooses the encoding for new bytes (copying nothing: sval points at p). */
 entry_value str_value(const char *p, size_t len);
+/* The bytes as they are (no integer encoding): inline up to STR_INLINE_MAX, else an rstr. */
+entry_value str_bytes_value(const char *p, size_t len);
 /* A raw (heap) value with the given bytes and room to grow. */
 entry_value str_raw_value(const char *p, size_t len);
 const char *str_encoding(const uint8_t *e);

@@ -1,7 +1,7 @@
 /* Unit tests for the entry arena (mem/arena.c): random allocation and free
  * workloads checked against a model (contents survive, counters match) with
  * arena_check verifying the page/free-list invariants after each phase; the
- * slot cap of small classes; the checks' own ability to see corruption; and
+ * slot cap of small classes; the class table; the checks' own ability to see corruption; and
  * handles past 2^32 (36-bit) carried through the key table and the sorted
  * set index, which store them split into a low word and high bits. */
 #include <setjmp.h>
@@ -108,6 +108,42 @@ static void test_slots_per_page(void **state) {
     assert_arena_ok();
 }
 
+/* The class table: every size up to 128 exact, then 8-byte steps to 512, 16 to 1 KiB, 64 to 2 KiB, 128
+ * to ARENA_MAX_ALLOC (so an entry holding a string of hundreds of bytes wastes at most 7 or 15 bytes);
+ * each class serves the sizes since the previous one, and a page of a new class is filled and reused. */
+static void test_class_table(void **state) {
+    (void)state;
+    size_t prev = 0, classes = 0;
+    for (size_t s = 1; s <= ARENA_MAX_ALLOC; s++) {
+        size_t c = arena_class_size(s), step = s <= 128 ? 1 : s <= 512 ? 8 : s <= 1024 ? 16 : s <= 2048 ? 64 : 128;
+        size_t want = s < 8 ? 8 : (s + step - 1) / step * step;
+        if (c != want) fail_msg("arena_class_size(%zu) = %zu, want %zu", s, c, want);
+        if (c != prev) classes++, prev = c;
+    }
+    assert_int_equal(classes, 121 + 48 + 32 + 16 + 16);
+    size_t sizes[] = {129, 136, 137, 505, 513, 520, 1000, 1025, 2049, 4090};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t size = sizes[k], slot = arena_class_size(size), per = ARENA_PAGE_SIZE / slot, n = per + 1;
+        handle_t *hs = malloc(n * sizeof(handle_t));
+        for (size_t i = 0; i < n; i++) {
+            hs[i] = arena_alloc(size);
+            assert_int_equal(arena_usable(hs[i]), slot);
+            memset(arena_ptr(hs[i]), (int)i, size);
+        }
+        for (size_t i = 1; i < per; i++) assert_true(hs[i] >> ARENA_SLOT_BITS == hs[0] >> ARENA_SLOT_BITS);
+        assert_true(hs[per] >> ARENA_SLOT_BITS != hs[0] >> ARENA_SLOT_BITS);
+        for (size_t i = 0; i < n; i++) assert_int_equal(((uint8_t *)arena_ptr(hs[i]))[size - 1], (uint8_t)i);
+        assert_int_equal(arena_live_bytes(), n * slot);
+        arena_free(hs[3]);
+        assert_true(arena_alloc(size) == hs[3]); /* the freed slot is reused first */
+        assert_arena_ok();
+        for (size_t i = 0; i < n; i++) arena_free(hs[i]);
+        free(hs);
+    }
+    assert_int_equal(arena_live_count(), 0);
+    assert_arena_ok();
+}
+
 /* The checks are not vacuous: they catch a handle named twice and a handle to a freed slot. */
 static void test_checks_see_corruption(void **state) {
     (void)state;
@@ -205,6 +241,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_alloc_free),
         cmocka_unit_test(test_slots_per_page),
+        cmocka_unit_test(test_class_table),
         cmocka_unit_test(test_checks_see_corruption),
         cmocka_unit_test(test_handles_past_4g), /* last: it leaves 4 GiB of (untouched) slots allocated */
     };
