@@ -143,7 +143,10 @@ handle_t entry_build(const char *key, size_t klen, long long ttl_ms, uint32_t lr
                          : varint_len(klen) + klen;
     size_t size = 4 + kbytes + ttl + vsize;
     int ext = size > ARENA_MAX_ALLOC;
-    if (ext) size = 4 + sizeof(void *) + ttl + vsize;
+    if (ext) {
+        size = 4 + sizeof(void *) + ttl + vsize;
+        kp.d = 0; /* an external key is kept as it is */
+    }
     handle_t h = arena_alloc(size);
     if (!h) return 0;
     uint8_t *e = arena_ptr(h), *p = e + 4;
