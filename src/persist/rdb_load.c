@@ -1073,10 +1073,7 @@ int rdbr_value(rdbr *r, int t, entry_value *v) {
 }
 
 void rdb_value_discard(entry_value *v) {
-    if (v->store == VAL_PTR && v->ptr) {
-        if (v->type == OBJ_STRING) s_free(v->ptr);
-        else obj_free(v->type, v->ptr);
-    }
+    if (v->store >= VAL_PTR && v->ptr) obj_free(v_heap_kind(v), v->ptr);
     v->ptr = NULL;
 }
 
@@ -1208,10 +1205,7 @@ typedef struct kbatch {
 
 static void free_built(handle_t h) {
     uint8_t *e = arena_ptr(h);
-    if (e_store(e) == VAL_PTR) {
-        if (e_type(e) == OBJ_STRING) s_free(e_ptr(e));
-        else obj_free(e_type(e), e_ptr(e));
-    }
+    if (e_on_heap(e)) obj_free(e_heap_kind(e), e_ptr(e));
     entry_free(h);
 }
 

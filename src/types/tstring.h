@@ -5,18 +5,43 @@
  *           zig-zag varint inside the entry (1-10 bytes)
  *   embstr  up to 44 bytes: stored inside the entry
  *   raw     longer, or modified in place by APPEND/SETRANGE/SETBIT: an rstr
- *           on the heap, pointed to by the entry
+ *           on the heap, pointed to by the entry; or, with value-compression
+ *           on, a zstr (types/zstr.h) when the bytes compress well
  *
  * These are the encodings Redis reports through OBJECT ENCODING, chosen by
- * the same rules, so clients see the same answers. */
+ * the same rules, so clients see the same answers (a compressed value is
+ * "raw").  Code that changes a value in place tests for VAL_PTR: a
+ * compressed value is not one, so it takes the path that copies the bytes
+ * (str_get) into a new raw value.
+ *
+ * Reading a compressed value decompresses it.  str_get puts the bytes in a
+ * block that lives until the command ends (call() runs str_scratch_reset
+ * after each command), so a command may hold several values at once (LCS,
+ * BITOP); code that reads many values in one go (serializers, DEBUG DIGEST)
+ * or a hot path (GET) brings its own reusable buffer to str_read instead. */
 #ifndef SARDINE_TSTRING_H
 #define SARDINE_TSTRING_H
 #include <stddef.h>
 #include "keyspace/entry.h"
 #include "util/numconv.h"
 
-/* Returns the value's bytes; integers are formatted into buf (LL_STR_SIZE). */
+/* A growable buffer for str_read (starts zeroed; str_buf_free releases it). */
+typedef struct str_buf {
+    char *p;
+    size_t cap;
+} str_buf;
+
+/* Returns the value's bytes (a NUL follows them unless the value is an integer's or an embstr's);
+ * integers are formatted into buf (LL_STR_SIZE); compressed values are decompressed into a block
+ * valid until the end of the command. */
 const char *str_get(const uint8_t *e, char *buf, size_t *len);
+/* The same, a compressed value decompressed into sb (valid until sb's next use). */
+const char *str_read(const uint8_t *e, char *buf, size_t *len, str_buf *sb);
+void str_buf_free(str_buf *sb);
+/* The value's length without decompressing it. */
+size_t str_len(const uint8_t *e);
+/* Frees the blocks str_get decompressed into (the end of a command). */
+void str_scratch_reset(void);
 /* Chooses the encoding for new bytes (copying nothing: sval points at p). */
 entry_value str_value(const char *p, size_t len);
 /* A raw (heap) value with the given bytes and room to grow. */
