@@ -43,7 +43,7 @@ static int dstate = D_NONE;
 
 static struct {
     char *buf;          /* the samples, back to back */
-    size_t *sizes, n, bytes;
+    size_t *sizes, n, bytes, cap;
 } samples;
 
 /* The training thread's result: published once, read by the loop thread. */
@@ -115,12 +115,16 @@ static void *train_main(void *arg) {
 }
 
 static void sample(const char *p, size_t len) {
-    if (!samples.buf) {
-        samples.buf = s_malloc(SAMPLE_BYTES_MAX);
+    if (!samples.sizes) {
         samples.sizes = s_malloc(sizeof(size_t) * ZSTR_SAMPLES);
-        samples.n = samples.bytes = 0;
+        samples.n = samples.bytes = samples.cap = 0;
     }
     size_t take = len < SAMPLE_BYTES_MAX - samples.bytes ? len : SAMPLE_BYTES_MAX - samples.bytes;
+    if (samples.bytes + take > samples.cap) {
+        samples.cap = samples.cap * 2 > samples.bytes + take ? samples.cap * 2 : samples.bytes + take;
+        if (samples.cap > SAMPLE_BYTES_MAX) samples.cap = SAMPLE_BYTES_MAX;
+        samples.buf = s_realloc(samples.buf, samples.cap);
+    }
     memcpy(samples.buf + samples.bytes, p, take);
     samples.sizes[samples.n++] = take;
     samples.bytes += take;
@@ -186,6 +190,7 @@ static void adopt(void) {
     s_free(samples.sizes);
     samples.buf = NULL;
     samples.sizes = NULL;
+    samples.cap = 0;
 }
 
 /* ---- compression ---- */

@@ -108,7 +108,18 @@ def test_every_string_command_sees_the_plain_bytes(make_sardine, make_oracle):
         c.set("pad", b"ab" * 40)
         c.rpush("l", "doc:1", "doc:2", "num", "pad")
     assert compressed(r) == 22
+    # a dense HyperLogLog copied with GET/SET is a string like any other (12 KB, mostly zero registers)
+    r.pfadd("hll-src", *[f"e{i}" for i in range(3000)])
+    ro.pfadd("hll-src", *[f"e{i}" for i in range(3000)])
+    dense = r.get("hll-src")
+    assert dense == ro.get("hll-src") and len(dense) > 12000
+    for cl in (r, ro):
+        cl.set("hll", dense)
+        cl.set("hll2", dense)
+    assert compressed(r) == 24
     cmds = [
+        ("PFCOUNT", "hll"), ("PFADD", "hll", "new1", "new2"), ("PFCOUNT", "hll"), ("GET", "hll"),
+        ("PFMERGE", "hll3", "hll2", "hll-src"), ("PFCOUNT", "hll3"), ("PFCOUNT", "hll2", "doc:1"),
         ("GET", "doc:1"), ("STRLEN", "doc:2"), ("GETRANGE", "doc:3", 0, 40), ("GETRANGE", "doc:3", -30, -1),
         ("SUBSTR", "doc:4", 5, 9), ("LCS", "doc:5", "doc:6", "LEN"), ("LCS", "doc:5", "pad"),
         ("LCS", "doc:7", "doc:8", "IDX", "MINMATCHLEN", "12", "WITHMATCHLEN"),
