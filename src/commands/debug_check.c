@@ -54,8 +54,9 @@ static const char *check_string(const uint8_t *e) {
     } else if (store == VAL_ZSTR) {
         const char *err = zstr_check(e_ptr(e));
         if (err) return err;
+        static str_buf sb; /* one buffer for a whole CHECK-KEYSPACE */
         char num[LL_STR_SIZE];
-        p = str_get(e, num, &len);
+        p = str_read(e, num, &len, &sb);
     } else {
         return "string: unknown value storage";
     }
