@@ -48,6 +48,7 @@
 #include "types/tstream.h"
 #include "types/tstring.h"
 #include "types/tzset.h"
+#include "types/zstr.h"
 #include "util/crc64.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -1411,7 +1412,9 @@ out:
 
 int rdb_load_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, char *err, size_t errlen) {
     arena_bulk(1);
+    zstr_bulk(1);
     int rc = load_stream_fd(fd, o, info, err, errlen);
+    zstr_bulk(0);
     arena_bulk(0);
     return rc;
 }

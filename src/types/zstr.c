@@ -56,6 +56,7 @@ static struct {
 static ZSTD_CCtx *cctx;
 static ZSTD_DCtx *dctx;
 static int cctx_level = -1000;
+static int bulk; /* zstr_bulk */
 static pthread_t loop_thread;
 static int loop_thread_set;
 static char *outbuf;
@@ -66,6 +67,8 @@ void zstr_init(void) {
     loop_thread = pthread_self();
     loop_thread_set = 1;
 }
+
+void zstr_bulk(int on) { bulk = on; }
 
 static int on_loop_thread(void) { return loop_thread_set && pthread_equal(pthread_self(), loop_thread); }
 
@@ -114,6 +117,8 @@ static void *train_main(void *arg) {
     return NULL;
 }
 
+static void adopt(void);
+
 static void sample(const char *p, size_t len) {
     if (!samples.sizes) {
         samples.sizes = s_malloc(sizeof(size_t) * ZSTR_SAMPLES);
@@ -129,12 +134,17 @@ static void sample(const char *p, size_t len) {
     samples.sizes[samples.n++] = take;
     samples.bytes += take;
     if (samples.n < ZSTR_SAMPLES && samples.bytes < SAMPLE_BYTES_MAX) return;
-    /* enough: train on a thread of its own (tens of ms to a few hundred: not on the loop) */
     static train_job job;
     job.buf = samples.buf;
     job.sizes = samples.sizes;
     job.n = (unsigned)samples.n;
     atomic_store(&trained.done, 0);
+    if (bulk) { /* a file is loading and nobody is served: train now, so the rest of it gets the dictionary */
+        train_main(&job);
+        adopt();
+        return;
+    }
+    /* enough: train on a thread of its own (tens of ms to a few hundred: not on the loop) */
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -14,7 +14,8 @@
  * siblings (x3.9 with zstd level 3; figures in docs/ARCHITECTURE.md).  With
  * value-compression-dict yes the first ZSTR_SAMPLES values offered are
  * copied as samples; a thread of its own trains a dictionary from them
- * (ZDICT), and the loop thread adopts it at its next compression if it pays
+ * (ZDICT; during an RDB file's load, at once on the loop thread), and the
+ * loop thread adopts it at its next compression if it pays
  * (at least 10% smaller on the samples than without), else gives up
  * dictionaries for good.  Values compressed before that keep no dictionary.
  * Each value names its dictionary (an index into a table of 255); the table
@@ -64,6 +65,9 @@ typedef struct zstr_stats {
 
 /* Marks the calling thread as the event loop's (at startup). */
 void zstr_init(void);
+/* An RDB file is loading (1) or done (0): the dictionary is trained at once when its samples are
+ * complete, on the loop thread, since no client is served meanwhile. */
+void zstr_bulk(int on);
 /* A compressed copy of p[0..len), or NULL (off, outside the sizes, not worth it, not the loop thread). */
 zstr *zstr_make(const char *p, size_t len);
 /* Writes the z->len original bytes to dst, then a NUL (dst has room for z->len + 1). */
