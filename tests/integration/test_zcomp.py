@@ -184,6 +184,11 @@ def test_dictionary_is_trained_and_pays(make_sardine):
     for k, v in list(docs.items()) + list(more.items()):
         assert r.get(k) == v
     assert_keyspace_ok(r)
+    # a reload frees every value and loads them again with the same dictionary
+    d0, n0 = digest(r), compressed(r)
+    assert r.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert digest(r) == d0 and compressed(r) == n0 and info(r)["compression_dicts"] == 1
+    assert r.get("new:7") == more["new:7"]
     # the dictionary stays while values use it, and after they are gone (it is the current one)
     r.flushall()
     assert info(r)["compression_dicts"] == 1
