@@ -24,6 +24,8 @@ and measures, in this order:
              (original / compressed bytes of the compressed values, INFO compression_ratio)
   overwrite  SETs of a second pass of the file over the full keyspace (each key gets another key's
              document): SETs per second on a server whose old values are freed as it goes
+  reload     DEBUG RELOAD (an RDB file written with the plain values, then loaded, compressing them
+             again): seconds, and used_memory after it
 
 Runs alternate the modes --repeat times; the table gives the medians and the ratio of each mode to
 `off` (memory: smaller is better; throughput: higher is better).  Progress goes to stderr.
@@ -204,7 +206,8 @@ def rss_of(pid):
 def start(server, mode):
     port = free_port()
     d = tempfile.mkdtemp(prefix="compress-")
-    argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "", "--appendonly", "no"]
+    argv = [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", d, "--save", "", "--appendonly", "no",
+            "--enable-debug-command", "yes"]
     argv += MODES[mode]
     nice = ["nice", "-n", "-15"] if os.geteuid() == 0 else []
     p = subprocess.Popen(nice + argv, stdout=open(os.path.join(d, "log"), "wb"), stderr=subprocess.STDOUT)
@@ -246,6 +249,10 @@ def one_run(server, mode, files, n, gets):
         r["overwrite_sets_per_s"] = stream_sets(port, files[1], n)
         mem = c.info("memory")
         r["used_memory_after_overwrite"] = int(mem["used_memory"])
+        t0 = time.perf_counter()
+        c.cmd("DEBUG", "RELOAD")
+        r["reload_s"] = time.perf_counter() - t0
+        r["used_memory_after_reload"] = int(c.info("memory")["used_memory"])
         c.cmd("FLUSHALL")
         return r
     finally:
@@ -278,16 +285,17 @@ def main():
     base = med.get("off")
     print(f"{a.keys} documents, medians of {a.repeat} runs")
     print(f"{'mode':12} {'used MB':>8} {'RSS MB':>8} {'B/key RSS':>9} {'ratio':>6} {'load SET/s':>11} "
-          f"{'GET/s':>9} {'overwr SET/s':>12}   vs off: used  RSS   load   GET  overwr")
+          f"{'GET/s':>9} {'overwr SET/s':>12} {'reload s':>8}   vs off: used  RSS   load   GET  overwr reload")
     for m in modes:
         x = med[m]
         line = (f"{m:12} {x['used_memory'] / 1e6:8.1f} {x['rss'] / 1e6:8.1f} {x['rss'] / a.keys:9.0f} "
                 f"{x['compression_ratio']:6.2f} {x['load_sets_per_s']:11.0f} {x['get_per_s']:9.0f} "
-                f"{x['overwrite_sets_per_s']:12.0f}")
+                f"{x['overwrite_sets_per_s']:12.0f} {x['reload_s']:8.2f}")
         if base:
             line += (f"   {x['used_memory'] / base['used_memory']:5.2f} {x['rss'] / base['rss']:5.2f} "
                      f"{x['load_sets_per_s'] / base['load_sets_per_s']:5.2f} {x['get_per_s'] / base['get_per_s']:5.2f} "
-                     f"{x['overwrite_sets_per_s'] / base['overwrite_sets_per_s']:5.2f}")
+                     f"{x['overwrite_sets_per_s'] / base['overwrite_sets_per_s']:5.2f} "
+                     f"{x['reload_s'] / base['reload_s']:5.2f}")
         print(line)
     if a.json:
         with open(a.json, "w") as f:

@@ -46,7 +46,7 @@ typedef struct entry_value {
     int store;     /* VAL_* */
     long long ival; /* VAL_INT */
     const char *sval; size_t slen; /* VAL_INLINE */
-    void *ptr;     /* VAL_PTR */
+    void *ptr;     /* VAL_PTR, VAL_ZSTR */
 } entry_value;
 
 static inline int v_heap_kind(const entry_value *v) { return v->store == VAL_ZSTR ? OBJ_ZSTR : v->type; }
@@ -112,7 +112,7 @@ static inline const uint8_t *e_value(const uint8_t *e) { return e + e_key_end(e)
 long long e_int(const uint8_t *e);                      /* VAL_INT */
 const char *e_inline(const uint8_t *e, size_t *len);    /* VAL_INLINE */
 void *e_ptr(const uint8_t *e);                          /* VAL_PTR, VAL_ZSTR */
-void e_set_ptr(uint8_t *e, void *p);                    /* VAL_PTR, same entry */
+void e_set_ptr(uint8_t *e, void *p);                    /* VAL_PTR or VAL_ZSTR, same entry */
 
 /* Builds an entry in the arena; returns 0 if the arena is exhausted. */
 handle_t entry_build(const char *key, size_t klen, long long ttl_ms, uint32_t lru, const entry_value *v);
