@@ -27,8 +27,10 @@ and measures, in this order:
   reload     DEBUG RELOAD (an RDB file written with the plain values, then loaded, compressing them
              again): seconds, and used_memory after it
 
-Runs alternate the modes --repeat times; the table gives the medians and the ratio of each mode to
-`off` (memory: smaller is better; throughput: higher is better).  Progress goes to stderr.
+Runs alternate the modes --repeat times; the table gives the medians, then each mode's ratios to the
+`off` run of the same round (memory and reload time: smaller is better; throughput: higher is better),
+their median and range: on a shared machine the load changes between rounds more than between the modes
+of one round.  Progress goes to stderr.
 
 Needs Python 3's standard library and redis-benchmark (Debian's redis-tools).
 """
@@ -282,21 +284,27 @@ def main():
             runs[m].append(r)
     med = {m: {k: statistics.median(x[k] for x in rs) for k in rs[0] if isinstance(rs[0][k], (int, float))}
            for m, rs in runs.items()}
-    base = med.get("off")
     print(f"{a.keys} documents, medians of {a.repeat} runs")
     print(f"{'mode':12} {'used MB':>8} {'RSS MB':>8} {'B/key RSS':>9} {'ratio':>6} {'load SET/s':>11} "
-          f"{'GET/s':>9} {'overwr SET/s':>12} {'reload s':>8}   vs off: used  RSS   load   GET  overwr reload")
+          f"{'GET/s':>9} {'overwr SET/s':>12} {'reload s':>8}")
     for m in modes:
         x = med[m]
-        line = (f"{m:12} {x['used_memory'] / 1e6:8.1f} {x['rss'] / 1e6:8.1f} {x['rss'] / a.keys:9.0f} "
-                f"{x['compression_ratio']:6.2f} {x['load_sets_per_s']:11.0f} {x['get_per_s']:9.0f} "
-                f"{x['overwrite_sets_per_s']:12.0f} {x['reload_s']:8.2f}")
-        if base:
-            line += (f"   {x['used_memory'] / base['used_memory']:5.2f} {x['rss'] / base['rss']:5.2f} "
-                     f"{x['load_sets_per_s'] / base['load_sets_per_s']:5.2f} {x['get_per_s'] / base['get_per_s']:5.2f} "
-                     f"{x['overwrite_sets_per_s'] / base['overwrite_sets_per_s']:5.2f} "
-                     f"{x['reload_s'] / base['reload_s']:5.2f}")
-        print(line)
+        print(f"{m:12} {x['used_memory'] / 1e6:8.1f} {x['rss'] / 1e6:8.1f} {x['rss'] / a.keys:9.0f} "
+              f"{x['compression_ratio']:6.2f} {x['load_sets_per_s']:11.0f} {x['get_per_s']:9.0f} "
+              f"{x['overwrite_sets_per_s']:12.0f} {x['reload_s']:8.2f}")
+    if "off" in runs:
+        # each run against the `off` run of the same round (they ran minutes apart, under the same load)
+        print("against off, run by run: median (min-max) of the ratios")
+        cols = [("used", "used_memory"), ("RSS", "rss"), ("load", "load_sets_per_s"), ("GET", "get_per_s"),
+                ("overwrite", "overwrite_sets_per_s"), ("reload", "reload_s")]
+        for m in modes:
+            if m == "off":
+                continue
+            parts = []
+            for name, k in cols:
+                rs = [x[k] / b[k] for x, b in zip(runs[m], runs["off"])]
+                parts.append(f"{name} {statistics.median(rs):.2f} ({min(rs):.2f}-{max(rs):.2f})")
+            print(f"  {m:12} " + "  ".join(parts))
     if a.json:
         with open(a.json, "w") as f:
             json.dump(runs, f, indent=1)

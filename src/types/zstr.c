@@ -19,20 +19,26 @@
 
 zstr_params zparams = {.algo = ZCOMP_NO, .min_size = 256, .level = 3, .dict = 1};
 
-#define DICT_CAP 16384             /* dictionary size asked of ZDICT */
+#define DICT_CAP         16384      /* dictionary size asked of ZDICT */
 #define SAMPLE_BYTES_MAX (4u << 20) /* samples stop at this many bytes even if fewer than ZSTR_SAMPLES */
 
-static void *zalloc(void *opaque, size_t n) { (void)opaque; return s_malloc(n); }
-static void zfree(void *opaque, void *p) { (void)opaque; s_free(p); }
+static void *zalloc(void *opaque, size_t n) {
+    (void)opaque;
+    return s_malloc(n);
+}
+static void zfree(void *opaque, void *p) {
+    (void)opaque;
+    s_free(p);
+}
 static const ZSTD_customMem zmem = {zalloc, zfree, NULL};
 
 typedef struct zdict {
     ZSTD_CDict *c;
     ZSTD_DDict *d;
-    void *raw;        /* the dictionary's bytes (kept to rebuild c for another level) */
+    void *raw; /* the dictionary's bytes (kept to rebuild c for another level) */
     size_t rawlen;
-    int level;        /* c's level */
-    long long refs;   /* values compressed with it */
+    int level;      /* c's level */
+    long long refs; /* values compressed with it */
 } zdict;
 
 static zdict *dicts[256]; /* [0] unused: 0 means no dictionary */
@@ -42,7 +48,7 @@ enum { D_NONE, D_SAMPLING, D_TRAINING, D_READY, D_UNPROFITABLE };
 static int dstate = D_NONE;
 
 static struct {
-    char *buf;          /* the samples, back to back */
+    char *buf; /* the samples, back to back */
     size_t *sizes, n, bytes, cap;
 } samples;
 
@@ -50,7 +56,8 @@ static struct {
 static struct {
     _Atomic int done;
     void *dict;
-    size_t len;         /* 0: training failed */
+    size_t len;           /* 0: training failed */
+    size_t with, without; /* the held-out samples' compressed bytes with and without it (SIZE_MAX: failed) */
 } trained;
 
 static ZSTD_CCtx *cctx;
@@ -68,9 +75,13 @@ void zstr_init(void) {
     loop_thread_set = 1;
 }
 
-void zstr_bulk(int on) { bulk = on; }
+void zstr_bulk(int on) {
+    bulk = on;
+}
 
-static int on_loop_thread(void) { return loop_thread_set && pthread_equal(pthread_self(), loop_thread); }
+static int on_loop_thread(void) {
+    return loop_thread_set && pthread_equal(pthread_self(), loop_thread);
+}
 
 static void contexts(void) {
     if (cctx) return;
@@ -104,13 +115,41 @@ typedef struct train_job {
     char *buf;
     size_t *sizes;
     unsigned n;
+    int level;
 } train_job;
 
+/* Sizes of the samples [from, n) compressed alone (d NULL) or with d, by a context of the caller's
+ * thread (zstd's default allocator: the training thread does not touch the loop's counters). */
+static size_t held_out_size(const train_job *j, unsigned from, const void *d, size_t dlen) {
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CDict *cd = d ? ZSTD_createCDict(d, dlen, j->level) : NULL;
+    size_t cap = ZSTD_compressBound(SAMPLE_BYTES_MAX), total = 0, off = 0;
+    char *out = malloc(cap);
+    if (!cc || (d && !cd) || !out) total = SIZE_MAX;
+    for (unsigned i = 0; i < j->n && total != SIZE_MAX; off += j->sizes[i++]) {
+        if (i < from) continue;
+        size_t c = cd ? ZSTD_compress_usingCDict(cc, out, cap, j->buf + off, j->sizes[i], cd)
+                      : ZSTD_compressCCtx(cc, out, cap, j->buf + off, j->sizes[i], j->level);
+        total = ZSTD_isError(c) ? SIZE_MAX : total + c;
+    }
+    free(out);
+    ZSTD_freeCDict(cd);
+    ZSTD_freeCCtx(cc);
+    return total;
+}
+
+/* Trains on the first 4/5 of the samples and measures the dictionary on the last 1/5. */
 static void *train_main(void *arg) {
     train_job *j = arg;
+    unsigned ntrain = j->n - j->n / 5;
     void *dict = malloc(DICT_CAP);
-    size_t len = dict ? ZDICT_trainFromBuffer(dict, DICT_CAP, j->buf, j->sizes, j->n) : 0;
+    size_t len = dict ? ZDICT_trainFromBuffer(dict, DICT_CAP, j->buf, j->sizes, ntrain) : 0;
     if (!dict || ZDICT_isError(len)) len = 0;
+    trained.with = trained.without = 0;
+    if (len) {
+        trained.without = held_out_size(j, ntrain, NULL, 0);
+        trained.with = held_out_size(j, ntrain, dict, len);
+    }
     trained.dict = dict;
     trained.len = len;
     atomic_store(&trained.done, 1);
@@ -138,6 +177,7 @@ static void sample(const char *p, size_t len) {
     job.buf = samples.buf;
     job.sizes = samples.sizes;
     job.n = (unsigned)samples.n;
+    job.level = zparams.level;
     atomic_store(&trained.done, 0);
     if (bulk) { /* a file is loading and nobody is served: train now, so the rest of it gets the dictionary */
         train_main(&job);
@@ -149,17 +189,19 @@ static void sample(const char *p, size_t len) {
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_t t;
-    if (pthread_create(&t, &attr, train_main, &job) == 0) dstate = D_TRAINING;
-    else dstate = D_UNPROFITABLE;
+    if (pthread_create(&t, &attr, train_main, &job) == 0)
+        dstate = D_TRAINING;
+    else
+        dstate = D_UNPROFITABLE;
     pthread_attr_destroy(&attr);
 }
 
-static size_t compress_with(const char *p, size_t len, int id);
-
-/* The trained dictionary, adopted if it pays on the samples; the samples are freed either way. */
+/* The trained dictionary, adopted if it paid on the held-out samples; the samples are freed either way. */
 static void adopt(void) {
     int ok = 0;
-    if (trained.len) {
+    size_t with = trained.with, without = trained.without;
+    /* pays if the held-out samples come out at least 10% smaller than compressed alone */
+    if (trained.len && without && with != SIZE_MAX && without != SIZE_MAX && with * 10 <= without * 9) {
         zdict *d = s_calloc(sizeof(*d));
         d->raw = s_memdup(trained.dict, trained.len);
         d->rawlen = trained.len;
@@ -170,21 +212,12 @@ static void adopt(void) {
         while (id < 256 && dicts[id]) id++;
         if (d->c && d->d && id < 256) {
             dicts[id] = d;
-            /* pays if the samples shrink at least 10% more than without it */
-            size_t with = 0, without = 0, off = 0;
-            for (size_t i = 0; i < samples.n; i++) {
-                without += compress_with(samples.buf + off, samples.sizes[i], 0);
-                with += compress_with(samples.buf + off, samples.sizes[i], id);
-                off += samples.sizes[i];
-            }
-            if (with * 10 <= without * 9) {
-                cur = id;
-                ok = 1;
-                log_msg(LL_NOTICE, "value-compression: dictionary of %zu bytes trained on %zu values (%.2fx their "
-                        "size compressed alone)", d->rawlen, samples.n, (double)without / (double)(with ? with : 1));
-            } else {
-                free_dict(id);
-            }
+            cur = id;
+            ok = 1;
+            log_msg(LL_NOTICE,
+                    "value-compression: dictionary of %zu bytes trained on %zu values (values it did not "
+                    "see: %.2fx smaller than compressed alone)",
+                    d->rawlen, samples.n - samples.n / 5, (double)without / (double)(with ? with : 1));
         } else {
             ZSTD_freeCDict(d->c);
             ZSTD_freeDDict(d->d);
@@ -192,7 +225,8 @@ static void adopt(void) {
             s_free(d);
         }
     }
-    if (!ok) log_msg(LL_NOTICE, "value-compression: a trained dictionary does not pay on these values; none used");
+    if (!ok)
+        log_msg(LL_NOTICE, "value-compression: a trained dictionary does not pay on these values; none used");
     dstate = ok ? D_READY : D_UNPROFITABLE;
     free(trained.dict);
     trained.dict = NULL;
@@ -242,8 +276,10 @@ zstr *zstr_make(const char *p, size_t len) {
     contexts();
     if (zparams.dict) {
         if (dstate == D_NONE) dstate = D_SAMPLING;
-        if (dstate == D_SAMPLING) sample(p, len);
-        else if (dstate == D_TRAINING && atomic_load(&trained.done)) adopt();
+        if (dstate == D_SAMPLING)
+            sample(p, len);
+        else if (dstate == D_TRAINING && atomic_load(&trained.done))
+            adopt();
     }
     int id = zparams.dict ? cur : 0;
     size_t n = compress_with(p, len, id);
@@ -297,7 +333,9 @@ zstr *zstr_dup(const zstr *z) {
     return c;
 }
 
-size_t zstr_bytes(const zstr *z) { return s_usable((void *)z); }
+size_t zstr_bytes(const zstr *z) {
+    return s_usable((void *)z);
+}
 
 const char *zstr_check(const zstr *z) {
     if (!z) return "string: NULL compressed value";
@@ -314,7 +352,8 @@ void zstr_get_stats(zstr_stats *st) {
     for (int i = 1; i < 256; i++)
         if (dicts[i]) {
             st->dicts++;
-            st->dict_bytes += ZSTD_sizeof_CDict(dicts[i]->c) + ZSTD_sizeof_DDict(dicts[i]->d) + dicts[i]->rawlen;
+            st->dict_bytes +=
+                ZSTD_sizeof_CDict(dicts[i]->c) + ZSTD_sizeof_DDict(dicts[i]->d) + dicts[i]->rawlen;
         }
     static const char *names[] = {"none", "sampling", "training", "ready", "unprofitable"};
     st->dict_state = names[dstate];

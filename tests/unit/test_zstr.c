@@ -23,10 +23,12 @@ static unsigned rnd(void) {
 /* A JSON-like document of 600-1000 bytes: fixed field names, random numbers and ids. */
 static size_t doc(char *out, size_t cap) {
     static const char *words[] = {"alpha", "bravo", "charlie", "delta", "echo", "golf", "hotel", "kilo"};
-    size_t n = (size_t)snprintf(out, cap, "{\"id\":\"%08x%08x\",\"type\":\"order\",\"items\":[", rnd(), rnd());
+    size_t n =
+        (size_t)snprintf(out, cap, "{\"id\":\"%08x%08x\",\"type\":\"order\",\"items\":[", rnd(), rnd());
     int items = 4 + (int)(rnd() % 4);
     for (int i = 0; i < items; i++)
-        n += (size_t)snprintf(out + n, cap - n, "%s{\"sku\":\"SKU-%06u\",\"qty\":%u,\"price\":%u.%02u,\"name\":\"%s %s\"}",
+        n += (size_t)snprintf(out + n, cap - n,
+                              "%s{\"sku\":\"SKU-%06u\",\"qty\":%u,\"price\":%u.%02u,\"name\":\"%s %s\"}",
                               i ? "," : "", rnd() % 1000000, 1 + rnd() % 9, rnd() % 500, rnd() % 100,
                               words[rnd() % 8], words[rnd() % 8]);
     n += (size_t)snprintf(out + n, cap - n, "],\"status\":\"%s\",\"notes\":\"", words[rnd() % 8]);
