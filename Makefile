@@ -23,7 +23,7 @@ endif
 WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(DEFS) -Isrc -I/usr/include/liblzf $(shell pkg-config --cflags lua5.1)
 LDFLAGS += $(OPT)
-LIBS    := $(MALLOC) $(shell pkg-config --libs lua5.1) $(shell pkg-config --libs openssl) -llua5.1-cjson -llua5.1-bitop -llzf -lm -lpthread
+LIBS    := $(MALLOC) $(shell pkg-config --libs lua5.1) $(shell pkg-config --libs openssl) -llua5.1-cjson -llua5.1-bitop -llzf -lzstd -lm -lpthread
 
 SERVER_SRCS := $(shell find src -name '*.c' -not -path 'src/cli/*' | sort)
 SERVER_MAIN := src/app/main.c
@@ -89,7 +89,7 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=undefined -DSARDINE_NO_JEMALLOC -Wall -Wextra -Wno-missing-field-initializers \
                 -Isrc -I. -I/usr/include/liblzf $(shell pkg-config --cflags lua5.1)
-FUZZ_LIBS    := $(shell pkg-config --libs lua5.1) $(shell pkg-config --libs openssl) -llua5.1-cjson -llua5.1-bitop -llzf -lm -lpthread
+FUZZ_LIBS    := $(shell pkg-config --libs lua5.1) $(shell pkg-config --libs openssl) -llua5.1-cjson -llua5.1-bitop -llzf -lzstd -lm -lpthread
 FUZZ_OBJS    := $(LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 REPLAY_BINS  := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay_%)

@@ -31,6 +31,7 @@
 #include "features/config.h"
 #include "server/server.h"
 #include "server/supervise.h"
+#include "types/zstr.h"
 #include "util/durclock.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -167,6 +168,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     server_init_state();
+    zstr_init(); /* this is the event loop thread: values are compressed only here */
     dispatch_init();
     acl_load_at_startup(); /* requirepass, then `user` lines or the aclfile */
     unsigned int fit = listen_fit_maxclients(srv.maxclients, 1);

@@ -7,6 +7,7 @@
 #include "features/tracking.h"
 #include "keyspace/db.h"
 #include "keyspace/effects.h"
+#include "types/tstring.h"
 #include "util/durclock.h"
 #include "util/hdrhist.h"
 #include "util/mem.h"
@@ -60,6 +61,7 @@ void call(client *c, command *cmd) {
     srv.call_depth++;
     cmd->proc(c);
     srv.call_depth--;
+    str_scratch_reset(); /* compressed values the command read (see types/tstring.h) */
     prop_call_end(c, srv.dirty != dirty);
     srv.keep_expired = keep_expired;
     srv.no_touch = no_touch;

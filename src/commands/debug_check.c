@@ -21,6 +21,8 @@
 #include "types/hll.h"
 #include "types/quicklist.h"
 #include "types/rstr.h"
+#include "types/zstr.h"
+#include "types/tstring.h"
 #include "types/thash.h"
 #include "types/tset.h"
 #include "types/tstream.h"
@@ -49,6 +51,12 @@ static const char *check_string(const uint8_t *e) {
         if (s->data[s->len] != '\0') return "string: missing trailing NUL";
         p = s->data;
         len = s->len;
+    } else if (store == VAL_ZSTR) {
+        const char *err = zstr_check(e_ptr(e));
+        if (err) return err;
+        static str_buf sb; /* one buffer for a whole CHECK-KEYSPACE */
+        char num[LL_STR_SIZE];
+        p = str_read(e, num, &len, &sb);
     } else {
         return "string: unknown value storage";
     }

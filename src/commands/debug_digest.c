@@ -118,7 +118,8 @@ static void digest_value_into(unsigned char *d, const uint8_t *e) {
     if (type == OBJ_STRING) {
         char buf[LL_STR_SIZE];
         size_t len;
-        const char *p = str_get(e, buf, &len);
+        static str_buf sb; /* a compressed value's bytes: one buffer for a whole DEBUG DIGEST */
+        const char *p = str_read(e, buf, &len, &sb);
         dg_mix(d, p, len);
     } else {
         void *v = e_ptr(e);

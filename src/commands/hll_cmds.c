@@ -61,8 +61,9 @@ static int lookup_hll(client *c, const arg *k, int flags, kref *r, const uint8_t
 /* Makes the found value raw (Redis's dbUnshareStringValue) and returns it. */
 static rstr *unshare(kref *r, const arg *k) {
     if (e_store(r->e) == VAL_PTR) return e_ptr(r->e);
+    char buf[LL_STR_SIZE];
     size_t len;
-    const char *p = e_inline(r->e, &len);
+    const char *p = str_get(r->e, buf, &len); /* embstr or compressed */
     entry_value v = {.type = OBJ_STRING, .store = VAL_PTR, .ptr = rstr_new(p, len, len)};
     db_set_value_at(r, k->p, k->len, &v, -2);
     return v.ptr;

@@ -46,7 +46,7 @@ static entry_value value_copy(const uint8_t *e) {
     switch (v.store) {
     case VAL_INT: v.ival = e_int(e); break;
     case VAL_INLINE: v.sval = e_inline(e, &v.slen); break;
-    default: v.ptr = obj_dup(v.type, e_ptr(e)); break;
+    default: v.ptr = obj_dup(e_heap_kind(e), e_ptr(e)); break;
     }
     return v;
 }
@@ -130,7 +130,7 @@ void cmd_copy(client *c) {
     long long ttl = e_ttl(r.e), mark = dirty_mark();
     if (db_lookup(target, dst->p, dst->len, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &d)) {
         if (!replace) {
-            if (v.store == VAL_PTR) obj_free(v.type, v.ptr);
+            if (v.store >= VAL_PTR) obj_free(v_heap_kind(&v), v.ptr);
             reply_int(c, 0);
             return;
         }

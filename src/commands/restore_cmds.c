@@ -278,8 +278,8 @@ static void restore_generic(client *c) {
     if (replace && exists) {
         /* the old value goes; the key's change is announced below (as "del" or "new" + "restore") */
         uint8_t *e = r.e;
-        int type = e_type(e);
-        void *old = e_store(e) == VAL_PTR ? e_ptr(e) : NULL;
+        int type = e_heap_kind(e);
+        void *old = e_on_heap(e) ? e_ptr(e) : NULL;
         handle_t h = db_detach(&r);
         entry_free(h);
         if (old) value_free(type, old);

@@ -202,10 +202,7 @@ void cmd_debug(client *c) {
         }
         char buf[256];
         size_t ser = 0;
-        if (e_type(r.e) == OBJ_STRING) {
-            char tmp[LL_STR_SIZE];
-            str_get(r.e, tmp, &ser);
-        }
+        if (e_type(r.e) == OBJ_STRING) ser = str_len(r.e);
         snprintf(buf, sizeof(buf), "Value at:%p refcount:1 encoding:%s serializedlength:%zu lru:%u lru_seconds_idle:%llu",
                  (void *)r.e, e_type(r.e) == OBJ_STRING ? str_encoding(r.e) : "unknown", ser + 1, e_lru(r.e),
                  lru_idle_ms(e_lru(r.e)) / 1000);
@@ -298,7 +295,7 @@ void cmd_memory_usage(client *c) {
     }
     /* The entry, its heap value, and its share of the table: a 64-byte bucket holds 12 slots. */
     size_t bytes = entry_bytes(r.h) + 6;
-    if (e_store(r.e) == VAL_PTR) bytes += value_bytes(e_type(r.e), e_ptr(r.e));
+    if (e_on_heap(r.e)) bytes += value_bytes(e_heap_kind(r.e), e_ptr(r.e));
     reply_int(c, (long long)bytes);
 }
 

@@ -25,9 +25,10 @@ static int lookup_string(client *c, const arg *k, int flags, kref *r) {
 }
 
 static void reply_value(client *c, const uint8_t *e) {
+    static str_buf sb; /* a compressed value's bytes, copied into the reply at once */
     char buf[LL_STR_SIZE];
     size_t len;
-    const char *p = str_get(e, buf, &len);
+    const char *p = str_read(e, buf, &len, &sb);
     reply_bulk(c, p, len);
 }
 
@@ -290,10 +291,7 @@ void cmd_strlen(client *c) {
         reply_int(c, 0);
         return;
     }
-    char buf[LL_STR_SIZE];
-    size_t len;
-    str_get(r.e, buf, &len);
-    reply_int(c, (long long)len);
+    reply_int(c, (long long)str_len(r.e));
 }
 
 static void incr_generic(client *c, long long by) {

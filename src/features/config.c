@@ -12,6 +12,7 @@
 #include "server/server.h"
 #include "server/supervise.h"
 #include "types/limits.h"
+#include "types/zstr.h"
 #include "util/glob.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -259,6 +260,12 @@ static cfg table[] = {
     {"stream-node-max-bytes", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.stream_node_max_bytes, 0, LONG_MAX, "4096"},
     {"stream-node-max-entries", NULL, T_LL, 0, &limits.stream_node_max_entries, 0, LLONG_MAX, "100"},
     {"hll-sparse-max-bytes", NULL, T_LL, F_MEMORY | F_UNSIGNED, &limits.hll_sparse_max_bytes, 0, LONG_MAX, "3000"},
+    /* Sardine's own: transparent compression of string values (types/zstr.h), off by default */
+    {"value-compression", NULL, T_ENUM, 0, &zparams.algo, 0, 0, "no",
+     (const enum_name[]){{"no", ZCOMP_NO}, {"zstd", ZCOMP_ZSTD}, {NULL, 0}}},
+    {"value-compression-min-size", NULL, T_LL, F_MEMORY, &zparams.min_size, 64, ZSTR_MAX, "256"},
+    {"value-compression-level", NULL, T_INT, 0, &zparams.level, 1, 19, "3"},
+    {"value-compression-dict", NULL, T_BOOL, 0, &zparams.dict, 0, 0, "yes"},
     {"aof-use-rdb-preamble", NULL, T_BOOL, 0, &aofc.use_rdb_preamble, 0, 0, "yes"},
     {"aof-timestamp-enabled", NULL, T_BOOL, 0, &aofc.timestamp_enabled, 0, 0, "no"},
     {"auto-aof-rewrite-percentage", NULL, T_INT, 0, &aofc.rewrite_perc, 0, INT_MAX, "100"},

@@ -18,6 +18,7 @@
 #include "features/latency.h"
 #include "features/pubsub.h"
 #include "server/server.h"
+#include "types/zstr.h"
 #include "util/dict.h"
 #include "util/mem.h"
 #include "util/numconv.h"
@@ -180,6 +181,15 @@ char *server_info_text(int argc, arg *argv) {
                   s_allocator_name(), defrag_running(), bio_pending() + db_lazyfree_pending(), __atomic_load_n(&srv.stat_lazyfreed_objects, __ATOMIC_RELAXED), table,
                   arena_live_bytes(), arena_pages_bytes(), srv.safety_limit, h6,
                   server_over_safety_limit());
+        zstr_stats zs; /* Sardine's own: value-compression (types/zstr.h) */
+        zstr_get_stats(&zs);
+        sb_printf(&b,
+                  "value_compression:%s\r\ncompressed_values:%lld\r\ncompressed_values_bytes:%lld\r\n"
+                  "compressed_values_original_bytes:%lld\r\ncompression_ratio:%.2f\r\ncompression_rejected:%lld\r\n"
+                  "compression_dict:%s\r\ncompression_dicts:%d\r\ncompression_dicts_bytes:%zu\r\n",
+                  zparams.algo == ZCOMP_ZSTD ? "zstd" : "no", zs.values, zs.bytes_out, zs.bytes_in,
+                  zs.bytes_out ? (double)zs.bytes_in / (double)zs.bytes_out : 0.0, zs.rejected, zs.dict_state, zs.dicts,
+                  zs.dict_bytes);
     }
     if (want("persistence", argc, argv, &d)) {
         section(&b, "Persistence");

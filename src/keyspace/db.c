@@ -84,9 +84,9 @@ void db_replace(kref *r, handle_t h) {
 
 static void delete_entry(kref *r, int lazy) {
     uint8_t *e = r->e;
-    if (e_store(e) == VAL_PTR) {
-        if (lazy) value_free(e_type(e), e_ptr(e));
-        else obj_free(e_type(e), e_ptr(e));
+    if (e_on_heap(e)) {
+        if (lazy) value_free(e_heap_kind(e), e_ptr(e));
+        else obj_free(e_heap_kind(e), e_ptr(e));
     }
     kt_delete(&r->db->t, &r->slot, r->hash);
     entry_free(r->h);
@@ -193,8 +193,8 @@ void db_set_value_at(kref *r, const char *key, size_t klen, const entry_value *v
     if (r->h) {
         if (ttl == -2) ttl = e_ttl(r->e);
         if (policy_is_lfu()) lru = e_lru(r->e);
-        if (e_store(r->e) == VAL_PTR && !(v->store == VAL_PTR && v->ptr == e_ptr(r->e)))
-            value_free(e_type(r->e), e_ptr(r->e));
+        if (e_on_heap(r->e) && !(v->store >= VAL_PTR && v->ptr == e_ptr(r->e)))
+            value_free(e_heap_kind(r->e), e_ptr(r->e));
         handle_t h = entry_build(key, klen, ttl, lru, v);
         db_replace(r, h);
         if (!policy_is_lfu()) lru_touch(r->e);
@@ -284,7 +284,7 @@ static int flushing_async; /* freeing an ASYNC flush's keys */
 
 static void free_handle(void *ud, handle_t h) {
     uint8_t *e = arena_ptr(h);
-    int deferred = e_store(e) == VAL_PTR && free_value(e_type(e), e_ptr(e));
+    int deferred = e_on_heap(e) && free_value(e_heap_kind(e), e_ptr(e));
     entry_free(h);
     if (flushing_async && !deferred) lazyfreed(1); /* a deferred value counts when freed */
     if (ud && lazy_pending) lazy_pending--; /* ud set: a parked (FLUSH ASYNC) table */

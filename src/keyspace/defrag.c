@@ -121,7 +121,7 @@ static handle_t move_key(void *ud, handle_t h) {
             stats.misses++;
         }
     }
-    if (e_type(e) == OBJ_STRING && e_store(e) == VAL_PTR) {
+    if (e_type(e) == OBJ_STRING && e_on_heap(e)) { /* raw or compressed: one block, no inner pointers */
         void *v = e_ptr(e), *nv = s_defrag(v);
         if (nv) {
             e_set_ptr(e, nv);

@@ -5,7 +5,7 @@
  *
  *   [0]      flags: type (bits 0-2, Redis's numbering: string 0, list 1,
  *            set 2, zset 3, hash 4, stream 6), has-TTL (bit 3), value
- *            storage (bits 4-5: INT, INLINE, PTR), external key (bit 6),
+ *            storage (bits 4-5: INT, INLINE, PTR, ZSTR), external key (bit 6),
  *            packed key (bit 7)
  *   [1..3]   24-bit LRU clock or LFU (16-bit minutes + 8-bit counter), as Redis
  *   key      one of three forms:
@@ -27,7 +27,8 @@
  *   value    INT: zig-zag varint; INLINE: varint length + bytes (strings up to
  *            STR_INLINE_MAX bytes: Redis's embstr up to 44, raw above);
  *            PTR: 8-byte pointer to a heap object (strings modified in place,
- *            longer strings, collections)
+ *            longer strings, collections); ZSTR: 8-byte pointer to a
+ *            compressed string (types/zstr.h, opt-in value-compression)
  *
  * A 16-byte key "key:%012d" with a small integer and a TTL is
  * 4 + 1+4+5 + 5 + 2 = 21 bytes; without the TTL 16.
@@ -48,7 +49,10 @@
 #include "util/debug.h"
 
 enum { OBJ_STRING = 0, OBJ_LIST = 1, OBJ_SET = 2, OBJ_ZSET = 3, OBJ_HASH = 4, OBJ_STREAM = 6 };
-enum { VAL_INT = 0, VAL_INLINE = 1, VAL_PTR = 2 };
+enum { VAL_INT = 0, VAL_INLINE = 1, VAL_PTR = 2, VAL_ZSTR = 3 };
+/* OBJ_ZSTR: not a type of its own but the heap value's kind for obj_* (types/object.h) when the
+ * storage is VAL_ZSTR, a compressed string (types/zstr.h); e_heap_kind gives it. */
+#define OBJ_ZSTR 7
 
 #define E_TYPE_MASK 0x07
 #define E_HAS_TTL 0x08
@@ -79,14 +83,19 @@ typedef struct entry_value {
     int store;     /* VAL_* */
     long long ival; /* VAL_INT */
     const char *sval; size_t slen; /* VAL_INLINE */
-    void *ptr;     /* VAL_PTR */
+    void *ptr;     /* VAL_PTR, VAL_ZSTR */
     int raw_key;   /* never pack the key (collection elements, read with e_key) */
 } entry_value;
+
+static inline int v_heap_kind(const entry_value *v) { return v->store == VAL_ZSTR ? OBJ_ZSTR : v->type; }
 
 typedef struct heap_key { size_t len; char data[]; } heap_key;
 
 static inline int e_type(const uint8_t *e) { return e[0] & E_TYPE_MASK; }
 static inline int e_store(const uint8_t *e) { return (e[0] & E_STORE_MASK) >> E_STORE_SHIFT; }
+/* The value is a heap object (VAL_PTR or VAL_ZSTR), freed, sized and copied through obj_* by kind. */
+static inline int e_on_heap(const uint8_t *e) { return e_store(e) >= VAL_PTR; }
+static inline int e_heap_kind(const uint8_t *e) { return e_store(e) == VAL_ZSTR ? OBJ_ZSTR : e_type(e); }
 static inline int e_has_ttl(const uint8_t *e) { return (e[0] & E_HAS_TTL) != 0; }
 static inline uint32_t e_lru(const uint8_t *e) { return (uint32_t)e[1] | (uint32_t)e[2] << 8 | (uint32_t)e[3] << 16; }
 static inline void e_set_lru(uint8_t *e, uint32_t v) {
@@ -175,8 +184,8 @@ static inline const uint8_t *e_value(const uint8_t *e) { return e + e_key_end(e)
 
 long long e_int(const uint8_t *e);                      /* VAL_INT */
 const char *e_inline(const uint8_t *e, size_t *len);    /* VAL_INLINE */
-void *e_ptr(const uint8_t *e);                          /* VAL_PTR */
-void e_set_ptr(uint8_t *e, void *p);                    /* VAL_PTR, same entry */
+void *e_ptr(const uint8_t *e);                          /* VAL_PTR, VAL_ZSTR */
+void e_set_ptr(uint8_t *e, void *p);                    /* VAL_PTR or VAL_ZSTR, same entry */
 
 /* Builds an entry in the arena; returns 0 if the arena is exhausted. */
 handle_t entry_build(const char *key, size_t klen, long long ttl_ms, uint32_t lru, const entry_value *v);

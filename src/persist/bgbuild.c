@@ -296,9 +296,9 @@ int bgbuild_take(bgbuild *b, entry_value *v, const char **err) {
 }
 
 void bgbuild_free(bgbuild *b) {
-    if (!b->taken && b->v.store == VAL_PTR && b->v.ptr) {
-        if (b->v.type == OBJ_STRING) s_free(b->v.ptr);
-        else value_free(b->v.type, b->v.ptr);
+    if (!b->taken && b->v.store >= VAL_PTR && b->v.ptr) {
+        if (b->v.store == VAL_PTR && b->v.type == OBJ_STRING) s_free(b->v.ptr);
+        else value_free(v_heap_kind(&b->v), b->v.ptr);
     }
     if (b->arriving) pthread_cond_destroy(&b->more);
     s_free(b);

@@ -112,7 +112,8 @@ static void batch_done_one(batch *b) { rdbw_maybe_flush(b->w); }
 static void write_string(rdbw *w, const uint8_t *e) {
     char buf[LL_STR_SIZE];
     size_t len;
-    const char *p = str_get(e, buf, &len);
+    static str_buf sb; /* a compressed value's bytes (the loop thread's serializer only) */
+    const char *p = str_read(e, buf, &len, &sb);
     count(w, 3);
     BULK_LIT(w, "SET");
     bulk_key(w, e);

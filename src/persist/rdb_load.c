@@ -48,6 +48,7 @@
 #include "types/tstream.h"
 #include "types/tstring.h"
 #include "types/tzset.h"
+#include "types/zstr.h"
 #include "util/crc64.h"
 #include "util/dict.h"
 #include "util/mem.h"
@@ -1073,10 +1074,7 @@ int rdbr_value(rdbr *r, int t, entry_value *v) {
 }
 
 void rdb_value_discard(entry_value *v) {
-    if (v->store == VAL_PTR && v->ptr) {
-        if (v->type == OBJ_STRING) s_free(v->ptr);
-        else obj_free(v->type, v->ptr);
-    }
+    if (v->store >= VAL_PTR && v->ptr) obj_free(v_heap_kind(v), v->ptr);
     v->ptr = NULL;
 }
 
@@ -1208,10 +1206,7 @@ typedef struct kbatch {
 
 static void free_built(handle_t h) {
     uint8_t *e = arena_ptr(h);
-    if (e_store(e) == VAL_PTR) {
-        if (e_type(e) == OBJ_STRING) s_free(e_ptr(e));
-        else obj_free(e_type(e), e_ptr(e));
-    }
+    if (e_on_heap(e)) obj_free(e_heap_kind(e), e_ptr(e));
     entry_free(h);
 }
 
@@ -1418,7 +1413,9 @@ out:
 
 int rdb_load_fd(int fd, const rdb_load_opts *o, rdb_load_info *info, char *err, size_t errlen) {
     arena_bulk(1);
+    zstr_bulk(1);
     int rc = load_stream_fd(fd, o, info, err, errlen);
+    zstr_bulk(0);
     arena_bulk(0);
     return rc;
 }

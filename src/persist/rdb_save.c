@@ -38,6 +38,7 @@
 #include "types/object.h"
 #include "types/quicklist.h"
 #include "types/rstr.h"
+#include "types/tstring.h"
 #include "types/thash.h"
 #include "types/tset.h"
 #include "types/tstream.h"
@@ -303,9 +304,17 @@ static void write_string_value(rdbw *w, const uint8_t *e) {
         rdbw_string(w, s, len);
         break;
     }
-    default: {
+    case VAL_PTR: {
         const rstr *r = e_ptr(e);
         rdbw_string(w, r->data, r->len);
+        break;
+    }
+    default: { /* compressed (value-compression): written as its plain bytes, which Redis loads */
+        static str_buf sb;
+        char buf[LL_STR_SIZE];
+        size_t len;
+        const char *p = str_read(e, buf, &len, &sb);
+        rdbw_string(w, p, len);
     }
     }
 }
@@ -481,13 +490,7 @@ void rdbw_key(rdbw *w, const uint8_t *e) {
  * copied at every doubling (on a VM each copy also faults in fresh pages): the value's memory size, which
  * exceeds its serialized size for every encoding but compressed stream nodes (those grow the buffer). */
 static size_t size_hint(const uint8_t *e) {
-    if (e_store(e) == VAL_INLINE) {
-        size_t len;
-        e_inline(e, &len);
-        return len + 64;
-    }
-    if (e_store(e) != VAL_PTR) return 64;
-    if (e_type(e) == OBJ_STRING) return ((const rstr *)e_ptr(e))->len + 64;
+    if (e_type(e) == OBJ_STRING) return str_len(e) + 64;
     return obj_bytes(e_type(e), e_ptr(e)) + 64;
 }
 

@@ -2,6 +2,7 @@
 #include "types/object.h"
 #include "keyspace/entry.h"
 #include "types/rstr.h"
+#include "types/zstr.h"
 #include "util/mem.h"
 #include <string.h>
 
@@ -19,17 +20,19 @@ const obj_ops *obj_ops_of(int type) {
 void obj_free(int type, void *ptr) {
     const obj_ops *o = obj_ops_of(type);
     if (o) o->free(ptr);
+    else if (type == OBJ_ZSTR) zstr_free(ptr);
     else s_free(ptr);
 }
 
 size_t obj_bytes(int type, void *ptr) {
     const obj_ops *o = obj_ops_of(type);
-    return o ? o->bytes(ptr) : s_usable(ptr);
+    return o ? o->bytes(ptr) : s_usable(ptr); /* strings, raw or compressed: one block */
 }
 
 size_t obj_free_effort(int type, void *ptr) {
     const obj_ops *o = obj_ops_of(type);
     if (o) return o->free_effort(ptr);
+    if (type == OBJ_ZSTR) return 0; /* at most ZSTR_MAX compressed: freed at once, on the loop thread */
     return ((rstr *)ptr)->cap >> 16; /* 64 KiB units: big strings are freed in the background */
 }
 
@@ -41,6 +44,7 @@ const char *obj_encoding(int type, void *ptr) {
 void *obj_dup(int type, void *ptr) {
     const obj_ops *o = obj_ops_of(type);
     if (o) return o->dup(ptr);
+    if (type == OBJ_ZSTR) return zstr_dup(ptr);
     rstr *s = ptr;
     return rstr_new(s->data, s->len, s->len);
 }

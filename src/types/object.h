@@ -1,5 +1,5 @@
 /* object: the per-type operations on a key's heap value (the VAL_PTR of an
- * entry).  Each data type defines one `obj_ops` under a fixed name
+ * entry; `type` is the entry's e_heap_kind: OBJ_ZSTR for a compressed string).  Each data type defines one `obj_ops` under a fixed name
  * (hash_ops, set_ops, zset_ops, list_ops, stream_ops) in its own file, and
  * obj_ops_of() names them all: a type that is missing is a link error.
  *

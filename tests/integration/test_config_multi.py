@@ -16,7 +16,8 @@ REDIS_CONF = os.path.join(ROOT, "tests", "assets", "redis-7.0.15.conf")
 
 # Directives only one of the two has (Sardine's own, or Redis 7.2's that Sardine already knows).
 SARDINE_ONLY = {"bgsave-fork", "maxmemory-safety-limit", "set-max-listpack-entries", "set-max-listpack-value",
-                "locale-collate", "tls-handshake-timeout"}
+                "locale-collate", "tls-handshake-timeout", "value-compression", "value-compression-min-size",
+                "value-compression-level", "value-compression-dict"}
 # Where the two differ on purpose or by the test's setup, with the reason.
 DIFFERENT = {
     "port": "each server has its own",

@@ -653,7 +653,7 @@ def stop_server(server, stats, what, keep_dir):
 
 def phase_a(args, stats, seconds, keep_dir):
     srv = Server(args.server, ["--maxmemory", "16mb", "--maxmemory-policy", "allkeys-lru",
-                               "--databases", "16"], "sardine")
+                               "--databases", "16"] + args.sardine_args, "sardine")
     print(f"soak: phase A: {args.clients} clients for {seconds:.0f}s against {args.server} "
           f"(port {srv.port}, seed {args.seed})", flush=True)
     stop = threading.Event()
@@ -756,7 +756,7 @@ B_CONFIG = ["--list-max-listpack-size", "8", "--hash-max-listpack-entries", "16"
 
 
 def phase_b(args, stats, seconds, keep_dir):
-    sard = Server(args.server, B_CONFIG, "sardine")
+    sard = Server(args.server, B_CONFIG + args.sardine_args, "sardine")
     orac = Server(args.oracle, B_CONFIG, "redis")
     print(f"soak: phase B: deterministic stream for {seconds:.0f}s, sardine port {sard.port}, "
           f"redis-server port {orac.port}, seed {args.seed}", flush=True)
@@ -843,6 +843,8 @@ def main():
     ap.add_argument("--oracle", default=harness.REDIS_SERVER)
     ap.add_argument("--det-fraction", type=float, default=0.2)
     ap.add_argument("--keep-dir", default=None, help="where failing servers' logs go")
+    ap.add_argument("--sardine-args", default="", type=lambda v: v.split(),
+                    help="extra arguments for every Sardine, e.g. '--value-compression zstd'")
     ap.add_argument("--break-phase-b", action="store_true",
                     help="self-check: send one extra write to Sardine only in phase B; the run must FAIL")
     args = ap.parse_args()
