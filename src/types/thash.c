@@ -5,6 +5,7 @@
  * has-TTL 0 and LRU 0 and are only touched by the event loop thread; an
  * empty hash never stays in the keyspace (the commands delete the key). */
 #include "types/thash.h"
+#include "keyspace/defrag.h"
 #include "keyspace/entry.h"
 #include "keyspace/table.h"
 #include "server/server.h" /* serverLog */
@@ -401,6 +402,28 @@ static void *hash_dup(const void *h) {
     return d;
 }
 
+/* Active defragmentation: the listpack as one block; a hashtable's header, then its field entries bucket by
+ * bucket from a hash position (about 8 entries a bucket), each slot rewritten in place. */
+static handle_t defrag_elem(void *ud, handle_t h) {
+    (void)ud;
+    return defrag_entry(h);
+}
+
+static void *hash_defrag(void *v, uint64_t *cursor, long budget) {
+    if (is_lp(v)) {
+        void *n = defrag_alloc(v);
+        *cursor = 0;
+        return n ? n : v;
+    }
+    hbig *b = v;
+    if (*cursor == 0) {
+        hbig *n = defrag_alloc(b);
+        if (n) b = n;
+    }
+    *cursor = kt_defrag(&b->t, *cursor, budget / 8 + 1, defrag_elem, NULL);
+    return b;
+}
+
 const obj_ops hash_ops = {
     .free = hash_free,
     .bytes = hash_bytes,
@@ -408,6 +431,7 @@ const obj_ops hash_ops = {
     .free_step = hash_free_step,
     .encoding = hash_encoding,
     .dup = hash_dup,
+    .defrag = hash_defrag,
 };
 
 /* ---- structure check ---- */

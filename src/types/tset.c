@@ -7,6 +7,7 @@
  * touched by the event loop thread; empty sets never stay in the keyspace
  * (the commands delete the key). */
 #include "types/tset.h"
+#include "keyspace/defrag.h"
 #include "keyspace/entry.h"
 #include "keyspace/table.h"
 #include "server/server.h" /* serverLog */
@@ -316,6 +317,28 @@ static void *set_dup(const void *s) {
     return d;
 }
 
+/* Active defragmentation: the intset as one block; a hashtable's header, then its member entries bucket by
+ * bucket from a hash position (about 8 entries a bucket), each slot rewritten in place. */
+static handle_t defrag_elem(void *ud, handle_t h) {
+    (void)ud;
+    return defrag_entry(h);
+}
+
+static void *set_defrag(void *v, uint64_t *cursor, long budget) {
+    if (is_is(v)) {
+        void *n = defrag_alloc(v);
+        *cursor = 0;
+        return n ? n : v;
+    }
+    sbig *b = v;
+    if (*cursor == 0) {
+        sbig *n = defrag_alloc(b);
+        if (n) b = n;
+    }
+    *cursor = kt_defrag(&b->t, *cursor, budget / 8 + 1, defrag_elem, NULL);
+    return b;
+}
+
 const obj_ops set_ops = {
     .free = set_free,
     .bytes = set_bytes,
@@ -323,6 +346,7 @@ const obj_ops set_ops = {
     .free_step = set_free_step,
     .encoding = set_encoding,
     .dup = set_dup,
+    .defrag = set_defrag,
 };
 
 /* ---- structure check ---- */

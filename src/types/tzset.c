@@ -1,5 +1,6 @@
 /* tzset: see tzset.h for the encodings and their invariants. */
 #include "types/tzset.h"
+#include "keyspace/defrag.h"
 #include "keyspace/table.h"
 #include "types/listpack.h"
 #include "types/object.h"
@@ -695,6 +696,43 @@ static int ops_free_step(void *p, long budget) {
     return 1;
 }
 
+/* Active defragmentation: a listpack as one block; a big set's header, then its members in index order
+ * from a rank.  A member that moves is referred to by its table slot (found by name while the old slot is
+ * still live) and by the index, which rewrites its leaf and separators (zi_defrag). */
+static handle_t defrag_member(void *ud, handle_t h) {
+    zbig *b = ud;
+    if (!arena_defrag_wants(h)) return defrag_entry(h); /* stays: only its heap member may move */
+    size_t len;
+    const char *m = zel_member(h, &len);
+    kslot w;
+    handle_t f = kt_find(&b->t, m, len, kt_hash(m, len), &w);
+    DBG_ASSERT(f == h);
+    if (f != h) return h;
+    handle_t nh = defrag_entry(h);
+    if (nh != h) kt_replace(&b->t, &w, nh, 0);
+    return nh;
+}
+
+static void *ops_defrag(void *p, uint64_t *cursor, long budget) {
+    if (is_lp(p)) {
+        void *n = defrag_alloc(p);
+        *cursor = 0;
+        return n ? n : p;
+    }
+    zbig *b = p;
+    if (b->pend) { /* an accumulator (a load), never in the keyspace */
+        *cursor = 0;
+        return p;
+    }
+    if (*cursor == 0) {
+        zbig *n = defrag_alloc(b);
+        if (n) b = n;
+    }
+    size_t next = zi_defrag(&b->ix, *cursor, budget, defrag_member, b, defrag_alloc);
+    *cursor = next >= b->ix.count ? 0 : next;
+    return b;
+}
+
 const obj_ops zset_ops = {
     .free = ops_free,
     .bytes = ops_bytes,
@@ -702,6 +740,7 @@ const obj_ops zset_ops = {
     .free_step = ops_free_step,
     .encoding = ops_encoding,
     .dup = ops_dup,
+    .defrag = ops_defrag,
 };
 
 /* ---- structure check ---- */

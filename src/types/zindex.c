@@ -750,6 +750,49 @@ int zi_free_step(zindex *t, long budget, zi_visit_fn *fn, void *ud) {
 
 void zi_destroy(zindex *t, zi_visit_fn *fn, void *ud) { zi_free_step(t, LONG_MAX, fn, ud); }
 
+/* ---- active defragmentation ---- */
+
+typedef struct zdefrag {
+    zindex *t;
+    size_t skip;  /* elements still to pass before the walk starts */
+    long budget;  /* elements still to visit */
+    zi_move_fn *fn;
+    void *ud;
+    void *(*mv)(void *);
+} zdefrag;
+
+/* Walks the subtree in *slot (moving the node itself when the walk enters it); returns the handle of its
+ * smallest element, which the caller writes into its separator key. */
+static handle_t defrag_rec(zdefrag *d, void **slot, int level) {
+    void *x = *slot, *nx = d->mv(x);
+    if (nx) *slot = x = nx;
+    if (level == (int)d->t->height) {
+        zleaf *l = x;
+        for (uint32_t i = (uint32_t)d->skip; i < l->n && d->budget > 0; i++, d->budget--) {
+            handle_t h = lh(l, i), nh = d->fn(d->ud, h);
+            if (nh != h) lset(l, i, nh);
+        }
+        d->skip = 0;
+        return lh(l, 0);
+    }
+    znode *nd = x;
+    for (uint32_t i = 0; i < nd->n && d->budget > 0; i++) {
+        if (d->skip >= nd->cnt[i]) {
+            d->skip -= nd->cnt[i];
+            continue;
+        }
+        nd->kh[i] = defrag_rec(d, &nd->c[i], level + 1);
+    }
+    return nd->kh[0];
+}
+
+size_t zi_defrag(zindex *t, size_t rank, long budget, zi_move_fn *fn, void *ud, void *(*mv)(void *)) {
+    if (!t->root || rank >= t->count || budget <= 0) return rank;
+    zdefrag d = {t, rank, budget, fn, ud, mv};
+    defrag_rec(&d, &t->root, 0);
+    return rank + (size_t)(budget - d.budget);
+}
+
 /* ---- checking (tests) ---- */
 
 static int cmp_h(handle_t a, handle_t b) {
