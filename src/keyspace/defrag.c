@@ -186,14 +186,14 @@ handle_t defrag_entry(handle_t h) {
     return h;
 }
 
-static void later_add(int dbi, const uint8_t *e, uint64_t moved) {
+static void later_add(int dbi, const uint8_t *e, uint64_t cursor, uint64_t moved) {
     size_t klen;
     const char *k = e_key(e, &klen);
     later *l = s_malloc(sizeof(*l) + klen);
     l->next = NULL;
     l->dbi = dbi;
     l->type = e_type(e);
-    l->cursor = 0;
+    l->cursor = cursor;
     l->moved = moved;
     l->klen = klen;
     memcpy(l->key, k, klen);
@@ -214,13 +214,16 @@ static handle_t move_key(void *ud, handle_t h) {
         void *v = e_ptr(e);
         size_t n = ops->free_effort(v);
         if (n > srv.active_defrag_max_scan_fields || (n > SMALL_COLL && st.step_work + n > STEP_WORK)) {
-            later_add(st.dbi, e, stats.hits - hits0);
+            later_add(st.dbi, e, 0, stats.hits - hits0);
             return h;
         }
         uint64_t cur = 0;
         void *nv = ops->defrag(v, &cur, LONG_MAX);
-        DBG_ASSERT(cur == 0);
         if (nv != v) e_set_ptr(e, nv);
+        if (cur) { /* cut short (a table segment rebuilt, which is a step's work): the rest in its own stage */
+            later_add(st.dbi, e, cur, stats.hits - hits0);
+            return h;
+        }
     }
     if (stats.hits != hits0) stats.key_hits++, st.pass_hits += stats.hits - hits0;
     else stats.key_misses++;
@@ -249,8 +252,9 @@ static void later_step(void) {
     if (l->cursor == 0) later_pop();
 }
 
-int defrag_step(int *wait_ms) {
+int defrag_step(int paused, int *wait_ms) {
     *wait_ms = -1;
+    if (st.running && paused) end_pass();
     if (!st.running) return 0;
     long long now = monotonic_us(), pct = st.cycle_pct > 0 ? st.cycle_pct : 1;
     st.credit_us += (now - st.last_us) * pct / 100;

@@ -53,7 +53,9 @@
  * pointer held by a command sees an entry move.  Nothing keeps a handle or
  * a value pointer of a key across loop iterations, except a running
  * snapshot (its done sets and a value serialized a slice at a time): the
- * caller passes `paused` while one runs, and a running pass is ended then.
+ * callers pass `paused` while one runs, and a running pass is ended then,
+ * before any step (a snapshot a command started is seen by the very next
+ * step, not only by the next cron).
  * SCAN, HSCAN, SSCAN, ZSCAN cursors and the expiry/defrag cursors are hash
  * positions, unaffected; blocked clients, WATCH and MULTI hold key names; the
  * lazy-free slicer (keyspace/db.c) holds values already out of the keyspace,
@@ -77,8 +79,9 @@ typedef struct defrag_stats {
 void defrag_cron(int paused);
 /* From before-sleep: one bounded step of the running pass; 1 when more work is due right away (the loop
  * should not sleep), 0 otherwise.  *wait_ms becomes the longest the loop may sleep before the next step
- * (-1: no constraint). */
-int defrag_step(int *wait_ms);
+ * (-1: no constraint).  `paused`: a snapshot runs (one a command started since the last cron included):
+ * the running pass ends without a step. */
+int defrag_step(int paused, int *wait_ms);
 int defrag_running(void); /* the running pass's share of the loop's time (%), 0 when none runs */
 const defrag_stats *defrag_get_stats(void);
 void defrag_reset_stats(void);

@@ -22,8 +22,8 @@ typedef struct obj_ops {
     void *(*dup)(const void *ptr);           /* COPY */
     /* Optional: active defragmentation (keyspace/defrag.h), loop thread, between commands.  Moves the
      * value's parts with defrag_entry/defrag_alloc from position *cursor (0: the start, which moves the
-     * value's own block too) for about `budget` elements, fixing every reference to what moved, and sets
-     * *cursor to where the next call goes on (0: done).  A cursor is a position (hash position, rank,
+     * value's own block too) for about `budget` elements (or fewer: a table segment rebuilt ends a call),
+     * fixing every reference to what moved, and sets *cursor to where the next call goes on (0: done).  A cursor is a position (hash position, rank,
      * node index), never a pointer: the value may change between two calls, and a call after a change
      * only misses or revisits parts.  Returns the value's pointer from now on (the caller stores it). */
     void *(*defrag)(void *ptr, uint64_t *cursor, long budget);

@@ -177,6 +177,11 @@ def fill_collections(r, rnd):
         p.sadd(b"bs:%d" % i, *[b"m%05d" % j for j in range(BIG)])
         p.zadd(b"bz:%d" % i, {b"z%05d" % j: rnd.choice([j, j / 7, 1.5]) for j in range(BIG)})
         p.execute()
+    for i in range(20):  # hashtables that churn leaves small enough for the walk, with sparse segments
+        p.hset(b"mh:%d" % i, mapping={b"f%05d" % j: b"v%05d" % j for j in range(600)})
+        p.sadd(b"ms:%d" % i, *[b"m%05d" % j for j in range(600)])
+        p.zadd(b"mz:%d" % i, {b"z%05d" % j: j for j in range(600)})
+    p.execute()
     for i in range(4):
         p.hset(b"bh:%d" % i, b"long" * 1200, b"x")                  # a field kept on the heap
         p.zadd(b"bz:%d" % i, {b"long" * 1200 + b"%d" % i: 2})        # a member kept on the heap
@@ -210,6 +215,12 @@ def churn_collections(r, rnd):
         p.srem(b"bs:%d" % i, *[b"m%05d" % j for j in gone])
         p.zrem(b"bz:%d" % i, *[b"z%05d" % j for j in gone])
         p.execute()
+    for i in range(20):
+        gone = rnd.sample(range(600), 450)
+        p.hdel(b"mh:%d" % i, *[b"f%05d" % j for j in gone])
+        p.srem(b"ms:%d" % i, *[b"m%05d" % j for j in gone])
+        p.zrem(b"mz:%d" % i, *[b"z%05d" % j for j in gone])
+    p.execute()
     for i in range(4):
         for j in rnd.sample(range(BIG), BIG // 2):
             p.lrem(b"bl:%d" % i, 1, b"e%d" % j)
