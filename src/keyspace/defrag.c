@@ -23,7 +23,7 @@
 typedef struct later {
     struct later *next;
     int dbi, type;
-    uint64_t cursor;  /* the type's position (0: not started) */
+    uint64_t cur[2];  /* the type's stage and position (0, 0: not started) */
     uint64_t moved;   /* parts moved for this key so far */
     size_t klen;
     char key[];
@@ -186,14 +186,15 @@ handle_t defrag_entry(handle_t h) {
     return h;
 }
 
-static void later_add(int dbi, const uint8_t *e, uint64_t cursor, uint64_t moved) {
+static void later_add(int dbi, const uint8_t *e, const uint64_t cur[2], uint64_t moved) {
     size_t klen;
     const char *k = e_key(e, &klen);
     later *l = s_malloc(sizeof(*l) + klen);
     l->next = NULL;
     l->dbi = dbi;
     l->type = e_type(e);
-    l->cursor = cursor;
+    l->cur[0] = cur[0];
+    l->cur[1] = cur[1];
     l->moved = moved;
     l->klen = klen;
     memcpy(l->key, k, klen);
@@ -214,13 +215,13 @@ static handle_t move_key(void *ud, handle_t h) {
         void *v = e_ptr(e);
         size_t n = ops->free_effort(v);
         if (n > srv.active_defrag_max_scan_fields || (n > SMALL_COLL && st.step_work + n > STEP_WORK)) {
-            later_add(st.dbi, e, 0, stats.hits - hits0);
+            later_add(st.dbi, e, (const uint64_t[2]){0, 0}, stats.hits - hits0);
             return h;
         }
-        uint64_t cur = 0;
-        void *nv = ops->defrag(v, &cur, LONG_MAX);
+        uint64_t cur[2] = {0, 0};
+        void *nv = ops->defrag(v, cur, LONG_MAX);
         if (nv != v) e_set_ptr(e, nv);
-        if (cur) { /* cut short (a table segment rebuilt, which is a step's work): the rest in its own stage */
+        if (cur[0] || cur[1]) { /* cut short (a table segment rebuilt, which is a step's work): the rest in its own stage */
             later_add(st.dbi, e, cur, stats.hits - hits0);
             return h;
         }
@@ -245,11 +246,11 @@ static void later_step(void) {
         return;
     }
     uint64_t hits0 = stats.hits;
-    void *v = e_ptr(e), *nv = ops->defrag(v, &l->cursor, LATER_BATCH);
+    void *v = e_ptr(e), *nv = ops->defrag(v, l->cur, LATER_BATCH);
     if (nv != v) e_set_ptr(e, nv);
     l->moved += stats.hits - hits0;
     st.pass_hits += stats.hits - hits0;
-    if (l->cursor == 0) later_pop();
+    if (l->cur[0] == 0 && l->cur[1] == 0) later_pop();
 }
 
 int defrag_step(int paused, int *wait_ms) {

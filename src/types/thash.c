@@ -409,18 +409,19 @@ static handle_t defrag_elem(void *ud, handle_t h) {
     return defrag_entry(h);
 }
 
-static void *hash_defrag(void *v, uint64_t *cursor, long budget) {
+static void *hash_defrag(void *v, uint64_t cur[2], long budget) {
     if (is_lp(v)) {
         void *n = defrag_alloc(v);
-        *cursor = 0;
+        cur[0] = cur[1] = 0;
         return n ? n : v;
     }
     hbig *b = v;
-    if (*cursor == 0) {
+    if (cur[0] == 0) {
         hbig *n = defrag_alloc(b);
         if (n) b = n;
     }
-    *cursor = kt_defrag(&b->t, *cursor, budget / 8 + 1, defrag_elem, NULL);
+    cur[0] = kt_defrag(&b->t, cur[0], budget / 8 + 1, defrag_elem, NULL);
+    cur[1] = 0;
     return b;
 }
 

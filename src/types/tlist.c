@@ -21,13 +21,14 @@ static const char *list_encoding(const void *ptr) {
 static void *list_dup(const void *ptr) { return ql_dup(ptr); }
 
 /* Active defragmentation: the quicklist header, then its nodes and their payloads from a node index. */
-static void *list_defrag(void *ptr, uint64_t *cursor, long budget) {
+static void *list_defrag(void *ptr, uint64_t cur[2], long budget) {
     quicklist *ql = ptr;
-    if (*cursor == 0) {
+    if (cur[0] == 0) {
         quicklist *n = defrag_alloc(ql);
         if (n) ql = n;
     }
-    *cursor = ql_defrag(ql, *cursor, budget, defrag_alloc);
+    cur[0] = ql_defrag(ql, cur[0], budget, defrag_alloc);
+    cur[1] = 0;
     return ql;
 }
 

@@ -879,13 +879,14 @@ static void defrag_node(void *rec, void *ud) {
     if (lp) n->lp = lp;
 }
 
-static void *obj_stream_defrag(void *ptr, uint64_t *cursor, long budget) {
+static void *obj_stream_defrag(void *ptr, uint64_t cur[2], long budget) {
     stream *s = ptr;
-    if (*cursor == 0) {
+    if (cur[0] == 0) {
         stream *n = defrag_alloc(s);
         if (n) s = n;
     }
-    *cursor = sidx_defrag(&s->nodes, (uint32_t)*cursor, budget, defrag_node, NULL, defrag_alloc);
+    cur[0] = sidx_defrag(&s->nodes, (uint32_t)cur[0], budget, defrag_node, NULL, defrag_alloc);
+    cur[1] = 0;
     return s;
 }
 
