@@ -18,18 +18,20 @@
  * collection, the type's defrag op (types/object.h, obj_ops.defrag) moves
  * its parts with the movers below, each of which knows where its references
  * are: a big hash's or set's field entries through kt_defrag on the value's
- * own table (the slot rewritten in place), a big sorted set's members through
- * its index (zi_defrag: the leaf slot, the separator keys above it and the
- * member table's slot), the listpack or intset of a small one (the pointer
+ * own table (the slot rewritten in place), a big sorted set's members the
+ * same way, each also rewritten in its index (zi_move: the leaf slot and the
+ * separator keys above it), then the index's nodes, the listpack or intset of a small one (the pointer
  * in the key's entry), a list's quicklist nodes and their listpacks, a
  * stream's node listpacks and index chunks.  A collection of more than
  * active-defrag-max-scan-fields elements (quicklist or stream nodes for those
  * types, as Redis counts them) is not done in the walk: its key's name goes
  * on a list handled before the walk goes on, a bounded batch of elements per
- * call with a cursor that is a position (a hash position, a rank, a node
- * index), never a pointer; each batch looks the key up by name again, and a
- * key gone or of another type is dropped (the value may have changed between
- * two batches: a cursor then only makes the pass miss or revisit elements).
+ * call with a cursor that is a stage and a position (a hash position, a
+ * rank, a node index), never a pointer; each batch looks the key up by name
+ * again, and a key gone or of another type is dropped.  The value may have
+ * changed between two batches: arena slots are walked by hash position,
+ * which changes do not shift; a rank or node index may then make the pass
+ * miss or revisit some heap blocks.
  * The same happens to a collection met once the step has already done much
  * work, so that one bucket of big keys cannot make a long step.  Not moved:
  * the segments and directories of the collections' tables (nor the key
