@@ -18,7 +18,7 @@ element names (HDEL, SREM, ZREM) and writes a random half (HSET with a new size,
 score); a list instead loses a random half of its elements from its ends (LTRIM) and gets as many new
 ones of new sizes pushed at either end.  --no-defrag keeps Sardine's activedefrag off (the baseline).
 
-Sardine runs with active-defrag-ignore-bytes 10mb, active-defrag-threshold-lower 5 (the tuning the issue
+Sardine runs with active-defrag-ignore-bytes 10mb (--ignore-bytes), active-defrag-threshold-lower 5 (the tuning the issue
 gave Redis 7.0.15 built from source) and activedefrag turned on when the wait starts (--defrag wait, the
 default, so that the wait shows the defragmentation's work and pauses) or from the start (--defrag all: it
 then runs during the churn and the wait starts defragmented).  Debian's redis-server has no active
@@ -125,12 +125,12 @@ def rss_of(pid):
 
 
 class Server:
-    def __init__(self, kind, binary, defrag=True):
+    def __init__(self, kind, binary, defrag=True, ignore_bytes="10mb"):
         self.kind, self.port, self.dir = kind, free_port(), tempfile.mkdtemp(prefix="churn-")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
                 "--appendonly", "no"]
         if kind == "sardine" and defrag:
-            args += ["--activedefrag", "yes" if defrag == "all" else "no", "--active-defrag-ignore-bytes", "10mb",
+            args += ["--activedefrag", "yes" if defrag == "all" else "no", "--active-defrag-ignore-bytes", ignore_bytes,
                      "--active-defrag-threshold-lower", "5"]
         self.p = subprocess.Popen(args + (["--logfile", os.environ["CHURN_LOG"]] if os.environ.get("CHURN_LOG") else []), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
@@ -233,7 +233,7 @@ def run(kind, binary, a):
     rnd = random.Random(a.seed)
     sizes = [int(x) for x in a.sizes.split(",")]
     vals = {s: b"v" * s for s in sizes}
-    srv = Server(kind, binary, False if a.no_defrag else a.defrag)
+    srv = Server(kind, binary, False if a.no_defrag else a.defrag, a.ignore_bytes)
     try:
         if a.type == "string":
             log("%s: loading %d keys" % (kind, a.keys))
@@ -301,6 +301,7 @@ def main():
     ap.add_argument("--big", type=int, default=5000, help="elements of a big collection")
     ap.add_argument("--small", type=int, default=8, help="elements of a small collection")
     ap.add_argument("--no-defrag", action="store_true", help="Sardine with activedefrag off (a baseline)")
+    ap.add_argument("--ignore-bytes", default="10mb", help="Sardine's active-defrag-ignore-bytes")
     ap.add_argument("--json")
     a = ap.parse_args()
     res = []

@@ -14,10 +14,12 @@
 #define BUCKETS_PER_CHECK 4    /* buckets walked between two looks at the clock */
 #define IDLE_AFTER_EMPTY_US 5000000 /* a pass that moved nothing: the next one waits this long */
 #define DEFRAG_DECAY_MS 1000
-#define WORK_PER_CHECK 256     /* parts looked at between two looks at the clock */
-#define LATER_BATCH 128        /* elements of a deferred collection per call */
-#define STEP_WORK 4096         /* past this many parts in a step, collections of more than SMALL_COLL elements are deferred */
-#define SMALL_COLL 64
+/* Work is counted in parts looked at (~0.1 us each) plus a unit per KiB copied by a move. */
+#define WORK_PER_CHECK 256     /* work between two looks at the clock */
+#define LATER_BATCH 128        /* elements of a deferred collection per call (the types scale it: list nodes ...) */
+#define STEP_WORK 2048         /* a collection whose cost would take the step's work past this is deferred ... */
+#define SMALL_COLL 64          /* ... unless its cost is at most this */
+#define NODE_COST 16           /* the cost of a list or stream node (KiB-sized blocks, two moves) */
 
 /* A collection deferred to its own stage: looked up by name at each batch. */
 typedef struct later {
@@ -144,7 +146,7 @@ static inline uint8_t *ext_key_field(uint8_t *e) { return e + e_key_end(e) - siz
 
 static void *heap_move(void *p) {
     void *np = s_defrag(p);
-    if (np) stats.hits++;
+    if (np) stats.hits++, st.work += s_usable(np) >> 10;
     else stats.misses++;
     return np;
 }
@@ -213,8 +215,8 @@ static handle_t move_key(void *ud, handle_t h) {
     const obj_ops *ops;
     if (e_type(e) != OBJ_STRING && e_store(e) == VAL_PTR && (ops = obj_ops_of(e_type(e))) != NULL && ops->defrag) {
         void *v = e_ptr(e);
-        size_t n = ops->free_effort(v);
-        if (n > srv.active_defrag_max_scan_fields || (n > SMALL_COLL && st.step_work + n > STEP_WORK)) {
+        size_t n = ops->free_effort(v), cost = e_type(e) == OBJ_LIST || e_type(e) == OBJ_STREAM ? n * NODE_COST : n;
+        if (n > srv.active_defrag_max_scan_fields || (cost > SMALL_COLL && st.step_work + cost > STEP_WORK)) {
             later_add(st.dbi, e, (const uint64_t[2]){0, 0}, stats.hits - hits0);
             return h;
         }

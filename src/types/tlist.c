@@ -27,7 +27,7 @@ static void *list_defrag(void *ptr, uint64_t cur[2], long budget) {
         quicklist *n = defrag_alloc(ql);
         if (n) ql = n;
     }
-    cur[0] = ql_defrag(ql, cur[0], budget, defrag_alloc);
+    cur[0] = ql_defrag(ql, cur[0], budget / 16 + 1, defrag_alloc); /* a node: up to KiBs, two blocks */
     cur[1] = 0;
     return ql;
 }

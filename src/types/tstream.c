@@ -885,7 +885,7 @@ static void *obj_stream_defrag(void *ptr, uint64_t cur[2], long budget) {
         stream *n = defrag_alloc(s);
         if (n) s = n;
     }
-    cur[0] = sidx_defrag(&s->nodes, (uint32_t)cur[0], budget, defrag_node, NULL, defrag_alloc);
+    cur[0] = sidx_defrag(&s->nodes, (uint32_t)cur[0], budget / 4 + 1, defrag_node, NULL, defrag_alloc); /* KiB nodes */
     cur[1] = 0;
     return s;
 }
