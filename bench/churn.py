@@ -3,12 +3,22 @@
 
   bench/churn.py [--server build/sardine-server] [--keys 1000000] [--sizes 8,40,100,300]
                  [--rounds 3] [--wait 30] [--only redis|sardine] [--json out.json]
+                 [--type string|hash|set|zset|list] [--big 5000] [--small 8] [--no-defrag]
 
 Workload (issue 15): N keys 'key:%012d' with values of a size drawn at random from --sizes; then
 --rounds rounds of deleting a random half of the N names (DEL) and writing a random half (SET, a new
 random size each); then --wait seconds of waiting.  Both servers get the same sequence (one seed).
 
-Sardine runs with active-defrag-ignore-bytes 10mb, active-defrag-threshold-lower 5 (the tuning the issue
+With --type hash|set|zset|list the N names are elements inside collections instead: the first half in big
+collections of --big elements ('big:%06d': hashtable hashes and sets, skiplist sorted sets, lists of many
+nodes), the second half in small ones of --small elements ('small:%08d': listpacks, intsets of integer
+members, one-node lists).  Hash values and list elements take their sizes from --sizes, set and sorted
+set members are 'm%012d' (small sets: integers), scores random.  A round deletes a random half of the
+element names (HDEL, SREM, ZREM) and writes a random half (HSET with a new size, SADD, ZADD with a new
+score); a list instead loses a random half of its elements from its ends (LTRIM) and gets as many new
+ones of new sizes pushed at either end.  --no-defrag keeps Sardine's activedefrag off (the baseline).
+
+Sardine runs with active-defrag-ignore-bytes 10mb (--ignore-bytes), active-defrag-threshold-lower 5 (the tuning the issue
 gave Redis 7.0.15 built from source) and activedefrag turned on when the wait starts (--defrag wait, the
 default, so that the wait shows the defragmentation's work and pauses) or from the start (--defrag all: it
 then runs during the churn and the wait starts defragmented).  Debian's redis-server has no active
@@ -115,12 +125,12 @@ def rss_of(pid):
 
 
 class Server:
-    def __init__(self, kind, binary, defrag=True):
+    def __init__(self, kind, binary, defrag=True, ignore_bytes="10mb"):
         self.kind, self.port, self.dir = kind, free_port(), tempfile.mkdtemp(prefix="churn-")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
                 "--appendonly", "no"]
         if kind == "sardine" and defrag:
-            args += ["--activedefrag", "yes" if defrag == "all" else "no", "--active-defrag-ignore-bytes", "10mb",
+            args += ["--activedefrag", "yes" if defrag == "all" else "no", "--active-defrag-ignore-bytes", ignore_bytes,
                      "--active-defrag-threshold-lower", "5"]
         self.p = subprocess.Popen(args + (["--logfile", os.environ["CHURN_LOG"]] if os.environ.get("CHURN_LOG") else []), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
@@ -155,27 +165,94 @@ def pinger(port, stop, out):
     out["pings"] = n
 
 
+def coll_of(i, a):
+    """The collection holding element i and whether it is a big one."""
+    half = a.keys // 2
+    if i < half:
+        return b"big:%06d" % (i // a.big), True
+    return b"small:%08d" % ((i - half) // a.small), False
+
+
+def add_cmd(a, i, rnd, vals, sizes):
+    key, big = coll_of(i, a)
+    if a.type == "hash":
+        return enc(b"HSET", key, b"f%012d" % i, vals[rnd.choice(sizes)])
+    if a.type == "set":
+        return enc(b"SADD", key, b"m%012d" % i if big else b"%d" % i)
+    return enc(b"ZADD", key, b"%.6f" % rnd.random(), b"m%012d" % i)
+
+
+def del_cmd(a, i):
+    key, big = coll_of(i, a)
+    if a.type == "hash":
+        return enc(b"HDEL", key, b"f%012d" % i)
+    if a.type == "set":
+        return enc(b"SREM", key, b"m%012d" % i if big else b"%d" % i)
+    return enc(b"ZREM", key, b"m%012d" % i)
+
+
+def churn_collections(srv, rnd, a, vals, sizes):
+    """Loads and churns the elements of collections (see the module's docstring); returns the memory
+    when full."""
+    log("%s: loading %d %s elements" % (srv.kind, a.keys, a.type))
+    if a.type == "list":
+        lens = {}
+        cmds = []
+        for i in range(a.keys):
+            key, _ = coll_of(i, a)
+            lens[key] = lens.get(key, 0) + 1
+            cmds.append(enc(b"RPUSH", key, vals[rnd.choice(sizes)]))
+        srv.c.pipeline(cmds)
+        full = srv.mem()
+        for r in range(a.rounds):
+            log("%s: churn round %d" % (srv.kind, r + 1))
+            trim, push = [], []
+            for key, n in lens.items():
+                gone = n // 2
+                head = rnd.randint(0, gone)
+                trim.append(enc(b"LTRIM", key, head, n - 1 - (gone - head)))
+                for _ in range(gone):
+                    push.append(enc(rnd.choice([b"LPUSH", b"RPUSH"]), key, vals[rnd.choice(sizes)]))
+            rnd.shuffle(push)
+            srv.c.pipeline(trim)
+            srv.c.pipeline(push)
+        return full
+    srv.c.pipeline([add_cmd(a, i, rnd, vals, sizes) for i in range(a.keys)])
+    full = srv.mem()
+    for r in range(a.rounds):
+        log("%s: churn round %d" % (srv.kind, r + 1))
+        names = list(range(a.keys))
+        rnd.shuffle(names)
+        srv.c.pipeline([del_cmd(a, i) for i in names[:a.keys // 2]])
+        rnd.shuffle(names)
+        srv.c.pipeline([add_cmd(a, i, rnd, vals, sizes) for i in names[:a.keys // 2]])
+    return full
+
+
 def run(kind, binary, a):
     rnd = random.Random(a.seed)
     sizes = [int(x) for x in a.sizes.split(",")]
     vals = {s: b"v" * s for s in sizes}
-    srv = Server(kind, binary, a.defrag)
+    srv = Server(kind, binary, False if a.no_defrag else a.defrag, a.ignore_bytes)
     try:
-        log("%s: loading %d keys" % (kind, a.keys))
-        srv.c.pipeline([enc(b"SET", b"key:%012d" % i, vals[rnd.choice(sizes)]) for i in range(a.keys)])
-        full = srv.mem()
-        for r in range(a.rounds):
-            log("%s: churn round %d" % (kind, r + 1))
-            names = list(range(a.keys))
-            rnd.shuffle(names)
-            srv.c.pipeline([enc(b"DEL", b"key:%012d" % i) for i in names[:a.keys // 2]])
-            rnd.shuffle(names)
-            srv.c.pipeline([enc(b"SET", b"key:%012d" % i, vals[rnd.choice(sizes)]) for i in names[:a.keys // 2]])
+        if a.type == "string":
+            log("%s: loading %d keys" % (kind, a.keys))
+            srv.c.pipeline([enc(b"SET", b"key:%012d" % i, vals[rnd.choice(sizes)]) for i in range(a.keys)])
+            full = srv.mem()
+            for r in range(a.rounds):
+                log("%s: churn round %d" % (kind, r + 1))
+                names = list(range(a.keys))
+                rnd.shuffle(names)
+                srv.c.pipeline([enc(b"DEL", b"key:%012d" % i) for i in names[:a.keys // 2]])
+                rnd.shuffle(names)
+                srv.c.pipeline([enc(b"SET", b"key:%012d" % i, vals[rnd.choice(sizes)]) for i in names[:a.keys // 2]])
+        else:
+            full = churn_collections(srv, rnd, a, vals, sizes)
         churned = srv.mem()
         log("%s: waiting %d s" % (kind, a.wait))
         if kind == "sardine":
             srv.c.cmd("CONFIG", "RESETSTAT")  # eventloop_duration_max_usec and the defrag counters from here on
-            if a.defrag == "wait":
+            if a.defrag == "wait" and not a.no_defrag:
                 srv.c.cmd("CONFIG", "SET", "activedefrag", "yes")
         stop, pout = threading.Event(), {}
         th = threading.Thread(target=pinger, args=(srv.port, stop, pout))
@@ -219,6 +296,12 @@ def main():
     ap.add_argument("--defrag", choices=["wait", "all"], default="wait",
                     help="Sardine's activedefrag: turned on when the wait starts (default: the figures then show "
                          "the defragmentation's own work and pauses), or on from the start")
+    ap.add_argument("--type", choices=["string", "hash", "set", "zset", "list"], default="string",
+                    help="what the N names are: keys (string), or elements of collections")
+    ap.add_argument("--big", type=int, default=5000, help="elements of a big collection")
+    ap.add_argument("--small", type=int, default=8, help="elements of a small collection")
+    ap.add_argument("--no-defrag", action="store_true", help="Sardine with activedefrag off (a baseline)")
+    ap.add_argument("--ignore-bytes", default="10mb", help="Sardine's active-defrag-ignore-bytes")
     ap.add_argument("--json")
     a = ap.parse_args()
     res = []
@@ -227,7 +310,8 @@ def main():
             continue
         res.append(run(kind, binary, a))
     mb = lambda b: "%.1f" % (b / 1e6)
-    print("values %s B, %d keys, %d rounds, wait %d s (MB = 10^6 bytes)" % (a.sizes, a.keys, a.rounds, a.wait))
+    print("%s, values %s B, %d %s, %d rounds, wait %d s (MB = 10^6 bytes)" % (
+        a.type, a.sizes, a.keys, "keys" if a.type == "string" else "elements", a.rounds, a.wait))
     print("%-8s %9s %9s %9s %9s %9s %11s %11s %11s %11s %11s" % ("server", "full RSS", "churn RSS", "end RSS",
           "end used", "RSS/used", "<=1.1x at s", "max PING ms", "loop max ms", "loop cpu ms", "defrag hits"))
     for r in res:

@@ -164,7 +164,7 @@ static void before_sleep(void) {
     busy |= db_lazyfree_step(5000);
     busy |= saving_step(); /* one slice of a running snapshot (~1 ms) */
     int wait = -1;
-    busy |= defrag_step(&wait); /* one step of active defragmentation (<= 0.5 ms), within its share of time */
+    busy |= defrag_step(snapshot_running(), &wait); /* one step of active defragmentation (<= 0.5 ms), within its share of time */
     el_set_busy(srv.el, busy);
     if (blocking_client_count() && (wait < 0 || wait > 10)) wait = 10; /* timeouts of blocked clients to ~10 ms */
     el_set_max_wait(srv.el, wait);

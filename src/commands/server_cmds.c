@@ -72,6 +72,9 @@ void cmd_debug(client *c) {
             "    Stretch each operation the latency monitor times outside commands (AOF writes, fsyncs, stats and",
             "    renames, eviction and expiry deletes, defrag steps, fork, temp file removals) by <microseconds>",
             "    (0: off). Sardine's, for tests.",
+            "DEFRAG-ALWAYS <0|1>",
+            "    While 1, active defragmentation moves every heap block it looks at, whatever the allocator",
+            "    says (also in builds without jemalloc). Sardine's, for tests.",
             "RELOAD",
             "    Save the RDB on disk, empty the dataset and reload it from the file.",
             "SLEEP <seconds>",
@@ -131,6 +134,12 @@ void cmd_debug(client *c) {
         long long us;
         if (!arg_ll(c, &c->argv[2], &us, NULL)) return;
         __atomic_store_n(&srv.debug_slow_ops_us, us < 0 ? 0 : us, __ATOMIC_RELAXED);
+        reply_ok(c);
+    } else if (arg_is(sub, "defrag-always") && c->argc == 3) {
+        /* Sardine's own: every reference a defragmentation mover rewrites gets exercised in tests. */
+        long long n;
+        if (!arg_ll(c, &c->argv[2], &n, NULL)) return;
+        s_defrag_always(n != 0);
         reply_ok(c);
     } else if (arg_is(sub, "restore-bg-hold") && c->argc == 3) {
         long long n;

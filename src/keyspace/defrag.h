@@ -14,11 +14,29 @@
  * their slab less used than their bin's average, Redis's hint, read with
  * jemalloc's utilization query instead of a patched allocator.
  *
- * Only what the walk owns moves: entries of the key tables, their raw
- * strings and external keys.  Collection elements (hash fields, set and
- * sorted set members, listpacks, intsets, quicklist nodes, stream nodes)
- * stay where they are; a marked page that still holds some after the pass is
- * put back in service (arena_defrag_end).
+ * Collections move too.  When the walk meets a key whose value is a
+ * collection, the type's defrag op (types/object.h, obj_ops.defrag) moves
+ * its parts with the movers below, each of which knows where its references
+ * are: a big hash's or set's field entries through kt_defrag on the value's
+ * own table (the slot rewritten in place), a big sorted set's members the
+ * same way, each also rewritten in its index (zi_move: the leaf slot and the
+ * separator keys above it), then the index's nodes, the listpack or intset of a small one (the pointer
+ * in the key's entry), a list's quicklist nodes and their listpacks, a
+ * stream's node listpacks and index chunks.  A collection of more than
+ * active-defrag-max-scan-fields elements (quicklist or stream nodes for those
+ * types, as Redis counts them) is not done in the walk: its key's name goes
+ * on a list handled before the walk goes on, a bounded batch of elements per
+ * call with a cursor that is a stage and a position (a hash position, a
+ * rank, a node index), never a pointer; each batch looks the key up by name
+ * again, and a key gone or of another type is dropped.  The value may have
+ * changed between two batches: arena slots are walked by hash position,
+ * which changes do not shift; a rank or node index may then make the pass
+ * miss or revisit some heap blocks.
+ * The same happens to a collection met once the step has already done much
+ * work, so that one bucket of big keys cannot make a long step.  Not moved:
+ * the segments and directories of the collections' tables (nor the key
+ * table's own), and streams' consumer groups and consumers (pending entries
+ * point at their consumer).
  *
  * Scheduling, as Redis: the cron (defrag_cron) starts a pass when
  * activedefrag is yes, the fragmentation bytes (arena pages beyond what
@@ -29,7 +47,7 @@
  * falls between threshold-lower and -upper.  The walk runs from
  * before-sleep in steps of at most DEFRAG_STEP_US (~0.5 ms), so a client's
  * command waits at most one step; between steps the loop keeps polling.
- * A pass finishes with the tables; the cron starts another while the
+ * A pass finishes with the tables and the deferred collections; the cron starts another while the
  * fragmentation is still above the threshold.
  *
  * Safety: the walk runs only at the top of the loop (before-sleep), never
@@ -37,12 +55,18 @@
  * pointer held by a command sees an entry move.  Nothing keeps a handle or
  * a value pointer of a key across loop iterations, except a running
  * snapshot (its done sets and a value serialized a slice at a time): the
- * caller passes `paused` while one runs, and a running pass is ended then.
- * SCAN cursors and expiry/defrag cursors are hash positions, unaffected. */
+ * callers pass `paused` while one runs, and a running pass is ended then,
+ * before any step (a snapshot a command started is seen by the very next
+ * step, not only by the next cron).
+ * SCAN, HSCAN, SSCAN, ZSCAN cursors and the expiry/defrag cursors are hash
+ * positions, unaffected; blocked clients, WATCH and MULTI hold key names; the
+ * lazy-free slicer (keyspace/db.c) holds values already out of the keyspace,
+ * which the walk cannot reach. */
 #ifndef SARDINE_DEFRAG_H
 #define SARDINE_DEFRAG_H
 #include <stddef.h>
 #include <stdint.h>
+#include "mem/arena.h"
 
 #define DEFRAG_STEP_US 500
 
@@ -57,12 +81,23 @@ typedef struct defrag_stats {
 void defrag_cron(int paused);
 /* From before-sleep: one bounded step of the running pass; 1 when more work is due right away (the loop
  * should not sleep), 0 otherwise.  *wait_ms becomes the longest the loop may sleep before the next step
- * (-1: no constraint). */
-int defrag_step(int *wait_ms);
+ * (-1: no constraint).  `paused`: a snapshot runs (one a command started since the last cron included):
+ * the running pass ends without a step. */
+int defrag_step(int paused, int *wait_ms);
 int defrag_running(void); /* the running pass's share of the loop's time (%), 0 when none runs */
 const defrag_stats *defrag_get_stats(void);
 void defrag_reset_stats(void);
 /* Fragmentation the defragmenter can work on: arena pages beyond what their live slots need plus the
  * heap's active - allocated bytes. */
 size_t defrag_frag_bytes(void);
+
+/* The movers the types' defrag ops use (loop thread, during a step).  Each looks at one part, moves it when
+ * it is worth it and counts it in the statistics (hits: moved, misses: left). */
+/* An arena entry in the key table's layout (a key, a hash field, a set or sorted-set member): out of a page
+ * being emptied, and its external key and raw-string value (strings only) into fuller heap slabs.  Returns
+ * the handle from now on: the caller stores it wherever the old one was (the slot was freed). */
+handle_t defrag_entry(handle_t h);
+/* A block allocated from the arena (compact listpacks, intsets) or with s_malloc: NULL when it stays, else
+ * the block's new address (the old one is freed). */
+void *defrag_alloc(void *p);
 #endif

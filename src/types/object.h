@@ -10,6 +10,7 @@
 #ifndef SARDINE_OBJECT_H
 #define SARDINE_OBJECT_H
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct obj_ops {
     void (*free)(void *ptr);                 /* free all of it now */
@@ -19,6 +20,15 @@ typedef struct obj_ops {
     int (*free_step)(void *ptr, long budget);
     const char *(*encoding)(const void *ptr); /* OBJECT ENCODING */
     void *(*dup)(const void *ptr);           /* COPY */
+    /* Optional: active defragmentation (keyspace/defrag.h), loop thread, between commands.  Moves the
+     * value's parts with defrag_entry/defrag_alloc from position cur (a stage and a position in it; both
+     * 0: the start, which moves the value's own block too) for about `budget` elements (or fewer: a table
+     * segment rebuilt ends a call), fixing every reference to what moved, and leaves in cur where the
+     * next call goes on (both 0: done).  A position is a hash position, a rank, a node index, never a
+     * pointer: the value may change between two calls, and a call after a change only misses or
+     * revisits parts (what must not be missed, arena slots, is walked by hash position, which changes
+     * do not shift).  Returns the value's pointer from now on (the caller stores it). */
+    void *(*defrag)(void *ptr, uint64_t cur[2], long budget);
 } obj_ops;
 
 extern const obj_ops hash_ops, set_ops, zset_ops, list_ops, stream_ops;

@@ -208,6 +208,26 @@ quicklist *ql_new(int fill, int compress) {
     return ql;
 }
 
+size_t ql_defrag(quicklist *ql, size_t from, long budget, void *(*mv)(void *)) {
+    qlnode *n = ql->head;
+    size_t i = 0;
+    for (; n && i < from; i++) n = n->next;
+    for (; n && budget > 0; i++, budget--) {
+        qlnode *m = mv(n);
+        if (m) {
+            n = m;
+            if (n->prev) n->prev->next = n;
+            else ql->head = n;
+            if (n->next) n->next->prev = n;
+            else ql->tail = n;
+        }
+        unsigned char *lp = mv(n->lp); /* a listpack or a compressed node's qlzf, one block either way */
+        if (lp) n->lp = lp;
+        n = n->next;
+    }
+    return n ? i : 0;
+}
+
 void ql_free(quicklist *ql) {
     qlnode *n = ql->head;
     while (n) {

@@ -48,6 +48,10 @@ enum { QL_HEAD = 0, QL_TAIL = 1 };
 /* fill and compress are clamped to Redis's ranges (-5 .. 32767, 0 .. 65535). */
 quicklist *ql_new(int fill, int compress);
 void ql_free(quicklist *ql);
+/* Active defragmentation: from the node of index `from`, up to budget nodes, each node and then its
+ * payload given to mv, which returns the block's new address (the list relinks it) or NULL.  Returns the
+ * index of the next node, 0 after the last. */
+size_t ql_defrag(quicklist *ql, size_t from, long budget, void *(*mv)(void *));
 quicklist *ql_dup(const quicklist *ql);
 size_t ql_bytes(const quicklist *ql); /* heap bytes held */
 size_t ql_compressed_nodes(const quicklist *ql);

@@ -282,6 +282,23 @@ void sidx_each(const sidx *t, void (*fn)(void *rec, void *ud), void *ud) {
         for (uint32_t j = 0; j < t->c[i]->n; j++) fn(recp(t, t->c[i], j), ud);
 }
 
+uint32_t sidx_defrag(sidx *t, uint32_t from, long budget, void (*fn)(void *rec, void *ud), void *ud,
+                     void *(*mv)(void *)) {
+    if (from == 0 && t->c) {
+        sidx_chunk **c = mv(t->c);
+        if (c) t->c = c;
+    }
+    uint32_t i = from;
+    for (; i < t->nc && budget > 0; i++) {
+        sidx_chunk *ch = mv(t->c[i]);
+        if (ch) t->c[i] = ch;
+        ch = t->c[i];
+        for (uint32_t j = 0; j < ch->n; j++) fn(recp(t, ch, j), ud);
+        budget -= ch->n;
+    }
+    return i < t->nc ? i : 0;
+}
+
 /* The header's invariants: every chunk non-empty and within its capacity and maxrecs, keys strictly
  * increasing across the whole sequence, count the number of records.  NULL if all hold. */
 const char *sidx_check(const sidx *t) {

@@ -62,6 +62,11 @@ int sidx_prev(const sidx *t, sidx_cur *cur);
 void *sidx_at(const sidx *t, const sidx_cur *cur); /* NULL when the cursor points nowhere */
 /* Calls fn on each chunk's records (for freeing what records point to). */
 void sidx_each(const sidx *t, void (*fn)(void *rec, void *ud), void *ud);
+/* Active defragmentation: from chunk `from` (0: the chunk array first), chunks holding up to about budget
+ * records: each chunk given to mv, which returns its new address (kept) or NULL, then fn on each of its
+ * records (to move what they point to).  Returns the next chunk's index, 0 after the last. */
+uint32_t sidx_defrag(sidx *t, uint32_t from, long budget, void (*fn)(void *rec, void *ud), void *ud,
+                     void *(*mv)(void *));
 /* Checks the invariants (tests, DEBUG CHECK-KEY): NULL, or what is wrong. */
 const char *sidx_check(const sidx *t);
 #endif

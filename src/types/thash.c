@@ -5,6 +5,7 @@
  * has-TTL 0 and LRU 0 and are only touched by the event loop thread; an
  * empty hash never stays in the keyspace (the commands delete the key). */
 #include "types/thash.h"
+#include "keyspace/defrag.h"
 #include "keyspace/entry.h"
 #include "keyspace/table.h"
 #include "server/server.h" /* serverLog */
@@ -402,6 +403,29 @@ static void *hash_dup(const void *h) {
     return d;
 }
 
+/* Active defragmentation: the listpack as one block; a hashtable's header, then its field entries bucket by
+ * bucket from a hash position (about 8 entries a bucket), each slot rewritten in place. */
+static handle_t defrag_elem(void *ud, handle_t h) {
+    (void)ud;
+    return defrag_entry(h);
+}
+
+static void *hash_defrag(void *v, uint64_t cur[2], long budget) {
+    if (is_lp(v)) {
+        void *n = defrag_alloc(v);
+        cur[0] = cur[1] = 0;
+        return n ? n : v;
+    }
+    hbig *b = v;
+    if (cur[0] == 0) {
+        hbig *n = defrag_alloc(b);
+        if (n) b = n;
+    }
+    cur[0] = kt_defrag(&b->t, cur[0], budget / 8 + 1, defrag_elem, NULL);
+    cur[1] = 0;
+    return b;
+}
+
 const obj_ops hash_ops = {
     .free = hash_free,
     .bytes = hash_bytes,
@@ -409,6 +433,7 @@ const obj_ops hash_ops = {
     .free_step = hash_free_step,
     .encoding = hash_encoding,
     .dup = hash_dup,
+    .defrag = hash_defrag,
 };
 
 /* ---- structure check ---- */

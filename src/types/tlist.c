@@ -3,6 +3,7 @@
  * thread; free_effort counts its nodes.  Both list-max-listpack-size and
  * list-compress-depth are read when a list is created, as in Redis. */
 #include "types/tlist.h"
+#include "keyspace/defrag.h"
 #include "types/limits.h"
 #include "types/object.h"
 
@@ -19,6 +20,18 @@ static const char *list_encoding(const void *ptr) {
 }
 static void *list_dup(const void *ptr) { return ql_dup(ptr); }
 
+/* Active defragmentation: the quicklist header, then its nodes and their payloads from a node index. */
+static void *list_defrag(void *ptr, uint64_t cur[2], long budget) {
+    quicklist *ql = ptr;
+    if (cur[0] == 0) {
+        quicklist *n = defrag_alloc(ql);
+        if (n) ql = n;
+    }
+    cur[0] = ql_defrag(ql, cur[0], budget / 16 + 1, defrag_alloc); /* a node: up to KiBs, two blocks */
+    cur[1] = 0;
+    return ql;
+}
+
 const obj_ops list_ops = {
     .free = list_free,
     .bytes = list_bytes,
@@ -26,4 +39,5 @@ const obj_ops list_ops = {
     .free_step = NULL,
     .encoding = list_encoding,
     .dup = list_dup,
+    .defrag = list_defrag,
 };

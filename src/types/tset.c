@@ -7,6 +7,7 @@
  * touched by the event loop thread; empty sets never stay in the keyspace
  * (the commands delete the key). */
 #include "types/tset.h"
+#include "keyspace/defrag.h"
 #include "keyspace/entry.h"
 #include "keyspace/table.h"
 #include "server/server.h" /* serverLog */
@@ -317,6 +318,29 @@ static void *set_dup(const void *s) {
     return d;
 }
 
+/* Active defragmentation: the intset as one block; a hashtable's header, then its member entries bucket by
+ * bucket from a hash position (about 8 entries a bucket), each slot rewritten in place. */
+static handle_t defrag_elem(void *ud, handle_t h) {
+    (void)ud;
+    return defrag_entry(h);
+}
+
+static void *set_defrag(void *v, uint64_t cur[2], long budget) {
+    if (is_is(v)) {
+        void *n = defrag_alloc(v);
+        cur[0] = cur[1] = 0;
+        return n ? n : v;
+    }
+    sbig *b = v;
+    if (cur[0] == 0) {
+        sbig *n = defrag_alloc(b);
+        if (n) b = n;
+    }
+    cur[0] = kt_defrag(&b->t, cur[0], budget / 8 + 1, defrag_elem, NULL);
+    cur[1] = 0;
+    return b;
+}
+
 const obj_ops set_ops = {
     .free = set_free,
     .bytes = set_bytes,
@@ -324,6 +348,7 @@ const obj_ops set_ops = {
     .free_step = set_free_step,
     .encoding = set_encoding,
     .dup = set_dup,
+    .defrag = set_defrag,
 };
 
 /* ---- structure check ---- */

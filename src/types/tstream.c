@@ -1,5 +1,6 @@
 /* tstream: see tstream.h for the layout and its invariants. */
 #include "types/tstream.h"
+#include "keyspace/defrag.h"
 #include "mem/arena.h"
 #include "types/limits.h"
 #include "types/slz.h"
@@ -868,6 +869,27 @@ static const char *obj_stream_encoding(const void *ptr) {
 
 static void *obj_stream_dup(const void *ptr) { return stream_dup(ptr); }
 
+/* Active defragmentation: the stream's header, then its node index chunk by chunk with each node's
+ * listpack (or compressed blob; in the arena or on the heap).  Consumer groups stay: pending entries
+ * point at their consumers. */
+static void defrag_node(void *rec, void *ud) {
+    (void)ud;
+    snode *n = rec;
+    unsigned char *lp = defrag_alloc(n->lp);
+    if (lp) n->lp = lp;
+}
+
+static void *obj_stream_defrag(void *ptr, uint64_t cur[2], long budget) {
+    stream *s = ptr;
+    if (cur[0] == 0) {
+        stream *n = defrag_alloc(s);
+        if (n) s = n;
+    }
+    cur[0] = sidx_defrag(&s->nodes, (uint32_t)cur[0], budget / 4 + 1, defrag_node, NULL, defrag_alloc); /* KiB nodes */
+    cur[1] = 0;
+    return s;
+}
+
 const obj_ops stream_ops = {
     .free = obj_stream_free,
     .bytes = obj_stream_bytes,
@@ -875,6 +897,7 @@ const obj_ops stream_ops = {
     .free_step = obj_stream_free_step,
     .encoding = obj_stream_encoding,
     .dup = obj_stream_dup,
+    .defrag = obj_stream_defrag,
 };
 
 /* ---- loading ---- */

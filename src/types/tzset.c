@@ -1,5 +1,6 @@
 /* tzset: see tzset.h for the encodings and their invariants. */
 #include "types/tzset.h"
+#include "keyspace/defrag.h"
 #include "keyspace/table.h"
 #include "types/listpack.h"
 #include "types/object.h"
@@ -797,6 +798,43 @@ static int ops_free_step(void *p, long budget) {
     return 1;
 }
 
+/* Active defragmentation: a listpack as one block.  A big set: its header, then (stage 0) its members by
+ * walking the member table by hash position, which changes between two calls do not shift (a member
+ * missed would keep its whole arena page): each member on a page being emptied is found in the index
+ * while its slot is live, moved, and its new handle written in the index (zi_move) and, by kt_defrag, in
+ * the table; then (stage 1, the position a rank + 1) the index's nodes as heap blocks. */
+static handle_t move_member(void *ud, handle_t h) {
+    zbig *b = ud;
+    if (!arena_defrag_wants(h)) return defrag_entry(h); /* stays: only its heap member may move */
+    return zi_move(&b->ix, h, defrag_entry);
+}
+
+static void *ops_defrag(void *p, uint64_t cur[2], long budget) {
+    if (is_lp(p)) {
+        void *n = defrag_alloc(p);
+        cur[0] = cur[1] = 0;
+        return n ? n : p;
+    }
+    zbig *b = p;
+    if (b->pend) { /* an accumulator (a load), never in the keyspace */
+        cur[0] = cur[1] = 0;
+        return p;
+    }
+    if (cur[0] == 0 && cur[1] == 0) {
+        zbig *n = defrag_alloc(b);
+        if (n) b = n;
+    }
+    if (cur[1] == 0) {
+        cur[0] = kt_defrag(&b->t, cur[0], budget / 8 + 1, move_member, b);
+        if (cur[0] != 0) return b;
+        cur[1] = 1; /* the members are done: the index's nodes from rank 0 */
+        if (budget != LONG_MAX) return b;
+    }
+    size_t next = zi_defrag(&b->ix, cur[1] - 1, budget == LONG_MAX ? budget : budget * 16, defrag_alloc);
+    cur[1] = next >= b->ix.count ? 0 : next + 1;
+    return b;
+}
+
 const obj_ops zset_ops = {
     .free = ops_free,
     .bytes = ops_bytes,
@@ -804,6 +842,7 @@ const obj_ops zset_ops = {
     .free_step = ops_free_step,
     .encoding = ops_encoding,
     .dup = ops_dup,
+    .defrag = ops_defrag,
 };
 
 /* ---- structure check ---- */

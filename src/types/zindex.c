@@ -750,6 +750,59 @@ int zi_free_step(zindex *t, long budget, zi_visit_fn *fn, void *ud) {
 
 void zi_destroy(zindex *t, zi_visit_fn *fn, void *ud) { zi_free_step(t, LONG_MAX, fn, ud); }
 
+/* ---- active defragmentation ---- */
+
+handle_t zi_move(zindex *t, handle_t h, handle_t (*mv)(handle_t)) {
+    zkey k;
+    key_of(h, K_LE, &k);
+    zpath p;
+    descend(t, &k, &p); /* while h is live: the descent reads its member */
+    int idx = p.li - 1;
+    DBG_ASSERT(idx >= 0 && lh(p.leaf, (uint32_t)idx) == h);
+    if (idx < 0 || lh(p.leaf, (uint32_t)idx) != h) return h;
+    handle_t nh = mv(h);
+    if (nh == h) return h;
+    lset(p.leaf, (uint32_t)idx, nh);
+    /* h is named as a separator only as the smallest of a subtree on its own path. */
+    for (int l = 0; l < p.depth; l++)
+        if (p.n[l]->kh[p.i[l]] == h) p.n[l]->kh[p.i[l]] = nh;
+    return nh;
+}
+
+typedef struct zdefrag {
+    size_t skip;  /* elements still to pass before the walk starts */
+    long budget;  /* elements still to pass over */
+    int height;
+    void *(*mv)(void *);
+} zdefrag;
+
+/* Walks the subtree in *slot, moving each node it enters (the parent's pointer rewritten). */
+static void defrag_rec(zdefrag *d, void **slot, int level) {
+    void *x = *slot, *nx = d->mv(x);
+    if (nx) *slot = x = nx;
+    if (level == d->height) {
+        zleaf *l = x;
+        d->budget -= (long)(l->n - d->skip);
+        d->skip = 0;
+        return;
+    }
+    znode *nd = x;
+    for (uint32_t i = 0; i < nd->n && d->budget > 0; i++) {
+        if (d->skip >= nd->cnt[i]) {
+            d->skip -= nd->cnt[i];
+            continue;
+        }
+        defrag_rec(d, &nd->c[i], level + 1);
+    }
+}
+
+size_t zi_defrag(zindex *t, size_t rank, long budget, void *(*mv)(void *)) {
+    if (!t->root || rank >= t->count || budget <= 0) return t->count;
+    zdefrag d = {rank, budget, (int)t->height, mv};
+    defrag_rec(&d, &t->root, 0);
+    return rank + (size_t)(budget - d.budget);
+}
+
 /* ---- checking (tests) ---- */
 
 static int cmp_h(handle_t a, handle_t b) {

@@ -80,6 +80,15 @@ int zi_iter_move(zi_iter *it, int dir);
  * zi_free_step/zi_destroy may touch the index. */
 int zi_free_step(zindex *t, long budget, zi_visit_fn *fn, void *ud);
 void zi_destroy(zindex *t, zi_visit_fn *fn, void *ud);
+/* Active defragmentation.  zi_move: h (a live element) is given to mv, which returns its handle from now
+ * on (the entry moved in the arena, same member and score, the old slot freed); the index writes it in
+ * its leaf and in the separator keys above it, having found h before the call.  Returns the new handle
+ * (h when it stayed, or was not found).  zi_defrag: from the leaf holding rank `rank`, the nodes holding
+ * about budget elements, each node the walk enters (internal nodes on the way included) given to mv,
+ * which returns its new address (the index relinks it) or NULL; returns the rank after the last leaf
+ * walked (count when done). */
+handle_t zi_move(zindex *t, handle_t h, handle_t (*mv)(handle_t));
+size_t zi_defrag(zindex *t, size_t rank, long budget, void *(*mv)(void *));
 /* Checks every invariant above (ordering, subtree counts and separators, member count); returns 0 and
  * says which on failure. */
 int zi_check(const zindex *t, const char **why);

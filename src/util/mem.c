@@ -13,6 +13,18 @@
 #endif
 
 static _Atomic size_t heap_used;
+static int defrag_always; /* s_defrag_always: every block moves (tests) */
+
+/* A block moved to a new allocation of its usable size (s_defrag's move). */
+static void *move_block(void *p) {
+    size_t n = malloc_usable_size(p);
+    void *np = s_malloc(n);
+    memcpy(np, p, n);
+    s_free(p);
+    return np;
+}
+
+void s_defrag_always(int on) { defrag_always = on; }
 
 static void oom(size_t size) {
     fprintf(stderr, "sardine: out of memory allocating %zu bytes\n", size);
@@ -144,6 +156,7 @@ void *s_defrag(void *p) {
         miblen = 3;
         if (mallctlnametomib("experimental.utilization.query", mib, &miblen) != 0) miblen = (size_t)-1;
     }
+    if (defrag_always) return move_block(p);
     if (miblen == (size_t)-1) return NULL;
     util_stats u;
     size_t sz = sizeof(u);
@@ -235,10 +248,7 @@ void s_allocator_stats(mem_stats *st) {
 }
 void s_allocator_purge(void) { malloc_trim(0); }
 void s_allocator_set_decay(long ms) { (void)ms; }
-void *s_defrag(void *p) {
-    (void)p;
-    return NULL;
-}
+void *s_defrag(void *p) { return defrag_always ? move_block(p) : NULL; }
 char *s_allocator_stats_text(void) { return s_strdup("Stats not supported for the current allocator\n"); }
 #endif
 

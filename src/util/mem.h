@@ -33,8 +33,11 @@ size_t s_heap_used(void);      /* bytes the server holds on the heap now */
  * used than its size class's average (and is not the slab being filled), moves the block to a new
  * allocation made past the thread cache, so it lands in the fullest slabs, frees p and returns the new
  * block; else NULL, and p stays.  The caller replaces every reference to p.  Always NULL without
- * jemalloc (the sanitizer builds). */
+ * jemalloc (the sanitizer builds), unless s_defrag_always is on. */
 void *s_defrag(void *p);
+/* Tests (DEBUG DEFRAG-ALWAYS): while on, s_defrag moves every block it is given, whatever the allocator
+ * says, so that every reference a mover rewrites is exercised, also under the sanitizers. */
+void s_defrag_always(int on);
 const char *s_allocator_name(void);
 /* Starts the allocator's background purge thread (jemalloc), as Redis does by default. */
 void s_allocator_init(void);
