@@ -4,6 +4,7 @@
   bench/churn.py [--server build/sardine-server] [--keys 1000000] [--sizes 8,40,100,300]
                  [--rounds 3] [--wait 30] [--only redis|sardine] [--json out.json]
                  [--type string|hash|set|zset|list] [--big 5000] [--small 8] [--no-defrag]
+                 [--sardine-args "--value-compression zstd ..."]
 
 Workload (issue 15): N keys 'key:%012d' with values of a size drawn at random from --sizes; then
 --rounds rounds of deleting a random half of the N names (DEL) and writing a random half (SET, a new
@@ -37,6 +38,7 @@ import argparse
 import json
 import os
 import random
+import shlex
 import socket
 import subprocess
 import sys
@@ -125,13 +127,15 @@ def rss_of(pid):
 
 
 class Server:
-    def __init__(self, kind, binary, defrag=True, ignore_bytes="10mb"):
+    def __init__(self, kind, binary, defrag=True, ignore_bytes="10mb", extra=()):
         self.kind, self.port, self.dir = kind, free_port(), tempfile.mkdtemp(prefix="churn-")
         args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir, "--save", "",
                 "--appendonly", "no"]
         if kind == "sardine" and defrag:
             args += ["--activedefrag", "yes" if defrag == "all" else "no", "--active-defrag-ignore-bytes", ignore_bytes,
                      "--active-defrag-threshold-lower", "5"]
+        if kind == "sardine":
+            args += list(extra)
         self.p = subprocess.Popen(args + (["--logfile", os.environ["CHURN_LOG"]] if os.environ.get("CHURN_LOG") else []), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(200):
             try:
@@ -233,7 +237,7 @@ def run(kind, binary, a):
     rnd = random.Random(a.seed)
     sizes = [int(x) for x in a.sizes.split(",")]
     vals = {s: b"v" * s for s in sizes}
-    srv = Server(kind, binary, False if a.no_defrag else a.defrag, a.ignore_bytes)
+    srv = Server(kind, binary, False if a.no_defrag else a.defrag, a.ignore_bytes, shlex.split(a.sardine_args))
     try:
         if a.type == "string":
             log("%s: loading %d keys" % (kind, a.keys))
@@ -302,6 +306,7 @@ def main():
     ap.add_argument("--small", type=int, default=8, help="elements of a small collection")
     ap.add_argument("--no-defrag", action="store_true", help="Sardine with activedefrag off (a baseline)")
     ap.add_argument("--ignore-bytes", default="10mb", help="Sardine's active-defrag-ignore-bytes")
+    ap.add_argument("--sardine-args", default="", help="more arguments for Sardine (e.g. '--value-compression zstd')")
     ap.add_argument("--json")
     a = ap.parse_args()
     res = []
