@@ -39,91 +39,14 @@ import json
 import os
 import random
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from benchlib import Conn, enc, free_port, log, rss_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHUNK = 20000
-
-
-def log(msg):
-    print(time.strftime("%H:%M:%S ") + msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += [b"$%d\r\n" % len(a), a, b"\r\n"]
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.s.recv(1 << 16)
-            if not d:
-                raise ConnectionError("server closed the connection")
-            self.buf += d
-        ln, self.buf = self.buf.split(b"\r\n", 1)
-        return ln
-
-    def reply(self):
-        ln = self.line()
-        if ln[:1] == b"$":
-            n = int(ln[1:])
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.s.recv(1 << 16)
-            v, self.buf = self.buf[:n], self.buf[n + 2:]
-            return v
-        if ln[:1] == b"-":
-            raise RuntimeError(ln.decode())
-        return ln[1:]
-
-    def cmd(self, *args):
-        self.s.sendall(enc(*args))
-        return self.reply()
-
-    def pipeline(self, cmds):
-        """Sends encoded commands in chunks; replies must be single lines (+OK, :n)."""
-        for i in range(0, len(cmds), CHUNK):
-            part = cmds[i:i + CHUNK]
-            self.s.sendall(b"".join(part))
-            for _ in part:
-                ln = self.line()
-                if ln[:1] == b"-":
-                    raise RuntimeError(ln.decode())
-
-    def info(self):
-        txt = self.cmd("INFO", "memory").decode()
-        return dict(l.split(":", 1) for l in txt.split("\r\n") if ":" in l)
-
-
-def rss_of(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for l in f:
-            if l.startswith("VmRSS:"):
-                return int(l.split()[1]) * 1024
-    return 0
 
 
 class Server:

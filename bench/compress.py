@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+from benchlib import Conn, enc, free_port, log, rss_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORDS = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa "
@@ -57,10 +58,6 @@ MODES = {
     "zstd-nodict": ["--value-compression", "zstd", "--value-compression-dict", "no"],
     "zstd-l1": ["--value-compression", "zstd", "--value-compression-level", "1"],
 }
-
-
-def log(msg):
-    print(time.strftime("%H:%M:%S ") + msg, file=sys.stderr, flush=True)
 
 
 def doc(rng):
@@ -78,14 +75,6 @@ def doc(rng):
          "tags": [rng.choice(WORDS) for _ in range(rng.randint(1, 4))],
          "notes": " ".join(rng.choice(WORDS) for _ in range(rng.randint(10, 30)))}
     return json.dumps(d, separators=(",", ":")).encode()
-
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += [b"$%d\r\n" % len(a), a, b"\r\n"]
-    return b"".join(out)
 
 
 def make_files(n, d):
@@ -112,52 +101,6 @@ def make_files(n, d):
     os.rename(p2 + ".tmp", p2)
     log(f"documents: {docs_bytes / n:.0f} bytes on average")
     return p1, p2
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def cmd(self, *args):
-        self.s.sendall(enc(*args))
-        return self.reply()
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.s.recv(1 << 16)
-            if not d:
-                raise ConnectionError("closed")
-            self.buf += d
-        ln, self.buf = self.buf.split(b"\r\n", 1)
-        return ln
-
-    def reply(self):
-        ln = self.line()
-        if ln[:1] == b"$":
-            n = int(ln[1:])
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.s.recv(1 << 16)
-            v, self.buf = self.buf[:n], self.buf[n + 2:]
-            return v
-        if ln[:1] == b"-":
-            raise RuntimeError(ln.decode())
-        return ln[1:]
-
-    def info(self, section):
-        txt = self.cmd("INFO", section).decode()
-        return dict(l.split(":", 1) for l in txt.split("\r\n") if ":" in l)
 
 
 def stream_sets(port, path, n):
@@ -195,14 +138,6 @@ def stream_sets(port, path, n):
     if err:
         raise err[0]
     return n / dt
-
-
-def rss_of(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def start(server, mode):

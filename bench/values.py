@@ -18,94 +18,16 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from benchlib import Conn, enc, free_port, log, rss_of
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHUNK = 10000
 PRINTABLE = bytes(range(33, 127))  # 94 characters, no space
-
-
-def log(msg):
-    print(time.strftime("%H:%M:%S ") + msg, file=sys.stderr, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += [b"$%d\r\n" % len(a), a, b"\r\n"]
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port))
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            d = self.s.recv(1 << 16)
-            if not d:
-                raise ConnectionError("server closed the connection")
-            self.buf += d
-        ln, self.buf = self.buf.split(b"\r\n", 1)
-        return ln
-
-    def cmd(self, *args):
-        self.s.sendall(enc(*args))
-        ln = self.line()
-        if ln[:1] == b"$":
-            n = int(ln[1:])
-            if n < 0:
-                return None
-            while len(self.buf) < n + 2:
-                self.buf += self.s.recv(1 << 16)
-            v, self.buf = self.buf[:n], self.buf[n + 2:]
-            return v
-        if ln[:1] == b"-":
-            raise RuntimeError(ln.decode())
-        return ln[1:]
-
-    def expect_ok(self, n):
-        """Reads n '+OK' replies."""
-        want = 5 * n
-        while len(self.buf) < want:
-            d = self.s.recv(1 << 20)
-            if not d:
-                raise ConnectionError("server closed the connection")
-            self.buf += d
-        got, self.buf = self.buf[:want], self.buf[want:]
-        if got != b"+OK\r\n" * n:
-            raise RuntimeError("unexpected reply: %r" % got[:200])
-
-    def used_memory(self):
-        txt = self.cmd("INFO", "memory").decode()
-        for l in txt.split("\r\n"):
-            if l.startswith("used_memory:"):
-                return int(l.split(":")[1])
-        raise RuntimeError("no used_memory")
-
-
-def rss_of(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for l in f:
-            if l.startswith("VmRSS:"):
-                return int(l.split()[1]) * 1024
-    return 0
 
 
 def pool_bytes(n, seed):
