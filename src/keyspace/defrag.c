@@ -188,6 +188,21 @@ handle_t defrag_entry(handle_t h) {
     return h;
 }
 
+void *defrag_block_value(void *v, uint64_t cur[2]) {
+    void *n = defrag_alloc(v);
+    cur[0] = cur[1] = 0;
+    return n ? n : v;
+}
+
+static handle_t entry_mover(void *ud, handle_t h) {
+    (void)ud;
+    return defrag_entry(h);
+}
+
+uint64_t defrag_entries(ktable *t, uint64_t pos, long max_buckets) {
+    return kt_defrag(t, pos, max_buckets, entry_mover, NULL);
+}
+
 static void later_add(int dbi, const uint8_t *e, const uint64_t cur[2], uint64_t moved) {
     size_t klen;
     keybuf kb;

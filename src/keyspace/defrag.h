@@ -100,4 +100,12 @@ handle_t defrag_entry(handle_t h);
 /* A block allocated from the arena (compact listpacks, intsets) or with s_malloc: NULL when it stays, else
  * the block's new address (the old one is freed). */
 void *defrag_alloc(void *p);
+/* A value that is one block (a listpack or an intset) moved with defrag_alloc; its walk is then done (cur
+ * zeroed).  Returns the value's address from now on. */
+void *defrag_block_value(void *v, uint64_t cur[2]);
+/* A collection's own table of entries (a big hash's fields, a big set's members): the entries of about
+ * max_buckets buckets from hash position pos moved with defrag_entry, each slot rewritten in place
+ * (kt_defrag); returns the next position, 0 after the last bucket. */
+struct ktable;
+uint64_t defrag_entries(struct ktable *t, uint64_t pos, long max_buckets);
 #endif

@@ -45,10 +45,10 @@ void *e_ptr(const uint8_t *e) {
 void e_set_ptr(uint8_t *e, void *p) { memcpy((uint8_t *)e_value(e), &p, sizeof(p)); }
 
 /* How a key would be packed: the digit count d (0 when it is not packed), its prefix length and number. */
-typedef struct keypack { int d; size_t p; uint64_t num; } keypack;
+typedef struct keypack { int d; size_t p, bytes; uint64_t num; } keypack; /* bytes: the packed form's */
 
 static keypack key_pack_plan(const char *key, size_t klen) {
-    keypack kp = {0, 0, 0};
+    keypack kp = {0, 0, 0, 0};
     if (klen > KEY_PACK_MAX) return kp;
     size_t run = 0;
     while (run < klen && run < 18 && key[klen - 1 - run] >= '0' && key[klen - 1 - run] <= '9') run++;
@@ -61,6 +61,7 @@ static keypack key_pack_plan(const char *key, size_t klen) {
     for (size_t i = p; i < klen; i++) n = n * 10 + (uint64_t)(key[i] - '0');
     kp.d = (int)run;
     kp.p = p;
+    kp.bytes = packed;
     kp.num = n;
     return kp;
 }
@@ -102,17 +103,20 @@ int e_key_eq_packed(const uint8_t *e, const char *key, size_t klen) {
     return n == stored;
 }
 
+/* Whether a time fits the 5-byte form. */
+static int ttl_narrow(long long when) {
+    return when >= TTL_EPOCH_MS && (unsigned long long)(when - TTL_EPOCH_MS) < TTL_WIDE;
+}
+
 static void ttl_put(uint8_t *p, long long when) {
-    uint64_t x = when >= TTL_EPOCH_MS && (unsigned long long)(when - TTL_EPOCH_MS) < TTL_WIDE
-                     ? (uint64_t)(when - TTL_EPOCH_MS) : TTL_WIDE;
+    uint64_t x = ttl_narrow(when) ? (uint64_t)(when - TTL_EPOCH_MS) : TTL_WIDE;
     for (int i = 0; i < TTL_NARROW_BYTES; i++) p[i] = (uint8_t)(x >> (8 * i));
     if (x == TTL_WIDE) memcpy(p + TTL_NARROW_BYTES, &when, sizeof(when));
 }
 
 static size_t ttl_size(long long when) {
     if (when < 0) return 0;
-    return when >= TTL_EPOCH_MS && (unsigned long long)(when - TTL_EPOCH_MS) < TTL_WIDE ? TTL_NARROW_BYTES
-                                                                                     : TTL_NARROW_BYTES + 8;
+    return ttl_narrow(when) ? TTL_NARROW_BYTES : TTL_NARROW_BYTES + 8;
 }
 
 int e_set_ttl(uint8_t *e, long long when) {
@@ -137,10 +141,9 @@ static size_t value_size(const entry_value *v) {
 
 handle_t entry_build(const char *key, size_t klen, long long ttl_ms, uint32_t lru, const entry_value *v) {
     size_t vsize = value_size(v), ttl = ttl_size(ttl_ms);
-    keypack kp = {0, 0, 0};
+    keypack kp = {0, 0, 0, 0};
     if (!v->raw_key) kp = key_pack_plan(key, klen);
-    size_t kbytes = kp.d ? varint_len(kp.p << 4 | (size_t)(kp.d - 3)) + kp.p + key_digit_bytes[kp.d]
-                         : varint_len(klen) + klen;
+    size_t kbytes = kp.d ? kp.bytes : varint_len(klen) + klen;
     size_t size = 4 + kbytes + ttl + vsize;
     int ext = size > ARENA_MAX_ALLOC;
     if (ext) {

@@ -405,23 +405,14 @@ static void *hash_dup(const void *h) {
 
 /* Active defragmentation: the listpack as one block; a hashtable's header, then its field entries bucket by
  * bucket from a hash position (about 8 entries a bucket), each slot rewritten in place. */
-static handle_t defrag_elem(void *ud, handle_t h) {
-    (void)ud;
-    return defrag_entry(h);
-}
-
 static void *hash_defrag(void *v, uint64_t cur[2], long budget) {
-    if (is_lp(v)) {
-        void *n = defrag_alloc(v);
-        cur[0] = cur[1] = 0;
-        return n ? n : v;
-    }
+    if (is_lp(v)) return defrag_block_value(v, cur);
     hbig *b = v;
     if (cur[0] == 0) {
         hbig *n = defrag_alloc(b);
         if (n) b = n;
     }
-    cur[0] = kt_defrag(&b->t, cur[0], budget / 8 + 1, defrag_elem, NULL);
+    cur[0] = defrag_entries(&b->t, cur[0], budget / 8 + 1);
     cur[1] = 0;
     return b;
 }

@@ -320,23 +320,14 @@ static void *set_dup(const void *s) {
 
 /* Active defragmentation: the intset as one block; a hashtable's header, then its member entries bucket by
  * bucket from a hash position (about 8 entries a bucket), each slot rewritten in place. */
-static handle_t defrag_elem(void *ud, handle_t h) {
-    (void)ud;
-    return defrag_entry(h);
-}
-
 static void *set_defrag(void *v, uint64_t cur[2], long budget) {
-    if (is_is(v)) {
-        void *n = defrag_alloc(v);
-        cur[0] = cur[1] = 0;
-        return n ? n : v;
-    }
+    if (is_is(v)) return defrag_block_value(v, cur);
     sbig *b = v;
     if (cur[0] == 0) {
         sbig *n = defrag_alloc(b);
         if (n) b = n;
     }
-    cur[0] = kt_defrag(&b->t, cur[0], budget / 8 + 1, defrag_elem, NULL);
+    cur[0] = defrag_entries(&b->t, cur[0], budget / 8 + 1);
     cur[1] = 0;
     return b;
 }

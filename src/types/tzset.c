@@ -170,10 +170,10 @@ static zbig *big_from_lp(unsigned char *lp) {
     return b;
 }
 
-static void fill_stop(zbig *b);
+static int fill_join(zbig *b);
 
 static void big_free(zbig *b) {
-    fill_stop(b);
+    fill_join(b); /* a load dropped before its commit */
     if (b->npend) { /* an accumulator: members not in the index yet */
         for (size_t i = 0; i < b->npend; i++) zel_free(b->pend[i].h);
         b->npend = 0;
@@ -660,10 +660,6 @@ static int fill_join(zbig *b) {
     return ok;
 }
 
-static void fill_stop(zbig *b) {
-    if (b->fill) fill_join(b);
-}
-
 static void fill_start(zbig *b) {
     zfill *f = s_malloc(sizeof(*f));
     memset(f, 0, sizeof(*f));
@@ -687,7 +683,7 @@ void zs_acc_push(zset *acc, const char *m, size_t len, double score) {
     if (!h) arena_full();
     b->ebytes += zel_bytes(h);
     if (b->npend == b->cpend) {
-        fill_stop(b); /* the array moves: the filler must not be reading it */
+        fill_join(b); /* the array moves: the filler must not be reading it */
         b->cpend = b->cpend ? b->cpend * 2 : 64;
         b->pend = s_realloc(b->pend, b->cpend * sizeof(zpend));
     }
@@ -810,11 +806,7 @@ static handle_t move_member(void *ud, handle_t h) {
 }
 
 static void *ops_defrag(void *p, uint64_t cur[2], long budget) {
-    if (is_lp(p)) {
-        void *n = defrag_alloc(p);
-        cur[0] = cur[1] = 0;
-        return n ? n : p;
-    }
+    if (is_lp(p)) return defrag_block_value(p, cur);
     zbig *b = p;
     if (b->pend) { /* an accumulator (a load), never in the keyspace */
         cur[0] = cur[1] = 0;
