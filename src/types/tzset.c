@@ -22,7 +22,7 @@ typedef struct zbig {
     ktable t;          /* member -> entry */
     zindex ix;         /* (score, member) order */
     size_t ebytes;     /* arena + heap bytes of the member entries */
-    struct zpend *pend; /* accumulator only: members not yet in the index */
+    handle_t *pend;     /* accumulator only: members not yet in the index, in arrival order */
     size_t npend, cpend;
     struct zfill *fill; /* accumulator only: the thread filling the member table while members arrive */
     size_t filled;      /* accumulator only: pend[0, filled) are in the member table */
@@ -32,6 +32,7 @@ typedef struct zbig {
 /* Sets of at least this many members build their table and index on two threads (zs_acc_commit). */
 enum { ZS_PARALLEL_MIN = 65536 };
 
+/* A member and its score side by side, for sorting input that came out of order (index_pending). */
 typedef struct zpend {
     double s;
     handle_t h;
@@ -175,7 +176,7 @@ static int fill_join(zbig *b);
 static void big_free(zbig *b) {
     fill_join(b); /* a load dropped before its commit */
     if (b->npend) { /* an accumulator: members not in the index yet */
-        for (size_t i = 0; i < b->npend; i++) zel_free(b->pend[i].h);
+        for (size_t i = 0; i < b->npend; i++) zel_free(b->pend[i]);
         b->npend = 0;
     }
     zi_destroy(&b->ix, free_member, NULL);
@@ -515,8 +516,8 @@ zset *zs_acc_new_sized(size_t n) {
     zbig *b = big_new();
     b->reserve = n; /* the member table is sized where it is filled (zeroing ~7 B per member) */
     b->cpend = n;
-    b->pend = s_malloc(n * sizeof(zpend));
-    s_map_populate(b->pend, n * sizeof(zpend)); /* n is bounded by the input's bytes (the caller's check) */
+    b->pend = s_malloc(n * sizeof(handle_t));
+    s_map_populate(b->pend, n * sizeof(handle_t)); /* n is bounded by the input's bytes (the caller's check) */
     return (zset *)b;
 }
 
@@ -528,9 +529,9 @@ void zs_acc_add(zset *acc, const char *m, size_t len, double score) {
     b->ebytes += zel_bytes(h);
     if (b->npend == b->cpend) {
         b->cpend = b->cpend ? b->cpend * 2 : 64;
-        b->pend = s_realloc(b->pend, b->cpend * sizeof(zpend));
+        b->pend = s_realloc(b->pend, b->cpend * sizeof(handle_t));
     }
-    b->pend[b->npend++].h = h;
+    b->pend[b->npend++] = h;
 }
 
 void zs_acc_merge(zset *acc, const char *m, size_t len, double score, int aggr) {
@@ -591,7 +592,7 @@ static int fill_range(zbig *b, size_t from, size_t to) {
     uint64_t ring[AHEAD];
     for (size_t i = from; i < to && i < from + AHEAD; i++) {
         size_t len;
-        const char *m = zel_member(b->pend[i].h, &len);
+        const char *m = zel_member(b->pend[i], &len);
         ring[i % AHEAD] = kt_hash(m, len);
         kt_prefetch(&b->t, ring[i % AHEAD]);
     }
@@ -599,17 +600,17 @@ static int fill_range(zbig *b, size_t from, size_t to) {
         uint64_t hv = ring[i % AHEAD];
         if (i + AHEAD < to) {
             size_t len;
-            const char *m = zel_member(b->pend[i + AHEAD].h, &len);
+            const char *m = zel_member(b->pend[i + AHEAD], &len);
             ring[i % AHEAD] = kt_hash(m, len);
             kt_prefetch(&b->t, ring[i % AHEAD]);
         }
         size_t len;
-        const char *m = zel_member(b->pend[i].h, &len);
+        const char *m = zel_member(b->pend[i], &len);
         if (kt_find(&b->t, m, len, hv, NULL)) {
             b->filled = i;
             return 0;
         }
-        kt_insert(&b->t, hv, b->pend[i].h, 0);
+        kt_insert(&b->t, hv, b->pend[i], 0);
     }
     b->filled = to;
     return 1;
@@ -685,9 +686,9 @@ void zs_acc_push(zset *acc, const char *m, size_t len, double score) {
     if (b->npend == b->cpend) {
         fill_join(b); /* the array moves: the filler must not be reading it */
         b->cpend = b->cpend ? b->cpend * 2 : 64;
-        b->pend = s_realloc(b->pend, b->cpend * sizeof(zpend));
+        b->pend = s_realloc(b->pend, b->cpend * sizeof(handle_t));
     }
-    b->pend[b->npend++].h = h;
+    b->pend[b->npend++] = h;
     if (b->npend % FILL_BATCH == 0) {
         if (b->fill) fill_publish(b, 0);
         else if (b->npend == ZS_PARALLEL_MIN && b->filled == 0 && b->cpend > b->npend) fill_start(b), fill_publish(b, 0);
@@ -702,25 +703,24 @@ static int handle_cmp(handle_t x, handle_t y) {
     return zel_memcmp(xm, xl, ym, yl);
 }
 
-/* The index of the pending members, built in bulk.  Reads the pending array's handles (never its score
- * field, which holds the hashes while a load commits) and the entries; writes only the index.  Input already in order or in reverse
- * order (DUMP and RDB write a skiplist from the greatest score down) is indexed straight from the
- * pending array; other input is sorted in a copy. */
+/* The index of the pending members, built in bulk.  Reads the pending array and the entries; writes only
+ * the index.  Input already in order or in reverse order (DUMP and RDB write a skiplist from the greatest
+ * score down) is indexed straight from the pending array; other input is sorted in a copy. */
 static void index_pending(zbig *b) {
     size_t n = b->npend;
-    _Static_assert(sizeof(zpend) == 2 * sizeof(handle_t), "zpend is two 8-byte fields");
+    _Static_assert(sizeof(zpend) == 2 * sizeof(handle_t), "zpend is two 8-byte fields: a stride of 2 handles");
     if (n == 0) return;
     int asc = 1, desc = 1;
     for (size_t i = 1; i < n && (asc || desc); i++) {
-        if (handle_cmp(b->pend[i - 1].h, b->pend[i].h) > 0) asc = 0;
+        if (handle_cmp(b->pend[i - 1], b->pend[i]) > 0) asc = 0;
         else desc = 0;
     }
     if (asc || desc) {
-        zi_build_strided(&b->ix, &b->pend[0].h, 2, n, !asc);
+        zi_build_strided(&b->ix, b->pend, 1, n, !asc);
         return;
     }
     zpend *sp = s_malloc(n * sizeof(zpend));
-    for (size_t i = 0; i < n; i++) sp[i] = (zpend){zel_score(b->pend[i].h), b->pend[i].h};
+    for (size_t i = 0; i < n; i++) sp[i] = (zpend){zel_score(b->pend[i]), b->pend[i]};
     qsort(sp, n, sizeof(zpend), pend_cmp);
     zi_build_strided(&b->ix, &sp[0].h, 2, n, 0);
     s_free(sp);
@@ -762,7 +762,7 @@ void zs_acc_finish(zset *acc) {
     if (b->ix.count == 0) {
         index_pending(b);
     } else {
-        for (size_t i = 0; i < b->npend; i++) zi_insert(&b->ix, b->pend[i].h);
+        for (size_t i = 0; i < b->npend; i++) zi_insert(&b->ix, b->pend[i]);
     }
     drop_pending(b);
 }
