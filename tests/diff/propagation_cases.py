@@ -58,6 +58,10 @@ CASES = {
         [["SLEEP-MS", "200"], ["SCAN", "0", "MATCH", "a"], ["SCAN", "0", "MATCH", "b", "TYPE", "string"],
          ["DBSIZE"], ["SCAN", "0", "MATCH", "keep"], ["KEYS", "c"], ["DBSIZE"]],
         "SCAN deletes the expired keys that match its pattern (DEL); KEYS and keys not matched keep theirs"),
+    "debug-populate": (
+        [["SET", "key:1", "mine"]],
+        [["DEBUG", "POPULATE", "5"], ["DEBUG", "POPULATE", "3", "p", "10"], ["SET", "after", "1"]],
+        "DEBUG POPULATE propagates nothing (its keys reach replicas only through a full sync)"),
     "transactions": (
         [],
         [["MULTI"], ["SET", "a", "1"], ["INCR", "a"], ["GET", "a"], ["EXEC"], ["MULTI"], ["SET", "b", "1"],
