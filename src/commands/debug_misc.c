@@ -19,6 +19,13 @@
  *                          layout is Sardine's own (offsets, bytes, values)
  *   QUICKLIST <key> [0|1]  the same for a list's quicklist (1: each node's
  *                          listpack too)
+ *   POPULATE <count> [<prefix>] [<size>]
+ *                          keys "<prefix>:<i>" (prefix "key") holding
+ *                          "value:<i>", cut or padded with zero bytes to
+ *                          <size>; existing keys are left alone.  As Redis:
+ *                          not propagated and not counted as changes, but
+ *                          announced ("new": WATCH, notifications, a
+ *                          running snapshot)
  *   CHANGE-REPL-ID, SET-SKIP-CHECKSUM-VALIDATION, AOF-FLUSH-SLEEP,
  *   SET-DISABLE-DENY-SCRIPTS
  *                          accepted, with Redis's replies
@@ -28,9 +35,11 @@
 #include "commands/debug_cmds.h"
 #include "commands/commands.h"
 #include "keyspace/db.h"
+#include "keyspace/effects.h"
 #include "keyspace/entry.h"
 #include "types/object.h"
 #include "types/quicklist.h"
+#include "types/tstring.h"
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "util/glob.h"
@@ -150,10 +159,49 @@ static void *encoded_value(client *c, const char *encoding, const char *err) {
     return e_ptr(r.e);
 }
 
+/* Redis's getPositiveLongFromObjectOrReply: one error for a negative number and for no number at all. */
+static int positive_long(client *c, const arg *a, long long *v) {
+    if (str2ll(a->p, a->len, v) && *v >= 0) return 1;
+    reply_error(c, "ERR value is out of range, must be positive");
+    return 0;
+}
+
+static void debug_populate(client *c) {
+    long long n, size = 0;
+    if (!positive_long(c, &c->argv[2], &n)) return;
+    if (c->argc == 5 && !positive_long(c, &c->argv[4], &size)) return;
+    const char *prefix = c->argc >= 4 ? c->argv[3].p : "key";
+    int plen = c->argc >= 4 ? (int)c->argv[3].len : 3;
+    char *val = size ? s_calloc((size_t)size) : NULL;
+    long long mark = dirty_mark();
+    for (long long i = 0; i < n; i++) {
+        char key[128], text[32];
+        int klen = snprintf(key, sizeof(key), "%.*s:%llu", plen, prefix, (unsigned long long)i);
+        if (klen >= (int)sizeof(key)) klen = (int)sizeof(key) - 1; /* Redis's 128-byte buffer cuts it too */
+        int tlen = snprintf(text, sizeof(text), "value:%llu", (unsigned long long)i);
+        kref r;
+        if (fx_before_wanted()) fx_before(c->db, key, (size_t)klen);
+        if (db_lookup(c->db, key, (size_t)klen, LOOKUP_NOTOUCH | LOOKUP_NOSTATS, &r)) continue;
+        entry_value v;
+        if (size) {
+            memcpy(val, text, (size_t)(size < tlen ? size : tlen));
+            v = str_value(val, (size_t)size);
+        } else {
+            v = str_value(text, (size_t)tlen);
+        }
+        db_set_value_at(&r, key, (size_t)klen, &v, -1); /* announces "new", as Redis's dbAdd */
+    }
+    dirty_count(mark, 0);
+    s_free(val);
+    reply_ok(c);
+}
+
 int debug_misc(client *c) {
     const arg *sub = &c->argv[1];
     if (arg_is(sub, "protocol") && c->argc == 3) {
         debug_protocol(c);
+    } else if (arg_is(sub, "populate") && c->argc >= 3 && c->argc <= 5) {
+        debug_populate(c);
     } else if (arg_is(sub, "error") && c->argc == 3) {
         debug_error(c);
     } else if (arg_is(sub, "log") && c->argc == 3) {

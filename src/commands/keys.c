@@ -267,8 +267,11 @@ void cmd_scan(client *c) {
         size_t klen;
         keybuf k_kb;
         const char *k = e_keyb(e, &k_kb, &klen);
-        if (db_is_expired(e)) continue;
         if (pat && !glob_match(pat->p, pat->len, k, klen, 0)) continue;
+        if (db_is_expired(e)) { /* as Redis 7.0: a matching key found expired is deleted (and propagated) */
+            db_lookup(c->db, k, klen, LOOKUP_NOSTATS, NULL);
+            continue;
+        }
         if (type) {
             const char *tn = obj_type_name(e_type(e));
             if (strlen(tn) != type->len || strncasecmp(tn, type->p, type->len) != 0) continue;

@@ -52,6 +52,16 @@ CASES = {
         [["SET", "a", "1", "PX", "50"], ["SET", "b", "1", "PX", "50"], ["SET", "c", "1", "PX", "50"]],
         [["SLEEP-MS", "300"], ["GET", "a"], ["GET", "b"], ["SET", "d", "1"], ["EXISTS", "c"]],
         "keys that expire, lazily or in the background, propagate as DEL (lazyfree-lazy-expire no)"),
+    "scan-meets-expired-keys": (
+        [["DEBUG", "SET-ACTIVE-EXPIRE", "0"], ["SET", "a", "1", "PX", "50"], ["SET", "b", "1", "PX", "50"],
+         ["SET", "c", "1", "PX", "50"], ["SET", "keep", "1"]],
+        [["SLEEP-MS", "200"], ["SCAN", "0", "MATCH", "a"], ["SCAN", "0", "MATCH", "b", "TYPE", "string"],
+         ["DBSIZE"], ["SCAN", "0", "MATCH", "keep"], ["KEYS", "c"], ["DBSIZE"]],
+        "SCAN deletes the expired keys that match its pattern (DEL); KEYS and keys not matched keep theirs"),
+    "debug-populate": (
+        [["SET", "key:1", "mine"]],
+        [["DEBUG", "POPULATE", "5"], ["DEBUG", "POPULATE", "3", "p", "10"], ["SET", "after", "1"]],
+        "DEBUG POPULATE propagates nothing (its keys reach replicas only through a full sync)"),
     "transactions": (
         [],
         [["MULTI"], ["SET", "a", "1"], ["INCR", "a"], ["GET", "a"], ["EXEC"], ["MULTI"], ["SET", "b", "1"],

@@ -1,4 +1,4 @@
-"""DEBUG DIGEST, DIGEST-VALUE, CHECK-KEY and CHECK-KEYSPACE on one server.
+"""DEBUG DIGEST, DIGEST-VALUE, CHECK-KEY and CHECK-KEYSPACE on one server, and DEBUG POPULATE against Redis.
 
 The digests' agreement with Redis is tests/diff/test_diff_digest.py; here: reply shapes and errors,
 that logically expired keys are digested (as Redis does), that CHECK-KEY passes every type in every
@@ -9,6 +9,7 @@ import os
 import time
 
 import pytest
+import redis
 from sardine_resp import Err
 
 from harness import SARDINE_SERVER, assert_keyspace_ok
@@ -148,3 +149,38 @@ def test_digest_follows_the_data_not_the_history(c):
     da, db, dc = c.cmd("DEBUG", "DIGEST-VALUE", "a", "b", "c")
     assert da == db == dc
     assert_keyspace_ok(c)
+
+
+def test_populate_as_redis(make_sardine, make_oracle):
+    """DEBUG POPULATE makes the keys and values Redis makes (DIGEST), leaves existing keys alone, answers
+    Redis's errors, is not counted as changes, and notifies "new" for each key it makes."""
+    outcomes = []
+    for srv in (make_sardine(), make_oracle()):
+        r = srv.client()
+        r.config_set("notify-keyspace-events", "KEn")
+        p = r.pubsub()
+        p.psubscribe("__keyspace@0__:*")
+        p.get_message(timeout=1)
+        r.set("key:1", "mine")
+        changes = r.info("persistence")["rdb_changes_since_last_save"]
+        got = [r.execute_command("DEBUG", "POPULATE", 1000),
+               r.execute_command("DEBUG", "POPULATE", 10, "padded", 20),
+               r.execute_command("DEBUG", "POPULATE", 10, "cut", 3),
+               r.execute_command("DEBUG", "POPULATE", 0),
+               r.get("key:1"), r.get("key:999"), r.get("padded:7"), r.get("cut:7"), r.dbsize(),
+               r.execute_command("DEBUG", "DIGEST"),
+               r.info("persistence")["rdb_changes_since_last_save"] - changes]
+        for bad in (["-1"], ["abc"], ["5", "p", "-3"], ["5", "p", "x"], ["1", "2", "3", "4"]):
+            try:
+                got.append(r.execute_command("DEBUG", "POPULATE", *bad))
+            except redis.ResponseError as e:
+                got.append(str(e).split(".")[0])
+        events = []
+        while (m := p.get_message(timeout=0.5)) is not None:
+            events.append(m["data"])
+        got.append((len(events), set(events)))
+        p.close()
+        outcomes.append(got)
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][4] == b"mine" and outcomes[0][6] == b"value:7" + b"\0" * 13 and outcomes[0][7] == b"val"
+    assert outcomes[0][-1] == (1 + 999 + 10 + 10, {b"new"})  # SET key:1 first, then the keys POPULATE made

@@ -339,3 +339,21 @@ def test_info_shows_a_running_save(sardine):
     c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 0)
     wait_bgsave(c)
     assert c.info("persistence")["rdb_last_cow_size"] > 0
+
+
+def test_keys_debug_populate_makes_during_a_save_are_not_in_it(make_sardine, tmp_path):
+    s = make_sardine()
+    c = s.client()
+    fill(c, n=1500, seed=5)
+    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 5)
+    p = c.pipeline(transaction=True)
+    p.execute_command("DEBUG", "DIGEST")
+    p.execute_command("BGSAVE")
+    before, _ = p.execute()
+    assert info_field(c, "rdb_bgsave_in_progress") == "1"
+    assert c.execute_command("DEBUG", "POPULATE", 3000, "s") in (True, b"OK")  # s:1500 ... are new keys
+    assert c.execute_command("DEBUG", "POPULATE", 3000, "late") in (True, b"OK")
+    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 0)
+    wait_bgsave(c)
+    s2 = make_sardine("--dir", copy_rdb(s.dir, tmp_path))
+    assert digest(s2.client()) == (before.decode() if isinstance(before, bytes) else before)
