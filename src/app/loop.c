@@ -150,12 +150,14 @@ static int server_cron(void) {
 }
 
 static void before_sleep(void) {
+    int left = clients_run_left_input(); /* the next slice of pipelines that outlasted theirs */
     sample_memory();
     if (srv.maxmemory && srv.maxmemory_policy != MM_NOEVICTION) evict_perform();
     active_expire_cycle(EXPIRE_FAST);
     blocking_check_timeouts();
     blocking_serve_ready();
     int busy = tracking_before_sleep(); /* BCAST invalidations before the replies go out */
+    busy |= left;
     clients_free_closed();
     aof_flush(0); /* the AOF before any reply of the commands it holds (appendfsync always: fsynced too) */
     clients_handle_pending_writes();

@@ -72,6 +72,7 @@ enum {
     CLIENT_REPL_FUNCS_ONLY = 1 << 8, /* REPLCONF rdb-filter-only functions: the image without keys */
     CLIENT_REPL_CAPA_EOF = 1 << 9,  /* REPLCONF capa eof */
     CLIENT_SYNCING = 1 << 10,       /* SYNC: waiting for its image or being sent it (features/replsync.h) */
+    CLIENT_INPUT_LEFT = 1 << 11,    /* its pipelined input used its time slice: the rest runs from before-sleep */
 };
 
 typedef struct arg {
@@ -219,6 +220,10 @@ int client_check_output_limits(client *c);
 void clients_free_closed(void);
 void clients_cron(void);
 void clients_resume_paused(void);
+/* One more time slice for each client whose pipelined input outlasted its slice (client_process_input stops
+ * after INPUT_SLICE_US with commands left, so one client's pipeline cannot hold the others for long); 1 when
+ * some still have input left (the loop must not sleep). */
+int clients_run_left_input(void);
 /* Accept handlers, installed on listening sockets by net/listen.c. */
 void accept_tcp_handler(int fd, void *data, int mask);
 void accept_unix_handler(int fd, void *data, int mask);

@@ -38,6 +38,8 @@
 #define BIG_READ_MAX ((size_t)1 << 20)
 #define QBUF_POPULATE_STEP ((size_t)4 << 20) /* a big argument's buffer is faulted in this far ahead */
 #define UNMAP_IN_BACKGROUND ((size_t)8 << 20) /* a mapped buffer this big is unmapped by the bio thread */
+#define INPUT_SLICE_US 1000   /* one client's pipelined commands run this long at most before others get a turn */
+#define INPUT_SLICE_CHECK 8   /* commands between two looks at the clock */
 
 static void qbuf_release(client *c);
 
@@ -110,6 +112,28 @@ client *client_create(int fd, int is_unix) {
     return c;
 }
 
+/* Clients with pipelined input left when their time slice ran out (CLIENT_INPUT_LEFT), in the order they
+ * ran out; entries of clients freed meanwhile are NULL, and a client may stay listed after its flag
+ * went (its input ran by another path): the flag, not the list, says whether input is left. */
+static client **left_input;
+static size_t nleft, cleft;
+
+static void forget_left_input(client *c) {
+    for (size_t i = 0; i < nleft; i++)
+        if (left_input[i] == c) left_input[i] = NULL;
+}
+
+static void note_left_input(client *c) {
+    c->xflags |= CLIENT_INPUT_LEFT;
+    for (size_t i = 0; i < nleft; i++)
+        if (left_input[i] == c) return;
+    if (nleft == cleft) {
+        cleft = cleft ? cleft * 2 : 16;
+        left_input = s_realloc(left_input, cleft * sizeof(*left_input));
+    }
+    left_input[nleft++] = c;
+}
+
 void client_free(client *c) {
     if (srv.current_client == c) srv.current_client = NULL;
     if (c->flags & CLIENT_QBUF_PINNED) qbuf_hand_over(c, 0);
@@ -125,6 +149,7 @@ void client_free(client *c) {
         last->idx = c->idx;
     }
     client_forget(c);
+    forget_left_input(c);
     qbuf_release(c);
     cbuf_free(c->obuf);
     s_free(c->argv);
@@ -273,6 +298,9 @@ static int unauth_output_full(client *c) {
 }
 
 void client_process_input(client *c) {
+    long long start = 0;
+    unsigned ran = 0;
+    c->xflags &= ~CLIENT_INPUT_LEFT;
     while (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_PAUSED | CLIENT_BLOCKED | CLIENT_BGWAIT))) {
         const char *err = NULL;
         if (unauth_output_full(c)) break;
@@ -313,6 +341,16 @@ void client_process_input(client *c) {
             }
         }
         parse_done(c);
+        /* A long pipeline yields between two commands once its slice is used: the rest runs from
+         * before-sleep (clients_run_left_input), after the others had their turn. */
+        if (r == PARSE_OK && c->fd >= 0 && c->qstart < c->qlen && ++ran % INPUT_SLICE_CHECK == 0) {
+            long long now = monotonic_us();
+            if (!start) start = now; /* the slice counts from the first look (its first commands are free) */
+            if (now - start >= INPUT_SLICE_US) {
+                note_left_input(c);
+                break;
+            }
+        }
     }
     if (c->qstart >= c->qlen) {
         c->qstart = c->qlen = 0;
@@ -423,6 +461,7 @@ static int read_once(client *c) {
         }
         return 0;
     }
+    if (c->xflags & CLIENT_INPUT_LEFT) return 0; /* what it sent runs first (before-sleep); epoll calls again */
     if (!(c->flags & CLIENT_AUTHENTICATED) && !c->reqtype && c->qlen > c->qstart) {
         /* Unauthenticated, with input left from before its output filled up: work through that
          * before reading more (epoll calls again while the socket has data), so qbuf stays one read. */
@@ -693,6 +732,26 @@ void clients_cron(void) {
             c->qpeak = 0;
         }
     }
+}
+
+int clients_run_left_input(void) {
+    size_t n = nleft;
+    for (size_t i = 0; i < n; i++) {
+        client *c = left_input[i];
+        left_input[i] = NULL;
+        if (!c || !(c->xflags & CLIENT_INPUT_LEFT)) continue;
+        client_process_input(c); /* lists it again (past n) if its slice runs out again */
+        if (c->flags & CLIENT_CLOSE_ASAP) continue;
+        /* its input all ran: bytes a TLS client sent meanwhile wait inside OpenSSL, unseen by epoll */
+        if (!(c->xflags & CLIENT_INPUT_LEFT) && c->tls && tls_conn_ready(c->tls) && conn_pending(c) &&
+            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)))
+            tls_read_all(c);
+    }
+    size_t k = 0;
+    for (size_t i = n; i < nleft; i++)
+        if (left_input[i]) left_input[k++] = left_input[i];
+    nleft = k;
+    return nleft > 0;
 }
 
 void clients_resume_paused(void) {

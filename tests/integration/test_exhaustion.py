@@ -472,3 +472,45 @@ def test_stalled_writers_hold_little(sardine):
     for sock in socks:
         sock.close()
     w.finish()
+
+
+@pytest.mark.skipif(IS_REAL_REDIS, reason="Redis runs a whole read's commands before serving anyone else")
+def test_a_long_pipeline_yields_to_other_clients(sardine):
+    """One write of 100 commands of 2 ms each: another client's PING is answered between two slices of that
+    pipeline (each about a millisecond), not after the whole of it (200 ms)."""
+    slow, other = Raw(sardine.port), Raw(sardine.port)
+    slow.send(encode("DEBUG", "SLEEP", "0.002") * 100 + encode("PING"))
+    time.sleep(0.01)  # the pipeline has started
+    assert other.cmd("PING") == "PONG"
+    time.sleep(0.005)  # replies written with the PONG's iteration have arrived
+    try:
+        done_when_answered = slow.sock.recv(1 << 20, socket.MSG_PEEK | socket.MSG_DONTWAIT).count(b"+OK\r\n")
+    except BlockingIOError:
+        done_when_answered = 0
+    assert done_when_answered < 90, "the other client waited for (almost) the whole pipeline"
+    assert [slow.reply() for _ in range(101)] == ["OK"] * 100 + ["PONG"]
+
+
+def test_pipelines_that_yield_keep_their_order_and_lose_nothing(sardine):
+    """Pipelines long enough to be cut into many slices, from three clients at once, with a transaction and a
+    blocking pop inside: every reply in order, every increment counted."""
+    n = 30000
+    clients = [Raw(sardine.port) for _ in range(3)]
+    batches = []
+    for i, c in enumerate(clients):
+        cmds = [encode("INCR", f"n{i}") for _ in range(n)]
+        cmds[n // 2:n // 2] = [encode("MULTI"), encode("INCR", f"n{i}"), encode("RPUSH", f"l{i}", "x"), encode("EXEC"),
+                               encode("BLPOP", f"l{i}", "0")]
+        batches.append(b"".join(cmds))
+    threads = [threading.Thread(target=c.send, args=(b,)) for c, b in zip(clients, batches)]
+    for t in threads:
+        t.start()
+    for i, c in enumerate(clients):
+        got = [c.reply() for _ in range(n + 5)]
+        first, multi, second = got[:n // 2], got[n // 2:n // 2 + 5], got[n // 2 + 5:]
+        assert first == list(range(1, n // 2 + 1))
+        assert multi == ["OK", "QUEUED", "QUEUED", [n // 2 + 1, 1], [f"l{i}".encode(), b"x"]]
+        assert second == list(range(n // 2 + 2, n + 2))
+    for t in threads:
+        t.join()
+    assert Raw(sardine.port).cmd("MGET", "n0", "n1", "n2") == [str(n + 1).encode()] * 3
