@@ -52,7 +52,9 @@ static handle_t zmember(int id, double score) {
 static int member_id(handle_t h) {
     size_t len;
     const char *m = zel_member(h, &len);
-    return atoi(m + 1);
+    int id = 0; /* the member is not NUL-terminated: the score's bytes follow it */
+    for (size_t j = 1; j < len; j++) id = id * 10 + (m[j] - '0');
+    return id;
 }
 
 static handle_t move_entry(handle_t h) {

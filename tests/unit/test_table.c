@@ -130,7 +130,9 @@ static void mark(void *ud, handle_t h) {
     size_t len;
     keybuf kb;
     const char *k = e_keyb(arena_ptr(h), &kb, &len);
-    int i = atoi(k + 4);
+    /* the name is not NUL-terminated (a packed key is printed into kb, whose bytes past len are stale) */
+    int i = 0;
+    for (size_t j = 4; j < len; j++) i = i * 10 + (k[j] - '0');
     s->flags[i] = 1;
     s->emitted++;
 }
