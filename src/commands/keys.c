@@ -268,13 +268,24 @@ void cmd_scan(client *c) {
         keybuf k_kb;
         const char *k = e_keyb(e, &k_kb, &klen);
         if (pat && !glob_match(pat->p, pat->len, k, klen, 0)) continue;
+        if (type) {
+            /* As Redis 7.0: the key is looked up (a keyspace hit or miss; one found expired is deleted, and
+             * its type is then "none").  The name is copied first: the lookup may free the entry it is in. */
+            char small[128];
+            char *name = klen <= sizeof(small) ? small : s_malloc(klen);
+            memcpy(name, k, klen);
+            kref r;
+            const char *tn = db_lookup(c->db, name, klen, LOOKUP_NOTOUCH, &r) ? obj_type_name(e_type(r.e)) : "none";
+            if (strlen(tn) == type->len && strncasecmp(tn, type->p, type->len) == 0) {
+                reply_bulk(c, name, klen);
+                n++;
+            }
+            if (name != small) s_free(name);
+            continue;
+        }
         if (db_is_expired(e)) { /* as Redis 7.0: a matching key found expired is deleted (and propagated) */
             db_lookup(c->db, k, klen, LOOKUP_NOSTATS, NULL);
             continue;
-        }
-        if (type) {
-            const char *tn = obj_type_name(e_type(e));
-            if (strlen(tn) != type->len || strncasecmp(tn, type->p, type->len) != 0) continue;
         }
         reply_bulk(c, k, klen);
         n++;

@@ -475,3 +475,41 @@ def test_object_idletime(sardine, c):
     assert c.cmd("OBJECT", "IDLETIME", "o") >= 1
     c.cmd("GET", "o")
     assert c.cmd("OBJECT", "IDLETIME", "o") == 0
+
+
+def test_scan_type_and_expired_keys_as_redis(make_sardine, make_oracle):
+    """SCAN with TYPE looks each matching key up as Redis 7.0 does: a keyspace hit for a live key, a miss (and
+    a keymiss event) for one found expired, which is deleted and whose type is then "none"; without TYPE an
+    expired matching key is deleted without a miss; keys the pattern leaves out are left alone."""
+    import time as _time
+
+    outcomes = []
+    for srv in (make_sardine(), make_oracle()):
+        r = srv.client()
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+        r.config_set("notify-keyspace-events", "Kmx")
+        for k in ("s1", "s2", "long:" + "n" * 200):
+            r.set(k, "v")
+        r.rpush("l1", "x")
+        for k in ("e1", "e2", "e3", "long:" + "e" * 200, "f1"):
+            r.set(k, "v", px=30)
+        _time.sleep(0.1)
+        p = r.pubsub()
+        p.psubscribe("__keyspace@0__:*")
+        p.get_message(timeout=1)
+        got = []
+        before = r.info("stats")
+        for args in (("TYPE", "string"), ("MATCH", "e1", "TYPE", "none"), ("MATCH", "e2"), ("MATCH", "l*", "TYPE", "list"),
+                     ("MATCH", "e3", "TYPE", "string")):
+            cursor, keys = r.execute_command("SCAN", 0, "COUNT", 1000, *args)
+            got.append((int(cursor), sorted(keys)))
+        after = r.info("stats")
+        got.append({f: after[f] - before[f] for f in ("keyspace_hits", "keyspace_misses", "expired_keys")})
+        got.append(r.dbsize())
+        events = []
+        while (m := p.get_message(timeout=0.3)) is not None:
+            events.append((m["channel"], m["data"]))
+        got.append(sorted(events))
+        p.close()
+        outcomes.append(got)
+    assert outcomes[0] == outcomes[1]
