@@ -114,7 +114,8 @@ client *client_create(int fd, int is_unix) {
 
 /* Clients with pipelined input left when their time slice ran out (CLIENT_INPUT_LEFT), in the order they
  * ran out; entries of clients freed meanwhile are NULL, and a client may stay listed after its flag
- * went (its input ran by another path): the flag, not the list, says whether input is left. */
+ * went (its input ran by another path): the flag, not the list, says whether input is left.  The array is
+ * freed whenever it empties, so the server's memory does not depend on whether a slice ever ran out. */
 static client **left_input;
 static size_t nleft, cleft;
 
@@ -751,6 +752,11 @@ int clients_run_left_input(void) {
     for (size_t i = n; i < nleft; i++)
         if (left_input[i]) left_input[k++] = left_input[i];
     nleft = k;
+    if (!nleft && left_input) { /* a slice running out is rare: hold nothing between such times */
+        s_free(left_input);
+        left_input = NULL;
+        cleft = 0;
+    }
     return nleft > 0;
 }
 
