@@ -2,7 +2,7 @@
 """tls: SET/GET throughput over TLS, side by side on redis-server and sardine-server.
 
   bench/tls.py [--server build/sardine-server] [--requests 200000] [--clients 50] [--rounds 3]
-               [--pipelines 1,32] [--plain]
+               [--pipelines 1,32] [--plain] [--threads N]
 
 Makes a CA, a server and a client certificate with the openssl CLI, starts each server (fresh, free
 ports, no persistence) with tls-port and tls-auth-clients yes, and runs
@@ -15,6 +15,11 @@ and the ratio sardine / redis (>= 1.0: Sardine is at least as fast); also each s
 during the runs (user + system from /proc, SET and GET together), the steadier figure on a loaded machine
 (its ratio is redis / sardine, so >= 1.0 again means Sardine is cheaper).  --plain adds the same runs on the
 plain ports, to show what TLS costs each server.
+
+--threads N runs redis-benchmark with N client threads.  With one (the default) the client spends more CPU
+per request than either server over TLS, so it sets the pace and the two servers come out alike whatever
+they cost; with more threads the client and the server share the machine's cores, and a server that needs
+less CPU per request serves more of them.
 
 Needs redis-server and redis-benchmark built with TLS (Debian's are)."""
 import argparse, csv, io, os, shutil, socket, statistics, subprocess, sys, tempfile, time
@@ -79,9 +84,11 @@ class Srv:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def bench(port, certdir, tls, pipeline, n, clients):
+def bench(port, certdir, tls, pipeline, n, clients, threads):
     argv = ['redis-benchmark', '-h', '127.0.0.1', '-p', str(port), '-t', 'set,get', '-P', str(pipeline), '-n', str(n),
             '-c', str(clients), '--csv']
+    if threads > 1:
+        argv += ['--threads', str(threads)]
     if tls:
         argv += ['--tls', '--cacert', os.path.join(certdir, 'ca.crt'), '--cert', os.path.join(certdir, 'client.crt'),
                  '--key', os.path.join(certdir, 'client.key')]
@@ -99,6 +106,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--pipelines', default='1,32')
     ap.add_argument('--plain', action='store_true')
+    ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()
     certdir = tempfile.mkdtemp(prefix='tlsbench-certs-')
     make_certs(certdir)
@@ -111,7 +119,7 @@ def main():
                 for tls in transports:
                     for s in (servers if rnd % 2 == 0 else servers[::-1]):
                         cpu0 = s.cpu()
-                        got = bench(s.tls_port if tls else s.port, certdir, tls, p, a.requests, a.clients)
+                        got = bench(s.tls_port if tls else s.port, certdir, tls, p, a.requests, a.clients, a.threads)
                         cpu_us = (s.cpu() - cpu0) * 1e6 / (a.requests * len(got))
                         for test, rps in got.items():
                             results.setdefault((s.name, tls, p, test), []).append(rps)
@@ -124,7 +132,8 @@ def main():
             s.stop()
         shutil.rmtree(certdir, ignore_errors=True)
     print()
-    print(f'medians of {a.rounds} rounds, {a.requests} requests, {a.clients} clients (requests per second):')
+    print(f'medians of {a.rounds} rounds, {a.requests} requests, {a.clients} clients, {a.threads} client '
+          f'thread(s) (requests per second):')
     for (name, tls, p, test) in sorted(k for k in results if k[0] == 'sardine'):
         mine = statistics.median(results[(name, tls, p, test)])
         theirs = statistics.median(results[('redis', tls, p, test)])
