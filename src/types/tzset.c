@@ -27,6 +27,13 @@ typedef struct zbig {
     struct zfill *fill; /* accumulator only: the thread filling the member table while members arrive */
     size_t filled;      /* accumulator only: pend[0, filled) are in the member table */
     size_t reserve;     /* accumulator only: members the table is to be sized for before its first insert */
+    /* A load of a known count (zs_acc_new_sized) arriving in order, as DUMP and RDB write it: each member
+     * goes straight to its place in the index's leaves (bulk), not to pend; `want` is the count and `dir`
+     * the order (+1 ascending, -1 descending, 0 while a single member has come).  Input found out of order,
+     * or longer than said, goes back to pend (to_pend). */
+    zi_bulk *bulk;
+    size_t want;
+    int dir;
 } zbig;
 
 /* Sets of at least this many members build their table and index on two threads (zs_acc_commit). */
@@ -173,12 +180,21 @@ static zbig *big_from_lp(unsigned char *lp) {
 
 static int fill_join(zbig *b);
 
+/* The rank a loaded member's place holds in the index being built in bulk (arrival order i). */
+static inline size_t bulk_rank(const zbig *b, size_t i) { return b->dir < 0 ? b->want - 1 - i : i; }
+
+/* The accumulator's i-th member in arrival order. */
+static inline handle_t arrived(const zbig *b, size_t i) {
+    return b->bulk ? zi_bulk_get(b->bulk, bulk_rank(b, i)) : b->pend[i];
+}
+
 static void big_free(zbig *b) {
     fill_join(b); /* a load dropped before its commit */
     if (b->npend) { /* an accumulator: members not in the index yet */
-        for (size_t i = 0; i < b->npend; i++) zel_free(b->pend[i]);
+        for (size_t i = 0; i < b->npend; i++) zel_free(arrived(b, i));
         b->npend = 0;
     }
+    if (b->bulk) zi_bulk_free(b->bulk);
     zi_destroy(&b->ix, free_member, NULL);
     kt_destroy(&b->t, NULL, NULL); /* its handles were freed through the index */
     s_free(b->pend);
@@ -515,6 +531,11 @@ zset *zs_acc_new(void) { return (zset *)big_new(); }
 zset *zs_acc_new_sized(size_t n) {
     zbig *b = big_new();
     b->reserve = n; /* the member table is sized where it is filled (zeroing ~7 B per member) */
+    if (n >= ZS_PARALLEL_MIN) {
+        b->bulk = zi_bulk_new(n);
+        b->want = n;
+        return (zset *)b;
+    }
     b->cpend = n;
     b->pend = s_malloc(n * sizeof(handle_t));
     s_map_populate(b->pend, n * sizeof(handle_t)); /* n is bounded by the input's bytes (the caller's check) */
@@ -592,7 +613,7 @@ static int fill_range(zbig *b, size_t from, size_t to) {
     uint64_t ring[AHEAD];
     for (size_t i = from; i < to && i < from + AHEAD; i++) {
         size_t len;
-        const char *m = zel_member(b->pend[i], &len);
+        const char *m = zel_member(arrived(b, i), &len);
         ring[i % AHEAD] = kt_hash(m, len);
         kt_prefetch(&b->t, ring[i % AHEAD]);
     }
@@ -600,17 +621,18 @@ static int fill_range(zbig *b, size_t from, size_t to) {
         uint64_t hv = ring[i % AHEAD];
         if (i + AHEAD < to) {
             size_t len;
-            const char *m = zel_member(b->pend[i + AHEAD], &len);
+            const char *m = zel_member(arrived(b, i + AHEAD), &len);
             ring[i % AHEAD] = kt_hash(m, len);
             kt_prefetch(&b->t, ring[i % AHEAD]);
         }
         size_t len;
-        const char *m = zel_member(b->pend[i], &len);
+        handle_t h = arrived(b, i);
+        const char *m = zel_member(h, &len);
         if (kt_find(&b->t, m, len, hv, NULL)) {
             b->filled = i;
             return 0;
         }
-        kt_insert(&b->t, hv, b->pend[i], 0);
+        kt_insert(&b->t, hv, h, 0);
     }
     b->filled = to;
     return 1;
@@ -678,20 +700,56 @@ static void fill_start(zbig *b) {
     b->fill = f;
 }
 
+static int handle_cmp(handle_t x, handle_t y);
+
+/* Gives up building in bulk: the members so far go to pend, in arrival order (the filler, which reads
+ * them, is stopped first; commit restarts one if it pays). */
+static void to_pend(zbig *b) {
+    fill_join(b);
+    b->cpend = b->npend * 2 > 64 ? b->npend * 2 : 64;
+    b->pend = s_malloc(b->cpend * sizeof(handle_t));
+    for (size_t i = 0; i < b->npend; i++) b->pend[i] = arrived(b, i);
+    zi_bulk_free(b->bulk);
+    b->bulk = NULL;
+}
+
+/* Places the new member h (arrival npend) in the bulk index, or gives up the bulk build when it is out of
+ * order or one too many; 0 then (h is not placed). */
+static int bulk_place(zbig *b, handle_t h) {
+    size_t i = b->npend;
+    if (i == b->want) return 0;
+    if (i == 1) { /* the order is the first two members' (the first waits in place 0 until then) */
+        handle_t first = zi_bulk_get(b->bulk, 0);
+        int c = handle_cmp(first, h);
+        if (c == 0) return 0;
+        b->dir = c < 0 ? 1 : -1;
+        if (b->dir < 0) zi_bulk_set(b->bulk, b->want - 1, first);
+    } else if (i > 1 && handle_cmp(arrived(b, i - 1), h) != -b->dir) {
+        return 0;
+    }
+    zi_bulk_set(b->bulk, i == 0 ? 0 : bulk_rank(b, i), h);
+    return 1;
+}
+
 void zs_acc_push(zset *acc, const char *m, size_t len, double score) {
     zbig *b = BIG(acc);
     handle_t h = zel_new(m, len, score);
     if (!h) arena_full();
     b->ebytes += zel_bytes(h);
-    if (b->npend == b->cpend) {
-        fill_join(b); /* the array moves: the filler must not be reading it */
-        b->cpend = b->cpend ? b->cpend * 2 : 64;
-        b->pend = s_realloc(b->pend, b->cpend * sizeof(handle_t));
+    if (b->bulk && !bulk_place(b, h)) to_pend(b);
+    if (!b->bulk) {
+        if (b->npend == b->cpend) {
+            fill_join(b); /* the array moves: the filler must not be reading it */
+            b->cpend = b->cpend ? b->cpend * 2 : 64;
+            b->pend = s_realloc(b->pend, b->cpend * sizeof(handle_t));
+        }
+        b->pend[b->npend] = h;
     }
-    b->pend[b->npend++] = h;
+    b->npend++;
     if (b->npend % FILL_BATCH == 0) {
         if (b->fill) fill_publish(b, 0);
-        else if (b->npend == ZS_PARALLEL_MIN && b->filled == 0 && b->cpend > b->npend) fill_start(b), fill_publish(b, 0);
+        else if (b->npend == ZS_PARALLEL_MIN && b->filled == 0 && (b->bulk || b->cpend > b->npend))
+            fill_start(b), fill_publish(b, 0);
     }
 }
 
@@ -740,15 +798,21 @@ static void drop_pending(zbig *b) {
 int zs_acc_commit(zset *acc) {
     zbig *b = BIG(acc);
     DBG_ASSERT(b->ix.count == 0);
+    if (b->bulk && b->npend != b->want) to_pend(b); /* fewer members came than were said */
     if (b->npend == 0) return 1;
     if (!b->fill && b->npend - b->filled >= ZS_PARALLEL_MIN) fill_start(b);
     if (b->fill) {
         fill_publish(b, 1);
     } else if (!fill_range(b, b->filled, b->npend)) {
-        return 0; /* the pending members are still owned by pend */
+        return 0; /* the pending members are still owned by pend or bulk */
     }
-    index_pending(b);
-    int ok = fill_join(b) && b->filled == b->npend;
+    if (b->bulk) zi_bulk_finish(&b->ix, b->bulk); /* the filler still reads the leaves through b->bulk */
+    else index_pending(b);
+    int ok = fill_join(b) && b->filled == b->ix.count;
+    if (b->bulk) {
+        zi_bulk_free(b->bulk);
+        b->bulk = NULL;
+    }
     /* the index owns every member now, even when the table stopped at a duplicate (zs_free then frees
      * them through the index and only the table's buckets after) */
     drop_pending(b);

@@ -101,9 +101,11 @@ void zs_acc_finish(zset *acc);
  * members), taken over: kept within zset-max-listpack-entries, else converted (Redis's rule on load). */
 zset *zs_from_listpack(unsigned char *lp);
 /* Loading (RDB, RESTORE) into an accumulator from zs_acc_new_sized, fed only this way: zs_acc_push
- * builds a member's entry and defers everything else; from the 65536th member on, a second thread puts
- * the pushed members into the member table as they come (each probe prefetched a few members ahead);
- * zs_acc_commit lets it finish while it builds the index as zs_acc_finish does.  0 when a member came
+ * builds a member's entry and, for a count of 65536 and more arriving in order (ascending, or descending
+ * as DUMP and RDB write a skiplist), writes it straight into its place in the index's leaves; other input
+ * is kept in arrival order and indexed at the commit (sorted first if need be).  From the 65536th member
+ * on, a second thread puts the pushed members into the member table as they come (each probe prefetched
+ * a few members ahead); zs_acc_commit lets it finish while it makes the index.  0 when a member came
  * twice: the set is then only fit for zs_free (which also stops the filling thread). */
 void zs_acc_push(zset *acc, const char *m, size_t len, double score);
 int zs_acc_commit(zset *acc);

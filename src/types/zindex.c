@@ -384,28 +384,17 @@ static void leaf_insert(zindex *t, zpath *p, handle_t h, double s) {
 
 void zi_init(zindex *t) { memset(t, 0, sizeof(*t)); }
 
-void zi_build_strided(zindex *t, const handle_t *hs, size_t stride, size_t n, int reverse) {
-    DBG_ASSERT(t->count == 0 && !t->root);
-#define H(i) hs[(reverse ? n - 1 - (i) : (i)) * stride]
-    if (!n) return;
-    /* Level 0: full leaves; then each level of nodes over the previous one's children, described in
-     * `kids` (pointer, count, smallest element), which each level overwrites from its start. */
-    size_t m = (n + ZL_CAP - 1) / ZL_CAP;
-    typedef struct kid {
-        void *c;
-        uint32_t cnt;
-        double ks;
-        handle_t kh;
-    } kid;
-    kid *kids = s_malloc(m * sizeof(kid));
-    for (size_t i = 0, j = 0; i < m; i++) {
-        zleaf *l = leaf_new(t);
-        uint32_t k = (uint32_t)(n - j < ZL_CAP ? n - j : ZL_CAP);
-        for (uint32_t x = 0; x < k; x++) lset(l, x, H(j + x));
-        l->n = k;
-        kids[i] = (kid){l, k, zel_score(H(j)), H(j)};
-        j += k;
-    }
+/* A node's child as the level above it sees it: pointer, element count, smallest element. */
+typedef struct zkid {
+    void *c;
+    uint32_t cnt;
+    double ks;
+    handle_t kh;
+} zkid;
+
+/* Makes the levels of nodes above m children (kids, overwritten from its start) and installs them as t's
+ * tree of n elements; frees kids. */
+static void build_levels(zindex *t, zkid *kids, size_t m, size_t n) {
     uint32_t height = 0;
     while (m > 1) {
         size_t np = (m + ZN_CAP - 1) / ZN_CAP;
@@ -420,7 +409,7 @@ void zi_build_strided(zindex *t, const handle_t *hs, size_t stride, size_t n, in
                 sum += kids[j + y].cnt;
             }
             x->n = k;
-            kids[i] = (kid){x, sum, x->ks[0], x->kh[0]};
+            kids[i] = (zkid){x, sum, x->ks[0], x->kh[0]};
             j += k;
         }
         m = np;
@@ -430,7 +419,81 @@ void zi_build_strided(zindex *t, const handle_t *hs, size_t stride, size_t n, in
     t->height = height;
     t->count = n;
     s_free(kids);
+}
+
+void zi_build_strided(zindex *t, const handle_t *hs, size_t stride, size_t n, int reverse) {
+    DBG_ASSERT(t->count == 0 && !t->root);
+#define H(i) hs[(reverse ? n - 1 - (i) : (i)) * stride]
+    if (!n) return;
+    /* Level 0: full leaves, the last one holding the rest; then each level of nodes above. */
+    size_t m = (n + ZL_CAP - 1) / ZL_CAP;
+    zkid *kids = s_malloc(m * sizeof(zkid));
+    for (size_t i = 0, j = 0; i < m; i++) {
+        zleaf *l = leaf_new(t);
+        uint32_t k = (uint32_t)(n - j < ZL_CAP ? n - j : ZL_CAP);
+        for (uint32_t x = 0; x < k; x++) lset(l, x, H(j + x));
+        l->n = k;
+        kids[i] = (zkid){l, k, zel_score(H(j)), H(j)};
+        j += k;
+    }
+    build_levels(t, kids, m, n);
 #undef H
+}
+
+/* The leaves of zi_build_strided's layout (rank r in leaf r / ZL_CAP at r % ZL_CAP), allocated when first
+ * written.  Their bytes are counted in the index only when it takes them (zi_bulk_finish). */
+struct zi_bulk {
+    size_t n, m;
+    zleaf **leaves;
+    int taken; /* the leaves belong to an index (zi_bulk_finish) */
+};
+
+zi_bulk *zi_bulk_new(size_t n) {
+    zi_bulk *b = s_malloc(sizeof(*b));
+    b->n = n;
+    b->m = (n + ZL_CAP - 1) / ZL_CAP;
+    b->leaves = s_calloc((b->m ? b->m : 1) * sizeof(zleaf *));
+    b->taken = 0;
+    return b;
+}
+
+void zi_bulk_set(zi_bulk *b, size_t rank, handle_t h) {
+    DBG_ASSERT(rank < b->n);
+    zleaf **lp = &b->leaves[rank / ZL_CAP];
+    if (!*lp) {
+        zleaf *l = s_malloc(sizeof(zleaf));
+        size_t first = rank / ZL_CAP * ZL_CAP;
+        l->n = (uint32_t)(b->n - first < ZL_CAP ? b->n - first : ZL_CAP);
+        memset(l->hw, 0, sizeof(l->hw));
+        *lp = l;
+    }
+    lset(*lp, (uint32_t)(rank % ZL_CAP), h);
+}
+
+handle_t zi_bulk_get(const zi_bulk *b, size_t rank) {
+    DBG_ASSERT(rank < b->n && b->leaves[rank / ZL_CAP]);
+    return lh(b->leaves[rank / ZL_CAP], (uint32_t)(rank % ZL_CAP));
+}
+
+void zi_bulk_finish(zindex *t, zi_bulk *b) {
+    DBG_ASSERT(t->count == 0 && !t->root && !b->taken);
+    b->taken = 1;
+    if (b->n) {
+        zkid *kids = s_malloc(b->m * sizeof(zkid));
+        for (size_t i = 0; i < b->m; i++) {
+            zleaf *l = b->leaves[i];
+            DBG_ASSERT(l);
+            t->bytes += s_usable(l);
+            kids[i] = (zkid){l, l->n, zel_score(lh(l, 0)), lh(l, 0)};
+        }
+        build_levels(t, kids, b->m, b->n);
+    }
+}
+
+void zi_bulk_free(zi_bulk *b) {
+    for (size_t i = 0; i < b->m && !b->taken; i++) s_free(b->leaves[i]);
+    s_free(b->leaves);
+    s_free(b);
 }
 
 static void key_of(handle_t h, int kind, zkey *k) {

@@ -59,6 +59,18 @@ void zi_insert(zindex *t, handle_t h);
  * 16-byte pairs in place, without a copy). */
 void zi_build_strided(zindex *t, const handle_t *hs, size_t stride, size_t n, int reverse);
 static inline void zi_build(zindex *t, const handle_t *hs, size_t n) { zi_build_strided(t, hs, 1, n, 0); }
+/* Building while the elements arrive (a load that knows their count n): the leaves zi_build would make are
+ * allocated as they are first written, and each element is written straight into its place by rank
+ * (zi_bulk_set), in any order; zi_bulk_get reads a place back (another thread may read places written
+ * before a synchronisation).  zi_bulk_finish, once every rank in [0, n) is written, makes an empty index
+ * of them (the levels above the leaves); the builder still reads them back until zi_bulk_free, which
+ * frees the leaves too unless an index took them (never the elements: they stay the caller's). */
+typedef struct zi_bulk zi_bulk;
+zi_bulk *zi_bulk_new(size_t n);
+void zi_bulk_set(zi_bulk *b, size_t rank, handle_t h);
+handle_t zi_bulk_get(const zi_bulk *b, size_t rank);
+void zi_bulk_finish(zindex *t, zi_bulk *b);
+void zi_bulk_free(zi_bulk *b);
 /* Deletes an element that is in the index (found by its score and member). */
 void zi_delete(zindex *t, handle_t h);
 /* Changes a present element's score, in place when its position stays the same. */

@@ -460,6 +460,42 @@ static void test_acc_load_orders(void **state) {
     }
 }
 
+/* A load of a known count whose members arrive in order goes straight into the index's leaves
+ * (zi_bulk); every other input falls back to the pending array at the member that shows it: a set dropped
+ * while still in the leaves, fewer members than said, one out of order after 150000 in order (with the
+ * table being filled beside), and the first two members identical. */
+static void test_acc_bulk_fallbacks(void **state) {
+    (void)state;
+    limits.zset_max_listpack_entries = 128;
+    limits.zset_max_listpack_value = 64;
+    size_t n = 200000;
+    for (int kase = 0; kase < 5; kase++) {
+        zset *z = zs_acc_new_sized(n);
+        size_t pushed = kase == 0 ? 100000 : kase == 1 ? 150000 : kase == 4 ? 2 : n;
+        for (size_t i = 0; i < pushed; i++) {
+            char m[24];
+            size_t k = kase == 4 ? 0 : i;
+            double score = (double)(n - i);
+            if (kase == 2 && i == 150000) score = (double)n * 2; /* out of order, still distinct */
+            if (kase == 3) score = (double)i; /* ascending */
+            if (kase == 4) score = 1;
+            int l = sprintf(m, "member:%zu", k);
+            zs_acc_push(z, m, (size_t)l, score);
+        }
+        if (kase == 0) {
+            zs_free(z);
+            continue;
+        }
+        if (kase == 4) {
+            assert_false(zs_acc_commit(z));
+        } else {
+            assert_true(zs_acc_commit(z));
+            check_loaded(z, pushed);
+        }
+        zs_free(z);
+    }
+}
+
 static void test_big_churn(void **state) {
     (void)state;
     limits.zset_max_listpack_entries = 128;
@@ -536,6 +572,7 @@ int main(void) {
         cmocka_unit_test(test_scan_and_big_free),
         cmocka_unit_test(test_big_churn),
         cmocka_unit_test(test_acc_load_orders),
+        cmocka_unit_test(test_acc_bulk_fallbacks),
         cmocka_unit_test(test_check_catches),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
