@@ -12,6 +12,7 @@
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "features/blocking.h"
+#include "features/pubsub.h"
 #include "features/config.h"
 #include "features/latency.h"
 #include "features/replsync.h"
@@ -128,6 +129,7 @@ static int server_cron(void) {
     }
     clients_cron();
     tracking_cron(); /* tracking-table-max-keys */
+    pubsub_cron();
     migrate_close_idle();
     active_expire_cycle(EXPIRE_SLOW);
     aof_cron();

@@ -100,17 +100,17 @@ static long_len *long_lens; /* sorted by len */
 static uint32_t n_long_lens;
 
 size_t pubsub_channels_count(void) {
-    return names[PS_CHANNEL] ? names[PS_CHANNEL]->count : 0;
+    return ptab_count(names[PS_CHANNEL]);
 }
 size_t pubsub_patterns_count(void) {
-    return names[PS_PATTERN] ? names[PS_PATTERN]->count : 0;
+    return ptab_count(names[PS_PATTERN]);
 }
 size_t pubsub_shard_channels_count(void) {
-    return names[PS_SHARD] ? names[PS_SHARD]->count : 0;
+    return ptab_count(names[PS_SHARD]);
 }
 
 static size_t client_count(const client *c, int kind) {
-    return c->ps_sets[kind] ? c->ps_sets[kind]->count : 0;
+    return ptab_count(c->ps_sets[kind]);
 }
 
 /* The count Redis's replies show: channels and patterns, or shard channels. */
@@ -194,6 +194,13 @@ static int prefix_eq(const void *e, const void *key, size_t klen) {
 
 static const ptab_type prefix_type = {prefix_elem_hash, prefix_eq};
 
+void pubsub_cron(void) {
+    /* 4096 elements per tick (~1 ms at most): a resize of millions is done in a few minutes with no
+     * traffic, the old block freed */
+    for (int k = 0; k < 3; k++) ptab_step(names[k], &name_type, 4096);
+    ptab_step(prefixes, &prefix_type, 4096);
+}
+
 static size_t literal_prefix(const char *p, size_t len) {
     size_t i = 0;
     while (i < len && p[i] != '*' && p[i] != '?' && p[i] != '[' && p[i] != '\\') i++;
@@ -239,7 +246,7 @@ static void prefix_add(pchan *pc) {
         ptab_add(&prefixes, &prefix_type, pc, h, 0);
         return;
     }
-    void *e = prefixes->slot[s];
+    void *e = ptab_get(prefixes, s);
     pgroup *g;
     if (!is_group(e)) {
         g = s_malloc(sizeof(*g) + 2 * sizeof(pchan *));
@@ -256,7 +263,7 @@ static void prefix_add(pchan *pc) {
     }
     pc->gidx = g->n;
     g->p[g->n++] = pc;
-    prefixes->slot[s] = (void *)((uintptr_t)g | 1);
+    *ptab_slot(prefixes, s) = (void *)((uintptr_t)g | 1);
 }
 
 static void prefix_del(pchan *pc) {
@@ -264,7 +271,7 @@ static void prefix_del(pchan *pc) {
         ptab_find(prefixes, &prefix_type, pc_name(pc), pc_plen(pc), prefix_hash(pc_name(pc), pc_plen(pc)));
     DBG_ASSERT(s >= 0);
     len_use(pc_plen(pc), -1);
-    void *e = prefixes->slot[s];
+    void *e = ptab_get(prefixes, s);
     if (!is_group(e)) {
         DBG_ASSERT(e == pc);
         ptab_del(&prefixes, &prefix_type, s);
@@ -276,12 +283,12 @@ static void prefix_del(pchan *pc) {
     g->p[pc->gidx] = last;
     last->gidx = pc->gidx;
     if (g->n == 1) { /* alone again: the slot holds it directly */
-        prefixes->slot[s] = g->p[0];
+        *ptab_slot(prefixes, s) = g->p[0];
         s_free(g);
     } else if (g->n * 4 <= g->cap) {
         g->cap /= 2;
         g = s_realloc(g, sizeof(*g) + g->cap * sizeof(pchan *));
-        prefixes->slot[s] = (void *)((uintptr_t)g | 1);
+        *ptab_slot(prefixes, s) = (void *)((uintptr_t)g | 1);
     }
 }
 
@@ -327,7 +334,7 @@ static void subs_del(pchan *pc, int kind, uint32_t i) {
     if (i != last) {
         client *m = v[last];
         v[i] = m;
-        ptab_aux(m->ps_sets[kind])[set_slot(m, kind, pc)] = i;
+        *ptab_aux_at(m->ps_sets[kind], set_slot(m, kind, pc)) = i;
     }
     pc->n--;
     if (pc->n == 1) {
@@ -345,7 +352,7 @@ static void subs_del(pchan *pc, int kind, uint32_t i) {
 
 static pchan *find(int kind, const char *name, size_t len) {
     long s = ptab_find(names[kind], &name_type, name, len, names[kind] ? siphash(name, len) : 0);
-    return s < 0 ? NULL : names[kind]->slot[s];
+    return s < 0 ? NULL : ptab_get(names[kind], s);
 }
 
 /* Frees pc, which has no subscribers left. */
@@ -353,7 +360,7 @@ static void destroy(int kind, pchan *pc) {
     DBG_ASSERT(pc->n == 0);
     if (kind == PS_PATTERN) prefix_del(pc);
     long s = ptab_find(names[kind], &name_type, pc_name(pc), pc_len(pc), siphash(pc_name(pc), pc_len(pc)));
-    DBG_ASSERT(s >= 0 && names[kind]->slot[s] == pc);
+    DBG_ASSERT(s >= 0 && ptab_get(names[kind], s) == pc);
     ptab_del(&names[kind], &name_type, s);
     s_free(pc);
 }
@@ -364,7 +371,7 @@ static int subscribe(client *c, int kind, const char *name, size_t len) {
     long s = ptab_find(names[kind], &name_type, name, len, h);
     pchan *pc;
     if (s >= 0) {
-        pc = names[kind]->slot[s];
+        pc = ptab_get(names[kind], s);
         if (ptab_find(c->ps_sets[kind], &client_set_type, pc, 0, ptab_hash_ptr(pc)) >= 0) return 0;
     } else {
         size_t plen = kind == PS_PATTERN ? literal_prefix(name, len) : 0;
@@ -385,13 +392,13 @@ static int subscribe(client *c, int kind, const char *name, size_t len) {
     }
     uint32_t i = subs_add(pc, c);
     long cs = ptab_add(&c->ps_sets[kind], &client_set_type, pc, ptab_hash_ptr(pc), 1);
-    ptab_aux(c->ps_sets[kind])[cs] = i;
+    *ptab_aux_at(c->ps_sets[kind], cs) = i;
     return 1;
 }
 
 /* Removes c's subscription to pc (kind's), freeing pc when it was the last. */
 static void unsubscribe(client *c, int kind, pchan *pc, long cs) {
-    uint32_t i = ptab_aux(c->ps_sets[kind])[cs];
+    uint32_t i = *ptab_aux_at(c->ps_sets[kind], cs);
     DBG_ASSERT(i < pc->n && subs_of(pc)[i] == c);
     ptab_del(&c->ps_sets[kind], &client_set_type, cs);
     subs_del(pc, kind, i);
@@ -435,20 +442,23 @@ static void subscribe_cmd(client *c, int kind) {
  * as it is and freed at the end: removing c from a pchan only touches other clients' sets. */
 static size_t unsubscribe_all_kind(client *c, int kind, int notify) {
     ptab *s = c->ps_sets[kind];
-    size_t count = 0;
-    for (uint32_t k = 0; s && k < s->cap; k++) {
-        pchan *pc = s->slot[k];
-        if (!pc) continue;
-        uint32_t i = ptab_aux(s)[k];
+    size_t count = 0, left = ptab_count(s);
+    /* taken from c first: the counts replies show are the other kind's (reply_count) plus what is left */
+    c->ps_sets[kind] = NULL;
+    for (long k = ptab_next(s, -1); k >= 0; k = ptab_next(s, k)) {
+        pchan *pc = ptab_get(s, k);
+        uint32_t i = *ptab_aux_at(s, k);
         DBG_ASSERT(i < pc->n && subs_of(pc)[i] == c);
+        /* subs_del rewrites the index of the member that takes i's place in that member's own set,
+         * never in c's (c leaves) */
         subs_del(pc, kind, i);
-        s->count--; /* what reply_count shows */
+        left--;
         count++;
-        if (notify) reply_subscription(c, unsub_word[kind], pc_name(pc), pc_len(pc), reply_count(c, kind));
+        if (notify)
+            reply_subscription(c, unsub_word[kind], pc_name(pc), pc_len(pc), reply_count(c, kind) + (long)left);
         if (pc->n == 0) destroy(kind, pc);
     }
-    s_free(s);
-    c->ps_sets[kind] = NULL;
+    ptab_free(s);
     if (notify && count == 0) reply_subscription(c, unsub_word[kind], NULL, 0, reply_count(c, kind));
     return count;
 }
@@ -500,9 +510,9 @@ int pubsub_client_each(client *c, int (*fn)(void *ud, const char *name, size_t l
                        void *ud) {
     for (int k = 0; k < 3; k++) {
         const ptab *s = c->ps_sets[k];
-        for (uint32_t i = 0; s && i < s->cap; i++) {
-            const pchan *pc = s->slot[i];
-            if (pc && !fn(ud, pc_name(pc), pc_len(pc), k == PS_PATTERN)) return 0;
+        for (long i = ptab_next(s, -1); i >= 0; i = ptab_next(s, i)) {
+            const pchan *pc = ptab_get(s, i);
+            if (!fn(ud, pc_name(pc), pc_len(pc), k == PS_PATTERN)) return 0;
         }
     }
     return 1;
@@ -581,7 +591,7 @@ static long deliver_pattern(pmsg *m, pchan *pp) {
 static long deliver_prefix(pmsg *m, size_t len, uint64_t ph) {
     long s = ptab_find(prefixes, &prefix_type, m->ch, len, poly_final(ph, len));
     if (s < 0) return 0;
-    void *e = prefixes->slot[s];
+    void *e = ptab_get(prefixes, s);
     if (!is_group(e)) return deliver_pattern(m, e);
     pgroup *g = as_group(e);
     long n = 0;
@@ -653,9 +663,9 @@ static void channel_list(client *c, int kind) {
     size_t pos = reply_defer(c);
     long n = 0;
     const ptab *t = names[kind];
-    for (uint32_t i = 0; t && i < t->cap; i++) {
-        const pchan *pc = t->slot[i];
-        if (pc && (!pat || glob_match(pat->p, pat->len, pc_name(pc), pc_len(pc), 0))) {
+    for (long i = ptab_next(t, -1); i >= 0; i = ptab_next(t, i)) {
+        const pchan *pc = ptab_get(t, i);
+        if (!pat || glob_match(pat->p, pat->len, pc_name(pc), pc_len(pc), 0)) {
             reply_bulk(c, pc_name(pc), pc_len(pc));
             n++;
         }

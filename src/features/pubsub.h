@@ -26,6 +26,9 @@ void pubsub_unsubscribe_all(client *c);
 /* Calls fn with each of c's channels, patterns and shard channels until it returns 0; returns 0 if
  * it did, else 1. */
 int pubsub_client_each(client *c, int (*fn)(void *ud, const char *name, size_t len, int is_pattern), void *ud);
+/* Cron: moves on the registries' incremental resizes (util/ptab.h), so that an old block does not outlive
+ * the subscriptions that made it by much when nothing subscribes or leaves meanwhile. */
+void pubsub_cron(void);
 /* INFO: pubsub_channels, pubsub_patterns, pubsubshard_channels. */
 size_t pubsub_channels_count(void);
 size_t pubsub_patterns_count(void);

@@ -107,7 +107,7 @@ int client_check_output_limits(client *c) {
     return 1;
 }
 
-static size_t set_count(const ptab *t) { return t ? t->count : 0; }
+static size_t set_count(const ptab *t) { return ptab_count(t); }
 
 /* The bytes of a command's arguments, as Redis's argv_len_sum (argv-mem). */
 static size_t args_bytes(const arg *argv, int argc) {

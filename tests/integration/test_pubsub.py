@@ -430,3 +430,39 @@ def test_disconnecting_frees_subscriptions(make_sardine):
         assert r.pubsub_numpat() == 0 and r.info("stats")["pubsub_channels"] == 0
         marks.append(memory_beside_clients(r))
     assert marks[1] == marks[2], marks
+
+
+def test_registries_resized_while_in_use_as_redis(make_sardine, make_oracle):
+    """Thousands of channels and patterns (the registries and the clients' sets pass the size from which
+    util/ptab resizes incrementally, so two blocks are in use for a while), subscribed in batches,
+    partly dropped while they grow and while they shrink, published to and listed: every reply as
+    redis-server's (channel lists and mass unsubscribes compared as sets)."""
+    sardine, oracle = make_sardine(), make_oracle()
+    # the publisher connects first: a PUBLISH on a connection accepted in the same loop turn as another
+    # client's PING may run after it, and the message would show in the next step instead
+    steps, sort_steps = [("p", ["ECHO", "first"])], set()
+    for b in range(12):
+        chans = ["ch:%d" % i for i in range(b * 500, b * 500 + 500)]
+        steps.append(("a", ["SUBSCRIBE", *chans]))
+        steps.append(("b", ["SUBSCRIBE", *chans[::3]]))
+        steps.append(("c", ["PSUBSCRIBE", *("p:%d:*" % i for i in range(b * 250, b * 250 + 250))]))
+        if b % 3 == 2:  # some leave while the sets grow
+            steps.append(("a", ["UNSUBSCRIBE", *("ch:%d" % i for i in range(b * 500 - 700, b * 500 - 400))]))
+            steps.append(("c", ["PUNSUBSCRIBE", *("p:%d:*" % i for i in range(b * 250 - 300, b * 250 - 100))]))
+        steps.append(("p", ["PUBLISH", "ch:%d" % (b * 450), "m"]))
+        steps.append(("p", ["PUBLISH", "p:%d:x" % (b * 200), "m"]))
+        steps.append(("p", ["PUBSUB", "NUMSUB", "ch:0", "ch:3", "ch:1000", "ch:5999", "nope"]))
+    steps.append(("p", ["PUBSUB", "CHANNELS"]))
+    steps.append(("p", ["PUBSUB", "NUMPAT"]))
+    for b in range(12):  # and while they shrink
+        steps.append(("a", ["UNSUBSCRIBE", *("ch:%d" % i for i in range(b * 500, b * 500 + 450))]))
+        steps.append(("c", ["PUNSUBSCRIBE", *("p:%d:*" % i for i in range(b * 250, b * 250 + 200))]))
+        steps.append(("p", ["PUBLISH", "ch:%d" % (b * 500 + 3), "m"]))
+        steps.append(("p", ["PUBSUB", "NUMSUB", "ch:%d" % (b * 500 + 460), "ch:%d" % (b * 500 + 3)]))
+    steps.append(("p", ["PUBSUB", "CHANNELS", "ch:1*"]))
+    for who, verb in (("a", "UNSUBSCRIBE"), ("b", "UNSUBSCRIBE"), ("c", "PUNSUBSCRIBE")):
+        sort_steps.add(len(steps))
+        steps.append((who, [verb]))
+    steps.append(("p", ["PUBSUB", "NUMPAT"]))
+    steps.append(("p", ["PUBSUB", "CHANNELS"]))
+    assert_same(sardine, oracle, steps, sort_steps)

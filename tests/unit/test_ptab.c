@@ -1,7 +1,10 @@
 /* Unit tests for the pointer table (util/ptab.c): random adds, finds and deletes against a model, with
  * a good hash and with a poor one (a few distinct homes: long runs, runs wrapping past the last slot,
  * backward shifts across the wrap), the payload moving with its element, the vector/table switches
- * both ways, tables past 1 MiB, and the table freed when it empties (heap back to where it was). */
+ * both ways, tables past 1 MiB, and the table freed when it empties (heap back to where it was).  Tables
+ * over PTAB_STEP_MIN slots resize incrementally: the checks run while a resize is under way too (the next
+ * block being prepared; elements in both blocks, deletes from the old one, iteration over both), and
+ * ptab_step finishes one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +23,8 @@ typedef struct item {
 
 static item items[N];
 static int poor; /* hash to a few homes near the end of the table */
+static long resizing_seen;  /* checks made while an incremental resize was moving elements */
+static long preparing_seen; /* checks made while the next block was being faulted in */
 
 static uint64_t item_hash(const void *e) {
     uint32_t k = ((const item *)e)->key;
@@ -48,14 +53,20 @@ static void check(const ptab *t, const uint32_t *aux_of, const char *in, int n) 
         }
         count++;
         assert_true(s >= 0);
-        assert_ptr_equal(t->slot[s], &items[k]);
-        assert_int_equal(ptab_aux((ptab *)t)[s], aux_of[k]);
+        assert_ptr_equal(ptab_get(t, s), &items[k]);
+        assert_int_equal(*ptab_aux_at((ptab *)t, s), aux_of[k]);
     }
-    assert_int_equal(t ? t->count : 0, count);
+    assert_int_equal(ptab_count(t), count);
     uint32_t filled = 0;
-    for (uint32_t i = 0; t && i < t->cap; i++) filled += t->slot[i] != NULL;
+    for (long i = ptab_next(t, -1); i >= 0; i = ptab_next(t, i)) {
+        const item *e = ptab_get(t, i);
+        assert_true(e >= items && e < items + n && in[e - items]);
+        filled++;
+    }
     assert_int_equal(filled, count);
-    if (t && t->cap > PTAB_SMALL) assert_true((uint64_t)t->count * 5 <= (uint64_t)t->cap * 4);
+    if (t && t->cap > PTAB_SMALL) assert_true((uint64_t)ptab_count(t) * 5 <= (uint64_t)t->cap * 4);
+    if (t && t->rz && t->rz->old) resizing_seen++;
+    if (t && t->rz && t->rz->next) preparing_seen++;
 }
 
 static void run(int n, int steps, unsigned seed) {
@@ -72,7 +83,7 @@ static void run(int n, int steps, unsigned seed) {
         if (add && !in[k]) {
             long s = ptab_add(&t, &type, &items[k], item_hash(&items[k]), 1);
             aux_of[k] = (uint32_t)rand();
-            ptab_aux(t)[s] = aux_of[k];
+            *ptab_aux_at(t, s) = aux_of[k];
             in[k] = 1;
         } else if (!add && in[k]) {
             ptab_del(&t, &type, find(t, k));
@@ -96,7 +107,9 @@ static void test_small(void **state) {
 static void test_big(void **state) {
     (void)state;
     poor = 0;
+    resizing_seen = preparing_seen = 0;
     run(N, 40000, 2);
+    assert_true(resizing_seen > 0 && preparing_seen > 0);
 }
 
 static void test_poor_hash(void **state) {
@@ -104,6 +117,9 @@ static void test_poor_hash(void **state) {
     poor = 1;
     run(300, 20000, 3);
     run(40, 20000, 4);
+    resizing_seen = 0;
+    run(N, 12000, 5); /* incremental resizes with long runs in both blocks */
+    assert_true(resizing_seen > 0);
     poor = 0;
 }
 
@@ -113,7 +129,7 @@ static void test_pointer_keys(void **state) {
     poor = 0;
     ptab *t = NULL;
     for (int k = 0; k < 100; k++) ptab_add(&t, &ptrs, &items[k], item_hash(&items[k]), 0);
-    assert_int_equal(t->count, 100);
+    assert_int_equal(ptab_count(t), 100);
     assert_int_equal(t->has_aux, 0);
     for (int k = 0; k < 100; k++) assert_true(ptab_find(t, &ptrs, &items[k], 0, item_hash(&items[k])) >= 0);
     assert_int_equal(ptab_find(t, &ptrs, &items[100], 0, item_hash(&items[100])), -1);
@@ -134,13 +150,16 @@ static void test_huge(void **state) {
     for (uint32_t k = 0; k < M; k++) {
         v[k].key = k;
         long s = ptab_add(&t, &ptrs, &v[k], item_hash(&v[k]), 1);
-        ptab_aux(t)[s] = k;
+        *ptab_aux_at(t, s) = k;
     }
+    while (ptab_step(t, &ptrs, 1000)) {
+    }
+    assert_true(!t->rz || !t->rz->old);
     assert_true(t->cap * (sizeof(void *) + 4) >= (1u << 20));
     for (uint32_t k = 0; k < M; k++) {
         long s = ptab_find(t, &ptrs, &v[k], 0, item_hash(&v[k]));
         assert_true(s >= 0);
-        assert_int_equal(ptab_aux(t)[s], k);
+        assert_int_equal(*ptab_aux_at(t, s), k);
     }
     for (uint32_t k = 0; k < M; k++) ptab_del(&t, &ptrs, ptab_find(t, &ptrs, &v[k], 0, item_hash(&v[k])));
     assert_null(t);
