@@ -19,8 +19,9 @@
  *   if the table falls back under 3/4 (the next block is 3x the memory only
  *   while the table is between 78% and 80% full);
  * - migrating: at 4/5 full the prepared block takes over and keeps the
- *   previous one (`old`); every add and delete (and ptab_step, from a cron)
- *   moves the next PTAB_STEP of old's elements, in slot order, into it, and
+ *   previous one (`old`); every add and delete (and ptab_step, which pub/sub
+ *   calls from its cron for the registries, not for clients' own sets) moves
+ *   the next PTAB_STEP of old's elements, in slot order, into it, and
  *   old is freed when it is empty.  That is done long before the new block
  *   could need to grow (it has room for as many more elements as old has
  *   slots).  Meanwhile an element is in exactly one of the two; a lookup
@@ -81,7 +82,8 @@ uint32_t *ptab_aux_at(ptab *t, long slot);
 static inline void *ptab_get(const ptab *t, long slot) { return *ptab_slot((ptab *)t, slot); }
 /* The first slot after `slot` holding an element (-1 for the first), or -1 at the end. */
 long ptab_next(const ptab *t, long slot);
-/* Moves a resize under way on by about budget elements' worth (a cron's share); 1 while one is going. */
+/* Moves a resize under way on by about budget elements' worth (a cron's share); 1 while an old block is
+ * still held (0 while preparing: the next block is faulted in, nothing moves yet). */
 int ptab_step(ptab *t, const ptab_type *ty, uint32_t budget);
 /* Frees the blocks (not the elements). */
 void ptab_free(ptab *t);
