@@ -14,14 +14,17 @@ keys: its __rand_int__ keys are 'key:%012d') in the background for the whole run
 
   1. measure the write rate over --window seconds with no save (INFO total_commands_processed deltas);
   2. send BGSAVE and, until rdb_bgsave_in_progress is 0 again: ping the server every millisecond on a
-     second connection (the longest round trip is the longest pause a client saw), sample the RSS of
+     second connection, from a process of its own (the longest round trip is the longest pause a client saw), sample the RSS of
      the server and of its children (Redis's fork) every 10 ms, and count the commands processed;
   3. report: save duration, longest ping round trip (also over the window without a save, with the
      loop's longest iteration there: the load's own pauses), the server's own longest event loop iteration
      during the save in wall and in CPU time (Sardine's INFO eventloop_duration_max_usec and
      eventloop_duration_cpu_max_usec: the difference is time the machine gave to others), write rate during the save / without it, RSS before
      and peak RSS during the save (server + children) as a percentage of the RSS before, file size, and
-     Redis's own latest_fork_usec and rdb_last_cow_size.
+     Redis's own latest_fork_usec and rdb_last_cow_size;
+  4. beside both windows, bench/stallprobe.c (compiled with cc, run under chrt -f 50 when allowed) reports
+     the machine's own longest stall: how late a real-time thread sleeping 1 ms at a time was woken.  No
+     thread of the server can pause for less than that.
 
 Needs redis-server, redis-cli and redis-benchmark (Debian's redis-server / redis-tools) and Python 3's
 standard library.  The machine is shared: compare the two servers' figures from the same run."""
@@ -125,6 +128,61 @@ def load(port, respfile, n):
     assert cli.wait() == 0
 
 
+def ping_forever(port):
+    """--pinger: PING every millisecond on a connection of its own, printing '<time.monotonic()> <ms>' for
+    each round trip over 1 ms.  A process, not a thread: a thread would share the interpreter's lock with
+    the sampling loop and count its waits as round trips."""
+    p = Conn(port)
+    while True:
+        s = time.monotonic()
+        p.cmd('PING')
+        e = time.monotonic()
+        if e - s > 0.001:
+            print('%.6f %.3f' % (e, (e - s) * 1000), flush=True)
+        time.sleep(0.001)
+
+
+class Events:
+    """A process printing '<CLOCK_MONOTONIC seconds> <ms>' lines; worst() is the largest ms in a window."""
+
+    def __init__(self, argv):
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        self.events = []
+        self.th = threading.Thread(target=self._read, daemon=True)
+        self.th.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            t, late = line.split()
+            self.events.append((float(t), float(late)))
+
+    def worst(self, start, end):
+        return max([late for t, late in self.events if start <= t <= end], default=0.0)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.th.join()
+
+
+class StallProbe(Events):
+    """bench/stallprobe.c beside the run: the machine's longest stalls."""
+
+    def __init__(self):
+        src = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'stallprobe.c')
+        self.dir = tempfile.mkdtemp(prefix='stallprobe-')
+        exe = os.path.join(self.dir, 'stallprobe')
+        subprocess.run(['cc', '-O2', '-o', exe, src], check=True)
+        argv = [exe]
+        if subprocess.run(['chrt', '-f', '50', 'true'], stderr=subprocess.DEVNULL).returncode == 0:
+            argv = ['chrt', '-f', '50', exe]
+        super().__init__(argv)
+
+    def stop(self):
+        super().stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def run(kind, argv0, args, respfile, extra=()):
     d = tempfile.mkdtemp(prefix=f'bgsave-{kind}-')
     port = free_port()
@@ -151,41 +209,30 @@ def run(kind, argv0, args, respfile, extra=()):
                                   '1000000000', '-c', str(args.clients), '-P', str(args.pipeline), '-q'],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)
-        worst = [0.0]
-        stop = threading.Event()
-
-        def pinger():
-            p = Conn(port)
-            while not stop.is_set():
-                s = time.perf_counter()
-                p.cmd('PING')
-                worst[0] = max(worst[0], time.perf_counter() - s)
-                time.sleep(0.001)
-
-        th = threading.Thread(target=pinger, daemon=True)
-        th.start()
+        pinger = Events([sys.executable, os.path.abspath(__file__), '--pinger', str(port)])
+        probe = StallProbe()
         # the same figures without a save first: the load's own pauses, to compare with those during the save
         c.cmd('CONFIG', 'RESETSTAT')
         ops0 = int(info(c, 'stats')['total_commands_processed'])
-        t0 = time.time()
+        t0 = time.monotonic()
         time.sleep(args.window)
-        base_rate = (int(info(c, 'stats')['total_commands_processed']) - ops0) / (time.time() - t0)
+        base_rate = (int(info(c, 'stats')['total_commands_processed']) - ops0) / (time.monotonic() - t0)
         st0 = info(c, 'stats')
-        base_ping, worst[0] = worst[0], 0.0
+        window0 = (t0, time.monotonic())
         rss_before = rss_tree(proc.pid)
         c.cmd('CONFIG', 'RESETSTAT')  # Sardine: eventloop_duration_max_usec from here on (Redis 7.0 has no such field)
         ops1 = int(info(c, 'stats')['total_commands_processed'])
-        t1 = time.time()
+        t1 = time.monotonic()
         assert 'started' in c.cmd('BGREWRITEAOF' if args.aof else 'BGSAVE')
         field = 'aof_rewrite_in_progress' if args.aof else 'rdb_bgsave_in_progress'
         peak = rss_before
         while info(c, 'persistence')[field] == '1':
             peak = max(peak, rss_tree(proc.pid))
             time.sleep(0.01)
-        dur = time.time() - t1
+        dur = time.monotonic() - t1
         save_rate = (int(info(c, 'stats')['total_commands_processed']) - ops1) / dur
-        stop.set()
-        th.join()
+        pinger.stop()
+        probe.stop()
         bench.kill()
         bench.wait()
         st, pe = info(c, 'stats'), info(c, 'persistence')
@@ -195,7 +242,8 @@ def run(kind, argv0, args, respfile, extra=()):
         else:
             size = os.path.getsize(os.path.join(d, 'dump.rdb'))
         return {
-            'save_s': dur, 'worst_ping_nosave_ms': base_ping * 1000, 'worst_ping_ms': worst[0] * 1000,
+            'save_s': dur, 'worst_ping_nosave_ms': pinger.worst(*window0), 'worst_ping_ms': pinger.worst(t1, t1 + dur),
+            'machine_stall_nosave_ms': probe.worst(*window0), 'machine_stall_ms': probe.worst(t1, t1 + dur),
             'max_loop_iter_nosave_ms': int(st0['eventloop_duration_max_usec']) / 1000 if 'eventloop_duration_max_usec' in st0 else '-',
             'max_loop_iter_cpu_nosave_ms': int(st0['eventloop_duration_cpu_max_usec']) / 1000 if 'eventloop_duration_cpu_max_usec' in st0 else '-',
             'max_loop_iter_ms': int(st['eventloop_duration_max_usec']) / 1000 if 'eventloop_duration_max_usec' in st else '-',
@@ -223,7 +271,10 @@ def main():
     ap.add_argument('--window', type=float, default=3.0)
     ap.add_argument('--aof', choices=['rdb', 'commands'], help='measure BGREWRITEAOF with this base format instead of BGSAVE')
     ap.add_argument('--stream', action='store_true', help='generate the keys while loading, without a file (for 200M keys)')
+    ap.add_argument('--pinger', type=int, metavar='PORT', help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.pinger:
+        return ping_forever(args.pinger)
     respfile = None if args.stream else os.path.join(tempfile.gettempdir(), f'bgsave-{args.keys}.resp')
     if respfile and not os.path.exists(respfile):
         print(f'generating {respfile} ...', file=sys.stderr)
