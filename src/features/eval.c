@@ -4,7 +4,6 @@
 #include "commands/command.h"
 #include "commands/commands.h"
 #include "commands/propagate.h"
-#include "features/functions.h"
 #include "features/script_lua.h"
 #include "keyspace/evict.h"
 #include "mem/arena.h"
@@ -192,8 +191,7 @@ static void flush_scripts(void) {
     dict_free(scripts, s_free);
     scripts = dict_new(1);
     scripts_bytes = 0;
-    script_lua_reset();
-    functions_reload(); /* the libraries' functions lived in the old interpreter */
+    script_lua_reset(); /* the function libraries are loaded again into the new interpreter (script_lua_on_reset) */
 }
 
 /* ---- running ---- */

@@ -42,6 +42,7 @@ static size_t fn_bytes;
 void functions_init(void) {
     libraries = dict_new(0);
     functions = dict_new(0);
+    script_lua_on_reset(functions_reload); /* SCRIPT FLUSH: the libraries' functions lived in the old interpreter */
 }
 
 size_t functions_count(void) {

@@ -5,7 +5,8 @@
  * redis.register_function while FUNCTION LOAD ran it (name, description, flags, the callback).  Two maps:
  * library name -> library, function name -> function; a function name is unique across libraries.  LOAD,
  * DELETE and FLUSH change the dataset (srv.dirty) and so propagate as they were sent.  SCRIPT FLUSH
- * makes a fresh interpreter: the libraries are loaded into it again (functions_reload).
+ * makes a fresh interpreter: the libraries are loaded into it again (functions_reload, which functions_init
+ * gives to script_lua_on_reset).
  *
  * FCALL runs a function as EVAL runs a script (eval.h's script_begin/script_end: the function's flags,
  * effects, busy handling), with KEYS and ARGV as its two arguments.

@@ -5,7 +5,6 @@
 #include "protocol/reply.h"
 #include "server/server.h"
 #include "features/config.h"
-#include "features/saving.h"
 #include "util/hdrhist.h"
 #include "util/mem.h"
 #include "util/sparkline.h"
@@ -240,7 +239,7 @@ static int event_advice(const char *event, int adv[ADV_COUNT]) {
         {{"eviction-cycle"}, {ADV_MASS_EVICTION}, 1},
     };
     int count = 0;
-    if (!strcasecmp(event, "fork") && saving_get_stats()->fork_rate < 25) { /* terrible or poor forks */
+    if (!strcasecmp(event, "fork") && srv.stat_fork_rate < 25) { /* terrible or poor forks */
         adv[ADV_BETTER_VM] = 1;
         count++;
     }
@@ -283,7 +282,7 @@ static void event_line(report *r, int num, const lat_event *ev, long long now) {
             "event %lldms.",
             num, ev->name, ev->n, avg, mad, (double)period / ev->n, ev->max);
     if (!strcasecmp(ev->name, "fork")) { /* bgsave-fork yes: the last fork's rate, graded as Redis grades it */
-        double rate = saving_get_stats()->fork_rate;
+        double rate = srv.stat_fork_rate;
         rep_add(r, " Fork rate is %.2f GB/sec (%s).", rate,
                 rate < 10 ? "terrible" : rate < 25 ? "poor" : rate < 100 ? "good" : "excellent");
     }

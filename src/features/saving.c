@@ -94,7 +94,7 @@ static int bgsave_fork(char *err, size_t errlen) {
     st.latest_fork_usec = ustime() - start;
     st.total_forks++;
     /* As Redis: the fork's time as a latency event, and its rate in GB per second for LATENCY DOCTOR. */
-    st.fork_rate = (double)server_used_memory() * 1000000 / (double)(st.latest_fork_usec ? st.latest_fork_usec : 1) /
+    srv.stat_fork_rate = (double)server_used_memory() * 1000000 / (double)(st.latest_fork_usec ? st.latest_fork_usec : 1) /
                    (1024 * 1024 * 1024);
     server_latency_event("fork", st.latest_fork_usec / 1000);
     child_pid = pid;

@@ -50,7 +50,6 @@ typedef struct saving_stats {
     int bgsave_scheduled;
     long long loading_start_time, loading_total_bytes, loading_loaded_bytes;
     long long latest_fork_usec, total_forks; /* bgsave-fork yes only */
-    double fork_rate;                        /* GB of used memory per second of the last fork (LATENCY DOCTOR) */
 } saving_stats;
 const saving_stats *saving_get_stats(void);
 

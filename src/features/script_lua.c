@@ -1210,10 +1210,15 @@ void script_lua_init(void) {
     build();
 }
 
+static void (*after_reset)(void);
+
+void script_lua_on_reset(void (*fn)(void)) { after_reset = fn; }
+
 void script_lua_reset(void) {
     mem_limited = 0;
     lua_close(lua);
     build();
+    if (after_reset) after_reset();
 }
 
 int script_lua_compile(const char *body, size_t len, int *ref, char *err, size_t errlen) {
@@ -1287,6 +1292,7 @@ static void run_and_reply(script_run *r, lua_State *L, int nargs) {
     lua_pop(L, 1); /* the error handler */
     lua_sethook(L, NULL, 0, 0);
     cur = NULL;
+    srv.script_caller = NULL;
     DBG_ASSERT(lua_gettop(L) == 0); /* nothing left on the thread's stack between scripts */
 }
 
@@ -1375,6 +1381,7 @@ void script_lua_run(script_run *r, int ref, const arg *keys, int nkeys, const ar
     lua_State *L = thread;
     DBG_ASSERT(!cur);
     cur = r;
+    srv.script_caller = r->caller;
     fc->db = r->caller->db;
     fc->user = r->caller->user;
     fc->resp = 2;
@@ -1393,6 +1400,7 @@ void script_lua_call_function(script_run *r, int ref, const arg *keys, int nkeys
     lua_State *L = thread;
     DBG_ASSERT(!cur);
     cur = r;
+    srv.script_caller = r->caller;
     fc->db = r->caller->db;
     fc->user = r->caller->user;
     fc->resp = 2;

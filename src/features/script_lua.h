@@ -75,8 +75,10 @@ typedef struct script_run {
 } script_run;
 
 void script_lua_init(void);
-/* Throws away every compiled script (SCRIPT FLUSH): a fresh interpreter. */
+/* Throws away every compiled script (SCRIPT FLUSH): a fresh interpreter, then calls the function given to
+ * script_lua_on_reset (features/functions.c loads its libraries into the new interpreter). */
 void script_lua_reset(void);
+void script_lua_on_reset(void (*fn)(void));
 size_t script_lua_memory(void);
 /* Compiles body (the shebang line already blanked) into a function kept in the interpreter as *ref (valid
  * until script_lua_reset).  0 ok; -1 with Lua's message in err. */

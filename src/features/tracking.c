@@ -38,9 +38,6 @@
 #include "features/tracking.h"
 #include "commands/command.h"
 #include "commands/commands.h"
-#include "features/eval.h"
-#include "features/functions.h"
-#include "features/script_lua.h"
 #include "keyspace/effects.h"
 #include "protocol/reply.h"
 #include "server/server.h"
@@ -543,7 +540,7 @@ static void invalidate_key(const char *key, size_t klen, int bcast, client *modi
 static void on_key_changed(void *ud, db *d, const char *key, size_t klen, int cls, const char *event) {
     (void)ud, (void)d, (void)event;
     if (!tcount && !nprefixes) return;
-    client *modifier = (cls & (FX_EXPIRED | FX_EVICTED)) || script_lua_current() ? NULL : srv.current_client;
+    client *modifier = (cls & (FX_EXPIRED | FX_EVICTED)) || srv.script_caller ? NULL : srv.current_client;
     invalidate_key(key, klen, 1, modifier);
 }
 
@@ -610,11 +607,10 @@ static void remember_keys(client *c) {
 }
 
 void tracking_after_call(client *c, const command *cmd, int outermost) {
-    if (by_id && by_id->count && (cmd->flags & CMD_READONLY) && cmd->proc != cmd_eval_ro &&
-        cmd->proc != cmd_evalsha_ro && cmd->proc != cmd_fcall_ro) {
+    /* EVAL_RO, EVALSHA_RO and FCALL_RO (the read-only commands of @scripting) remember nothing themselves */
+    if (by_id && by_id->count && (cmd->flags & CMD_READONLY) && !(cmd->def && (cmd->def->acl & ACL_SCRIPTING))) {
         /* a script's reads remember the keys its caller declared, as Redis */
-        script_run *r = script_lua_current();
-        client *caller = r && r->caller != c ? r->caller : c;
+        client *caller = srv.script_caller ? srv.script_caller : c;
         if ((caller->xflags & CLIENT_TRACKING) && !(caller->xflags & CLIENT_TRACKING_BCAST)) remember_keys(caller);
     }
     if (outermost && npending) pending_flush();

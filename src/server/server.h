@@ -116,6 +116,7 @@ typedef struct server {
     size_t nclients, clients_cap;
     uint64_t next_client_id;
     struct client *current_client;
+    struct client *script_caller;  /* the client whose script (EVAL, FCALL) is running, NULL outside scripts (features/script_lua) */
     int listen_fds[CONFIG_MAX_BIND + 1];
     int nlisten;
     int tls_listen_fds[CONFIG_MAX_BIND]; /* tls-port, on the same addresses */
@@ -160,6 +161,7 @@ typedef struct server {
     long long stat_in_samples[16], stat_out_samples[16];
     int stat_sample_idx;
     long long stat_last_sample_ms, stat_last_ops, stat_last_in, stat_last_out;
+    double stat_fork_rate;         /* GB of used memory per second of the last fork (features/saving; LATENCY DOCTOR) */
     struct dict *errorstats;       /* error prefix -> count (long long *) */
 } server;
 

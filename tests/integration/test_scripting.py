@@ -479,7 +479,9 @@ FUNCTION_STEPS = [
     ("FUNCTION", "LOAD", "#!lua name=w\nredis.register_function('w', function() x = 1 end)"), ("FCALL", "w", "0"),
     ("EVAL", "return redis.register_function", "0"),
     ("FUNCTION", "STATS"), ("FUNCTION", "KILL"), ("FUNCTION", "DELETE", "nope"), ("FUNCTION", "DELETE", "o"),
-    ("FCALL", "f", "0"), ("SCRIPT", "FLUSH"), ("FCALL", "x", "0"), ("FUNCTION", "FLUSH", "BAD"), ("FUNCTION", "FLUSH"),
+    ("FCALL", "f", "0"), ("SCRIPT", "FLUSH"), ("FCALL", "x", "0"),
+    # the libraries were loaded again into SCRIPT FLUSH's fresh interpreter: their functions still run
+    ("FCALL", "g", "0"), ("FCALL", "e", "0"), ("FCALL", "w", "0"), ("FUNCTION", "FLUSH", "BAD"), ("FUNCTION", "FLUSH"),
     ("FCALL", "x", "0"), ("FUNCTION", "LIST"), ("FUNCTION", "STATS"),
 ]
 
