@@ -592,6 +592,13 @@ static int tls_read_all(client *c) {
     return r < 0 ? -1 : 0;
 }
 
+/* Bytes a TLS client sent while it was not being read wait inside OpenSSL, unseen by epoll; 1 when there
+ * are some and the client may be read now. */
+static int tls_bytes_waiting(client *c) {
+    return c->tls && tls_conn_ready(c->tls) && conn_pending(c) &&
+           !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED));
+}
+
 static void read_handler(int fd, void *data, int mask) {
     (void)fd;
     (void)mask;
@@ -714,10 +721,7 @@ void clients_cron(void) {
             client_close_async(c);
             continue;
         }
-        /* Bytes a TLS client sent while it was not being read wait inside OpenSSL, unseen by epoll. */
-        if (c->tls && tls_conn_ready(c->tls) && conn_pending(c) &&
-            !(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)) &&
-            tls_read_all(c) < 0) {
+        if (tls_bytes_waiting(c) && tls_read_all(c) < 0) {
             i--; /* freed: the last client took its place (i wraps to SIZE_MAX and back for the first) */
             continue;
         }
@@ -743,10 +747,7 @@ int clients_run_left_input(void) {
         if (!c || !(c->xflags & CLIENT_INPUT_LEFT)) continue;
         client_process_input(c); /* lists it again (past n) if its slice runs out again */
         if (c->flags & CLIENT_CLOSE_ASAP) continue;
-        /* its input all ran: bytes a TLS client sent meanwhile wait inside OpenSSL, unseen by epoll */
-        if (!(c->xflags & CLIENT_INPUT_LEFT) && c->tls && tls_conn_ready(c->tls) && conn_pending(c) &&
-            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_READ_PAUSED | CLIENT_PROTECTED)))
-            tls_read_all(c);
+        if (!(c->xflags & CLIENT_INPUT_LEFT) && tls_bytes_waiting(c)) tls_read_all(c); /* its input all ran */
     }
     size_t k = 0;
     for (size_t i = n; i < nleft; i++)

@@ -74,6 +74,18 @@ static void rz_end(ptab *t) {
     t->rz = NULL;
 }
 
+/* An element left the old block: a tombstone keeps its probe runs whole.  When it was the last, the old
+ * block is freed and the resize ends (t->rz is gone): returns 1. */
+static int old_slot_gone(ptab *t, uint32_t j) {
+    ptab *o = t->rz->old;
+    o->slot[j] = GONE;
+    if (--o->count) return 0;
+    s_free(o);
+    t->rz->old = NULL;
+    rz_end(t);
+    return 1;
+}
+
 /* Migrating: moves up to `budget` elements of old into t, looking at no more than 16 slots per element
  * allowed (an old block being shrunk is mostly empty); frees old once it is empty. */
 static void move_some(ptab *t, const ptab_type *ty, uint32_t budget) {
@@ -84,7 +96,7 @@ static void move_some(ptab *t, const ptab_type *ty, uint32_t budget) {
     uint64_t visits = (uint64_t)budget * 16;
     /* elements holding their keys (ty->eq) are read to be hashed: fetched a few slots ahead */
     uint32_t ahead = ty->eq ? 8 : 0;
-    while (budget && visits-- && rz->moved < o->cap && o->count) {
+    while (budget && visits-- && rz->moved < o->cap) {
         uint32_t j = rz->moved++;
         if (ahead && j + ahead < o->cap) {
             void *f = o->slot[j + ahead];
@@ -93,14 +105,8 @@ static void move_some(ptab *t, const ptab_type *ty, uint32_t budget) {
         void *e = o->slot[j];
         if (!e || e == GONE) continue;
         place(t, e, ty->hash(e), oa ? oa[j] : 0);
-        o->slot[j] = GONE;
-        o->count--;
         budget--;
-    }
-    if (!o->count) {
-        s_free(o);
-        rz->old = NULL;
-        rz_end(t);
+        if (old_slot_gone(t, j)) return;
     }
 }
 
@@ -202,17 +208,10 @@ void ptab_del(ptab **tp, const ptab_type *ty, long slot) {
         *tp = NULL;
         return;
     }
-    if ((uint64_t)slot >= t->cap) { /* in the old block: a tombstone keeps its probe runs whole */
-        ptab *o = t->rz->old;
+    if ((uint64_t)slot >= t->cap) { /* in the old block */
         uint32_t j = (uint32_t)(slot - t->cap);
-        DBG_ASSERT(j < o->cap && o->slot[j] && o->slot[j] != GONE);
-        o->slot[j] = GONE;
-        o->count--;
-        if (!o->count) {
-            s_free(o);
-            t->rz->old = NULL;
-            rz_end(t);
-        }
+        DBG_ASSERT(j < t->rz->old->cap && t->rz->old->slot[j] && t->rz->old->slot[j] != GONE);
+        old_slot_gone(t, j);
     } else if (t->cap <= PTAB_SMALL) {
         /* the last element fills the hole */
         uint32_t *aux = t->has_aux ? aux_of(t) : NULL;
