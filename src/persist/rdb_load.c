@@ -598,6 +598,20 @@ static int load_zset(rdbr *r, int bin, entry_value *v) {
             const char *s;
             size_t len;
             double d;
+            /* Most members of a DUMP or an RDB file: a plain string of under 64 bytes and a binary score,
+             * already in memory (the bytes arrived): read in place, without the general readers. */
+            const unsigned char *q = r->p + r->pos;
+            if (bin && r->fd < 0 && r->ready - r->pos > 9 && q[0] < 0x40 && r->ready - r->pos >= 9u + q[0]) {
+                uint64_t u = le(q + 1 + q[0], 8);
+                memcpy(&d, &u, 8);
+                if (isnan(d)) {
+                    fail(r, "Zset with NAN score detected");
+                    goto big_err;
+                }
+                r->pos += 9u + q[0];
+                zs_acc_push(acc, (const char *)q + 1, q[0], d);
+                continue;
+            }
             if (!rd_str(r, 0, 0, &s, &len)) goto big_err;
             /* s stays valid across the score's 8 or so bytes only in memory mode: keep it in the slot */
             if (r->fd >= 0) {

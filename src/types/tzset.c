@@ -34,6 +34,8 @@ typedef struct zbig {
     zi_bulk *bulk;
     size_t want;
     int dir;
+    handle_t last;     /* the member that arrived last and its score: the next is compared with them */
+    double last_score;
 } zbig;
 
 /* Sets of at least this many members build their table and index on two threads (zs_acc_commit). */
@@ -610,10 +612,13 @@ static int fill_range(zbig *b, size_t from, size_t to) {
         kt_reserve(&b->t, b->reserve);
         b->reserve = 0;
     }
+    /* Where the members are, read once: the loading thread writes next to these fields for every member
+     * (b->last ...), and reading them for every member here would pull that cache line back and forth. */
+    const zbig at = {.bulk = b->bulk, .want = b->want, .dir = b->dir, .pend = b->pend};
     uint64_t ring[AHEAD];
     for (size_t i = from; i < to && i < from + AHEAD; i++) {
         size_t len;
-        const char *m = zel_member(arrived(b, i), &len);
+        const char *m = zel_member(arrived(&at, i), &len);
         ring[i % AHEAD] = kt_hash(m, len);
         kt_prefetch(&b->t, ring[i % AHEAD]);
     }
@@ -621,12 +626,12 @@ static int fill_range(zbig *b, size_t from, size_t to) {
         uint64_t hv = ring[i % AHEAD];
         if (i + AHEAD < to) {
             size_t len;
-            const char *m = zel_member(arrived(b, i + AHEAD), &len);
+            const char *m = zel_member(arrived(&at, i + AHEAD), &len);
             ring[i % AHEAD] = kt_hash(m, len);
             kt_prefetch(&b->t, ring[i % AHEAD]);
         }
         size_t len;
-        handle_t h = arrived(b, i);
+        handle_t h = arrived(&at, i);
         const char *m = zel_member(h, &len);
         if (kt_find(&b->t, m, len, hv, NULL)) {
             b->filled = i;
@@ -715,7 +720,7 @@ static void to_pend(zbig *b) {
 
 /* Places the new member h (arrival npend) in the bulk index, or gives up the bulk build when it is out of
  * order or one too many; 0 then (h is not placed). */
-static int bulk_place(zbig *b, handle_t h) {
+static int bulk_place(zbig *b, handle_t h, double score) {
     size_t i = b->npend;
     if (i == b->want) return 0;
     if (i == 1) { /* the order is the first two members' (the first waits in place 0 until then) */
@@ -724,10 +729,13 @@ static int bulk_place(zbig *b, handle_t h) {
         if (c == 0) return 0;
         b->dir = c < 0 ? 1 : -1;
         if (b->dir < 0) zi_bulk_set(b->bulk, b->want - 1, first);
-    } else if (i > 1 && handle_cmp(arrived(b, i - 1), h) != -b->dir) {
-        return 0;
+    } else if (i > 1) { /* after the last member: the scores first, the bytes only on a tie */
+        int c = b->last_score < score ? -1 : b->last_score > score ? 1 : handle_cmp(b->last, h);
+        if (c != -b->dir) return 0;
     }
     zi_bulk_set(b->bulk, i == 0 ? 0 : bulk_rank(b, i), h);
+    b->last = h;
+    b->last_score = score;
     return 1;
 }
 
@@ -736,7 +744,7 @@ void zs_acc_push(zset *acc, const char *m, size_t len, double score) {
     handle_t h = zel_new(m, len, score);
     if (!h) arena_full();
     b->ebytes += zel_bytes(h);
-    if (b->bulk && !bulk_place(b, h)) to_pend(b);
+    if (b->bulk && !bulk_place(b, h, score)) to_pend(b);
     if (!b->bulk) {
         if (b->npend == b->cpend) {
             fill_join(b); /* the array moves: the filler must not be reading it */

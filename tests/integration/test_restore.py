@@ -6,6 +6,7 @@ bytes, huge lengths) give an error and leave the server serving."""
 import os
 import random
 import shutil
+import struct
 import time
 
 import pytest
@@ -337,6 +338,39 @@ def test_big_zset_duplicates_met_while_arriving(oracle, sardine):
             s.restore(f"z:{a}", 0, dup)
     assert s.dbsize() == 1
     assert s.ping()
+
+
+def test_big_zset_members_of_every_form(oracle, sardine):
+    """A big sorted set whose members take every form a payload gives them (short plain strings, read in
+    place; integers; empty; 14-bit lengths; LZF) is restored as Redis restores it, and a NaN score among
+    short members is refused with Redis's error."""
+    o, s = oracle.client(), sardine.client()
+    rnd = random.Random(11)
+    members = {}
+    for i in range(3000):
+        form = i % 6
+        m = (f"m{i}", str(i * 7), "", "".join(rnd.choice("abcdef0123456789") for _ in range(70 + i % 5)),
+             "x" * 100 + str(i), f"member:{i:06d}" + "y" * (i % 60))[form]
+        members[m] = rnd.choice((rnd.uniform(-1e6, 1e6), i // 10, float("inf"), float("-inf")))
+    o.zadd("z", members)
+    assert o.object("encoding", "z") == b"skiplist"
+    p = o.dump("z")
+    assert s.restore("z", 0, p) == b"OK"
+    assert digest_value(s, "z") == digest_value(o, "z")
+    assert s.zrange("z", 0, -1, withscores=True) == o.zrange("z", 0, -1, withscores=True)
+    assert_key_ok(s, "z")
+    # 200 short members, the 100th with a NaN score: both refuse it
+    body = bytes([5, 0x40 | (200 >> 8), 200 & 0xFF])
+    for i in range(200):
+        m = b"n%03d" % i
+        score = struct.pack("<d", float("nan") if i == 100 else float(200 - i))
+        body += bytes([len(m)]) + m + score
+    body += (10).to_bytes(2, "little")
+    nan = body + crc64(body).to_bytes(8, "little")
+    for c in (o, s):
+        with pytest.raises(Exception, match="Bad data format"):
+            c.restore("nan", 0, nan)
+    assert s.exists("nan") == 0 and s.ping()
 
 
 @SARDINE_ONLY
