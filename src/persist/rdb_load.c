@@ -599,9 +599,10 @@ static int load_zset(rdbr *r, int bin, entry_value *v) {
             size_t len;
             double d;
             /* Most members of a DUMP or an RDB file: a plain string of under 64 bytes and a binary score,
-             * already in memory (the bytes arrived): read in place, without the general readers. */
-            const unsigned char *q = r->p + r->pos;
-            if (bin && r->fd < 0 && r->ready - r->pos > 9 && q[0] < 0x40 && r->ready - r->pos >= 9u + q[0]) {
+             * both already in the window (arrived, or read from the file): read in place, without the
+             * general readers (zs_acc_push copies the member before the window can move). */
+            const unsigned char *q = bin && r->ready - r->pos > 9 ? r->p + r->pos : NULL;
+            if (q && q[0] < 0x40 && r->ready - r->pos >= 9u + q[0]) {
                 uint64_t u = le(q + 1 + q[0], 8);
                 memcpy(&d, &u, 8);
                 if (isnan(d)) {

@@ -359,6 +359,16 @@ def test_big_zset_members_of_every_form(oracle, sardine):
     assert digest_value(s, "z") == digest_value(o, "z")
     assert s.zrange("z", 0, -1, withscores=True) == o.zrange("z", 0, -1, withscores=True)
     assert_key_ok(s, "z")
+    # from a file (DEBUG RELOAD): 100,000 short members more, so that members straddle the 1 MiB windows
+    pipe = o.pipeline(transaction=False)
+    for i in range(0, 100000, 10000):
+        pipe.zadd("zs", {f"s{j}": rnd.choice((j % 7, rnd.random())) for j in range(i, i + 10000)})
+    pipe.execute()
+    assert s.restore("zs", 0, o.dump("zs")) == b"OK"
+    assert s.execute_command("DEBUG", "RELOAD") == b"OK"
+    for k in ("z", "zs"):
+        assert digest_value(s, k) == digest_value(o, k)
+        assert_key_ok(s, k)
     # 200 short members, the 100th with a NaN score: both refuse it
     body = bytes([5, 0x40 | (200 >> 8), 200 & 0xFF])
     for i in range(200):
