@@ -163,7 +163,7 @@ static void write_set(rdbw *w, const uint8_t *e) {
     const void *s = e_ptr(e);
     batch b;
     batch_init(&b, w, e, "SADD", 1, set_len(s));
-    set_foreach(s, visit_member, &b);
+    set_foreach_stored(s, visit_member, &b);
     DBG_ASSERT(b.left == 0);
 }
 
@@ -198,7 +198,7 @@ static void write_hash(rdbw *w, const uint8_t *e) {
     const void *h = e_ptr(e);
     batch b;
     batch_init(&b, w, e, "HMSET", 2, hash_len(h));
-    hash_foreach(h, visit_pair, &b);
+    hash_foreach_stored(h, visit_pair, &b);
     DBG_ASSERT(b.left == 0);
 }
 

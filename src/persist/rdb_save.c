@@ -350,7 +350,7 @@ static void write_set(rdbw *w, const void *s) {
         return;
     }
     rdbw_len(w, set_len(s));
-    set_foreach(s, visit_member, w);
+    set_foreach_stored(s, visit_member, w);
 }
 
 static void write_zset(rdbw *w, const zset *z) {
@@ -377,7 +377,7 @@ static void write_hash(rdbw *w, const void *h) {
         return;
     }
     rdbw_len(w, hash_len(h));
-    hash_foreach(h, visit_pair, w);
+    hash_foreach_stored(h, visit_pair, w);
 }
 
 /* A stream ID as Redis's radix trees key it: 128 bits big endian. */

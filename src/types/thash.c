@@ -253,6 +253,15 @@ void hash_foreach(const void *h, hash_visit_fn *fn, void *ud) {
     big_foreach(h, visit_elem, &vc);
 }
 
+void hash_foreach_stored(const void *h, hash_visit_fn *fn, void *ud) {
+    if (is_lp(h)) {
+        hash_foreach(h, fn, ud);
+        return;
+    }
+    visit_ctx vc = {fn, ud};
+    kt_foreach(&((const hbig *)h)->t, visit_elem, &vc);
+}
+
 uint64_t hash_scan(const void *h, uint64_t cursor, long count, hash_visit_fn *fn, void *ud) {
     if (is_lp(h)) {
         hash_foreach(h, fn, ud);

@@ -46,6 +46,9 @@ void hash_batch_begin(void **hp);
 void hash_batch_end(void **hp);
 /* Every pair, in the encoding's natural order (insertion order for listpacks). */
 void hash_foreach(const void *h, hash_visit_fn *fn, void *ud);
+/* The same pairs in the order they are stored, faster for a big hash (no field is hashed); the order is
+ * not hash_foreach's.  For serializing (RDB, DUMP, AOF rewrites). */
+void hash_foreach_stored(const void *h, hash_visit_fn *fn, void *ud);
 /* One SCAN step: a listpack returns everything and cursor 0, as Redis does. */
 uint64_t hash_scan(const void *h, uint64_t cursor, long count, hash_visit_fn *fn, void *ud);
 /* count random pairs: distinct (count < length) or with repetitions. */

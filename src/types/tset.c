@@ -184,6 +184,15 @@ void set_foreach(const void *s, set_visit_fn *fn, void *ud) {
     big_foreach(s, visit_elem, &vc);
 }
 
+void set_foreach_stored(const void *s, set_visit_fn *fn, void *ud) {
+    if (is_is(s)) {
+        set_foreach(s, fn, ud);
+        return;
+    }
+    visit_ctx vc = {fn, ud};
+    kt_foreach(&((const sbig *)s)->t, visit_elem, &vc);
+}
+
 uint64_t set_scan(const void *s, uint64_t cursor, long count, set_visit_fn *fn, void *ud) {
     if (is_is(s)) {
         set_foreach(s, fn, ud);

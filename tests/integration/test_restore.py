@@ -384,6 +384,37 @@ def test_big_zset_members_of_every_form(oracle, sardine):
 
 
 @SARDINE_ONLY
+def test_big_hash_and_set_serialized_whole(oracle, sardine):
+    """Hashes and sets of 100,000 elements grown by writes (tables of many segments of unequal depths,
+    walked in storage order when serialized): Sardine's DUMP restored by redis-server, DEBUG RELOAD, and an
+    AOF rewrite in command form loaded back (DEBUG LOADAOF) all give the same DIGEST-VALUE."""
+    o, s = oracle.client(), sardine.client()
+    pipe = s.pipeline(transaction=False)
+    for i in range(0, 100000, 5000):
+        pipe.hset("h", mapping={f"field:{j}": "v" * (j % 50) for j in range(i, i + 5000)})
+        pipe.sadd("s", *[f"member:{j}" for j in range(i, i + 5000)])
+    pipe.execute()
+    s.hdel("h", *[f"field:{j}" for j in range(0, 100000, 7)])
+    s.srem("s", *[f"member:{j}" for j in range(0, 100000, 11)])
+    want = {k: digest_value(s, k) for k in ("h", "s")}
+    for k in ("h", "s"):
+        assert o.restore(k, 0, s.dump(k)) == b"OK"
+        assert digest_value(o, k) == want[k], k
+    assert s.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert {k: digest_value(s, k) for k in ("h", "s")} == want
+    s.config_set("aof-use-rdb-preamble", "no")
+    s.config_set("appendonly", "yes")  # rewrites first, as Redis does
+    for _ in range(600):
+        p = s.info("persistence")
+        if p["aof_rewrite_in_progress"] == 0 and p["aof_rewrite_scheduled"] == 0 and p["aof_rewrites"] >= 1:
+            break
+        time.sleep(0.05)
+    assert s.execute_command("DEBUG", "LOADAOF") == b"OK"
+    assert {k: digest_value(s, k) for k in ("h", "s")} == want
+    assert_keyspace_ok(s)
+
+
+@SARDINE_ONLY
 def test_restore_propagation(oracle, sardine):
     """A relative TTL goes out as an absolute one with ABSTTL; REPLACE of a key with an already expired
     TTL goes out as DEL; a RESTORE that creates nothing goes out as nothing (Redis 7.0's forms)."""
