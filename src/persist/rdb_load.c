@@ -603,24 +603,21 @@ static int load_zset(rdbr *r, int bin, entry_value *v) {
              * general readers (zs_acc_push copies the member before the window can move). */
             const unsigned char *q = bin && r->ready - r->pos > 9 ? r->p + r->pos : NULL;
             if (q && q[0] < 0x40 && r->ready - r->pos >= 9u + q[0]) {
-                uint64_t u = le(q + 1 + q[0], 8);
+                s = (const char *)q + 1;
+                len = q[0];
+                uint64_t u = le(q + 1 + len, 8);
                 memcpy(&d, &u, 8);
-                if (isnan(d)) {
-                    fail(r, "Zset with NAN score detected");
-                    goto big_err;
+                r->pos += 9u + len;
+            } else {
+                if (!rd_str(r, 0, 0, &s, &len)) goto big_err;
+                /* s stays valid across the score's 8 or so bytes only in memory mode: keep it in the slot */
+                if (r->fd >= 0) {
+                    unsigned char *b = slot_buf(r, 1, len);
+                    if (len) memcpy(b, s, len);
+                    s = (const char *)b;
                 }
-                r->pos += 9u + q[0];
-                zs_acc_push(acc, (const char *)q + 1, q[0], d);
-                continue;
+                if (!(bin ? rd_double_bin(r, &d) : rd_double_str(r, &d))) goto big_err;
             }
-            if (!rd_str(r, 0, 0, &s, &len)) goto big_err;
-            /* s stays valid across the score's 8 or so bytes only in memory mode: keep it in the slot */
-            if (r->fd >= 0) {
-                unsigned char *b = slot_buf(r, 1, len);
-                if (len) memcpy(b, s, len);
-                s = (const char *)b;
-            }
-            if (!(bin ? rd_double_bin(r, &d) : rd_double_str(r, &d))) goto big_err;
             if (isnan(d)) {
                 fail(r, "Zset with NAN score detected");
                 goto big_err;
