@@ -79,6 +79,33 @@ static uint32_t script_aware_flags(client *c, command *cmd) {
     return eval_command_flags(c, cmd);
 }
 
+/* Whether a command line writes a key whose big value a running snapshot still owes: the snapshot would
+ * serialize it whole before the write, holding the loop, so the command waits instead while the value is
+ * written in parts (persist/snapshot.h).  Keys a command writes without naming them (a script's
+ * undeclared keys, a MOVE's or COPY's other database) still take the whole serialization. */
+static int writes_owed_big_value(client *c, command *cmd, arg *argv, int argc) {
+    if (!(cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) return 0;
+    keyref refs[32];
+    int n = command_get_keys(cmd, argv, argc, refs, 32);
+    if (n > 32) n = 32;
+    for (int i = 0; i < n; i++) {
+        if (refs[i].flags && !(refs[i].flags & (KS_RW | KS_OW | KS_RM))) continue; /* only read */
+        const arg *k = &argv[refs[i].pos];
+        if (snapshot_write_waits(c->db->id, k->p, k->len)) return 1;
+    }
+    return 0;
+}
+
+static int waits_for_snapshot(client *c, command *cmd) {
+    if (!snapshot_running() || eval_busy()) return 0;
+    if (cmd->proc == cmd_exec) {
+        for (int i = 0; i < c->mcount; i++)
+            if (writes_owed_big_value(c, c->mq[i].cmd, c->mq[i].argv, c->mq[i].argc)) return 1;
+        return 0;
+    }
+    return writes_owed_big_value(c, cmd, c->argv, c->argc);
+}
+
 /* What a RESP2 client in subscriber mode may run. */
 static int allowed_when_subscribed(const command *cmd) {
     cmd_proc *p = cmd->proc;
@@ -198,6 +225,10 @@ static int process_checked(client *c) {
             c->flags |= CLIENT_PAUSED;
             return 0;
         }
+    }
+    if (!((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) && waits_for_snapshot(c, cmd)) {
+        c->flags |= CLIENT_PAUSED; /* until a big value's record ends (saving_step resumes it) */
+        return 0;
     }
     if ((c->flags & CLIENT_MULTI) && !is_tx_control(cmd)) {
         multi_queue(c, cmd);

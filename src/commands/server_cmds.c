@@ -63,8 +63,10 @@ void cmd_debug(client *c) {
             "    Flush the AOF buffers on disk and reload the AOF in memory.",
             "PROPAGATION-LOG <file>|OFF",
             "    Write every propagated command to <file> as RESP (a replica's view of the stream).",
-            "SNAPSHOT-THROTTLE <keys>",
-            "    Scan at most <keys> keys per event loop iteration in background saves (0: by time). Sardine's, for tests.",
+            "SNAPSHOT-THROTTLE <keys> [<elements>]",
+            "    Scan at most <keys> keys (or elements of a big value) per event loop iteration in background saves",
+            "    (0: by time); values of more than <elements> elements are written in parts (default 8192).",
+            "    Sardine's, for tests.",
             "RESTORE-BG-MIN <bytes>",
             "    RESTORE payloads of at least <bytes> are built on a worker thread (default 262144). Sardine's, for tests.",
             "RESTORE-BG-HOLD <0|1>",
@@ -151,10 +153,11 @@ void cmd_debug(client *c) {
         reply_ok(c);
     } else if (debug_misc(c)) {
         /* answered */
-    } else if (arg_is(sub, "snapshot-throttle") && c->argc == 3) {
-        long long n;
+    } else if (arg_is(sub, "snapshot-throttle") && (c->argc == 3 || c->argc == 4)) {
+        long long n, elems = 0;
         if (!arg_ll(c, &c->argv[2], &n, NULL)) return;
-        snapshot_set_throttle((long)n);
+        if (c->argc == 4 && !arg_ll(c, &c->argv[3], &elems, NULL)) return;
+        snapshot_set_throttle((long)n, (long)elems);
         reply_ok(c);
     } else if (arg_is(sub, "reload") && c->argc == 2) {
         if (saving_debug_reload(c) == 0) reply_ok(c);

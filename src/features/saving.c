@@ -246,7 +246,9 @@ void saving_cron(void) {
 
 int saving_step(void) {
     check_child();
-    return snapshot_step();
+    int more = snapshot_step();
+    if (snapshot_take_parts_progress()) clients_resume_paused(); /* writes held back for a big value ask again */
+    return more;
 }
 
 int saving_before_shutdown(int flags) {

@@ -399,10 +399,13 @@ uint64_t kt_scan(const ktable *t, uint64_t cursor, long count, kt_visit_fn *fn, 
     return p;
 }
 
-void kt_foreach(const ktable *t, kt_visit_fn *fn, void *ud) {
-    if (!t->dir) return;
+int kt_walk(const ktable *t, size_t *pos, long min, kt_visit_fn *fn, void *ud) {
+    if (!t->dir) return 1;
     size_t n = (size_t)1 << t->gdepth;
-    for (size_t i = 0; i < n;) {
+    long seen = 0;
+    size_t i = *pos;
+    DBG_ASSERT(i <= n);
+    while (i < n && seen < min) {
         const kseg *s = t->dir[i];
         i += s ? (size_t)1 << (t->gdepth - s->depth) : 1; /* a segment fills a run of the directory */
         if (!s) continue;
@@ -410,9 +413,14 @@ void kt_foreach(const ktable *t, kt_visit_fn *fn, void *ud) {
             if (b + 2 < s->nb)
                 for (uint32_t pm = used_mask(&s->b[b + 2]); pm; pm &= pm - 1)
                     __builtin_prefetch(arena_ptr(kb_get(&s->b[b + 2], __builtin_ctz(pm))));
-            for (uint32_t m = used_mask(&s->b[b]); m; m &= m - 1) fn(ud, kb_get(&s->b[b], __builtin_ctz(m)));
+            for (uint32_t m = used_mask(&s->b[b]); m; m &= m - 1) {
+                fn(ud, kb_get(&s->b[b], __builtin_ctz(m)));
+                seen++;
+            }
         }
     }
+    *pos = i;
+    return i >= n;
 }
 
 uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visit_fn *fn, void *ud) {

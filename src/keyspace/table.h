@@ -98,9 +98,12 @@ void kt_replace(ktable *t, const kslot *where, handle_t h, int has_ttl);
 void kt_delete(ktable *t, const kslot *where, uint64_t hash);
 uint64_t kt_scan(const ktable *t, uint64_t cursor, long count, kt_visit_fn *fn, void *ud);
 /* Every key once, in the order the buckets hold them (not kt_scan's hash order: no key is hashed), the
- * entries two buckets ahead asked for first so that their cache misses overlap.  For whole passes over a
- * table that does not change meanwhile (serializing a collection). */
-void kt_foreach(const ktable *t, kt_visit_fn *fn, void *ud);
+ * entries two buckets ahead asked for first so that their cache misses overlap.  For passes over a table
+ * that does not change meanwhile (serializing a collection), in parts: from *pos (0 first), whole
+ * segments until at least min keys were visited; *pos is then where the next part starts (a directory
+ * index, valid while the table is not written: entries moved in place by kt_defrag do not matter).
+ * Returns 1 once every key was visited. */
+int kt_walk(const ktable *t, size_t *pos, long min, kt_visit_fn *fn, void *ud);
 /* Walks physical buckets in hash order visiting only keys with a TTL, at most
  * max_buckets of them; returns the next cursor (0 after a full pass). */
 uint64_t kt_scan_ttl(const ktable *t, uint64_t cursor, long max_buckets, kt_visit_fn *fn, void *ud);

@@ -25,6 +25,7 @@
 #include "util/debug.h"
 #include "util/mem.h"
 #include "util/numconv.h"
+#include <limits.h>
 #include <lzf.h>
 #include <stdio.h>
 #include <string.h>
@@ -163,7 +164,8 @@ static void write_set(rdbw *w, const uint8_t *e) {
     const void *s = e_ptr(e);
     batch b;
     batch_init(&b, w, e, "SADD", 1, set_len(s));
-    set_foreach_stored(s, visit_member, &b);
+    size_t pos = 0;
+    set_walk_stored(s, &pos, LONG_MAX, visit_member, &b);
     DBG_ASSERT(b.left == 0);
 }
 
@@ -198,7 +200,8 @@ static void write_hash(rdbw *w, const uint8_t *e) {
     const void *h = e_ptr(e);
     batch b;
     batch_init(&b, w, e, "HMSET", 2, hash_len(h));
-    hash_foreach_stored(h, visit_pair, &b);
+    size_t pos = 0;
+    hash_walk_stored(h, &pos, LONG_MAX, visit_pair, &b);
     DBG_ASSERT(b.left == 0);
 }
 

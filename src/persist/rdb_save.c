@@ -319,15 +319,30 @@ static void write_string_value(rdbw *w, const uint8_t *e) {
     }
 }
 
-static void write_list(rdbw *w, const quicklist *ql) {
-    rdbw_len(w, ql->len);
-    for (const qlnode *n = ql->head; n; n = n->next) {
-        const unsigned char *data;
-        size_t clen, raw;
-        rdbw_byte(w, QUICKLIST_NODE_CONTAINER_PACKED);
-        if (ql_node_lzf(n, &data, &clen, &raw)) lzf_blob(w, data, clen, raw);
-        else rdbw_string(w, (const char *)n->lp, lp_bytes(n->lp));
-        maybe_flush(w);
+/* ---- collections, element by element ----
+ *
+ * A list, and a set, sorted set or hash in its table encoding, is a count then its elements (list
+ * nodes), so it can be written in parts: write_elems resumes at *pos, a position that stays valid while
+ * the value is not written (moves of its parts by active defragmentation do not matter): a list's node
+ * index, a sorted set's count of members written, a table's directory index (types' *_walk_stored). */
+
+static int in_parts(const uint8_t *e) {
+    switch (e_type(e)) {
+    case OBJ_LIST: return 1;
+    case OBJ_SET: return !set_is_intset(e_ptr(e));
+    case OBJ_ZSET: return !zs_is_listpack(e_ptr(e));
+    case OBJ_HASH: return !hash_is_listpack(e_ptr(e));
+    default: return 0;
+    }
+}
+
+static void write_count(rdbw *w, const uint8_t *e) {
+    const void *v = e_ptr(e);
+    switch (e_type(e)) {
+    case OBJ_LIST: rdbw_len(w, ((const quicklist *)v)->len); break; /* nodes */
+    case OBJ_SET: rdbw_len(w, set_len(v)); break;
+    case OBJ_ZSET: rdbw_len(w, zs_card(v)); break;
+    default: rdbw_len(w, hash_len(v)); break;
     }
 }
 
@@ -344,40 +359,45 @@ static void visit_pair(void *ud, const char *f, size_t flen, const char *v, size
     maybe_flush(w);
 }
 
-static void write_set(rdbw *w, const void *s) {
-    if (set_is_intset(s)) {
-        rdbw_string(w, s, is_blob_len(s));
-        return;
+/* Whole nodes from node *pos until at least min elements are out. */
+static int list_elems(rdbw *w, const quicklist *ql, size_t *pos, long min) {
+    const qlnode *n = ql->head;
+    for (size_t i = 0; n && i < *pos; i++) n = n->next;
+    for (long seen = 0; n && seen < min; n = n->next, ++*pos) {
+        const unsigned char *data;
+        size_t clen, raw;
+        rdbw_byte(w, QUICKLIST_NODE_CONTAINER_PACKED);
+        if (ql_node_lzf(n, &data, &clen, &raw)) lzf_blob(w, data, clen, raw);
+        else rdbw_string(w, (const char *)n->lp, lp_bytes(n->lp));
+        maybe_flush(w);
+        seen += n->count;
     }
-    rdbw_len(w, set_len(s));
-    set_foreach_stored(s, visit_member, w);
+    return n == NULL;
 }
 
-static void write_zset(rdbw *w, const zset *z) {
-    if (zs_is_listpack(z)) {
-        rdbw_string(w, (const char *)z, lp_bytes((const unsigned char *)z));
-        return;
-    }
+/* Members from the greatest down (loaders then insert at the head), *pos of them already out. */
+static int zset_elems(rdbw *w, const zset *z, size_t *pos, long min) {
     size_t card = zs_card(z);
-    rdbw_len(w, card);
-    if (!card) return;
+    if (*pos >= card) return 1;
     zs_iter it;
     zs_elem el;
-    zs_iter_init(&it, z, card - 1, -1); /* greatest first: loaders then insert at the head */
-    while (zs_iter_next(&it, &el)) {
+    zs_iter_init(&it, z, card - 1 - *pos, -1);
+    for (long seen = 0; seen < min && zs_iter_next(&it, &el); seen++, ++*pos) {
         rdbw_string(w, el.m, el.len);
         rdbw_binary_double(w, el.score);
         maybe_flush(w);
     }
+    return *pos >= card;
 }
 
-static void write_hash(rdbw *w, const void *h) {
-    if (hash_is_listpack(h)) {
-        rdbw_string(w, h, lp_bytes(h));
-        return;
+static int write_elems(rdbw *w, const uint8_t *e, size_t *pos, long min) {
+    const void *v = e_ptr(e);
+    switch (e_type(e)) {
+    case OBJ_LIST: return list_elems(w, v, pos, min);
+    case OBJ_SET: return set_walk_stored(v, pos, min, visit_member, w);
+    case OBJ_ZSET: return zset_elems(w, v, pos, min);
+    default: DBG_ASSERT(e_type(e) == OBJ_HASH); return hash_walk_stored(v, pos, min, visit_pair, w);
     }
-    rdbw_len(w, hash_len(h));
-    hash_foreach_stored(h, visit_pair, w);
 }
 
 /* A stream ID as Redis's radix trees key it: 128 bits big endian. */
@@ -446,13 +466,19 @@ static void write_stream(rdbw *w, const stream *s) {
 }
 
 static void write_value(rdbw *w, const uint8_t *e) {
-    switch (e_type(e)) {
+    if (in_parts(e)) {
+        write_count(w, e);
+        size_t pos = 0;
+        write_elems(w, e, &pos, LONG_MAX);
+        return;
+    }
+    const void *v = e_ptr(e);
+    switch (e_type(e)) { /* the one-blob encodings */
     case OBJ_STRING: write_string_value(w, e); break;
-    case OBJ_LIST: write_list(w, e_ptr(e)); break;
-    case OBJ_SET: write_set(w, e_ptr(e)); break;
-    case OBJ_ZSET: write_zset(w, e_ptr(e)); break;
-    case OBJ_HASH: write_hash(w, e_ptr(e)); break;
-    default: write_stream(w, e_ptr(e)); break;
+    case OBJ_SET: rdbw_string(w, v, is_blob_len(v)); break;
+    case OBJ_ZSET: rdbw_string(w, v, lp_bytes(v)); break;
+    case OBJ_HASH: rdbw_string(w, v, lp_bytes(v)); break;
+    default: write_stream(w, v); break;
     }
 }
 
@@ -461,7 +487,8 @@ void rdbw_value(rdbw *w, const uint8_t *e) {
     write_value(w, e);
 }
 
-void rdbw_key(rdbw *w, const uint8_t *e) {
+/* A record up to its value: [EXPIRETIME_MS] [IDLE | FREQ] type key. */
+static void key_head(rdbw *w, const uint8_t *e) {
     unsigned char *p = reserve(w, 1 + 8 + 1 + LEN_MAX_BYTES + 1);
     size_t n = 0;
     if (e_has_ttl(e)) {
@@ -482,8 +509,35 @@ void rdbw_key(rdbw *w, const uint8_t *e) {
     keybuf k_kb;
     const char *k = e_keyb(e, &k_kb, &klen);
     rdbw_string(w, k, klen);
+}
+
+void rdbw_key(rdbw *w, const uint8_t *e) {
+    key_head(w, e);
     write_value(w, e);
     maybe_flush(w);
+}
+
+size_t rdbw_part_elems(const uint8_t *e) {
+    if (!in_parts(e)) return 0;
+    const void *v = e_ptr(e);
+    switch (e_type(e)) {
+    case OBJ_LIST: return ((const quicklist *)v)->count;
+    case OBJ_SET: return set_len(v);
+    case OBJ_ZSET: return zs_card(v);
+    default: return hash_len(v);
+    }
+}
+
+void rdbw_key_begin(rdbw *w, const uint8_t *e) {
+    DBG_ASSERT(in_parts(e));
+    key_head(w, e);
+    write_count(w, e);
+}
+
+int rdbw_key_part(rdbw *w, const uint8_t *e, size_t *pos, long min) {
+    int done = write_elems(w, e, pos, min);
+    maybe_flush(w);
+    return done;
 }
 
 /* Room for a value's serialized bytes, so that a big one is written into one allocation instead of being

@@ -56,6 +56,14 @@ void rdbw_eof(rdbw *w);
 
 /* One key record: [EXPIRETIME_MS] [IDLE | FREQ] type key value. */
 void rdbw_key(rdbw *w, const uint8_t *entry);
+/* The same record written in parts, for a big value (a snapshot's slices): a list, or a set, sorted set or
+ * hash in its table encoding.  rdbw_part_elems: its element count (0: a value not written in parts).
+ * rdbw_key_begin writes the record up to its elements; each rdbw_key_part then writes at least min elements
+ * from *pos on (0 first; whole list nodes or table segments) and returns 1 once the record is complete.
+ * Between the parts the value must not be written; it may move (the caller looks it up again). */
+size_t rdbw_part_elems(const uint8_t *entry);
+void rdbw_key_begin(rdbw *w, const uint8_t *entry);
+int rdbw_key_part(rdbw *w, const uint8_t *entry, size_t *pos, long min);
 /* A value alone (type byte, then the value), as DUMP carries it before its footer. */
 void rdbw_value(rdbw *w, const uint8_t *entry);
 /* The DUMP payload of a key's value: value, RDB version (2 bytes LE), CRC64 (8 bytes LE).

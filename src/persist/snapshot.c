@@ -22,6 +22,20 @@
  *   SELECTDB when the scan gets there.
  * - A flush or swap of a database still needed serializes what remains of
  *   it first (db_flushing / db_swapping), then marks it finished (`frozen`).
+ * - Big values (over PART_ELEMS elements, in an encoding rdb_save writes in
+ *   parts) are not written by the scan: their keys wait in `big`, FIFO, and
+ *   are written a part per slice, first of all other work of the slice.  A
+ *   key in `big` is still owed (not in done) and unchanged since T; the first
+ *   one's record, once begun (`big_open`), is open in the main stream, and
+ *   until it ends nothing else goes there: keys of `cur` saved early go to
+ *   `defer`, appended when it ends.  The scan does not leave a database while
+ *   `big` is not empty, so every key in it belongs to `cur` or a later
+ *   database; a later database's key (queued by a write waiting for it) is
+ *   written under a SELECTDB of its own, followed by `cur`'s again.
+ * - A change announced for a key in `big` completes its record at once (the
+ *   loop pays for it); commands whose keys are known beforehand do not get
+ *   there: dispatch holds a write to a big owed value back
+ *   (snapshot_write_waits), queueing the key, until a record ends.
  *
  * The format (RDB records or commands) is a table of four serializers (begin,
  * select a database, one key, end) over rdb_save's buffer: everything above
@@ -48,6 +62,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +75,8 @@
 #define SLICE_MIN_US 50        /* ...and at least */
 #define SLICE_SHARE 4          /* while clients keep the loop busy: 1/4 of the time they take */
 #define SCAN_BATCH 64          /* keys per kt_scan call between clock reads */
+#define PART_ELEMS 8192        /* a value of more elements is written in parts, over several slices... */
+#define PART_MIN 1024          /* ...at least this many elements (whole list nodes, table segments) a part */
 
 /* ---- the writer thread ---- */
 
@@ -282,6 +299,7 @@ typedef struct snap_format {
     void (*end)(rdbw *w);
     int trailer;     /* the file ends with the CRC64 */
     const char *ext; /* of the temporary file */
+    int parts;       /* big values in parts (rdbw_key_begin / rdbw_key_part) */
 } snap_format;
 
 static void rdb_begin(rdbw *w, const snap_req *r) {
@@ -305,11 +323,22 @@ static void cmd_select(rdbw *w, int dbid, uint64_t keys, uint64_t expires) {
 static void cmd_end(rdbw *w) { (void)w; }
 
 static const snap_format formats[] = {
-    [SNAP_RDB] = {rdb_begin, rdbw_select_db, rdbw_key, rdbw_eof, 1, "rdb"},
-    [SNAP_COMMANDS] = {cmd_begin, cmd_select, cmdf_key, cmd_end, 0, "aof"},
+    [SNAP_RDB] = {rdb_begin, rdbw_select_db, rdbw_key, rdbw_eof, 1, "rdb", 1},
+    [SNAP_COMMANDS] = {cmd_begin, cmd_select, cmdf_key, cmd_end, 0, "aof", 0},
 };
 
 /* ---- the snapshot ---- */
+
+static long throttle; /* DEBUG SNAPSHOT-THROTTLE: keys (elements of a big value) per slice */
+static size_t part_elems = PART_ELEMS; /* values of more elements are written in parts */
+
+/* A big value's key, waiting to be written in parts. */
+typedef struct bigkey {
+    int db;
+    int waited;         /* a write waits for it */
+    char *key;
+    size_t klen;
+} bigkey;
 
 static struct {
     int running;
@@ -327,10 +356,22 @@ static struct {
     uint64_t cursor;
     int closing;        /* scan over, EOF out, waiting for the writer */
     uint64_t keys, early, early_bytes;
+    uint64_t in_parts, held;  /* big values written in parts; writes held back for one */
     int inexact;        /* a done mark could not be recorded (arena exhausted) */
     long long start_us;
     long long last_slice_end; /* when the previous slice ended (the slice budget follows the loop's load) */
+    bigkey *big;        /* big values still owed, in order (those writes wait for first, after an open one) */
+    size_t nbig, capbig;
+    size_t nwaited;     /* of them, those writes wait for */
+    int big_open;       /* big[0]'s record is begun in the main stream */
+    int big_switched;   /* ...under its own database's SELECTDB (not cur's) */
+    size_t big_pos;     /* where its next part starts */
+    int cur_scanned;    /* the scan of cur is over (its big values may still be owed) */
+    rdbw defer;         /* keys of cur saved while a big record is open */
 } S;
+
+/* A big record ended, or the snapshot did (held-back writes may go on). */
+static int parts_progress;
 
 static void out_flush(void *ud, const unsigned char *p, size_t n) {
     (void)ud;
@@ -413,6 +454,11 @@ static void mark_done(int i, const char *key, size_t klen) {
 /* The writer a key of database i saved now belongs to. */
 static rdbw *stream_for(int i) {
     if (i == S.cur) {
+        if (S.big_open) {
+            if (!S.defer.buf) rdbw_init(&S.defer, srv.rdb_compression, 0, NULL, NULL);
+            S.defer.lru_mode = S.out.lru_mode;
+            return &S.defer;
+        }
         if (!S.cur_begun) begin_db(i);
         return &S.out;
     }
@@ -434,10 +480,162 @@ static void save_entry(rdbw *w, const uint8_t *e) {
     S.keys++;
 }
 
+/* ---- big values, in parts ---- */
+
+static long big_find(int i, const char *key, size_t klen) {
+    for (size_t k = 0; k < S.nbig; k++)
+        if (S.big[k].db == i && S.big[k].klen == klen && !memcmp(S.big[k].key, key, klen)) return (long)k;
+    return -1;
+}
+
+/* Queues a big value at position at (at most nbig), returning it. */
+static bigkey *big_insert(size_t at, int i, const char *key, size_t klen) {
+    if (S.nbig == S.capbig) S.big = s_realloc(S.big, (S.capbig = S.capbig ? 2 * S.capbig : 4) * sizeof(bigkey));
+    memmove(&S.big[at + 1], &S.big[at], (S.nbig - at) * sizeof(bigkey));
+    S.nbig++;
+    bigkey *b = &S.big[at];
+    b->db = i;
+    b->waited = 0;
+    b->key = s_malloc(klen ? klen : 1);
+    memcpy(b->key, key, klen);
+    b->klen = klen;
+    return b;
+}
+
+/* Drops big[k], now in the image: the scan and later writes skip it. */
+static void big_drop(size_t k) {
+    if (S.big[k].waited) S.nwaited--;
+    mark_done(S.big[k].db, S.big[k].key, S.big[k].klen);
+    s_free(S.big[k].key);
+    memmove(&S.big[k], &S.big[k + 1], (S.nbig - k - 1) * sizeof(bigkey));
+    S.nbig--;
+}
+
+/* The entry of a big key as the table holds it now (it may have moved since the last part). */
+static const uint8_t *big_entry(const bigkey *b) {
+    handle_t h = kt_find(&srv.dbs[b->db].t, b->key, b->klen, kt_hash(b->key, b->klen), NULL);
+    DBG_ASSERT(h); /* deleting it would have been announced, and the record completed first */
+    return h ? arena_ptr(h) : NULL;
+}
+
+static void big_begin(const uint8_t *e) {
+    int i = S.big[0].db;
+    if (i != S.cur) { /* a later database's key, waited for by a write: under its own SELECTDB */
+        DBG_ASSERT(i > S.cur);
+        S.fmt->select_db(&S.out, i, S.start_keys[i], S.start_expires[i]);
+        S.big_switched = 1;
+    } else if (!S.cur_begun) {
+        begin_db(i);
+    }
+    rdbw_key_begin(&S.out, e);
+    S.big_open = 1;
+    S.big_pos = 0;
+}
+
+static void big_end(void) {
+    big_drop(0);
+    S.in_parts++;
+    S.big_open = 0;
+    S.keys++;
+    parts_progress = 1;
+    if (S.big_switched) { /* back to cur */
+        S.big_switched = 0;
+        if (S.cur_begun) S.fmt->select_db(&S.out, S.cur, S.start_keys[S.cur], S.start_expires[S.cur]);
+    }
+    if (S.defer.len) {
+        if (!S.cur_begun) begin_db(S.cur);
+        rdbw_raw(&S.out, S.defer.buf, S.defer.len);
+        rdbw_free(&S.defer);
+    }
+}
+
+/* Completes big[k] at once: a change to it is about to happen, or its database is flushed or swapped. */
+static void big_finish(size_t k) {
+    const uint8_t *e = big_entry(&S.big[k]);
+    if (k == 0 && S.big_open) {
+        if (!e) S.inexact = 1; /* cannot happen (see big_entry): a record cut short fails the save */
+        while (e && !rdbw_key_part(&S.out, e, &S.big_pos, LONG_MAX)) {}
+        big_end();
+        return;
+    }
+    if (e) {
+        rdbw *w = stream_for(S.big[k].db);
+        uint64_t before = w->flushed + w->len;
+        save_entry(w, e);
+        S.early++;
+        S.early_bytes += w->flushed + w->len - before;
+    }
+    big_drop(k);
+}
+
+static void big_finish_all(void) {
+    while (S.nbig) big_finish(0);
+}
+
+/* Writes parts of the big values until the deadline (0: none) or the writer's queue is full (or one part
+ * under DEBUG SNAPSHOT-THROTTLE); 1 when none is left. */
+static int big_slice(long long deadline) {
+    while (S.nbig) {
+        const uint8_t *e = big_entry(&S.big[0]);
+        if (!e) { /* cannot happen (see big_entry) */
+            if (S.big_open) S.inexact = 1;
+            S.big_open = 0;
+            big_drop(0);
+            continue;
+        }
+        if (!S.big_open) big_begin(e);
+        long min = throttle && !S.req.foreground ? throttle : PART_MIN;
+        if (rdbw_key_part(&S.out, e, &S.big_pos, min)) big_end();
+        if (throttle && !S.req.foreground) return 0;
+        if (deadline && (S.last_slice_end = ustime()) >= deadline) return 0;
+        if (!S.req.foreground && writer_queued(&S.wr) > QUEUE_HIGH) return 0;
+    }
+    return 1;
+}
+
+int snapshot_write_waits(int dbid, const char *key, size_t klen) {
+    if (!S.running || S.closing || S.req.foreground || !S.fmt->parts) return 0;
+    size_t front = S.big_open ? 1 : 0; /* a value a write waits for goes next */
+    long k = S.nbig ? big_find(dbid, key, klen) : -1;
+    if (k >= 0) {
+        if (S.big[k].waited) return 1;
+        if ((size_t)k > front) { /* moved up */
+            bigkey b = S.big[k];
+            memmove(&S.big[front + 1], &S.big[front], ((size_t)k - front) * sizeof(bigkey));
+            S.big[front] = b;
+            k = (long)front;
+        }
+    } else {
+        uint64_t hash = kt_hash(key, klen);
+        if (!still_needed(dbid, hash) || in_done(dbid, key, klen)) return 0;
+        handle_t h = kt_find(&srv.dbs[dbid].t, key, klen, hash, NULL);
+        if (!h || rdbw_part_elems(arena_ptr(h)) <= part_elems) return 0;
+        big_insert(front, dbid, key, klen);
+        k = (long)front;
+    }
+    S.big[k].waited = 1;
+    S.nwaited++;
+    S.held++;
+    return 1;
+}
+
+int snapshot_take_parts_progress(void) {
+    int p = parts_progress;
+    parts_progress = 0;
+    return p;
+}
+
 static void on_key_before(void *ud, db *d, const char *key, size_t klen) {
     (void)ud;
     if (!S.running || S.closing) return;
     int i = d->id;
+    if (S.nbig) {
+        long k = big_find(i, key, klen);
+        if (k >= 0) { /* the loop pays for the rest of it now */
+            big_finish((size_t)k);
+            return;
+        }
+    }
     uint64_t hash = kt_hash(key, klen);
     if (!still_needed(i, hash) || in_done(i, key, klen)) return;
     kslot slot;
@@ -465,20 +663,27 @@ static void on_key_changed(void *ud, db *d, const char *key, size_t klen, int cl
 }
 #endif
 
-/* A walk over database i's table writing to w, skipping keys in done[i]. */
+/* A walk over database i's table writing to w, skipping keys in done[i]; the scan's (parts) leaves big
+ * values to be written in parts. */
 typedef struct walk {
     rdbw *w;
     int i;
+    int parts;
 } walk;
 
 static void visit(void *ud, handle_t h) {
     walk *k = ud;
     const uint8_t *e = arena_ptr(h);
-    if (S.done[k->i]) {
+    int big = k->parts && rdbw_part_elems(e) > part_elems;
+    if (S.done[k->i] || big) {
         size_t klen;
         keybuf key_kb;
         const char *key = e_keyb(e, &key_kb, &klen);
         if (in_done(k->i, key, klen)) return;
+        if (big) {
+            if (big_find(k->i, key, klen) < 0) big_insert(S.nbig, k->i, key, klen);
+            return;
+        }
     }
     save_entry(k->w, e);
 }
@@ -486,15 +691,18 @@ static void visit(void *ud, handle_t h) {
 /* Serializes what database i still owes the image, then marks it finished. */
 static void finish_db_now(int i) {
     if (S.frozen[i] || i < S.cur) return;
-    walk k = {stream_for(i), i}; /* the main stream for the current database, else its side buffer */
+    walk k = {stream_for(i), i, 0}; /* the main stream for the current database, else its side buffer */
     uint64_t c = i == S.cur ? S.cursor : 0;
-    do c = kt_scan(&srv.dbs[i].t, c, 1024, visit, &k);
-    while (c);
+    if (!(i == S.cur && S.cur_scanned)) { /* (a finished scan's cursor is 0 again) */
+        do c = kt_scan(&srv.dbs[i].t, c, 1024, visit, &k);
+        while (c);
+    }
     retire_done(i);
     if (i == S.cur) {
         S.frozen[i] = 1;
         S.cur++;
         S.cur_begun = 0;
+        S.cur_scanned = 0;
     } else {
         S.frozen[i] = 2; /* finished; its side buffer goes out after its SELECTDB when the scan gets there */
     }
@@ -502,12 +710,15 @@ static void finish_db_now(int i) {
 
 static void on_flushing(void *ud, db *d) {
     (void)ud;
-    if (S.running && !S.closing) finish_db_now(d->id);
+    if (!S.running || S.closing) return;
+    big_finish_all();
+    finish_db_now(d->id);
 }
 
 static void on_swapping(void *ud, db *a, db *b) {
     (void)ud;
     if (!S.running || S.closing) return;
+    big_finish_all();
     finish_db_now(a->id);
     finish_db_now(b->id);
 }
@@ -540,8 +751,10 @@ void snapshot_progress(uint64_t *processed, uint64_t *total, uint64_t *early_byt
     *early_bytes = S.running ? S.early_bytes : 0;
 }
 
-static long throttle;
-void snapshot_set_throttle(long n) { throttle = n > 0 ? n : 0; }
+void snapshot_set_throttle(long n, long elems) {
+    throttle = n > 0 ? n : 0;
+    part_elems = elems > 0 ? (size_t)elems : PART_ELEMS;
+}
 
 static void cleanup(void) {
     rdbw_free(&S.out);
@@ -549,6 +762,10 @@ static void cleanup(void) {
         if (S.side[i].buf || S.side[i].cap) rdbw_free(&S.side[i]);
         retire_done(i);
     }
+    for (size_t k = 0; k < S.nbig; k++) s_free(S.big[k].key);
+    s_free(S.big);
+    rdbw_free(&S.defer);
+    parts_progress = 1; /* writes held back go on */
     s_free(S.side);
     s_free(S.done);
     s_free(S.frozen);
@@ -657,6 +874,7 @@ static void close_stream(void) {
     pthread_mutex_unlock(&S.wr.mu);
     writer_close(&S.wr);
     S.closing = 1;
+    parts_progress = 1;
 }
 
 
@@ -681,8 +899,11 @@ static void finish(int ok, const char *why) {
     void *ud = S.req.ud;
     long long us = ustime() - S.start_us;
     if (ok)
-        serverLog(LL_NOTICE, "Snapshot done: %llu keys (%llu saved before a write), %llu bytes, %.3f s",
-                  (unsigned long long)S.keys, (unsigned long long)S.early,
+        serverLog(LL_NOTICE,
+                  "Snapshot done: %llu keys (%llu saved before a write, %llu big values in parts, %llu of them "
+                  "before a write that waited), %llu bytes, %.3f s",
+                  (unsigned long long)S.keys, (unsigned long long)S.early, (unsigned long long)S.in_parts,
+                  (unsigned long long)S.held,
                   (unsigned long long)S.wr.written + (S.wr.trailer ? 8 : 0),
                   (double)us / 1e6);
     else serverLog(LL_WARNING, "Snapshot failed: %s", err);
@@ -712,11 +933,12 @@ int snapshot_step(void) {
     if (writer_state(&S.wr) < 0) { /* the disk failed: stop early */
         writer_close(&S.wr);
         S.closing = 1;
+        parts_progress = 1;
         return 1;
     }
     if (!S.req.foreground && writer_queued(&S.wr) > QUEUE_HIGH) return 1;
-    /* A background slice is Sardine's own latency event, "snapshot-slice" (a big value is serialized whole
-     * within one); LATENCY DOCTOR lists it without advice, as Redis does an event its table lacks. */
+    /* A background slice is Sardine's own latency event, "snapshot-slice"; LATENCY DOCTOR lists it without
+     * advice, as Redis does an event its table lacks. */
     long long start = S.req.foreground ? 0 : server_latency_start();
     if (start) server_debug_slow_op();
     int more = scan_slice();
@@ -737,6 +959,10 @@ static int scan_slice(void) {
     }
     while (S.cur < srv.dbnum) {
         int i = S.cur;
+        if (S.nbig) {
+            if (!big_slice(deadline)) return !throttle || S.req.foreground || S.nwaited; /* throttled: on events */
+            continue;
+        }
         if (S.frozen[i]) { /* finished early (flush/swap): only its side buffer is left */
             if (S.frozen[i] == 2) {
                 rdbw *sd = &S.side[i];
@@ -752,12 +978,17 @@ static int scan_slice(void) {
             continue;
         }
         if (!S.cur_begun) begin_db(i);
-        walk k = {&S.out, i};
-        S.cursor = kt_scan(&srv.dbs[i].t, S.cursor, throttle && !S.req.foreground ? throttle : SCAN_BATCH, visit, &k);
-        if (S.cursor == 0) {
+        if (!S.cur_scanned) {
+            walk k = {&S.out, i, !S.req.foreground && S.fmt->parts};
+            S.cursor =
+                kt_scan(&srv.dbs[i].t, S.cursor, throttle && !S.req.foreground ? throttle : SCAN_BATCH, visit, &k);
+            S.cur_scanned = S.cursor == 0;
+        }
+        if (S.cur_scanned && !S.nbig) { /* its big values written too */
             end_db(i);
             S.cur++;
             S.cur_begun = 0;
+            S.cur_scanned = 0;
         }
         if (throttle && !S.req.foreground) return 0; /* not urgent: the next event or the cron continues */
         if (deadline && (S.last_slice_end = ustime()) >= deadline) return 1;

@@ -15,6 +15,9 @@
  * first.  Bytes go to a background thread that checksums, writes and fsyncs
  * them into a temporary file, renamed over the target only when complete.
  *
+ * Big values are written in parts, a part per slice, and a write to one the
+ * image still owes waits for it instead of the loop (snapshot_write_waits).
+ *
  * Memory: the copies made before writes (bounded by what the write load
  * touches during the snapshot) and the writer's queue; never a second copy
  * of the dataset.  One snapshot at a time. */
@@ -66,8 +69,16 @@ uint64_t snapshot_last_early_bytes(void);
 void snapshot_abort(void);
 /* Tests: at most n keys scanned per slice (0: by time, the default), and slices only when the loop wakes
  * up anyway (an event, the cron), so a save lasts long enough to race writes against it, interleaved
- * with them (DEBUG SNAPSHOT-THROTTLE). */
-void snapshot_set_throttle(long n);
+ * with them (DEBUG SNAPSHOT-THROTTLE).  part_elems: values of more elements are written in parts (0: 8192). */
+void snapshot_set_throttle(long n, long part_elems);
+/* Big values (lists, and sets, sorted sets and hashes in their table encodings, of more than 8192
+ * elements by default) are written in parts over several slices.  A change to one the image still owes completes it
+ * at once, holding the loop; a command whose keys are known first avoids that by asking, for each key it
+ * writes: 1 means "wait" (the key is queued to be written in parts), and the command is held back until
+ * snapshot_take_parts_progress() returns 1 (a big value's record ended, or the snapshot did), then asks
+ * again. */
+int snapshot_write_waits(int dbid, const char *key, size_t klen);
+int snapshot_take_parts_progress(void);
 /* Called by the event loop: serializes one slice; 1 while work remains. */
 int snapshot_step(void);
 #endif

@@ -253,13 +253,14 @@ void hash_foreach(const void *h, hash_visit_fn *fn, void *ud) {
     big_foreach(h, visit_elem, &vc);
 }
 
-void hash_foreach_stored(const void *h, hash_visit_fn *fn, void *ud) {
+int hash_walk_stored(const void *h, size_t *pos, long min, hash_visit_fn *fn, void *ud) {
     if (is_lp(h)) {
-        hash_foreach(h, fn, ud);
-        return;
+        if (*pos == 0) hash_foreach(h, fn, ud);
+        *pos = 1;
+        return 1;
     }
     visit_ctx vc = {fn, ud};
-    kt_foreach(&((const hbig *)h)->t, visit_elem, &vc);
+    return kt_walk(&((const hbig *)h)->t, pos, min, visit_elem, &vc);
 }
 
 uint64_t hash_scan(const void *h, uint64_t cursor, long count, hash_visit_fn *fn, void *ud) {

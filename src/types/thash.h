@@ -46,9 +46,11 @@ void hash_batch_begin(void **hp);
 void hash_batch_end(void **hp);
 /* Every pair, in the encoding's natural order (insertion order for listpacks). */
 void hash_foreach(const void *h, hash_visit_fn *fn, void *ud);
-/* The same pairs in the order they are stored, faster for a big hash (no field is hashed); the order is
- * not hash_foreach's.  For serializing (RDB, DUMP, AOF rewrites). */
-void hash_foreach_stored(const void *h, hash_visit_fn *fn, void *ud);
+/* The same pairs in the order they are stored, faster for a big hash (no element is hashed); the order is
+ * not hash_foreach's.  For serializing (RDB, DUMP, AOF rewrites), in parts if need be: from *pos (0 first), at
+ * least min elements (whole table segments; a small encoding all at once), *pos then being where the next
+ * part starts while the value is not written.  Returns 1 once every element was visited. */
+int hash_walk_stored(const void *h, size_t *pos, long min, hash_visit_fn *fn, void *ud);
 /* One SCAN step: a listpack returns everything and cursor 0, as Redis does. */
 uint64_t hash_scan(const void *h, uint64_t cursor, long count, hash_visit_fn *fn, void *ud);
 /* count random pairs: distinct (count < length) or with repetitions. */

@@ -184,13 +184,14 @@ void set_foreach(const void *s, set_visit_fn *fn, void *ud) {
     big_foreach(s, visit_elem, &vc);
 }
 
-void set_foreach_stored(const void *s, set_visit_fn *fn, void *ud) {
+int set_walk_stored(const void *s, size_t *pos, long min, set_visit_fn *fn, void *ud) {
     if (is_is(s)) {
-        set_foreach(s, fn, ud);
-        return;
+        if (*pos == 0) set_foreach(s, fn, ud);
+        *pos = 1;
+        return 1;
     }
     visit_ctx vc = {fn, ud};
-    kt_foreach(&((const sbig *)s)->t, visit_elem, &vc);
+    return kt_walk(&((const sbig *)s)->t, pos, min, visit_elem, &vc);
 }
 
 uint64_t set_scan(const void *s, uint64_t cursor, long count, set_visit_fn *fn, void *ud) {

@@ -34,9 +34,11 @@ int set_add(void **sp, const char *m, size_t len); /* 1 if added */
 int set_rem(void **sp, const char *m, size_t len); /* 1 if removed */
 /* Every member in the encoding's order (ascending for intsets). */
 void set_foreach(const void *s, set_visit_fn *fn, void *ud);
-/* The same members in the order they are stored, faster for a big set (no member is hashed); the order
- * is not set_foreach's.  For serializing (RDB, DUMP, AOF rewrites). */
-void set_foreach_stored(const void *s, set_visit_fn *fn, void *ud);
+/* The same members in the order they are stored, faster for a big set (no element is hashed); the order is
+ * not set_foreach's.  For serializing (RDB, DUMP, AOF rewrites), in parts if need be: from *pos (0 first), at
+ * least min elements (whole table segments; a small encoding all at once), *pos then being where the next
+ * part starts while the value is not written.  Returns 1 once every element was visited. */
+int set_walk_stored(const void *s, size_t *pos, long min, set_visit_fn *fn, void *ud);
 /* One SCAN step: an intset returns everything and cursor 0, as Redis does. */
 uint64_t set_scan(const void *s, uint64_t cursor, long count, set_visit_fn *fn, void *ud);
 /* count random members: distinct (count < length) or with repetitions. */

@@ -8,6 +8,7 @@ flushes and swaps databases, and checks that the file holds exactly the dataset 
 started (its digest was taken in the same MULTI as the BGSAVE)."""
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -98,7 +99,9 @@ def test_bgsave_is_point_in_time(make_sardine, make_oracle, tmp_path):
     s = make_sardine()
     c = s.client()
     fill(c, n=1500, seed=3)
-    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 20)  # keys per loop iteration: the save takes a while
+    # 20 keys (or elements of a big value) per loop iteration: the save takes a while; values of more than
+    # 100 elements are written in parts, so writes to them wait, and the other changes land between parts
+    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 20, 100)
     p = c.pipeline(transaction=True)
     p.execute_command("DEBUG", "DIGEST")
     p.execute_command("BGSAVE")
@@ -289,7 +292,7 @@ def test_bgsave_point_in_time_under_random_workload(make_sardine, tmp_path, seed
         while cd.dbsize() != len(cd.keys("*")):
             assert time.time() < deadline, "expired keys were not reclaimed"
             time.sleep(0.05)
-    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 1)
+    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 1, 6)  # values of more than 6 elements in parts
     p = c.pipeline(transaction=True)
     p.execute_command("DEBUG", "DIGEST")
     p.execute_command("BGSAVE")
@@ -357,3 +360,59 @@ def test_keys_debug_populate_makes_during_a_save_are_not_in_it(make_sardine, tmp
     wait_bgsave(c)
     s2 = make_sardine("--dir", copy_rdb(s.dir, tmp_path))
     assert digest(s2.client()) == (before.decode() if isinstance(before, bytes) else before)
+
+
+def test_big_values_written_in_parts(make_sardine, make_oracle, tmp_path):
+    """Values over the part threshold are written a part per loop iteration (throttled: per event).  A write
+    to one the save still owes waits (dispatch holds it back) while reads go on; a later database's value
+    a write waits for is written under its own SELECTDB; a change that cannot be held back (a script's
+    undeclared key) completes the value's record at once; a flush writes first what its database still
+    owes.  The file must hold the dataset of the moment the save started, for Sardine, redis-server and
+    redis-check-rdb."""
+    s = make_sardine()
+    c = s.client()
+    p = c.pipeline(transaction=False)
+    for db in (0, 5):
+        p.select(db)
+        p.hset("h", mapping={f"f{i}": i for i in range(3000)})
+        p.sadd("s", *[f"m{i}" for i in range(3000)])
+        p.zadd("z", {f"m{i}": i / 7 for i in range(3000)})
+        p.rpush("l", *[f"e{i}" for i in range(3000)])
+        p.hset("h2", mapping={f"f{i}": i for i in range(3000)})
+        for i in range(20 if db == 0 else 300):
+            p.set(f"k{i}", i)
+    p.select(0)
+    p.execute()
+    # 50 keys or elements per event: db 0's 25 keys are scanned at once, its five big values then wait
+    # to be written 50 elements an event; values of more than 500 elements are written in parts
+    c.execute_command("DEBUG", "SNAPSHOT-THROTTLE", 50, 500)
+    t = c.pipeline(transaction=True)
+    t.execute_command("DEBUG", "DIGEST")
+    t.execute_command("BGSAVE")
+    before = t.execute()[0]
+    before = before.decode() if isinstance(before, bytes) else before
+    w0, w5 = s.client(), s.client(db=5)
+    assert w0.hlen("h") == 3000  # reads go on
+    assert w5.hset("h", "new", "x") == 1  # db 5's value while the scan is in db 0: held, own SELECTDB
+    assert w0.get("k1") == b"1"
+    # a script's undeclared keys cannot be held back: a value's record is completed at once
+    assert w0.eval("redis.call('hdel', 'h2', 'f1') redis.call('zadd', 'z', 5, 'new') "
+                   "redis.call('sadd', 's', 'new') return redis.call('rpush', 'l', 'new')", 0) == 3001
+    m = w0.pipeline(transaction=True)  # EXEC waits for the values its commands write
+    m.hset("h", "new", "y")
+    m.hdel("h2", "f2")
+    assert m.execute() == [1, 1]
+    w5.flushdb()  # what db 5 still owes is written first
+    for i in range(20):
+        w0.set(f"k{i}", "changed")
+    wait_bgsave(c)
+    assert info_field(c, "rdb_last_bgsave_status") == "ok"
+    done = [ln for ln in s.read_log().splitlines() if "Snapshot done" in ln][-1]
+    parts, held = map(int, re.search(r"(\d+) big values in parts, (\d+) of them before a write", done).groups())
+    assert parts >= 2 and held >= 1, done
+    d = copy_rdb(s.dir, tmp_path)
+    subprocess.run([CHECK_RDB, os.path.join(d, "dump.rdb")], check=True, capture_output=True)
+    o = make_oracle("--dir", d, "--dbfilename", "dump.rdb")
+    assert digest(o.client()) == before
+    s2 = make_sardine("--dir", copy_rdb(s.dir, tmp_path))
+    assert digest(s2.client()) == before

@@ -407,13 +407,69 @@ static void test_whole_file_passes_redis_check_rdb(void **state) {
     zs_free(z);
 }
 
+/* A big value written in parts (a snapshot's slices) gives the bytes of the same record written whole, in
+ * more than one part; values in a one-blob encoding are not written in parts. */
+static void test_key_in_parts(void **state) {
+    (void)state;
+    char buf[64];
+    quicklist *ql = ql_new(-2, 1);
+    void *hash = hash_new(), *set = set_create_for("a", 1), *small = hash_new(), *ints = set_create_for("1", 1);
+    zset *z = zs_new(3000, 10);
+    int out;
+    double ns;
+    for (int i = 0; i < 3000; i++) {
+        int l = snprintf(buf, sizeof(buf), "element-%d", i % 100 + i / 1000);
+        ql_push(ql, buf, (size_t)l, QL_TAIL);
+        l = snprintf(buf, sizeof(buf), "m%d", i);
+        hash_set(&hash, buf, (size_t)l, buf, (size_t)l);
+        set_add(&set, buf, (size_t)l);
+        zs_add(&z, i % 11 / 7.0, buf, (size_t)l, 0, &out, &ns);
+    }
+    hash_set(&small, "f", 1, "v", 1);
+    set_add(&ints, "2", 1);
+    assert_true(ql_compressed_nodes(ql) > 0);
+    handle_t big[] = {ptr_entry("list", OBJ_LIST, ql, -1), ptr_entry("hash", OBJ_HASH, hash, 4102444800000LL),
+                      ptr_entry("set", OBJ_SET, set, -1), ptr_entry("zset", OBJ_ZSET, z, -1)};
+    for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+        const uint8_t *e = arena_ptr(big[i]);
+        assert_int_equal(rdbw_part_elems(e), 3000);
+        rdbw whole, parts;
+        rdbw_init(&whole, 1, 0, NULL, NULL);
+        rdbw_init(&parts, 1, 0, NULL, NULL);
+        whole.lru_mode = parts.lru_mode = RDBW_LRU_FREQ;
+        rdbw_key(&whole, e);
+        rdbw_key_begin(&parts, e);
+        size_t pos = 0;
+        int n = 1;
+        while (!rdbw_key_part(&parts, e, &pos, 7)) n++;
+        assert_true(n > 1);
+        assert_int_equal(parts.len, whole.len);
+        assert_memory_equal(parts.buf, whole.buf, whole.len);
+        rdbw_free(&whole);
+        rdbw_free(&parts);
+        entry_free(big[i]);
+    }
+    handle_t one[] = {ptr_entry("small", OBJ_HASH, small, -1), ptr_entry("ints", OBJ_SET, ints, -1),
+                      str_entry("str", -1, 0, "value")};
+    for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+        assert_int_equal(rdbw_part_elems(arena_ptr(one[i])), 0);
+        entry_free(one[i]);
+    }
+    ql_free(ql);
+    hash_free(hash);
+    hash_free(small);
+    set_free(set);
+    set_free(ints);
+    zs_free(z);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lengths),         cmocka_unit_test(test_integer_strings),
         cmocka_unit_test(test_lzf_strings),     cmocka_unit_test(test_doubles_and_times),
         cmocka_unit_test(test_file_structure),  cmocka_unit_test(test_key_records),
         cmocka_unit_test(test_flush_pieces),    cmocka_unit_test(test_dump_payloads),
-        cmocka_unit_test(test_whole_file_passes_redis_check_rdb),
+        cmocka_unit_test(test_whole_file_passes_redis_check_rdb), cmocka_unit_test(test_key_in_parts),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

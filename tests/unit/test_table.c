@@ -185,6 +185,35 @@ static void test_full_scan_returns_each_key_once_without_changes(void **state) {
     kt_destroy(&t, free_entry, NULL);
 }
 
+/* kt_walk in parts (many segments of unequal depths after growth) visits every key exactly once, each
+ * part at least min keys unless it is the last. */
+static void test_walk_in_parts(void **state) {
+    (void)state;
+    ktable t;
+    kt_init(&t);
+    for (int i = 0; i < 50000; i++) {
+        char k[32];
+        key_of(i, k);
+        kt_insert(&t, kt_hash(k, strlen(k)), make(k, 0), 0);
+    }
+    for (long min = 1; min <= 100000; min *= 317) {
+        seen s = {calloc(50000, 1), 0};
+        size_t pos = 0;
+        int parts = 0, done;
+        do {
+            size_t was = s.emitted;
+            done = kt_walk(&t, &pos, min, mark, &s);
+            parts++;
+            if (!done) assert_true((long)(s.emitted - was) >= min);
+        } while (!done);
+        assert_int_equal(s.emitted, 50000);
+        for (int i = 0; i < 50000; i++) assert_true(s.flags[i]);
+        if (min < 1000) assert_true(parts > 1);
+        free(s.flags);
+    }
+    kt_destroy(&t, free_entry, NULL);
+}
+
 static void count_visit(void *ud, handle_t h) {
     (void)h;
     (*(long *)ud)++;
@@ -336,6 +365,7 @@ int main(void) {
         cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_scan_guarantee_across_growth),
         cmocka_unit_test(test_full_scan_returns_each_key_once_without_changes),
+        cmocka_unit_test(test_walk_in_parts),
         cmocka_unit_test(test_ttl_bits_and_random),
         cmocka_unit_test(test_copy_in_hash_order),
         cmocka_unit_test(test_drain_in_slices),
