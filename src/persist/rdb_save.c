@@ -472,9 +472,12 @@ static void write_value(rdbw *w, const uint8_t *e) {
         write_elems(w, e, &pos, LONG_MAX);
         return;
     }
+    if (e_type(e) == OBJ_STRING) {
+        write_string_value(w, e);
+        return;
+    }
     const void *v = e_ptr(e);
     switch (e_type(e)) { /* the one-blob encodings */
-    case OBJ_STRING: write_string_value(w, e); break;
     case OBJ_SET: rdbw_string(w, v, is_blob_len(v)); break;
     case OBJ_ZSET: rdbw_string(w, v, lp_bytes(v)); break;
     case OBJ_HASH: rdbw_string(w, v, lp_bytes(v)); break;

@@ -607,9 +607,10 @@ int snapshot_write_waits(int dbid, const char *key, size_t klen) {
         }
     } else {
         uint64_t hash = kt_hash(key, klen);
-        if (!still_needed(dbid, hash) || in_done(dbid, key, klen)) return 0;
+        if (!still_needed(dbid, hash)) return 0;
+        /* (the command looks the key up next: this lookup costs it little; the done set's is left for last) */
         handle_t h = kt_find(&srv.dbs[dbid].t, key, klen, hash, NULL);
-        if (!h || rdbw_part_elems(arena_ptr(h)) <= part_elems) return 0;
+        if (!h || rdbw_part_elems(arena_ptr(h)) <= part_elems || in_done(dbid, key, klen)) return 0;
         big_insert(front, dbid, key, klen);
         k = (long)front;
     }
