@@ -247,7 +247,10 @@ void saving_cron(void) {
 int saving_step(void) {
     check_child();
     int more = snapshot_step();
-    if (snapshot_take_parts_progress()) clients_resume_paused(); /* writes held back for a big value ask again */
+    if (snapshot_take_parts_progress()) { /* writes held back for a big value ask again */
+        clients_resume_paused();
+        more = 1; /* their replies go out before the loop sleeps */
+    }
     return more;
 }
 

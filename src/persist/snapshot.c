@@ -471,7 +471,7 @@ static rdbw *stream_for(int i) {
 /* Whether database i's key with this hash still needs its T-state saved. */
 static int still_needed(int i, uint64_t hash) {
     if (S.frozen[i] || i < S.cur) return 0;
-    if (i == S.cur && S.cur_begun && hash < S.cursor) return 0;
+    if (i == S.cur && S.cur_begun && (S.cur_scanned || hash < S.cursor)) return 0; /* (scanned: cursor is 0) */
     return 1;
 }
 
@@ -504,7 +504,10 @@ static bigkey *big_insert(size_t at, int i, const char *key, size_t klen) {
 
 /* Drops big[k], now in the image: the scan and later writes skip it. */
 static void big_drop(size_t k) {
-    if (S.big[k].waited) S.nwaited--;
+    if (S.big[k].waited) {
+        S.nwaited--;
+        parts_progress = 1; /* its writer asks again */
+    }
     mark_done(S.big[k].db, S.big[k].key, S.big[k].klen);
     s_free(S.big[k].key);
     memmove(&S.big[k], &S.big[k + 1], (S.nbig - k - 1) * sizeof(bigkey));

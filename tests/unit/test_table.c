@@ -166,15 +166,20 @@ static void test_scan_guarantee_across_growth(void **state) {
     kt_destroy(&t, free_entry, NULL);
 }
 
+/* A table of n keys "key:<i>", grown one insert at a time (segments of unequal depths). */
+static void fill_keys(ktable *t, int n) {
+    kt_init(t);
+    for (int i = 0; i < n; i++) {
+        char k[32];
+        key_of(i, k);
+        kt_insert(t, kt_hash(k, strlen(k)), make(k, 0), 0);
+    }
+}
+
 static void test_full_scan_returns_each_key_once_without_changes(void **state) {
     (void)state;
     ktable t;
-    kt_init(&t);
-    for (int i = 0; i < 50000; i++) {
-        char k[32];
-        key_of(i, k);
-        kt_insert(&t, kt_hash(k, strlen(k)), make(k, 0), 0);
-    }
+    fill_keys(&t, 50000);
     seen s = {calloc(50000, 1), 0};
     uint64_t cursor = 0;
     do cursor = kt_scan(&t, cursor, 100, mark, &s);
@@ -190,12 +195,7 @@ static void test_full_scan_returns_each_key_once_without_changes(void **state) {
 static void test_walk_in_parts(void **state) {
     (void)state;
     ktable t;
-    kt_init(&t);
-    for (int i = 0; i < 50000; i++) {
-        char k[32];
-        key_of(i, k);
-        kt_insert(&t, kt_hash(k, strlen(k)), make(k, 0), 0);
-    }
+    fill_keys(&t, 50000);
     for (long min = 1; min <= 100000; min *= 317) {
         seen s = {calloc(50000, 1), 0};
         size_t pos = 0;
