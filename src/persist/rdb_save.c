@@ -359,10 +359,23 @@ static void visit_pair(void *ud, const char *f, size_t flen, const char *v, size
     maybe_flush(w);
 }
 
+/* Where the last list part ended, so that the next one starts there instead of walking from the head (a
+ * walk per part would make a 100M-element list's late parts take milliseconds each): valid for the same
+ * list at the same position while no node moved.  Loop thread only, as every serializer. */
+static struct {
+    const quicklist *ql;
+    size_t pos;
+    const qlnode *n;
+    uint64_t moves;
+} list_resume;
+
 /* Whole nodes from node *pos until at least min elements are out. */
 static int list_elems(rdbw *w, const quicklist *ql, size_t *pos, long min) {
     const qlnode *n = ql->head;
-    for (size_t i = 0; n && i < *pos; i++) n = n->next;
+    if (*pos && list_resume.ql == ql && list_resume.pos == *pos && list_resume.moves == ql_node_moves())
+        n = list_resume.n;
+    else
+        for (size_t i = 0; n && i < *pos; i++) n = n->next;
     for (long seen = 0; n && seen < min; n = n->next, ++*pos) {
         const unsigned char *data;
         size_t clen, raw;
@@ -372,6 +385,10 @@ static int list_elems(rdbw *w, const quicklist *ql, size_t *pos, long min) {
         maybe_flush(w);
         seen += n->count;
     }
+    list_resume.ql = n ? ql : NULL;
+    list_resume.pos = *pos;
+    list_resume.n = n;
+    list_resume.moves = ql_node_moves();
     return n == NULL;
 }
 

@@ -208,6 +208,9 @@ quicklist *ql_new(int fill, int compress) {
     return ql;
 }
 
+static uint64_t node_moves;
+uint64_t ql_node_moves(void) { return node_moves; }
+
 size_t ql_defrag(quicklist *ql, size_t from, long budget, void *(*mv)(void *)) {
     qlnode *n = ql->head;
     size_t i = 0;
@@ -215,6 +218,7 @@ size_t ql_defrag(quicklist *ql, size_t from, long budget, void *(*mv)(void *)) {
     for (; n && budget > 0; i++, budget--) {
         qlnode *m = mv(n);
         if (m) {
+            node_moves++;
             n = m;
             if (n->prev) n->prev->next = n;
             else ql->head = n;

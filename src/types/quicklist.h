@@ -52,6 +52,9 @@ void ql_free(quicklist *ql);
  * payload given to mv, which returns the block's new address (the list relinks it) or NULL.  Returns the
  * index of the next node, 0 after the last. */
 size_t ql_defrag(quicklist *ql, size_t from, long budget, void *(*mv)(void *));
+/* Nodes ql_defrag moved so far (any list): a node pointer kept across loop iterations is still valid while
+ * this has not changed and the list was not written (persist/rdb_save.c's list parts). */
+uint64_t ql_node_moves(void);
 quicklist *ql_dup(const quicklist *ql);
 size_t ql_bytes(const quicklist *ql); /* heap bytes held */
 size_t ql_compressed_nodes(const quicklist *ql);
