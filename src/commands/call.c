@@ -15,32 +15,40 @@
 #include <strings.h>
 
 /* The database a MOVE or COPY ... DB n writes to besides the current one, or NULL. */
-static db *other_db(client *c, command *cmd) {
+static db *other_db(const command *cmd, const arg *argv, int argc) {
     long long id = -1;
-    if (!strcasecmp(cmd->name, "move") && c->argc == 3) str2ll(c->argv[2].p, c->argv[2].len, &id);
+    if (!strcasecmp(cmd->name, "move") && argc == 3) str2ll(argv[2].p, argv[2].len, &id);
     if (!strcasecmp(cmd->name, "copy"))
-        for (int i = 3; i + 1 < c->argc; i++)
-            if (c->argv[i].len == 2 && !strncasecmp(c->argv[i].p, "db", 2)) str2ll(c->argv[i + 1].p, c->argv[i + 1].len, &id);
+        for (int i = 3; i + 1 < argc; i++)
+            if (argv[i].len == 2 && !strncasecmp(argv[i].p, "db", 2)) str2ll(argv[i + 1].p, argv[i + 1].len, &id);
     return id >= 0 && id < srv.dbnum ? &srv.dbs[id] : NULL;
 }
 
-/* Announces every key a write command names before it runs (effects.h: fx_before). */
-static void announce_before(client *c, command *cmd) {
+int call_announced_keys(command *cmd, arg *argv, int argc, db *d, call_key_fn *fn, void *ud) {
+    if (!(cmd->flags & CMD_WRITE)) return 0;
     keyref stack[16], *keys = stack;
-    int n = command_get_keys(cmd, c->argv, c->argc, keys, 16);
+    int n = command_get_keys(cmd, argv, argc, keys, 16);
     if (n > 16) {
         int max = n;
         keys = s_malloc(sizeof(keyref) * (size_t)max);
-        n = command_get_keys(cmd, c->argv, c->argc, keys, max);
+        n = command_get_keys(cmd, argv, argc, keys, max);
         if (n > max) n = max;
     }
-    db *other = other_db(c, cmd);
-    for (int i = 0; i < n; i++) {
-        const arg *k = &c->argv[keys[i].pos];
-        fx_before(c->db, k->p, k->len);
-        if (other) fx_before(other, k->p, k->len);
+    db *other = other_db(cmd, argv, argc);
+    int stop = 0;
+    for (int i = 0; i < n && !stop; i++) {
+        const arg *k = &argv[keys[i].pos];
+        stop = fn(ud, d, k->p, k->len);
+        if (!stop && other) stop = fn(ud, other, k->p, k->len);
     }
     if (keys != stack) s_free(keys);
+    return stop;
+}
+
+static int announce(void *ud, db *d, const char *key, size_t klen) {
+    (void)ud;
+    fx_before(d, key, klen);
+    return 0;
 }
 
 void call(client *c, command *cmd) {
@@ -57,7 +65,7 @@ void call(client *c, command *cmd) {
     c->cmd = cmd;
     c->lastcmd = cmd;
     prop_call_begin();
-    if ((cmd->flags & CMD_WRITE) && fx_before_wanted()) announce_before(c, cmd);
+    if ((cmd->flags & CMD_WRITE) && fx_before_wanted()) call_announced_keys(cmd, c->argv, c->argc, c->db, announce, NULL);
     srv.call_depth++;
     cmd->proc(c);
     srv.call_depth--;

@@ -22,6 +22,7 @@
 #include "persist/snapshot.h"
 #include "server/server.h"
 #include "util/mem.h"
+#include "util/numconv.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -79,31 +80,40 @@ static uint32_t script_aware_flags(client *c, command *cmd) {
     return eval_command_flags(c, cmd);
 }
 
-/* Whether a command line writes a key whose big value a running snapshot still owes: the snapshot would
- * serialize it whole before the write, holding the loop, so the command waits instead while the value is
- * written in parts (persist/snapshot.h).  Keys a command writes without naming them (a script's
- * undeclared keys, a MOVE's or COPY's other database) still take the whole serialization. */
-static int writes_owed_big_value(client *c, command *cmd, arg *argv, int argc) {
-    if (!(cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) return 0;
-    keyref refs[32];
-    int n = command_get_keys(cmd, argv, argc, refs, 32);
-    if (n > 32) n = 32;
-    for (int i = 0; i < n; i++) {
-        if (refs[i].flags && !(refs[i].flags & (KS_RW | KS_OW | KS_RM))) continue; /* only read */
-        const arg *k = &argv[refs[i].pos];
-        if (snapshot_write_waits(c->db->id, k->p, k->len)) return 1;
-    }
+/* Whether a command line writes a key whose big value a running snapshot still owes: call() would
+ * announce the key, and the snapshot serialize the value whole, holding the loop; the command waits
+ * instead while the value is written in parts (persist/snapshot.h).  Keys a command changes without
+ * naming them (a script's undeclared keys) still take the whole serialization. */
+static int owed_big_value(void *ud, db *d, const char *key, size_t klen) {
+    (void)ud;
+    return snapshot_write_waits(d->id, key, klen);
+}
+
+/* A script's declared keys (EVAL, EVALSHA, FCALL): its writes are announced from inside it, too late to
+ * wait, so a script that may write waits for the values of all of them. */
+static int script_keys_owed(client *c, command *cmd) {
+    keyref keys[32];
+    int n = command_get_keys(cmd, c->argv, c->argc, keys, 32);
+    for (int i = 0; i < n && i < 32; i++)
+        if (owed_big_value(NULL, c->db, c->argv[keys[i].pos].p, c->argv[keys[i].pos].len)) return 1;
     return 0;
 }
 
 static int waits_for_snapshot(client *c, command *cmd) {
     if (!snapshot_running() || eval_busy()) return 0;
-    if (cmd->proc == cmd_exec) {
-        for (int i = 0; i < c->mcount; i++)
-            if (writes_owed_big_value(c, c->mq[i].cmd, c->mq[i].argv, c->mq[i].argc)) return 1;
-        return 0;
+    if (!(cmd->flags & CMD_WRITE) && (cmd->flags & CMD_MAY_REPLICATE)) return script_keys_owed(c, cmd);
+    if (cmd->proc != cmd_exec) return call_announced_keys(cmd, c->argv, c->argc, c->db, owed_big_value, NULL);
+    db *d = c->db; /* EXEC: each queued command in the database its transaction's SELECTs leave */
+    for (int i = 0; i < c->mcount; i++) {
+        const queued_cmd *q = &c->mq[i];
+        long long id;
+        if (q->cmd->proc == cmd_select && q->argc == 2 && str2ll(q->argv[1].p, q->argv[1].len, &id) && id >= 0 &&
+            id < srv.dbnum)
+            d = &srv.dbs[id];
+        else if (call_announced_keys(q->cmd, q->argv, q->argc, d, owed_big_value, NULL))
+            return 1;
     }
-    return writes_owed_big_value(c, cmd, c->argv, c->argc);
+    return 0;
 }
 
 /* What a RESP2 client in subscriber mode may run. */

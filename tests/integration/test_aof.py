@@ -83,11 +83,19 @@ def manifest(d, name="appendonly.aof"):
         return [line.split() for line in f.read().splitlines()]
 
 
-def incr_commands(d):
-    last = [m for m in manifest(d) if m[5] == "i"][-1][1]
-    with open(os.path.join(d, "appendonlydir", last), "rb") as f:
-        data = f.read()
-    return [[cmd[0].decode().upper()] + [a.decode() for a in cmd[1:]] for cmd in parse_commands(data)]
+def incr_commands(d, at_least=0):
+    """The commands of the last incr file; with at_least, waits (up to 5 s) for that many: under appendfsync
+    everysec a write is postponed while the previous second's fsync runs (as Redis does), and the reply
+    goes out meanwhile."""
+    deadline = time.time() + 5
+    while True:
+        last = [m for m in manifest(d) if m[5] == "i"][-1][1]
+        with open(os.path.join(d, "appendonlydir", last), "rb") as f:
+            data = f.read()
+        cmds = [[cmd[0].decode().upper()] + [a.decode() for a in cmd[1:]] for cmd in parse_commands(data)]
+        if len(cmds) >= at_least or time.time() > deadline:
+            return cmds
+        time.sleep(0.01)
 
 
 def check_aof(d):
@@ -142,7 +150,7 @@ def test_files_written(workdir):
     p.incr("x")
     p.incr("y")
     p.execute()
-    cmds = incr_commands(d)
+    cmds = incr_commands(d, at_least=11)
     assert cmds[0] == ["SELECT", "0"]
     assert cmds[1] == ["SET", "a", "1"]
     assert cmds[2][:4] == ["SET", "b", "2", "PXAT"] and len(cmds[2]) == 5
