@@ -24,8 +24,7 @@ static db *other_db(const command *cmd, const arg *argv, int argc) {
     return id >= 0 && id < srv.dbnum ? &srv.dbs[id] : NULL;
 }
 
-int call_announced_keys(command *cmd, arg *argv, int argc, db *d, call_key_fn *fn, void *ud) {
-    if (!(cmd->flags & CMD_WRITE)) return 0;
+int call_foreach_key(command *cmd, arg *argv, int argc, db *d, call_key_fn *fn, void *ud) {
     keyref stack[16], *keys = stack;
     int n = command_get_keys(cmd, argv, argc, keys, 16);
     if (n > 16) {
@@ -65,7 +64,7 @@ void call(client *c, command *cmd) {
     c->cmd = cmd;
     c->lastcmd = cmd;
     prop_call_begin();
-    if ((cmd->flags & CMD_WRITE) && fx_before_wanted()) call_announced_keys(cmd, c->argv, c->argc, c->db, announce, NULL);
+    if ((cmd->flags & CMD_WRITE) && fx_before_wanted()) call_foreach_key(cmd, c->argv, c->argc, c->db, announce, NULL);
     srv.call_depth++;
     cmd->proc(c);
     srv.call_depth--;

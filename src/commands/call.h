@@ -16,9 +16,9 @@
 #include "commands/command.h"
 
 void call(client *c, command *cmd);
-/* The keys call() announces (effects.h: fx_before) before it runs a write command line in database d:
- * every key the line names, in d and in the other database of MOVE and COPY ... DB.  fn is called for
- * each until it returns nonzero; returns that value (0 for a command that is not a write). */
+/* Every key a command line run in database d names, in d and in the other database of MOVE and
+ * COPY ... DB: the keys call() announces (effects.h: fx_before) before it runs a write command.  fn is
+ * called for each until it returns nonzero; returns that value. */
 typedef int call_key_fn(void *ud, db *d, const char *key, size_t klen);
-int call_announced_keys(command *cmd, arg *argv, int argc, db *d, call_key_fn *fn, void *ud);
+int call_foreach_key(command *cmd, arg *argv, int argc, db *d, call_key_fn *fn, void *ud);
 #endif

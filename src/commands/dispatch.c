@@ -89,20 +89,16 @@ static int owed_big_value(void *ud, db *d, const char *key, size_t klen) {
     return snapshot_write_waits(d->id, key, klen);
 }
 
-/* A script's declared keys (EVAL, EVALSHA, FCALL): its writes are announced from inside it, too late to
- * wait, so a script that may write waits for the values of all of them. */
-static int script_keys_owed(client *c, command *cmd) {
-    keyref keys[32];
-    int n = command_get_keys(cmd, c->argv, c->argc, keys, 32);
-    for (int i = 0; i < n && i < 32; i++)
-        if (owed_big_value(NULL, c->db, c->argv[keys[i].pos].p, c->argv[keys[i].pos].len)) return 1;
-    return 0;
+/* The keys call() will announce (a write's), or a script's declared ones (EVAL, EVALSHA, FCALL: its writes
+ * are announced from inside it, too late to wait). */
+static int keys_owed(command *cmd, arg *argv, int argc, db *d) {
+    if (!(cmd->flags & (CMD_WRITE | CMD_MAY_REPLICATE))) return 0;
+    return call_foreach_key(cmd, argv, argc, d, owed_big_value, NULL);
 }
 
 static int waits_for_snapshot(client *c, command *cmd) {
     if (!snapshot_running() || eval_busy()) return 0;
-    if (!(cmd->flags & CMD_WRITE) && (cmd->flags & CMD_MAY_REPLICATE)) return script_keys_owed(c, cmd);
-    if (cmd->proc != cmd_exec) return call_announced_keys(cmd, c->argv, c->argc, c->db, owed_big_value, NULL);
+    if (cmd->proc != cmd_exec) return keys_owed(cmd, c->argv, c->argc, c->db);
     db *d = c->db; /* EXEC: each queued command in the database its transaction's SELECTs leave */
     for (int i = 0; i < c->mcount; i++) {
         const queued_cmd *q = &c->mq[i];
@@ -110,7 +106,7 @@ static int waits_for_snapshot(client *c, command *cmd) {
         if (q->cmd->proc == cmd_select && q->argc == 2 && str2ll(q->argv[1].p, q->argv[1].len, &id) && id >= 0 &&
             id < srv.dbnum)
             d = &srv.dbs[id];
-        else if (call_announced_keys(q->cmd, q->argv, q->argc, d, owed_big_value, NULL))
+        else if (keys_owed(q->cmd, q->argv, q->argc, d))
             return 1;
     }
     return 0;

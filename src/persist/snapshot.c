@@ -539,8 +539,7 @@ static void big_end(void) {
     big_drop(0);
     S.in_parts++;
     S.big_open = 0;
-    S.keys++;
-    parts_progress = 1;
+    S.keys++; /* (a write waiting for it was released by big_drop) */
     if (S.big_switched) { /* back to cur */
         S.big_switched = 0;
         if (S.cur_begun) S.fmt->select_db(&S.out, S.cur, S.start_keys[S.cur], S.start_expires[S.cur]);
