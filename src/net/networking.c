@@ -379,6 +379,7 @@ static void qbuf_resize(client *c, size_t cap) {
         srv.client_buf_bytes += cap - c->qcap;
     } else {
         char *m = s_map_resize(NULL, 0, cap);
+        s_map_hugepages(m, cap); /* it is filled as the argument arrives, and unmapped whole */
         if (c->qlen) memcpy(m, c->qbuf, c->qlen);
         cbuf_free(c->qbuf);
         c->qbuf = m;

@@ -3,6 +3,7 @@
 #include "util/mem.h"
 #include <malloc.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,49 @@ void s_map_populate(void *p, size_t len) {
     (void)p;
     (void)len;
 #endif
+}
+
+void s_map_hugepages(void *p, size_t len) {
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
+void s_map_populate_huge(void *p, size_t len) {
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE);
+    s_map_populate(p, len);
+    madvise(p, len, MADV_NOHUGEPAGE);
+#else
+    s_map_populate(p, len);
+#endif
+}
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *s_map_huge(size_t size) {
+    size = s_map_size(size);
+    uint8_t *m = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) oom(size);
+    uint8_t *p = (uint8_t *)(((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (p > m) munmap(m, (size_t)(p - m));
+    if (m + HUGE_PAGE > p) munmap(p + size, (size_t)(m + HUGE_PAGE - p));
+    s_map_populate_huge(p, size);
+    atomic_fetch_add_explicit(&heap_used, size, memory_order_relaxed);
+    return p;
+}
+
+void s_map_discard(void *p, size_t len) {
+    madvise(p, len, MADV_DONTNEED);
+    atomic_fetch_sub_explicit(&heap_used, len, memory_order_relaxed);
+}
+
+void s_map_unmap(void *p, size_t size, size_t counted) {
+    munmap(p, s_map_size(size));
+    atomic_fetch_sub_explicit(&heap_used, counted, memory_order_relaxed);
 }
 
 size_t s_usable(void *ptr) { return ptr ? malloc_usable_size(ptr) : 0; }

@@ -28,6 +28,19 @@ size_t s_map_size(size_t size);
 /* Faults in [p, p+len) at once (fewer, batched page faults than touching them one by one); a
  * no-op where the kernel cannot. */
 void s_map_populate(void *p, size_t len);
+/* Transparent huge pages (2 MiB), only for memory about to be filled whole: on a VM a 4 KiB page
+ * fault costs ~10 us, more than zeroing the page, and one 2 MiB fault replaces 512 of them.
+ * s_map_hugepages lets the kernel back a mapping with huge pages as it is touched (a big buffer that
+ * lives only while it is filled and read).  s_map_huge maps `size` zeroed bytes at a 2 MiB boundary,
+ * faulted in at once with huge pages, and then marked MADV_NOHUGEPAGE, so that the kernel's
+ * khugepaged never fills a range given back later: s_map_discard gives pages back (they read as
+ * zeroes if touched again) and stops counting them; s_map_unmap unmaps the whole, counting off the
+ * `counted` bytes not discarded.  All are counted in s_heap_used; no-ops where the kernel cannot. */
+void s_map_hugepages(void *p, size_t len);
+void s_map_populate_huge(void *p, size_t len);
+void *s_map_huge(size_t size);
+void s_map_discard(void *p, size_t len);
+void s_map_unmap(void *p, size_t size, size_t counted);
 size_t s_heap_used(void);      /* bytes the server holds on the heap now */
 /* Active defragmentation of a heap block (mem/defrag.h): when the allocator's slab holding p is less
  * used than its size class's average (and is not the slab being filled), moves the block to a new
