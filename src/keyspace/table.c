@@ -89,21 +89,64 @@ static kbucket *buckets_new(uint32_t *nb) {
     return b;
 }
 
+/* kt_reserve's block: the bucket arrays of all the segments it makes, in one mapping faulted in with
+ * huge pages (util/mem.h s_map_huge), each array whole pages.  A segment that grows, splits or shrinks
+ * later gets a heap array; the pages it leaves are given back (s_map_discard), and the mapping goes with
+ * its last segment. */
+typedef struct kblock {
+    void *base;
+    size_t size, counted; /* mapped; not yet discarded */
+    uint32_t live;        /* segments whose arrays are in it */
+} kblock;
+
+/* Block memory for a reserve of at least this much: smaller ones stay on the heap. */
+#define BLOCK_MIN ((size_t)4 << 20)
+
+static inline size_t buckets_bytes(const kseg *s) {
+    return s->blk ? (size_t)s->nb * sizeof(kbucket) : s_usable(s->b);
+}
+
+/* Frees s's bucket array; `keep` leaves a block's pages committed (the whole table is going). */
+static void buckets_free(ktable *t, kseg *s, int keep) {
+    t->bytes -= buckets_bytes(s);
+    kblock *k = s->blk;
+    if (!k) {
+        s_free(s->b);
+    } else if (--k->live == 0) {
+        s_map_unmap(k->base, k->size, k->counted);
+        s_free(k);
+    } else if (!keep) {
+        size_t n = (size_t)s->nb * sizeof(kbucket);
+        s_map_discard(s->b, n);
+        k->counted -= n;
+    }
+    s->b = NULL;
+    s->blk = NULL;
+}
+
+/* Gives s a new zeroed array of about nb buckets on the heap, freeing the old one. */
+static void buckets_replace(ktable *t, kseg *s, uint32_t nb) {
+    buckets_free(t, s, 0);
+    s->b = buckets_new(&nb);
+    s->nb = nb;
+    t->bytes += buckets_bytes(s);
+}
+
 static kseg *seg_new(ktable *t, uint32_t nb, uint8_t depth, uint32_t prefix) {
     kseg *s = s_calloc(sizeof(*s));
     s->b = buckets_new(&nb);
     s->nb = nb;
     s->depth = depth;
     s->prefix = prefix;
-    t->bytes += s_usable(s) + s_usable(s->b);
+    t->bytes += s_usable(s) + buckets_bytes(s);
     t->nsegs++;
     return s;
 }
 
-static void seg_free(ktable *t, kseg *s) {
-    t->bytes -= s_usable(s) + s_usable(s->b);
+static void seg_free(ktable *t, kseg *s, int keep) {
+    buckets_free(t, s, keep);
+    t->bytes -= s_usable(s);
     t->nsegs--;
-    s_free(s->b);
     s_free(s);
 }
 
@@ -196,12 +239,8 @@ static void seg_grow(ktable *t, kseg *s, int split) {
     moving *v = seg_collect(s);
     uint32_t n = s->count;
     if ((nb <= SEG_MAX_BUCKETS && !split) || s->depth >= 32) {
-        t->bytes -= s_usable(s->b);
-        s_free(s->b);
-        s->b = buckets_new(&nb);
-        s->nb = nb;
+        buckets_replace(t, s, nb);
         s->count = s->nttl = 0;
-        t->bytes += s_usable(s->b);
         for (uint32_t i = 0; i < n; i++) seg_place(s, v[i].hash, v[i].h, (int)v[i].ttl);
         s_free(v);
         return;
@@ -219,7 +258,7 @@ static void seg_grow(ktable *t, kseg *s, int split) {
     s_free(v);
     dir_point(t, lo);
     dir_point(t, hi);
-    seg_free(t, s);
+    seg_free(t, s, 0);
 }
 
 void kt_init(ktable *t) { memset(t, 0, sizeof(*t)); }
@@ -249,7 +288,7 @@ int kt_drain(ktable *t, size_t max, kt_visit_fn *free_entry, void *ud) {
             t->count -= s->count;
             t->nttl -= s->nttl;
             for (size_t k = 0; k < span; k++) t->dir[i + k] = NULL;
-            seg_free(t, s);
+            seg_free(t, s, 1);
         }
         i += span;
     }
@@ -305,7 +344,26 @@ void kt_reserve(ktable *t, size_t n) {
     t->dir = s_malloc(nseg * sizeof(*t->dir));
     t->bytes += s_usable(t->dir);
     t->gdepth = d;
-    for (size_t i = 0; i < nseg; i++) t->dir[i] = seg_new(t, nb, (uint8_t)d, (uint32_t)i);
+    size_t bytes = ((size_t)nb * sizeof(kbucket) + 4095) & ~(size_t)4095; /* whole pages each */
+    if (bytes * nseg < BLOCK_MIN) {
+        for (size_t i = 0; i < nseg; i++) t->dir[i] = seg_new(t, nb, (uint8_t)d, (uint32_t)i);
+        return;
+    }
+    kblock *k = s_malloc(sizeof(*k));
+    k->size = k->counted = bytes * nseg;
+    k->base = s_map_huge(k->size);
+    k->live = (uint32_t)nseg;
+    for (size_t i = 0; i < nseg; i++) {
+        kseg *s = s_calloc(sizeof(*s));
+        s->b = (kbucket *)(void *)((char *)k->base + i * bytes);
+        s->blk = k;
+        s->nb = (uint32_t)(bytes / sizeof(kbucket));
+        s->depth = (uint8_t)d;
+        s->prefix = (uint32_t)i;
+        t->bytes += s_usable(s) + buckets_bytes(s);
+        t->nsegs++;
+        t->dir[i] = s;
+    }
 }
 
 void kt_insert(ktable *t, uint64_t hash, handle_t h, int has_ttl) {
@@ -459,12 +517,8 @@ static int seg_shrink(ktable *t, kseg *s) {
     uint32_t nb = (uint32_t)((uint64_t)s->count * 20 / (BUCKET_SLOTS * 17) + 1), n = s->count;
     if (nb >= s->nb) return 0;
     moving *v = seg_collect(s);
-    t->bytes -= s_usable(s->b);
-    s_free(s->b);
-    s->b = buckets_new(&nb);
-    s->nb = nb;
+    buckets_replace(t, s, nb);
     s->count = s->nttl = 0;
-    t->bytes += s_usable(s->b);
     for (uint32_t i = 0; i < n; i++) seg_place(s, v[i].hash, v[i].h, (int)v[i].ttl);
     s_free(v);
     return 1;
@@ -548,6 +602,11 @@ int kt_check(const ktable *t) {
         CHECK(i == (size_t)s->prefix * span, "table: segment prefix does not match its directory slots");
         for (size_t k = 0; k < span; k++) CHECK(t->dir[i + k] == s, "table: directory slots of a segment differ");
         CHECK(s->nb > 0 && s->count <= s->nb * BUCKET_SLOTS, "table: segment size");
+        if (s->blk) {
+            const char *lo = s->blk->base, *hi = lo + s->blk->size;
+            CHECK((const char *)s->b >= lo && (const char *)(s->b + s->nb) <= hi && s->blk->live > 0,
+                  "table: a segment's buckets outside its block");
+        }
         s_free(passed);
         passed = s_calloc(sizeof(uint32_t) * s->nb);
         uint32_t scount = 0, sttl = 0;

@@ -34,6 +34,14 @@
  * over the table's growth, which buys back most of what the 11th-slot
  * layout costs; 12 slots with 1.25x ranged over 5.7 to 7.1.)
  *
+ * Memory: a segment's buckets are one heap block, except after kt_reserve of
+ * a table of 4 MiB and more (a restore or a load that knows its count): then
+ * every segment's buckets, whole 4 KiB pages each, lie in one mapping faulted
+ * in with 2 MiB huge pages (on a VM that is a few faults instead of one per
+ * 4 KiB, which costs more than the zeroing).  A segment that grows, splits or
+ * shrinks later moves to a heap block and gives its pages back; the mapping
+ * goes with its last segment.
+ *
  * Cursors are hash positions: kt_scan returns c such that every key with a
  * hash below c has been emitted.  Because positions do not depend on the
  * table's shape, a key present for a whole SCAN is returned at least once
@@ -66,6 +74,7 @@ static inline handle_t kb_get(const kbucket *b, int i) {
 
 typedef struct kseg {
     kbucket *b;
+    struct kblock *blk; /* the block of kt_reserve holding b, or NULL: b is a heap block of its own */
     uint32_t nb, count, nttl, prefix;
     uint8_t depth;
 } kseg;

@@ -12,6 +12,7 @@
 #include "keyspace/table.h"
 #include "mem/arena.h"
 #include "util/debug.h"
+#include "util/mem.h"
 #include "util/siphash.h"
 
 #define N 60000
@@ -309,6 +310,49 @@ static void test_drain_in_slices(void **state) {
 }
 
 /* kt_check is not vacuous: it sees a wrong tag, a wrong TTL bit, a wrong overflow counter, a wrong count. */
+/* kt_reserve of a table of 4 MiB and more puts every segment's buckets in one mapping; segments that grow
+ * or split later move to the heap and give their pages back, and draining frees the mapping: the heap's
+ * count comes back to where it was. */
+static void test_reserved_block(void **state) {
+    (void)state;
+    size_t heap0 = s_heap_used();
+    ktable t;
+    kt_init(&t);
+    kt_reserve(&t, 600000);
+    size_t nseg = t.nsegs, in_block = 0;
+    for (size_t i = 0; i < ((size_t)1 << t.gdepth); i++) in_block += t.dir[i]->blk != NULL;
+    assert_int_equal(in_block, nseg);
+    assert_true(s_heap_used() - heap0 >= ((size_t)4 << 20));
+    char k[32];
+    for (int i = 0; i < 900000; i++) {
+        key_of(i, k);
+        kt_insert(&t, kt_hash(k, strlen(k)), make(k, i % 7 == 0), i % 7 == 0);
+        if (i == 599999) assert_table_ok(&t);
+    }
+    assert_table_ok(&t);
+    size_t left = 0;
+    for (size_t i = 0; i < ((size_t)1 << t.gdepth); i++) left += t.dir[i]->blk != NULL;
+    assert_true(left < nseg); /* grown or split: out of the block */
+    for (int i = 0; i < 900000; i += 2) {
+        key_of(i, k);
+        uint64_t h = kt_hash(k, strlen(k));
+        kslot w;
+        handle_t found = kt_find(&t, k, strlen(k), h, &w);
+        assert_true(found != 0);
+        kt_delete(&t, &w, h);
+        entry_free(found);
+    }
+    assert_table_ok(&t);
+    assert_int_equal(t.count, 450000);
+    kt_destroy(&t, free_entry, NULL);
+    assert_int_equal(s_heap_used(), heap0);
+    /* a small reserve stays on the heap */
+    kt_reserve(&t, 5000);
+    assert_null(t.dir[0]->blk);
+    kt_destroy(&t, free_entry, NULL);
+    assert_int_equal(s_heap_used(), heap0);
+}
+
 static void test_check_sees_corruption(void **state) {
     (void)state;
     ktable t;
@@ -369,6 +413,7 @@ int main(void) {
         cmocka_unit_test(test_ttl_bits_and_random),
         cmocka_unit_test(test_copy_in_hash_order),
         cmocka_unit_test(test_drain_in_slices),
+        cmocka_unit_test(test_reserved_block),
         cmocka_unit_test(test_check_sees_corruption),
     };
     return cmocka_run_group_tests_name("table", tests, setup, NULL);
