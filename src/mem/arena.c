@@ -16,7 +16,7 @@
 #define MAX_SLOTS (1u << ARENA_SLOT_BITS)
 #define MIN_RESERVE ((size_t)16 << 20)
 #define MIN_HEADROOM 16 /* pages */
-/* A page whose number is a multiple of 2^20 would give slot 0 a handle with its low 32 bits zero. */
+/* A page whose number is a multiple of 2^(32 - ARENA_SLOT_BITS) would give slot 0 a handle with its low 32 bits zero. */
 #define SKIP_MASK ((1u << (32 - ARENA_SLOT_BITS)) - 1)
 #define SKIPPED(pg) (((pg) & SKIP_MASK) == 0)
 
@@ -43,6 +43,11 @@ uint16_t *arena_slot_size;
 size_t arena_pages_left, arena_headroom;
 static page_meta *pages;
 static uint32_t npages_reserved, npages_touched; /* pages [1, npages_touched) have been handed out once */
+/* Never-used pages below this were committed ahead, with a huge page, by a bulk load (page_get). */
+static uint32_t npages_committed;
+#define HUGE_BYTES ((size_t)2 << 20)
+#define HUGE_PAGES ((uint32_t)(HUGE_BYTES >> ARENA_PAGE_SHIFT))
+_Static_assert(ARENA_PAGE_SHIFT <= 21, "arena pages tile a 2 MiB huge page");
 static uint32_t *free_pages;     /* stack of empty pages; [0, nreleased) were given back to the kernel */
 static uint32_t nfree_pages, free_pages_cap, nreleased;
 static size_class classes[MAX_CLASSES];
@@ -117,6 +122,9 @@ static size_t default_reserve(void) {
 static int try_reserve(size_t bytes) {
     npages_reserved = (uint32_t)(bytes >> ARENA_PAGE_SHIFT);
     arena_base = reserve(bytes);
+    /* No transparent huge pages but those a bulk load asks for (page_get): pages are given back 4 KiB
+     * at a time, and the kernel's khugepaged would otherwise fill whole 2 MiB ranges around them. */
+    if (arena_base) madvise(arena_base, bytes, MADV_NOHUGEPAGE);
     pages = reserve((size_t)npages_reserved * sizeof(page_meta));
     arena_slot_size = reserve((size_t)npages_reserved * sizeof(uint16_t));
     if (arena_base && pages && arena_slot_size) return 0;
@@ -139,7 +147,7 @@ int arena_init(size_t reserve_bytes) {
         if (reserve_bytes / 2 < MIN_RESERVE) return -1;
         reserve_bytes = (reserve_bytes / 2) & ~((size_t)ARENA_PAGE_SIZE - 1);
     }
-    npages_touched = 1; /* page 0 reserved: handle 0 means "none" */
+    npages_touched = npages_committed = 1; /* page 0 reserved: handle 0 means "none" */
     arena_pages_left = npages_reserved - ((npages_reserved + SKIP_MASK) >> (32 - ARENA_SLOT_BITS));
     arena_headroom = npages_reserved / 32 > MIN_HEADROOM ? npages_reserved / 32 : MIN_HEADROOM;
     build_classes();
@@ -168,7 +176,7 @@ static void partial_unlink(uint32_t c, uint32_t pg) {
 static uint32_t page_get(uint32_t c) {
     size_t used = (size_t)classes[c].slots * classes[c].size, tail = (used + 4095) & ~(size_t)4095;
     uint32_t pg;
-    int fresh; /* no memory committed behind the page */
+    int fresh, frontier = 0; /* no memory committed behind the page */
     if (nfree_pages) {
         pg = free_pages[--nfree_pages];
         fresh = nreleased > nfree_pages;
@@ -180,13 +188,29 @@ static uint32_t page_get(uint32_t c) {
         if (npages_touched < npages_reserved && SKIPPED(npages_touched)) npages_touched++;
         if (npages_touched >= npages_reserved) return NO_PAGE;
         pg = npages_touched++;
-        fresh = 1;
+        fresh = pg >= npages_committed;
+        frontier = 1;
     }
     arena_pages_left--;
     /* During a bulk load the part of the page its class will use is faulted in with one call rather
      * than one trap per 4 KiB (on a VM the traps cost more than the zeroing); otherwise pages are
-     * committed 4 KiB at a time as they are written. */
-    if (fresh && bulk) s_map_populate(arena_base + ((size_t)pg << ARENA_PAGE_SHIFT), tail);
+     * committed 4 KiB at a time as they are written.  A bulk load that takes a never-used page on a
+     * 2 MiB boundary commits it and the next HUGE_PAGES - 1 with one huge page (util/mem.h
+     * s_map_populate_huge): those are the next pages handed out, so at most 2 MiB is committed ahead
+     * of use, and a huge page's one fault replaces 512. */
+    uint8_t *at = arena_base + ((size_t)pg << ARENA_PAGE_SHIFT);
+    if (fresh && bulk) {
+        if (frontier && ((uintptr_t)at & (HUGE_BYTES - 1)) == 0 && pg + HUGE_PAGES <= npages_reserved) {
+            s_map_populate_huge(at, HUGE_BYTES);
+            npages_committed = pg + HUGE_PAGES;
+            fresh = 0;
+        } else {
+            s_map_populate(at, tail);
+        }
+    }
+    /* A page committed whole by a huge page for a class under 16 bytes, which fills only the first
+     * MAX_SLOTS slots: its tail goes back (rare: splitting the huge page costs more faults later). */
+    if (frontier && !fresh && tail < ARENA_PAGE_SIZE) madvise(at + tail, ARENA_PAGE_SIZE - tail, MADV_DONTNEED);
     return pg;
 }
 

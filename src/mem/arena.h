@@ -13,18 +13,18 @@
  * ARENA_MAX_ALLOC (233 classes; a page's class is kept in a byte).  Entries
  * that hold a string value of hundreds of bytes (keyspace/entry.h) so waste
  * at most 7 bytes up to 512, 15 up to 1 KiB, under 6% beyond.  A page holds
- * at most 4096 slots (ARENA_SLOT_BITS = 12): classes of 32 bytes and more
- * fill it, smaller classes use its first 4096 x size bytes (always a whole
- * number of 4 KiB OS pages, so the untouched tail costs no memory).
+ * at most 8192 slots (ARENA_SLOT_BITS = 13): classes of 16 bytes and more
+ * fill it, smaller classes use its first 8192 x size bytes (always a whole
+ * number of 4 KiB OS pages, so the untouched tail costs no memory).  Filled
+ * pages let a bulk load commit them by whole 2 MiB huge pages (arena_bulk).
  *
- * A handle is (page number << 12 | slot index), 36 bits: 2^24 pages of
- * 128 KiB = 2 TiB of address space, and 2^36 slots, so the ceiling is 2 TiB
- * of entries of 32 bytes or more and 2^36 x size below that (1 TiB of
- * 16-byte entries).  The slot's address is the page start plus index times
+ * A handle is (page number << 13 | slot index), 36 bits: 2^23 pages of
+ * 128 KiB = 1 TiB of address space, and 2^36 slots, so the ceiling is 1 TiB
+ * of entries of 16 bytes or more and 2^36 x size below that.  The slot's address is the page start plus index times
  * the page's slot size, looked up in a 2-byte-per-page side array that stays
  * in cache.  Entries are therefore unaligned: read their fields with memcpy.
  *
- * The reservation is ARENA_MAX_BYTES (2 TiB) unless the environment variable
+ * The reservation is ARENA_MAX_BYTES (1 TiB) unless the environment variable
  * SARDINE_ARENA_MB names a smaller size (valgrind runs, small machines) or
  * the build sets ARENA_MAX_MB (the small-arena test build); if the kernel
  * refuses the mapping (overcommit disabled, ulimit -v) it is halved until it
@@ -45,7 +45,7 @@
  *
  * Invariants (checked by arena_check):
  * - handle 0 is never returned, and no handle has its low 32 bits zero
- *   (pages whose number is a multiple of 2^20 are never used), so the table
+ *   (pages whose number is a multiple of 2^19 are never used), so the table
  *   can test a slot's low word alone for "empty";
  * - a page is either unassigned (class 0: never used, or in the free pool
  *   exactly once) or serves one class, with slot_size[page] its size,
@@ -70,10 +70,10 @@ typedef uint64_t handle_t; /* 36 significant bits; 0 = none */
 #define ARENA_MAX_ALLOC 4096
 #define ARENA_PAGE_SHIFT 17
 #define ARENA_PAGE_SIZE (1u << ARENA_PAGE_SHIFT)
-#define ARENA_SLOT_BITS 12 /* at most 4096 slots per page */
+#define ARENA_SLOT_BITS 13 /* at most 8192 slots per page */
 #define ARENA_HANDLE_BITS 36
 #define ARENA_MAX_PAGES ((uint64_t)1 << (ARENA_HANDLE_BITS - ARENA_SLOT_BITS))
-#define ARENA_MAX_BYTES (ARENA_MAX_PAGES << ARENA_PAGE_SHIFT) /* 2 TiB */
+#define ARENA_MAX_BYTES (ARENA_MAX_PAGES << ARENA_PAGE_SHIFT) /* 1 TiB */
 
 extern uint8_t *arena_base;
 extern uint16_t *arena_slot_size; /* per page */
@@ -87,8 +87,10 @@ handle_t arena_alloc(size_t size);   /* size 1..ARENA_MAX_ALLOC; 0 when the regi
 void arena_free(handle_t h);
 /* Bulk loading on (RESTORE of a big payload, RDB files): the slots about to be written fill fresh pages,
  * so each fresh page's used part is faulted in at once instead of 4 KiB at a time (one madvise against
- * up to 32 traps).  Off again when the load ends: the last page of each class it used may then hold
- * committed memory not yet written, at most one page (128 KiB) per class. */
+ * up to 32 traps), and never-used pages 2 MiB at a time with a huge page where they start on a 2 MiB
+ * boundary.  Off again when the load ends: the last page of each class it used may then hold committed
+ * memory not yet written, at most one page (128 KiB) per class, and up to 2 MiB of never-used pages may
+ * be committed ahead (the next ones handed out). */
 void arena_bulk(int on);
 size_t arena_usable(handle_t h);     /* the slot size of the allocation */
 size_t arena_class_size(size_t size);
