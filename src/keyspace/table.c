@@ -90,35 +90,46 @@ static kbucket *buckets_new(uint32_t *nb) {
 }
 
 /* kt_reserve's block: the bucket arrays of all the segments it makes, in one mapping faulted in with
- * huge pages (util/mem.h s_map_huge), each array whole pages.  A segment that grows, splits or shrinks
- * later gets a heap array; the pages it leaves are given back (s_map_discard), and the mapping goes with
- * its last segment. */
+ * huge pages (util/mem.h s_map_huge), each array whole 4 KiB pages.  A segment that grows, splits or
+ * shrinks later gets a heap array.  The block's memory is given back by whole 2 MiB chunks, each when
+ * the last segment overlapping it has left: giving back part of a huge page would only unmap it, the
+ * kernel freeing it later under memory pressure.  So the table counts the block's committed chunks
+ * (`counted`), not its segments' arrays, and the mapping goes with its last segment. */
+#define CHUNK ((size_t)2 << 20)
 typedef struct kblock {
-    void *base;
-    size_t size, counted; /* mapped; not yet discarded */
-    uint32_t live;        /* segments whose arrays are in it */
+    char *base;
+    size_t size, counted;  /* mapped; still committed */
+    uint32_t live;         /* segments whose arrays are in it */
+    uint32_t nchunks;
+    uint32_t chunk_live[]; /* per CHUNK of the mapping: segments whose arrays overlap it */
 } kblock;
 
 /* Block memory for a reserve of at least this much: smaller ones stay on the heap. */
 #define BLOCK_MIN ((size_t)4 << 20)
 
-static inline size_t buckets_bytes(const kseg *s) {
-    return s->blk ? (size_t)s->nb * sizeof(kbucket) : s_usable(s->b);
+static inline size_t first_chunk(const kblock *k, const kseg *s) { return (size_t)((char *)s->b - k->base) / CHUNK; }
+static inline size_t last_chunk(const kblock *k, const kseg *s) {
+    return (size_t)((char *)(s->b + s->nb) - 1 - k->base) / CHUNK;
 }
 
-/* Frees s's bucket array; `keep` leaves a block's pages committed (the whole table is going). */
-static void buckets_free(ktable *t, kseg *s, int keep) {
-    t->bytes -= buckets_bytes(s);
+/* Frees s's bucket array (a heap block, or its share of the table's block). */
+static void buckets_free(ktable *t, kseg *s) {
     kblock *k = s->blk;
     if (!k) {
+        t->bytes -= s_usable(s->b);
         s_free(s->b);
     } else if (--k->live == 0) {
+        t->bytes -= k->counted + s_usable(k);
         s_map_unmap(k->base, k->size, k->counted);
         s_free(k);
-    } else if (!keep) {
-        size_t n = (size_t)s->nb * sizeof(kbucket);
-        s_map_discard(s->b, n);
-        k->counted -= n;
+    } else {
+        for (size_t c = first_chunk(k, s); c <= last_chunk(k, s); c++) {
+            if (--k->chunk_live[c]) continue;
+            size_t len = k->size - c * CHUNK < CHUNK ? k->size - c * CHUNK : CHUNK;
+            s_map_discard(k->base + c * CHUNK, len);
+            k->counted -= len;
+            t->bytes -= len;
+        }
     }
     s->b = NULL;
     s->blk = NULL;
@@ -126,10 +137,10 @@ static void buckets_free(ktable *t, kseg *s, int keep) {
 
 /* Gives s a new zeroed array of about nb buckets on the heap, freeing the old one. */
 static void buckets_replace(ktable *t, kseg *s, uint32_t nb) {
-    buckets_free(t, s, 0);
+    buckets_free(t, s);
     s->b = buckets_new(&nb);
     s->nb = nb;
-    t->bytes += buckets_bytes(s);
+    t->bytes += s_usable(s->b);
 }
 
 static kseg *seg_new(ktable *t, uint32_t nb, uint8_t depth, uint32_t prefix) {
@@ -138,13 +149,13 @@ static kseg *seg_new(ktable *t, uint32_t nb, uint8_t depth, uint32_t prefix) {
     s->nb = nb;
     s->depth = depth;
     s->prefix = prefix;
-    t->bytes += s_usable(s) + buckets_bytes(s);
+    t->bytes += s_usable(s) + s_usable(s->b);
     t->nsegs++;
     return s;
 }
 
-static void seg_free(ktable *t, kseg *s, int keep) {
-    buckets_free(t, s, keep);
+static void seg_free(ktable *t, kseg *s) {
+    buckets_free(t, s);
     t->bytes -= s_usable(s);
     t->nsegs--;
     s_free(s);
@@ -258,7 +269,7 @@ static void seg_grow(ktable *t, kseg *s, int split) {
     s_free(v);
     dir_point(t, lo);
     dir_point(t, hi);
-    seg_free(t, s, 0);
+    seg_free(t, s);
 }
 
 void kt_init(ktable *t) { memset(t, 0, sizeof(*t)); }
@@ -288,7 +299,7 @@ int kt_drain(ktable *t, size_t max, kt_visit_fn *free_entry, void *ud) {
             t->count -= s->count;
             t->nttl -= s->nttl;
             for (size_t k = 0; k < span; k++) t->dir[i + k] = NULL;
-            seg_free(t, s, 1);
+            seg_free(t, s);
         }
         i += span;
     }
@@ -349,18 +360,23 @@ void kt_reserve(ktable *t, size_t n) {
         for (size_t i = 0; i < nseg; i++) t->dir[i] = seg_new(t, nb, (uint8_t)d, (uint32_t)i);
         return;
     }
-    kblock *k = s_malloc(sizeof(*k));
-    k->size = k->counted = bytes * nseg;
-    k->base = s_map_huge(k->size);
+    size_t size = s_map_size(bytes * nseg), nchunks = (size + CHUNK - 1) / CHUNK;
+    kblock *k = s_malloc(sizeof(*k) + nchunks * sizeof(k->chunk_live[0]));
+    k->size = k->counted = size;
+    k->base = s_map_huge(size);
     k->live = (uint32_t)nseg;
+    k->nchunks = (uint32_t)nchunks;
+    memset(k->chunk_live, 0, nchunks * sizeof(k->chunk_live[0]));
+    t->bytes += k->counted + s_usable(k);
     for (size_t i = 0; i < nseg; i++) {
         kseg *s = s_calloc(sizeof(*s));
-        s->b = (kbucket *)(void *)((char *)k->base + i * bytes);
+        s->b = (kbucket *)(void *)(k->base + i * bytes);
         s->blk = k;
         s->nb = (uint32_t)(bytes / sizeof(kbucket));
         s->depth = (uint8_t)d;
         s->prefix = (uint32_t)i;
-        t->bytes += s_usable(s) + buckets_bytes(s);
+        for (size_t c = first_chunk(k, s); c <= last_chunk(k, s); c++) k->chunk_live[c]++;
+        t->bytes += s_usable(s);
         t->nsegs++;
         t->dir[i] = s;
     }
@@ -588,13 +604,15 @@ handle_t kt_random(const ktable *t, uint64_t rnd, int ttl_only) {
 
 int kt_check(const ktable *t) {
     handle_t *hs = NULL;
-    uint32_t *passed = NULL;
+    uint32_t *passed = NULL, *chunks = NULL;
     if (!t->dir) {
         CHECK(t->count == 0 && t->nttl == 0 && t->nsegs == 0 && t->gdepth == 0, "table: empty table with counts");
         return 1;
     }
     hs = s_malloc(sizeof(handle_t) * (t->count ? t->count : 1));
     size_t nh = 0, count = 0, nttl = 0, nsegs = 0, ndir = (size_t)1 << t->gdepth;
+    size_t bytes = s_usable(t->dir), in_blk = 0;
+    const kblock *blk = NULL;
     for (size_t i = 0; i < ndir;) {
         const kseg *s = t->dir[i];
         CHECK(s && s->depth <= t->gdepth, "table: directory entry missing or too deep");
@@ -602,10 +620,15 @@ int kt_check(const ktable *t) {
         CHECK(i == (size_t)s->prefix * span, "table: segment prefix does not match its directory slots");
         for (size_t k = 0; k < span; k++) CHECK(t->dir[i + k] == s, "table: directory slots of a segment differ");
         CHECK(s->nb > 0 && s->count <= s->nb * BUCKET_SLOTS, "table: segment size");
+        bytes += s_usable((void *)s) + (s->blk ? 0 : s_usable(s->b));
         if (s->blk) {
-            const char *lo = s->blk->base, *hi = lo + s->blk->size;
-            CHECK((const char *)s->b >= lo && (const char *)(s->b + s->nb) <= hi && s->blk->live > 0,
+            CHECK(!blk || blk == s->blk, "table: segments in two blocks");
+            blk = s->blk;
+            if (!chunks) chunks = s_calloc(blk->nchunks * sizeof(uint32_t));
+            CHECK(s->b && (const char *)s->b >= blk->base && (const char *)(s->b + s->nb) <= blk->base + blk->size,
                   "table: a segment's buckets outside its block");
+            for (size_t c = first_chunk(blk, s); c <= last_chunk(blk, s); c++) chunks[c]++;
+            in_blk++;
         }
         s_free(passed);
         passed = s_calloc(sizeof(uint32_t) * s->nb);
@@ -648,12 +671,25 @@ int kt_check(const ktable *t) {
         i += span;
     }
     CHECK(count == t->count && nttl == t->nttl && nsegs == t->nsegs, "table: table counts");
+    if (blk) {
+        CHECK(blk->live == in_blk, "table: block's live segment count");
+        size_t counted = 0;
+        for (size_t c = 0; c < blk->nchunks; c++) {
+            CHECK(blk->chunk_live[c] == chunks[c], "table: block chunk's segment count");
+            if (chunks[c]) counted += blk->size - c * CHUNK < CHUNK ? blk->size - c * CHUNK : CHUNK;
+        }
+        CHECK(counted == blk->counted, "table: block's committed bytes");
+        bytes += blk->counted + s_usable((void *)blk);
+    }
+    CHECK(bytes == t->bytes, "table: bytes");
     CHECK(arena_check_handles(hs, nh), dbg_check_why);
     s_free(hs);
     s_free(passed);
+    s_free(chunks);
     return 1;
 fail:
     s_free(hs);
     s_free(passed);
+    s_free(chunks);
     return 0;
 }

@@ -39,8 +39,9 @@
  * every segment's buckets, whole 4 KiB pages each, lie in one mapping faulted
  * in with 2 MiB huge pages (on a VM that is a few faults instead of one per
  * 4 KiB, which costs more than the zeroing).  A segment that grows, splits or
- * shrinks later moves to a heap block and gives its pages back; the mapping
- * goes with its last segment.
+ * shrinks later moves to a heap block; each 2 MiB chunk of the mapping is given
+ * back once no segment is left in it, and the table's bytes count the chunks
+ * still committed (kt_check verifies them).
  *
  * Cursors are hash positions: kt_scan returns c such that every key with a
  * hash below c has been emitted.  Because positions do not depend on the

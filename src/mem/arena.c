@@ -124,7 +124,9 @@ static int try_reserve(size_t bytes) {
     arena_base = reserve(bytes);
     /* No transparent huge pages but those a bulk load asks for (page_get): pages are given back 4 KiB
      * at a time, and the kernel's khugepaged would otherwise fill whole 2 MiB ranges around them. */
+#ifdef MADV_NOHUGEPAGE
     if (arena_base) madvise(arena_base, bytes, MADV_NOHUGEPAGE);
+#endif
     pages = reserve((size_t)npages_reserved * sizeof(page_meta));
     arena_slot_size = reserve((size_t)npages_reserved * sizeof(uint16_t));
     if (arena_base && pages && arena_slot_size) return 0;
@@ -200,7 +202,8 @@ static uint32_t page_get(uint32_t c) {
      * of use, and a huge page's one fault replaces 512. */
     uint8_t *at = arena_base + ((size_t)pg << ARENA_PAGE_SHIFT);
     if (fresh && bulk) {
-        if (frontier && ((uintptr_t)at & (HUGE_BYTES - 1)) == 0 && pg + HUGE_PAGES <= npages_reserved) {
+        if (frontier && tail == ARENA_PAGE_SIZE && ((uintptr_t)at & (HUGE_BYTES - 1)) == 0 &&
+            pg + HUGE_PAGES <= npages_reserved) {
             s_map_populate_huge(at, HUGE_BYTES);
             npages_committed = pg + HUGE_PAGES;
             fresh = 0;
@@ -208,8 +211,9 @@ static uint32_t page_get(uint32_t c) {
             s_map_populate(at, tail);
         }
     }
-    /* A page committed whole by a huge page for a class under 16 bytes, which fills only the first
-     * MAX_SLOTS slots: its tail goes back (rare: splitting the huge page costs more faults later). */
+    /* A page committed ahead by a huge page, taken by a class under 16 bytes (it fills only its first
+     * MAX_SLOTS slots): the tail is unmapped, so that the kernel can free it when it splits the huge
+     * page under memory pressure (a class that small never starts a huge page itself). */
     if (frontier && !fresh && tail < ARENA_PAGE_SIZE) madvise(at + tail, ARENA_PAGE_SIZE - tail, MADV_DONTNEED);
     return pg;
 }

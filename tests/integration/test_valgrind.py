@@ -2,7 +2,7 @@
 the protocol, every string encoding, expiry, eviction, transactions, big values freed in the background
 and FLUSHALL ASYNC.  Uses the release build (jemalloc), as valgrind cannot run the ASan build.
 The entry arena's reservation is cut to 256 MiB (SARDINE_ARENA_MB): valgrind tracks every mapped byte,
-and the default 2 TiB reservation would make it grow to many GiB."""
+and the default 1 TiB reservation would make it grow to many GiB."""
 import os
 import shutil
 import subprocess

@@ -22,7 +22,7 @@
 static int setup(void **state) {
     (void)state;
     siphash_seed_random();
-    return arena_init(0); /* the default (2 TiB) reservation: the last test reaches past 2^32 handles */
+    return arena_init(0); /* the default (1 TiB) reservation: the last test reaches past 2^32 handles */
 }
 
 static void assert_arena_ok(void) {
@@ -160,7 +160,7 @@ static void test_checks_see_corruption(void **state) {
     assert_arena_ok();
     /* a free list that loops back on itself is malformed */
     arena_free(c); /* free list of the page: c -> b */
-    uint16_t self = (uint16_t)(c & 4095), saved;
+    uint16_t self = (uint16_t)(c & ((1u << ARENA_SLOT_BITS) - 1)), saved;
     memcpy(&saved, arena_ptr(c), 2);
     memcpy(arena_ptr(c), &self, 2);
     assert_false(arena_check());
@@ -175,7 +175,7 @@ static void free_entry(void *ud, handle_t h) {
     entry_free(h);
 }
 
-/* Pushes the arena past page 2^20 (handles past 2^32) by holding 32-slot pages, then stores keys and
+/* Pushes the arena past page 2^19 (handles past 2^32) by holding 32-slot pages, then stores keys and
  * sorted-set members there: the table and the index must carry all 36 bits. */
 static void test_handles_past_4g(void **state) {
     (void)state;

@@ -309,31 +309,75 @@ static void test_drain_in_slices(void **state) {
     assert_int_equal(arena_live_count(), 0);
 }
 
-/* kt_check is not vacuous: it sees a wrong tag, a wrong TTL bit, a wrong overflow counter, a wrong count. */
+static handle_t keep_in_place(void *ud, handle_t h) {
+    (void)ud;
+    return h;
+}
+
+static size_t segs_in_block(const ktable *t) {
+    size_t n = 0;
+    for (size_t i = 0; i < ((size_t)1 << t->gdepth);) {
+        const kseg *s = t->dir[i];
+        n += s->blk != NULL;
+        i += (size_t)1 << (t->gdepth - s->depth);
+    }
+    return n;
+}
+
+static void insert_keys(ktable *t, int from, int to) {
+    char k[32];
+    for (int i = from; i < to; i++) {
+        key_of(i, k);
+        kt_insert(t, kt_hash(k, strlen(k)), make(k, i % 7 == 0), i % 7 == 0);
+    }
+}
+
 /* kt_reserve of a table of 4 MiB and more puts every segment's buckets in one mapping; segments that grow
- * or split later move to the heap and give their pages back, and draining frees the mapping: the heap's
- * count comes back to where it was. */
+ * or shrink later move to the heap, the mapping's 2 MiB chunks are given back as their last segments
+ * leave, and the table counts exactly the heap memory it holds (kt_check compares its bytes with its
+ * parts, the test with the heap's own count): after growth, a drain in slices and a shrinking pass. */
 static void test_reserved_block(void **state) {
     (void)state;
-    size_t heap0 = s_heap_used();
     ktable t;
     kt_init(&t);
+    insert_keys(&t, 0, 20000); /* the arena's page pool allocates its stack once: not the table's memory */
+    kt_destroy(&t, free_entry, NULL);
+    size_t heap0 = s_heap_used();
+
+    /* grown past the reserve: every segment leaves the block, which goes */
     kt_reserve(&t, 600000);
-    size_t nseg = t.nsegs, in_block = 0;
-    for (size_t i = 0; i < ((size_t)1 << t.gdepth); i++) in_block += t.dir[i]->blk != NULL;
-    assert_int_equal(in_block, nseg);
-    assert_true(s_heap_used() - heap0 >= ((size_t)4 << 20));
-    char k[32];
-    for (int i = 0; i < 900000; i++) {
-        key_of(i, k);
-        kt_insert(&t, kt_hash(k, strlen(k)), make(k, i % 7 == 0), i % 7 == 0);
-        if (i == 599999) assert_table_ok(&t);
-    }
+    size_t nseg = t.nsegs;
+    assert_int_equal(segs_in_block(&t), nseg);
+    assert_true(t.bytes >= ((size_t)4 << 20));
+    assert_int_equal(s_heap_used() - heap0, t.bytes);
+    insert_keys(&t, 0, 600000);
     assert_table_ok(&t);
-    size_t left = 0;
-    for (size_t i = 0; i < ((size_t)1 << t.gdepth); i++) left += t.dir[i]->blk != NULL;
-    assert_true(left < nseg); /* grown or split: out of the block */
-    for (int i = 0; i < 900000; i += 2) {
+    assert_true(segs_in_block(&t) > nseg / 2); /* (a segment whose keys crowd one part splits early) */
+    insert_keys(&t, 600000, 900000);
+    assert_table_ok(&t);
+    assert_int_equal(segs_in_block(&t), 0);
+    assert_int_equal(s_heap_used() - heap0, t.bytes);
+    kt_destroy(&t, free_entry, NULL);
+    assert_int_equal(s_heap_used(), heap0);
+
+    /* fewer keys than reserved, drained in slices: the block's chunks go as their segments do */
+    kt_reserve(&t, 600000);
+    insert_keys(&t, 0, 300000);
+    assert_table_ok(&t);
+    size_t before = t.bytes;
+    assert_true(!kt_drain(&t, 100000, free_entry, NULL));
+    assert_true(t.bytes < before);
+    assert_int_equal(s_heap_used() - heap0, t.bytes);
+    while (!kt_drain(&t, 3000, free_entry, NULL)) assert_int_equal(s_heap_used() - heap0, t.bytes);
+    assert_int_equal(s_heap_used(), heap0);
+    kt_init(&t);
+
+    /* most keys deleted, then a defragmentation pass rebuilds the sparse segments smaller, on the heap */
+    kt_reserve(&t, 600000);
+    insert_keys(&t, 0, 600000);
+    char k[32];
+    for (int i = 0; i < 600000; i++) {
+        if (i % 10 == 0) continue;
         key_of(i, k);
         uint64_t h = kt_hash(k, strlen(k));
         kslot w;
@@ -343,9 +387,16 @@ static void test_reserved_block(void **state) {
         entry_free(found);
     }
     assert_table_ok(&t);
-    assert_int_equal(t.count, 450000);
+    uint64_t cur = 0;
+    do cur = kt_defrag(&t, cur, 64, keep_in_place, NULL);
+    while (cur);
+    assert_table_ok(&t);
+    assert_int_equal(t.count, 60000);
+    assert_int_equal(segs_in_block(&t), 0);
+    assert_int_equal(s_heap_used() - heap0, t.bytes);
     kt_destroy(&t, free_entry, NULL);
     assert_int_equal(s_heap_used(), heap0);
+
     /* a small reserve stays on the heap */
     kt_reserve(&t, 5000);
     assert_null(t.dir[0]->blk);
@@ -353,6 +404,7 @@ static void test_reserved_block(void **state) {
     assert_int_equal(s_heap_used(), heap0);
 }
 
+/* kt_check is not vacuous: it sees a wrong tag, a wrong TTL bit, a wrong overflow counter, a wrong count. */
 static void test_check_sees_corruption(void **state) {
     (void)state;
     ktable t;
