@@ -107,6 +107,10 @@ typedef struct kblock {
 /* Block memory for a reserve of at least this much: smaller ones stay on the heap. */
 #define BLOCK_MIN ((size_t)4 << 20)
 
+/* Bytes of chunk c (the last one may be shorter). */
+static inline size_t chunk_len(const kblock *k, size_t c) {
+    return k->size - c * CHUNK < CHUNK ? k->size - c * CHUNK : CHUNK;
+}
 static inline size_t first_chunk(const kblock *k, const kseg *s) { return (size_t)((char *)s->b - k->base) / CHUNK; }
 static inline size_t last_chunk(const kblock *k, const kseg *s) {
     return (size_t)((char *)(s->b + s->nb) - 1 - k->base) / CHUNK;
@@ -125,7 +129,7 @@ static void buckets_free(ktable *t, kseg *s) {
     } else {
         for (size_t c = first_chunk(k, s); c <= last_chunk(k, s); c++) {
             if (--k->chunk_live[c]) continue;
-            size_t len = k->size - c * CHUNK < CHUNK ? k->size - c * CHUNK : CHUNK;
+            size_t len = chunk_len(k, c);
             s_map_discard(k->base + c * CHUNK, len);
             k->counted -= len;
             t->bytes -= len;
@@ -143,15 +147,22 @@ static void buckets_replace(ktable *t, kseg *s, uint32_t nb) {
     t->bytes += s_usable(s->b);
 }
 
-static kseg *seg_new(ktable *t, uint32_t nb, uint8_t depth, uint32_t prefix) {
+/* A segment over the bucket array b (its memory counted by the caller). */
+static kseg *seg_over(ktable *t, kbucket *b, uint32_t nb, uint8_t depth, uint32_t prefix) {
     kseg *s = s_calloc(sizeof(*s));
-    s->b = buckets_new(&nb);
+    s->b = b;
     s->nb = nb;
     s->depth = depth;
     s->prefix = prefix;
-    t->bytes += s_usable(s) + s_usable(s->b);
+    t->bytes += s_usable(s);
     t->nsegs++;
     return s;
+}
+
+static kseg *seg_new(ktable *t, uint32_t nb, uint8_t depth, uint32_t prefix) {
+    kbucket *b = buckets_new(&nb);
+    t->bytes += s_usable(b);
+    return seg_over(t, b, nb, depth, prefix);
 }
 
 static void seg_free(ktable *t, kseg *s) {
@@ -369,15 +380,10 @@ void kt_reserve(ktable *t, size_t n) {
     memset(k->chunk_live, 0, nchunks * sizeof(k->chunk_live[0]));
     t->bytes += k->counted + s_usable(k);
     for (size_t i = 0; i < nseg; i++) {
-        kseg *s = s_calloc(sizeof(*s));
-        s->b = (kbucket *)(void *)(k->base + i * bytes);
+        kseg *s = seg_over(t, (kbucket *)(void *)(k->base + i * bytes), (uint32_t)(bytes / sizeof(kbucket)),
+                           (uint8_t)d, (uint32_t)i);
         s->blk = k;
-        s->nb = (uint32_t)(bytes / sizeof(kbucket));
-        s->depth = (uint8_t)d;
-        s->prefix = (uint32_t)i;
         for (size_t c = first_chunk(k, s); c <= last_chunk(k, s); c++) k->chunk_live[c]++;
-        t->bytes += s_usable(s);
-        t->nsegs++;
         t->dir[i] = s;
     }
 }
@@ -676,7 +682,7 @@ int kt_check(const ktable *t) {
         size_t counted = 0;
         for (size_t c = 0; c < blk->nchunks; c++) {
             CHECK(blk->chunk_live[c] == chunks[c], "table: block chunk's segment count");
-            if (chunks[c]) counted += blk->size - c * CHUNK < CHUNK ? blk->size - c * CHUNK : CHUNK;
+            if (chunks[c]) counted += chunk_len(blk, c);
         }
         CHECK(counted == blk->counted, "table: block's committed bytes");
         bytes += blk->counted + s_usable((void *)blk);
